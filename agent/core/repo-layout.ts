@@ -1,0 +1,51 @@
+// Where things live in a configuration repository (DESIGN.md section 1). The repository is
+// handed to core as a map of relative path -> text, read from a working tree or a git tree.
+
+export type RepoFiles = ReadonlyMap<string, string>;
+
+export const SCHEMA_DIR = 'schemas';
+export const CONFIG_DIR = 'config';
+export const COMPONENTS_FILE = 'config/components.yaml';
+export const HARDWARE_DIR = 'config/hardware';
+export const TEMPLATES_DIR = 'config/templates';
+export const ENVIRONMENTS_DIR = 'environments';
+
+export const environmentFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/environment.yaml`;
+export const overridesFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/overrides.yaml`;
+export const secretsFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/secrets.sops.yaml`;
+export const deviceFile = (env: string, device: string): string => `${ENVIRONMENTS_DIR}/${env}/devices/${device}.yaml`;
+export const hardwareProfileFile = (model: string): string => `${HARDWARE_DIR}/${model}.yaml`;
+export const templateFile = (name: string): string => `${TEMPLATES_DIR}/${name}.yaml`;
+
+/** Section files directly under config/ (components.yaml included). */
+export function configSectionFiles(files: RepoFiles): string[] {
+  return [...files.keys()].filter((f) => /^config\/[^/]+\.ya?ml$/.test(f)).sort();
+}
+
+export function listEnvironments(files: RepoFiles): string[] {
+  const envs = new Set<string>();
+  for (const f of files.keys()) {
+    const m = /^environments\/([^/]+)\//.exec(f);
+    if (m) envs.add(m[1]!);
+  }
+  return [...envs].sort();
+}
+
+export function listDevices(files: RepoFiles, env: string): string[] {
+  const prefix = `${ENVIRONMENTS_DIR}/${env}/devices/`;
+  return [...files.keys()]
+    .filter((f) => f.startsWith(prefix) && /^[^/]+\.ya?ml$/.test(f.slice(prefix.length)))
+    .map((f) => f.slice(prefix.length).replace(/\.ya?ml$/, ''))
+    .sort();
+}
+
+export function listHardwareModels(files: RepoFiles): string[] {
+  return [...files.keys()]
+    .filter((f) => f.startsWith(HARDWARE_DIR + '/') && /^[^/]+\.ya?ml$/.test(f.slice(HARDWARE_DIR.length + 1)))
+    .map((f) => f.slice(HARDWARE_DIR.length + 1).replace(/\.ya?ml$/, ''))
+    .sort();
+}
+
+export function isYamlFile(path: string): boolean {
+  return /\.ya?ml$/.test(path);
+}

@@ -1,0 +1,81 @@
+// gitops explain PATH --env E [--device D] [--format text|json]: the value, its schema and the
+// chain of files that set it.
+
+import { GitopsError } from '../agent/core/errors.js';
+import { describeOrigin } from '../agent/core/format-render.js';
+import { provenanceChain } from '../agent/core/merge.js';
+import { getAt, isObject, parseDotted, toPointer } from '../agent/core/paths.js';
+import { originFor, REDACTED, render } from '../agent/core/render.js';
+import { matchesSegments } from '../agent/core/schema-set.js';
+import { closest } from '../agent/core/suggest.js';
+import { EXIT_OK, openTree, oneOf, out, parse, rootOption } from './cli.js';
+import { pickTarget } from './target.js';
+
+const USAGE = 'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR]';
+
+export function explainCommand(args: string[]): number {
+  const { values, positionals } = parse('explain', args, { ...rootOption, env: { type: 'string', short: 'e' }, device: { type: 'string', short: 'd' }, format: { type: 'string', short: 'f' } }, USAGE);
+  if (values.help) return (out(USAGE), EXIT_OK);
+  const format = oneOf('explain', 'format', values.format, ['text', 'json'] as const, 'text');
+  if (positionals.length !== 1) throw new GitopsError('usage', 'explain takes exactly one PATH, e.g. frame_capture.fps', `usage: ${USAGE}`);
+  const path = positionals[0]!;
+  const segments = parseDotted(path);
+  if (!segments) throw new GitopsError('usage', `"${path}" is not a configuration path`, 'write it with dots, e.g. detectors.person.runtime');
+  const { repo } = openTree(values.root);
+  const target = pickTarget(repo, values.env, values.device, USAGE);
+  const schemas = repo.schemas;
+  if (!schemas) throw new GitopsError('schemas-invalid', 'the repository schemas do not compile', 'run gitops validate to see why');
+  const schema = schemas.nodeAt(segments);
+  if (!schema) {
+    const parent = schemas.nodeAt(segments.slice(0, -1));
+    const names = parent && isObject(parent.properties) ? Object.keys(parent.properties) : segments.length === 1 ? schemas.sections() : [];
+    const guess = closest(segments[segments.length - 1]!, names);
+    throw new GitopsError('unknown-path', `${path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`, names.length > 0 ? `keys here: ${names.join(', ')}` : 'see schemas/ for the configuration paths');
+  }
+  const result = render(repo, target, { env: process.env });
+  const secret = (schemas.annotated('x-secret')).some((s) => matchesSegments(s.segments, segments));
+  const value = getAt(result.config, segments);
+  const entry = originFor(result.provenance, toPointer(segments));
+  const chain = entry ? provenanceChain(entry).map((e) => ({ ...e, ...(secret && 'value' in e ? { value: REDACTED } : {}) })) : [];
+  const shown = secret && value !== undefined ? REDACTED : value;
+  const facts = {
+    path,
+    environment: target.environment,
+    device: target.device ?? null,
+    value: shown ?? null,
+    description: schema.description ?? null,
+    type: schema.type ?? (schema.enum ? 'enum' : null),
+    default: schema.default ?? null,
+    minimum: schema.minimum ?? schema.exclusiveMinimum ?? null,
+    maximum: schema.maximum ?? schema.exclusiveMaximum ?? null,
+    enum: schema.enum ?? null,
+    env: schema['x-env'] ?? null,
+    secret,
+    tunable: schema['x-tunable'] ?? null,
+    origins: chain,
+  };
+  if (format === 'json') return (out(JSON.stringify(facts, null, 2)), EXIT_OK);
+  const lines = [`${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`];
+  if (schema.description) lines.push(`  ${String(schema.description)}`);
+  const bits: string[] = [];
+  if (facts.type) bits.push(`type ${Array.isArray(facts.type) ? facts.type.join('|') : String(facts.type)}`);
+  if (schema.enum) bits.push(`one of ${(schema.enum as unknown[]).map(String).join(', ')}`);
+  if (schema.minimum !== undefined || schema.exclusiveMinimum !== undefined) bits.push(schema.minimum !== undefined ? `>= ${String(schema.minimum)}` : `> ${String(schema.exclusiveMinimum)}`);
+  if (schema.maximum !== undefined || schema.exclusiveMaximum !== undefined) bits.push(schema.maximum !== undefined ? `<= ${String(schema.maximum)}` : `< ${String(schema.exclusiveMaximum)}`);
+  if (schema.default !== undefined) bits.push(`default ${JSON.stringify(schema.default)}`);
+  if (bits.length > 0) lines.push(`  ${bits.join(', ')}`);
+  if (facts.env) {
+    const allowed = Array.isArray(result.environment?.policy.allowed_env_overrides) && result.environment.policy.allowed_env_overrides.includes(facts.env as string);
+    lines.push(`  environment variable: ${String(facts.env)} (${allowed ? 'allowed' : 'not allowed'} by the ${target.environment} policy)`);
+  }
+  if (facts.tunable) lines.push(`  tunable at runtime within ${JSON.stringify(facts.tunable)}`);
+  if (secret) lines.push(`  secret: only from environments/${target.environment}/secrets.sops.yaml`);
+  lines.push('');
+  if (chain.length === 0) lines.push('  not set by any layer');
+  chain.forEach((e, i) => {
+    const v = 'value' in e ? `  = ${JSON.stringify(e.value)}` : '';
+    lines.push(`  ${i === 0 ? 'set by ' : 'overrode'} ${describeOrigin(e)}${v}`);
+  });
+  out(lines.join('\n'));
+  return EXIT_OK;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// The `gitops` command line: a thin dispatcher. Each command lives in its own file and is
+// loaded only when used, so that a cold `gitops validate` starts fast.
+
+import { GitopsError } from '../agent/core/errors.js';
+import { err, EXIT_INVALID, EXIT_USAGE, out } from './cli.js';
+
+type Command = (args: string[]) => Promise<number> | number;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: { summary: 'validate every environment and device (schema, rules, policy, hardware)', load: async () => (await import('./validate.js')).validateCommand },
+  render: { summary: 'print the rendered configuration of an environment or device', load: async () => (await import('./render.js')).renderCommand },
+  explain: { summary: 'show a value, its schema and where it came from', load: async () => (await import('./explain.js')).explainCommand },
+  migrate: { summary: 'rewrite documents in an old format version (comments kept)', load: async () => (await import('./migrate.js')).migrateCommand },
+  device: { summary: 'device add ID --env E --model M [--template T]', load: async () => (await import('./device.js')).deviceCommand },
+};
+
+const usage = (): string =>
+  [
+    'usage: gitops <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    '',
+    'Every command takes --root DIR (default: the current directory) and --help.',
+    'Exit status: 0 valid, 1 invalid, 2 usage error.',
+  ].join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    out(usage());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    err(`gitops: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (e) {
+    if (e instanceof GitopsError) {
+      err(`gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+      return e.code === 'usage' ? EXIT_USAGE : EXIT_INVALID;
+    }
+    err(`gitops ${name}: internal error: ${(e as Error).message}${process.env.DOORBELL_DEBUG ? `\n${(e as Error).stack ?? ''}` : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'}`);
+    return EXIT_INVALID;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = EXIT_INVALID;
+  },
+);

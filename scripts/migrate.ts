@@ -1,0 +1,38 @@
+// gitops migrate [--check]: rewrites documents in an old format version to the current one,
+// keeping comments and layout. --check changes nothing and exits 1 when something would change.
+
+import { join } from 'node:path';
+import { loadDocument } from '../agent/core/documents.js';
+import { formatText } from '../agent/core/format-diagnostics.js';
+import { CURRENT_VERSION } from '../agent/core/migrate.js';
+import { isYamlFile } from '../agent/core/repo-layout.js';
+import { writeFileAtomic } from '../agent/io/repo-files.js';
+import { EXIT_INVALID, EXIT_OK, err, loadTree, out, parse, rootOption, useColor } from './cli.js';
+
+const USAGE = 'gitops migrate [--check] [--root DIR]';
+
+export function migrateCommand(args: string[]): number {
+  const { values } = parse('migrate', args, { ...rootOption, check: { type: 'boolean' } }, USAGE);
+  if (values.help) return (out(USAGE), EXIT_OK);
+  const { root, files } = loadTree(values.root);
+  const behind: string[] = [];
+  let failed = false;
+  for (const [file, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!isYamlFile(file) || !(file.startsWith('config/') || file.startsWith('environments/')) || file.endsWith('.sops.yaml')) continue;
+    const d = loadDocument(file, text);
+    const blocking = d.diagnostics.filter((x) => x.severity === 'error');
+    if (blocking.length > 0) {
+      // A document that does not parse, or that a step cannot convert, is reported and left alone.
+      err(formatText(blocking, useColor()));
+      failed = true;
+      continue;
+    }
+    if (d.doc === undefined || d.doc === d.source.doc) continue;
+    behind.push(file);
+    if (!values.check) writeFileAtomic(join(root, file), d.doc.toString({ lineWidth: 0 }));
+    out(`${values.check ? 'would migrate' : 'migrated'} ${file} (version ${d.version} -> ${CURRENT_VERSION})`);
+  }
+  if (behind.length === 0 && !failed) out('every document is at the current format version');
+  if (failed) return EXIT_INVALID;
+  return values.check && behind.length > 0 ? EXIT_INVALID : EXIT_OK;
+}
