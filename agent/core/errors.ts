@@ -14,6 +14,3 @@ export class GitopsError extends Error {
   }
 }
 
-export function isGitopsError(value: unknown): value is GitopsError {
-  return value instanceof GitopsError;
-}

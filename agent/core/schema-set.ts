@@ -2,20 +2,30 @@
 // strict, all errors), plus what the renderer needs from them: defaults, `x-env`, `x-secret`,
 // `x-tunable`, descriptions and the names allowed at each path.
 
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import standaloneModule from 'ajv/dist/standalone/index.js';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Diagnostic } from './diagnostics.js';
 import { isObject } from './paths.js';
 import type { Json, JsonObject, Segment } from './paths.js';
 import type { RepoFiles } from './repo-layout.js';
 import { SCHEMA_DIR } from './repo-layout.js';
 
-// ajv-formats is CommonJS; its default export is the plugin function.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-const standaloneCode = (standaloneModule as unknown as { default: (ajv: Ajv2020, refs: Record<string, string>) => string }).default;
+// ajv is loaded only when schemas must be compiled: with a warm compiled-schema cache a cold
+// process never pays for loading the compiler.
+const lazyRequire = createRequire(import.meta.url);
+const newAjv = (): Ajv2020 => {
+  const { Ajv2020: AjvClass } = lazyRequire('ajv/dist/2020.js') as { Ajv2020: new (options: typeof AJV_OPTIONS) => Ajv2020 };
+  const addFormats = lazyRequire('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
+  const ajv = new AjvClass(AJV_OPTIONS);
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: 'x-env', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'x-tunable', schemaType: 'object' });
+  return ajv;
+};
+const standaloneCode = (ajv: Ajv2020, refs: Record<string, string>): string => (lazyRequire('ajv/dist/standalone/index.js') as { default: (a: Ajv2020, r: Record<string, string>) => string }).default(ajv, refs);
 
 /**
  * Compiling the schemas is most of a cold start (about 100 ms). A cache keeps the validators
@@ -84,11 +94,7 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
   const byId = new Map<string, SchemaNode>();
   const fileById = new Map<string, string>();
   const cached = cache?.load(digest);
-  const ajv = new Ajv2020(AJV_OPTIONS);
-  addFormats(ajv);
-  ajv.addKeyword({ keyword: 'x-env', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-  ajv.addKeyword({ keyword: 'x-tunable', schemaType: 'object' });
+  const ajv = cached ? undefined : newAjv();
   for (const [file, text] of entries) {
     let schema: unknown;
     try {
@@ -109,11 +115,24 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
     const withId = { ...schema, $id: id };
     byId.set(id, withId);
     fileById.set(id, file);
-    if (cached) continue;
+    if (!ajv) continue;
     try {
       ajv.addSchema(withId);
     } catch (err) {
       diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file}: ${(err as Error).message}`, file, line: 1, column: 1, hint: 'fix the schema so that it is valid JSON Schema 2020-12' });
+    }
+  }
+  // Compile each file on its own first, the ones that reference others last, so that an error
+  // is reported against the file that holds it.
+  if (ajv) {
+    const refCount = (id: string): number => (JSON.stringify(byId.get(id)).match(/"\$ref":"[^#"]/g) ?? []).length;
+    for (const id of [...byId.keys()].sort((a, b) => refCount(a) - refCount(b))) {
+      if (diagnostics.some((d) => d.file === fileById.get(id))) continue;
+      try {
+        ajv.getSchema(id);
+      } catch (err) {
+        diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${fileById.get(id)!}: ${(err as Error).message}`, file: fileById.get(id)!, line: 1, column: 1, hint: 'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, and every $ref must point at an existing schema file or $defs entry' });
+      }
     }
   }
   const validators = new Map<SchemaName, ValidateFunction>();
@@ -123,20 +142,11 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
       diagnostics.push({ severity: 'error', code: 'schema-missing', message: `schemas/${fileName} is missing`, file: `schemas/${fileName}`, hint: 'restore the schema file from the upstream repository' });
       continue;
     }
-    const hit = cached?.[name];
-    if (hit) {
-      validators.set(name, hit);
-      continue;
-    }
-    try {
-      const fn = ajv.getSchema(id);
-      if (fn) validators.set(name, fn);
-    } catch (err) {
-      diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `schemas/${fileName}: ${(err as Error).message}`, file: `schemas/${fileName}`, line: 1, column: 1, hint: 'every $ref must point at an existing schema file or $defs entry' });
-    }
+    const fn = cached ? cached[name] : diagnostics.length === 0 ? ajv?.getSchema(id) : undefined;
+    if (fn) validators.set(name, fn);
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { set: undefined, diagnostics };
-  if (cache && !cached) {
+  if (cache && ajv) {
     const refs = Object.fromEntries(Object.entries(SCHEMA_NAMES).map(([name, f]) => [name, SCHEMA_BASE + f]));
     cache.store(digest, standaloneCode(ajv, refs));
   }

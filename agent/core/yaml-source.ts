@@ -2,8 +2,8 @@
 // rewrites), index where every key and value sits, and turn every YAML problem into a
 // diagnostic with a location and a hint.
 
-import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Node as YamlNode , Document} from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { isObject, toPointer } from './paths.js';
 import type { Json } from './paths.js';

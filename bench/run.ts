@@ -1,0 +1,28 @@
+// `npm run bench`: measures what the issues name, prints a table, writes bench/results.json.
+
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Row } from './measure.js';
+import { benchValidation } from './validation.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const cli = join(root, 'dist/scripts/gitops.js');
+
+function table(rows: Row[]): string {
+  const lines = [['group', 'measure', 'value', 'target', ''].join(' | ')];
+  lines.push('--- | --- | ---: | --- | ---');
+  for (const r of rows) {
+    const v = r.unit === 'req/s' ? r.value.toFixed(0) : r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1);
+    lines.push([r.group, r.name, `${v} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED'].join(' | '));
+  }
+  return lines.join('\n');
+}
+
+const rows: Row[] = [...benchValidation(root, cli)];
+const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) };
+process.stdout.write(`doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`);
+writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n');
+process.stdout.write('\nwritten: bench/results.json\n');
