@@ -19,6 +19,7 @@ export interface Detector {
   enabled: boolean;
   runtime: 'cpu' | 'cuda' | 'coral' | 'hailo' | 'openvino';
   model_path: string;
+  model_sha256?: string;
   labels: string[];
   gpu_memory_mb: number;
 }
@@ -35,7 +36,7 @@ export interface Config {
   frame_capture: FrameCapture;
   motion: { enabled: boolean };
   detectors: Record<string, Detector>;
-  face_recognition: { enabled: boolean; detector: string; runtime: 'cpu' | 'cuda' };
+  face_recognition: { enabled: boolean; detector: string; runtime: 'cpu' | 'cuda'; model_path: string };
   notifications: Record<string, unknown> & {
     telegram?: { enabled?: boolean; bot_token?: string; chat_id?: string };
     webhook?: { enabled?: boolean; url?: string };
@@ -79,10 +80,14 @@ export interface Camera {
 export interface HardwareProfile {
   model: string;
   memory_mb: number;
+  memory_available_mb?: number;
   disk?: { total_mb: number; free_mb?: number };
   gpu?: { name: string; platform: 'desktop' | 'jetson'; memory_mib?: number; driver_version?: string; cuda_version?: string | null; l4t_version?: string } | null;
   accelerators?: Array<{ type: string; device?: string }>;
   cameras: Camera[];
+  streams?: Array<{ url: string; codec?: string | null; width?: number | null; height?: number | null; fps?: number | null; error?: string }>;
+  model_files?: Array<{ path: string; present: boolean; sha256?: string | null }>;
+  unknown?: Record<string, string>;
 }
 
 /** What a rule reports; validation turns it into a located diagnostic. */

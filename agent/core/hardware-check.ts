@@ -42,7 +42,10 @@ export function checkHardware(config: Config, profile: HardwareProfile, subject:
   }
   if (config.face_recognition.enabled && config.face_recognition.runtime === 'cuda') cudaUsers.push({ name: 'face_recognition', pointer: p('face_recognition', 'runtime'), memory: 0 });
   if (cudaUsers.length > 0) {
-    if (!gpu) {
+    if (!gpu && profile.unknown?.gpu) {
+      // The probe could not decide (a broken driver, a missing tool): say so, do not guess.
+      for (const u of cudaUsers) out.push({ severity: 'warning', code: 'hardware-cuda-unknown', pointer: u.pointer, message: `${u.name} runs on cuda, but whether ${who} has CUDA is unknown: ${profile.unknown.gpu}`, hint: 'fix the driver (see the reason) and probe again' });
+    } else if (!gpu) {
       for (const u of cudaUsers) out.push({ severity: 'error', code: 'hardware-no-cuda', pointer: u.pointer, message: `${u.name} runs on cuda, but ${who} has no NVIDIA GPU and no CUDA`, hint: `set its runtime to cpu${(profile.accelerators ?? []).length > 0 ? ` or to the model's accelerator (${(profile.accelerators ?? []).map((a) => a.type).join(', ')})` : ''}, or override it in environments/${subject.environment}/devices/${subject.device}.yaml` });
     } else {
       const need = config.hardware.min_cuda_version;
@@ -79,8 +82,15 @@ export function checkHardware(config: Config, profile: HardwareProfile, subject:
     }
   }
 
+  if (profile.disk?.free_mb !== undefined && profile.disk.free_mb < config.hardware.min_free_disk_mb) {
+    out.push({ severity: 'error', code: 'hardware-disk-free', pointer: p('hardware', 'min_free_disk_mb'), message: `${who} has ${profile.disk.free_mb} MiB free; the configuration needs at least ${config.hardware.min_free_disk_mb} MiB free`, hint: 'free space on the device (old clips, logs), or lower hardware.min_free_disk_mb' });
+  }
+
+  out.push(...checkModelFiles(config, profile, who));
+
   const fc = config.frame_capture;
-  if (fc.source !== 'rtsp') {
+  if (fc.source === 'rtsp') out.push(...checkStream(config, profile, who));
+  else {
     const camera = profile.cameras.find((c) => c.device === fc.device);
     if (!camera) {
       const known = profile.cameras.map((c) => c.device);
@@ -95,5 +105,33 @@ export function checkHardware(config: Config, profile: HardwareProfile, subject:
       }
     }
   }
+  return out;
+}
+
+function checkModelFiles(config: Config, profile: HardwareProfile, who: string): Finding[] {
+  if (!profile.model_files) return [];
+  const wanted: Array<{ path: string; sha256?: string; pointer: string }> = Object.entries(config.detectors)
+    .filter(([, d]) => d.enabled)
+    .map(([name, d]) => ({ path: d.model_path, ...(d.model_sha256 ? { sha256: d.model_sha256 } : {}), pointer: p('detectors', name, 'model_path') }));
+  if (config.face_recognition.enabled) wanted.push({ path: config.face_recognition.model_path, pointer: p('face_recognition', 'model_path') });
+  const out: Finding[] = [];
+  for (const w of wanted) {
+    const found = profile.model_files.find((m) => m.path === w.path);
+    if (!found) continue;
+    if (!found.present) out.push({ severity: 'error', code: 'hardware-model-file', pointer: w.pointer, message: `model file ${w.path} is missing on ${who}`, hint: 'install the model on the device before applying this configuration' });
+    else if (w.sha256 && found.sha256 && found.sha256 !== w.sha256) out.push({ severity: 'error', code: 'hardware-model-file', pointer: w.pointer.replace(/model_path$/, 'model_sha256'), message: `model file ${w.path} on ${who} has sha256 ${found.sha256.slice(0, 12)}…, not the configured ${w.sha256.slice(0, 12)}…`, hint: 'install the model the configuration names, or update model_sha256' });
+  }
+  return out;
+}
+
+function checkStream(config: Config, profile: HardwareProfile, who: string): Finding[] {
+  const fc = config.frame_capture;
+  const stream = profile.streams?.find((s) => s.url === fc.url);
+  if (!stream) return [];
+  if (stream.error) return [{ severity: 'warning', code: 'hardware-stream', pointer: p('frame_capture', 'url'), message: `stream ${stream.url} could not be probed from ${who}: ${stream.error}`, hint: 'check the camera is reachable and the credentials in the secrets file' }];
+  const out: Finding[] = [];
+  if (stream.fps == null) out.push({ severity: 'warning', code: 'hardware-stream', pointer: p('frame_capture', 'fps'), message: `stream ${stream.url} does not signal its frame rate; ${fc.fps} fps cannot be checked before it runs` });
+  else if (fc.fps > stream.fps + 0.01) out.push({ severity: 'error', code: 'hardware-stream-fps', pointer: p('frame_capture', 'fps'), message: `camera sends ${stream.fps} fps on ${stream.url}; frame_capture.fps is ${fc.fps}`, hint: `lower frame_capture.fps to ${stream.fps} or raise the camera's frame rate` });
+  if (stream.width && stream.height && (stream.width !== fc.width || stream.height !== fc.height)) out.push({ severity: 'warning', code: 'hardware-stream-size', pointer: p('frame_capture', 'width'), message: `stream ${stream.url} is ${stream.width}x${stream.height}; frame_capture asks ${fc.width}x${fc.height}, so every frame is scaled`, hint: `set frame_capture.width/height to ${stream.width}x${stream.height}, or use the camera's sub-stream` });
   return out;
 }

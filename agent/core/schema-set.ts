@@ -122,14 +122,24 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
       diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file}: ${(err as Error).message}`, file, line: 1, column: 1, hint: 'fix the schema so that it is valid JSON Schema 2020-12' });
     }
   }
-  // Compile each file on its own first, the ones that reference others last, so that an error
-  // is reported against the file that holds it.
-  if (ajv) {
+  // Compile what validation needs; only when that fails, compile file by file (those that
+  // reference others last) so that the error is reported against the file that holds it.
+  const compileAll = (): boolean => {
+    try {
+      for (const f of Object.values(SCHEMA_NAMES)) if (byId.has(SCHEMA_BASE + f)) ajv!.getSchema(SCHEMA_BASE + f);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (ajv && diagnostics.length === 0 && !compileAll()) {
     const refCount = (id: string): number => (JSON.stringify(byId.get(id)).match(/"\$ref":"[^#"]/g) ?? []).length;
+    const fresh = newAjv();
+    for (const schema of byId.values()) fresh.addSchema(schema);
     for (const id of [...byId.keys()].sort((a, b) => refCount(a) - refCount(b))) {
       if (diagnostics.some((d) => d.file === fileById.get(id))) continue;
       try {
-        ajv.getSchema(id);
+        fresh.getSchema(id);
       } catch (err) {
         diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${fileById.get(id)!}: ${(err as Error).message}`, file: fileById.get(id)!, line: 1, column: 1, hint: 'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, and every $ref must point at an existing schema file or $defs entry' });
       }

@@ -26,6 +26,9 @@ export interface V4l2Formats {
   raw: string;
 }
 
+/** v4l2-ctl prints "%.3f": under a decimal-comma locale that is "30,000". */
+const decimal = (text: string): number => Number(text.replace(',', '.'));
+
 export function parseV4l2Formats(raw: string): V4l2Formats {
   const text = cleanOutput(raw);
   const lines = text.split('\n');
@@ -56,10 +59,10 @@ export function parseV4l2Formats(raw: string): V4l2Formats {
     } else if (current && (m = /^Size:\s*(?:Stepwise|Continuous)\s+(\d+)x(\d+)\s*-\s*(\d+)x(\d+)(?:\s+with step\s+(\d+)\/(\d+))?/.exec(t))) {
       current.stepwise = { minWidth: Number(m[1]), minHeight: Number(m[2]), maxWidth: Number(m[3]), maxHeight: Number(m[4]), stepWidth: Number(m[5] ?? 1), stepHeight: Number(m[6] ?? 1) };
       mode = undefined;
-    } else if (mode && (m = /^Interval:\s*Discrete\s+[\d.]+s\s*\(([\d.]+)\s*fps\)/.exec(t))) {
-      mode.fps.push(Number(m[1]));
-    } else if (mode && (m = /^Interval:\s*(?:Stepwise|Continuous).*\(([\d.]+)\s*-\s*([\d.]+)\s*fps\)/.exec(t))) {
-      mode.fpsRange = { min: Number(m[1]), max: Number(m[2]) };
+    } else if (mode && (m = /^Interval:\s*Discrete\s+[\d.,]+\s?s\s*\(([\d.,]+)\s*fps\)/.exec(t))) {
+      mode.fps.push(decimal(m[1]!));
+    } else if (mode && (m = /^Interval:\s*(?:Stepwise|Continuous).*\(([\d.,]+)\s*-\s*([\d.,]+)\s*fps\)/.exec(t))) {
+      mode.fpsRange = { min: decimal(m[1]!), max: decimal(m[2]!) };
     } else if (/^\S/.test(line) && start >= 0 && formats.length > 0 && !/^(Index|Type|Pixel|Name|Size|Interval)/.test(t)) {
       // a new top-level block after the format list (e.g. more --all output)
       current = undefined;
