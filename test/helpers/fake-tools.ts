@@ -32,7 +32,7 @@ export function section(bundle: string, title: string): string {
   const parts = bundle.split(/^## /m);
   const hit = title === '' ? parts[0] : parts.find((p) => p.startsWith(title + '\n'))?.slice(title.length + 1);
   if (hit === undefined) throw new Error(`no section ${title}`);
-  return hit.replace(/^exit=\d+\n?/gm, '');
+  return hit.replace(/^exit=\d+.*\n?/gm, '');
 }
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
