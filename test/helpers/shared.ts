@@ -16,3 +16,6 @@ if (!hasShared) {
 export function fixture(relative: string): string {
   return readFileSync(join(HARDWARE_FIXTURES, relative), 'utf8');
 }
+
+export const SIGNATURE_VECTORS = join(SHARED, 'vectors/git-signatures');
+export const hasSignatureVectors = existsSync(join(SIGNATURE_VECTORS, 'manifest.json'));
