@@ -48,12 +48,13 @@ function readCapped(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 0o644): void {
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
-    writeSync(fd, text);
+    if (typeof text === 'string') writeSync(fd, text);
+    else writeSync(fd, text);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

@@ -19,3 +19,6 @@ export function fixture(relative: string): string {
 
 export const SIGNATURE_VECTORS = join(SHARED, 'vectors/git-signatures');
 export const hasSignatureVectors = existsSync(join(SIGNATURE_VECTORS, 'manifest.json'));
+
+export const SOPS_VECTORS = join(SHARED, 'vectors/sops');
+export const hasSopsVectors = existsSync(join(SOPS_VECTORS, 'MANIFEST.md'));

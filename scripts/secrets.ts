@@ -1,0 +1,201 @@
+// gitops secrets decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify
+// A SOPS-compatible implementation over age (and OpenPGP for decryption); no sops binary needed.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
+import { GitopsError } from '../agent/core/errors.js';
+import { readEncrypted, decryptFile, encryptFile, plaintextBytes, reencrypt, rotate, updateKeys } from '../agent/core/sops/sops-file.js';
+import type { DecryptedFile } from '../agent/core/sops/sops-file.js';
+import { parseSecretPath, plaintextLeaves, setPath, unsetPath } from '../agent/core/sops/edit.js';
+import { pickCreationRule } from '../agent/core/sops/sops-config.js';
+import { readStore } from '../agent/core/sops/stores.js';
+import { fromPlain, toPlain } from '../agent/core/sops/tree.js';
+import type { MapNode } from '../agent/core/sops/tree.js';
+import { DEFAULT_RULE } from '../agent/core/sops/walk.js';
+import { editInPrivateFile } from '../agent/io/editor.js';
+import { writeFileAtomic } from '../agent/io/repo-files.js';
+import { registerSecret } from '../agent/io/redactor.js';
+import { findSopsConfig, loadIdentities } from '../agent/io/sops-keys.js';
+import { secretsProblems } from './secrets-validate.js';
+import { EXIT_INVALID, EXIT_OK, err, list, out, parse } from './cli.js';
+
+const USAGE = [
+  'gitops secrets decrypt FILE [--identity F]... [--ignore-mac]',
+  'gitops secrets encrypt FILE [--in-place] [--age R1,R2]',
+  'gitops secrets edit FILE [--identity F]...',
+  'gitops secrets set FILE PATH VALUE|- [--identity F]...',
+  'gitops secrets unset FILE PATH [--identity F]...',
+  'gitops secrets rotate FILE [--add-age R] [--rm-age R] [--identity F]...',
+  'gitops secrets updatekeys FILE [--identity F]...',
+  'gitops secrets verify FILE [--identity F]...',
+].join('\n       ');
+
+const MAX_SECRETS_BYTES = 4 * 1024 * 1024;
+
+const readFile = (file: string): Buffer => {
+  if (!existsSync(file)) throw new GitopsError('file-not-found', `${file} does not exist`, 'check the path');
+  const size = statSync(file).size;
+  if (size > MAX_SECRETS_BYTES) throw new GitopsError('sops-file-too-large', `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; secrets files are limited to ${MAX_SECRETS_BYTES / 1024 / 1024} MiB`, 'keep large data out of secrets files (store a path or a URL instead)');
+  return readFileSync(file);
+};
+
+/** Registers every decrypted value with the redactor before anything can print it. */
+function registerAll(d: DecryptedFile): void {
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') registerSecret(v);
+    else if (typeof v === 'number') registerSecret(String(v));
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  for (const b of d.branches) visit(toPlain(b));
+}
+
+function rulesFor(file: string): { groups: string[][]; threshold: number; rule: ReturnType<typeof pickCreationRule> } {
+  const config = findSopsConfig(process.cwd());
+  if (!config) throw new GitopsError('sops-no-config', 'no .sops.yaml was found from the current directory upwards', 'create one with creation_rules, or pass --age RECIPIENT');
+  const rel = relative(config.dir, resolve(file)).split('\\').join('/');
+  const rule = pickCreationRule(config.rules, rel, config.file);
+  return { groups: rule.groups, threshold: rule.shamirThreshold, rule };
+}
+
+export async function secretsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('secrets', args, {
+    identity: { type: 'string', multiple: true, short: 'i' },
+    'ignore-mac': { type: 'boolean' },
+    'in-place': { type: 'boolean' },
+    age: { type: 'string' },
+    'add-age': { type: 'string', multiple: true },
+    'rm-age': { type: 'string', multiple: true },
+  }, USAGE);
+  if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
+  const [verb, file, ...rest] = positionals;
+  if (!verb || !file) throw new GitopsError('usage', 'secrets needs a subcommand and a FILE', `usage: ${USAGE}`);
+  const identities = (): ReturnType<typeof loadIdentities> => loadIdentities(list(values.identity));
+  const now = new Date();
+  const decrypt = async (): Promise<DecryptedFile> => {
+    const d = await decryptFile(readFile(file), file, await identities(), { ignoreMac: values['ignore-mac'] === true });
+    registerAll(d);
+    return d;
+  };
+  const write = (bytes: Buffer): void => writeFileAtomic(file, bytes, 0o644);
+
+  switch (verb) {
+    case 'decrypt': {
+      const d = await decrypt();
+      process.stdout.write(plaintextBytes(d)); // only after the MAC is verified: never partial plaintext
+      return EXIT_OK;
+    }
+    case 'encrypt': {
+      const plain = readFile(file);
+      const options = values.age ? { groups: [values.age.split(',').map((s) => s.trim()).filter(Boolean)], threshold: 0, rule: null } : (() => {
+        const r = rulesFor(file);
+        return { groups: r.groups, threshold: r.threshold, rule: r.rule };
+      })();
+      const bytes = await encryptFile(plain, file, { groups: options.groups, shamirThreshold: options.threshold, rule: options.rule?.rule ?? DEFAULT_RULE, macOnlyEncrypted: options.rule?.macOnlyEncrypted ?? false }, now);
+      if (values['in-place']) write(bytes);
+      else process.stdout.write(bytes);
+      return EXIT_OK;
+    }
+    case 'edit': {
+      const d = await decrypt();
+      const editor = process.env.VISUAL ?? process.env.EDITOR ?? 'vi';
+      const before = plaintextBytes(d);
+      const after = await editInPrivateFile(before, basename(file).replace(/\.sops(?=\.)/, ''), editor);
+      if (after.equals(before)) {
+        err(`${file}: no changes`);
+        return EXIT_OK;
+      }
+      const edited = readStore(d.format, after, file, false);
+      return saveChanged(file, d, edited.branches, now, write);
+    }
+    case 'set': {
+      const [path, raw] = rest;
+      if (!path || raw === undefined || rest.length > 2) throw new GitopsError('usage', 'secrets set takes FILE PATH VALUE (or - to read the value from stdin)', `usage: ${USAGE}`);
+      const text = raw === '-' ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : raw;
+      let value: unknown = text;
+      if (raw !== '-') {
+        try {
+          value = JSON.parse(text);
+        } catch {
+          value = text;
+        }
+      }
+      if (typeof value === 'string') registerSecret(value);
+      const d = await decrypt();
+      const branches = [setPath(d.branches[0]!, parseSecretPath(path), fromPlain(value)), ...d.branches.slice(1)];
+      return saveChanged(file, d, branches, now, write);
+    }
+    case 'unset': {
+      const [path] = rest;
+      if (!path) throw new GitopsError('usage', 'secrets unset takes FILE PATH', `usage: ${USAGE}`);
+      const d = await decrypt();
+      const r = unsetPath(d.branches[0]!, parseSecretPath(path));
+      if (!r.removed) throw new GitopsError('sops-path-missing', `${file} has no ${path}`, 'nothing was changed');
+      return saveChanged(file, d, [r.tree, ...d.branches.slice(1)], now, write);
+    }
+    case 'rotate': {
+      const d = await decrypt();
+      const add = list(values['add-age']);
+      const rm = new Set(list(values['rm-age']));
+      const groups = d.metadata.keyGroups.map((g, i) => [...g.age.map((a) => a.recipient), ...(i === 0 ? add : [])].filter((r) => !rm.has(r)));
+      if (d.metadata.keyGroups.some((g) => g.pgp.length + g.other.length > 0)) throw new GitopsError('sops-cannot-rewrap', `${file} is also encrypted to PGP or cloud KMS keys, which this tool cannot wrap a new data key for`, 'rotate it with sops, or remove those keys from its creation rule');
+      write(await rotate(d, groups, d.metadata.shamirThreshold, now));
+      err(`${file}: new data key, every value re-encrypted, wrapped to ${groups.flat().length} recipient(s)`);
+      return EXIT_OK;
+    }
+    case 'updatekeys': {
+      const { groups, threshold } = rulesFor(file);
+      const current = readEncrypted(readFile(file), file).metadata;
+      const before = new Set(current.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
+      const after = new Set(groups.flat());
+      const added = [...after].filter((r) => !before.has(r));
+      const removed = [...before].filter((r) => !after.has(r));
+      if (added.length === 0 && removed.length === 0 && current.keyGroups.length === groups.length) {
+        err(`${file}: recipients already match .sops.yaml`);
+        return EXIT_OK;
+      }
+      write(await updateKeys(readFile(file), file, await identities(), groups, threshold));
+      err(`${file}: data key re-wrapped; added ${added.length ? added.join(', ') : 'none'}; removed ${removed.length ? removed.join(', ') : 'none'}; values untouched`);
+      return EXIT_OK;
+    }
+    case 'verify': {
+      const bytes = readFile(file);
+      const enc = readEncrypted(bytes, file);
+      const problems = plaintextLeaves(enc.branches, enc.metadata.rule).map((p) => `${p} should be encrypted but is plaintext`);
+      const config = findSopsConfig(process.cwd());
+      if (config) {
+        const rel = relative(config.dir, resolve(file)).split('\\').join('/');
+        const want = new Set(pickCreationRule(config.rules, rel, config.file).groups.flat());
+        const have = new Set(enc.metadata.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
+        for (const r of want) if (!have.has(r)) problems.push(`recipient ${r} (from ${config.file}) cannot decrypt it: run gitops secrets updatekeys ${file}`);
+        for (const r of have) if (!want.has(r)) problems.push(`recipient ${r} is not in ${config.file} any more: run gitops secrets updatekeys ${file}`);
+      }
+      let macNote = 'MAC not checked: no key for it on this machine';
+      const ids = await identities();
+      if (ids.sources.length > 0) {
+        const d = await decryptFile(bytes, file, ids);
+        registerAll(d);
+        macNote = 'MAC verified';
+      }
+      for (const p of problems) err(`${file}: ${p}`);
+      out(`${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`);
+      return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
+    }
+    default:
+      throw new GitopsError('usage', `unknown secrets subcommand "${verb}"`, `usage: ${USAGE}`);
+  }
+}
+
+/** Validates changed plaintext against the schemas of the repository it lives in, then writes it. */
+async function saveChanged(file: string, d: DecryptedFile, branches: MapNode[], now: Date, write: (b: Buffer) => void): Promise<number> {
+  const problems = secretsProblems(resolve(file), branches);
+  if (problems.length > 0) {
+    for (const p of problems) err(`${file}: ${p}`);
+    err(`${file} was not changed`);
+    return EXIT_INVALID;
+  }
+  write(await reencrypt(d, branches, now));
+  err(`${file}: saved`);
+  return EXIT_OK;
+}
+
