@@ -9,6 +9,7 @@ import { countSeverities, formatGithub, formatText } from '../agent/core/format-
 import type { DiagnosticFormat } from '../agent/core/format-diagnostics.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
+import { redact } from '../agent/io/redactor.js';
 import { openRepository } from '../agent/core/repository.js';
 import type { Repository } from '../agent/core/repository.js';
 
@@ -57,8 +58,10 @@ export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
 }
 
+/** Standard error, with every registered secret value replaced by <redacted>. */
 export function err(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  const safe = redact(text);
+  process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], format: DiagnosticFormat, summary: string): void {

@@ -14,11 +14,14 @@ import { EXIT_INVALID, EXIT_OK, openTree, out, parse, printDiagnostics, rootOpti
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { pickTarget } from './target.js';
 
-const USAGE = 'gitops device add ID --env E --model M [--template T] [--root DIR]';
+const USAGE = 'gitops device add ID --env E --model M [--template T] [--age-recipient R] [--root DIR]';
+
+/** Findings that only say the secrets still have to be re-wrapped for the new device: next steps, not refusals. */
+const NEXT_STEPS = new Set(['device-no-recipient', 'secrets-recipients']);
 const ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 export function deviceCommand(args: string[]): number {
-  const { values, positionals } = parse('device', args, { ...rootOption, env: { type: 'string', short: 'e' }, model: { type: 'string', short: 'm' }, template: { type: 'string', short: 't' } }, USAGE);
+  const { values, positionals } = parse('device', args, { ...rootOption, env: { type: 'string', short: 'e' }, model: { type: 'string', short: 'm' }, template: { type: 'string', short: 't' }, 'age-recipient': { type: 'string' } }, USAGE);
   if (values.help) return (out(USAGE), EXIT_OK);
   const [verb, id, ...extra] = positionals;
   if (verb !== 'add' || id === undefined || extra.length > 0) throw new GitopsError('usage', verb === 'add' ? 'device add takes one ID' : `unknown device subcommand "${verb ?? ''}"`, `usage: ${USAGE}`);
@@ -50,16 +53,27 @@ export function deviceCommand(args: string[]): number {
   if (doc.errors.length > 0 || !isMap(doc.get('device', true))) throw new GitopsError('bad-template', `${templateFile(name)} is not a device template (no device: mapping)`, 'run gitops validate to see what is wrong with it');
   doc.setIn(['device', 'id'], id);
   doc.setIn(['device', 'model'], model);
+  const recipient = values['age-recipient'];
+  if (recipient !== undefined) {
+    if (!/^age1[0-9a-z]+$/.test(recipient)) throw new GitopsError('usage', `"${recipient}" is not an age recipient`, 'the device prints it when its identity is made: age-keygen -o key.txt');
+    doc.setIn(['device', 'age_recipient'], recipient);
+  }
   doc.commentBefore = ` yaml-language-server: $schema=../../../schemas/device.schema.json\n Doorbell ${id} (model ${model}), created from template ${name}.`;
   const output = doc.toString({ lineWidth: 0 });
 
   const candidate = new Map(files).set(target, output);
   const report = validateRepository(candidate, { environments: [env], devices: [id], env: {} }, fileSchemaCache());
-  if (!report.valid) {
-    printDiagnostics(report.diagnostics, 'text', `${target} was not written`);
+  const blocking = report.diagnostics.filter((d) => d.severity === 'error' && !NEXT_STEPS.has(d.code));
+  if (blocking.length > 0) {
+    printDiagnostics(blocking, 'text', `${target} was not written`);
     return EXIT_INVALID;
   }
   writeFileAtomic(join(root, target), output);
   out(`created ${target} (model ${model}, template ${name}); it validates`);
+  const pending = report.diagnostics.filter((d) => NEXT_STEPS.has(d.code) && (d.file === target || d.message.includes(id)));
+  if (pending.length > 0) {
+    out(`next: the device cannot read the ${env} secrets yet:`);
+    for (const d of pending) out(`  - ${d.message}${d.hint ? `\n    ${d.hint}` : ''}`);
+  }
   return EXIT_OK;
 }

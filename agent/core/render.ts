@@ -6,7 +6,7 @@ import { collectEnvOverrides, overridePointerMap, overridesPatch } from './env-o
 import { interpolate } from './interpolate.js';
 import { mergeLayer, provenanceFor } from './merge.js';
 import type { Layer, Origin, Provenance, ProvenanceEntry, Rendered } from './merge.js';
-import { fromPointer, isObject, leaves, toPointer } from './paths.js';
+import { fromPointer, isObject, toPointer } from './paths.js';
 import type { Json, JsonObject } from './paths.js';
 import { configSectionFiles, deviceFile, environmentFile, overridesFile, secretsFile } from './repo-layout.js';
 import type { Repository } from './repository.js';
@@ -242,15 +242,13 @@ export function redactSecrets(repo: Repository, config: JsonObject): JsonObject 
   return walk(config, []) as JsonObject;
 }
 
-/** Leaves whose schema says x-secret but whose value came from outside the secrets file. */
+/** x-secret values written anywhere but the secrets file, in any layer (even when overridden). */
 export function plaintextSecrets(repo: Repository, result: RenderResult): Array<{ pointer: string; entry: ProvenanceEntry }> {
   const secrets = repo.schemas?.annotated('x-secret') ?? [];
   const out: Array<{ pointer: string; entry: ProvenanceEntry }> = [];
-  for (const [pointer] of leaves(result.config)) {
-    const segments = fromPointer(pointer);
-    if (!secrets.some((s) => matchesSegments(s.segments, segments))) continue;
-    const entry = originFor(result.provenance, pointer);
-    if (entry && entry.layer !== 'secrets' && entry.layer !== 'default') out.push({ pointer, entry });
+  for (const [pointer, leaf] of result.provenance) {
+    if (!secrets.some((s) => matchesSegments(s.segments, fromPointer(pointer)))) continue;
+    for (let e: ProvenanceEntry | undefined = leaf; e; e = e.overrode) if (e.layer !== 'secrets' && e.layer !== 'default') out.push({ pointer, entry: e });
   }
   return out;
 }

@@ -13,9 +13,10 @@ import { deviceFile, environmentFile, overridesFile, hardwareProfileFile, isYaml
 import type { RepoFiles } from './repo-layout.js';
 import { openRepository } from './repository.js';
 import type { Repository } from './repository.js';
-import { plaintextSecrets, render } from './render.js';
+import { plaintextSecrets, REDACTED, render } from './render.js';
 import type { RenderOptions, RenderResult, RenderTarget } from './render.js';
 import { checkRules } from './rules.js';
+import { checkSecretsFile } from './secrets-check.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from './schema-set.js';
 import { closest } from './suggest.js';
@@ -134,7 +135,7 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
       else if (file === secretsFile(env)) {
         const d = repo.document(file);
         out.push(...(d?.diagnostics ?? []));
-        if (d?.value && !isObject(d.value.sops)) out.push({ severity: 'error', code: 'secrets-not-encrypted', message: `${file} has no sops metadata block: it is not an encrypted SOPS file`, file, line: 1, column: 1, hint: `encrypt it: gitops secrets encrypt ${file}` });
+        if (d?.value) out.push(...checkSecretsFile(repo, env));
       } else out.push(...(repo.document(file)?.diagnostics ?? []));
     }
   }
@@ -160,11 +161,13 @@ export function validateTarget(repo: Repository, target: RenderTarget, options: 
   };
 
   for (const { pointer, entry } of plaintextSecrets(repo, result)) {
-    const at = result.locate(pointer);
-    diagnostics.push({ severity: 'error', code: 'plaintext-secret', message: `${pointerToDotted(pointer)} is a secret but has a plaintext value in ${entry.file}`, ...(at ?? { file: entry.file }), path: pointerToDotted(pointer), hint: `remove it here and store it encrypted: gitops secrets set environments/${target.environment}/secrets.sops.yaml ${pointerToDotted(pointer)} -` });
+    const d = repo.document(entry.file);
+    const at = d ? locate(d.positions, pointer) : undefined;
+    diagnostics.push({ severity: 'error', code: 'plaintext-secret', message: `${pointerToDotted(pointer)} is a secret but has a plaintext value in ${entry.file}`, file: entry.file, ...(at ?? {}), path: pointerToDotted(pointer), hint: `remove it here and store it encrypted: gitops secrets set environments/${target.environment}/secrets.sops.yaml ${pointerToDotted(pointer)} -` });
   }
 
-  const schemaErrors = schemas.validate('config', result.config);
+  // Without keys (CI) secret values are placeholders: their type is checked where they are decrypted.
+  const schemaErrors = schemas.validate('config', result.config).filter((e) => e.data !== REDACTED);
   diagnostics.push(...schemaDiagnostics(schemaErrors, result.locate));
   if (schemaErrors.length === 0 && !hasErrors(result.diagnostics)) {
     const config = result.config as unknown as Config;

@@ -48,13 +48,13 @@ describe('printing a rendered configuration', () => {
   const r = render(openRepository(exampleFiles()), berlin);
   it('YAML with origins puts file:line (layer) beside each value and still parses to the same data', () => {
     const text = renderYaml(r.config, r.provenance);
-    expect(text).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:15:8 (device)');
+    expect(text).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:17:8 (device)');
     expect(parse(text)).toEqual(r.config);
   });
   it('JSON with origins lists the whole chain of each leaf', () => {
     const parsed = JSON.parse(renderJson(r.config, r.provenance)) as { origins: Record<string, Array<{ file: string; line?: number; layer: string }>> };
     expect(parsed.origins['frame_capture.width']).toEqual([
-      { layer: 'device', file: 'environments/production/devices/prod-berlin-001.yaml', line: 13, column: 10 },
+      { layer: 'device', file: 'environments/production/devices/prod-berlin-001.yaml', line: 15, column: 10 },
       { layer: 'base', file: 'config/frame_capture.yaml', line: 11, column: 10 },
       { layer: 'default', file: 'schemas/frame_capture.schema.json' },
     ]);
@@ -62,7 +62,7 @@ describe('printing a rendered configuration', () => {
   });
   it('a summary line says what a device runs', () => {
     const report = validateRepository(exampleFiles(), { environments: ['production'], devices: ['prod-berlin-001'] });
-    expect(summariseTarget(report.targets[0]!)).toBe('✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], notify push, web :8443 tls auth=client_certificate, log info');
+    expect(summariseTarget(report.targets[0]!)).toBe('✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], notify telegram,push, web :8443 tls auth=client_certificate, log info');
   });
 });
 

@@ -43,10 +43,10 @@ export function tempDir(prefix = 'doorbell-test-'): string {
   return dir;
 }
 
-/** A copy of the example repository (config, environments, schemas) in a temp directory. */
+/** A copy of the example repository (config, environments, schemas, .sops.yaml) in a temp directory. */
 export function exampleCopy(): string {
   const dir = tempDir('doorbell-repo-');
-  for (const sub of ['config', 'environments', 'schemas']) cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
   return dir;
 }
 

@@ -81,10 +81,13 @@ describe.skipIf(!hasShared)('gitops hardware capture', () => {
     expect(profile).toMatchObject({ model: 'rpi5-stereo', board: 'Raspberry Pi 5 Model B Rev 1.0', memory_mb: 8051, gpu: null });
     expect(profile.probed_at).toBeUndefined();
 
-    writeText(join(dir, 'environments/staging/devices/stg-stereo-02.yaml'), 'version: 2\ndevice:\n  id: stg-stereo-02\n  model: rpi5-stereo\nframe_capture:\n  width: 1280\n  height: 480\n  fps: 90\n');
+    // shares stg-office-01's age key, so that it can read the staging secrets
+    const recipient = /age_recipient: (\S+)/.exec(readText(join(dir, 'environments/staging/devices/stg-office-01.yaml')))![1]!;
+    const device = (fc: string): string => `version: 2\ndevice:\n  id: stg-stereo-02\n  model: rpi5-stereo\n  age_recipient: ${recipient}\nframe_capture:\n${fc}`;
+    writeText(join(dir, 'environments/staging/devices/stg-stereo-02.yaml'), device('  width: 1280\n  height: 480\n  fps: 90\n'));
     const ok = gitops(['validate', '--env', 'staging', '--device', 'stg-stereo-02', '--root', dir]);
     expect(ok.status).toBe(0);
-    writeText(join(dir, 'environments/staging/devices/stg-stereo-02.yaml'), 'version: 2\ndevice:\n  id: stg-stereo-02\n  model: rpi5-stereo\nframe_capture:\n  pixel_format: YUYV\n  width: 1280\n  height: 480\n  fps: 30\n');
+    writeText(join(dir, 'environments/staging/devices/stg-stereo-02.yaml'), device('  pixel_format: YUYV\n  width: 1280\n  height: 480\n  fps: 30\n'));
     const bad = gitops(['validate', '--env', 'staging', '--device', 'stg-stereo-02', '--root', dir]);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('camera /dev/video0 supports at most 15 fps at 1280x480 YUYV; MJPG 1280x480 gives 120');

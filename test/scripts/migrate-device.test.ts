@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
 import { exampleCopy, PROJECT, readText, writeText } from '../helpers/project.js';
+import { ageKey } from '../helpers/age.js';
 
 const v1Tree = (): string => {
   const dir = exampleCopy();
@@ -56,16 +57,30 @@ describe('gitops migrate', () => {
 });
 
 describe('gitops device add', () => {
-  it('creates a device from a template, validated, and render shows it', () => {
+  it('creates a device from a template; once its key is in .sops.yaml and the secrets re-wrapped, it validates and can decrypt', async () => {
     const dir = exampleCopy();
-    const r = gitops(['device', 'add', 'prod-munich-003', '--env', 'production', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--root', dir]);
+    const key = await ageKey();
+    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const text = readText(join(dir, 'environments/production/devices/prod-munich-003.yaml'));
+    expect(r.stdout).toContain('next: the device cannot read the development secrets yet');
+    const text = readText(join(dir, 'environments/development/devices/dev-bench-02.yaml'));
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../schemas/device.schema.json');
-    expect(text).toContain('id: prod-munich-003');
+    expect(text).toContain('id: dev-bench-02');
+    expect(text).toContain(`age_recipient: ${key.recipient}`);
     expect(text).toContain('# 32 GB SD card: keep clips small.');
-    expect(gitops(['validate', '--env', 'production', '--device', 'prod-munich-003', '--root', dir]).status).toBe(0);
+    const before = gitops(['validate', '--env', 'development', '--root', dir]);
+    expect(before.status).toBe(1);
+    expect(before.stdout).toContain('device dev-bench-02');
+    // the operator adds the key to the development rule and re-wraps the data key
+    const config = join(dir, '.sops.yaml');
+    writeText(config, readText(config).replace(/(path_regex: \^environments\/development\/[\s\S]*?age: >-\n)/, `$1      ${key.recipient},\n`));
+    const up = gitops(['secrets', 'updatekeys', 'environments/development/secrets.sops.yaml'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(dir, 'environments/development/keys/dev-operator.agekey') } });
+    expect(up.stderr).toContain(`added ${key.recipient}`);
+    expect(gitops(['validate', '--env', 'development', '--root', dir]).status).toBe(0);
+    const dec = gitops(['secrets', 'decrypt', join(dir, 'environments/development/secrets.sops.yaml'), '--identity', key.file]);
+    expect(dec.status).toBe(0);
+    expect(dec.stdout).toContain('bot_token:');
   });
 
   it('picks the template made for the model when none is named', () => {

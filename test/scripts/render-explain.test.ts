@@ -15,7 +15,7 @@ describe('gitops render', () => {
   it('--show-origin puts the origin of every value beside it', () => {
     const r = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001', '--show-origin'], { cwd: PROJECT });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:15:8 (device)');
+    expect(r.stdout).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:17:8 (device)');
     expect(r.stdout).toContain('rotation: 0 # schemas/frame_capture.schema.json (schema default)');
     expect(r.stdout).toContain('enabled: true # environments/production/overrides.yaml:16:12 (environment)');
   });
@@ -40,7 +40,7 @@ describe('gitops explain', () => {
     expect(r.stdout).toContain('frame_capture.fps = 20    [production/prod-berlin-001]');
     expect(r.stdout).toContain('Frames per second asked of the camera.');
     expect(r.stdout).toContain('environment variable: DOORBELL_CAMERA_FPS (not allowed by the production policy)');
-    expect(r.stdout).toMatch(/set by\s+environments\/production\/devices\/prod-berlin-001\.yaml:15:8 \(device\)\s+= 20/);
+    expect(r.stdout).toMatch(/set by\s+environments\/production\/devices\/prod-berlin-001\.yaml:17:8 \(device\)\s+= 20/);
     expect(r.stdout).toMatch(/overrode config\/frame_capture\.yaml:14:8 \(base\)\s+= 15/);
     expect(r.stdout).toMatch(/overrode schemas\/frame_capture\.schema\.json \(schema default\)\s+= 15/);
   });

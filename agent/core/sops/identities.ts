@@ -1,7 +1,6 @@
 // Reading identities from text: age key files (AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1...,
 // comment and blank lines ignored) and armored OpenPGP private keys.
 
-import { readPrivateKeys } from 'openpgp';
 import type { PrivateKey } from 'openpgp';
 import { GitopsError } from '../errors.js';
 import type { Identities } from './keys.js';
@@ -12,6 +11,7 @@ export async function addIdentityText(ids: Identities, text: string, source: str
   if (text.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----')) {
     let keys: PrivateKey[];
     try {
+      const { readPrivateKeys } = await import('openpgp');
       keys = await readPrivateKeys({ armoredKeys: text });
     } catch (e) {
       throw new GitopsError('sops-bad-identity', `${source} is not a readable OpenPGP private key: ${(e as Error).message}`, 'export it with gpg --armor --export-secret-keys');

@@ -2,7 +2,6 @@
 // there are several groups), and wrapped again to age recipients when writing.
 
 import { armor, Decrypter, Encrypter } from 'age-encryption';
-import { decrypt as pgpDecrypt, readMessage } from 'openpgp';
 import type { PrivateKey } from 'openpgp';
 import { GitopsError } from '../errors.js';
 import type { AgeEntry, KeyGroup, SopsMetadata } from './metadata.js';
@@ -29,7 +28,9 @@ async function openGroup(g: KeyGroup, ids: Identities): Promise<Buffer | undefin
       }
     }
   }
-  if (ids.pgp.length > 0) {
+  if (ids.pgp.length > 0 && g.pgp.length > 0) {
+    // openpgp.js is large; it is loaded only for files that need it
+    const { decrypt: pgpDecrypt, readMessage } = await import('openpgp');
     for (const p of g.pgp) {
       try {
         const message = await readMessage({ armoredMessage: p.enc });

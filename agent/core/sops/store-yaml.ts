@@ -72,6 +72,7 @@ function scalarText(s: Scalar, indent: number): string {
   switch (s.type) {
     case 'str':
     case 'bytes': {
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must be detected
       if (s.text.includes('\n') && !/[\r\0-\x08\x0b\x0c\x0e-\x1f]/.test(s.text) && !/^\s/.test(s.text)) {
         const trailing = /\n+$/.exec(s.text)?.[0].length ?? 0;
         const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';

@@ -87,7 +87,7 @@ const plaintextBytes = (s: Scalar): Uint8Array => s.bytes ?? Buffer.from(s.text,
 function scalarFrom(type: LeafType, plaintext: Buffer, where: string): Scalar {
   const text = plaintext.toString('utf8');
   const bad = (): never => {
-    throw new GitopsError('sops-bad-value', `${where} decrypts to ${JSON.stringify(text.slice(0, 20))}, which is not a valid ${type}`, 'the file was not written by sops or was altered');
+    throw new GitopsError('sops-bad-value', `${where} decrypts to a value that is not a valid ${type}`, 'the file was not written by sops or was altered');
   };
   switch (type) {
     case 'str':

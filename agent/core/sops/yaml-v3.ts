@@ -43,6 +43,7 @@ const YAML11_BOOLS = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 /** True when a string can be written unquoted and will read back as the same string. */
 export function plainSafe(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be detected
   if (text === '' || text !== text.trim() || /[\n\r\t\0-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]/.test(text)) return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(text) || /: |:$| #/.test(text)) return false;
   if (YAML11_BOOLS.test(text)) return false;

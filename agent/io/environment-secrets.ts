@@ -1,0 +1,29 @@
+// Decrypting an environment's secrets.sops.yaml for rendering (on the device, or with
+// `gitops render --reveal-secrets`): every value is registered with the redactor first.
+
+import type { JsonObject } from '../core/paths.js';
+import { isObject } from '../core/paths.js';
+import { secretsFile } from '../core/repo-layout.js';
+import type { RepoFiles } from '../core/repo-layout.js';
+import type { Identities } from '../core/sops/keys.js';
+import { decryptFile } from '../core/sops/sops-file.js';
+import { toPlain } from '../core/sops/tree.js';
+import { registerSecret } from './redactor.js';
+
+function registerValues(v: unknown): void {
+  if (typeof v === 'string') registerSecret(v);
+  else if (typeof v === 'number') registerSecret(String(v));
+  else if (Array.isArray(v)) v.forEach(registerValues);
+  else if (isObject(v)) Object.values(v).forEach(registerValues);
+}
+
+/** The decrypted secrets of `env`, or undefined when the environment has no secrets file. */
+export async function decryptEnvironmentSecrets(files: RepoFiles, env: string, ids: Identities): Promise<JsonObject | undefined> {
+  const file = secretsFile(env);
+  const text = files.get(file);
+  if (text === undefined) return undefined;
+  const d = await decryptFile(Buffer.from(text, 'utf8'), file, ids);
+  const plain = toPlain(d.branches[0]!);
+  registerValues(plain);
+  return isObject(plain) ? (plain as JsonObject) : {};
+}
