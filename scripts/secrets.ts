@@ -6,13 +6,14 @@ import { basename, relative, resolve } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
 import { readEncrypted, decryptFile, encryptFile, plaintextBytes, reencrypt, rotate, updateKeys } from '../agent/core/sops/sops-file.js';
 import type { DecryptedFile } from '../agent/core/sops/sops-file.js';
-import { parseSecretPath, plaintextLeaves, setPath, unsetPath } from '../agent/core/sops/edit.js';
+import { parseSecretPath, plaintextLeaves, secretChanges, setPath, unsetPath } from '../agent/core/sops/edit.js';
 import { pickCreationRule } from '../agent/core/sops/sops-config.js';
 import { readStore } from '../agent/core/sops/stores.js';
 import { fromPlain, toPlain } from '../agent/core/sops/tree.js';
 import type { MapNode } from '../agent/core/sops/tree.js';
 import { DEFAULT_RULE } from '../agent/core/sops/walk.js';
 import { editInPrivateFile } from '../agent/io/editor.js';
+import { fileAtRevision } from '../agent/io/git-show.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { registerSecret } from '../agent/io/redactor.js';
 import { findSopsConfig, loadIdentities } from '../agent/io/sops-keys.js';
@@ -28,6 +29,7 @@ const USAGE = [
   'gitops secrets rotate FILE [--add-age R] [--rm-age R] [--identity F]...',
   'gitops secrets updatekeys FILE [--identity F]...',
   'gitops secrets verify FILE [--identity F]...',
+  'gitops secrets changes FILE [--base REV]   (which keys changed since REV, without any key)',
 ].join('\n       ');
 
 const MAX_SECRETS_BYTES = 4 * 1024 * 1024;
@@ -66,6 +68,7 @@ export async function secretsCommand(args: string[]): Promise<number> {
     age: { type: 'string' },
     'add-age': { type: 'string', multiple: true },
     'rm-age': { type: 'string', multiple: true },
+    base: { type: 'string' },
   }, USAGE);
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const [verb, file, ...rest] = positionals;
@@ -180,6 +183,15 @@ export async function secretsCommand(args: string[]): Promise<number> {
       for (const p of problems) err(`${file}: ${p}`);
       out(`${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`);
       return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
+    }
+    case 'changes': {
+      // From the ciphertexts alone: unchanged values keep their ciphertext, so no key is needed.
+      const base = values.base ?? 'HEAD';
+      const old = fileAtRevision(resolve(file), base);
+      const changes = secretChanges(old ? readEncrypted(old, file).branches : undefined, readEncrypted(readFile(file), file).branches);
+      if (changes.length === 0) out(`${file}: no secret changed since ${base}`);
+      for (const c of changes) out(`${c.path} ${c.change}`);
+      return EXIT_OK;
     }
     default:
       throw new GitopsError('usage', `unknown secrets subcommand "${verb}"`, `usage: ${USAGE}`);

@@ -1,7 +1,7 @@
 // gitops secrets, end to end as a process: keys generated per run, a real .sops.yaml, a real
 // $EDITOR (a shell script), real signals.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -152,4 +152,19 @@ describe('gitops secrets', () => {
     expect(gitops(['secrets', 'decrypt', w.file], { env: { HOME: tempDir() } }).stderr).toContain('give an identity with --identity FILE');
   });
 
+
+  it('changes: which keys changed since a revision, from the ciphertexts, with no key at all', async () => {
+    const w = await workspace();
+    const git = (...a: string[]): string => execFileSync('git', a, { cwd: w.dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'secrets');
+    expect(gitops(['secrets', 'set', w.file, 'token', '"rotated"'], { env: w.env }).status).toBe(0);
+    expect(gitops(['secrets', 'set', w.file, 'db.password', '"new"'], { env: w.env }).status).toBe(0);
+    expect(gitops(['secrets', 'unset', w.file, 'user'], { env: w.env }).status).toBe(0);
+    const r = gitops(['secrets', 'changes', w.file], { env: { HOME: tempDir() } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('db.password added\ntoken changed\nuser removed\n');
+    expect(gitops(['secrets', 'changes', w.file, '--base', 'nope']).stderr).toContain('"nope" is not a commit');
+  });
 });

@@ -151,6 +151,21 @@ describe('round trips', () => {
     expect(toPlain((await decryptFile(edited, 's.yaml', await idsOf(k))).branches[0]!)).toMatchObject({ kind: 'ConfigMap' });
   });
 
+  it('comment rules: encrypted_comment_regex encrypts what follows a marker comment; the marker stays clear', async () => {
+    const k = await ageKey();
+    const plain = 'public: one\n# sops:enc\nprivate: two\nafter: three\n';
+    const enc = await encryptFile(Buffer.from(plain), 's.yaml', { groups: [[k.recipient]], rule: { kind: 'encrypted_comment_regex', value: 'sops:enc' } }, NOW);
+    const text = enc.toString();
+    expect(text).toContain('public: one');
+    expect(text).toContain('# sops:enc');
+    expect(text).toMatch(/^private: ENC\[/m);
+    expect(text).toContain('after: three');
+    expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(k))).branches[0]!)).toEqual({ public: 'one', private: 'two', after: 'three' });
+    const unenc = await encryptFile(Buffer.from('# keep-clear\nvisible: x\nhidden: y\n'), 's.yaml', { groups: [[k.recipient]], rule: { kind: 'unencrypted_comment_regex', value: 'keep-clear' } }, NOW);
+    expect(unenc.toString()).toContain('visible: x');
+    expect(unenc.toString()).toMatch(/^hidden: ENC\[/m);
+  });
+
   it('re-encryption keeps the ciphertext of unchanged values; the change summary needs no key', async () => {
     const k = await ageKey();
     const enc = await encryptFile(Buffer.from('a: one\nb: two\nc: three\n'), 's.yaml', { groups: [[k.recipient]] }, NOW);
