@@ -28,11 +28,11 @@ describe('runTool', () => {
 });
 
 describe.skipIf(!hasShared)('probeFacts with replayed tools', () => {
-  const h100Query = section(fixture('h100-ubuntu2404/nvidia-smi-query.txt'), '');
+  const h100Query = (): string => section(fixture('h100-ubuntu2404/nvidia-smi-query.txt'), '');
   const gpuBox = () => {
     const tools = fakeTools({
       // query mode first: the capture with header and units; plain: the table (for CUDA)
-      'nvidia-smi': `case "$1" in --query-gpu=*) printf '%s' ${shellQuote(h100Query)};; *) ${cat('h100-ubuntu2404/nvidia-smi.txt')};; esac`,
+      'nvidia-smi': `case "$1" in --query-gpu=*) printf '%s' ${shellQuote(h100Query())};; *) ${cat('h100-ubuntu2404/nvidia-smi.txt')};; esac`,
       'v4l2-ctl': `case "$2" in /dev/video0) ${cat('camera/v4l2-ctl_all_list-formats-ext_logitech-c920.txt')};; *) printf 'ioctl: VIDIOC_ENUM_FMT\\n\\tType: Video Capture\\n\\n';; esac`,
       lsusb: cat('accel/lsusb_coral-usb_initialized.txt'),
     });
