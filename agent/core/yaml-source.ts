@@ -5,6 +5,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode , Document} from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { formatSize } from './format-size.js';
 import { isObject, toPointer } from './paths.js';
 import type { Json } from './paths.js';
 
@@ -55,7 +56,7 @@ export function parseSource(file: string, text: string): SourceDocument {
         {
           severity: 'error',
           code: 'file-too-large',
-          message: `${file} is ${(bytes / 1024 / 1024).toFixed(1)} MiB; configuration files are limited to ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
+          message: `${file} is ${formatSize(bytes)}; configuration files are limited to ${formatSize(MAX_DOCUMENT_BYTES)}`,
           file,
           line: 1,
           column: 1,

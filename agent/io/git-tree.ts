@@ -1,0 +1,49 @@
+// A commit's configuration files read straight from git objects (no checkout, no working tree):
+// config/, environments/, schemas/ and .sops.yaml, with a cap on every file's size.
+
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { GitopsError } from '../core/errors.js';
+import type { RepoFiles } from '../core/repo-layout.js';
+import { formatSize } from '../core/format-size.js';
+
+const ROOTS = new Set(['config', 'environments', 'schemas']);
+const TOP_FILES = new Set(['.sops.yaml']);
+const INCLUDE = /\.(ya?ml|json)$/;
+
+export interface TreeOptions {
+  /** Refuse the commit when any configuration file is larger (default 8 MiB). */
+  maxFileBytes?: number;
+  cache?: object;
+}
+
+export async function readCommitFiles(gitdir: string, commit: string, options: TreeOptions = {}): Promise<RepoFiles> {
+  const max = options.maxFileBytes ?? 8 * 1024 * 1024;
+  const cache = options.cache ?? {};
+  const files = new Map<string, string>();
+  let root;
+  try {
+    root = await git.readTree({ fs, gitdir, oid: commit, cache });
+  } catch (e) {
+    throw new GitopsError('commit-unreadable', `cannot read the tree of ${commit}: ${(e as Error).message}`, 'the commit or one of its objects is missing (a shallow or interrupted fetch)');
+  }
+  const walk = async (oid: string, prefix: string): Promise<void> => {
+    const tree = await git.readTree({ fs, gitdir, oid, cache });
+    for (const entry of tree.tree) {
+      const path = `${prefix}${entry.path}`;
+      if (entry.type === 'tree') await walk(entry.oid, `${path}/`);
+      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) files.set(path, await blobText(gitdir, entry.oid, path, max, cache));
+    }
+  };
+  for (const entry of root.tree) {
+    if (entry.type === 'tree' && ROOTS.has(entry.path)) await walk(entry.oid, `${entry.path}/`);
+    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) files.set(entry.path, await blobText(gitdir, entry.oid, entry.path, max, cache));
+  }
+  return files;
+}
+
+async function blobText(gitdir: string, oid: string, path: string, max: number, cache: object): Promise<string> {
+  const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
+  if (blob.length > max) throw new GitopsError('file-too-large', `${path} is ${formatSize(blob.length)}; configuration files are limited to ${formatSize(max)}`, 'keep bulk data out of the configuration repository');
+  return Buffer.from(blob).toString('utf8');
+}
