@@ -1,7 +1,6 @@
 // The data key: unwrapped from the age or OpenPGP master keys of each key group (Shamir when
 // there are several groups), and wrapped again to age recipients when writing.
 
-import { armor, Decrypter, Encrypter } from 'age-encryption';
 import type { PrivateKey } from 'openpgp';
 import { GitopsError } from '../errors.js';
 import type { AgeEntry, KeyGroup, SopsMetadata } from './metadata.js';
@@ -16,8 +15,12 @@ export interface Identities {
   sources: string[];
 }
 
+/** age-encryption (and its curve libraries) are loaded only when a key is wrapped or unwrapped. */
+const age = (): Promise<typeof import('age-encryption')> => import('age-encryption');
+
 async function openGroup(g: KeyGroup, ids: Identities): Promise<Buffer | undefined> {
-  if (ids.age.length > 0) {
+  if (ids.age.length > 0 && g.age.length > 0) {
+    const { armor, Decrypter } = await age();
     for (const a of g.age) {
       try {
         const d = new Decrypter();
@@ -72,6 +75,7 @@ export async function unwrapDataKey(meta: SopsMetadata, ids: Identities, file: s
 }
 
 async function wrapAge(secret: Uint8Array, recipient: string): Promise<AgeEntry> {
+  const { armor, Encrypter } = await age();
   const e = new Encrypter();
   try {
     e.addRecipient(recipient);
