@@ -11,7 +11,7 @@ import { writeFileAtomic } from './repo-files.js';
 export interface JournalEntry {
   time: string;
   event: string;
-  commit?: string;
+  commit?: string | null;
   [key: string]: unknown;
 }
 

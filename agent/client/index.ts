@@ -1,0 +1,122 @@
+// agent/client: the small library a Node component embeds to receive its configuration from
+// the agent. Register a callback per section; veto a proposal with a reason; report health.
+//
+//   const c = createClient({ dir: '/var/lib/doorbell-agent/components/capture' });
+//   c.validate((sections) => sections.frame_capture.fps > 60 ? 'too fast for this process' : undefined);
+//   c.on('frame_capture', (fc) => camera.reconfigure(fc));
+//   c.start();
+
+import { mkdirSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { FILES } from './protocol.js';
+import type { Health, Proposal, Verdict } from './protocol.js';
+
+export type SectionHandler = (value: unknown, all: Record<string, unknown>) => void | Promise<void>;
+/** Returns a reason to refuse the proposal, or undefined to accept it. */
+export type Validator = (sections: Record<string, unknown>) => string | undefined | Promise<string | undefined>;
+/** Returns a reason when the component cannot run the applied configuration. */
+export type HealthCheck = (sections: Record<string, unknown>) => string | undefined | Promise<string | undefined>;
+
+export interface Client {
+  on(section: string, handler: SectionHandler): Client;
+  validate(check: Validator): Client;
+  health(check: HealthCheck): Client;
+  /** Sections as last applied. */
+  current(): Record<string, unknown> | undefined;
+  start(): Client;
+  stop(): void;
+}
+
+function writeJson(dir: string, name: string, value: unknown): void {
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
+  renameSync(tmp, join(dir, name));
+}
+
+function readJson<T>(dir: string, name: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createClient(options: { dir: string; pollMs?: number }): Client {
+  const { dir } = options;
+  const handlers = new Map<string, SectionHandler[]>();
+  const validators: Validator[] = [];
+  const checks: HealthCheck[] = [];
+  let applied: Proposal | undefined;
+  let judged = -1;
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let busy = Promise.resolve();
+
+  const reportHealth = async (generation: number): Promise<void> => {
+    let reason: string | undefined;
+    for (const c of checks) reason ??= await c(applied?.sections ?? {});
+    const h: Health = { generation, healthy: reason === undefined, ...(reason ? { reason } : {}), time: new Date().toISOString() };
+    writeJson(dir, FILES.health, h);
+  };
+
+  const step = async (): Promise<void> => {
+    const proposal = readJson<Proposal>(dir, FILES.proposed);
+    if (proposal && proposal.generation > judged) {
+      judged = proposal.generation;
+      let reason: string | undefined;
+      for (const v of validators) reason ??= await v(proposal.sections);
+      const verdict: Verdict = { generation: proposal.generation, accept: reason === undefined, ...(reason ? { reason } : {}) };
+      writeJson(dir, FILES.verdict, verdict);
+    }
+    const config = readJson<Proposal>(dir, FILES.config);
+    if (config && config.generation !== applied?.generation) {
+      const before = applied?.sections ?? {};
+      applied = config;
+      for (const [section, fns] of handlers) {
+        if (JSON.stringify(before[section]) === JSON.stringify(config.sections[section])) continue;
+        for (const fn of fns) await fn(config.sections[section], config.sections);
+      }
+      await reportHealth(config.generation);
+    }
+  };
+
+  const kick = (): void => {
+    busy = busy.then(step).catch(() => undefined);
+  };
+
+  const client: Client = {
+    on(section, handler) {
+      handlers.set(section, [...(handlers.get(section) ?? []), handler]);
+      return client;
+    },
+    validate(check) {
+      validators.push(check);
+      return client;
+    },
+    health(check) {
+      checks.push(check);
+      return client;
+    },
+    current: () => applied?.sections,
+    start() {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      try {
+        watcher = watch(dir, kick);
+      } catch {
+        // no inotify: the poll below still delivers
+      }
+      timer = setInterval(() => {
+        kick();
+        if (applied) void reportHealth(applied.generation); // a heartbeat the agent can watch during the bake
+      }, options.pollMs ?? 250);
+      kick();
+      return client;
+    },
+    stop() {
+      watcher?.close();
+      if (timer) clearInterval(timer);
+    },
+  };
+  return client;
+}

@@ -1,0 +1,55 @@
+// Remote mode: fetch the branch, check the candidate against the history policy with the
+// device's trust root, then hand its tree to the agent.
+
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { splitCommit } from '../core/trust/git-object.js';
+import { verifyRange } from '../core/trust/history.js';
+import type { TrustStore } from '../core/trust/verify-object.js';
+import { DEFAULT_SKEW_SECONDS } from '../core/trust/verify-object.js';
+import { objectReader } from '../io/git-objects.js';
+import { fetchBranch } from '../io/git-sync.js';
+import { readCommitFiles } from '../io/git-tree.js';
+import type { Agent, CycleResult } from './agent.js';
+import type { AgentSettings } from './settings.js';
+
+export class RemoteSource {
+  readonly gitdir: string;
+
+  constructor(private readonly agent: Agent, private readonly settings: AgentSettings, private readonly trust: TrustStore) {
+    this.gitdir = join(settings.state_dir, 'repo.git');
+  }
+
+  /** One sync: fetch, and when there is a new commit, verify and apply it. Network errors throw. */
+  async sync(trigger: string): Promise<CycleResult | undefined> {
+    const s = this.settings;
+    const t0 = performance.now();
+    const token = s.remote.token_file ? readFileSync(s.remote.token_file, 'utf8').trim() : undefined;
+    const candidate = await fetchBranch(this.gitdir, { url: s.remote.url, branch: s.remote.branch, ...(token ? { token } : {}), maxBytes: s.remote.max_fetch_mb * 1024 * 1024, timeoutMs: s.remote.fetch_timeout_seconds * 1000 });
+    const steps: Record<string, number> = { fetch: Math.round((performance.now() - t0) * 10) / 10 };
+    const state = this.agent.state;
+    if (candidate === state.applied || state.bad.includes(candidate)) {
+      state.last_sync = { time: new Date().toISOString(), trigger, result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried` };
+      this.agent.store.writeState(state);
+      return undefined;
+    }
+    const reader = objectReader(this.gitdir);
+    const raw = await reader.read(candidate);
+    const split = raw ? splitCommit(raw.bytes) : undefined;
+    const message = split?.payload.toString('utf8').split('\n\n').slice(1).join('\n\n') ?? '';
+    const subject = message.split('\n')[0] ?? '';
+    const base = state.applied ?? s.trust.anchor_commit;
+    const t1 = performance.now();
+    if (!base) {
+      return this.agent.refuseCandidate({ commit: candidate, subject, trigger, steps }, 'policy', 'no commit has been applied and no trust.anchor_commit is pinned: the first sync needs an anchor', false);
+    }
+    const verdict = await verifyRange(reader, base, candidate, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: s.trust.mode });
+    steps.verify = Math.round((performance.now() - t1) * 10) / 10;
+    const signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
+    if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.verdict, verdict.reason, true);
+    const t2 = performance.now();
+    const files = await readCommitFiles(this.gitdir, candidate);
+    steps.read = Math.round((performance.now() - t2) * 10) / 10;
+    return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps });
+  }
+}

@@ -1,0 +1,61 @@
+// The agent's own settings (agent.yaml, schemas/agent.schema.json): checked at start; an
+// unknown or invalid setting stops the agent with a clear message.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { GitopsError } from '../core/errors.js';
+import { formatText } from '../core/format-diagnostics.js';
+import { schemaDiagnostics } from '../core/schema-diagnostics.js';
+import { loadSchemas } from '../core/schema-set.js';
+import { indexPositions, locate, parseSource } from '../core/yaml-source.js';
+import { readWorkingTree } from '../io/repo-files.js';
+
+export interface AgentSettings {
+  version: number;
+  remote: { url: string; branch: string; token_file?: string; max_fetch_mb: number; fetch_timeout_seconds: number };
+  environment: string;
+  device_id: string;
+  age_identity_file?: string;
+  trust: { dir: string; mode: 'all' | 'first-parent'; anchor_commit?: string };
+  state_dir: string;
+  poll_interval_seconds: number;
+  api: { listen: string; tokens_file?: string; allow_loopback_reads: boolean };
+  hardware_profile_file?: string;
+}
+
+/** The product's own schemas (next to the built code), not the configuration repository's. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function loadSettings(file: string): AgentSettings {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new GitopsError('settings-unreadable', `cannot read the agent settings ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --config with the path of agent.yaml');
+  }
+  const source = parseSource(file, text);
+  if (!source.doc || source.diagnostics.some((d) => d.severity === 'error')) throw new GitopsError('settings-invalid', `the agent settings are not valid YAML:\n${formatText(source.diagnostics)}`, 'fix agent.yaml');
+  const value = parse(text) as Record<string, unknown>;
+  const { set } = loadSchemas(readWorkingTree(PACKAGE_ROOT));
+  const errors = set?.validate('agent', value) ?? [];
+  if (errors.length > 0) {
+    const positions = indexPositions(source.doc, source.lineCounter);
+    const diags = schemaDiagnostics(errors, (pointer, preferKey) => ({ file, ...(locate(positions, pointer, preferKey) ?? {}) }), { scope: 'agent settings' });
+    throw new GitopsError('settings-invalid', `the agent settings are invalid; the agent does not start:\n${formatText(diags)}`, 'fix agent.yaml (schemas/agent.schema.json describes every setting)');
+  }
+  const base = dirname(resolve(file));
+  const abs = (p: string): string => (isAbsolute(p) ? p : join(base, p));
+  const v = value as unknown as AgentSettings;
+  return {
+    ...v,
+    remote: { ...v.remote, branch: v.remote.branch ?? 'main', max_fetch_mb: v.remote.max_fetch_mb ?? 64, fetch_timeout_seconds: v.remote.fetch_timeout_seconds ?? 60 },
+    trust: { ...v.trust, mode: v.trust.mode ?? 'all', dir: abs(v.trust.dir) },
+    state_dir: abs(v.state_dir),
+    poll_interval_seconds: v.poll_interval_seconds ?? 60,
+    api: { ...v.api, listen: v.api?.listen ?? '127.0.0.1:8420', allow_loopback_reads: v.api?.allow_loopback_reads ?? true },
+    ...(v.age_identity_file ? { age_identity_file: abs(v.age_identity_file) } : {}),
+    ...(v.hardware_profile_file ? { hardware_profile_file: abs(v.hardware_profile_file) } : {}),
+  };
+}

@@ -1,0 +1,129 @@
+// Handing a component its configuration, by the method its definition in components.yaml names:
+// http (validate, apply and health endpoints), signal (SIGHUP to the pid in a pid file),
+// command (run without a shell, with a timeout), or file (the agent/client protocol).
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FILES } from '../client/protocol.js';
+import type { Health, Proposal, Verdict } from '../client/protocol.js';
+import type { Component } from '../core/config-types.js';
+
+export interface ComponentTarget {
+  name: string;
+  spec: Component & { reload: Component['reload'] & { timeout_ms?: number }; health?: { url?: string; timeout_ms?: number; bake_seconds?: number } };
+}
+
+export interface Outcome {
+  ok: boolean;
+  reason?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function writeJson(dir: string, name: string, value: unknown): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${name}.agent.tmp`);
+  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
+  renameSync(tmp, join(dir, name));
+}
+
+function readJson<T>(dir: string, name: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+  const res = await fetch(url, { method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json };
+}
+
+const why = (e: unknown): string => ((e as Error).name === 'TimeoutError' ? 'did not answer in time' : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message));
+
+export class Delivery {
+  constructor(private readonly componentsDir: string) {}
+
+  dirOf(name: string): string {
+    return join(this.componentsDir, name);
+  }
+
+  /** Asks the component whether it accepts the proposal (only http and file can veto). */
+  async propose(t: ComponentTarget, p: Proposal): Promise<Outcome> {
+    const timeout = t.spec.reload.timeout_ms ?? 5000;
+    if (t.spec.reload.method === 'http' && t.spec.reload.url) {
+      try {
+        const r = await httpJson(`${t.spec.reload.url}/validate`, p, timeout);
+        if (r.status >= 200 && r.status < 300) return { ok: true };
+        return { ok: false, reason: `${t.name} refused it: ${String(r.json?.reason ?? `HTTP ${r.status}`)}` };
+      } catch (e) {
+        return { ok: false, reason: `${t.name} ${why(e)} at ${t.spec.reload.url}/validate` };
+      }
+    }
+    if (t.spec.reload.method === 'file') {
+      const dir = this.dirOf(t.name);
+      writeJson(dir, FILES.proposed, p);
+      for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(10)) {
+        const v = readJson<Verdict>(dir, FILES.verdict);
+        if (v?.generation === p.generation) return v.accept ? { ok: true } : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
+      }
+      return { ok: false, reason: `${t.name} did not judge the proposal within ${timeout} ms (is it running?)` };
+    }
+    return { ok: true };
+  }
+
+  async apply(t: ComponentTarget, p: Proposal): Promise<Outcome> {
+    const r = t.spec.reload;
+    const timeout = r.timeout_ms ?? 5000;
+    try {
+      switch (r.method) {
+        case 'http': {
+          const res = await httpJson(`${r.url}/apply`, p, timeout);
+          return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, reason: `${t.name} answered HTTP ${res.status} to apply` };
+        }
+        case 'file':
+          writeJson(this.dirOf(t.name), FILES.config, p);
+          return { ok: true };
+        case 'signal': {
+          const pid = Number(readFileSync(r.pid_file!, 'utf8').trim());
+          if (!Number.isInteger(pid) || pid <= 1) return { ok: false, reason: `${r.pid_file} does not hold a process id` };
+          process.kill(pid, 'SIGHUP');
+          return { ok: true };
+        }
+        case 'command': {
+          const [cmd, ...args] = r.command!;
+          await new Promise<void>((resolve, reject) => execFile(cmd!, args, { timeout, killSignal: 'SIGKILL' }, (e) => (e ? reject(e) : resolve())));
+          return { ok: true };
+        }
+      }
+    } catch (e) {
+      return { ok: false, reason: `${t.name} could not be reconfigured by ${r.method}: ${why(e)}` };
+    }
+  }
+
+  /** One health verdict; for file components, the report must be for this generation. */
+  async health(t: ComponentTarget, generation: number): Promise<Outcome> {
+    if (t.spec.reload.method === 'file') {
+      const h = readJson<Health>(this.dirOf(t.name), FILES.health);
+      if (!h || h.generation < generation) return { ok: false, reason: `${t.name} has not reported health for this configuration yet` };
+      return h.healthy ? { ok: true } : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
+    }
+    const url = t.spec.health?.url;
+    if (!url) return { ok: true };
+    try {
+      const r = await httpJson(url, undefined, t.spec.health?.timeout_ms ?? 2000);
+      return r.status >= 200 && r.status < 300 ? { ok: true } : { ok: false, reason: `${t.name} health check answered HTTP ${r.status}${r.json?.reason ? `: ${String(r.json.reason)}` : ''}` };
+    } catch (e) {
+      return { ok: false, reason: `${t.name} health check ${why(e)}` };
+    }
+  }
+}

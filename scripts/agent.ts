@@ -1,0 +1,117 @@
+// gitops agent --config agent.yaml          the on-device agent, following a remote
+// gitops agent --watch DIR --env E --device D   watch mode: apply edits of a working tree
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { HardwareProfile } from '../agent/core/config-types.js';
+import { GitopsError } from '../agent/core/errors.js';
+import { profileFromFacts } from '../agent/core/hardware-profile.js';
+import { hardwareProfileFile } from '../agent/core/repo-layout.js';
+import { Agent } from '../agent/daemon/agent.js';
+import { startApi } from '../agent/daemon/api.js';
+import { RemoteSource } from '../agent/daemon/remote-source.js';
+import { Runner } from '../agent/daemon/runner.js';
+import { loadSettings, PACKAGE_ROOT } from '../agent/daemon/settings.js';
+import { WatchSource } from '../agent/daemon/watch-source.js';
+import { probeFacts } from '../agent/io/hardware-probe.js';
+import { redact } from '../agent/io/redactor.js';
+import { readUserFile, readWorkingTree } from '../agent/io/repo-files.js';
+import { loadIdentities } from '../agent/io/sops-keys.js';
+import { loadTrustStore } from '../agent/io/trust-store.js';
+import { err, EXIT_OK, list, out, parse } from './cli.js';
+
+const USAGE = [
+  'gitops agent --config agent.yaml',
+  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--bake SECONDS] [--with-example-pipeline]',
+].join('\n       ');
+
+/** The hardware to validate against: a recorded profile, or this machine probed once and cached. */
+function hardwareSource(spec: string | undefined, repoDir: string | undefined, model: () => string): () => Promise<HardwareProfile> {
+  let cached: HardwareProfile | undefined;
+  return async () => {
+    if (spec === 'recorded') {
+      if (!repoDir) throw new GitopsError('usage', '--hardware-profile recorded needs --watch', 'give a profile file instead');
+      const file = join(repoDir, hardwareProfileFile(model()));
+      return parseYaml(readUserFile(file, 'hardware profile')) as HardwareProfile;
+    }
+    if (spec) return (cached ??= parseYaml(readUserFile(spec, 'hardware profile')) as HardwareProfile);
+    return (cached ??= profileFromFacts((await probeFacts({})).facts, new Date().toISOString()) as unknown as HardwareProfile);
+  };
+}
+
+export async function agentCommand(args: string[]): Promise<number> {
+  const { values } = parse('agent', args, {
+    config: { type: 'string', short: 'c' },
+    watch: { type: 'string' },
+    env: { type: 'string', short: 'e' },
+    device: { type: 'string', short: 'd' },
+    state: { type: 'string' },
+    identity: { type: 'string', multiple: true, short: 'i' },
+    'hardware-profile': { type: 'string' },
+    listen: { type: 'string' },
+    bake: { type: 'string' },
+    'with-example-pipeline': { type: 'boolean' },
+  }, USAGE);
+  if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
+  const log = (line: string): void => out(redact(`[agent] ${line}`));
+  if (values.config === undefined && values.watch === undefined) throw new GitopsError('usage', 'give --config (follow a remote) or --watch DIR (development)', `usage: ${USAGE}`);
+  const bake = values.bake === undefined ? undefined : Number(values.bake);
+  if (bake !== undefined && !(bake >= 0)) throw new GitopsError('usage', '--bake must be a number of seconds', 'e.g. --bake 2');
+
+  let agent: Agent;
+  let runner: Runner;
+  let stopSource = (): void => undefined;
+  let listen: string;
+  let mode: string;
+  if (values.watch !== undefined) {
+    const dir = resolve(values.watch);
+    if (!values.env || !values.device) throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
+    const env = values.env;
+    const device = values.device;
+    readWorkingTree(dir); // a clear error now if DIR is not a configuration repository
+    const model = (): string => String((parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as { device?: { model?: string } }).device?.model ?? '');
+    agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: hardwareSource(values['hardware-profile'], dir, model), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
+    const source = new WatchSource(agent, dir);
+    runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
+    source.start(() => void runner.trigger('watch'));
+    stopSource = () => source.stop();
+    listen = values.listen ?? '127.0.0.1:8420';
+    mode = `watch ${dir}`;
+  } else {
+    const settings = loadSettings(values.config!);
+    const identities = await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []);
+    const trust = await loadTrustStore(settings.trust.dir);
+    for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
+    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: hardwareSource(settings.hardware_profile_file, undefined, () => ''), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log });
+    const source = new RemoteSource(agent, settings, trust);
+    runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
+    listen = values.listen ?? settings.api.listen;
+    mode = `remote ${settings.remote.url.replace(/\/\/[^@/]*@/, '//***@')} (${settings.remote.branch})`;
+  }
+
+  let pipeline: ChildProcess | undefined;
+  if (values['with-example-pipeline']) {
+    pipeline = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(agent.options.stateDir, 'components'), '--root', join(PACKAGE_ROOT, 'examples/device-root')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  await agent.recover();
+  const api = await startApi(agent, runner, listen, { environment: agent.options.environment, device: agent.options.device, mode });
+  log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
+  process.on('SIGHUP', () => void runner.trigger('signal'));
+  runner.start();
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      log('stopping');
+      stopSource();
+      void runner.stop().then(() => {
+        api.server.close();
+        pipeline?.kill('SIGTERM');
+        done();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return EXIT_OK;
+}

@@ -1,0 +1,166 @@
+// The agent end to end with real parts: a smart-HTTP git server on 127.0.0.1 (git
+// http-backend), commits signed with keys made for this run, the agent as a real process with
+// the example pipeline, and its local API to trigger syncs.
+
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent } from '../helpers/agent-process.js';
+import type { AgentProcess } from '../helpers/agent-process.js';
+import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
+import { startGitServer } from '../helpers/git-server.js';
+import type { GitServer } from '../helpers/git-server.js';
+import { PROJECT, tempDir } from '../helpers/project.js';
+
+interface Result { outcome: string; commit: string; reason?: string; components?: string[] }
+
+describe('the agent following a remote', () => {
+  const alice = sshKey('ed25519');
+  const mallory = sshKey('ed25519');
+  const root = tempDir('remote-');
+  const bare = join(root, 'fleet.git');
+  const work = makeRepo();
+  const state = tempDir('agent-state-');
+  let server: GitServer;
+  let agent: AgentProcess;
+  let api = '';
+  let good = ''; // the last commit the device should run
+
+  const edit = (file: string, from: string, to: string): void => {
+    const p = join(work.dir, file);
+    const text = readFileSync(p, 'utf8');
+    if (!text.includes(from)) throw new Error(`test setup: ${file} lacks ${from}`);
+    writeFileSync(p, text.replace(from, to));
+  };
+  let clock = Date.parse('2026-03-01T10:00:00Z') / 1000;
+  const commit = (message: string, sign: typeof alice | null, change?: () => void): string => {
+    change?.();
+    clock += 60;
+    work.git(['add', '-A']);
+    const env = { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` };
+    work.git([...(sign ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${sign.key}`] : []), 'commit', '-q', ...(sign ? ['-S'] : []), '--allow-empty', '-m', message], { env });
+    return work.git(['rev-parse', 'HEAD']);
+  };
+  const push = (ref = 'HEAD'): void => void work.git(['push', '-q', '--force', bare, `${ref}:main`]);
+  const sync = async (): Promise<Result> => (await (await fetch(`${api}/api/v1/sync`, { method: 'POST' })).json()) as Result;
+  const status = async (): Promise<{ current: { commit: string } | null; state: { last_error: { reason: string; code: string } | null; last_good: string } }> => (await (await fetch(`${api}/api/v1/status`)).json()) as never;
+  const delivered = (component: string): { commit: string; sections: Record<string, { fps?: number }> } => JSON.parse(readFileSync(join(state, 'components', component, 'config.json'), 'utf8'));
+  const journal = (): Array<{ event: string; commit: string; reason?: string; code?: string }> => readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  /** Back to the good commit on the remote, as an operator reverting a bad push would. */
+  const restoreRemote = async (): Promise<void> => {
+    work.git(['reset', '-q', '--hard', good]);
+    push();
+    expect(await sync()).toMatchObject({ outcome: 'no-change' });
+  };
+
+  beforeAll(async () => {
+    run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(work.dir, sub), { recursive: true });
+    const anchor = commit('the fleet configuration', alice);
+    push();
+    good = anchor;
+    server = await startGitServer(root);
+    const trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
+    writeFileSync(join(state, 'agent.yaml'), [
+      'version: 2',
+      `remote: { url: "${server.url}/fleet.git", branch: main }`,
+      'environment: development',
+      'device_id: dev-bench-01',
+      `age_identity_file: ${join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')}`,
+      `trust: { dir: "${trust}", mode: all, anchor_commit: ${anchor} }`,
+      `state_dir: ${state}`,
+      'poll_interval_seconds: 3600',
+      'api: { listen: "127.0.0.1:0" }',
+      `hardware_profile_file: ${join(PROJECT, 'config/hardware/edge-p4-c920.yaml')}`,
+      '',
+    ].join('\n'));
+    agent = startAgent(['--config', join(state, 'agent.yaml'), '--bake', '0.3', '--with-example-pipeline']);
+    api = await agent.api;
+    await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await server?.close();
+  });
+
+  it('a first sync applies the pinned anchor; the pipeline runs it', async () => {
+    expect((await status()).current?.commit).toBe(good);
+    expect(delivered('capture').sections.frame_capture!.fps).toBe(15);
+    await agent.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 15 fps/);
+  });
+
+  it('a good signed commit is applied through POST /api/v1/sync; only the affected components are reconfigured', async () => {
+    const detectorBefore = delivered('detector');
+    const c = commit('fps 12 for the bench', alice, () => edit('config/frame_capture.yaml', '  fps: 15', '  fps: 12'));
+    push();
+    const r = await sync();
+    expect(r).toMatchObject({ outcome: 'applied', commit: c, components: ['capture'] });
+    good = c;
+    expect(delivered('capture')).toMatchObject({ commit: c, sections: { frame_capture: { fps: 12 } } });
+    expect(delivered('detector')).toEqual(detectorBefore);
+    await agent.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 12 fps \(live, no restart\)/);
+    expect((await status()).state.last_good).toBe(c);
+  });
+
+  it.each([
+    ['an unsigned commit', 'unsigned', () => commit('unsigned change', null, () => edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.5'))],
+    ['a commit signed by an untrusted key', 'untrusted-key', () => commit('mallory was here', mallory, () => edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.4'))],
+    ['a commit that fails validation', 'invalid', () => commit('fps 500', alice, () => edit('config/frame_capture.yaml', '  fps: 12', '  fps: 500'))],
+    ['a commit the hardware cannot run (C920 gives 5 fps in YUYV at 1080p)', 'hardware', () => commit('raw 1080p', alice, () => edit('config/frame_capture.yaml', 'pixel_format: MJPG\n  width: 1280\n  height: 720', 'pixel_format: YUYV\n  width: 1920\n  height: 1080'))],
+  ] as const)('%s is refused with the reason in the journal and the status; the pipeline keeps its configuration', async (_name, code, make) => {
+    const c = make();
+    push();
+    const r = await sync();
+    expect(r).toMatchObject({ outcome: 'refused', commit: c });
+    const s = await status();
+    expect(s.current?.commit).toBe(good);
+    expect(s.state.last_error).toMatchObject({ code });
+    expect(journal().at(-1)).toMatchObject({ event: 'refused', commit: c, code });
+    expect(delivered('capture').sections.frame_capture!.fps).toBe(12);
+    if (code === 'hardware') expect(s.state.last_error!.reason).toContain('supports at most 5 fps at 1920x1080 YUYV');
+    await restoreRemote();
+  });
+
+  it('a force-push and a rollback to an old commit are refused as policy', async () => {
+    const anchor = work.git(['rev-list', '--max-parents=0', 'HEAD']);
+    work.git(['reset', '-q', '--hard', anchor]);
+    const forked = commit('rewritten history', alice, () => edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.3'));
+    push();
+    expect(await sync()).toMatchObject({ outcome: 'refused', commit: forked });
+    expect((await status()).state.last_error).toMatchObject({ code: 'policy', reason: expect.stringContaining('does not descend from the applied commit') });
+    push(anchor);
+    expect(await sync()).toMatchObject({ outcome: 'refused', commit: anchor, reason: expect.stringContaining('rollback') });
+    await restoreRemote();
+  });
+
+  it('a commit whose health check fails is rolled back; the next good commit is applied normally', async () => {
+    const bad = commit('new person model', alice, () => edit('config/detectors.yaml', 'ssd-mobilenet-v2-person.tflite', 'ssd-mobilenet-v3-person.tflite'));
+    push();
+    const r = await sync();
+    expect(r).toMatchObject({ outcome: 'rolled-back', commit: bad, reason: expect.stringContaining('model file /opt/doorbell/models/ssd-mobilenet-v3-person.tflite does not exist') });
+    expect((await status()).current?.commit).toBe(good);
+    expect(delivered('detector').commit).toBe(good);
+    expect(journal().at(-1)).toMatchObject({ event: 'rolled-back', commit: bad });
+    // the bad commit is never retried
+    expect(await sync()).toMatchObject({ outcome: 'no-change' });
+    const fixed = commit('back to the v2 model, fps 10', alice, () => {
+      edit('config/detectors.yaml', 'ssd-mobilenet-v3-person.tflite', 'ssd-mobilenet-v2-person.tflite');
+      edit('config/frame_capture.yaml', '  fps: 12', '  fps: 10');
+    });
+    push();
+    expect(await sync()).toMatchObject({ outcome: 'applied', commit: fixed });
+    good = fixed;
+    expect(delivered('capture').sections.frame_capture!.fps).toBe(10);
+  });
+
+  it('a remote that answers garbage leaves the running configuration alone and says why', async () => {
+    server.mode = 'garbage';
+    const r = await fetch(`${api}/api/v1/sync`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    const s = await status();
+    expect(s.current?.commit).toBe(good);
+    expect(s.state.last_error!.reason).toMatch(/fetching main from .* failed/);
+    server.mode = 'ok';
+  });
+});
