@@ -2,7 +2,7 @@
 // "sync now". The operator API with tokens and roles, the status page and metrics build on it.
 
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { redact } from '../io/redactor.js';
 import type { Agent } from './agent.js';
@@ -15,7 +15,7 @@ export interface Listening {
 
 export async function startApi(agent: Agent, runner: Runner, listen: string, identity: { environment: string; device: string; mode: string }): Promise<Listening> {
   const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
-  const send = (res: import('node:http').ServerResponse, status: number, body: unknown): void => {
+  const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = redact(JSON.stringify(body, null, 2));
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     res.end(text + '\n');

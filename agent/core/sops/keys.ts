@@ -2,6 +2,7 @@
 // there are several groups), and wrapped again to age recipients when writing.
 
 import type { PrivateKey } from 'openpgp';
+import type * as AgeModule from 'age-encryption';
 import { GitopsError } from '../errors.js';
 import type { AgeEntry, KeyGroup, SopsMetadata } from './metadata.js';
 import { combineShares, splitSecret } from './shamir.js';
@@ -16,7 +17,7 @@ export interface Identities {
 }
 
 /** age-encryption (and its curve libraries) are loaded only when a key is wrapped or unwrapped. */
-const age = (): Promise<typeof import('age-encryption')> => import('age-encryption');
+const age = (): Promise<typeof AgeModule> => import('age-encryption');
 
 async function openGroup(g: KeyGroup, ids: Identities): Promise<Buffer | undefined> {
   if (ids.age.length > 0 && g.age.length > 0) {
