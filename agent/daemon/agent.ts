@@ -211,7 +211,9 @@ export class Agent {
       const targets = this.targetsOf(config, plan.components);
       const releaseId = info.commit;
       await step('write', () => this.store.writeRelease(releaseId, { 'config.json': JSON.stringify(config, null, 2) }, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, written_at: this.now().toISOString(), plan }));
-      const generation = this.state.generation + 1;
+      // Generations only grow, across crashes too: a component never mistakes an old verdict or report for a new one.
+      const generation = ++this.state.generation;
+      this.save();
       await step('accept', async () => {
         for (const t of targets) {
           const v = await this.delivery.propose(t, this.proposal(info.commit, config, t, generation));
