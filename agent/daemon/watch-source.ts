@@ -1,10 +1,9 @@
 // Watch mode (development): render from a working tree instead of a remote, without the
-// signature step, and apply an edit within a few hundred milliseconds. Editors that save by
-// writing a temporary file and renaming it over the original are handled: every change in
+// signature step, and apply an edit within a few hundred milliseconds. Every change in
 // config/, environments/ or schemas/ restarts a short debounce, then the whole tree is read.
 
 import { createHash } from 'node:crypto';
-import { watch } from 'node:fs';
+import { readdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { readWorkingTree } from '../io/repo-files.js';
@@ -17,8 +16,9 @@ export function treeId(files: ReadonlyMap<string, string>): string {
 }
 
 export class WatchSource {
-  private watchers: FSWatcher[] = [];
+  private watchers = new Map<string, FSWatcher>();
   private debounce: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly agent: Agent, private readonly dir: string, private readonly debounceMs = 40) {}
 
@@ -29,25 +29,53 @@ export class WatchSource {
     return this.agent.apply(files, { commit: id, subject: 'working tree', trigger });
   }
 
-  /** Calls `onChange` after a quiet period following changes under the tree. */
+  /**
+   * Calls `onChange` after a quiet period following changes under the tree. Every directory is
+   * watched itself (an inotify watch on a directory sees writes, creations and renames of its
+   * entries, so a file replaced by an editor's rename is still seen), new directories are picked
+   * up as they appear, and a slow poll catches anything a watch missed.
+   */
   start(onChange: () => void): void {
-    for (const sub of ['config', 'environments', 'schemas']) {
+    const fire = (): void => {
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => {
+        this.rescan(fire);
+        onChange();
+      }, this.debounceMs);
+    };
+    this.rescan(fire);
+    this.poll = setInterval(onChange, 2000);
+    this.poll.unref();
+  }
+
+  private rescan(fire: () => void): void {
+    const walk = (path: string): void => {
+      let entries;
       try {
-        this.watchers.push(
-          watch(join(this.dir, sub), { recursive: true }, (_e, name) => {
-            if (name && /(^|\/)(\.|.*~$|.*\.sw.$|.*\.tmp$)/.test(String(name))) return; // editor swap and temp files
-            if (this.debounce) clearTimeout(this.debounce);
-            this.debounce = setTimeout(onChange, this.debounceMs);
-          }),
-        );
+        entries = readdirSync(path, { withFileTypes: true });
       } catch {
-        // a missing directory is reported by the first cycle
+        return;
       }
-    }
+      if (!this.watchers.has(path)) {
+        try {
+          const w = watch(path, (_event, name) => {
+            if (name && /^\.|~$|\.sw.$/.test(String(name))) return; // editor swap and lock files
+            fire();
+          });
+          w.on('error', () => this.watchers.delete(path));
+          this.watchers.set(path, w);
+        } catch {
+          return;
+        }
+      }
+      for (const e of entries) if (e.isDirectory()) walk(join(path, e.name));
+    };
+    for (const sub of ['config', 'environments', 'schemas']) walk(join(this.dir, sub));
   }
 
   stop(): void {
-    for (const w of this.watchers) w.close();
+    for (const w of this.watchers.values()) w.close();
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.poll) clearInterval(this.poll);
   }
 }
