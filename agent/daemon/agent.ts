@@ -217,7 +217,8 @@ export class Agent {
       await step('accept', async () => {
         for (const t of targets) {
           const v = await this.delivery.propose(t, this.proposal(info.commit, config, t, generation));
-          if (!v.ok) throw new Refusal('veto', v.reason!);
+          // a component that does not answer is not the commit's fault: refused now, tried again later
+          if (!v.ok) throw new Refusal(/did not (judge|answer)/.test(v.reason ?? '') ? 'component-unavailable' : 'veto', v.reason!);
         }
       });
       this.store.switchCurrent(releaseId);
@@ -236,7 +237,7 @@ export class Agent {
       this.log(`applied ${info.commit.slice(0, 12)}${info.subject ? ` "${info.subject}"` : ''}: ${plan.changedSections.join(', ') || 'no section'} changed; reconfigured ${plan.components.join(', ') || 'nothing'} (${Math.round(ms)} ms)`);
       return { outcome: 'applied', commit: info.commit, components: plan.components, ms };
     } catch (e) {
-      if (e instanceof Refusal) return this.refuse({ ...info, steps }, e.code, e.message, started, true);
+      if (e instanceof Refusal) return this.refuse({ ...info, steps }, e.code, e.message, started, e.code !== 'component-unavailable');
       const message = e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`;
       return this.refuse({ ...info, steps }, e instanceof GitopsError ? e.code : 'internal', message, started, false);
     }

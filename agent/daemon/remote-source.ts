@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { GitopsError } from '../core/errors.js';
 import { splitCommit } from '../core/trust/git-object.js';
 import { verifyRange } from '../core/trust/history.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
@@ -48,7 +49,14 @@ export class RemoteSource {
     const signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
     if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.verdict, verdict.reason, true);
     const t2 = performance.now();
-    const files = await readCommitFiles(this.gitdir, candidate);
+    let files;
+    try {
+      files = await readCommitFiles(this.gitdir, candidate);
+    } catch (e) {
+      // an oversized or unreadable tree is a property of the commit: refused, not retried
+      if (e instanceof GitopsError && e.code === 'file-too-large') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, 'invalid', e.message, true);
+      throw e;
+    }
     steps.read = Math.round((performance.now() - t2) * 10) / 10;
     return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps });
   }

@@ -1,0 +1,230 @@
+// Agent figures (issue: the agent): commit-to-applied latency through POST /api/v1/sync and
+// through polling, watch-mode edit-to-applied, the time from a failing health verdict to the
+// old configuration delivered again, and the agent's resident memory idle and after 1,000
+// applies. Side by side: ansible-pull applying the same change from the same repository.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGitServer } from './git-server.js';
+import { median } from './measure.js';
+import type { Row } from './measure.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Everything a child printed, collected from its start, so that no line is missed between waits. */
+const outputs = new WeakMap<ChildProcess, { text: string }>();
+function collectOutput(child: ChildProcess): void {
+  const o = { text: '' };
+  outputs.set(child, o);
+  child.stdout!.on('data', (c: Buffer) => (o.text += c.toString()));
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = pattern.exec(outputs.get(child)?.text ?? '');
+    if (m) return m[0];
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${(outputs.get(child)?.text ?? '').slice(-500)}`);
+    await sleep(10);
+  }
+}
+
+function copyRepo(root: string, into: string): void {
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(root, sub), join(into, sub), { recursive: true });
+}
+
+export async function benchAgent(root: string, cli: string): Promise<Row[]> {
+  const group = 'agent';
+  const rows: Row[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
+  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.test', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.test' };
+  const children: ChildProcess[] = [];
+  try {
+    // a remote, a signing key, a trust directory
+    const work = join(dir, 'work');
+    const bare = join(dir, 'srv/fleet.git');
+    mkdirSync(work);
+    execFileSync('git', ['init', '-q', '-b', 'main', work], { env });
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
+    copyRepo(root, work);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+    mkdirSync(join(dir, 'trust'));
+    writeFileSync(join(dir, 'trust/allowed_signers'), `bench@example.test ${readFileSync(join(dir, 'key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    const git = (...a: string[]): string => execFileSync('git', ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(dir, 'key')}`, ...a], { cwd: work, env }).toString().trim();
+    let t = Date.parse('2026-03-01T00:00:00Z') / 1000;
+    const commit = (msg: string): string => {
+      t += 60;
+      execFileSync('git', ['add', '-A'], { cwd: work, env });
+      execFileSync('git', ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(dir, 'key')}`, 'commit', '-q', '-S', '--allow-empty', '-m', msg], { cwd: work, env: { ...env, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` } });
+      execFileSync('git', ['push', '-q', '--force', bare, 'HEAD:main'], { cwd: work, env });
+      return git('rev-parse', 'HEAD');
+    };
+    const setFps = (fps: number): void => {
+      const f = join(work, 'config/frame_capture.yaml');
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/ fps: \d+/, ` fps: ${fps}`));
+    };
+    const anchor = commit('anchor');
+    const server = await startGitServer(join(dir, 'srv'));
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    const settings = (poll: number): string => {
+      const file = join(dir, `agent-${poll}.yaml`);
+      writeFileSync(file, [
+        'version: 2',
+        `remote: { url: "${server.url}/fleet.git", branch: main }`,
+        'environment: development',
+        'device_id: dev-bench-01',
+        `age_identity_file: ${join(root, 'environments/development/keys/dev-bench-01.agekey')}`,
+        `trust: { dir: "${join(dir, 'trust')}", mode: all, anchor_commit: ${anchor} }`,
+        `state_dir: ${state}`,
+        `poll_interval_seconds: ${poll}`,
+        'api: { listen: "127.0.0.1:0" }',
+        `hardware_profile_file: ${join(root, 'config/hardware/edge-p4-c920.yaml')}`,
+        '',
+      ].join('\n'));
+      return file;
+    };
+    const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
+    children.push(pipeline);
+    const startAgent = async (args: string[]): Promise<{ child: ChildProcess; api: string }> => {
+      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      collectOutput(child);
+      const line = await waitForLine(child, /API on http:\/\/\S+/);
+      return { child, api: line.replace('API on ', '') };
+    };
+
+    // 1. POST /api/v1/sync
+    const a = await startAgent(['--config', settings(3600), '--bake', '0']);
+    await waitForLine(a.child, /applied [0-9a-f]{12} "anchor"/);
+    const syncTimes: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      setFps(5 + (i % 20));
+      commit(`fps ${5 + (i % 20)}`);
+      const t0 = performance.now();
+      const r = (await (await fetch(`${a.api}/api/v1/sync`, { method: 'POST' })).json()) as { outcome: string };
+      syncTimes.push(performance.now() - t0);
+      if (r.outcome !== 'applied') throw new Error(`bench sync: ${JSON.stringify(r)}`);
+    }
+    const p50 = median(syncTimes);
+    rows.push({ group, name: 'commit to applied, POST /api/v1/sync (fetch, verify, render, decrypt, validate, deliver), p50', value: p50, unit: 'ms', target: '< 300 ms', pass: p50 < 300 });
+
+    // 4. failing health verdict -> old configuration delivered again
+    const rollbacks: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const f = join(work, 'config/detectors.yaml');
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, `ssd-mobilenet-v${9 + i}-person`));
+      commit(`broken model ${i}`);
+      const r = (await (await fetch(`${a.api}/api/v1/sync`, { method: 'POST' })).json()) as { outcome: string };
+      if (r.outcome !== 'rolled-back') throw new Error(`bench rollback: ${JSON.stringify(r)}`);
+      const last = readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; steps?: { rollback?: number } }).filter((e) => e.event === 'rolled-back').at(-1)!;
+      rollbacks.push(last.steps!.rollback!);
+    }
+    const f = join(work, 'config/detectors.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, 'ssd-mobilenet-v2-person'));
+    commit('model fixed');
+    await fetch(`${a.api}/api/v1/sync`, { method: 'POST' });
+    const rb = median(rollbacks);
+    rows.push({ group, name: 'failing health verdict to the old configuration delivered again and healthy, p50', value: rb, unit: 'ms', target: '< 500 ms', pass: rb < 500 });
+    a.child.kill('SIGTERM');
+    await new Promise((r) => a.child.once('exit', r));
+
+    // 2. polling: how long after its scheduled poll a pushed commit is applied
+    const b = await startAgent(['--config', settings(5), '--bake', '0']);
+    const overheads: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const status = (await (await fetch(`${b.api}/api/v1/status`)).json()) as { next_poll: string };
+      setFps(30 - i);
+      const c = commit(`poll ${i}`);
+      for (let k = 0; k < 400; k++) {
+        const s = (await (await fetch(`${b.api}/api/v1/status`)).json()) as { state: { last_good: string; applied_at: string } };
+        if (s.state.last_good === c) {
+          overheads.push(Date.parse(s.state.applied_at) - Date.parse(status.next_poll));
+          break;
+        }
+        await sleep(25);
+      }
+    }
+    b.child.kill('SIGTERM');
+    await new Promise((r) => b.child.once('exit', r));
+    const po = median(overheads);
+    rows.push({ group, name: 'polling (every 5 s): applied after the scheduled poll, p50', value: po, unit: 'ms', target: 'interval + < 300 ms', pass: po < 300 });
+
+    // 3 and 5. watch mode: edit to applied, and memory over 1,000 applies
+    const wdir = join(dir, 'watch');
+    mkdirSync(wdir);
+    copyRepo(root, wdir);
+    const wstate = join(dir, 'wstate');
+    const wpipe = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(wstate, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
+    children.push(wpipe);
+    const w = await startAgent(['--watch', wdir, '--env', 'development', '--device', 'dev-bench-01', '--identity', join(root, 'environments/development/keys/dev-bench-01.agekey'), '--hardware-profile', 'recorded', '--state', wstate, '--listen', '127.0.0.1:0']);
+    await waitForLine(w.child, /applied tree-/);
+    await sleep(1000);
+    const idle = rssMb(w.child.pid!);
+    const wf = join(wdir, 'config/frame_capture.yaml');
+    const edits: number[] = [];
+    let after100 = 0;
+    for (let i = 0; i < 1000; i++) {
+      const before = readFileSync(join(wstate, 'state.json'), 'utf8');
+      const t0 = performance.now();
+      writeFileSync(wf, readFileSync(wf, 'utf8').replace(/ fps: \d+/, ` fps: ${5 + (i % 25)}`));
+      for (let k = 0; k < 2000; k++) {
+        await sleep(2);
+        const now = readFileSync(join(wstate, 'state.json'), 'utf8');
+        if (now !== before && (JSON.parse(now) as { last_good: string }).last_good === (JSON.parse(now) as { applied: string }).applied && (JSON.parse(now) as { applied: string }).applied !== (JSON.parse(before) as { applied: string }).applied) break;
+      }
+      edits.push(performance.now() - t0);
+      if (i === 99) after100 = rssMb(w.child.pid!);
+    }
+    const after1000 = rssMb(w.child.pid!);
+    w.child.kill('SIGTERM');
+    const e50 = median(edits.slice(0, 50));
+    rows.push({ group, name: 'watch mode: edit to applied (debounce, render, decrypt, validate, deliver, health), p50', value: e50, unit: 'ms', target: '< 100 ms', pass: e50 < 100 });
+    rows.push({ group, name: 'agent resident memory, idle', value: idle, unit: 'MB', target: '< 60 MB', pass: idle < 60 });
+    rows.push({ group, name: 'agent resident memory after 100 applies', value: after100, unit: 'MB' });
+    rows.push({ group, name: 'agent resident memory after 1,000 applies', value: after1000, unit: 'MB', target: '< 60 MB, no growth', pass: after1000 < 60 && after1000 < after100 * 1.2 });
+
+    // ansible-pull on the same repository and the same change, when it is installed
+    if (spawnSync('ansible-pull', ['--version']).status === 0) {
+      writeFileSync(join(work, 'local.yml'), '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - name: deliver the capture configuration\n      copy:\n        src: config/frame_capture.yaml\n        dest: "{{ lookup(\'env\', \'ANSIBLE_DEST\') }}/frame_capture.yaml"\n');
+      commit('ansible playbook');
+      const dest = join(dir, 'ansible-dest');
+      mkdirSync(dest);
+      const runs: number[] = [];
+      let peak = 0;
+      for (let i = 0; i < 3; i++) {
+        setFps(40 + i);
+        commit(`ansible fps ${40 + i}`);
+        const t0 = performance.now();
+        // asynchronously: the git server answering ansible-pull runs in this very process
+        const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+          const p = spawn('/usr/bin/time', ['-v', 'ansible-pull', '-U', `${server.url}/fleet.git`, '-C', 'main', '-d', join(dir, 'ansible-checkout'), 'local.yml'], { env: { ...env, ANSIBLE_DEST: dest, ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false' } });
+          let out = '';
+          p.stdout.on('data', (c: Buffer) => (out += c));
+          p.stderr.on('data', (c: Buffer) => (out += c));
+          p.on('exit', (status) => resolve({ status, out }));
+        });
+        runs.push(performance.now() - t0);
+        if (r.status !== 0) throw new Error(`ansible-pull failed: ${r.out}`);
+        peak = Math.max(peak, Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.out)?.[1] ?? 0) / 1024);
+      }
+      rows.push({ group, name: 'ansible-pull: commit to applied, same repository and change, p50', value: median(runs), unit: 'ms' });
+      rows.push({ group, name: 'ansible-pull: peak resident memory', value: peak, unit: 'MB' });
+    } else {
+      rows.push({ group, name: 'ansible-pull: not installed here (apt-get install ansible-core), skipped', value: 0, unit: 'ms' });
+    }
+    await server.close();
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}

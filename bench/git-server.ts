@@ -1,0 +1,78 @@
+// A real smart-HTTP git server on 127.0.0.1 (tests and benchmark): node's http server in front of `git http-backend`
+// (the CGI that ships with git), serving the bare repositories under a directory.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface GitServer {
+  url: string;
+  requests: number;
+  /** Makes the next answers fail (garbage, slow) for bad-remote tests. */
+  mode: 'ok' | 'garbage' | 'error';
+  close(): Promise<void>;
+}
+
+export async function startGitServer(root: string): Promise<GitServer> {
+  const state: GitServer = { url: '', requests: 0, mode: 'ok', close: async () => undefined };
+  const server = createServer((req, res) => {
+    state.requests++;
+    if (state.mode === 'garbage') {
+      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' });
+      res.end('this is not a pkt-line stream at all\n');
+      return;
+    }
+    if (state.mode === 'error') {
+      res.writeHead(503);
+      res.end('down for maintenance');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        REMOTE_ADDR: '127.0.0.1',
+      },
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let headersDone = false;
+    cgi.stdout.on('data', (chunk: Buffer) => {
+      if (headersDone) {
+        res.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headersDone = true;
+      let status = 200;
+      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
+        const i = line.indexOf(':');
+        const name = line.slice(0, i).trim();
+        const value = line.slice(i + 1).trim();
+        if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
+        else res.setHeader(name, value);
+      }
+      res.writeHead(status);
+      res.write(head.subarray(end + 4));
+    });
+    cgi.stdout.on('end', () => res.end());
+    cgi.on('error', () => {
+      res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise((r) => server.close(() => r()));
+  return state;
+}
