@@ -11,7 +11,6 @@ import { profileFromFacts } from '../agent/core/hardware-profile.js';
 import { hardwareProfileFile } from '../agent/core/repo-layout.js';
 import { Agent } from '../agent/daemon/agent.js';
 import { startApi } from '../agent/daemon/api.js';
-import { RemoteSource } from '../agent/daemon/remote-source.js';
 import { Runner } from '../agent/daemon/runner.js';
 import { loadSettings, PACKAGE_ROOT } from '../agent/daemon/settings.js';
 import { WatchSource } from '../agent/daemon/watch-source.js';
@@ -19,7 +18,6 @@ import { probeFacts } from '../agent/io/hardware-probe.js';
 import { redact } from '../agent/io/redactor.js';
 import { readUserFile, readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
-import { loadTrustStore } from '../agent/io/trust-store.js';
 import { err, EXIT_OK, list, out, parse } from './cli.js';
 
 const USAGE = [
@@ -80,6 +78,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     listen = values.listen ?? '127.0.0.1:8420';
     mode = `watch ${dir}`;
   } else {
+    // remote mode only: the git client and the signature verifiers are not loaded in watch mode
+    const [{ RemoteSource }, { loadTrustStore }] = await Promise.all([import('../agent/daemon/remote-source.js'), import('../agent/io/trust-store.js')]);
     const settings = loadSettings(values.config!);
     const identities = await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []);
     const trust = await loadTrustStore(settings.trust.dir);

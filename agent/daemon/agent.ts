@@ -22,6 +22,7 @@ import { Delivery } from '../io/delivery.js';
 import type { ComponentTarget } from '../io/delivery.js';
 import { redact } from '../io/redactor.js';
 import { ReleaseStore } from '../io/release-store.js';
+import { fileSchemaCache } from '../io/schema-cache.js';
 import type { JournalEntry } from '../io/release-store.js';
 import { join } from 'node:path';
 
@@ -74,11 +75,14 @@ export class Agent {
   state: AgentState;
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
+  /** Compiled validators kept in the state directory: no schema compiler in memory after the first run. */
+  private readonly schemaCache: ReturnType<typeof fileSchemaCache>;
 
   constructor(readonly options: AgentOptions) {
     this.store = new ReleaseStore(options.stateDir);
     this.delivery = new Delivery(join(options.stateDir, 'components'));
     this.state = { ...INITIAL, ...this.store.readState<Partial<AgentState>>({}) };
+    this.schemaCache = fileSchemaCache(join(options.stateDir, 'cache'));
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
   }
@@ -180,7 +184,7 @@ export class Agent {
     };
     const { environment, device } = this.options;
     try {
-      const repo = openRepository(files);
+      const repo = openRepository(files, this.schemaCache);
       if (this.options.watchMode) {
         const envDoc = repo.document(`environments/${environment}/environment.yaml`);
         const policy = policyOf(envDoc?.value && isObject(envDoc.value.policy) ? { name: environment, tier: String(envDoc.value.tier), policy: envDoc.value.policy } : undefined);

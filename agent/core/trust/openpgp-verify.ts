@@ -2,8 +2,8 @@
 // signing subkeys, expiry and revocation. Stricter than openpgp.js alone: a key that has
 // expired or been revoked by now is not valid, even for a signature made before.
 
-import { createMessage, readKeys, readSignature, verify } from 'openpgp';
 import type { PublicKey, Subkey } from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import type { Verdict } from './verdict.js';
 
 export interface PgpResult {
@@ -13,7 +13,11 @@ export interface PgpResult {
   key: string | null;
 }
 
+// openpgp.js is large: it is loaded only when OpenPGP keys or signatures are met.
+const openpgp = (): Promise<typeof OpenPgp> => import('openpgp');
+
 export async function readTrustedKeys(text: string, file: string): Promise<{ keys: PublicKey[]; problem?: string }> {
+  const { readKeys } = await openpgp();
   try {
     return { keys: (await readKeys({ armoredKeys: text })) as PublicKey[] };
   } catch (e) {
@@ -24,6 +28,7 @@ export async function readTrustedKeys(text: string, file: string): Promise<{ key
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 
 export async function verifyOpenPgp(payload: Buffer, armored: string, keys: readonly PublicKey[], now: Date): Promise<PgpResult> {
+  const { createMessage, readSignature, verify } = await openpgp();
   let signature;
   try {
     signature = await readSignature({ armoredSignature: armored });
