@@ -7,14 +7,13 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { HardwareProfile } from '../agent/core/config-types.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { profileFromFacts } from '../agent/core/hardware-profile.js';
 import { hardwareProfileFile } from '../agent/core/repo-layout.js';
 import { Agent } from '../agent/daemon/agent.js';
+import { Hardware } from '../agent/daemon/hardware.js';
 import { startApi } from '../agent/daemon/api.js';
 import { Runner } from '../agent/daemon/runner.js';
 import { loadSettings, PACKAGE_ROOT } from '../agent/daemon/settings.js';
 import { WatchSource } from '../agent/daemon/watch-source.js';
-import { probeFacts } from '../agent/io/hardware-probe.js';
 import { redact } from '../agent/io/redactor.js';
 import { readUserFile, readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
@@ -25,18 +24,9 @@ const USAGE = [
   'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--bake SECONDS] [--with-example-pipeline]',
 ].join('\n       ');
 
-/** The hardware to validate against: a recorded profile, or this machine probed once and cached. */
-function hardwareSource(spec: string | undefined, repoDir: string | undefined, model: () => string): () => Promise<HardwareProfile> {
-  let cached: HardwareProfile | undefined;
-  return async () => {
-    if (spec === 'recorded') {
-      if (!repoDir) throw new GitopsError('usage', '--hardware-profile recorded needs --watch', 'give a profile file instead');
-      const file = join(repoDir, hardwareProfileFile(model()));
-      return parseYaml(readUserFile(file, 'hardware profile')) as HardwareProfile;
-    }
-    if (spec) return (cached ??= parseYaml(readUserFile(spec, 'hardware profile')) as HardwareProfile);
-    return (cached ??= profileFromFacts((await probeFacts({})).facts, new Date().toISOString()) as unknown as HardwareProfile);
-  };
+/** The recorded profile of the device's model, read from the watched working tree at each use. */
+function recordedProfile(repoDir: string, model: () => string): () => Promise<HardwareProfile> {
+  return async () => parseYaml(readUserFile(join(repoDir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
 }
 
 export async function agentCommand(args: string[]): Promise<number> {
@@ -63,6 +53,7 @@ export async function agentCommand(args: string[]): Promise<number> {
   let stopSource = (): void => undefined;
   let listen: string;
   let mode: string;
+  let hardware: Hardware | undefined;
   if (values.watch !== undefined) {
     const dir = resolve(values.watch);
     if (!values.env || !values.device) throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
@@ -70,7 +61,11 @@ export async function agentCommand(args: string[]): Promise<number> {
     const device = values.device;
     readWorkingTree(dir); // a clear error now if DIR is not a configuration repository
     const model = (): string => String((parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as { device?: { model?: string } }).device?.model ?? '');
-    agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: hardwareSource(values['hardware-profile'], dir, model), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
+    agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: values['hardware-profile'] === 'recorded' ? recordedProfile(dir, model) : (() => {
+      const h = new Hardware(values['hardware-profile'], log);
+      h.watchDevices();
+      return () => h.profile();
+    })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
     const source = new WatchSource(agent, dir);
     runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
     source.start(() => void runner.trigger('watch'));
@@ -84,7 +79,10 @@ export async function agentCommand(args: string[]): Promise<number> {
     const identities = await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []);
     const trust = await loadTrustStore(settings.trust.dir);
     for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
-    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: hardwareSource(settings.hardware_profile_file, undefined, () => ''), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log });
+    hardware = new Hardware(settings.hardware_profile_file, log);
+    hardware.watchDevices();
+    const h = hardware;
+    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: () => h.profile(), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log });
     const source = new RemoteSource(agent, settings, trust);
     runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
     listen = values.listen ?? settings.api.listen;
@@ -96,7 +94,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     pipeline = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(agent.options.stateDir, 'components'), '--root', join(PACKAGE_ROOT, 'examples/device-root')], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   await agent.recover();
-  const api = await startApi(agent, runner, listen, { environment: agent.options.environment, device: agent.options.device, mode });
+  const api = await startApi(agent, runner, listen, { environment: agent.options.environment, device: agent.options.device, mode }, hardware);
   log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();

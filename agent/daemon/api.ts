@@ -6,6 +6,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { redact } from '../io/redactor.js';
 import type { Agent } from './agent.js';
+import type { Hardware } from './hardware.js';
 import type { Runner } from './runner.js';
 
 export interface Listening {
@@ -13,7 +14,7 @@ export interface Listening {
   server: Server;
 }
 
-export async function startApi(agent: Agent, runner: Runner, listen: string, identity: { environment: string; device: string; mode: string }): Promise<Listening> {
+export async function startApi(agent: Agent, runner: Runner, listen: string, identity: { environment: string; device: string; mode: string }, hardware?: Hardware): Promise<Listening> {
   const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     const text = redact(JSON.stringify(body, null, 2));
@@ -28,6 +29,11 @@ export async function startApi(agent: Agent, runner: Runner, listen: string, ide
       const current = agent.store.current();
       const manifest = current ? (JSON.parse(agent.store.readRelease(current, 'release.json')) as Record<string, unknown>) : null;
       return send(res, 200, { ...identity, current: current ? { commit: current, ...manifest } : null, state: agent.state, next_poll: runner.nextPollAt });
+    }
+    if (url.pathname === '/api/v1/hardware/probe' && req.method === 'POST' && hardware) {
+      hardware.invalidate('asked through the API');
+      void hardware.profile().then((p) => send(res, 200, p), (e: Error) => send(res, 500, { code: 'probe-failed', message: e.message }));
+      return;
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/journal') return send(res, 200, agent.store.journal(Number(url.searchParams.get('limit') ?? 100)));
     if (url.pathname === '/api/v1/sync') {

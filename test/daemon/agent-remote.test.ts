@@ -11,6 +11,7 @@ import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import { startGitServer } from '../helpers/git-server.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
+import { gitops } from '../helpers/cli.js';
 
 interface Result { outcome: string; commit: string; reason?: string; components?: string[] }
 
@@ -119,6 +120,20 @@ describe('the agent following a remote', () => {
     expect(journal().at(-1)).toMatchObject({ event: 'refused', commit: c, code });
     expect(delivered('capture').sections.frame_capture!.fps).toBe(12);
     if (code === 'hardware') expect(s.state.last_error!.reason).toContain('supports at most 5 fps at 1920x1080 YUYV');
+    await restoreRemote();
+  });
+
+  it('secrets this device cannot decrypt are refused; the pipeline keeps its configuration', async () => {
+    const device = /age_recipient: (\S+)/.exec(readFileSync(join(work.dir, 'environments/development/devices/dev-bench-01.yaml'), 'utf8'))![1]!;
+    const c = commit('secrets for the operator only', alice, () => {
+      edit('.sops.yaml', `,\n      ${device}`, '');
+      const r = gitops(['secrets', 'updatekeys', 'environments/development/secrets.sops.yaml'], { cwd: work.dir, env: { SOPS_AGE_KEY_FILE: join(PROJECT, 'environments/development/keys/dev-operator.agekey') } });
+      expect(r.stderr).toContain(`removed ${device}`);
+    });
+    push();
+    expect(await sync()).toMatchObject({ outcome: 'refused', commit: c, reason: expect.stringContaining('none of the available keys') });
+    expect((await status()).state.last_error).toMatchObject({ code: 'secrets' });
+    expect(delivered('capture').sections.frame_capture!.fps).toBe(12);
     await restoreRemote();
   });
 

@@ -1,0 +1,52 @@
+// The hardware the agent validates against: a recorded profile, or this device probed once and
+// cached, probed again when asked (POST /api/v1/hardware/probe) or when a device node appears
+// or disappears under /dev (a camera unplugged, an accelerator attached).
+
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { HardwareProfile } from '../core/config-types.js';
+import { profileFromFacts } from '../core/hardware-profile.js';
+import { probeFacts } from '../io/hardware-probe.js';
+import { readUserFile } from '../io/repo-files.js';
+
+const WATCHED = /^(video\d+|nvidia\d*|nvidiactl|apex_\d+|hailo\d+|dri)$/;
+
+export class Hardware {
+  private cached: HardwareProfile | undefined;
+  private watcher: FSWatcher | undefined;
+  probes = 0;
+
+  /** `source`: a profile file, or undefined to probe this machine. */
+  constructor(private readonly source: string | undefined, private readonly log: (line: string) => void = () => undefined) {}
+
+  async profile(): Promise<HardwareProfile> {
+    if (this.cached) return this.cached;
+    if (this.source) return (this.cached = parseYaml(readUserFile(this.source, 'hardware profile')) as HardwareProfile);
+    this.probes++;
+    return (this.cached = profileFromFacts((await probeFacts({})).facts, new Date().toISOString()) as unknown as HardwareProfile);
+  }
+
+  invalidate(why: string): void {
+    if (this.cached && !this.source) this.log(`hardware will be probed again: ${why}`);
+    this.cached = undefined;
+  }
+
+  /** Forgets the cached probe whenever a camera, GPU or accelerator node comes or goes. */
+  watchDevices(dev = '/dev'): void {
+    if (this.source) return;
+    try {
+      this.watcher = watch(dev, (_event, name) => {
+        if (name && WATCHED.test(String(name))) this.invalidate(`${join(dev, String(name))} appeared or disappeared`);
+      });
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // no /dev to watch (a container): probes happen when asked
+    }
+  }
+
+  stop(): void {
+    this.watcher?.close();
+  }
+}
