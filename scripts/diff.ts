@@ -4,6 +4,7 @@
 import { diffRepositories } from '../agent/core/diff.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format-diff.js';
 import { readCommitFiles } from '../agent/io/git-tree.js';
+import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, out, parse, repoRoot, rootOption } from './cli.js';
 
@@ -19,7 +20,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const gitdir = gitDirectory(root);
   const cache = {};
   const [baseFiles, headFiles] = await Promise.all([readCommitFiles(gitdir, base, { cache }), readCommitFiles(gitdir, head, { cache })]);
-  const report = diffRepositories(baseFiles, headFiles, { environments: list(values.env), devices: list(values.device) });
+  const report = diffRepositories(baseFiles, headFiles, { environments: list(values.env), devices: list(values.device), schemaCache: fileSchemaCache() });
   if (format === 'json') out(JSON.stringify({ base, head, ...report }, null, 2));
   else out(format === 'markdown' ? formatDiffMarkdown(report) : `${base.slice(0, 12)}..${head.slice(0, 12)}\n${formatDiffText(report)}`);
   const differs = report.targets.length > 0 || report.environments.length > 0;

@@ -11,6 +11,7 @@ import { environmentFile, secretsFile } from './repo-layout.js';
 import type { RepoFiles } from './repo-layout.js';
 import { openRepository } from './repository.js';
 import type { Repository } from './repository.js';
+import type { CompiledSchemaCache } from './schema-set.js';
 import { redactSecrets, render } from './render.js';
 import type { RenderResult } from './render.js';
 import { secretChanges } from './sops/edit.js';
@@ -66,8 +67,8 @@ interface Side {
   targets: Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>;
 }
 
-function side(files: RepoFiles, envs: readonly string[] | undefined, devices: readonly string[] | undefined): Side {
-  const repo = openRepository(files);
+function side(files: RepoFiles, envs: readonly string[] | undefined, devices: readonly string[] | undefined, cache: CompiledSchemaCache | undefined): Side {
+  const repo = openRepository(files, cache);
   const targets = new Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>();
   if (!repo.schemas) return { repo, targets };
   for (const env of repo.environments()) {
@@ -119,9 +120,9 @@ function policyOf(repo: Repository, env: string): JsonObject {
   return d?.value && isObject(d.value) ? { policy: isObject(d.value.policy) ? d.value.policy : {}, tier: (d.value.tier as Json) ?? null } : {};
 }
 
-export function diffRepositories(baseFiles: RepoFiles, headFiles: RepoFiles, options: { environments?: readonly string[]; devices?: readonly string[] } = {}): ChangeReport {
-  const base = side(baseFiles, options.environments, options.devices);
-  const head = side(headFiles, options.environments, options.devices);
+export function diffRepositories(baseFiles: RepoFiles, headFiles: RepoFiles, options: { environments?: readonly string[]; devices?: readonly string[]; schemaCache?: CompiledSchemaCache } = {}): ChangeReport {
+  const base = side(baseFiles, options.environments, options.devices, options.schemaCache);
+  const head = side(headFiles, options.environments, options.devices, options.schemaCache);
   const tierOf = (env: string): string => String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
   const targets: TargetDiff[] = [];
   for (const key of [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort()) {
