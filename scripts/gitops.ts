@@ -13,6 +13,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   explain: { summary: 'show a value, its schema and where it came from', load: async () => (await import('./explain.js')).explainCommand },
   migrate: { summary: 'rewrite documents in an old format version (comments kept)', load: async () => (await import('./migrate.js')).migrateCommand },
   diff: { summary: 'what each device runs differently between two revisions (semantic, from git objects)', load: async () => (await import('./diff.js')).diffCommand },
+  audit: { summary: 'git log as the audit trail: who changed what a device runs, signed by whom, through which PR', load: async () => (await import('./audit.js')).auditCommand },
+  propose: { summary: 'propose a change as a pull request: --env E [--device D] --set PATH=VALUE', load: async () => (await import('./propose.js')).proposeCommand },
   ci: { summary: 'ci pr: validate, verify, diff and keep one pull request comment up to date', load: async () => (await import('./ci.js')).ciCommand },
   agent: { summary: 'run the on-device agent (--config agent.yaml), or watch a working tree (--watch DIR)', load: async () => (await import('./agent.js')).agentCommand },
   secrets: { summary: 'SOPS files: decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify', load: async () => (await import('./secrets.js')).secretsCommand },

@@ -49,6 +49,25 @@ export class GitHub {
     }
   }
 
+  async createPull(r: { owner: string; repo: string }, pr: { title: string; head: string; base: string; body: string; draft: boolean }): Promise<string> {
+    try {
+      const res = await this.octokit.rest.pulls.create({ owner: r.owner, repo: r.repo, ...pr });
+      return res.data.html_url;
+    } catch (e) {
+      throw explain(e, 'opening the pull request');
+    }
+  }
+
+  /** The pull request a commit was merged through, when GitHub knows one. */
+  async pullForCommit(r: { owner: string; repo: string }, sha: string): Promise<number | null> {
+    try {
+      const res = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: r.owner, repo: r.repo, commit_sha: sha });
+      return res.data.find((p) => p.merged_at)?.number ?? res.data[0]?.number ?? null;
+    } catch (e) {
+      throw explain(e, `looking up the pull request of ${sha.slice(0, 12)}`);
+    }
+  }
+
   async setStatus(t: PrTarget, state: 'success' | 'failure', description: string): Promise<void> {
     try {
       await this.octokit.rest.repos.createCommitStatus({ owner: t.owner, repo: t.repo, sha: t.sha, state, context: 'doorbell-gitops/validate', description: description.slice(0, 140) });
