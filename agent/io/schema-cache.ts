@@ -2,10 +2,10 @@
 // `gitops validate` does not recompile unchanged schemas. Keyed by the schemas' digest; a
 // corrupt or unreadable entry is ignored and rebuilt.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { CompiledSchemaCache, SchemaName } from '../core/schema-set.js';
 import { writeFileAtomic } from './repo-files.js';
@@ -35,6 +35,9 @@ export function fileSchemaCache(dir: string = defaultCacheDir()): CompiledSchema
       }
     },
     store(key, code) {
+      // At most the cache folder and its parent are created: a missing home (HOME=/nonexistent
+      // for a service user) means no cache, not a new home.
+      if (!existsSync(dirname(dirname(dir)))) return;
       try {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         writeFileAtomic(path(key), code);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitopsError } from '../../agent/core/errors.js';
@@ -59,6 +59,16 @@ describe('fileSchemaCache', () => {
     expect(validate({ frame_capture: { fps: 500 } })).toBe(false);
     expect(validate.errors?.[0]).toMatchObject({ keyword: 'maximum', instancePath: '/frame_capture/fps' });
     expect(validate({ frame_capture: { fps: 5 } })).toBe(true);
+  });
+
+  it('creates the cache folder and its parent, never a missing home above them', () => {
+    const home = tempDir();
+    const files = exampleFiles();
+    loadSchemas(files, fileSchemaCache(join(home, '.cache', 'doorbell-gitops')));
+    expect(readdirSync(join(home, '.cache', 'doorbell-gitops'))).toHaveLength(1);
+    const missing = join(home, 'gone', '.cache', 'doorbell-gitops');
+    expect(loadSchemas(files, fileSchemaCache(missing)).diagnostics).toEqual([]);
+    expect(existsSync(join(home, 'gone'))).toBe(false);
   });
 
   it('ignores a corrupt entry', () => {

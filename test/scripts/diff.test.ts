@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git.js';
-import { PROJECT } from '../helpers/project.js';
+import { PROJECT, tempDir } from '../helpers/project.js';
 
 function fleet(): ReturnType<typeof makeRepo> & { edit(file: string, from: string, to: string): void } {
   const repo = makeRepo();
@@ -57,7 +57,7 @@ describe('gitops diff', () => {
     const key = join(PROJECT, 'environments/development/keys/dev-operator.agekey');
     expect(gitops(['secrets', 'set', join(r.dir, 'environments/development/secrets.sops.yaml'), 'notifications.telegram.bot_token', '"999:rotated-token-value"'], { env: { SOPS_AGE_KEY_FILE: key } }).status).toBe(0);
     commitAll(r, 'rotate the bot token');
-    const res = gitops(['diff', '--format', 'json', '--root', r.dir], { env: { HOME: '/nonexistent' } });
+    const res = gitops(['diff', '--format', 'json', '--root', r.dir], { env: { HOME: tempDir('home-') } });
     expect(res.stdout).not.toContain('rotated-token-value');
     const d = JSON.parse(res.stdout) as Report;
     expect(d.environments).toEqual([{ environment: 'development', tier: 'development', secrets: [{ path: 'notifications.telegram.bot_token', change: 'changed' }], policy: [] }]);
