@@ -3,7 +3,6 @@
 // committed it, its signature verdict and signer, the pull request it came from, and the
 // rendered configuration paths it changed on which environments and devices.
 
-import { simpleGit } from 'simple-git';
 import { diffRepositories } from '../agent/core/diff.js';
 import type { PathChange } from '../agent/core/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
@@ -12,7 +11,7 @@ import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../agent/core/trust/ve
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
 import { objectReader } from '../agent/io/git-objects.js';
 import { readCommitFiles } from '../agent/io/git-tree.js';
-import { gitDirectory } from '../agent/io/git-revisions.js';
+import { firstParentLog, gitDirectory } from '../agent/io/git-revisions.js';
 import { GitHub } from '../agent/io/github.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
@@ -41,7 +40,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) throw new GitopsError('usage', `--since "${values.since}" is not a date`, 'e.g. --since 2026-01-01');
   const root = repoRoot(values.root);
   const gitdir = gitDirectory(root);
-  const log = await simpleGit(root).raw(['log', '--first-parent', `-n${max}`, '--format=%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s', ...(values.since ? [`--since=${values.since}`] : [])]);
+  const log = firstParentLog(root, { max, since: values.since });
   const trust: TrustStore | undefined = values.trust ? await loadTrustStore(values.trust) : undefined;
   const reader = objectReader(gitdir);
   const cache = {};
@@ -58,9 +57,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   const github = token && repoName?.includes('/') ? new GitHub(token, process.env.GITHUB_API_URL ?? 'https://api.github.com') : undefined;
   const [owner, name] = (repoName ?? '/').split('/') as [string, string];
   const entries: AuditEntry[] = [];
-  for (const line of log.split('\n').filter(Boolean)) {
-    const [commit, parents, author, committer, date, subject] = line.split('\x1f') as [string, string, string, string, string, string];
-    const parent = parents.split(' ').filter(Boolean)[0];
+  for (const { commit, parent, author, committer, date, subject } of log) {
     const report = diffRepositories(parent ? await filesAt(parent) : new Map(), await filesAt(commit), { environments: list(values.env), devices: list(values.device), schemaCache });
     const wanted = (p: string): boolean => !values.path || p === values.path || p.startsWith(`${values.path}.`);
     const changes = report.targets.flatMap((t) => t.changes.filter((c) => wanted(c.path)).map((c) => ({ target: `${t.environment}/${t.device ?? '(environment)'}`, ...c })));

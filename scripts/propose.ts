@@ -3,7 +3,6 @@
 // comments, commit on a new branch with the user's own git (and so its signing), push, and open
 // the pull request with the diff as its body. It never writes to a device.
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { diffRepositories } from '../agent/core/diff.js';
@@ -13,6 +12,7 @@ import { formatDiffMarkdown } from '../agent/core/format-diff.js';
 import { applySettings, parseSetting } from '../agent/core/propose.js';
 import { validateRepository } from '../agent/core/validate.js';
 import { GitHub } from '../agent/io/github.js';
+import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { EXIT_INVALID, EXIT_OK, err, list, openTree, out, parse, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
@@ -44,7 +44,7 @@ export async function proposeCommand(args: string[]): Promise<number> {
   await git.checkoutLocalBranch(branch);
   let committed = false;
   try {
-    writeFileSync(join(root, file), files.get(file)!);
+    writeFileAtomic(join(root, file), files.get(file)!);
     await git.add(file);
     await git.commit(title, [file]); // the user's git configuration signs it when it is set to
     committed = true;

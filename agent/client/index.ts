@@ -6,10 +6,9 @@
 //   c.on('frame_capture', (fc) => camera.reconfigure(fc));
 //   c.start();
 
-import { mkdirSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { join } from 'node:path';
-import { FILES } from './protocol.js';
+import { FILES, readProtocolFile, writeProtocolFile } from './protocol.js';
 import type { Health, Proposal, Verdict } from './protocol.js';
 
 export type SectionHandler = (value: unknown, all: Record<string, unknown>) => void | Promise<void>;
@@ -28,20 +27,6 @@ export interface Client {
   stop(): void;
 }
 
-function writeJson(dir: string, name: string, value: unknown): void {
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
-  renameSync(tmp, join(dir, name));
-}
-
-function readJson<T>(dir: string, name: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 export function createClient(options: { dir: string; pollMs?: number }): Client {
   const { dir } = options;
   const handlers = new Map<string, SectionHandler[]>();
@@ -57,19 +42,19 @@ export function createClient(options: { dir: string; pollMs?: number }): Client 
     let reason: string | undefined;
     for (const c of checks) reason ??= await c(applied?.sections ?? {});
     const h: Health = { generation, healthy: reason === undefined, ...(reason ? { reason } : {}), time: new Date().toISOString() };
-    writeJson(dir, FILES.health, h);
+    writeProtocolFile(dir, FILES.health, h);
   };
 
   const step = async (): Promise<void> => {
-    const proposal = readJson<Proposal>(dir, FILES.proposed);
+    const proposal = readProtocolFile<Proposal>(dir, FILES.proposed);
     if (proposal && proposal.generation > judged) {
       judged = proposal.generation;
       let reason: string | undefined;
       for (const v of validators) reason ??= await v(proposal.sections);
       const verdict: Verdict = { generation: proposal.generation, accept: reason === undefined, ...(reason ? { reason } : {}) };
-      writeJson(dir, FILES.verdict, verdict);
+      writeProtocolFile(dir, FILES.verdict, verdict);
     }
-    const config = readJson<Proposal>(dir, FILES.config);
+    const config = readProtocolFile<Proposal>(dir, FILES.config);
     if (config && config.generation !== applied?.generation) {
       const before = applied?.sections ?? {};
       applied = config;

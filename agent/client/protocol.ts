@@ -4,6 +4,10 @@
 //   verdict.json   component -> agent: accept or veto with reason  {generation, accept, reason}
 //   config.json    agent -> component: the configuration to run     {generation, commit, sections}
 //   health.json    component -> agent: how it runs                  {generation, healthy, reason, time}
+// Both ends read and write them with the two functions at the end of this file.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Proposal {
   generation: number;
@@ -25,3 +29,20 @@ export interface Health {
 }
 
 export const FILES = { proposed: 'proposed.json', verdict: 'verdict.json', config: 'config.json', health: 'health.json' } as const;
+
+/** Writes one protocol file atomically (temp file named for this process, then rename). */
+export function writeProtocolFile(dir: string, name: string, value: unknown): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
+  renameSync(tmp, join(dir, name));
+}
+
+/** One protocol file, or undefined while it is absent or being replaced. */
+export function readProtocolFile<T>(dir: string, name: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}

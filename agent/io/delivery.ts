@@ -3,9 +3,9 @@
 // command (run without a shell, with a timeout), or file (the agent/client protocol).
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILES } from '../client/protocol.js';
+import { FILES, readProtocolFile, writeProtocolFile } from '../client/protocol.js';
 import type { Health, Proposal, Verdict } from '../client/protocol.js';
 import type { Component } from '../core/config-types.js';
 
@@ -20,21 +20,6 @@ export interface Outcome {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function writeJson(dir: string, name: string, value: unknown): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${name}.agent.tmp`);
-  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
-  renameSync(tmp, join(dir, name));
-}
-
-function readJson<T>(dir: string, name: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
 
 async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
   const res = await fetch(url, { method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
@@ -71,9 +56,9 @@ export class Delivery {
     }
     if (t.spec.reload.method === 'file') {
       const dir = this.dirOf(t.name);
-      writeJson(dir, FILES.proposed, p);
+      writeProtocolFile(dir, FILES.proposed, p);
       for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(10)) {
-        const v = readJson<Verdict>(dir, FILES.verdict);
+        const v = readProtocolFile<Verdict>(dir, FILES.verdict);
         if (v?.generation === p.generation) return v.accept ? { ok: true } : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
       }
       return { ok: false, reason: `${t.name} did not judge the proposal within ${timeout} ms (is it running?)` };
@@ -91,7 +76,7 @@ export class Delivery {
           return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, reason: `${t.name} answered HTTP ${res.status} to apply` };
         }
         case 'file':
-          writeJson(this.dirOf(t.name), FILES.config, p);
+          writeProtocolFile(this.dirOf(t.name), FILES.config, p);
           return { ok: true };
         case 'signal': {
           const pid = Number(readFileSync(r.pid_file!, 'utf8').trim());
@@ -113,7 +98,7 @@ export class Delivery {
   /** One health verdict; for file components, the report must be for this generation. */
   async health(t: ComponentTarget, generation: number): Promise<Outcome> {
     if (t.spec.reload.method === 'file') {
-      const h = readJson<Health>(this.dirOf(t.name), FILES.health);
+      const h = readProtocolFile<Health>(this.dirOf(t.name), FILES.health);
       if (!h || h.generation < generation) return { ok: false, reason: `${t.name} has not reported health for this configuration yet` };
       return h.healthy ? { ok: true } : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
     }

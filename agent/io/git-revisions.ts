@@ -12,6 +12,24 @@ export function resolveRevision(root: string, rev: string): string {
   }
 }
 
+export interface LogEntry {
+  commit: string;
+  parent: string | undefined;
+  author: string;
+  committer: string;
+  date: string;
+  subject: string;
+}
+
+/** The first-parent history from HEAD, newest first: what a branch's readers applied. */
+export function firstParentLog(root: string, options: { max: number; since?: string }): LogEntry[] {
+  const out = execFileSync('git', ['log', '--first-parent', `-n${options.max}`, '--format=%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s', ...(options.since ? [`--since=${options.since}`] : [])], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return out.split('\n').filter(Boolean).map((line) => {
+    const [commit, parents, author, committer, date, subject] = line.split('\x1f') as [string, string, string, string, string, string];
+    return { commit, parent: parents.split(' ').filter(Boolean)[0], author, committer, date, subject };
+  });
+}
+
 export function gitDirectory(root: string): string {
   return execFileSync('git', ['rev-parse', '--absolute-git-dir'], { cwd: root, encoding: 'utf8' }).trim();
 }
