@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from './git-server.js';
+import { addToken } from '../agent/io/token-file.js';
 import { median } from './measure.js';
 import type { Row } from './measure.js';
 
@@ -75,6 +76,8 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const server = await startGitServer(join(dir, 'srv'));
     const state = join(dir, 'state');
     mkdirSync(state);
+    const token = addToken(join(dir, 'tokens.yaml'), 'bench', 'operator');
+    const post = { method: 'POST', headers: { authorization: `Bearer ${token}` } };
     const settings = (poll: number): string => {
       const file = join(dir, `agent-${poll}.yaml`);
       writeFileSync(file, [
@@ -86,7 +89,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
         `trust: { dir: "${join(dir, 'trust')}", mode: all, anchor_commit: ${anchor} }`,
         `state_dir: ${state}`,
         `poll_interval_seconds: ${poll}`,
-        'api: { listen: "127.0.0.1:0" }',
+        `api: { listen: "127.0.0.1:0", tokens_file: "${join(dir, 'tokens.yaml')}", mutations_per_minute: 600 }`,
         `hardware_profile_file: ${join(root, 'config/hardware/edge-p4-c920.yaml')}`,
         '',
       ].join('\n'));
@@ -110,7 +113,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       setFps(5 + (i % 20));
       commit(`fps ${5 + (i % 20)}`);
       const t0 = performance.now();
-      const r = (await (await fetch(`${a.api}/api/v1/sync`, { method: 'POST' })).json()) as { outcome: string };
+      const r = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
       syncTimes.push(performance.now() - t0);
       if (r.outcome !== 'applied') throw new Error(`bench sync: ${JSON.stringify(r)}`);
     }
@@ -123,7 +126,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       const f = join(work, 'config/detectors.yaml');
       writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, `ssd-mobilenet-v${9 + i}-person`));
       commit(`broken model ${i}`);
-      const r = (await (await fetch(`${a.api}/api/v1/sync`, { method: 'POST' })).json()) as { outcome: string };
+      const r = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
       if (r.outcome !== 'rolled-back') throw new Error(`bench rollback: ${JSON.stringify(r)}`);
       const last = readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; steps?: { rollback?: number } }).filter((e) => e.event === 'rolled-back').at(-1)!;
       rollbacks.push(last.steps!.rollback!);
@@ -131,7 +134,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const f = join(work, 'config/detectors.yaml');
     writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, 'ssd-mobilenet-v2-person'));
     commit('model fixed');
-    await fetch(`${a.api}/api/v1/sync`, { method: 'POST' });
+    await fetch(`${a.api}/api/v1/sync`, post);
     const rb = median(rollbacks);
     rows.push({ group, name: 'failing health verdict to the old configuration delivered again and healthy, p50', value: rb, unit: 'ms', target: '< 500 ms', pass: rb < 500 });
     a.child.kill('SIGTERM');

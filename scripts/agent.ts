@@ -11,6 +11,9 @@ import { hardwareProfileFile } from '../agent/core/repo-layout.js';
 import { Agent } from '../agent/daemon/agent.js';
 import { Hardware } from '../agent/daemon/hardware.js';
 import { startApi } from '../agent/daemon/api.js';
+import { hashToken } from '../agent/core/api/tokens.js';
+import type { TokenEntry } from '../agent/core/api/tokens.js';
+import { newToken, tokenSource } from '../agent/io/token-file.js';
 import { Runner } from '../agent/daemon/runner.js';
 import { loadSettings, PACKAGE_ROOT } from '../agent/daemon/settings.js';
 import { WatchSource } from '../agent/daemon/watch-source.js';
@@ -21,8 +24,23 @@ import { err, EXIT_OK, list, out, parse } from './cli.js';
 
 const USAGE = [
   'gitops agent --config agent.yaml',
-  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--bake SECONDS] [--with-example-pipeline]',
+  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--bake SECONDS] [--with-example-pipeline]',
+  'gitops agent status | journal | releases | diff | sync | rollback [--to R] [--reason TEXT]   (a running agent, through its API)',
+  'gitops agent token add --name N --role viewer|operator | list | revoke --name N   (--tokens-file F)',
+  'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',
 ].join('\n       ');
+
+const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  status: async () => (await import('./agent-client.js')).clientCommand,
+  journal: async () => (await import('./agent-client.js')).clientCommand,
+  releases: async () => (await import('./agent-client.js')).clientCommand,
+  diff: async () => (await import('./agent-client.js')).clientCommand,
+  sync: async () => (await import('./agent-client.js')).clientCommand,
+  rollback: async () => (await import('./agent-client.js')).clientCommand,
+  token: async () => (await import('./agent-token.js')).tokenCommand,
+  export: async () => (await import('./agent-backup.js')).exportCommand,
+  import: async () => (await import('./agent-backup.js')).importCommand,
+};
 
 /** The recorded profile of the device's model, read from the watched working tree at each use. */
 function recordedProfile(repoDir: string, model: () => string): () => Promise<HardwareProfile> {
@@ -30,6 +48,8 @@ function recordedProfile(repoDir: string, model: () => string): () => Promise<Ha
 }
 
 export async function agentCommand(args: string[]): Promise<number> {
+  const sub = args[0] !== undefined ? SUBCOMMANDS[args[0]] : undefined;
+  if (sub) return (await sub())(args);
   const { values } = parse('agent', args, {
     config: { type: 'string', short: 'c' },
     watch: { type: 'string' },
@@ -39,6 +59,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     identity: { type: 'string', multiple: true, short: 'i' },
     'hardware-profile': { type: 'string' },
     listen: { type: 'string' },
+    'tokens-file': { type: 'string' },
     bake: { type: 'string' },
     'with-example-pipeline': { type: 'boolean' },
   }, USAGE);
@@ -54,6 +75,11 @@ export async function agentCommand(args: string[]): Promise<number> {
   let listen: string;
   let mode: string;
   let hardware: Hardware | undefined;
+  let tokens: () => readonly TokenEntry[] = () => [];
+  let allowLoopbackReads = true;
+  let verify: ((commit: string) => Promise<string | undefined>) | undefined;
+  let sessionToken: string | undefined;
+  let perMinute: number | undefined;
   if (values.watch !== undefined) {
     const dir = resolve(values.watch);
     if (!values.env || !values.device) throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
@@ -68,10 +94,18 @@ export async function agentCommand(args: string[]): Promise<number> {
     })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
     const source = new WatchSource(agent, dir);
     runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
-    source.start(() => void runner.trigger('watch'));
+    source.start((trigger) => void runner.trigger(trigger));
     stopSource = () => source.stop();
     listen = values.listen ?? '127.0.0.1:8420';
     mode = `watch ${dir}`;
+    if (values['tokens-file']) tokens = tokenSource(resolve(values['tokens-file']), log);
+    else {
+      // development: one operator token for this run, shown once in the page's address
+      const token = newToken();
+      sessionToken = token;
+      const entry = { name: 'this-session', role: 'operator' as const, sha256: hashToken(token) };
+      tokens = () => [entry];
+    }
   } else {
     // remote mode only: the git client and the signature verifiers are not loaded in watch mode
     const [{ RemoteSource }, { loadTrustStore }] = await Promise.all([import('../agent/daemon/remote-source.js'), import('../agent/io/trust-store.js')]);
@@ -86,6 +120,12 @@ export async function agentCommand(args: string[]): Promise<number> {
     const source = new RemoteSource(agent, settings, trust);
     runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
     listen = values.listen ?? settings.api.listen;
+    allowLoopbackReads = settings.api.allow_loopback_reads;
+    perMinute = settings.api.mutations_per_minute;
+    const tokensFile = values['tokens-file'] ?? settings.api.tokens_file;
+    if (tokensFile) tokens = tokenSource(tokensFile, log);
+    else log('no api.tokens_file: only loopback reads are possible (no sync or rollback through the API)');
+    verify = (commit) => source.verifyCommit(commit);
     mode = `remote ${settings.remote.url.replace(/\/\/[^@/]*@/, '//***@')} (${settings.remote.branch})`;
   }
 
@@ -94,8 +134,13 @@ export async function agentCommand(args: string[]): Promise<number> {
     pipeline = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(agent.options.stateDir, 'components'), '--root', join(PACKAGE_ROOT, 'examples/device-root')], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   await agent.recover();
-  const api = await startApi(agent, runner, listen, { environment: agent.options.environment, device: agent.options.device, mode }, hardware);
+  const api = await startApi({ agent, runner, identity: { environment: agent.options.environment, device: agent.options.device, mode }, tokens, allowLoopbackReads, log, ...(hardware ? { hardware } : {}), ...(verify ? { verify } : {}), ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}) }, listen);
   log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
+  out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}` : ''}${sessionToken ? '  (an operator token for this run only)' : ''}`);
+  const monitor = setInterval(() => {
+    if (!runner.busy) void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
+  }, 5000);
+  monitor.unref();
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();
   await new Promise<void>((done) => {
@@ -103,7 +148,8 @@ export async function agentCommand(args: string[]): Promise<number> {
       log('stopping');
       stopSource();
       void runner.stop().then(() => {
-        api.server.close();
+        clearInterval(monitor);
+        void api.close();
         pipeline?.kill('SIGTERM');
         done();
       });

@@ -25,11 +25,15 @@ import { ReleaseStore } from '../io/release-store.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
 import type { JournalEntry } from '../io/release-store.js';
 import { join } from 'node:path';
+import { redactSecrets } from '../core/render.js';
+import { AgentEvents } from './events.js';
 
 export interface CandidateInfo {
   commit: string;
   subject?: string;
   signer?: string | null;
+  /** Committer time of the commit (ISO 8601), when it is a commit. */
+  committed_at?: string;
   trigger: string;
   /** Durations of earlier steps (fetch, verify), carried into the journal. */
   steps?: Record<string, number>;
@@ -39,6 +43,8 @@ export interface AgentState {
   applied: string | null;
   last_good: string | null;
   bad: string[];
+  /** Commits that became last good, oldest first (the releases an operator may return to). */
+  good: string[];
   generation: number;
   last_sync: { time: string; trigger: string; result: string } | null;
   last_error: { time: string; commit: string | null; reason: string; code: string } | null;
@@ -60,7 +66,11 @@ export interface AgentOptions {
 
 export type CycleResult = { outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back'; commit: string; reason?: string; components?: string[]; ms: number };
 
-const INITIAL: AgentState = { applied: null, last_good: null, bad: [], generation: 0, last_sync: null, last_error: null, applied_at: null };
+const INITIAL: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null };
+/** Good releases kept on disk to return to; older ones are removed. */
+export const KEEP_RELEASES = 20;
+/** The release's configuration with every secret replaced by <redacted>: what the API shows. */
+export const REDACTED_VIEW = 'config.redacted.json';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Refusal extends Error {
@@ -72,7 +82,10 @@ class Refusal extends Error {
 export class Agent {
   readonly store: ReleaseStore;
   readonly delivery: Delivery;
+  readonly events = new AgentEvents();
   state: AgentState;
+  /** Each running component's health as last checked, and since when. */
+  readonly health = new Map<string, { healthy: boolean; reason?: string; since: string }>();
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
   /** Compiled validators kept in the state directory: no schema compiler in memory after the first run. */
@@ -82,13 +95,26 @@ export class Agent {
     this.store = new ReleaseStore(options.stateDir);
     this.delivery = new Delivery(join(options.stateDir, 'components'));
     this.state = { ...INITIAL, ...this.store.readState<Partial<AgentState>>({}) };
+    if (this.state.last_good && !this.state.good.includes(this.state.last_good)) this.state.good.push(this.state.last_good);
     this.schemaCache = fileSchemaCache(join(options.stateDir, 'cache'));
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
   }
 
+  /** Appends to the journal and tells the event stream and the metrics. */
   private journal(entry: { event: string; [key: string]: unknown }): void {
-    this.store.appendJournal({ time: this.now().toISOString(), ...entry } as JournalEntry);
+    const line = { time: this.now().toISOString(), ...entry } as JournalEntry;
+    this.store.appendJournal(line);
+    const { event, ...data } = line;
+    this.events.emit(event, data);
+  }
+
+  private markGood(commit: string): void {
+    this.state.applied = commit;
+    this.state.last_good = commit;
+    this.state.good = [...this.state.good.filter((c) => c !== commit), commit].slice(-KEEP_RELEASES);
+    this.state.applied_at = this.now().toISOString();
+    this.state.last_error = null;
   }
 
   private save(): void {
@@ -214,7 +240,8 @@ export class Agent {
       }
       const targets = this.targetsOf(config, plan.components);
       const releaseId = info.commit;
-      await step('write', () => this.store.writeRelease(releaseId, { 'config.json': JSON.stringify(config, null, 2) }, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, written_at: this.now().toISOString(), plan }));
+      const views = { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redactSecrets(repo, config), null, 2) };
+      await step('write', () => this.store.writeRelease(releaseId, views, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, committed_at: info.committed_at ?? null, written_at: this.now().toISOString(), plan }));
       // Generations only grow, across crashes too: a component never mistakes an old verdict or report for a new one.
       const generation = ++this.state.generation;
       this.save();
@@ -227,13 +254,10 @@ export class Agent {
       });
       this.store.switchCurrent(releaseId);
       const delivered = await step('deliver', () => this.deliver(targets, info.commit, config));
-      const bakeMs = 1000 * (this.options.bakeSeconds ?? Math.max(0, ...targets.map((t) => t.spec.health?.bake_seconds ?? 10)));
-      const health = delivered.ok ? await step('bake', () => this.bake(targets, delivered.generation, bakeMs)) : delivered;
+      const health = delivered.ok ? await step('bake', () => this.bake(targets, delivered.generation, this.bakeMsOf(targets))) : delivered;
       if (!health.ok) return await this.rollback(info, previous, before, targets, health.reason!, steps, started);
-      this.state.applied = info.commit;
-      this.state.last_good = info.commit;
-      this.state.applied_at = this.now().toISOString();
-      this.state.last_error = null;
+      this.markGood(info.commit);
+      this.store.prune(new Set(this.state.good));
       this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'applied' };
       this.save();
       const ms = performance.now() - started;
@@ -267,4 +291,126 @@ export class Agent {
     this.log(`rolled back ${info.commit.slice(0, 12)}: ${safe}; ${restored}`);
     return { outcome: 'rolled-back', commit: info.commit, reason: safe, ms: performance.now() - started };
   }
+
+  private bakeMsOf(targets: readonly ComponentTarget[]): number {
+    return 1000 * (this.options.bakeSeconds ?? Math.max(0, ...targets.map((t) => t.spec.health?.bake_seconds ?? 10)));
+  }
+
+  releaseConfig(id: string, view: 'config.json' | typeof REDACTED_VIEW = 'config.json'): JsonObject {
+    try {
+      return JSON.parse(this.store.readRelease(id, view)) as JsonObject;
+    } catch (e) {
+      // releases written before the redacted view existed: the registered secrets are masked
+      if (view === REDACTED_VIEW) return JSON.parse(redact(this.store.readRelease(id, 'config.json'))) as JsonObject;
+      throw e;
+    }
+  }
+
+  manifest(id: string): ReleaseManifest {
+    return JSON.parse(this.store.readRelease(id, 'release.json')) as ReleaseManifest;
+  }
+
+  /** Every release on disk, newest first, with what became of it. */
+  releases(): ReleaseInfo[] {
+    const current = this.store.current();
+    return this.store
+      .list()
+      .map((id) => {
+        const m = this.manifest(id);
+        return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null, current: id === current, last_good: id === this.state.last_good, good: this.state.good.includes(id), bad: this.state.bad.includes(id) };
+      })
+      .sort((a, b) => String(b.written_at).localeCompare(String(a.written_at)));
+  }
+
+  /** A release name from an operator: "last_good" (the last good release before the running one) or a commit id or prefix. */
+  resolveRelease(to: string): string {
+    const current = this.store.current();
+    if (to === 'last_good' || to === 'previous') {
+      const back = [...this.state.good].reverse().find((c) => c !== current && this.store.hasRelease(c));
+      if (!back) throw new GitopsError('no-release', 'there is no earlier good release to return to', 'GET /api/v1/releases lists the releases on this device');
+      return back;
+    }
+    if (!/^([0-9a-f]{7,40}|tree-[0-9a-f]{16})$/.test(to)) throw new GitopsError('bad-release', `"${to.slice(0, 80)}" is not a release name`, 'give a commit id (7 to 40 hex digits) from GET /api/v1/releases, or "last_good"');
+    const known = this.store.list().filter((id) => id.startsWith(to));
+    if (known.length > 1) throw new GitopsError('bad-release', `"${to}" names ${known.length} releases`, 'give more digits of the commit id');
+    const id = known[0];
+    if (!id) throw new GitopsError('release-unknown', `no release ${to} on this device`, 'GET /api/v1/releases lists the releases on this device');
+    if (!this.state.good.includes(id)) throw new GitopsError('release-not-good', `release ${id.slice(0, 12)} was never applied successfully here (refused or rolled back), so it cannot be returned to`, 'roll back to a release marked good in GET /api/v1/releases');
+    if (id === current) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, 'nothing to do');
+    return id;
+  }
+
+  /**
+   * An operator's rollback to a release that was applied and found good before: its commit is
+   * verified again (`verify`), delivered to the components it changes, baked, and recorded as
+   * last good; the release it replaces is marked bad and never retried. If the target does not
+   * become healthy, the release that ran before is delivered again.
+   */
+  async rollbackTo(to: string, request: { by: string; reason?: string; verify?: (commit: string) => Promise<string | undefined> }): Promise<CycleResult> {
+    const started = performance.now();
+    const current = this.store.current();
+    const target = this.resolveRelease(to);
+    const problem = request.verify ? await request.verify(target) : undefined;
+    if (problem) throw new GitopsError('release-unverified', `release ${target.slice(0, 12)} does not verify any more: ${problem}`, 'only commits whose signature verifies against this device\'s trust root are applied');
+    const config = this.releaseConfig(target);
+    const before = current ? this.releaseConfig(current) : undefined;
+    const plan = planChanges(before, config);
+    const targets = this.targetsOf(config, plan.components);
+    this.store.switchCurrent(target);
+    const delivered = await this.deliver(targets, target, config);
+    const health = delivered.ok ? await this.bake(targets, delivered.generation, this.bakeMsOf(targets)) : delivered;
+    const reason = redact(request.reason?.trim() || `rolled back by ${request.by}`);
+    if (!health.ok) {
+      if (current && before) {
+        this.store.switchCurrent(current);
+        await this.deliver(this.targetsOf(before, plan.components), current, before);
+      }
+      this.journal({ event: 'rollback-failed', commit: current ?? null, to: target, trigger: 'operator', by: request.by, reason: redact(health.reason!) });
+      throw new GitopsError('rollback-failed', `release ${target.slice(0, 12)} did not become healthy: ${redact(health.reason!)}; ${current ? `${current.slice(0, 12)} runs again` : 'nothing ran before'}`, 'the journal has the details');
+    }
+    if (current && !this.state.bad.includes(current)) this.state.bad.push(current);
+    this.markGood(target);
+    this.state.last_sync = { time: this.now().toISOString(), trigger: 'operator', result: 'rolled-back' };
+    this.save();
+    const ms = performance.now() - started;
+    this.journal({ event: 'rolled-back', commit: current ?? null, to: target, subject: this.manifest(target).subject ?? null, trigger: 'operator', by: request.by, reason, components: plan.components, ms: Math.round(ms) });
+    this.log(`rolled back to ${target.slice(0, 12)} by ${request.by}: ${reason}`);
+    return { outcome: 'rolled-back', commit: target, reason, components: plan.components, ms };
+  }
+
+  /** Checks each running component's health; a change is journaled and streamed. */
+  async checkHealth(maxAgeMs = 15_000): Promise<void> {
+    const running = this.store.current();
+    if (!running) return;
+    const config = this.releaseConfig(running);
+    const targets = this.targetsOf(config, Object.keys(isObject(config.components) ? config.components : {}));
+    for (const name of this.health.keys()) if (!targets.some((t) => t.name === name)) this.health.delete(name);
+    for (const t of targets) {
+      const h = await this.delivery.health(t, 0, maxAgeMs);
+      const prev = this.health.get(t.name);
+      if (prev && prev.healthy === h.ok && prev.reason === h.reason) continue;
+      this.health.set(t.name, { healthy: h.ok, ...(h.reason ? { reason: redact(h.reason) } : {}), since: this.now().toISOString() });
+      if (prev || !h.ok) this.journal({ event: 'health-changed', commit: running, component: t.name, healthy: h.ok, reason: h.reason ? redact(h.reason) : null });
+    }
+  }
+}
+
+export interface ReleaseManifest {
+  commit: string;
+  subject?: string | null;
+  signer?: string | null;
+  committed_at?: string | null;
+  written_at?: string;
+}
+
+export interface ReleaseInfo {
+  commit: string;
+  subject: string | null;
+  signer: string | null;
+  committed_at: string | null;
+  written_at: string | null;
+  current: boolean;
+  last_good: boolean;
+  good: boolean;
+  bad: boolean;
 }

@@ -1,55 +1,246 @@
-// The agent's local HTTP listener (127.0.0.1 by default): health, status, journal, and
-// "sync now". The operator API with tokens and roles, the status page and metrics build on it.
+// The agent's local HTTP API (127.0.0.1:8420 by default) and its status page: health and
+// readiness, status, configuration (secrets redacted), journal, releases, the diff between two
+// releases, sync now, rollback, server-sent events and Prometheus metrics. Access is decided in
+// api-access.ts; every answer is JSON {code, message, hint} on error and passes the redactor.
 
-import { createServer } from 'node:http';
-import type { Server, ServerResponse } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { streamSSE } from 'hono/streaming';
+import { releaseDiff } from '../core/api/release-diff.js';
+import type { Role, TokenEntry } from '../core/api/tokens.js';
+import { GitopsError } from '../core/errors.js';
+import { getAt, parseDotted } from '../core/paths.js';
 import { redact } from '../io/redactor.js';
-import type { Agent } from './agent.js';
+import { access, errorResponse, problem, rateLimit } from './api-access.js';
+import type { Caller } from './api-access.js';
+import { REDACTED_VIEW } from './agent.js';
+import type { Agent, ReleaseManifest } from './agent.js';
 import type { Hardware } from './hardware.js';
+import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './status-page.js';
+
+export interface ApiOptions {
+  agent: Agent;
+  runner: Runner;
+  identity: { environment: string; device: string; mode: string };
+  tokens: () => readonly TokenEntry[];
+  allowLoopbackReads: boolean;
+  hardware?: Hardware;
+  /** Verifies a commit again before an operator's rollback to it (remote mode). */
+  verify?: (commit: string) => Promise<string | undefined>;
+  log?: (line: string) => void;
+  /** Mutating requests a caller may make per minute, and at once. */
+  rate?: { perMinute: number; burst: number };
+  /** Largest request body accepted, in bytes. */
+  maxBody?: number;
+}
 
 export interface Listening {
   url: string;
   server: Server;
+  close(): Promise<void>;
 }
 
-export async function startApi(agent: Agent, runner: Runner, listen: string, identity: { environment: string; device: string; mode: string }, hardware?: Hardware): Promise<Listening> {
-  const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = redact(JSON.stringify(body, null, 2));
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-    res.end(text + '\n');
+type Env = { Variables: { caller: Caller } };
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/', '/app.js', '/app.css', '/favicon.ico']);
+const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{16})$/;
+
+function send(c: Context, body: unknown, status: 200 | 503 = 200): Response {
+  return c.body(redact(JSON.stringify(body)), status, { 'content-type': 'application/json; charset=utf-8' });
+}
+
+/** The request body as JSON (an empty body is {}), or a 400 that says what is wrong. */
+async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new GitopsError('bad-request', `the request body is not valid JSON: ${(e as Error).message}`, 'send a JSON object, e.g. {"to":"last_good","reason":"..."}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GitopsError('bad-request', 'the request body must be a JSON object', 'e.g. {"to":"last_good"}');
+  return value as Record<string, unknown>;
+}
+
+export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics; streams: () => number } {
+  const { agent, runner, identity } = o;
+  const log = o.log ?? (() => undefined);
+  let open = 0;
+  const metrics = new AgentMetrics(agent, identity, () => open);
+  const manifests = new Map<string, ReleaseManifest>();
+  const manifest = (id: string): ReleaseManifest => {
+    let m = manifests.get(id);
+    if (!m) manifests.set(id, (m = agent.manifest(id)));
+    return m;
   };
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://agent');
-    req.resume();
-    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/api/v1/status') {
-      const current = agent.store.current();
-      const manifest = current ? (JSON.parse(agent.store.readRelease(current, 'release.json')) as Record<string, unknown>) : null;
-      return send(res, 200, { ...identity, current: current ? { commit: current, ...manifest } : null, state: agent.state, next_poll: runner.nextPollAt });
+  const describe = (id: string | null | undefined): Record<string, unknown> | null => {
+    if (!id || !agent.store.hasRelease(id)) return id ? { commit: id } : null;
+    const m = manifest(id);
+    return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null };
+  };
+  /** A release named in a query: current, last_good, previous, or a commit id or prefix of a release on disk. */
+  const release = (name: string | undefined, fallback: string): string => {
+    const n = name ?? fallback;
+    if (!RELEASE_NAME.test(n)) throw new GitopsError('bad-release', `"${n.slice(0, 80)}" is not a release name`, 'current, last_good, previous, or a commit id from GET /api/v1/releases');
+    const current = agent.store.current();
+    if (n === 'current') {
+      if (!current) throw new GitopsError('release-unknown', 'nothing has been applied yet', 'wait for the first sync, or POST /api/v1/sync');
+      return current;
     }
-    if (url.pathname === '/api/v1/hardware/probe' && req.method === 'POST' && hardware) {
-      hardware.invalidate('asked through the API');
-      void hardware.profile().then((p) => send(res, 200, p), (e: Error) => send(res, 500, { code: 'probe-failed', message: e.message }));
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/v1/journal') return send(res, 200, agent.store.journal(Number(url.searchParams.get('limit') ?? 100)));
-    if (url.pathname === '/api/v1/sync') {
-      if (req.method !== 'POST') return send(res, 405, { code: 'method-not-allowed', message: 'use POST', hint: 'curl -X POST .../api/v1/sync' });
-      void runner.trigger('api').then(
-        (result) => send(res, 200, result ?? { outcome: 'no-change', state: agent.state.last_sync }),
-        (e: Error) => send(res, 500, { code: 'internal', message: e.message }),
-      );
-      return;
-    }
-    return send(res, 404, { code: 'not-found', message: `no such endpoint: ${url.pathname}`, hint: 'GET /api/v1/status, GET /api/v1/journal, POST /api/v1/sync, GET /healthz' });
+    if (n === 'previous' || n === 'last_good') return n === 'last_good' && agent.state.last_good && agent.state.last_good !== current ? agent.state.last_good : agent.resolveRelease('previous');
+    const found = agent.store.list().filter((id) => id.startsWith(n));
+    if (found.length !== 1) throw new GitopsError(found.length === 0 ? 'release-unknown' : 'bad-release', found.length === 0 ? `no release ${n} on this device` : `"${n}" names ${found.length} releases`, 'GET /api/v1/releases lists the releases on this device');
+    return found[0]!;
+  };
+
+  const app = new Hono<Env>();
+  app.onError((e, c) => errorResponse(c, e, log));
+  app.notFound((c) => problem(c, 404, 'not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`, 'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback'));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], imgSrc: ["'self'", 'data:'], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: 'same-origin',
+      referrerPolicy: 'no-referrer',
+      strictTransportSecurity: false,
+      xFrameOptions: 'DENY',
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
   });
+  app.use(access({ tokens: o.tokens, allowLoopbackReads: o.allowLoopbackReads }, (c): Role | null => (PUBLIC.has(c.req.path) && c.req.method === 'GET' ? null : c.req.method === 'GET' || c.req.method === 'HEAD' ? 'viewer' : 'operator')));
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10));
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: o.maxBody ?? 4096, onError: (c) => problem(c, 413, 'body-too-large', `the request body is larger than ${o.maxBody ?? 4096} bytes`, 'send only {"to": ..., "reason": ...}') }));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', (c) => {
+    const current = agent.store.current();
+    const sick = [...agent.health].filter(([, h]) => !h.healthy);
+    if (!current) return send(c, { ready: false, reason: 'no release has been applied yet' }, 503);
+    if (sick.length > 0) return send(c, { ready: false, commit: current, reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; ') }, 503);
+    return send(c, { ready: true, commit: current });
+  });
+  app.get('/', (c) => c.html(PAGE_HTML));
+  app.get('/app.js', (c) => c.body(PAGE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/app.css', (c) => c.body(PAGE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+
+  app.get('/api/v1/status', (c) => {
+    const s = agent.state;
+    return send(c, {
+      ...identity,
+      current: describe(agent.store.current()) && { ...describe(agent.store.current()), applied_at: s.applied === agent.store.current() ? s.applied_at : null },
+      last_good: describe(s.last_good),
+      components: [...agent.health].map(([name, h]) => ({ name, ...h })),
+      syncing: runner.busy,
+      last_sync: s.last_sync,
+      last_error: s.last_error,
+      next_poll: runner.nextPollAt,
+      caller: c.get('caller'),
+      state: s,
+    });
+  });
+  app.get('/api/v1/config', (c) => {
+    const id = release(c.req.query('release'), 'current');
+    const config = agent.releaseConfig(id, REDACTED_VIEW);
+    const path = c.req.query('path');
+    if (path === undefined || path === '') return send(c, { commit: id, config });
+    const segments = parseDotted(path);
+    if (!segments) throw new GitopsError('bad-path', `"${path.slice(0, 80)}" is not a configuration path`, 'a dotted path such as frame_capture.fps or detectors[0].model');
+    const value = getAt(config, segments);
+    if (value === undefined) throw new GitopsError('no-such-path', `${path} is not set in release ${id.slice(0, 12)}`, 'GET /api/v1/config without ?path= shows the whole configuration');
+    return send(c, { commit: id, path, value });
+  });
+  app.get('/api/v1/journal', (c) => {
+    const raw = c.req.query('limit') ?? '100';
+    const limit = Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new GitopsError('bad-request', `limit must be a whole number from 1 to 10000, not "${raw.slice(0, 20)}"`, 'e.g. ?limit=50');
+    const event = c.req.query('event');
+    const entries = agent.store.journal(event ? Number.MAX_SAFE_INTEGER : limit);
+    return send(c, (event ? entries.filter((e) => e.event === event) : entries).slice(-limit));
+  });
+  app.get('/api/v1/releases', (c) => send(c, agent.releases()));
+  app.get('/api/v1/diff', (c) => {
+    const to = release(c.req.query('to'), 'current');
+    const from = release(c.req.query('from'), to === agent.store.current() ? 'previous' : 'current');
+    const view = (id: string) => ({ config: agent.releaseConfig(id), redacted: agent.releaseConfig(id, REDACTED_VIEW) });
+    return send(c, { from: describe(from), to: describe(to), changes: releaseDiff(view(from), view(to)) });
+  });
+  app.get('/api/v1/events', (c) => {
+    c.header('x-accel-buffering', 'no');
+    return streamSSE(c, async (stream) => {
+      let closed = false;
+      open++;
+      const write = (e: { id: number; type: string }): Promise<void> => stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
+      const unsubscribe = agent.events.subscribe((e) => void write(e).catch(() => undefined));
+      stream.onAbort(() => {
+        closed = true;
+        open--;
+        unsubscribe();
+      });
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }), retry: 2000 });
+      const last = Number(c.req.header('last-event-id') ?? 0);
+      if (last > 0) for (const e of agent.events.since(last)) await write(e);
+      while (!closed) {
+        await stream.sleep(15_000);
+        if (!closed) await stream.write(': keep-alive\n\n');
+      }
+    });
+  });
+  app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'content-type': metrics.registry.contentType }));
+
+  app.post('/api/v1/sync', async (c) => {
+    await jsonBody(c);
+    const result = await runner.trigger(`api (${c.get('caller').name})`);
+    return send(c, result ?? { outcome: 'no-change', state: agent.state.last_sync, error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null });
+  });
+  app.post('/api/v1/rollback', async (c) => {
+    const body = await jsonBody(c);
+    const to = body.to ?? 'last_good';
+    if (typeof to !== 'string') throw new GitopsError('bad-request', '"to" must be a string: "last_good" or a commit id', 'e.g. {"to":"last_good","reason":"detector crashes"}');
+    if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500)) throw new GitopsError('bad-request', '"reason" must be a string of at most 500 characters', 'say why, for the journal');
+    const by = c.get('caller').name;
+    const result = await runner.exclusive(() => agent.rollbackTo(to, { by, ...(typeof body.reason === 'string' ? { reason: body.reason } : {}), ...(o.verify ? { verify: o.verify } : {}) }));
+    return send(c, result);
+  });
+  app.post('/api/v1/hardware/probe', async (c) => {
+    if (!o.hardware) throw new GitopsError('bad-request', 'this agent validates against a recorded hardware profile; there is nothing to probe', 'remove hardware_profile_file from agent.yaml to probe the device');
+    o.hardware.invalidate(`asked through the API by ${c.get('caller').name}`);
+    return send(c, await o.hardware.profile());
+  });
+  app.all('/api/v1/sync', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'));
+  app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"last_good"}'));
+  return { app, metrics, streams: () => open };
+}
+
+export async function startApi(o: ApiOptions, listen: string): Promise<Listening> {
+  const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
+  const { app } = buildApi(o);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(portText), host, resolve);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new GitopsError('api-listen', `the API cannot listen on ${listen}: ${e.code ?? e.message}`, e.code === 'EADDRINUSE' ? 'another agent (or program) uses that port; set api.listen or --listen' : 'check api.listen')));
+    server.listen(Number(portText), host.replace(/^\[(.*)\]$/, '$1'), resolve);
   });
   const addr = server.address() as AddressInfo;
-  return { url: `http://${host}:${addr.port}`, server };
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shown}:${addr.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

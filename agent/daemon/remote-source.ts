@@ -4,10 +4,10 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GitopsError } from '../core/errors.js';
-import { splitCommit } from '../core/trust/git-object.js';
+import { commitHeaders, splitCommit } from '../core/trust/git-object.js';
 import { verifyRange } from '../core/trust/history.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
-import { DEFAULT_SKEW_SECONDS } from '../core/trust/verify-object.js';
+import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../core/trust/verify-object.js';
 import { objectReader } from '../io/git-objects.js';
 import { fetchBranch } from '../io/git-sync.js';
 import { readCommitFiles } from '../io/git-tree.js';
@@ -39,6 +39,8 @@ export class RemoteSource {
     const split = raw ? splitCommit(raw.bytes) : undefined;
     const message = split?.payload.toString('utf8').split('\n\n').slice(1).join('\n\n') ?? '';
     const subject = message.split('\n')[0] ?? '';
+    const time = split ? commitHeaders(split.payload).headers?.committer.time : undefined;
+    const committed_at = time === undefined ? undefined : new Date(time * 1000).toISOString();
     const base = state.applied ?? s.trust.anchor_commit;
     const t1 = performance.now();
     if (!base) {
@@ -58,6 +60,14 @@ export class RemoteSource {
       throw e;
     }
     steps.read = Math.round((performance.now() - t2) * 10) / 10;
-    return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps });
+    return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps, ...(committed_at ? { committed_at } : {}) });
+  }
+
+  /** Why a commit of the local history no longer verifies (before an operator's rollback to it), or undefined when it does. */
+  async verifyCommit(commit: string): Promise<string | undefined> {
+    const raw = await objectReader(this.gitdir).read(commit);
+    if (!raw || raw.type !== 'commit') return `commit ${commit.slice(0, 12)} is not in the local history`;
+    const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS });
+    return v.verdict === 'trusted' ? undefined : `${v.verdict}: ${v.reason}`;
   }
 }

@@ -7,38 +7,56 @@ import { GitopsError } from '../core/errors.js';
 import { redact } from '../io/redactor.js';
 import type { Agent, CycleResult } from './agent.js';
 
+/** Watch mode's safety-net rescan every few seconds: not announced on the event stream unless it applies something. */
+export const QUIET_TRIGGER = 'rescan';
+
 export type Cycle = (trigger: string) => Promise<CycleResult | undefined>;
 
 export class Runner {
-  private running: Promise<CycleResult | undefined> | undefined;
-  private again: string | undefined;
+  /** Everything that changes what runs (cycles, rollbacks) goes through this chain, one at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** A cycle queued behind the running one: later triggers join it instead of queueing more. */
+  private queued: Promise<CycleResult | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  busy = false;
   nextPollAt: string | null = null;
 
   constructor(private readonly agent: Agent, private readonly cycle: Cycle, private readonly pollSeconds: number | undefined, private readonly log: (line: string) => void) {}
 
-  /** Runs a cycle now, or right after the one in progress; resolves with its result. */
+  /** Runs a cycle now, or right after the work in progress; resolves with its result. */
   trigger(reason: string): Promise<CycleResult | undefined> {
-    if (this.running) {
-      this.again = reason;
-      return this.running.then(() => this.trigger(reason));
-    }
-    this.running = this.run(reason).finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        const r = this.again;
-        this.again = undefined;
-        void this.trigger(r);
-      }
+    if (this.queued) return this.queued;
+    const q = this.exclusive(() => {
+      this.queued = undefined;
+      return this.stopped ? Promise.resolve(undefined) : this.run(reason);
     });
-    return this.running;
+    this.queued = q;
+    return q;
+  }
+
+  /** Runs `work` when nothing else runs, and nothing else while it runs. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.busy = true;
+      try {
+        return await work();
+      } finally {
+        this.busy = false;
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
   }
 
   private async run(reason: string): Promise<CycleResult | undefined> {
+    const quiet = reason === QUIET_TRIGGER;
+    if (!quiet) this.agent.events.emit('sync-started', { trigger: reason });
     try {
       const result = await this.cycle(reason);
+      if (!result && !quiet) this.agent.events.emit('sync-finished', { trigger: reason, result: this.agent.state.last_sync?.result ?? 'no change' });
       this.failures = 0;
       this.schedule(this.pollSeconds === undefined ? undefined : this.pollSeconds * 1000);
       return result;
@@ -48,6 +66,7 @@ export class Runner {
       this.agent.state.last_error = { time: new Date().toISOString(), commit: null, reason: message, code: e instanceof GitopsError ? e.code : 'internal' };
       this.agent.state.last_sync = { time: new Date().toISOString(), trigger: reason, result: 'failed' };
       this.agent.store.writeState(this.agent.state);
+      this.agent.events.emit('sync-failed', { trigger: reason, code: this.agent.state.last_error.code, reason: message });
       const poll = (this.pollSeconds ?? 60) * 1000;
       const backoff = Math.min(poll, 1000 * 2 ** Math.min(this.failures, 16));
       this.log(`sync failed (${this.failures} in a row): ${message}; retrying in ${Math.round(backoff / 1000)} s`);
@@ -72,6 +91,6 @@ export class Runner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.chain;
   }
 }

@@ -21,7 +21,7 @@ export interface AgentSettings {
   trust: { dir: string; mode: 'all' | 'first-parent'; anchor_commit?: string };
   state_dir: string;
   poll_interval_seconds: number;
-  api: { listen: string; tokens_file?: string; allow_loopback_reads: boolean };
+  api: { listen: string; tokens_file?: string; allow_loopback_reads: boolean; mutations_per_minute: number };
   hardware_profile_file?: string;
 }
 
@@ -54,7 +54,7 @@ export function loadSettings(file: string): AgentSettings {
     trust: { ...v.trust, mode: v.trust.mode ?? 'all', dir: abs(v.trust.dir) },
     state_dir: abs(v.state_dir),
     poll_interval_seconds: v.poll_interval_seconds ?? 60,
-    api: { ...v.api, listen: v.api?.listen ?? '127.0.0.1:8420', allow_loopback_reads: v.api?.allow_loopback_reads ?? true },
+    api: { ...v.api, listen: v.api?.listen ?? '127.0.0.1:8420', allow_loopback_reads: v.api?.allow_loopback_reads ?? true, mutations_per_minute: v.api?.mutations_per_minute ?? 30, ...(v.api?.tokens_file ? { tokens_file: abs(v.api.tokens_file) } : {}) },
     ...(v.age_identity_file ? { age_identity_file: abs(v.age_identity_file) } : {}),
     ...(v.hardware_profile_file ? { hardware_profile_file: abs(v.hardware_profile_file) } : {}),
   };

@@ -8,6 +8,7 @@ import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { readWorkingTree } from '../io/repo-files.js';
 import type { Agent, CycleResult } from './agent.js';
+import { QUIET_TRIGGER } from './runner.js';
 
 export function treeId(files: ReadonlyMap<string, string>): string {
   const h = createHash('sha256');
@@ -25,7 +26,7 @@ export class WatchSource {
   async cycle(trigger: string): Promise<CycleResult | undefined> {
     const files = readWorkingTree(this.dir);
     const id = treeId(files);
-    if (id === this.agent.state.applied) return undefined;
+    if (id === this.agent.state.applied || this.agent.state.bad.includes(id)) return undefined;
     return this.agent.apply(files, { commit: id, subject: 'working tree', trigger });
   }
 
@@ -35,16 +36,16 @@ export class WatchSource {
    * entries, so a file replaced by an editor's rename is still seen), new directories are picked
    * up as they appear, and a slow poll catches anything a watch missed.
    */
-  start(onChange: () => void): void {
+  start(onChange: (trigger: string) => void): void {
     const fire = (): void => {
       if (this.debounce) clearTimeout(this.debounce);
       this.debounce = setTimeout(() => {
         this.rescan(fire);
-        onChange();
+        onChange('watch');
       }, this.debounceMs);
     };
     this.rescan(fire);
-    this.poll = setInterval(onChange, 2000);
+    this.poll = setInterval(() => onChange(QUIET_TRIGGER), 2000);
     this.poll.unref();
   }
 

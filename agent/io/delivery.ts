@@ -95,11 +95,16 @@ export class Delivery {
     }
   }
 
-  /** One health verdict; for file components, the report must be for this generation. */
-  async health(t: ComponentTarget, generation: number): Promise<Outcome> {
+  /**
+   * One health verdict; for file components, the report must be for this generation and, when
+   * `maxAgeMs` is given, no older than that (a component that stopped reporting has stopped).
+   */
+  async health(t: ComponentTarget, generation: number, maxAgeMs?: number): Promise<Outcome> {
     if (t.spec.reload.method === 'file') {
       const h = readProtocolFile<Health>(this.dirOf(t.name), FILES.health);
       if (!h || h.generation < generation) return { ok: false, reason: `${t.name} has not reported health for this configuration yet` };
+      const age = Date.now() - Date.parse(h.time);
+      if (maxAgeMs !== undefined && !(age <= maxAgeMs)) return { ok: false, reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)` };
       return h.healthy ? { ok: true } : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
     }
     const url = t.spec.health?.url;

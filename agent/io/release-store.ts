@@ -71,6 +71,23 @@ export class ReleaseStore {
     }
   }
 
+  /** The complete releases on disk. */
+  list(): string[] {
+    return readdirSync(this.releases).filter((name) => !name.startsWith('.') && this.hasRelease(name));
+  }
+
+  /** Removes releases not in `keep` and not current, sparing the `spare` most recently written. */
+  prune(keep: ReadonlySet<string>, spare = 5): string[] {
+    const current = this.current();
+    const others = this.list()
+      .filter((id) => !keep.has(id) && id !== current)
+      .map((id) => ({ id, time: lstatSync(join(this.releases, id, COMPLETE)).mtimeMs }))
+      .sort((a, b) => b.time - a.time)
+      .slice(spare);
+    for (const { id } of others) rmSync(join(this.releases, id), { recursive: true, force: true });
+    return others.map((o) => o.id);
+  }
+
   readRelease(id: string, name: string): string {
     return readFileSync(join(this.releases, id, name), 'utf8');
   }

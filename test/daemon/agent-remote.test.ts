@@ -12,6 +12,7 @@ import { startGitServer } from '../helpers/git-server.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 import { gitops } from '../helpers/cli.js';
+import { apiTokens, bearer } from '../helpers/tokens.js';
 
 interface Result { outcome: string; commit: string; reason?: string; components?: string[] }
 
@@ -22,6 +23,7 @@ describe('the agent following a remote', () => {
   const bare = join(root, 'fleet.git');
   const work = makeRepo();
   const state = tempDir('agent-state-');
+  const tokens = apiTokens();
   let server: GitServer;
   let agent: AgentProcess;
   let api = '';
@@ -43,7 +45,7 @@ describe('the agent following a remote', () => {
     return work.git(['rev-parse', 'HEAD']);
   };
   const push = (ref = 'HEAD'): void => void work.git(['push', '-q', '--force', bare, `${ref}:main`]);
-  const sync = async (): Promise<Result> => (await (await fetch(`${api}/api/v1/sync`, { method: 'POST' })).json()) as Result;
+  const sync = async (): Promise<Result> => (await (await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).json()) as Result;
   const status = async (): Promise<{ current: { commit: string } | null; state: { last_error: { reason: string; code: string } | null; last_good: string } }> => (await (await fetch(`${api}/api/v1/status`)).json()) as never;
   const delivered = (component: string): { commit: string; sections: Record<string, { fps?: number }> } => JSON.parse(readFileSync(join(state, 'components', component, 'config.json'), 'utf8'));
   const journal = (): Array<{ event: string; commit: string; reason?: string; code?: string }> => readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -71,7 +73,7 @@ describe('the agent following a remote', () => {
       `trust: { dir: "${trust}", mode: all, anchor_commit: ${anchor} }`,
       `state_dir: ${state}`,
       'poll_interval_seconds: 3600',
-      'api: { listen: "127.0.0.1:0" }',
+      `api: { listen: "127.0.0.1:0", tokens_file: "${tokens.file}", mutations_per_minute: 600 }`,
       `hardware_profile_file: ${join(PROJECT, 'config/hardware/edge-p4-c920.yaml')}`,
       '',
     ].join('\n'));
@@ -171,7 +173,7 @@ describe('the agent following a remote', () => {
 
   it('a remote that answers garbage leaves the running configuration alone and says why', async () => {
     server.mode = 'garbage';
-    const r = await fetch(`${api}/api/v1/sync`, { method: 'POST' });
+    const r = await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) });
     expect(r.status).toBe(200);
     const s = await status();
     expect(s.current?.commit).toBe(good);

@@ -1,0 +1,104 @@
+// Who may do what on the local API: bearer tokens with roles, loopback reads without a token
+// when the settings allow it, a Host check against DNS rebinding, a rate limit on mutating
+// requests, and every refusal as JSON {code, message, hint}.
+
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { allows, findToken } from '../core/api/tokens.js';
+import type { Role, TokenEntry } from '../core/api/tokens.js';
+import { GitopsError } from '../core/errors.js';
+
+export type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 429 | 500 | 503;
+
+export function problem(c: Context, status: Status, code: string, message: string, hint: string): Response {
+  return c.json({ code, message, hint }, status);
+}
+
+/** HTTP status of an error the agent raised, by its stable code. */
+const STATUS_OF: Record<string, Status> = {
+  'bad-request': 400,
+  'bad-release': 400,
+  'bad-path': 400,
+  'release-unknown': 404,
+  'no-such-path': 404,
+  'no-release': 409,
+  'release-not-good': 409,
+  'already-running': 409,
+  'release-unverified': 409,
+  'rollback-failed': 500,
+};
+
+export function errorResponse(c: Context, e: unknown, log: (line: string) => void): Response {
+  if (e instanceof GitopsError) return problem(c, STATUS_OF[e.code] ?? 500, e.code, e.message, e.hint ?? '');
+  log(`API internal error on ${c.req.method} ${c.req.path}: ${(e as Error).message}`);
+  return problem(c, 500, 'internal', 'internal error', 'the agent log has the details');
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+export interface AccessOptions {
+  tokens: () => readonly TokenEntry[];
+  allowLoopbackReads: boolean;
+}
+
+export interface Caller {
+  role: Role;
+  /** The token's name, or "loopback" for an unauthenticated loopback read. */
+  name: string;
+}
+
+/** Host names a browser may use to reach the API: IP literals, localhost, this machine's name. */
+export function hostAllowed(host: string | undefined): boolean {
+  if (!host) return true; // HTTP/1.0 clients; browsers always send Host
+  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const me = hostname().toLowerCase();
+  return isIP(name) !== 0 || name === 'localhost' || name === me || name === `${me}.local`;
+}
+
+/** Sets `caller` on the context, or answers 401/403/421. `needed` is the role the route requires. */
+export function access(options: AccessOptions, needed: (c: Context) => Role | null): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+  return async (c, next) => {
+    if (!hostAllowed(c.req.header('host'))) return problem(c, 421, 'bad-host', `this agent does not answer to the host name "${c.req.header('host')}"`, 'use the device\'s IP address or localhost');
+    const role = needed(c);
+    if (role === null) return next(); // public: health, readiness, the page's static shell
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const entry = m ? findToken(options.tokens(), m[1]!) : undefined;
+      if (!entry) return c.json({ code: 'bad-token', message: 'the bearer token is not valid', hint: 'check the token; an operator can make a new one with gitops agent token add' }, 401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      if (!allows(entry.role, role)) return problem(c, 403, 'forbidden', `the token "${entry.name}" has the role ${entry.role}; this needs ${role}`, 'ask for an operator token');
+      c.set('caller', { role: entry.role, name: entry.name });
+      return next();
+    }
+    const address = getConnInfo(c).remote.address ?? '';
+    if (role === 'viewer' && options.allowLoopbackReads && LOOPBACK.test(address)) {
+      c.set('caller', { role: 'viewer', name: 'loopback' });
+      return next();
+    }
+    return c.json({ code: 'no-token', message: `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`, hint: 'send Authorization: Bearer <token> (gitops agent token add makes one)' }, 401, { 'www-authenticate': 'Bearer' });
+  };
+}
+
+/**
+ * A token bucket per caller for mutating requests: `burst` at once, then `perMinute`.
+ * Callers are told when to come back (Retry-After).
+ */
+export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return async (c, next) => {
+    const key = c.get('caller')?.name ?? getConnInfo(c).remote.address ?? '?';
+    const now = Date.now();
+    const b = buckets.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 60_000) * perMinute);
+    b.at = now;
+    buckets.set(key, b);
+    if (b.tokens < 1) {
+      const wait = Math.ceil(((1 - b.tokens) * 60) / perMinute);
+      return c.json({ code: 'rate-limited', message: `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`, hint: `try again in ${wait} s` }, 429, { 'retry-after': String(wait) });
+    }
+    b.tokens -= 1;
+    return next();
+  };
+}

@@ -1,0 +1,76 @@
+// Prometheus metrics of the agent (GET /metrics): applies by outcome, refusals by reason, step
+// durations as histograms, the running release as an info metric, the last successful apply
+// time, component health, open event streams, and Node's process metrics. Counters are fed by
+// the agent's events, gauges are read from its state at each scrape.
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Agent } from './agent.js';
+
+const OUTCOMES = ['applied', 'unchanged', 'refused', 'rolled-back'];
+const REASONS = ['unsigned', 'untrusted-key', 'bad-signature', 'key-not-valid', 'malformed', 'policy', 'invalid', 'hardware', 'secrets', 'veto', 'component-unavailable', 'internal'];
+const STEPS = ['fetch', 'verify', 'read', 'decrypt', 'probe', 'validate', 'write', 'accept', 'deliver', 'bake', 'rollback'];
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  constructor(agent: Agent, identity: { environment: string; device: string }, streams: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // gauges that prom-client names like counters (promtool's lint refuses them)
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    const applies = new Counter({ name: 'doorbell_agent_applies_total', help: 'Candidates handled, by outcome (health rollbacks count as rolled-back).', labelNames: ['outcome'], registers });
+    const refusals = new Counter({ name: 'doorbell_agent_refusals_total', help: 'Refused candidates, by reason.', labelNames: ['reason'], registers });
+    const rollbacks = new Counter({ name: 'doorbell_agent_operator_rollbacks_total', help: 'Rollbacks asked by an operator, by result.', labelNames: ['result'], registers });
+    const failures = new Counter({ name: 'doorbell_agent_sync_failures_total', help: 'Syncs that failed before a candidate was judged (remote unreachable, fetch too large), by code.', labelNames: ['code'], registers });
+    const steps = new Histogram({ name: 'doorbell_agent_step_duration_seconds', help: 'Duration of each step of an apply.', labelNames: ['step'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers });
+    for (const o of OUTCOMES) applies.inc({ outcome: o }, 0);
+    for (const r of REASONS) refusals.inc({ reason: r }, 0);
+    for (const r of ['ok', 'failed']) rollbacks.inc({ result: r }, 0);
+    for (const s of STEPS) steps.zero({ step: s });
+
+    new Gauge({
+      name: 'doorbell_agent_release_info',
+      help: 'The release this device runs (value 1), and its last good one.',
+      labelNames: ['environment', 'device', 'commit', 'last_good'],
+      registers,
+      collect() {
+        this.reset();
+        const current = agent.store.current();
+        if (current) this.set({ environment: identity.environment, device: identity.device, commit: current, last_good: agent.state.last_good ?? '' }, 1);
+      },
+    });
+    new Gauge({
+      name: 'doorbell_agent_last_successful_apply_timestamp_seconds',
+      help: 'When a release was last applied and found healthy (Unix time); 0 when never.',
+      registers,
+      collect() {
+        this.set(agent.state.applied_at ? Date.parse(agent.state.applied_at) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: 'doorbell_agent_component_healthy',
+      help: 'Each running component: 1 healthy, 0 not, as last checked.',
+      labelNames: ['component'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, h] of agent.health) this.set({ component: name }, h.healthy ? 1 : 0);
+      },
+    });
+    new Gauge({ name: 'doorbell_agent_event_streams', help: 'Open server-sent event streams.', registers, collect() { this.set(streams()); } });
+
+    agent.events.subscribe((e) => {
+      if (e.type === 'rolled-back' && e.trigger === 'operator') return rollbacks.inc({ result: 'ok' });
+      if (e.type === 'rollback-failed') return rollbacks.inc({ result: 'failed' });
+      if (e.type === 'sync-failed') return failures.inc({ code: String(e.code ?? 'internal') });
+      if (!OUTCOMES.includes(e.type)) return;
+      applies.inc({ outcome: e.type });
+      if (e.type === 'refused') refusals.inc({ reason: String(e.code ?? 'internal') });
+      for (const [step, ms] of Object.entries((e.steps ?? {}) as Record<string, number>)) if (typeof ms === 'number') steps.observe({ step }, ms / 1000);
+    });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
