@@ -24,7 +24,7 @@ import { err, EXIT_OK, list, out, parse } from './cli.js';
 
 const USAGE = [
   'gitops agent --config agent.yaml',
-  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--bake SECONDS] [--with-example-pipeline]',
+  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
   'gitops agent status | journal | releases | diff | sync | rollback [--to R] [--reason TEXT]   (a running agent, through its API)',
   'gitops agent token add --name N --role viewer|operator | list | revoke --name N   (--tokens-file F)',
   'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',
@@ -60,6 +60,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     'hardware-profile': { type: 'string' },
     listen: { type: 'string' },
     'tokens-file': { type: 'string' },
+    'no-loopback-reads': { type: 'boolean' },
     bake: { type: 'string' },
     'with-example-pipeline': { type: 'boolean' },
   }, USAGE);
@@ -76,7 +77,7 @@ export async function agentCommand(args: string[]): Promise<number> {
   let mode: string;
   let hardware: Hardware | undefined;
   let tokens: () => readonly TokenEntry[] = () => [];
-  let allowLoopbackReads = true;
+  let allowLoopbackReads: boolean;
   let verify: ((commit: string) => Promise<string | undefined>) | undefined;
   let sessionToken: string | undefined;
   let perMinute: number | undefined;
@@ -98,6 +99,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     stopSource = () => source.stop();
     listen = values.listen ?? '127.0.0.1:8420';
     mode = `watch ${dir}`;
+    allowLoopbackReads = !values['no-loopback-reads'];
     if (values['tokens-file']) tokens = tokenSource(resolve(values['tokens-file']), log);
     else {
       // development: one operator token for this run, shown once in the page's address
@@ -137,9 +139,14 @@ export async function agentCommand(args: string[]): Promise<number> {
   const api = await startApi({ agent, runner, identity: { environment: agent.options.environment, device: agent.options.device, mode }, tokens, allowLoopbackReads, log, ...(hardware ? { hardware } : {}), ...(verify ? { verify } : {}), ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}) }, listen);
   log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
   out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}` : ''}${sessionToken ? '  (an operator token for this run only)' : ''}`);
+  // component health: every 5 s while idle, and right after each apply or rollback
+  const checkHealth = (): void => void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
   const monitor = setInterval(() => {
-    if (!runner.busy) void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
+    if (!runner.busy) checkHealth();
   }, 5000);
+  agent.events.subscribe((e) => {
+    if (e.type === 'applied' || e.type === 'rolled-back' || e.type === 'recovered') setImmediate(checkHealth);
+  });
   monitor.unref();
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();

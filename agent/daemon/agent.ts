@@ -368,7 +368,10 @@ export class Agent {
       this.journal({ event: 'rollback-failed', commit: current ?? null, to: target, trigger: 'operator', by: request.by, reason: redact(health.reason!) });
       throw new GitopsError('rollback-failed', `release ${target.slice(0, 12)} did not become healthy: ${redact(health.reason!)}; ${current ? `${current.slice(0, 12)} runs again` : 'nothing ran before'}`, 'the journal has the details');
     }
-    if (current && !this.state.bad.includes(current)) this.state.bad.push(current);
+    if (current) {
+      if (!this.state.bad.includes(current)) this.state.bad.push(current);
+      this.state.good = this.state.good.filter((c) => c !== current);
+    }
     this.markGood(target);
     this.state.last_sync = { time: this.now().toISOString(), trigger: 'operator', result: 'rolled-back' };
     this.save();

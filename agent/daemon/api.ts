@@ -23,7 +23,8 @@ import type { Agent, ReleaseManifest } from './agent.js';
 import type { Hardware } from './hardware.js';
 import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './status-page.js';
+import { readPageAssets } from '../io/page-assets.js';
+import { PACKAGE_ROOT } from './settings.js';
 
 export interface ApiOptions {
   agent: Agent;
@@ -129,9 +130,10 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     if (sick.length > 0) return send(c, { ready: false, commit: current, reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; ') }, 503);
     return send(c, { ready: true, commit: current });
   });
-  app.get('/', (c) => c.html(PAGE_HTML));
-  app.get('/app.js', (c) => c.body(PAGE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
-  app.get('/app.css', (c) => c.body(PAGE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
+  const page = readPageAssets(PACKAGE_ROOT);
+  app.get('/', (c) => c.html(page.html));
+  app.get('/app.js', (c) => c.body(page.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/app.css', (c) => c.body(page.css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.get('/api/v1/status', (c) => {
