@@ -1,2 +1,44 @@
-export async function exportCommand(_args: string[]): Promise<number> { return 1; }
-export async function importCommand(_args: string[]): Promise<number> { return 1; }
+// gitops agent export --config agent.yaml --out FILE
+// gitops agent import FILE --config agent.yaml
+// Backup and offline restore of a device (agent/daemon/backup.ts says what is in the file).
+
+import { resolve } from 'node:path';
+import { GitopsError } from '../agent/core/errors.js';
+import { Agent } from '../agent/daemon/agent.js';
+import { exportBackup, importBackup } from '../agent/daemon/backup.js';
+import { Hardware } from '../agent/daemon/hardware.js';
+import { loadSettings } from '../agent/daemon/settings.js';
+import { loadIdentities } from '../agent/io/sops-keys.js';
+import { loadTrustStore } from '../agent/io/trust-store.js';
+import { err, EXIT_OK, out, parse } from './cli.js';
+
+const USAGE = 'gitops agent export --config agent.yaml --out FILE | gitops agent import FILE --config agent.yaml';
+
+function settingsOf(config: string | undefined): ReturnType<typeof loadSettings> {
+  if (!config) throw new GitopsError('usage', '--config agent.yaml is required', `usage: ${USAGE}`);
+  return loadSettings(config);
+}
+
+export async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parse('agent export', args.slice(1), { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } }, USAGE);
+  if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
+  if (!values.out) throw new GitopsError('usage', 'agent export: --out FILE is required', `usage: ${USAGE}`);
+  const r = await exportBackup(settingsOf(values.config), resolve(values.out));
+  out(`wrote ${values.out}: ${r.environment}/${r.device}, history up to ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''} (${r.bytes} bytes of git bundle), ${r.journal} journal entries, the state; no release, no secret, no key`);
+  return EXIT_OK;
+}
+
+export async function importCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('agent import', args.slice(1), { config: { type: 'string', short: 'c' } }, USAGE);
+  if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
+  const file = positionals[0];
+  if (!file) throw new GitopsError('usage', 'agent import: give the backup FILE', `usage: ${USAGE}`);
+  const settings = settingsOf(values.config);
+  const trust = await loadTrustStore(settings.trust.dir);
+  for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
+  const hardware = new Hardware(settings.hardware_profile_file);
+  const agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []), hardwareProfile: () => hardware.profile() });
+  const r = await importBackup(settings, agent, trust, resolve(file));
+  out(`restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`);
+  return EXIT_OK;
+}

@@ -196,6 +196,56 @@ export class Agent {
     return this.refuse(info, code, reason, performance.now(), markBad);
   }
 
+  /** Renders this device's configuration from `files`, decrypts it and validates it against the hardware; throws a Refusal. */
+  private async prepare(files: RepoFiles, step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>): Promise<{ config: JsonObject; redacted: JsonObject }> {
+    const { environment, device } = this.options;
+    const repo = openRepository(files, this.schemaCache);
+    if (this.options.watchMode) {
+      const envDoc = repo.document(`environments/${environment}/environment.yaml`);
+      const policy = policyOf(envDoc?.value && isObject(envDoc.value.policy) ? { name: environment, tier: String(envDoc.value.tier), policy: envDoc.value.policy } : undefined);
+      if (!policy.allow_watch_mode) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+    }
+    const secrets = await step('decrypt', async () => {
+      try {
+        return await decryptEnvironmentSecrets(files, environment, this.options.identities);
+      } catch (e) {
+        throw new Refusal('secrets', e instanceof GitopsError ? e.message : String(e));
+      }
+    });
+    const profile = await step('probe', () => this.options.hardwareProfile());
+    const report = await step('validate', () => validateTarget(repo, { environment, device }, { env: process.env, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
+    const errors = [...repo.schemaDiagnostics, ...report.diagnostics].filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`);
+    const config = report.result.config;
+    return { config, redacted: redactSecrets(repo, config) };
+  }
+
+  private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): string {
+    const views = { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redacted, null, 2) };
+    return this.store.writeRelease(info.commit, views, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, committed_at: info.committed_at ?? null, written_at: this.now().toISOString(), plan });
+  }
+
+  /**
+   * Offline restore: renders and validates a verified commit like an apply, writes its release
+   * and makes it current and last good, without delivering; the agent delivers it when it starts.
+   */
+  async stage(files: RepoFiles, info: CandidateInfo, extra: Record<string, unknown> = {}): Promise<void> {
+    const step = async <T>(_name: string, fn: () => Promise<T> | T): Promise<T> => fn();
+    let prepared;
+    try {
+      prepared = await this.prepare(files, step);
+    } catch (e) {
+      if (e instanceof Refusal) throw new GitopsError(e.code, e.message, 'nothing was restored; the state directory is as it was');
+      throw e;
+    }
+    this.writeRelease(info, prepared.config, prepared.redacted, planChanges(undefined, prepared.config));
+    this.store.switchCurrent(info.commit);
+    this.markGood(info.commit);
+    this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'restored' };
+    this.save();
+    this.journal({ event: 'restored', commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, trigger: info.trigger, ...extra });
+  }
+
   /** Renders, validates, plans and applies the configuration in `files` for this device. */
   async apply(files: RepoFiles, info: CandidateInfo): Promise<CycleResult> {
     const started = performance.now();
@@ -208,26 +258,8 @@ export class Agent {
         steps[name] = Math.round((performance.now() - t0) * 10) / 10;
       }
     };
-    const { environment, device } = this.options;
     try {
-      const repo = openRepository(files, this.schemaCache);
-      if (this.options.watchMode) {
-        const envDoc = repo.document(`environments/${environment}/environment.yaml`);
-        const policy = policyOf(envDoc?.value && isObject(envDoc.value.policy) ? { name: environment, tier: String(envDoc.value.tier), policy: envDoc.value.policy } : undefined);
-        if (!policy.allow_watch_mode) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
-      }
-      const secrets = await step('decrypt', async () => {
-        try {
-          return await decryptEnvironmentSecrets(files, environment, this.options.identities);
-        } catch (e) {
-          throw new Refusal('secrets', e instanceof GitopsError ? e.message : String(e));
-        }
-      });
-      const profile = await step('probe', () => this.options.hardwareProfile());
-      const report = await step('validate', () => validateTarget(repo, { environment, device }, { env: process.env, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
-      const errors = [...repo.schemaDiagnostics, ...report.diagnostics].filter((d) => d.severity === 'error');
-      if (errors.length > 0) throw new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`);
-      const config = report.result.config;
+      const { config, redacted } = await this.prepare(files, step);
       const previous = this.store.current();
       const before = previous ? (JSON.parse(this.store.readRelease(previous, 'config.json')) as JsonObject) : undefined;
       const plan = planChanges(before, config);
@@ -240,8 +272,7 @@ export class Agent {
       }
       const targets = this.targetsOf(config, plan.components);
       const releaseId = info.commit;
-      const views = { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redactSecrets(repo, config), null, 2) };
-      await step('write', () => this.store.writeRelease(releaseId, views, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, committed_at: info.committed_at ?? null, written_at: this.now().toISOString(), plan }));
+      await step('write', () => this.writeRelease(info, config, redacted, plan));
       // Generations only grow, across crashes too: a component never mistakes an old verdict or report for a new one.
       const generation = ++this.state.generation;
       this.save();

@@ -2,7 +2,8 @@
 // http-backend), commits signed with keys made for this run, the agent as a real process with
 // the example pipeline, and its local API to trigger syncs.
 
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent } from '../helpers/agent-process.js';
@@ -28,6 +29,24 @@ describe('the agent following a remote', () => {
   let agent: AgentProcess;
   let api = '';
   let good = ''; // the last commit the device should run
+  let trust = '';
+  let anchor = '';
+  const writeSettings = (file: string, o: { state: string; url: string; trust: string; anchor: string; device?: string }): string => {
+    writeFileSync(file, [
+      'version: 2',
+      `remote: { url: "${o.url}", branch: main }`,
+      'environment: development',
+      `device_id: ${o.device ?? 'dev-bench-01'}`,
+      `age_identity_file: ${join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')}`,
+      `trust: { dir: "${o.trust}", mode: all, anchor_commit: ${o.anchor} }`,
+      `state_dir: ${o.state}`,
+      'poll_interval_seconds: 3600',
+      `api: { listen: "127.0.0.1:0", tokens_file: "${tokens.file}", mutations_per_minute: 600 }`,
+      `hardware_profile_file: ${join(PROJECT, 'config/hardware/edge-p4-c920.yaml')}`,
+      '',
+    ].join('\n'));
+    return file;
+  };
 
   const edit = (file: string, from: string, to: string): void => {
     const p = join(work.dir, file);
@@ -59,24 +78,12 @@ describe('the agent following a remote', () => {
   beforeAll(async () => {
     run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
     for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(work.dir, sub), { recursive: true });
-    const anchor = commit('the fleet configuration', alice);
+    anchor = commit('the fleet configuration', alice);
     push();
     good = anchor;
     server = await startGitServer(root);
-    const trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
-    writeFileSync(join(state, 'agent.yaml'), [
-      'version: 2',
-      `remote: { url: "${server.url}/fleet.git", branch: main }`,
-      'environment: development',
-      'device_id: dev-bench-01',
-      `age_identity_file: ${join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')}`,
-      `trust: { dir: "${trust}", mode: all, anchor_commit: ${anchor} }`,
-      `state_dir: ${state}`,
-      'poll_interval_seconds: 3600',
-      `api: { listen: "127.0.0.1:0", tokens_file: "${tokens.file}", mutations_per_minute: 600 }`,
-      `hardware_profile_file: ${join(PROJECT, 'config/hardware/edge-p4-c920.yaml')}`,
-      '',
-    ].join('\n'));
+    trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
+    writeSettings(join(state, 'agent.yaml'), { state, url: `${server.url}/fleet.git`, trust, anchor });
     agent = startAgent(['--config', join(state, 'agent.yaml'), '--bake', '0.3', '--with-example-pipeline']);
     api = await agent.api;
     await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);
@@ -180,4 +187,50 @@ describe('the agent following a remote', () => {
     expect(s.state.last_error!.reason).toMatch(/fetching main from .* failed/);
     server.mode = 'ok';
   });
+
+  it('export, then import into an empty state directory: verified again, and the restored agent runs the same commit', async () => {
+    const backup = join(root, 'dev-bench-01.backup.tgz');
+    const exported = gitops(['agent', 'export', '--config', join(state, 'agent.yaml'), '--out', backup]);
+    expect(exported).toMatchObject({ status: 0, stdout: expect.stringContaining(`history up to ${good.slice(0, 12)}`) });
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    // what is inside, read by tar and git themselves: a real bundle, and no release
+    const unpacked = tempDir('unpacked-');
+    run('tar', ['-xzf', backup, '-C', unpacked]);
+    expect(readdirSync(unpacked).sort()).toEqual(['backup.json', 'history.bundle', 'journal.jsonl', 'state.json']);
+    expect(run('git', ['bundle', 'list-heads', join(unpacked, 'history.bundle')]).toString().trim()).toBe(`${good} refs/heads/main`);
+    const verified = spawnSync('git', ['bundle', 'verify', join(unpacked, 'history.bundle')], { cwd: makeRepo().dir, encoding: 'utf8' });
+    expect(verified.stderr + verified.stdout).toContain('is okay');
+    const offline = 'http://127.0.0.1:9/fleet.git';
+
+    // a device that does not trust alice refuses the restored history and keeps nothing of it
+    const wary = tempDir('wary-');
+    const waryTrust = trustDir({ signers: [signerLine('mallory@example.test', mallory)] });
+    const refused = gitops(['agent', 'import', backup, '--config', writeSettings(join(wary, 'agent.yaml'), { state: join(wary, 'state'), url: offline, trust: waryTrust, anchor })]);
+    expect(refused).toMatchObject({ status: 1, stderr: expect.stringContaining('the restored history does not verify') });
+    expect(existsSync(join(wary, 'state/repo.git'))).toBe(false);
+    expect(existsSync(join(wary, 'state/current'))).toBe(false);
+    // another device's backup is refused
+    const other = tempDir('other-');
+    expect(gitops(['agent', 'import', backup, '--config', writeSettings(join(other, 'agent.yaml'), { state: join(other, 'state'), url: offline, trust, anchor, device: 'dev-bench-02' })])).toMatchObject({ status: 1, stderr: expect.stringContaining('is the backup of development/dev-bench-01; this device is development/dev-bench-02') });
+
+    const fresh = tempDir('fresh-');
+    const settings = writeSettings(join(fresh, 'agent.yaml'), { state: join(fresh, 'state'), url: offline, trust, anchor });
+    const restored = gitops(['agent', 'import', backup, '--config', settings]);
+    expect(restored).toMatchObject({ status: 0, stdout: expect.stringContaining(`restored ${good.slice(0, 12)}`) });
+    expect(restored.stdout).toContain('signed by alice@example.test');
+    expect(gitops(['agent', 'import', backup, '--config', settings])).toMatchObject({ status: 1, stderr: expect.stringContaining('already runs release') });
+    const second = startAgent(['--config', settings, '--bake', '0.3', '--with-example-pipeline']);
+    try {
+      const api2 = await second.api;
+      const s = (await (await fetch(`${api2}/api/v1/status`)).json()) as { current: { commit: string; signer: string } };
+      expect(s.current).toMatchObject({ commit: good, signer: 'alice@example.test' });
+      expect(s.current.commit).toBe((await status()).current!.commit);
+      await second.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 10 fps/);
+      const entries = (await (await fetch(`${api2}/api/v1/journal?limit=1000`)).json()) as Array<{ event: string; commit: string }>;
+      expect(entries.filter((e) => e.event === 'rolled-back').length).toBeGreaterThan(0); // the first device's history came along
+      expect(entries.at(-1)).toMatchObject({ event: 'restored', commit: good });
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });

@@ -14,6 +14,11 @@ import { exampleCopy, PROJECT } from '../helpers/project.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
 import { which } from '../helpers/tools.js';
 
+// what the functions run inside the page see (this project's TypeScript has no DOM library)
+interface Element { textContent: string | null; getAttribute(name: string): string | null }
+declare const document: { getElementById(id: string): Element | null; querySelector(selector: string): Element | null; documentElement: { scrollWidth: number } };
+declare const window: unknown;
+
 const browserPath = which('chromium');
 const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
 export const ARTIFACTS = join(PROJECT, 'artifacts');
