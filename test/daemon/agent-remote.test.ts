@@ -188,6 +188,23 @@ describe('the agent following a remote', () => {
     server.mode = 'ok';
   });
 
+  it('an operator rolls back to the last good commit, verified again; the commit it left is not retried, a newer one is applied', async () => {
+    const left = good;
+    const post = (body: unknown): Promise<Response> => fetch(`${api}/api/v1/rollback`, { method: 'POST', headers: { ...bearer(tokens.operator), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = (await (await post({ to: 'last_good', reason: 'night mode too dark' })).json()) as Result;
+    expect(r).toMatchObject({ outcome: 'rolled-back', components: ['capture'] });
+    expect(r.commit).not.toBe(left);
+    expect(delivered('capture')).toMatchObject({ commit: r.commit, sections: { frame_capture: { fps: 12 } } });
+    expect(journal().at(-1)).toMatchObject({ event: 'rolled-back', commit: left, to: r.commit, by: 'oncall', reason: 'night mode too dark' });
+    expect(await sync()).toMatchObject({ outcome: 'no-change' });
+    expect((await status()).current?.commit).toBe(r.commit);
+    const newer = commit('fps 10 again, gentler motion', alice, () => edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.55'));
+    push();
+    expect(await sync()).toMatchObject({ outcome: 'applied', commit: newer });
+    good = newer;
+    expect(delivered('capture').sections.frame_capture!.fps).toBe(10);
+  });
+
   it('export, then import into an empty state directory: verified again, and the restored agent runs the same commit', async () => {
     const backup = join(root, 'dev-bench-01.backup.tgz');
     const exported = gitops(['agent', 'export', '--config', join(state, 'agent.yaml'), '--out', backup]);
