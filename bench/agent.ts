@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from './git-server.js';
+import { benchDeviceSettings } from './bench-device.js';
 import { addToken } from '../agent/io/token-file.js';
 import { median } from './measure.js';
 import type { Row } from './measure.js';
@@ -80,19 +81,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const post = { method: 'POST', headers: { authorization: `Bearer ${token}` } };
     const settings = (poll: number): string => {
       const file = join(dir, `agent-${poll}.yaml`);
-      writeFileSync(file, [
-        'version: 2',
-        `remote: { url: "${server.url}/fleet.git", branch: main }`,
-        'environment: development',
-        'device_id: dev-bench-01',
-        `age_identity_file: ${join(root, 'environments/development/keys/dev-bench-01.agekey')}`,
-        `trust: { dir: "${join(dir, 'trust')}", mode: all, anchor_commit: ${anchor} }`,
-        `state_dir: ${state}`,
-        `poll_interval_seconds: ${poll}`,
-        `api: { listen: "127.0.0.1:0", tokens_file: "${join(dir, 'tokens.yaml')}", mutations_per_minute: 600 }`,
-        `hardware_profile_file: ${join(root, 'config/hardware/edge-p4-c920.yaml')}`,
-        '',
-      ].join('\n'));
+      writeFileSync(file, benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: join(dir, 'trust'), anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), pollSeconds: poll }));
       return file;
     };
     const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });

@@ -13,6 +13,7 @@ import { startGitServer } from '../helpers/git-server.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 import { gitops } from '../helpers/cli.js';
+import { benchDeviceSettings } from '../../bench/bench-device.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
 
 interface Result { outcome: string; commit: string; reason?: string; components?: string[] }
@@ -32,19 +33,7 @@ describe('the agent following a remote', () => {
   let trust = '';
   let anchor = '';
   const writeSettings = (file: string, o: { state: string; url: string; trust: string; anchor: string; device?: string }): string => {
-    writeFileSync(file, [
-      'version: 2',
-      `remote: { url: "${o.url}", branch: main }`,
-      'environment: development',
-      `device_id: ${o.device ?? 'dev-bench-01'}`,
-      `age_identity_file: ${join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')}`,
-      `trust: { dir: "${o.trust}", mode: all, anchor_commit: ${o.anchor} }`,
-      `state_dir: ${o.state}`,
-      'poll_interval_seconds: 3600',
-      `api: { listen: "127.0.0.1:0", tokens_file: "${tokens.file}", mutations_per_minute: 600 }`,
-      `hardware_profile_file: ${join(PROJECT, 'config/hardware/edge-p4-c920.yaml')}`,
-      '',
-    ].join('\n'));
+    writeFileSync(file, benchDeviceSettings({ root: PROJECT, url: o.url, trustDir: o.trust, anchor: o.anchor, stateDir: o.state, tokensFile: tokens.file, ...(o.device ? { device: o.device } : {}) }));
     return file;
   };
 

@@ -1,0 +1,34 @@
+// The agent settings of the bench doorbell (development/dev-bench-01, a recorded C920 profile)
+// following a loopback remote: shared by the benchmarks, the demo and the tests.
+
+import { join } from 'node:path';
+
+export interface BenchDevice {
+  /** The project root (keys and hardware profiles come from its example repository). */
+  root: string;
+  url: string;
+  trustDir: string;
+  anchor: string;
+  stateDir: string;
+  tokensFile: string;
+  device?: string;
+  pollSeconds?: number;
+  listen?: string;
+  mutationsPerMinute?: number;
+}
+
+export function benchDeviceSettings(o: BenchDevice): string {
+  return [
+    'version: 2',
+    `remote: { url: "${o.url}", branch: main }`,
+    'environment: development',
+    `device_id: ${o.device ?? 'dev-bench-01'}`,
+    `age_identity_file: ${join(o.root, 'environments/development/keys/dev-bench-01.agekey')}`,
+    `trust: { dir: "${o.trustDir}", mode: all, anchor_commit: ${o.anchor} }`,
+    `state_dir: ${o.stateDir}`,
+    `poll_interval_seconds: ${o.pollSeconds ?? 3600}`,
+    `api: { listen: "${o.listen ?? '127.0.0.1:0'}", tokens_file: "${o.tokensFile}", mutations_per_minute: ${o.mutationsPerMinute ?? 600} }`,
+    `hardware_profile_file: ${join(o.root, 'config/hardware/edge-p4-c920.yaml')}`,
+    '',
+  ].join('\n');
+}
