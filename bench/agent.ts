@@ -9,7 +9,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from './git-server.js';
-import { benchDeviceSettings } from './bench-device.js';
+import { AGENT_NODE_OPTIONS, benchDeviceSettings } from './bench-device.js';
+import { loadTest, openStreams } from './api-load.js';
 import { addToken } from '../agent/io/token-file.js';
 import { median } from './measure.js';
 import type { Row } from './measure.js';
@@ -87,7 +88,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
     children.push(pipeline);
     const startAgent = async (args: string[]): Promise<{ child: ChildProcess; api: string }> => {
-      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS } });
       children.push(child);
       collectOutput(child);
       const line = await waitForLine(child, /API on http:\/\/\S+/);
@@ -126,6 +127,27 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     await fetch(`${a.api}/api/v1/sync`, post);
     const rb = median(rollbacks);
     rows.push({ group, name: 'failing health verdict to the old configuration delivered again and healthy, p50', value: rb, unit: 'ms', target: '< 500 ms', pass: rb < 500 });
+
+    // 6. the local API under load: GET /api/v1/status with a viewer token, then memory with 10 event streams open
+    const viewer = addToken(join(dir, 'tokens.yaml'), 'bench-viewer', 'viewer');
+    const auth = { authorization: `Bearer ${viewer}` };
+    await loadTest(`${a.api}/api/v1/status`, auth, { concurrency: 8, maxRequests: 2000, maxSeconds: 3 }); // warm-up
+    const load = await loadTest(`${a.api}/api/v1/status`, auth, { concurrency: 16, maxRequests: 40_000, maxSeconds: 10 });
+    if (load.errors > 0) throw new Error(`bench API: ${load.errors} failed requests`);
+    rows.push({ group, name: `API: GET /api/v1/status with a token, 16 keep-alive connections (${load.requests} requests in ${load.seconds.toFixed(1)} s; p50 ${load.p50ms.toFixed(1)} ms, p99 ${load.p99ms.toFixed(1)} ms)`, value: load.perSecond, unit: 'req/s', target: '> 2000 req/s', pass: load.perSecond > 2000 });
+    await sleep(1000);
+    const beforeStreams = rssMb(a.child.pid!);
+    const streams = await openStreams(`${a.api}/api/v1/events`, auth, 10);
+    setFps(7);
+    commit('fps 7 with ten watchers');
+    const watched = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
+    await sleep(1500);
+    const withStreams = rssMb(a.child.pid!);
+    const told = streams.received.get('applied') ?? 0;
+    streams.close();
+    if (watched.outcome !== 'applied' || told !== 10) throw new Error(`bench streams: ${watched.outcome}, ${told} of 10 streams told`);
+    rows.push({ group, name: 'agent (remote mode) resident memory after the load, before the streams', value: beforeStreams, unit: 'MB' });
+    rows.push({ group, name: 'agent resident memory with 10 event streams open (an apply sent to all 10)', value: withStreams, unit: 'MB', target: '< 70 MB', pass: withStreams < 70 });
     a.child.kill('SIGTERM');
     await new Promise((r) => a.child.once('exit', r));
 

@@ -3,6 +3,9 @@
 
 import { join } from 'node:path';
 
+/** The Node options the systemd unit gives the agent (agent/doorbell-agent.service): the bench measures the agent as installed. */
+export const AGENT_NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size=64';
+
 export interface BenchDevice {
   /** The project root (keys and hardware profiles come from its example repository). */
   root: string;
