@@ -138,9 +138,10 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
 
   app.get('/api/v1/status', (c) => {
     const s = agent.state;
+    const id = agent.store.current();
     return send(c, {
       ...identity,
-      current: describe(agent.store.current()) && { ...describe(agent.store.current()), applied_at: s.applied === agent.store.current() ? s.applied_at : null },
+      current: id ? { ...describe(id), applied_at: s.applied === id ? s.applied_at : null } : null,
       last_good: describe(s.last_good),
       components: [...agent.health].map(([name, h]) => ({ name, ...h })),
       syncing: runner.busy,
