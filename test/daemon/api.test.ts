@@ -205,6 +205,20 @@ describe('the local API', () => {
     }
   });
 
+  it('a client that reconnects with Last-Event-ID gets the events it missed', async () => {
+    const controller = new AbortController();
+    const r = await fetch(`${api}/api/v1/events`, { headers: { ...bearer(tokens.viewer), 'last-event-id': '1' }, signal: controller.signal });
+    const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!/event: refused/.test(text)) text += (await reader.read()).value ?? '';
+    controller.abort();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids.length).toBeGreaterThan(2);
+    expect(Math.min(...ids)).toBe(2);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(text).toMatch(/^event: applied$/m);
+  });
+
   it('metrics parse as Prometheus text and the counters move with applies and refusals', async () => {
     const applied = await metric('doorbell_agent_applies_total', 'outcome="applied"');
     const invalid = await metric('doorbell_agent_refusals_total', 'reason="invalid"');
