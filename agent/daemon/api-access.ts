@@ -9,11 +9,13 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { allows, findToken } from '../core/api/tokens.js';
 import type { Role, TokenEntry } from '../core/api/tokens.js';
 import { GitopsError } from '../core/errors.js';
+import { redact } from '../io/redactor.js';
 
 export type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 429 | 500 | 503;
 
-export function problem(c: Context, status: Status, code: string, message: string, hint: string): Response {
-  return c.json({ code, message, hint }, status);
+/** A JSON error, through the redactor like every other answer. */
+export function problem(c: Context, status: Status, code: string, message: string, hint: string, headers: Record<string, string> = {}): Response {
+  return c.body(redact(JSON.stringify({ code, message, hint })), status, { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
 /** HTTP status of an error the agent raised, by its stable code. */
@@ -67,7 +69,7 @@ export function access(options: AccessOptions, needed: (c: Context) => Role | nu
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const entry = m ? findToken(options.tokens(), m[1]!) : undefined;
-      if (!entry) return c.json({ code: 'bad-token', message: 'the bearer token is not valid', hint: 'check the token; an operator can make a new one with gitops agent token add' }, 401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      if (!entry) return problem(c, 401, 'bad-token', 'the bearer token is not valid', 'check the token; an operator can make a new one with gitops agent token add', { 'www-authenticate': 'Bearer error="invalid_token"' });
       if (!allows(entry.role, role)) return problem(c, 403, 'forbidden', `the token "${entry.name}" has the role ${entry.role}; this needs ${role}`, 'ask for an operator token');
       c.set('caller', { role: entry.role, name: entry.name });
       return next();
@@ -77,7 +79,7 @@ export function access(options: AccessOptions, needed: (c: Context) => Role | nu
       c.set('caller', { role: 'viewer', name: 'loopback' });
       return next();
     }
-    return c.json({ code: 'no-token', message: `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`, hint: 'send Authorization: Bearer <token> (gitops agent token add makes one)' }, 401, { 'www-authenticate': 'Bearer' });
+    return problem(c, 401, 'no-token', `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`, 'send Authorization: Bearer <token> (gitops agent token add makes one)', { 'www-authenticate': 'Bearer' });
   };
 }
 
@@ -96,7 +98,7 @@ export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{
     buckets.set(key, b);
     if (b.tokens < 1) {
       const wait = Math.ceil(((1 - b.tokens) * 60) / perMinute);
-      return c.json({ code: 'rate-limited', message: `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`, hint: `try again in ${wait} s` }, 429, { 'retry-after': String(wait) });
+      return problem(c, 429, 'rate-limited', `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`, `try again in ${wait} s`, { 'retry-after': String(wait) });
     }
     b.tokens -= 1;
     return next();
