@@ -119,7 +119,7 @@ export async function clientCommand(args: string[]): Promise<number> {
     }
     case 'sync': {
       const r = await a.call<{ outcome: string; commit?: string; reason?: string; components?: string[]; ms?: number; state?: { result: string } }>('POST', '/api/v1/sync');
-      show(r, () => `${r.outcome}${r.commit ? ` ${short(r.commit)}` : ''}${r.components?.length ? `: reconfigured ${r.components.join(', ')}` : ''}${r.state ? ` (${r.state.result})` : ''}${r.reason ? `\n  ${r.reason.split('\n').join('\n  ')}` : ''}${r.ms !== undefined ? ` in ${Math.round(r.ms)} ms` : ''}`);
+      show(r, () => `${r.outcome}${r.commit ? ` ${short(r.commit)}` : ''}${r.components?.length ? `: reconfigured ${r.components.join(', ')}` : ''}${r.state ? `: ${r.state.result}` : ''}${r.reason ? `\n  ${r.reason.split('\n').join('\n  ')}` : ''}${r.ms !== undefined ? ` in ${Math.round(r.ms)} ms` : ''}`);
       return r.outcome === 'refused' || r.outcome === 'rolled-back' || r.state?.result === 'failed' ? EXIT_INVALID : EXIT_OK;
     }
     case 'rollback': {

@@ -73,6 +73,8 @@ export async function agentCommand(args: string[]): Promise<number> {
   let agent: Agent;
   let runner: Runner;
   let stopSource = (): void => undefined;
+  /** Watchers started once the API listens: a start that fails leaves nothing running. */
+  const starters: Array<() => void> = [];
   let listen: string;
   let mode: string;
   let hardware: Hardware | undefined;
@@ -90,12 +92,12 @@ export async function agentCommand(args: string[]): Promise<number> {
     const model = (): string => String((parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as { device?: { model?: string } }).device?.model ?? '');
     agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: values['hardware-profile'] === 'recorded' ? recordedProfile(dir, model) : (() => {
       const h = new Hardware(values['hardware-profile'], log);
-      h.watchDevices();
+      starters.push(() => h.watchDevices());
       return () => h.profile();
     })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
     const source = new WatchSource(agent, dir);
     runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
-    source.start((trigger) => void runner.trigger(trigger));
+    starters.push(() => source.start((trigger) => void runner.trigger(trigger)));
     stopSource = () => source.stop();
     listen = values.listen ?? '127.0.0.1:8420';
     mode = `watch ${dir}`;
@@ -116,8 +118,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     const trust = await loadTrustStore(settings.trust.dir);
     for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
     hardware = new Hardware(settings.hardware_profile_file, log);
-    hardware.watchDevices();
     const h = hardware;
+    starters.push(() => h.watchDevices());
     agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: () => h.profile(), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log });
     const source = new RemoteSource(agent, settings, trust);
     runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
@@ -135,8 +137,15 @@ export async function agentCommand(args: string[]): Promise<number> {
   if (values['with-example-pipeline']) {
     pipeline = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(agent.options.stateDir, 'components'), '--root', join(PACKAGE_ROOT, 'examples/device-root')], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  await agent.recover();
-  const api = await startApi({ agent, runner, identity: { environment: agent.options.environment, device: agent.options.device, mode }, tokens, allowLoopbackReads, log, ...(hardware ? { hardware } : {}), ...(verify ? { verify } : {}), ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}) }, listen);
+  let api: Awaited<ReturnType<typeof startApi>>;
+  try {
+    await agent.recover();
+    api = await startApi({ agent, runner, identity: { environment: agent.options.environment, device: agent.options.device, mode }, tokens, allowLoopbackReads, log, ...(hardware ? { hardware } : {}), ...(verify ? { verify } : {}), ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}) }, listen);
+  } catch (e) {
+    pipeline?.kill('SIGTERM'); // never leave the example pipeline behind
+    throw e;
+  }
+  for (const start of starters) start();
   log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
   out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}` : ''}${sessionToken ? '  (an operator token for this run only)' : ''}`);
   // component health: every 5 s while idle, and right after each apply or rollback

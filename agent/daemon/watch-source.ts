@@ -26,7 +26,13 @@ export class WatchSource {
   async cycle(trigger: string): Promise<CycleResult | undefined> {
     const files = readWorkingTree(this.dir);
     const id = treeId(files);
-    if (id === this.agent.state.applied || this.agent.state.bad.includes(id)) return undefined;
+    if (id === this.agent.state.applied || this.agent.state.bad.includes(id)) {
+      if (trigger !== QUIET_TRIGGER) {
+        this.agent.state.last_sync = { time: new Date().toISOString(), trigger, result: id === this.agent.state.applied ? 'up to date' : `the working tree is ${id}, rolled back before; not applied again` };
+        this.agent.store.writeState(this.agent.state);
+      }
+      return undefined;
+    }
     return this.agent.apply(files, { commit: id, subject: 'working tree', trigger });
   }
 

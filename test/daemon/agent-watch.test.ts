@@ -1,6 +1,6 @@
 // Watch mode, settings, and the delivery methods that are not the file protocol.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +53,27 @@ describe('watch mode', () => {
       await agent.stop();
     }
   });
+});
+
+describe('a start that fails', () => {
+  it('a port in use stops the agent with the reason, and leaves no watcher or pipeline behind', async () => {
+    const dir = copy();
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    const state = join(dir, '.state');
+    const agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', state, '--listen', `127.0.0.1:${port}`, '--with-example-pipeline']);
+    try {
+      const code = await new Promise<number | null>((r) => agent.child.once('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(agent.lines.join('\n')).toContain(`the API cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(spawnSync('pgrep', ['-f', state]).stdout.toString()).toBe('');
+    } finally {
+      busy.close();
+      await agent.stop();
+    }
+  }, 20_000);
 });
 
 describe('agent settings', () => {
