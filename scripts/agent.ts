@@ -147,14 +147,14 @@ export async function agentCommand(args: string[]): Promise<number> {
   }
   for (const start of starters) start();
   log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
-  out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}` : ''}${sessionToken ? '  (an operator token for this run only)' : ''}`);
+  out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}  (an operator token for this run only)` : ''}`);
   // component health: every 5 s while idle, and right after each apply or rollback
   const checkHealth = (): void => void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
   const monitor = setInterval(() => {
     if (!runner.busy) checkHealth();
   }, 5000);
   agent.events.subscribe((e) => {
-    if (e.type === 'applied' || e.type === 'rolled-back' || e.type === 'recovered') setImmediate(checkHealth);
+    if (e.type === 'applied' || e.type === 'rolled-back') setImmediate(checkHealth);
   });
   monitor.unref();
   process.on('SIGHUP', () => void runner.trigger('signal'));

@@ -71,6 +71,8 @@ const INITIAL: AgentState = { applied: null, last_good: null, bad: [], good: [],
 export const KEEP_RELEASES = 20;
 /** The release's configuration with every secret replaced by <redacted>: what the API shows. */
 export const REDACTED_VIEW = 'config.redacted.json';
+/** What an operator may call a release; nothing else reaches the release store. */
+const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{16})$/;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Refusal extends Error {
@@ -137,7 +139,7 @@ export class Agent {
     }
     const running = this.store.current();
     if (running) {
-      const config = JSON.parse(this.store.readRelease(running, 'config.json')) as JsonObject;
+      const config = this.releaseConfig(running);
       // Deliver the running release again so that every component runs exactly it.
       const targets = this.targetsOf(config, Object.keys(isObject(config.components) ? config.components : {}));
       const result = await this.deliver(targets, running, config);
@@ -261,7 +263,7 @@ export class Agent {
     try {
       const { config, redacted } = await this.prepare(files, step);
       const previous = this.store.current();
-      const before = previous ? (JSON.parse(this.store.readRelease(previous, 'config.json')) as JsonObject) : undefined;
+      const before = previous ? this.releaseConfig(previous) : undefined;
       const plan = planChanges(before, config);
       if (previous && plan.components.length === 0 && plan.changedSections.length === 0) {
         this.state.applied = info.commit;
@@ -353,21 +355,33 @@ export class Agent {
       .sort((a, b) => String(b.written_at).localeCompare(String(a.written_at)));
   }
 
-  /** A release name from an operator: "last_good" (the last good release before the running one) or a commit id or prefix. */
-  resolveRelease(to: string): string {
+  /**
+   * A release named by an operator: `current`, `last_good` or `previous` (the newest good release
+   * other than the running one), or a commit id or prefix of a release on disk.
+   */
+  findRelease(name: string): string {
+    if (!RELEASE_NAME.test(name)) throw new GitopsError('bad-release', `"${name.slice(0, 80)}" is not a release name`, 'current, last_good, previous, or a commit id (7 to 40 hex digits) from GET /api/v1/releases');
     const current = this.store.current();
-    if (to === 'last_good' || to === 'previous') {
+    if (name === 'current') {
+      if (!current) throw new GitopsError('release-unknown', 'nothing has been applied yet', 'wait for the first sync, or POST /api/v1/sync');
+      return current;
+    }
+    if (name === 'last_good' || name === 'previous') {
       const back = [...this.state.good].reverse().find((c) => c !== current && this.store.hasRelease(c));
       if (!back) throw new GitopsError('no-release', 'there is no earlier good release to return to', 'GET /api/v1/releases lists the releases on this device');
       return back;
     }
-    if (!/^([0-9a-f]{7,40}|tree-[0-9a-f]{16})$/.test(to)) throw new GitopsError('bad-release', `"${to.slice(0, 80)}" is not a release name`, 'give a commit id (7 to 40 hex digits) from GET /api/v1/releases, or "last_good"');
-    const known = this.store.list().filter((id) => id.startsWith(to));
-    if (known.length > 1) throw new GitopsError('bad-release', `"${to}" names ${known.length} releases`, 'give more digits of the commit id');
-    const id = known[0];
-    if (!id) throw new GitopsError('release-unknown', `no release ${to} on this device`, 'GET /api/v1/releases lists the releases on this device');
+    const known = this.store.list().filter((id) => id.startsWith(name));
+    if (known.length > 1) throw new GitopsError('bad-release', `"${name}" names ${known.length} releases`, 'give more digits of the commit id');
+    if (!known[0]) throw new GitopsError('release-unknown', `no release ${name} on this device`, 'GET /api/v1/releases lists the releases on this device');
+    return known[0];
+  }
+
+  /** The release an operator may roll back to: one that was applied and found good, not the running one. */
+  private rollbackTarget(to: string): string {
+    const id = this.findRelease(to);
     if (!this.state.good.includes(id)) throw new GitopsError('release-not-good', `release ${id.slice(0, 12)} was never applied successfully here (refused or rolled back), so it cannot be returned to`, 'roll back to a release marked good in GET /api/v1/releases');
-    if (id === current) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, 'nothing to do');
+    if (id === this.store.current()) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, 'nothing to do');
     return id;
   }
 
@@ -380,7 +394,7 @@ export class Agent {
   async rollbackTo(to: string, request: { by: string; reason?: string; verify?: (commit: string) => Promise<string | undefined> }): Promise<CycleResult> {
     const started = performance.now();
     const current = this.store.current();
-    const target = this.resolveRelease(to);
+    const target = this.rollbackTarget(to);
     const problem = request.verify ? await request.verify(target) : undefined;
     if (problem) throw new GitopsError('release-unverified', `release ${target.slice(0, 12)} does not verify any more: ${problem}`, 'only commits whose signature verifies against this device\'s trust root are applied');
     const config = this.releaseConfig(target);

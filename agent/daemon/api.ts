@@ -51,7 +51,6 @@ export interface Listening {
 type Env = { Variables: { caller: Caller } };
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/', '/app.js', '/app.css', '/favicon.ico']);
-const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{16})$/;
 
 function send(c: Context, body: unknown, status: 200 | 503 = 200): Response {
   return c.body(redact(JSON.stringify(body)), status, { 'content-type': 'application/json; charset=utf-8' });
@@ -87,21 +86,6 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     const m = manifest(id);
     return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null };
   };
-  /** A release named in a query: current, last_good, previous, or a commit id or prefix of a release on disk. */
-  const release = (name: string | undefined, fallback: string): string => {
-    const n = name ?? fallback;
-    if (!RELEASE_NAME.test(n)) throw new GitopsError('bad-release', `"${n.slice(0, 80)}" is not a release name`, 'current, last_good, previous, or a commit id from GET /api/v1/releases');
-    const current = agent.store.current();
-    if (n === 'current') {
-      if (!current) throw new GitopsError('release-unknown', 'nothing has been applied yet', 'wait for the first sync, or POST /api/v1/sync');
-      return current;
-    }
-    if (n === 'previous' || n === 'last_good') return n === 'last_good' && agent.state.last_good && agent.state.last_good !== current ? agent.state.last_good : agent.resolveRelease('previous');
-    const found = agent.store.list().filter((id) => id.startsWith(n));
-    if (found.length !== 1) throw new GitopsError(found.length === 0 ? 'release-unknown' : 'bad-release', found.length === 0 ? `no release ${n} on this device` : `"${n}" names ${found.length} releases`, 'GET /api/v1/releases lists the releases on this device');
-    return found[0]!;
-  };
-
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
   app.notFound((c) => problem(c, 404, 'not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`, 'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback'));
@@ -153,7 +137,7 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     });
   });
   app.get('/api/v1/config', (c) => {
-    const id = release(c.req.query('release'), 'current');
+    const id = agent.findRelease(c.req.query('release') ?? 'current');
     const config = agent.releaseConfig(id, REDACTED_VIEW);
     const path = c.req.query('path');
     if (path === undefined || path === '') return send(c, { commit: id, config });
@@ -173,8 +157,8 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   });
   app.get('/api/v1/releases', (c) => send(c, agent.releases()));
   app.get('/api/v1/diff', (c) => {
-    const to = release(c.req.query('to'), 'current');
-    const from = release(c.req.query('from'), to === agent.store.current() ? 'previous' : 'current');
+    const to = agent.findRelease(c.req.query('to') ?? 'current');
+    const from = agent.findRelease(c.req.query('from') ?? (to === agent.store.current() ? 'previous' : 'current'));
     const view = (id: string) => ({ config: agent.releaseConfig(id), redacted: agent.releaseConfig(id, REDACTED_VIEW) });
     return send(c, { from: describe(from), to: describe(to), changes: releaseDiff(view(from), view(to)) });
   });

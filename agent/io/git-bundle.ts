@@ -36,8 +36,18 @@ async function reachable(gitdir: string, commit: string): Promise<string[]> {
   return [...seen];
 }
 
+export function hasRepository(gitdir: string): boolean {
+  return fs.existsSync(join(gitdir, 'HEAD'));
+}
+
+/** Removes a repository this process made (a restore that failed keeps nothing). */
+export function discardRepository(gitdir: string): void {
+  fs.rmSync(gitdir, { recursive: true, force: true });
+}
+
 /** A bundle holding `ref` at `commit` and everything it reaches. */
 export async function writeBundle(gitdir: string, ref: string, commit: string): Promise<Buffer> {
+  if (!hasRepository(gitdir)) throw new GitopsError('no-history', `${gitdir} holds no git repository`, 'export works in remote mode, after a commit was applied');
   const { packfile } = await git.packObjects({ fs, gitdir, oids: await reachable(gitdir, commit) });
   if (!packfile) throw new GitopsError('bundle-failed', 'isomorphic-git made no pack', 'report this');
   return Buffer.concat([Buffer.from(`${HEADER}${commit} ${ref}\n\n`), Buffer.from(packfile)]);
@@ -63,7 +73,7 @@ export function parseBundle(bytes: Buffer, label: string): { refs: Map<string, s
 /** Adds a bundle's objects to the bare repository at `gitdir` (made when missing); returns its references. */
 export async function readBundle(gitdir: string, bytes: Buffer, label: string, branch: string): Promise<Map<string, string>> {
   const { refs, pack } = parseBundle(bytes, label);
-  if (!fs.existsSync(join(gitdir, 'HEAD'))) await git.init({ fs, gitdir, bare: true, defaultBranch: branch });
+  if (!hasRepository(gitdir)) await git.init({ fs, gitdir, bare: true, defaultBranch: branch });
   const packDir = join(gitdir, 'objects/pack');
   fs.mkdirSync(packDir, { recursive: true });
   const name = `objects/pack/pack-${createHash('sha1').update(pack.subarray(-20)).digest('hex')}.pack`;

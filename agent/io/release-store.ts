@@ -3,7 +3,7 @@
 // state.json written atomically, and an append-only JSON-lines journal. After a crash at any
 // instant, `current` names either the old release or the new one, never half of one.
 
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { writeFileAtomic } from './repo-files.js';
@@ -28,6 +28,11 @@ function fsyncDir(dir: string): void {
 
 export class ReleaseStore {
   readonly releases: string;
+
+  /** The store of an agent that has run in `dir`, or undefined when it has not (nothing is created). */
+  static existing(dir: string): ReleaseStore | undefined {
+    return existsSync(join(dir, 'state.json')) ? new ReleaseStore(dir) : undefined;
+  }
 
   constructor(readonly dir: string) {
     this.releases = join(dir, 'releases');
@@ -132,6 +137,20 @@ export class ReleaseStore {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The journal file as it is (empty when there is none). */
+  journalBytes(): Buffer {
+    try {
+      return readFileSync(join(this.dir, 'journal.jsonl'));
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** Puts `earlier` lines (a restored device's history) before the journal's own, atomically. */
+  prependJournal(earlier: Buffer): void {
+    writeFileAtomic(join(this.dir, 'journal.jsonl'), Buffer.concat([earlier, this.journalBytes()]), 0o600);
   }
 
   journal(limit = 100): JournalEntry[] {

@@ -21,7 +21,7 @@ declare const window: unknown;
 
 const browserPath = which('chromium');
 const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
-export const ARTIFACTS = join(PROJECT, 'artifacts');
+const ARTIFACTS = join(PROJECT, 'artifacts');
 
 describe.runIf(browserPath)('the status page in Chromium', () => {
   const dir = exampleCopy();
