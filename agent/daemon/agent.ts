@@ -185,10 +185,11 @@ export class Agent {
 
   private refuse(info: CandidateInfo, code: string, reason: string, started: number, markBad: boolean): CycleResult {
     const safe = redact(reason);
-    this.journal({ event: 'refused', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, code, reason: safe, steps: info.steps ?? {} });
+    // the state first: whoever hears the event and asks for the status sees this refusal
     this.state.last_error = { time: this.now().toISOString(), commit: info.commit, reason: safe, code };
     if (markBad && !this.state.bad.includes(info.commit)) this.state.bad.push(info.commit);
     this.save();
+    this.journal({ event: 'refused', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, code, reason: safe, steps: info.steps ?? {} });
     this.log(`refused ${info.commit.slice(0, 12)}: ${safe}`);
     return { outcome: 'refused', commit: info.commit, reason: safe, ms: performance.now() - started };
   }

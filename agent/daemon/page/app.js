@@ -114,9 +114,15 @@ async function showDiff() {
   }
 }
 
+// One refresh at a time; an event that arrives during one asks for another after it, so the
+// page never stays on an answer read before the event.
 let refreshing = null;
+let again = false;
 async function refresh() {
-  if (refreshing) return refreshing;
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
   refreshing = (async () => {
     try {
       const [s, j, r] = await Promise.all([api('GET', '/api/v1/status'), api('GET', '/api/v1/journal?limit=30'), api('GET', '/api/v1/releases')]);
@@ -128,6 +134,10 @@ async function refresh() {
       if (e.status === 401) $('access').open = true;
     } finally {
       refreshing = null;
+      if (again) {
+        again = false;
+        void refresh();
+      }
     }
   })();
   return refreshing;
