@@ -6,6 +6,7 @@ import { loadDocument } from '../agent/core/documents.js';
 import { formatText } from '../agent/core/format-diagnostics.js';
 import { CURRENT_VERSION } from '../agent/core/migrate.js';
 import { isYamlFile } from '../agent/core/repo-layout.js';
+import { compareText } from '../agent/core/paths.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, err, loadTree, out, parse, rootOption, useColor } from './cli.js';
 
@@ -17,7 +18,7 @@ export function migrateCommand(args: string[]): number {
   const { root, files } = loadTree(values.root);
   const behind: string[] = [];
   let failed = false;
-  for (const [file, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [file, text] of [...files].sort(([a], [b]) => compareText(a, b))) {
     if (!isYamlFile(file) || !(file.startsWith('config/') || file.startsWith('environments/')) || file.endsWith('.sops.yaml')) continue;
     const d = loadDocument(file, text);
     const blocking = d.diagnostics.filter((x) => x.severity === 'error');

@@ -1,5 +1,7 @@
 // Diagnostics: what validation returns about a user's configuration. Never thrown.
 
+import { compareText } from './paths.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Diagnostic {
@@ -30,11 +32,11 @@ const severityRank: Record<Severity, number> = { error: 0, warning: 1, info: 2 }
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>
-      (a.file ?? '\uffff').localeCompare(b.file ?? '\uffff') ||
+      compareText(a.file ?? '\uffff', b.file ?? '\uffff') ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.column ?? 0) - (b.column ?? 0) ||
       severityRank[a.severity] - severityRank[b.severity] ||
-      a.message.localeCompare(b.message),
+      compareText(a.message, b.message),
   );
 }
 

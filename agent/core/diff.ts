@@ -5,7 +5,7 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { provenanceFor } from './merge.js';
-import { isObject, leaves, pointerToDotted } from './paths.js';
+import { compareText, isObject, leaves, pointerToDotted } from './paths.js';
 import type { Json, JsonObject } from './paths.js';
 import { environmentFile, secretsFile } from './repo-layout.js';
 import type { RepoFiles } from './repo-layout.js';
@@ -102,7 +102,7 @@ function changesBetween(before: JsonObject | undefined, after: JsonObject | unde
     else if (!same(a.get(p), v)) out.push({ path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v, ...origin(result, p) });
   }
   for (const [p, v] of a) if (!b.has(p)) out.push({ path: pointerToDotted(p), change: 'removed', old: v, ...origin(beforeResult, p) });
-  return out.sort((x, y) => x.path.localeCompare(y.path));
+  return out.sort((x, y) => compareText(x.path, y.path));
 }
 
 function secretTrees(files: RepoFiles, env: string): Parameters<typeof secretChanges>[0] {

@@ -5,7 +5,7 @@ import { Document, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { provenanceChain } from './merge.js';
 import type { ProvenanceEntry, Provenance } from './merge.js';
-import { pointerToDotted, toPointer } from './paths.js';
+import { compareText, pointerToDotted, toPointer } from './paths.js';
 import type { JsonObject } from './paths.js';
 import { originFor } from './render.js';
 
@@ -37,7 +37,7 @@ export function renderYaml(config: JsonObject, provenance?: Provenance): string 
 export function renderJson(config: JsonObject, provenance?: Provenance): string {
   if (!provenance) return JSON.stringify(config, null, 2);
   const origins: Record<string, unknown> = {};
-  for (const [pointer, entry] of [...provenance].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [pointer, entry] of [...provenance].sort(([a], [b]) => compareText(a, b))) {
     origins[pointerToDotted(pointer)] = provenanceChain(entry).map(({ value: _v, ...o }) => o);
   }
   return JSON.stringify({ config, origins }, null, 2);

@@ -7,7 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Diagnostic } from './diagnostics.js';
-import { isObject } from './paths.js';
+import { compareText, isObject } from './paths.js';
 import type { Json, JsonObject, Segment } from './paths.js';
 import type { RepoFiles } from './repo-layout.js';
 import { SCHEMA_DIR } from './repo-layout.js';
@@ -81,7 +81,7 @@ let memo: { key: string; loaded: LoadedSchemas } | undefined;
 
 /** Loads and compiles the repository's schemas; the last compiled set is reused when the texts are unchanged. */
 export function loadSchemas(files: RepoFiles, cache?: CompiledSchemaCache): LoadedSchemas {
-  const entries = [...files].filter(([f]) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json')).sort(([a], [b]) => a.localeCompare(b));
+  const entries = [...files].filter(([f]) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json')).sort(([a], [b]) => compareText(a, b));
   const key = entries.map(([f, t]) => `${f}\0${t}`).join('\0\0');
   if (memo?.key === key) return memo.loaded;
   const loaded = compile(entries, cache, createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(key).digest('hex').slice(0, 32));

@@ -10,7 +10,7 @@ import { planChanges } from '../core/agent/plan.js';
 import type { Component, HardwareProfile } from '../core/config-types.js';
 import { GitopsError } from '../core/errors.js';
 import { formatText } from '../core/format-diagnostics.js';
-import { isObject } from '../core/paths.js';
+import { compareText, isObject } from '../core/paths.js';
 import type { JsonObject } from '../core/paths.js';
 import { policyOf } from '../core/policy.js';
 import type { RepoFiles } from '../core/repo-layout.js';
@@ -353,7 +353,7 @@ export class Agent {
         const m = this.manifest(id);
         return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null, current: id === current, last_good: id === this.state.last_good, good: this.state.good.includes(id), bad: this.state.bad.includes(id) };
       })
-      .sort((a, b) => String(b.written_at).localeCompare(String(a.written_at)));
+      .sort((a, b) => compareText(String(b.written_at), String(a.written_at)));
   }
 
   /**

@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { compareText } from '../core/paths.js';
 import { readWorkingTree } from '../io/repo-files.js';
 import type { Agent, CycleResult } from './agent.js';
 import { QUIET_TRIGGER } from './runner.js';
 
 export function treeId(files: ReadonlyMap<string, string>): string {
   const h = createHash('sha256');
-  for (const [path, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) h.update(path).update('\0').update(text).update('\0');
+  for (const [path, text] of [...files].sort(([a], [b]) => compareText(a, b))) h.update(path).update('\0').update(text).update('\0');
   return 'tree-' + h.digest('hex').slice(0, 16);
 }
 

@@ -2,9 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { coerce } from '../../agent/core/env-overrides.js';
 import { formatGithub, formatText } from '../../agent/core/format-diagnostics.js';
 import { interpolate } from '../../agent/core/interpolate.js';
-import { fromPointer, parseDotted, toDotted, toPointer } from '../../agent/core/paths.js';
+import { compareText, fromPointer, parseDotted, toDotted, toPointer } from '../../agent/core/paths.js';
 import { closest, editDistance } from '../../agent/core/suggest.js';
 import { dedupeDiagnostics } from '../../agent/core/diagnostics.js';
+
+describe('text order', () => {
+  it('is the order of git ls-files (code units), whatever the locale', () => {
+    const paths = ['config/motion.yaml', 'Config/a.yaml', 'config-b/x.yaml', 'config/Motion.yaml', 'config_c/y.yaml', 'config/motion.yml'];
+    expect([...paths].sort(compareText)).toEqual(['Config/a.yaml', 'config-b/x.yaml', 'config/Motion.yaml', 'config/motion.yaml', 'config/motion.yml', 'config_c/y.yaml']);
+    expect(compareText('a', 'a')).toBe(0);
+  });
+});
 
 describe('suggestions', () => {
   it('counts a swap of two letters as one edit', () => {

@@ -2,6 +2,7 @@
 // and summarising what changed between two encrypted files from their ciphertexts alone.
 
 import { GitopsError } from '../errors.js';
+import { compareText } from '../paths.js';
 import { isEncrypted } from './cipher.js';
 import { entry, map } from './tree.js';
 import type { MapNode, Node } from './tree.js';
@@ -71,7 +72,7 @@ export function secretChanges(before: readonly MapNode[] | undefined, after: rea
     else if (a.get(p) !== v) out.push({ path: p, change: 'changed' });
   }
   for (const p of a.keys()) if (!b.has(p)) out.push({ path: p, change: 'removed' });
-  return out.sort((x, y) => x.path.localeCompare(y.path));
+  return out.sort((x, y) => compareText(x.path, y.path));
 }
 
 /** Leaves that the rule says must be encrypted but are not: what CI checks without keys. */
