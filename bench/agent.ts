@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from './git-server.js';
-import { AGENT_NODE_OPTIONS, benchDeviceSettings } from './bench-device.js';
+import { AGENT_ENV, benchDeviceSettings } from './bench-device.js';
 import { loadTest, openStreams } from './api-load.js';
 import { addToken } from '../agent/io/token-file.js';
 import { median } from './measure.js';
@@ -88,7 +88,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
     children.push(pipeline);
     const startAgent = async (args: string[]): Promise<{ child: ChildProcess; api: string }> => {
-      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS } });
+      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...AGENT_ENV } });
       children.push(child);
       collectOutput(child);
       const line = await waitForLine(child, /API on http:\/\/\S+/);

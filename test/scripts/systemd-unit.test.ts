@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_NODE_OPTIONS } from '../../bench/bench-device.js';
+import { AGENT_ENV } from '../../bench/bench-device.js';
 import { PROJECT } from '../helpers/project.js';
 import { which } from '../helpers/tools.js';
 
@@ -22,7 +22,8 @@ describe('agent/doorbell-agent.service', () => {
     expect(settings('ProtectSystem')).toEqual(['strict']);
     expect(settings('ReadWritePaths')).toEqual(['/var/lib/doorbell-agent']);
     expect(settings('StateDirectory')).toEqual(['doorbell-agent']);
-    expect(settings('Environment')).toContain(`"NODE_OPTIONS=${AGENT_NODE_OPTIONS}"`); // what the benchmark measures
+    const environment = settings('Environment').map((v) => v.replace(/^"(.*)"$/, '$1'));
+    for (const [name, value] of Object.entries(AGENT_ENV)) expect(environment).toContain(`${name}=${value}`); // what the benchmark measures
     const exec = settings('ExecStart')[0]!;
     const script = /\/opt\/doorbell-gitops\/(\S+)/.exec(exec)![1]!;
     expect(existsSync(join(PROJECT, script))).toBe(true); // built by npm run build
