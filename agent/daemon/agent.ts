@@ -92,6 +92,8 @@ export class Agent {
   private readonly now: () => Date;
   /** Compiled validators kept in the state directory: no schema compiler in memory after the first run. */
   private readonly schemaCache: ReturnType<typeof fileSchemaCache>;
+  /** Release manifests as read from disk (the status endpoint asks for two on every request). */
+  private readonly manifests = new Map<string, ReleaseManifest>();
 
   constructor(readonly options: AgentOptions) {
     this.store = new ReleaseStore(options.stateDir);
@@ -225,6 +227,7 @@ export class Agent {
 
   private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): string {
     const views = { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redacted, null, 2) };
+    this.manifests.delete(info.commit);
     return this.store.writeRelease(info.commit, views, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, committed_at: info.committed_at ?? null, written_at: this.now().toISOString(), plan });
   }
 
@@ -291,7 +294,7 @@ export class Agent {
       const health = delivered.ok ? await step('bake', () => this.bake(targets, delivered.generation, this.bakeMsOf(targets))) : delivered;
       if (!health.ok) return await this.rollback(info, previous, before, targets, health.reason!, steps, started);
       this.markGood(info.commit);
-      this.store.prune(new Set(this.state.good));
+      for (const id of this.store.prune(new Set(this.state.good))) this.manifests.delete(id);
       this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'applied' };
       this.save();
       const ms = performance.now() - started;
@@ -341,7 +344,15 @@ export class Agent {
   }
 
   manifest(id: string): ReleaseManifest {
-    return JSON.parse(this.store.readRelease(id, 'release.json')) as ReleaseManifest;
+    let m = this.manifests.get(id);
+    if (!m) this.manifests.set(id, (m = JSON.parse(this.store.readRelease(id, 'release.json')) as ReleaseManifest));
+    return m;
+  }
+
+  /** What a release on disk is: its commit, subject, signer and times. */
+  describeRelease(id: string): ReleaseDescription {
+    const m = this.manifest(id);
+    return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null };
   }
 
   /** Every release on disk, newest first, with what became of it. */
@@ -349,10 +360,7 @@ export class Agent {
     const current = this.store.current();
     return this.store
       .list()
-      .map((id) => {
-        const m = this.manifest(id);
-        return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null, current: id === current, last_good: id === this.state.last_good, good: this.state.good.includes(id), bad: this.state.bad.includes(id) };
-      })
+      .map((id) => ({ ...this.describeRelease(id), current: id === current, last_good: id === this.state.last_good, good: this.state.good.includes(id), bad: this.state.bad.includes(id) }))
       .sort((a, b) => compareText(String(b.written_at), String(a.written_at)));
   }
 
@@ -452,12 +460,15 @@ export interface ReleaseManifest {
   written_at?: string;
 }
 
-export interface ReleaseInfo {
+export interface ReleaseDescription {
   commit: string;
   subject: string | null;
   signer: string | null;
   committed_at: string | null;
   written_at: string | null;
+}
+
+export interface ReleaseInfo extends ReleaseDescription {
   current: boolean;
   last_good: boolean;
   good: boolean;

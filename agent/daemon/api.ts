@@ -19,7 +19,7 @@ import { redact } from '../io/redactor.js';
 import { access, errorResponse, problem, rateLimit } from './api-access.js';
 import type { Caller } from './api-access.js';
 import { REDACTED_VIEW } from './agent.js';
-import type { Agent, ReleaseManifest } from './agent.js';
+import type { Agent, ReleaseDescription } from './agent.js';
 import type { Hardware } from './hardware.js';
 import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
@@ -75,17 +75,7 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   const log = o.log ?? (() => undefined);
   let open = 0;
   const metrics = new AgentMetrics(agent, identity, () => open);
-  const manifests = new Map<string, ReleaseManifest>();
-  const manifest = (id: string): ReleaseManifest => {
-    let m = manifests.get(id);
-    if (!m) manifests.set(id, (m = agent.manifest(id)));
-    return m;
-  };
-  const describe = (id: string | null | undefined): Record<string, unknown> | null => {
-    if (!id || !agent.store.hasRelease(id)) return id ? { commit: id } : null;
-    const m = manifest(id);
-    return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null };
-  };
+  const describe = (id: string | null | undefined): ReleaseDescription | { commit: string } | null => (!id ? null : agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id });
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
   app.notFound((c) => problem(c, 404, 'not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`, 'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback'));

@@ -42,8 +42,4 @@ export class AgentEvents {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
   }
-
-  get subscribers(): number {
-    return this.listeners.size;
-  }
 }
