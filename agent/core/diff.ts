@@ -5,7 +5,7 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { provenanceFor } from './merge.js';
-import { compareText, isObject, leaves, pointerToDotted } from './paths.js';
+import { isObject, leafChanges } from './paths.js';
 import type { Json, JsonObject } from './paths.js';
 import { environmentFile, secretsFile } from './repo-layout.js';
 import type { RepoFiles } from './repo-layout.js';
@@ -83,26 +83,12 @@ function side(files: RepoFiles, envs: readonly string[] | undefined, devices: re
   return { repo, targets };
 }
 
-function leafMap(config: JsonObject): Map<string, Json> {
-  return new Map(leaves(config));
-}
-
-const same = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 function changesBetween(before: JsonObject | undefined, after: JsonObject | undefined, result: RenderResult | undefined, beforeResult: RenderResult | undefined): PathChange[] {
-  const a = leafMap(before ?? {});
-  const b = leafMap(after ?? {});
-  const out: PathChange[] = [];
   const origin = (r: RenderResult | undefined, pointer: string): { file?: string; line?: number } => {
     const hit = r ? provenanceFor(r.provenance, pointer) : undefined;
     return hit ? { file: hit.entry.file, ...(hit.entry.line !== undefined ? { line: hit.entry.line } : {}) } : {};
   };
-  for (const [p, v] of b) {
-    if (!a.has(p)) out.push({ path: pointerToDotted(p), change: 'added', new: v, ...origin(result, p) });
-    else if (!same(a.get(p), v)) out.push({ path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v, ...origin(result, p) });
-  }
-  for (const [p, v] of a) if (!b.has(p)) out.push({ path: pointerToDotted(p), change: 'removed', old: v, ...origin(beforeResult, p) });
-  return out.sort((x, y) => compareText(x.path, y.path));
+  return leafChanges(before ?? {}, after ?? {}).map(({ pointer, ...c }) => ({ ...c, ...origin(c.change === 'removed' ? beforeResult : result, pointer) }));
 }
 
 function secretTrees(files: RepoFiles, env: string): Parameters<typeof secretChanges>[0] {

@@ -70,6 +70,29 @@ export function leaves(value: Json, base = ''): Array<[string, Json]> {
   return [[base, value]];
 }
 
+export interface LeafChange {
+  /** JSON Pointer of the leaf. */
+  pointer: string;
+  /** The same, dotted, as people read it. */
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  old?: Json;
+  new?: Json;
+}
+
+/** The leaves added, removed or changed from `before` to `after`, in the order of their dotted paths. */
+export function leafChanges(before: JsonObject, after: JsonObject): LeafChange[] {
+  const a = new Map(leaves(before));
+  const b = new Map(leaves(after));
+  const out: LeafChange[] = [];
+  for (const [p, v] of b) {
+    if (!a.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'added', new: v });
+    else if (JSON.stringify(a.get(p)) !== JSON.stringify(v)) out.push({ pointer: p, path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v });
+  }
+  for (const [p, v] of a) if (!b.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'removed', old: v });
+  return out.sort((x, y) => compareText(x.path, y.path));
+}
+
 /**
  * Orders text by UTF-16 code units, as git orders paths: the same on every machine whatever its
  * locale, and without ICU's collation data (localeCompare pages in about 2 MB of it).

@@ -2,8 +2,7 @@
 // status page. Values come from the redacted views only; a secret that changed is reported as
 // changed, with neither value.
 
-import { deepEqual } from '../agent/plan.js';
-import { leaves, pointerToDotted } from '../paths.js';
+import { leafChanges, leaves } from '../paths.js';
 import type { Json, JsonObject } from '../paths.js';
 import { REDACTED } from '../render.js';
 
@@ -23,23 +22,10 @@ export interface ReleaseChange {
 }
 
 export function releaseDiff(from: ReleaseView, to: ReleaseView): ReleaseChange[] {
-  const a = new Map(leaves(from.config));
-  const b = new Map(leaves(to.config));
   const ra = new Map(leaves(from.redacted));
   const rb = new Map(leaves(to.redacted));
-  const out: ReleaseChange[] = [];
-  for (const pointer of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const old = a.get(pointer);
-    const now = b.get(pointer);
-    if (old !== undefined && now !== undefined && deepEqual(old, now)) continue;
-    const secret = ra.get(pointer) === REDACTED || rb.get(pointer) === REDACTED || (old !== undefined && ra.get(pointer) === undefined) || (now !== undefined && rb.get(pointer) === undefined);
-    const change: ReleaseChange = { path: pointerToDotted(pointer), change: old === undefined ? 'added' : now === undefined ? 'removed' : 'changed' };
-    if (secret) change.secret = true;
-    else {
-      if (old !== undefined) change.old = old;
-      if (now !== undefined) change.new = now;
-    }
-    out.push(change);
-  }
-  return out;
+  return leafChanges(from.config, to.config).map(({ pointer, path, change, ...values }) => {
+    const secret = ra.get(pointer) === REDACTED || rb.get(pointer) === REDACTED || (values.old !== undefined && !ra.has(pointer)) || (values.new !== undefined && !rb.has(pointer));
+    return secret ? { path, change, secret: true } : { path, change, ...values };
+  });
 }
