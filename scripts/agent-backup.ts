@@ -10,7 +10,7 @@ import { Hardware } from '../agent/daemon/hardware.js';
 import { loadSettings } from '../agent/daemon/settings.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { err, EXIT_OK, out, parse } from './cli.js';
+import { EXIT_OK, out, parse, warnTrustProblems } from './cli.js';
 
 const USAGE = 'gitops agent export --config agent.yaml --out FILE | gitops agent import FILE --config agent.yaml';
 
@@ -35,7 +35,7 @@ export async function importCommand(args: string[]): Promise<number> {
   if (!file) throw new GitopsError('usage', 'agent import: give the backup FILE', `usage: ${USAGE}`);
   const settings = settingsOf(values.config);
   const trust = await loadTrustStore(settings.trust.dir);
-  for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
+  warnTrustProblems(trust);
   const hardware = new Hardware(settings.hardware_profile_file);
   const agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []), hardwareProfile: () => hardware.profile() });
   const r = await importBackup(settings, agent, trust, resolve(file));

@@ -20,7 +20,7 @@ import { WatchSource } from '../agent/daemon/watch-source.js';
 import { redact } from '../agent/io/redactor.js';
 import { readUserFile, readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
-import { err, EXIT_OK, list, out, parse } from './cli.js';
+import { EXIT_OK, list, out, parse, warnTrustProblems } from './cli.js';
 
 const USAGE = [
   'gitops agent --config agent.yaml',
@@ -30,13 +30,14 @@ const USAGE = [
   'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',
 ].join('\n       ');
 
+const client = async (): Promise<(args: string[]) => Promise<number>> => (await import('./agent-client.js')).clientCommand;
 const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
-  status: async () => (await import('./agent-client.js')).clientCommand,
-  journal: async () => (await import('./agent-client.js')).clientCommand,
-  releases: async () => (await import('./agent-client.js')).clientCommand,
-  diff: async () => (await import('./agent-client.js')).clientCommand,
-  sync: async () => (await import('./agent-client.js')).clientCommand,
-  rollback: async () => (await import('./agent-client.js')).clientCommand,
+  status: client,
+  journal: client,
+  releases: client,
+  diff: client,
+  sync: client,
+  rollback: client,
   token: async () => (await import('./agent-token.js')).tokenCommand,
   export: async () => (await import('./agent-backup.js')).exportCommand,
   import: async () => (await import('./agent-backup.js')).importCommand,
@@ -116,7 +117,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     const settings = loadSettings(values.config!);
     const identities = await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []);
     const trust = await loadTrustStore(settings.trust.dir);
-    for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
+    warnTrustProblems(trust);
     hardware = new Hardware(settings.hardware_profile_file, log);
     const h = hardware;
     starters.push(() => h.watchDevices());

@@ -14,12 +14,11 @@ import { verifyRange } from '../agent/core/trust/history.js';
 import type { RangeResult } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
 import { objectReader } from '../agent/io/git-objects.js';
-import { readCommitFiles } from '../agent/io/git-tree.js';
 import { GitHub } from '../agent/io/github.js';
-import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
+import { readRevisionPair } from '../agent/io/git-revisions.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { err, EXIT_INVALID, EXIT_OK, out, parse, repoRoot, rootOption } from './cli.js';
+import { err, EXIT_INVALID, EXIT_OK, out, parse, repoRoot, rootOption, warnTrustProblems } from './cli.js';
 
 const USAGE = 'gitops ci pr [--trust DIR] [--root DIR]   (in a GitHub Actions pull_request job)';
 
@@ -35,11 +34,7 @@ export async function ciCommand(args: string[]): Promise<number> {
   if (!pr) throw new GitopsError('usage', 'the event is not a pull_request event', 'run this job on: pull_request');
   const [owner, repo] = env.GITHUB_REPOSITORY!.split('/') as [string, string];
   const root = repoRoot(values.root);
-  const base = resolveRevision(root, pr.base.sha);
-  const head = resolveRevision(root, pr.head.sha);
-  const gitdir = gitDirectory(root);
-  const cache = {};
-  const [baseFiles, headFiles] = await Promise.all([readCommitFiles(gitdir, base, { cache }), readCommitFiles(gitdir, head, { cache })]);
+  const { gitdir, base, head, baseFiles, headFiles } = await readRevisionPair(root, pr.base.sha, pr.head.sha);
   const report = diffRepositories(baseFiles, headFiles, { schemaCache: fileSchemaCache() });
   if (report.diagnostics.length > 0) out(formatGithub(report.diagnostics));
 
@@ -51,6 +46,7 @@ export async function ciCommand(args: string[]): Promise<number> {
     else {
       try {
         const trust = await loadTrustStore(values.trust);
+        warnTrustProblems(trust);
         signatures = await verifyRange(objectReader(gitdir), base, head, trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: 'all' });
       } catch (e) {
         if (!(e instanceof GitopsError) || e.code !== 'trust-empty') throw e;

@@ -12,6 +12,7 @@ import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { redact } from '../agent/io/redactor.js';
 import { openRepository } from '../agent/core/repository.js';
 import type { Repository } from '../agent/core/repository.js';
+import type { TrustStore } from '../agent/core/trust/verify-object.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -62,6 +63,11 @@ export function out(text: string): void {
 export function err(text: string): void {
   const safe = redact(text);
   process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
+}
+
+/** The trust root's lines that were ignored (a bad key, an unknown option), one warning each. */
+export function warnTrustProblems(trust: Pick<TrustStore, 'problems'>): void {
+  for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], format: DiagnosticFormat, summary: string): void {

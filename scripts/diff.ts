@@ -3,9 +3,8 @@
 
 import { diffRepositories } from '../agent/core/diff.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format-diff.js';
-import { readCommitFiles } from '../agent/io/git-tree.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
-import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
+import { readRevisionPair } from '../agent/io/git-revisions.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, out, parse, repoRoot, rootOption } from './cli.js';
 
 const USAGE = 'gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--format text|markdown|json] [--exit-code] [--root DIR]';
@@ -15,11 +14,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   if (values.help) return (out(USAGE), EXIT_OK);
   const format = oneOf('diff', 'format', values.format, ['text', 'markdown', 'json'] as const, 'text');
   const root = repoRoot(values.root);
-  const base = resolveRevision(root, values.base ?? 'HEAD~1');
-  const head = resolveRevision(root, values.head ?? 'HEAD');
-  const gitdir = gitDirectory(root);
-  const cache = {};
-  const [baseFiles, headFiles] = await Promise.all([readCommitFiles(gitdir, base, { cache }), readCommitFiles(gitdir, head, { cache })]);
+  const { base, head, baseFiles, headFiles } = await readRevisionPair(root, values.base ?? 'HEAD~1', values.head ?? 'HEAD');
   const report = diffRepositories(baseFiles, headFiles, { environments: list(values.env), devices: list(values.device), schemaCache: fileSchemaCache() });
   if (format === 'json') out(JSON.stringify({ base, head, ...report }, null, 2));
   else out(format === 'markdown' ? formatDiffMarkdown(report) : `${base.slice(0, 12)}..${head.slice(0, 12)}\n${formatDiffText(report)}`);

@@ -10,7 +10,7 @@ import { DEFAULT_SKEW_SECONDS, verifyCommitObject, verifyTagObject } from '../ag
 import type { TrustStore, VerifyOptions } from '../agent/core/trust/verify-object.js';
 import { gitDirOf, objectReader, resolveObject } from '../agent/io/git-objects.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { err, EXIT_INVALID, EXIT_OK, oneOf, out, parse } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, oneOf, out, parse, warnTrustProblems } from './cli.js';
 
 const USAGE = 'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text]';
 
@@ -38,7 +38,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
 
   const gitdir = gitDirOf(values.repo);
   const trust = await loadTrustStore(values.trust);
-  for (const p of trust.problems) err(`${p.file}:${p.line}: warning: ${p.message} (the line is ignored)`);
+  warnTrustProblems(trust);
 
   if (values.range !== undefined) {
     const m = /^([^.]+)\.\.([^.]+)$/.exec(values.range);

@@ -2,6 +2,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { GitopsError } from '../core/errors.js';
+import type { RepoFiles } from '../core/repo-layout.js';
+import { readCommitFiles } from './git-tree.js';
 
 export function resolveRevision(root: string, rev: string): string {
   try {
@@ -32,6 +34,16 @@ export function firstParentLog(root: string, options: { max: number; since?: str
 
 export function gitDirectory(root: string): string {
   return execFileSync('git', ['rev-parse', '--absolute-git-dir'], { cwd: root, encoding: 'utf8' }).trim();
+}
+
+/** Two revisions resolved to commits, and the files of each read from git objects (no checkout). */
+export async function readRevisionPair(root: string, baseRev: string, headRev: string): Promise<{ gitdir: string; base: string; head: string; baseFiles: RepoFiles; headFiles: RepoFiles }> {
+  const base = resolveRevision(root, baseRev);
+  const head = resolveRevision(root, headRev);
+  const gitdir = gitDirectory(root);
+  const cache = {}; // objects both trees share are inflated once
+  const [baseFiles, headFiles] = await Promise.all([readCommitFiles(gitdir, base, { cache }), readCommitFiles(gitdir, head, { cache })]);
+  return { gitdir, base, head, baseFiles, headFiles };
 }
 
 function isShallow(root: string): boolean {
