@@ -3,12 +3,13 @@
 // old configuration delivered again, and the agent's resident memory idle and after 1,000
 // applies. Side by side: ansible-pull applying the same change from the same repository.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from './git-server.js';
+import { copyExample, fleetRemote } from './fleet-remote.js';
 import { AGENT_ENV, benchDeviceSettings } from './bench-device.js';
 import { loadTest, openStreams } from './api-load.js';
 import { addToken } from '../agent/io/token-file.js';
@@ -40,40 +41,21 @@ async function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_
   }
 }
 
-function copyRepo(root: string, into: string): void {
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(root, sub), join(into, sub), { recursive: true });
-}
-
 export async function benchAgent(root: string, cli: string): Promise<Row[]> {
   const group = 'agent';
   const rows: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.test', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.test' };
   const children: ChildProcess[] = [];
   try {
     // a remote, a signing key, a trust directory
-    const work = join(dir, 'work');
-    const bare = join(dir, 'srv/fleet.git');
-    mkdirSync(work);
-    execFileSync('git', ['init', '-q', '-b', 'main', work], { env });
-    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
-    copyRepo(root, work);
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
-    mkdirSync(join(dir, 'trust'));
-    writeFileSync(join(dir, 'trust/allowed_signers'), `bench@example.test ${readFileSync(join(dir, 'key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-    const git = (...a: string[]): string => execFileSync('git', ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(dir, 'key')}`, ...a], { cwd: work, env }).toString().trim();
-    let t = Date.parse('2026-03-01T00:00:00Z') / 1000;
+    const remote = fleetRemote(root, dir, { name: 'Bench', email: 'bench@example.test' }, Date.parse('2026-03-01T00:00:00Z') / 1000);
+    const { work, env } = remote;
     const commit = (msg: string): string => {
-      t += 60;
-      execFileSync('git', ['add', '-A'], { cwd: work, env });
-      execFileSync('git', ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(dir, 'key')}`, 'commit', '-q', '-S', '--allow-empty', '-m', msg], { cwd: work, env: { ...env, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` } });
-      execFileSync('git', ['push', '-q', '--force', bare, 'HEAD:main'], { cwd: work, env });
-      return git('rev-parse', 'HEAD');
+      const c = remote.commit(msg);
+      remote.push();
+      return c;
     };
-    const setFps = (fps: number): void => {
-      const f = join(work, 'config/frame_capture.yaml');
-      writeFileSync(f, readFileSync(f, 'utf8').replace(/ fps: \d+/, ` fps: ${fps}`));
-    };
+    const setFps = (fps: number): void => remote.edit('config/frame_capture.yaml', / fps: \d+/, ` fps: ${fps}`);
     const anchor = commit('anchor');
     const server = await startGitServer(join(dir, 'srv'));
     const state = join(dir, 'state');
@@ -82,7 +64,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const post = { method: 'POST', headers: { authorization: `Bearer ${token}` } };
     const settings = (poll: number): string => {
       const file = join(dir, `agent-${poll}.yaml`);
-      writeFileSync(file, benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: join(dir, 'trust'), anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), pollSeconds: poll }));
+      writeFileSync(file, benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), pollSeconds: poll }));
       return file;
     };
     const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
@@ -113,16 +95,14 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     // 4. failing health verdict -> old configuration delivered again
     const rollbacks: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const f = join(work, 'config/detectors.yaml');
-      writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, `ssd-mobilenet-v${9 + i}-person`));
+      remote.edit('config/detectors.yaml', /ssd-mobilenet-v\d+-person/, `ssd-mobilenet-v${9 + i}-person`);
       commit(`broken model ${i}`);
       const r = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
       if (r.outcome !== 'rolled-back') throw new Error(`bench rollback: ${JSON.stringify(r)}`);
       const last = readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; steps?: { rollback?: number } }).filter((e) => e.event === 'rolled-back').at(-1)!;
       rollbacks.push(last.steps!.rollback!);
     }
-    const f = join(work, 'config/detectors.yaml');
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/ssd-mobilenet-v\d+-person/, 'ssd-mobilenet-v2-person'));
+    remote.edit('config/detectors.yaml', /ssd-mobilenet-v\d+-person/, 'ssd-mobilenet-v2-person');
     commit('model fixed');
     await fetch(`${a.api}/api/v1/sync`, post);
     const rb = median(rollbacks);
@@ -175,7 +155,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     // 3 and 5. watch mode: edit to applied, and memory over 1,000 applies
     const wdir = join(dir, 'watch');
     mkdirSync(wdir);
-    copyRepo(root, wdir);
+    copyExample(root, wdir);
     const wstate = join(dir, 'wstate');
     const wpipe = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(wstate, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
     children.push(wpipe);

@@ -12,9 +12,10 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fleetRemote } from '../bench/fleet-remote.js';
 import { startGitServer } from '../bench/git-server.js';
 import { benchDeviceSettings } from '../bench/bench-device.js';
 import { PACKAGE_ROOT } from '../agent/daemon/settings.js';
@@ -41,38 +42,21 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'doorbell-demo-'));
   const children: ChildProcess[] = [];
   const rows: Row[] = [];
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Alice Operator', GIT_AUTHOR_EMAIL: 'alice@example.test', GIT_COMMITTER_NAME: 'Alice Operator', GIT_COMMITTER_EMAIL: 'alice@example.test' };
   try {
     say(bold('doorbell-gitops demo: the GitOps loop on loopback'));
     const t0 = performance.now();
-    const work = join(dir, 'work');
-    const bare = join(dir, 'srv/fleet.git');
-    mkdirSync(work, { recursive: true });
-    execFileSync('git', ['init', '-q', '-b', 'main', work], { env });
-    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
-    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(root, sub), join(work, sub), { recursive: true });
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@example.test', '-f', join(dir, 'alice')]);
-    mkdirSync(join(dir, 'trust'));
-    writeFileSync(join(dir, 'trust/allowed_signers'), `alice@example.test ${readFileSync(join(dir, 'alice.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-    let clock = Math.floor(Date.now() / 1000) - 3600;
+    const remote = fleetRemote(root, dir, { name: 'Alice Operator', email: 'alice@example.test' }, Math.floor(Date.now() / 1000) - 3600);
+    const { work, env, push, edit } = remote;
     const commit = (message: string, signed: boolean, change?: () => void): string => {
       change?.();
-      clock += 60;
-      execFileSync('git', ['add', '-A'], { cwd: work, env });
-      execFileSync('git', [...(signed ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(dir, 'alice')}`] : []), 'commit', '-q', ...(signed ? ['-S'] : []), '--allow-empty', '-m', message], { cwd: work, env: { ...env, GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` } });
-      return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: work, env }).toString().trim();
-    };
-    const push = (rev = 'HEAD'): void => void execFileSync('git', ['push', '-q', '--force', bare, `${rev}:main`], { cwd: work, env });
-    const edit = (file: string, from: string, to: string): void => {
-      const p = join(work, file);
-      writeFileSync(p, readFileSync(p, 'utf8').replace(from, to));
+      return remote.commit(message, signed);
     };
     const anchor = commit('the fleet configuration', true);
     push();
     const server = await startGitServer(join(dir, 'srv'));
     const token = addToken(join(dir, 'tokens.yaml'), 'demo-operator', 'operator');
     const state = join(dir, 'state');
-    writeFileSync(join(dir, 'agent.yaml'), benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: join(dir, 'trust'), anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), listen: `127.0.0.1:${keep ? 8420 : 0}` }));
+    writeFileSync(join(dir, 'agent.yaml'), benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), listen: `127.0.0.1:${keep ? 8420 : 0}` }));
     say(`  a configuration repository served by git http-backend at ${server.url}/fleet.git`);
     say(`  commits signed by alice@example.test with an ed25519 key made for this run; the device trusts that key only`);
     say(`  the agent: development/dev-bench-01 (a bench unit with a Logitech C920), the example pipeline, 1 s of bake`);

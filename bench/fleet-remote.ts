@@ -1,0 +1,65 @@
+// A fleet repository for the bench and the demo: a working copy of this package's example
+// configuration with a bare remote beside it, an ed25519 key made for this run (the only key
+// the device's trust directory holds), and commits on a clock a minute apart.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface FleetRemote {
+  work: string;
+  bare: string;
+  /** The device's trust directory: allowed_signers with this run's key. */
+  trustDir: string;
+  /** The environment git runs with: no user or system configuration, the author set. */
+  env: NodeJS.ProcessEnv;
+  /** Commits everything in the working copy, signed unless told otherwise; returns the commit id. */
+  commit(message: string, signed?: boolean): string;
+  /** Force-pushes `rev` to the remote's main. */
+  push(rev?: string): void;
+  /** Replaces `from` with `to` in a file of the working copy; throws when `from` is not there. */
+  edit(file: string, from: string | RegExp, to: string): void;
+}
+
+/** Copies the configuration of the example repository (config, environments, schemas, .sops.yaml). */
+export function copyExample(root: string, into: string): void {
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(root, sub), join(into, sub), { recursive: true });
+}
+
+export function fleetRemote(root: string, dir: string, who: { name: string; email: string }, clockStart: number): FleetRemote {
+  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email };
+  const work = join(dir, 'work');
+  const bare = join(dir, 'srv/fleet.git');
+  const key = join(dir, 'signing-key');
+  const trustDir = join(dir, 'trust');
+  mkdirSync(work, { recursive: true });
+  mkdirSync(trustDir);
+  execFileSync('git', ['init', '-q', '-b', 'main', work], { env });
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
+  copyExample(root, work);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who.email, '-f', key]);
+  writeFileSync(join(trustDir, 'allowed_signers'), `${who.email} ${readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  let clock = clockStart;
+  const git = (args: string[], extra: NodeJS.ProcessEnv = {}): string => execFileSync('git', args, { cwd: work, env: { ...env, ...extra } }).toString().trim();
+  return {
+    work,
+    bare,
+    trustDir,
+    env,
+    commit(message, signed = true) {
+      clock += 60;
+      git(['add', '-A']);
+      git([...(signed ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key}`] : []), 'commit', '-q', ...(signed ? ['-S'] : []), '--allow-empty', '-m', message], { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` });
+      return git(['rev-parse', 'HEAD']);
+    },
+    push(rev = 'HEAD') {
+      git(['push', '-q', '--force', bare, `${rev}:main`]);
+    },
+    edit(file, from, to) {
+      const path = join(work, file);
+      const text = readFileSync(path, 'utf8');
+      if (typeof from === 'string' ? !text.includes(from) : !from.test(text)) throw new Error(`${file} has no ${String(from)}`);
+      writeFileSync(path, text.replace(from, to));
+    },
+  };
+}
