@@ -1,21 +1,46 @@
 // Every decrypted secret value (and its base64 form) is registered here, and every line this
 // process prints or logs goes through `redact`: a secret can never reach a log line, an error
 // message or an HTTP answer by accident.
+//
+// A value of 4 characters or more is replaced wherever it occurs. A shorter one ("ab", a 3-digit
+// PIN) would destroy ordinary text if replaced everywhere, so it is replaced only as a whole
+// quoted token: "ab", 'ab', `ab`, and the same quoted inside JSON (\"ab\", at any depth of
+// escaping) — which is how a value appears in a message, a JSON answer or an event. A quoted
+// token directly followed by `:` is a JSON key, not a value, and stays. Every value is also
+// registered in its JSON-escaped form, since API answers and events are JSON.
 
-const secrets = new Set<string>();
+const MIN_ANYWHERE = 4;
+
+/** Longest first, so that a secret containing another one is replaced whole. */
+let anywhere: string[] = [];
+const quoted = new Map<string, RegExp>();
+
+const jsonEscaped = (value: string): string => JSON.stringify(value).slice(1, -1);
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The forms a value takes in text: as is, JSON-escaped once and twice, and base64. */
+function forms(value: string): string[] {
+  const once = jsonEscaped(value);
+  return [...new Set([value, once, jsonEscaped(once), Buffer.from(value, 'utf8').toString('base64')])];
+}
 
 export function registerSecret(value: string): void {
-  if (value.length < 4) return; // too short to redact without destroying ordinary text
-  secrets.add(value);
-  secrets.add(Buffer.from(value, 'utf8').toString('base64'));
+  if (value === '') return;
+  for (const form of forms(value)) {
+    if (value.length >= MIN_ANYWHERE) {
+      if (!anywhere.includes(form)) anywhere = [...anywhere, form].sort((a, b) => b.length - a.length);
+    }
+    else if (!quoted.has(form)) quoted.set(form, new RegExp(`(\\\\*["'\`])${escapeRegExp(form)}\\1(?!\\s*:)`, 'g'));
+  }
 }
 
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('<redacted>');
+  for (const s of anywhere) if (out.includes(s)) out = out.split(s).join('<redacted>');
+  for (const [form, re] of quoted) if (out.includes(form)) out = out.replace(re, '$1<redacted>$1');
   return out;
 }
 
 export function registeredSecretCount(): number {
-  return secrets.size;
+  return anywhere.length + quoted.size;
 }

@@ -1,3 +1,6 @@
+// The redactor: a registered secret of any length never leaves the process, and ordinary text
+// that merely contains a short secret's letters is left alone.
+
 import { describe, expect, it } from 'vitest';
 import { redact, registerSecret } from '../../agent/io/redactor.js';
 
@@ -8,8 +11,39 @@ describe('the redactor', () => {
     expect(redact(`header: ${Buffer.from('hunter2-token').toString('base64')}`)).toBe('header: <redacted>');
     expect(redact('nothing secret here')).toBe('nothing secret here');
   });
-  it('ignores values too short to redact safely', () => {
+
+  it('replaces a secret with JSON-special characters in JSON answers and in JSON inside JSON', () => {
+    const secret = 'pa"ss\\word\n2';
+    registerSecret(secret);
+    const body = JSON.stringify({ message: `bad password ${secret}` });
+    expect(redact(body)).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(JSON.parse(redact(body))).toEqual({ message: 'bad password <redacted>' });
+    const event = JSON.stringify({ data: body });
+    expect(JSON.parse(JSON.parse(redact(event)).data)).toEqual({ message: 'bad password <redacted>' });
+  });
+
+  it('a secret shorter than 4 characters is redacted as a quoted token, in text and in JSON at any depth', () => {
     registerSecret('ab');
-    expect(redact('a b ab abc')).toBe('a b ab abc');
+    registerSecret('7');
+    expect(redact('frame_capture.password is "ab", which is not allowed')).toBe('frame_capture.password is "<redacted>", which is not allowed');
+    expect(redact("password: 'ab'")).toBe("password: '<redacted>'");
+    const body = JSON.stringify({ password: 'ab', pin: '7', reason: 'x is "ab" and `7`' });
+    expect(JSON.parse(redact(body))).toEqual({ password: '<redacted>', pin: '<redacted>', reason: 'x is "<redacted>" and `<redacted>`' });
+    const nested = JSON.stringify({ data: body });
+    expect(redact(nested)).not.toMatch(/\\"ab\\"|"7"/);
+    expect(JSON.parse(JSON.parse(redact(nested)).data)).toMatchObject({ password: '<redacted>' });
+  });
+
+  it('a short secret does not destroy ordinary text: unquoted words, longer quoted words and JSON keys stay', () => {
+    registerSecret('ab');
+    registerSecret('on');
+    expect(redact('a b ab abc about on online')).toBe('a b ab abc about on online');
+    expect(redact('"abc" "xab" "on-call"')).toBe('"abc" "xab" "on-call"');
+    expect(redact(JSON.stringify({ on: true, ab: 1, mode: 'on' }))).toBe('{"on":true,"ab":1,"mode":"<redacted>"}');
+  });
+
+  it('the empty string is not a secret', () => {
+    registerSecret('');
+    expect(redact('""')).toBe('""');
   });
 });
