@@ -1,10 +1,12 @@
 // ajv errors -> diagnostics a person can act on: the file, line and column the value came
 // from, the allowed range or values, "Did you mean" for unknown keys and enum values.
+// A message about a secret (a field whose schema has `x-secret`, or anything under a path the
+// caller names as secret) never quotes its value, nor guesses at it.
 
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from './diagnostics.js';
-import { isObject, pointerToDotted, toPointer } from './paths.js';
-import type { JsonObject } from './paths.js';
+import { fromPointer, isObject, pointerToDotted, toPointer } from './paths.js';
+import type { JsonObject, Segment } from './paths.js';
 import { closest } from './suggest.js';
 
 export type Locator = (pointer: string, preferKey?: boolean) => { file: string; line?: number; column?: number } | undefined;
@@ -15,12 +17,21 @@ function relevant(errors: readonly ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => e.keyword !== 'if' && !branches.some((b) => e.schemaPath.startsWith(b)));
 }
 
-function describe(value: unknown): string {
+function describe(value: unknown, secret: boolean): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (isObject(value)) return 'a mapping';
+  if (secret) return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
   if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)})`;
   return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Where a secret's value would be quoted. */
+const SECRET_VALUE = 'a secret value (not shown)';
+
+/** True when `segments` is a secret path or lies under one (`*` matches any key or index). */
+function underSecret(segments: readonly Segment[], secretPaths: ReadonlyArray<readonly Segment[]>): boolean {
+  return secretPaths.some((p) => p.length <= segments.length && p.every((s, i) => s === '*' || s === segments[i]));
 }
 
 function range(schema: JsonObject): string {
@@ -29,10 +40,18 @@ function range(schema: JsonObject): string {
   return [lo, hi].filter(Boolean).join(' and ');
 }
 
-export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Locator, context: { scope?: string } = {}): Diagnostic[] {
+export interface SchemaDiagnosticsContext {
+  scope?: string;
+  /** Paths whose values are secret, besides every field whose own schema has `x-secret` (e.g. SchemaSet.annotated('x-secret')). */
+  secretPaths?: ReadonlyArray<readonly Segment[]>;
+}
+
+export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Locator, context: SchemaDiagnosticsContext = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const e of relevant(errors)) {
     const parent = (isObject(e.parentSchema) ? e.parentSchema : {}) as JsonObject;
+    const secret = parent['x-secret'] === true || underSecret(fromPointer(e.instancePath), context.secretPaths ?? []);
+    const value = secret ? SECRET_VALUE : JSON.stringify(e.data);
     const path = pointerToDotted(e.instancePath);
     const where = path || context.scope || 'the document';
     const doc = typeof parent.description === 'string' ? `${path}: ${parent.description}` : undefined;
@@ -54,11 +73,11 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Loca
       }
       case 'enum': {
         const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
-        const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+        const guess = typeof e.data === 'string' && !secret ? closest(e.data, allowed) : undefined;
         d = {
           code: 'schema-enum',
           pointer: e.instancePath,
-          message: `${where} is ${JSON.stringify(e.data)}, which is not one of the allowed values${guess ? `. Did you mean "${guess}"?` : ''}`,
+          message: `${where} is ${value}, which is not one of the allowed values${guess ? `. Did you mean "${guess}"?` : ''}`,
           hint: `allowed values: ${allowed.join(', ')}`,
           ...(guess ? { suggestion: guess } : {}),
         };
@@ -73,14 +92,14 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Loca
         d = {
           code: 'schema-range',
           pointer: e.instancePath,
-          message: `${where} is ${JSON.stringify(e.data)}, ${below ? 'below the minimum' : 'above the maximum'} ${limit}`,
+          message: `${where} is ${value}, ${below ? 'below the minimum' : 'above the maximum'} ${limit}`,
           hint: `allowed range: ${range(parent)}${doc ? ` (${doc})` : ''}`,
         };
         break;
       }
       case 'type': {
         const t = (e.params as { type: string | string[] }).type;
-        d = { code: 'schema-type', pointer: e.instancePath, message: `${where} must be ${Array.isArray(t) ? t.join(' or ') : t}, not ${describe(e.data)}`, ...(doc ? { hint: doc } : {}) };
+        d = { code: 'schema-type', pointer: e.instancePath, message: `${where} must be ${Array.isArray(t) ? t.join(' or ') : t}, not ${describe(e.data, secret)}`, ...(doc ? { hint: doc } : {}) };
         break;
       }
       case 'required': {
@@ -96,14 +115,14 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Loca
           code: 'schema-format',
           pointer: e.keyword === 'propertyNames' ? e.instancePath + toPointer([name]) : e.instancePath,
           preferKey: e.keyword === 'propertyNames',
-          message: e.keyword === 'propertyNames' ? `key "${name}" in ${where} is not a valid name` : `${where} is ${JSON.stringify(e.data)}, which ${e.message ?? 'is not valid'}`,
+          message: e.keyword === 'propertyNames' ? `key "${name}" in ${where} is not a valid name` : `${where} is ${value}, which ${e.message ?? 'is not valid'}`,
           hint: e.keyword === 'propertyNames' ? 'names are lower snake_case: a letter, then letters, digits or _' : (doc ?? 'check the value against the schema'),
         };
         break;
       }
       case 'anyOf':
       case 'oneOf':
-        d = { code: 'schema-format', pointer: e.instancePath, message: `${where} is ${JSON.stringify(e.data)}, which matches none of the allowed forms`, ...(doc ? { hint: doc } : {}) };
+        d = { code: 'schema-format', pointer: e.instancePath, message: `${where} is ${value}, which matches none of the allowed forms`, ...(doc ? { hint: doc } : {}) };
         break;
       default:
         d = { code: 'schema', pointer: e.instancePath, message: `${where} ${e.message ?? 'is not valid'}`, ...(doc ? { hint: doc } : {}) };
