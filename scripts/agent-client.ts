@@ -102,8 +102,11 @@ export async function clientCommand(args: string[]): Promise<number> {
     }
     case 'journal': {
       const q = new URLSearchParams({ limit: values.limit ?? '20', ...(values.event ? { event: values.event } : {}) });
-      const entries = await a.call<Array<{ time: string; event: string; commit?: string | null; to?: string; by?: string; subject?: string | null; reason?: string; code?: string; component?: string }>>('GET', `/api/v1/journal?${q}`);
-      show(entries, () => entries.map((e) => `${e.time}  ${e.event.padEnd(14)} ${short(e.commit)}${e.to ? ` -> ${short(e.to)}` : ''}${e.component ? ` ${e.component}` : ''}${e.by ? ` by ${e.by}` : ''}${e.subject ? ` "${e.subject}"` : ''}${e.code ? ` [${e.code}]` : ''}${e.reason ? `: ${e.reason.split('\n')[0]}` : ''}`).join('\n') || 'the journal is empty');
+      const answer = await a.call<unknown>('GET', `/api/v1/journal?${q}`);
+      // an older agent may answer lines that are JSON but not entries: they are not shown
+      const entries = (Array.isArray(answer) ? answer : []).filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && !Array.isArray(e));
+      const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+      show(entries, () => entries.map((e) => `${text(e.time) || '?'}  ${(text(e.event) || '?').padEnd(14)} ${short(e.commit)}${e.to ? ` -> ${short(e.to)}` : ''}${e.component ? ` ${text(e.component)}` : ''}${e.by ? ` by ${text(e.by)}` : ''}${e.subject ? ` "${text(e.subject)}"` : ''}${e.code ? ` [${text(e.code)}]` : ''}${e.reason ? `: ${text(e.reason).split('\n')[0]}` : ''}`).join('\n') || 'the journal is empty');
       return EXIT_OK;
     }
     case 'releases': {

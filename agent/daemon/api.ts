@@ -142,8 +142,7 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     const limit = Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new GitopsError('bad-request', `limit must be a whole number from 1 to 10000, not "${raw.slice(0, 20)}"`, 'e.g. ?limit=50');
     const event = c.req.query('event');
-    const entries = agent.store.journal(event ? Number.MAX_SAFE_INTEGER : limit);
-    return send(c, (event ? entries.filter((e) => e.event === event) : entries).slice(-limit));
+    return send(c, agent.store.journal(limit, event ? (e) => e.event === event : undefined));
   });
   app.get('/api/v1/releases', (c) => send(c, agent.releases()));
   app.get('/api/v1/diff', (c) => {

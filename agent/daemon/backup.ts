@@ -13,7 +13,7 @@ import { readArchive, writeArchive } from '../io/backup-archive.js';
 import { discardRepository, hasRepository, readBundle, setRef, writeBundle } from '../io/git-bundle.js';
 import { objectReader } from '../io/git-objects.js';
 import { readCommitFiles } from '../io/git-tree.js';
-import { ReleaseStore } from '../io/release-store.js';
+import { countJournalEntries, ReleaseStore } from '../io/release-store.js';
 import type { Agent, AgentState } from './agent.js';
 import type { AgentSettings } from './settings.js';
 
@@ -44,7 +44,7 @@ export async function exportBackup(settings: AgentSettings, out: string, now = n
   const journal = store.journalBytes();
   const manifest: BackupManifest = { format: 1, environment: settings.environment, device: settings.device_id, branch: settings.remote.branch, commit: state.last_good, subject, exported_at: now.toISOString() };
   await writeArchive(out, { 'backup.json': JSON.stringify(manifest, null, 2) + '\n', 'history.bundle': bundle, 'journal.jsonl': journal, 'state.json': JSON.stringify(state, null, 2) + '\n' });
-  return { ...manifest, bytes: bundle.length, journal: journal.toString('utf8').split('\n').filter(Boolean).length };
+  return { ...manifest, bytes: bundle.length, journal: countJournalEntries(journal) };
 }
 
 export async function importBackup(settings: AgentSettings, agent: Agent, trust: TrustStore, file: string): Promise<BackupManifest & { signer: string | null }> {

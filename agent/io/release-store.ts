@@ -2,8 +2,14 @@
 // under a temporary name and renamed whole), a `current` symlink switched atomically, a
 // state.json written atomically, and an append-only JSON-lines journal. After a crash at any
 // instant, `current` names either the old release or the new one, never half of one.
+//
+// The journal is bounded: when journal.jsonl would pass `maxBytes` it becomes journal.1.jsonl
+// (journal.1 becomes journal.2, ...; `keep` of them are kept, the oldest dropped). It is read
+// from the end, a chunk at a time, so that the last few entries of a long history cost little
+// memory; lines that are not JSON objects (cut by a crash, or written by something else) are
+// skipped.
 
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { writeFileAtomic } from './repo-files.js';
@@ -16,6 +22,82 @@ export interface JournalEntry {
 }
 
 const COMPLETE = 'release.json';
+const JOURNAL = 'journal.jsonl';
+const ROTATED = /^journal\.(\d+)\.jsonl$/;
+const rotatedName = (n: number): string => `journal.${n}.jsonl`;
+
+export interface JournalLimits {
+  /** journal.jsonl is rotated before it would grow past this many bytes. */
+  maxBytes: number;
+  /** Rotated files kept (journal.1.jsonl is the newest of them). */
+  keep: number;
+}
+
+/** 2 MiB a file, 4 rotated files kept: about 10 MiB and tens of thousands of entries at most. */
+export const JOURNAL_LIMITS: JournalLimits = { maxBytes: 2 * 1024 * 1024, keep: 4 };
+
+/** A journal line as an entry: a JSON object, or undefined for anything else. */
+export function journalEntry(line: string): JournalEntry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined; // a line cut by a crash mid-write
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JournalEntry) : undefined;
+}
+
+/** How many entries journal text holds (what journalEntry accepts). */
+export function countJournalEntries(bytes: Buffer): number {
+  let count = 0;
+  for (const line of bytes.toString('utf8').split('\n')) if (line && journalEntry(line)) count++;
+  return count;
+}
+
+/**
+ * The lines of a file, last first, read backwards `chunk` bytes at a time. A line longer than
+ * `maxLine` bytes is skipped rather than held in memory. Nothing when the file does not exist.
+ */
+export function* linesFromEnd(path: string, chunk = 64 * 1024, maxLine = 1024 * 1024): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    let pos = fstatSync(fd).size;
+    let carry = Buffer.alloc(0); // the end of a line whose start is further back
+    let overlong = false;
+    while (pos > 0) {
+      const n = Math.min(chunk, pos);
+      pos -= n;
+      const buf = Buffer.allocUnsafe(n);
+      readSync(fd, buf, 0, n, pos);
+      let end = n;
+      for (let i = n - 1; i >= 0; i--) {
+        if (buf[i] !== 0x0a) continue;
+        if (!overlong) {
+          const line = carry.length > 0 ? Buffer.concat([buf.subarray(i + 1, end), carry]) : buf.subarray(i + 1, end);
+          if (line.length > 0) yield line.toString('utf8');
+        }
+        carry = Buffer.alloc(0);
+        overlong = false;
+        end = i;
+      }
+      if (!overlong) {
+        carry = Buffer.concat([buf.subarray(0, end), carry]);
+        if (carry.length > maxLine) {
+          overlong = true;
+          carry = Buffer.alloc(0);
+        }
+      }
+    }
+    if (!overlong && carry.length > 0) yield carry.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -34,7 +116,10 @@ export class ReleaseStore {
     return existsSync(join(dir, 'state.json')) ? new ReleaseStore(dir) : undefined;
   }
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    readonly journalLimits: JournalLimits = JOURNAL_LIMITS,
+  ) {
     this.releases = join(dir, 'releases');
     mkdirSync(this.releases, { recursive: true, mode: 0o700 });
   }
@@ -129,47 +214,124 @@ export class ReleaseStore {
     writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
   }
 
+  /**
+   * Appends one entry (fsynced). A journal that would grow past its limit is rotated first; a
+   * last line cut by a crash is ended, so that it does not swallow the new entry.
+   */
   appendJournal(entry: JournalEntry): void {
-    const fd = openSync(join(this.dir, 'journal.jsonl'), 'a', 0o600);
+    const path = join(this.dir, JOURNAL);
+    const line = JSON.stringify(entry) + '\n';
+    let fd = openSync(path, 'a+', 0o600);
     try {
-      writeSync(fd, JSON.stringify(entry) + '\n');
+      let size = fstatSync(fd).size;
+      if (size > 0 && size + Buffer.byteLength(line) > this.journalLimits.maxBytes) {
+        closeSync(fd);
+        fd = -1;
+        try {
+          this.rotateJournal();
+        } catch {
+          // the entry matters more than the bound: it is appended to the journal as it is
+        }
+        fd = openSync(path, 'a+', 0o600);
+        size = fstatSync(fd).size;
+      }
+      let text = line;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) text = '\n' + line;
+      }
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
   }
 
-  /** The journal file as it is (empty when there is none). */
+  /** The rotated journal files, newest (journal.1.jsonl) first; gaps left by a crash are skipped. */
+  private rotatedJournals(): Array<{ n: number; path: string }> {
+    return readdirSync(this.dir)
+      .map((name) => ({ name, m: ROTATED.exec(name) }))
+      .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
+      .map(({ name, m }) => ({ n: Number(m[1]), path: join(this.dir, name) }))
+      .sort((a, b) => a.n - b.n);
+  }
+
+  /**
+   * journal.jsonl becomes journal.1, the k-th newest rotated file journal.(k+1) (a gap left by a
+   * crash mid-rotation closes), and files beyond `keep` are dropped, oldest first. Every step is
+   * one rename, so a reader never sees the history out of order.
+   */
+  private rotateJournal(): void {
+    const { keep } = this.journalLimits;
+    const moves = this.rotatedJournals().map((f, k) => ({ ...f, to: k + 2 }));
+    for (const f of [...moves].reverse()) if (f.to > keep) rmSync(f.path, { force: true });
+    const kept = moves.filter((f) => f.to <= keep);
+    // moves up first, the oldest first; then moves down (past a gap), the newest first: no target is taken
+    for (const f of [...kept].reverse()) if (f.to > f.n) renameSync(f.path, join(this.dir, rotatedName(f.to)));
+    for (const f of kept) if (f.to < f.n) renameSync(f.path, join(this.dir, rotatedName(f.to)));
+    if (keep > 0) renameSync(join(this.dir, JOURNAL), join(this.dir, rotatedName(1)));
+    else rmSync(join(this.dir, JOURNAL), { force: true });
+    fsyncDir(this.dir);
+  }
+
+  /** The journal files, oldest first: the rotated ones, then journal.jsonl. */
+  journalFiles(): string[] {
+    const files = this.rotatedJournals()
+      .reverse()
+      .map((f) => f.path);
+    const current = join(this.dir, JOURNAL);
+    return existsSync(current) ? [...files, current] : files;
+  }
+
+  /** The whole journal, rotated files included, oldest first (empty when there is none). */
   journalBytes(): Buffer {
-    try {
-      return readFileSync(join(this.dir, 'journal.jsonl'));
-    } catch {
-      return Buffer.alloc(0);
+    const parts: Buffer[] = [];
+    for (const file of this.journalFiles()) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch {
+        continue;
+      }
+      if (bytes.length === 0) continue;
+      parts.push(bytes);
+      if (bytes[bytes.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
     }
+    return Buffer.concat(parts);
   }
 
   /** Puts `earlier` lines (a restored device's history) before the journal's own, atomically. */
   prependJournal(earlier: Buffer): void {
-    writeFileAtomic(join(this.dir, 'journal.jsonl'), Buffer.concat([earlier, this.journalBytes()]), 0o600);
+    if (earlier.length === 0) return;
+    const oldest = this.journalFiles()[0] ?? join(this.dir, JOURNAL);
+    let own: Buffer = Buffer.alloc(0);
+    try {
+      own = readFileSync(oldest);
+    } catch {
+      // no journal yet
+    }
+    const sep = earlier[earlier.length - 1] === 0x0a ? [] : [Buffer.from('\n')];
+    writeFileAtomic(oldest, Buffer.concat([earlier, ...sep, own]), 0o600);
   }
 
-  journal(limit = 100): JournalEntry[] {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, 'journal.jsonl'), 'utf8');
-    } catch {
-      return [];
-    }
+  /**
+   * The last `limit` entries, oldest first, that `wanted` accepts (all by default): read from
+   * the end of the journal, through the rotated files, only as far back as needed.
+   */
+  journal(limit = 100, wanted?: (entry: JournalEntry) => boolean): JournalEntry[] {
     const out: JournalEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line) as JournalEntry);
-      } catch {
-        // a line cut by a crash mid-write: skipped, the journal stays readable
+    if (limit < 1) return out;
+    const files = this.journalFiles().reverse();
+    for (const file of files) {
+      for (const line of linesFromEnd(file)) {
+        const entry = journalEntry(line);
+        if (!entry || (wanted && !wanted(entry))) continue;
+        out.push(entry);
+        if (out.length >= limit) return out.reverse();
       }
     }
-    return out.slice(-limit);
+    return out.reverse();
   }
 
   /** After a crash: removes half-written releases and symlinks; says what it found. */
