@@ -22,7 +22,12 @@ export interface EncryptedValue {
 export function parseEnc(text: string): EncryptedValue | undefined {
   const m = ENC.exec(text);
   if (!m || !TYPES.includes(m[4]!)) return undefined;
-  const b64 = (s: string): Buffer | undefined => (/^[A-Za-z0-9+/]*={0,2}$/.test(s) ? Buffer.from(s, 'base64') : undefined);
+  // Canonical padded base64 only (what Go's encoder writes): Node ignores the unused bits of the
+  // last character, so a changed character there would decode to the same bytes.
+  const b64 = (s: string): Buffer | undefined => {
+    const bytes = Buffer.from(s, 'base64');
+    return bytes.toString('base64') === s ? bytes : undefined;
+  };
   const [data, iv, tag] = [b64(m[1]!), b64(m[2]!), b64(m[3]!)];
   if (!data || !iv || !tag || tag.length !== 16 || iv.length === 0) return undefined;
   return { data, iv, tag, type: m[4] as LeafType };

@@ -10,16 +10,16 @@ import { macAad, metadataNode, parseMetadata, SOPS_VERSION } from './metadata.js
 import type { SopsMetadata } from './metadata.js';
 import { formatForPath, readStore, writeStore } from './stores.js';
 import type { StoreFormat } from './stores.js';
-import type { MapNode } from './tree.js';
-import { computeMac, decryptTree, DEFAULT_RULE, encryptTree } from './walk.js';
-import type { EncryptionRule } from './walk.js';
+import type { ListNode, MapNode } from './tree.js';
+import { computeMac, decryptTree, DEFAULT_RULE, encryptTree, mergeIvs } from './walk.js';
+import type { EncryptionRule, IvStash } from './walk.js';
 
 export interface DecryptedFile {
   format: StoreFormat;
   branches: MapNode[];
   metadata: SopsMetadata;
   dataKey: Buffer;
-  ivs: Map<string, Buffer>;
+  ivs: IvStash;
 }
 
 /** Go's RFC 3339 for "now", seconds precision: what sops writes as lastmodified. */
@@ -37,10 +37,10 @@ function macOf(branches: readonly MapNode[], meta: SopsMetadata): string {
 export async function decryptFile(bytes: Uint8Array, file: string, ids: Identities, options: { ignoreMac?: boolean; format?: StoreFormat } = {}): Promise<DecryptedFile> {
   const { format, branches, metadata } = readEncrypted(bytes, file, options.format);
   const dataKey = await unwrapDataKey(metadata, ids, file);
-  const ivs = new Map<string, Buffer>();
+  const ivs: IvStash = new Map();
   const plain = branches.map((b) => {
     const r = decryptTree(b, dataKey, metadata.rule, file);
-    for (const [k, v] of r.ivs) ivs.set(k, v);
+    mergeIvs(ivs, r.ivs);
     return r.tree as MapNode;
   });
   if (!options.ignoreMac) {
@@ -53,10 +53,11 @@ export async function decryptFile(bytes: Uint8Array, file: string, ids: Identiti
 }
 
 /** Encrypts plain branches with a data key and writes the file bytes. */
-async function seal(format: StoreFormat, plain: readonly MapNode[], meta: SopsMetadata, dataKey: Buffer, ivs: Map<string, Buffer>, now: Date): Promise<Buffer> {
+async function seal(format: StoreFormat, plain: readonly MapNode[], meta: SopsMetadata, dataKey: Buffer, ivs: IvStash, now: Date): Promise<Buffer> {
   const lastmodified = sopsTime(now);
   const mac = encryptValue(Buffer.from(macOf(plain, meta), 'utf8'), 'str', dataKey, macAad(lastmodified));
-  const encrypted = plain.map((b) => encryptTree(b, dataKey, meta.rule, ivs) as MapNode);
+  // One walk over every document, so that the IVs of equal values are reused in order.
+  const encrypted = (encryptTree({ kind: 'list', items: [...plain] }, dataKey, meta.rule, ivs) as ListNode).items as MapNode[];
   return writeStore(format, encrypted, metadataNode({ ...meta, lastmodified, mac }));
 }
 

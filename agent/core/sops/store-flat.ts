@@ -50,14 +50,16 @@ const unescapeNewlines = (s: string): string => s.replace(/\\n/g, '\n');
 export function readDotenv(text: string, file: string): { branches: MapNode[]; metadata: Node | undefined } {
   const items: Array<MapEntry | Comment> = [];
   const meta: Array<[string, string]> = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
     if (line === '') continue;
     if (line.startsWith('#')) {
       items.push({ kind: 'comment', text: line.slice(1) });
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}: "${line.slice(0, 40)}" is not KEY=VALUE`, 'each line of a .env file is KEY=VALUE or a # comment');
+    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}:${n + 1}: the line is not KEY=VALUE`, 'each line of a .env file is KEY=VALUE or a # comment (the line is not shown: it may hold a secret)');
     const key = line.slice(0, eq);
     const value = unescapeNewlines(line.slice(eq + 1));
     if (key.startsWith('sops_')) meta.push([key.slice(5), value]);
@@ -100,7 +102,7 @@ export function readIni(text: string, file: string): { branches: MapNode[]; meta
       continue;
     }
     const eq = line.search(/[=:]/);
-    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}:${n + 1}: "${line.slice(0, 40)}" is not "key = value"`, 'fix the INI syntax');
+    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}:${n + 1}: the line is not "key = value"`, 'fix the INI syntax (the line is not shown: it may hold a secret)');
     const key = line.slice(0, eq).trim();
     let value = line.slice(eq + 1).trim();
     if (value.startsWith('"""')) {

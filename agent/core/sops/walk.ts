@@ -114,35 +114,89 @@ function scalarFrom(type: LeafType, plaintext: Buffer, where: string): Scalar {
   }
 }
 
+/**
+ * (type, AAD, plaintext) -> the IVs of the values decrypted with them, in walk order, so that
+ * re-encryption keeps unchanged ciphertexts (two equal values under one key keep theirs too).
+ */
+export type IvStash = Map<string, Buffer[]>;
+
 export interface DecryptResult {
   tree: Node;
   mac: string;
-  /** (plaintext, AAD) -> IV of each decrypted value, so that re-encryption keeps unchanged ciphertexts. */
-  ivs: Map<string, Buffer>;
+  ivs: IvStash;
   encryptedLeaves: number;
 }
 
 const stashKey = (plaintext: Uint8Array, aad: string, type: string): string => `${type}\0${aad}\0${Buffer.from(plaintext).toString('base64')}`;
 
+function stash(ivs: IvStash, key: string, iv: Buffer): void {
+  const list = ivs.get(key);
+  if (list) list.push(iv);
+  else ivs.set(key, [iv]);
+}
+
+/** Merges the IVs of several branches, in order. */
+export function mergeIvs(into: IvStash, from: IvStash): void {
+  for (const [k, list] of from) for (const iv of list) stash(into, k, iv);
+}
+
+/** Files written before comments were placed right hold comments encrypted more than once. */
+const MAX_COMMENT_LAYERS = 8;
+
+/** The AAD of every map and list of a tree (the levels a comment can belong to). */
+function collectionAads(node: Node, path: string[] = [], out: Set<string> = new Set()): Set<string> {
+  if (node.kind === 'map' || node.kind === 'list') {
+    out.add(aadOf(path));
+    for (const item of node.items) {
+      if (item.kind === 'entry') collectionAads(item.value, [...path, item.key], out);
+      else if (item.kind !== 'comment') collectionAads(item, path, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * An encrypted comment, decrypted with the path of the map/list that holds it or, as a
+ * fallback, of a level above, then of any other level of the document (comment placement
+ * varies between writers, and earlier versions of this tool misplaced some). A comment that is
+ * itself an encrypted comment once decrypted (encrypted twice by an earlier version) is
+ * decrypted again. One that decrypts with no level is kept as it is, as sops keeps clear
+ * comments of files from before comments were encrypted. `iv` is set only when the comment was
+ * encrypted once, with the path it is at: only then can its ciphertext be kept.
+ */
+function decryptComment(text: string, key: Buffer, path: readonly string[], levels: ReadonlySet<string>, where: string): { text: string; iv?: Buffer } {
+  const own = aadOf(path);
+  const aads = [...new Set([...path.map((_, i) => aadOf(path.slice(0, path.length - i))), aadOf([]), ...levels])];
+  let current = text;
+  let iv: Buffer | undefined;
+  for (let layer = 0; layer < MAX_COMMENT_LAYERS && isEncrypted(current); layer++) {
+    let opened: { plaintext: Buffer; iv: Buffer; aad: string } | undefined;
+    for (const aad of aads) {
+      try {
+        const d = decryptValue(current, key, aad, where);
+        if (d.type === 'comment') opened = { plaintext: d.plaintext, iv: d.iv, aad };
+      } catch {
+        // not this level
+      }
+      if (opened) break;
+    }
+    if (!opened) break;
+    iv = layer === 0 && opened.aad === own ? opened.iv : undefined;
+    current = opened.plaintext.toString('utf8');
+  }
+  return iv ? { text: current, iv } : { text: current };
+}
+
 export function decryptTree(tree: Node, key: Buffer, rule: EncryptionRule, file: string): DecryptResult {
-  const ivs = new Map<string, Buffer>();
+  const ivs: IvStash = new Map();
   let encryptedLeaves = 0;
+  const levels = collectionAads(tree);
   const decrypted = walk(tree, rule, (leaf, path, encrypt) => {
     const where = `${file}: ${path.length > 0 ? path.join('.') : '(top level)'}`;
     if (leaf.kind === 'comment') {
-      if (!isEncrypted(leaf.text)) return leaf;
-      // The enclosing map/list, then each level above it (YAML comment placement can vary).
-      for (let depth = path.length; depth >= 0; depth--) {
-        try {
-          const aad = aadOf(path.slice(0, depth));
-          const d = decryptValue(leaf.text, key, aad, where);
-          ivs.set(stashKey(d.plaintext, aad, 'comment'), d.iv);
-          return { kind: 'comment', text: d.plaintext.toString('utf8') };
-        } catch {
-          // try the next level out
-        }
-      }
-      return leaf; // sops keeps a comment it cannot decrypt (files from before comments were encrypted)
+      const d = decryptComment(leaf.text, key, path, levels, where);
+      if (d.iv) stash(ivs, stashKey(Buffer.from(d.text, 'utf8'), aadOf(path), 'comment'), d.iv);
+      return d.text === leaf.text ? leaf : { kind: 'comment', text: d.text };
     }
     if (!encrypt) return leaf;
     if (leaf.type !== 'str') throw new GitopsError('sops-not-encrypted', `${where} should be encrypted but holds a clear ${leaf.type}`, 'encrypt it again (gitops secrets set), or restore the file from git');
@@ -153,7 +207,7 @@ export function decryptTree(tree: Node, key: Buffer, rule: EncryptionRule, file:
     if (d.type === 'comment') throw new GitopsError('sops-bad-value', `${where} holds an encrypted comment where a value belongs`, 'restore the file from git');
     encryptedLeaves++;
     const scalar = scalarFrom(d.type, d.plaintext, where);
-    ivs.set(stashKey(plaintextBytes(scalar), aad, scalar.type), d.iv);
+    stash(ivs, stashKey(plaintextBytes(scalar), aad, scalar.type), d.iv);
     return scalar;
   });
   return { tree: decrypted, mac: computeMac(decrypted, rule, false), ivs, encryptedLeaves };
@@ -170,18 +224,24 @@ export function computeMac(plainTree: Node, rule: EncryptionRule, onlyEncrypted:
   return hash.digest('hex').toUpperCase();
 }
 
-export function encryptTree(plainTree: Node, key: Buffer, rule: EncryptionRule, ivs: Map<string, Buffer> = new Map()): Node {
+export function encryptTree(plainTree: Node, key: Buffer, rule: EncryptionRule, ivs: IvStash = new Map()): Node {
+  const used = new Map<string, number>();
+  const ivFor = (k: string): Buffer | undefined => {
+    const n = used.get(k) ?? 0;
+    used.set(k, n + 1);
+    return ivs.get(k)?.[n];
+  };
   return walk(plainTree, rule, (leaf, path, encrypt) => {
     if (!encrypt) return leaf;
     if (leaf.kind === 'comment') {
       if (leaf.text === '') return leaf;
       const aad = aadOf(path);
       const bytes = Buffer.from(leaf.text, 'utf8');
-      return { kind: 'comment', text: encryptValue(bytes, 'comment', key, aad, ivs.get(stashKey(bytes, aad, 'comment'))) };
+      return { kind: 'comment', text: encryptValue(bytes, 'comment', key, aad, ivFor(stashKey(bytes, aad, 'comment'))) };
     }
     if (leaf.type === 'str' && leaf.text === '' && !leaf.bytes) return leaf;
     const aad = aadOf(path);
     const bytes = plaintextBytes(leaf);
-    return { kind: 'scalar', type: 'str', text: encryptValue(bytes, leaf.type, key, aad, ivs.get(stashKey(bytes, aad, leaf.type))) };
+    return { kind: 'scalar', type: 'str', text: encryptValue(bytes, leaf.type, key, aad, ivFor(stashKey(bytes, aad, leaf.type))) };
   });
 }
