@@ -81,6 +81,17 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], format: Dia
   out(`${diagnostics.length > 0 ? '\n' : ''}${head}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}: ${summary}`);
 }
 
+/**
+ * For commands that print a configuration (render, explain): the errors of its validation on
+ * standard error, after what could be printed; true when it does not validate (exit 1).
+ */
+export function reportInvalid(report: { valid: boolean; diagnostics: readonly Diagnostic[] }): boolean {
+  if (report.valid) return false;
+  err(formatText(report.diagnostics.filter((d) => d.severity === 'error'), useColor()));
+  err('\nthe configuration does not validate: fix the errors above (gitops validate shows everything)');
+  return true;
+}
+
 /** Strings given to a repeatable option. */
 export function list(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];

@@ -7,8 +7,9 @@ import { provenanceChain } from '../agent/core/merge.js';
 import { getAt, isObject, parseDotted, toPointer } from '../agent/core/paths.js';
 import { originFor, REDACTED, render } from '../agent/core/render.js';
 import { matchesSegments } from '../agent/core/schema-set.js';
+import { validateFor } from '../agent/core/validate.js';
 import { closest } from '../agent/core/suggest.js';
-import { EXIT_OK, openTree, oneOf, out, parse, rootOption } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
 
 const USAGE = 'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR]';
@@ -32,7 +33,8 @@ export function explainCommand(args: string[]): number {
     const guess = closest(segments[segments.length - 1]!, names);
     throw new GitopsError('unknown-path', `${path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`, names.length > 0 ? `keys here: ${names.join(', ')}` : 'see schemas/ for the configuration paths');
   }
-  const result = render(repo, target, { env: process.env });
+  const report = validateFor(repo, target, { env: process.env });
+  const result = report.targets[0]?.result ?? render(repo, target, { env: process.env });
   const secret = (schemas.annotated('x-secret')).some((s) => matchesSegments(s.segments, segments));
   const value = getAt(result.config, segments);
   const entry = originFor(result.provenance, toPointer(segments));
@@ -54,7 +56,8 @@ export function explainCommand(args: string[]): number {
     tunable: schema['x-tunable'] ?? null,
     origins: chain,
   };
-  if (format === 'json') return (out(JSON.stringify(facts, null, 2)), EXIT_OK);
+  const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
+  if (format === 'json') return (out(JSON.stringify(facts, null, 2)), done());
   const lines = [`${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`];
   if (schema.description) lines.push(`  ${String(schema.description)}`);
   const bits: string[] = [];
@@ -77,5 +80,5 @@ export function explainCommand(args: string[]): number {
     lines.push(`  ${i === 0 ? 'set by ' : 'overrode'} ${describeOrigin(e)}${v}`);
   });
   out(lines.join('\n'));
-  return EXIT_OK;
+  return done();
 }

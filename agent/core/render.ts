@@ -68,9 +68,12 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   const empty: Rendered = { value: {}, provenance: new Map() };
   const docs = new Map<string, ReturnType<Repository['document']>>();
 
+  // A document that does not parse is an error for every target that reads it: its layer is
+  // never silently left out (a missing policy is never "no policy").
   const docOf = (file: string) => {
     const d = repo.document(file);
     docs.set(file, d);
+    if (d) diagnostics.push(...d.diagnostics);
     return d;
   };
   const layerFrom = (state: Rendered, file: string, layer: Layer, value: JsonObject): Rendered => {
@@ -130,6 +133,7 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   // environment policy document
   let environment: EnvironmentInfo | undefined;
   const envDoc = docOf(environmentFile(env));
+  if (!envDoc) diagnostics.push(missingEnvironmentFile(env));
   if (envDoc?.value) {
     const policy = isObject(envDoc.value.policy) ? envDoc.value.policy : {};
     environment = { name: env, tier: typeof envDoc.value.tier === 'string' ? envDoc.value.tier : 'development', policy };
@@ -143,6 +147,7 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   let device: DeviceInfo | undefined;
   if (target.device !== undefined) {
     const d = docOf(deviceFile(env, target.device));
+    if (!d) diagnostics.push({ severity: 'error', code: 'unknown-device', message: `there is no device "${target.device}" in ${env}`, file: deviceFile(env, target.device), hint: `add it with gitops device add ${target.device} --env ${env} --model MODEL` });
     if (d?.value) {
       const meta = isObject(d.value.device) ? d.value.device : {};
       device = {
@@ -163,7 +168,7 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   // 5. secrets: decrypted on the device; elsewhere the keys of the SOPS file with redacted values
   const secretsPath = secretsFile(env);
   if (options.secrets) {
-    docs.set(secretsPath, repo.document(secretsPath));
+    docOf(secretsPath);
     state = layerFrom(state, secretsPath, 'secrets', options.secrets);
   } else {
     const s = repo.files.has(secretsPath) ? docOf(secretsPath) : undefined;
@@ -206,6 +211,10 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   }
 
   return { target, config: interpolated.value, provenance: state.provenance, environment, device, diagnostics, locate: locateFn };
+}
+
+export function missingEnvironmentFile(env: string): Diagnostic {
+  return { severity: 'error', code: 'missing-environment-file', message: `environment "${env}" has no environment.yaml`, file: environmentFile(env), hint: "create it with version, name, tier and policy (copy another environment's)" };
 }
 
 /** The provenance of the leaf at or above `pointer`, else of the most specific leaf below it. */

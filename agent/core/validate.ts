@@ -13,8 +13,9 @@ import { deviceFile, environmentFile, overridesFile, hardwareProfileFile, isYaml
 import type { RepoFiles } from './repo-layout.js';
 import { openRepository } from './repository.js';
 import type { Repository } from './repository.js';
-import { plaintextSecrets, REDACTED, render } from './render.js';
+import { missingEnvironmentFile, plaintextSecrets, REDACTED, render } from './render.js';
 import type { RenderOptions, RenderResult, RenderTarget } from './render.js';
+import { describeProblem, fileProblem } from './repo-file.js';
 import { checkRules } from './rules.js';
 import { checkSecretsFile } from './secrets-check.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
@@ -25,6 +26,8 @@ import { locate } from './yaml-source.js';
 export interface ValidateOptions extends RenderOptions {
   environments?: readonly string[];
   devices?: readonly string[];
+  /** Check the environment itself, without its devices (validateFor an environment). */
+  wholeEnvironment?: boolean;
   /** Validate every device against this profile instead of its model's recorded one (a live probe). */
   hardwareProfile?: { profile: HardwareProfile; source: string };
 }
@@ -62,7 +65,7 @@ export function validateOpened(repo: Repository, options: ValidateOptions = {}):
     const all = repo.devices(env);
     const devices = options.devices?.length ? all.filter((d) => options.devices!.includes(d)) : all;
     // An environment without devices is still rendered and checked as a whole.
-    const list: Array<string | undefined> = devices.length > 0 ? devices : options.devices?.length ? [] : [undefined];
+    const list: Array<string | undefined> = options.wholeEnvironment ? [undefined] : devices.length > 0 ? devices : options.devices?.length ? [] : [undefined];
     for (const device of list) {
       const report = validateTarget(repo, device === undefined ? { environment: env } : { environment: env, device }, options);
       targets.push(report);
@@ -70,6 +73,15 @@ export function validateOpened(repo: Repository, options: ValidateOptions = {}):
     }
   }
   return finish(diagnostics, targets);
+}
+
+/**
+ * The one entry point for one environment or device: what CI checks for it (every document of
+ * its environment and of the base, the schemas, then the rendered target). The agent, restore,
+ * `render` and `explain` use it, so the device refuses exactly what `gitops validate` refuses.
+ */
+export function validateFor(repo: Repository, target: RenderTarget, options: ValidateOptions = {}): ValidationReport {
+  return validateOpened(repo, { ...options, environments: [target.environment], ...(target.device === undefined ? { devices: [], wholeEnvironment: true } : { devices: [target.device] }) });
 }
 
 function finish(diagnostics: Diagnostic[], targets: TargetReport[]): ValidationReport {
@@ -99,6 +111,13 @@ const layerErrors = (e: ErrorObject): boolean => e.keyword !== 'required' || isA
 /** Checks each document on its own: YAML, version, and the schema of documents that are not merged. */
 function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // files that cannot be configuration at all (links, not UTF-8, too large), whatever their name
+  for (const [file, text] of repo.files) {
+    const problem = fileProblem(text);
+    const inScope = !file.startsWith('environments/') || envs.some((e) => file.startsWith(`environments/${e}/`));
+    if (!problem || !inScope) continue;
+    out.push({ severity: 'error', code: problem.code, ...describeProblem(file, problem), file, line: problem.line ?? 1, column: problem.column ?? 1 });
+  }
   const schemaCheck = (file: string, name: SchemaName, keep: (error: ErrorObject) => boolean = () => true): void => {
     const d = repo.document(file);
     if (!d) return;
@@ -119,7 +138,7 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
   for (const env of envs) {
     const envFile = environmentFile(env);
     if (!repo.files.has(envFile)) {
-      out.push({ severity: 'error', code: 'missing-environment-file', message: `environment "${env}" has no environment.yaml`, file: envFile, hint: 'create it with version, name, tier and policy (copy another environment\'s)' });
+      out.push(missingEnvironmentFile(env));
     } else {
       schemaCheck(envFile, 'environment');
       const d = repo.document(envFile)!;

@@ -5,12 +5,16 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode , Document} from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
-import { formatSize } from './format-size.js';
 import { isObject, toPointer } from './paths.js';
 import type { Json } from './paths.js';
+import { describeProblem, fileProblem, MAX_FILE_BYTES, problemText } from './repo-file.js';
 
-export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = MAX_FILE_BYTES;
 const MAX_ALIAS_COUNT = 100;
+/** Mappings and lists nested deeper than this are refused (no configuration needs more). */
+export const MAX_NESTING = 64;
+/** Keys that would reach an object's prototype when the document becomes JavaScript objects. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export interface Position {
   line: number;
@@ -45,25 +49,12 @@ const yamlHints: Record<string, string> = {
 /** Parses one YAML file. Never throws: problems become diagnostics. */
 export function parseSource(file: string, text: string): SourceDocument {
   const lineCounter = new LineCounter();
+  const unusable = (d: Diagnostic): SourceDocument => ({ file, text: '', doc: undefined, lineCounter, diagnostics: [d] });
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_DOCUMENT_BYTES) {
-    return {
-      file,
-      text: '',
-      doc: undefined,
-      lineCounter,
-      diagnostics: [
-        {
-          severity: 'error',
-          code: 'file-too-large',
-          message: `${file} is ${formatSize(bytes)}; configuration files are limited to ${formatSize(MAX_DOCUMENT_BYTES)}`,
-          file,
-          line: 1,
-          column: 1,
-          hint: 'split the file or move bulk data out of the configuration repository',
-        },
-      ],
-    };
+  const problem = fileProblem(bytes > MAX_DOCUMENT_BYTES ? problemText({ code: 'file-too-large', size: bytes }) : text);
+  if (problem) {
+    const { message, hint } = describeProblem(file, problem);
+    return unusable({ severity: 'error', code: problem.code, message, file, line: problem.line ?? 1, column: problem.column ?? 1, hint });
   }
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
@@ -71,7 +62,7 @@ export function parseSource(file: string, text: string): SourceDocument {
     const pos = err.linePos?.[0];
     diagnostics.push({
       severity: 'error',
-      code: err.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
+      code: yamlCodes[err.code] ?? 'yaml-syntax',
       message: firstLine(err.message),
       file,
       line: pos?.line ?? 1,
@@ -90,7 +81,39 @@ export function parseSource(file: string, text: string): SourceDocument {
       column: pos?.col ?? 1,
     });
   }
+  if (doc.errors.length === 0) diagnostics.push(...shapeProblems(file, doc, lineCounter));
   return { file, text, doc: diagnostics.some((d) => d.severity === 'error') ? undefined : doc, lineCounter, diagnostics };
+}
+
+const yamlCodes: Record<string, string> = { DUPLICATE_KEY: 'duplicate-key', RESOURCE_EXHAUSTION: 'yaml-too-deep' };
+
+/** Nesting deeper than MAX_NESTING, and keys that would reach a prototype: the first of each. */
+function shapeProblems(file: string, doc: Document, lineCounter: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (node: YamlNode | null | undefined): { line: number; column: number } => {
+    const p = lineCounter.linePos(node?.range?.[0] ?? 0);
+    return { line: p.line, column: p.col };
+  };
+  let deep = false;
+  const walk = (node: YamlNode | null | undefined, depth: number): void => {
+    if (!node || isAlias(node) || deep) return;
+    if ((isMap(node) || isSeq(node)) && depth > MAX_NESTING) {
+      deep = true;
+      out.push({ severity: 'error', code: 'yaml-too-deep', message: `${file} nests mappings or lists more than ${MAX_NESTING} levels deep`, file, ...at(node), hint: 'flatten the structure; no configuration setting is nested this deep' });
+      return;
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key as YamlNode | null;
+        if (isScalar(key) && RESERVED_KEYS.has(String(key.value))) {
+          out.push({ severity: 'error', code: 'reserved-key', message: `"${String(key.value)}" may not be used as a key`, file, ...at(key), hint: 'rename the key; __proto__, constructor and prototype are reserved' });
+        }
+        walk(pair.value as YamlNode | null, depth + 1);
+      }
+    } else if (isSeq(node)) for (const item of node.items) walk(item as YamlNode, depth + 1);
+  };
+  walk(doc.contents as YamlNode | null, 1);
+  return out;
 }
 
 function firstLine(message: string): string {

@@ -13,10 +13,13 @@ import { formatText } from '../core/format-diagnostics.js';
 import { compareText, isObject } from '../core/paths.js';
 import type { JsonObject } from '../core/paths.js';
 import { policyOf } from '../core/policy.js';
+import { environmentFile } from '../core/repo-layout.js';
 import type { RepoFiles } from '../core/repo-layout.js';
 import { openRepository } from '../core/repository.js';
 import type { Identities } from '../core/sops/keys.js';
-import { validateTarget } from '../core/validate.js';
+import { validateFor } from '../core/validate.js';
+import type { ValidationReport } from '../core/validate.js';
+import type { Diagnostic } from '../core/diagnostics.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import { Delivery } from '../io/delivery.js';
 import type { ComponentTarget } from '../io/delivery.js';
@@ -26,6 +29,7 @@ import { fileSchemaCache } from '../io/schema-cache.js';
 import type { JournalEntry } from '../io/release-store.js';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/render.js';
+import type { EnvironmentInfo } from '../core/render.js';
 import { AgentEvents } from './events.js';
 
 export interface CandidateInfo {
@@ -47,7 +51,7 @@ export interface AgentState {
   good: string[];
   generation: number;
   last_sync: { time: string; trigger: string; result: string } | null;
-  last_error: { time: string; commit: string | null; reason: string; code: string } | null;
+  last_error: { time: string; commit: string | null; reason: string; code: string; diagnostics?: ReturnType<typeof locatedFindings> } | null;
   applied_at: string | null;
 }
 
@@ -76,9 +80,14 @@ const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Refusal extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: string, message: string, readonly diagnostics: readonly Diagnostic[] = []) {
     super(message);
   }
+}
+
+/** Where a refused configuration is wrong, as the journal and the API keep it (the first few). */
+function locatedFindings(diagnostics: readonly Diagnostic[]): Array<Pick<Diagnostic, 'code' | 'file' | 'line' | 'column' | 'path'>> {
+  return diagnostics.slice(0, 20).map((d) => ({ code: d.code, ...(d.file ? { file: d.file } : {}), ...(d.line ? { line: d.line } : {}), ...(d.column ? { column: d.column } : {}), ...(d.path ? { path: d.path } : {}) }));
 }
 
 export class Agent {
@@ -185,13 +194,18 @@ export class Agent {
     }
   }
 
-  private refuse(info: CandidateInfo, code: string, reason: string, started: number, markBad: boolean): CycleResult {
+  private refuse(info: CandidateInfo, code: string, reason: string, started: number, markBad: boolean, diagnostics: readonly Diagnostic[] = []): CycleResult {
     const safe = redact(reason);
+    const findings = locatedFindings(diagnostics);
+    const prior = this.state.last_error;
+    // the same candidate refused again for the same reason (a rescan, a retry) is said once
+    const repeated = prior?.commit === info.commit && prior.code === code && prior.reason === safe;
     // the state first: whoever hears the event and asks for the status sees this refusal
-    this.state.last_error = { time: this.now().toISOString(), commit: info.commit, reason: safe, code };
+    this.state.last_error = { time: repeated ? prior.time : this.now().toISOString(), commit: info.commit, reason: safe, code, ...(findings.length ? { diagnostics: findings } : {}) };
     if (markBad && !this.state.bad.includes(info.commit)) this.state.bad.push(info.commit);
     this.save();
-    this.journal({ event: 'refused', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, code, reason: safe, steps: info.steps ?? {} });
+    if (repeated) return { outcome: 'refused', commit: info.commit, reason: safe, ms: performance.now() - started };
+    this.journal({ event: 'refused', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, code, reason: safe, ...(findings.length ? { diagnostics: findings } : {}), steps: info.steps ?? {} });
     this.log(`refused ${info.commit.slice(0, 12)}: ${safe}`);
     return { outcome: 'refused', commit: info.commit, reason: safe, ms: performance.now() - started };
   }
@@ -201,28 +215,41 @@ export class Agent {
     return this.refuse(info, code, reason, performance.now(), markBad);
   }
 
-  /** Renders this device's configuration from `files`, decrypts it and validates it against the hardware; throws a Refusal. */
+  /**
+   * Renders this device's configuration from `files`, decrypts it and validates it against the
+   * hardware with the same entry point as `gitops validate` (every document of the environment
+   * and the base is checked, not only what this device reads); throws a Refusal.
+   */
   private async prepare(files: RepoFiles, step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>): Promise<{ config: JsonObject; redacted: JsonObject }> {
     const { environment, device } = this.options;
     const repo = openRepository(files, this.schemaCache);
-    if (this.options.watchMode) {
-      const envDoc = repo.document(`environments/${environment}/environment.yaml`);
-      const policy = policyOf(envDoc?.value && isObject(envDoc.value.policy) ? { name: environment, tier: String(envDoc.value.tier), policy: envDoc.value.policy } : undefined);
-      if (!policy.allow_watch_mode) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
-    }
+    const scope = { env: process.env };
+    const invalid = (report: ValidationReport): Refusal => {
+      const errors = report.diagnostics.filter((d) => d.severity === 'error');
+      return new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`, errors);
+    };
+    // watch mode's policy is checked before anything is decrypted, and again once validated; an
+    // environment file that does not parse is no permission: validation refuses it where it is wrong
+    const envDoc = repo.document(environmentFile(environment))?.value;
+    const early = envDoc && { name: environment, tier: String(envDoc.tier), policy: isObject(envDoc.policy) ? envDoc.policy : {} };
+    const watchRefused = (env: EnvironmentInfo | undefined): boolean => this.options.watchMode === true && policyOf(env).allow_watch_mode !== true;
+    if (early && watchRefused(early)) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
     const secrets = await step('decrypt', async () => {
       try {
         return await decryptEnvironmentSecrets(files, environment, this.options.identities);
       } catch (e) {
+        // a secrets file that does not even parse is refused as CI refuses it
+        const report = validateFor(repo, { environment, device }, scope);
+        if (!report.valid) throw invalid(report);
         throw new Refusal('secrets', e instanceof GitopsError ? e.message : String(e));
       }
     });
     const profile = await step('probe', () => this.options.hardwareProfile());
-    const report = await step('validate', () => validateTarget(repo, { environment, device }, { env: process.env, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
-    const errors = [...repo.schemaDiagnostics, ...report.diagnostics].filter((d) => d.severity === 'error');
-    if (errors.length > 0) throw new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`);
-    const config = report.result.config;
-    return { config, redacted: redactSecrets(repo, config) };
+    const report = await step('validate', () => validateFor(repo, { environment, device }, { ...scope, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
+    if (!report.valid) throw invalid(report);
+    const result = report.targets[0]!.result;
+    if (watchRefused(result.environment)) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+    return { config: result.config, redacted: redactSecrets(repo, result.config) };
   }
 
   private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): string {
@@ -302,7 +329,7 @@ export class Agent {
       this.log(`applied ${info.commit.slice(0, 12)}${info.subject ? ` "${info.subject}"` : ''}: ${plan.changedSections.join(', ') || 'no section'} changed; reconfigured ${plan.components.join(', ') || 'nothing'} (${Math.round(ms)} ms)`);
       return { outcome: 'applied', commit: info.commit, components: plan.components, ms };
     } catch (e) {
-      if (e instanceof Refusal) return this.refuse({ ...info, steps }, e.code, e.message, started, e.code !== 'component-unavailable');
+      if (e instanceof Refusal) return this.refuse({ ...info, steps }, e.code, e.message, started, e.code !== 'component-unavailable', e.diagnostics);
       const message = e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`;
       return this.refuse({ ...info, steps }, e instanceof GitopsError ? e.code : 'internal', message, started, false);
     }

@@ -5,20 +5,20 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
 import type { RepoFiles } from '../core/repo-layout.js';
-import { formatSize } from '../core/format-size.js';
+import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo-file.js';
 
 const ROOTS = new Set(['config', 'environments', 'schemas']);
 const TOP_FILES = new Set(['.sops.yaml']);
 const INCLUDE = /\.(ya?ml|json)$/;
 
 export interface TreeOptions {
-  /** Refuse the commit when any configuration file is larger (default 8 MiB). */
+  /** A larger configuration file is kept as a file-too-large stand-in (default: core's cap). */
   maxFileBytes?: number;
   cache?: object;
 }
 
 export async function readCommitFiles(gitdir: string, commit: string, options: TreeOptions = {}): Promise<RepoFiles> {
-  const max = options.maxFileBytes ?? 8 * 1024 * 1024;
+  const max = options.maxFileBytes ?? MAX_FILE_BYTES;
   const cache = options.cache ?? {};
   const files = new Map<string, string>();
   let root;
@@ -32,18 +32,20 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
     for (const entry of tree.tree) {
       const path = `${prefix}${entry.path}`;
       if (entry.type === 'tree') await walk(entry.oid, `${path}/`);
-      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) files.set(path, await blobText(gitdir, entry.oid, path, max, cache));
+      else if (entry.mode === '120000') files.set(path, problemText({ code: 'symlink' }));
+      else if (entry.type === 'commit') files.set(path, problemText({ code: 'not-a-file' })); // a submodule
+      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) files.set(path, await blobText(gitdir, entry.oid, max, cache));
     }
   };
   for (const entry of root.tree) {
     if (entry.type === 'tree' && ROOTS.has(entry.path)) await walk(entry.oid, `${entry.path}/`);
-    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) files.set(entry.path, await blobText(gitdir, entry.oid, entry.path, max, cache));
+    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) files.set(entry.path, entry.mode === '120000' ? problemText({ code: 'symlink' }) : await blobText(gitdir, entry.oid, max, cache));
   }
   return files;
 }
 
-async function blobText(gitdir: string, oid: string, path: string, max: number, cache: object): Promise<string> {
+/** A blob as core sees it: strict UTF-8 text, or a stand-in core reports (too large, not UTF-8). */
+async function blobText(gitdir: string, oid: string, max: number, cache: object): Promise<string> {
   const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
-  if (blob.length > max) throw new GitopsError('file-too-large', `${path} is ${formatSize(blob.length)}; configuration files are limited to ${formatSize(max)}`, 'keep bulk data out of the configuration repository');
-  return Buffer.from(blob).toString('utf8');
+  return decodeFile(blob, max);
 }

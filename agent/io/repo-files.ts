@@ -5,14 +5,20 @@
 import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { GitopsError } from '../core/errors.js';
+import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo-file.js';
+import { readRegularFile } from './safe-read.js';
 
 const ROOTS = ['config', 'environments', 'schemas'];
 const TOP_FILES = ['.sops.yaml'];
 const INCLUDE = /\.(ya?ml|json)$/;
-/** Files larger than this are not read whole; core reports them as too large. */
+/** Files the user names on the command line may be larger than configuration files. */
 const READ_LIMIT = 8 * 1024 * 1024;
 
-/** The repository's configuration files as relative path (with /) -> text. */
+/**
+ * The repository's configuration files as relative path (with /) -> text. A symbolic link, a
+ * FIFO or device node, a file that is not UTF-8 or one over the size cap is kept as a stand-in
+ * that core reports at that path (see core/repo-file.ts): it is never silently left out.
+ */
 export function readWorkingTree(root: string): Map<string, string> {
   const files = new Map<string, string>();
   let any = false;
@@ -26,26 +32,31 @@ export function readWorkingTree(root: string): Map<string, string> {
     any = true;
     for (const e of entries) {
       const full = join(dir, e.name);
+      const path = relative(root, full).split(sep).join('/');
       if (e.isDirectory()) walk(full);
-      else if (e.isFile() && INCLUDE.test(e.name)) files.set(relative(root, full).split(sep).join('/'), readCapped(full));
+      else if (e.isSymbolicLink()) files.set(path, problemText({ code: 'symlink' }));
+      else if (INCLUDE.test(e.name)) {
+        const text = e.isFile() ? readRepoFile(full) : problemText({ code: 'not-a-file' });
+        if (text !== undefined) files.set(path, text); // undefined: removed since the listing
+      }
     }
   };
   for (const r of ROOTS) walk(join(root, r));
   for (const f of TOP_FILES) {
-    try {
-      if (lstatSync(join(root, f)).isFile()) files.set(f, readCapped(join(root, f)));
-    } catch {
-      // absent is fine
-    }
+    const text = readRepoFile(join(root, f));
+    if (text !== undefined) files.set(f, text);
   }
   if (!any) throw new GitopsError('not-a-config-repo', `${root} has no config/, environments/ or schemas/ directory`, 'run the command from the root of the configuration repository, or pass --root DIR');
   return files;
 }
 
-function readCapped(path: string): string {
-  const size = lstatSync(path).size;
-  if (size > READ_LIMIT) return ' '.repeat(READ_LIMIT + 1); // core reports the size; the content is not needed
-  return readFileSync(path, 'utf8');
+/** One file of the tree as core sees it; undefined when it is not there. */
+function readRepoFile(path: string): string | undefined {
+  const r = readRegularFile(path, MAX_FILE_BYTES);
+  if (r.ok) return decodeFile(r.bytes);
+  if (r.code === 'not-found') return undefined;
+  if (r.code === 'not-readable') throw new GitopsError('file-not-readable', `cannot read ${path}: ${r.errno ?? 'error'}`, 'check the permissions of the working tree');
+  return problemText({ code: r.code, ...(r.size !== undefined ? { size: r.size } : {}) });
 }
 
 export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 0o644): void {
