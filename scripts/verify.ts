@@ -12,7 +12,7 @@ import { gitDirOf, objectReader, resolveObject } from '../agent/io/git-objects.j
 import { loadTrustStore } from '../agent/io/trust-store.js';
 import { EXIT_INVALID, EXIT_OK, oneOf, out, parse, warnTrustProblems } from './cli.js';
 
-const USAGE = 'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text]';
+const USAGE = 'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text] [--now TIME] [--skew SECONDS]';
 
 export async function verifyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('verify', args, {
@@ -46,7 +46,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     const [base, candidate] = await Promise.all([resolveObject(gitdir, m[1]!), resolveObject(gitdir, m[2]!)]);
     for (const r of [base, candidate]) if (r.type !== 'commit') throw new GitopsError('usage', `${r.ref ?? r.oid} is a ${r.type}, not a commit`, 'a range runs between two commits');
     const result = await verifyRange(objectReader(gitdir), base.oid, candidate.oid, trust, { ...opts, mode });
-    if (format === 'json') out(JSON.stringify({ verdict: result.verdict, reason: result.reason, applied: base.oid, candidate: candidate.oid, mode, commits: result.commits }, null, 2));
+    if (format === 'json') out(JSON.stringify({ verdict: result.verdict, code: result.code, retryable: result.retryable, reason: result.reason, applied: base.oid, candidate: candidate.oid, mode, commits: result.commits }, null, 2));
     else out([`${result.verdict}: ${result.reason}`, ...result.commits.map(line)].join('\n'));
     return result.verdict === 'trusted' ? EXIT_OK : EXIT_INVALID;
   }

@@ -8,6 +8,7 @@ import { gitops } from '../helpers/cli.js';
 import { gpgKey, makeRepo, run, signArgs, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import type { Repo } from '../helpers/git.js';
 import { tempDir } from '../helpers/project.js';
+import { fakedGpgEnv } from '../helpers/trust.js';
 
 const NOW = '2026-06-01T00:00:00Z';
 type V = { object: string; verdict: string; signer: string | null; reason: string };
@@ -115,7 +116,10 @@ describe('tampering and policy, SSH', () => {
     expect(verify(r, expired, oid)[0]).toMatchObject({ verdict: 'key-not-valid', reason: expect.stringContaining('valid only before 2026-03-01T00:00:00Z; the object is dated 2026-03-15T10:00:00Z') });
     expect(verify(r, early, oid)[0]!.verdict).toBe('key-not-valid');
     expect(verify(r, fileOnly, oid)[0]!.reason).toContain('does not allow this key to sign namespace "git"');
-    expect(verify(r, inside, oid)[0]!.verdict).toBe('trusted');
+    // the window holds the commit time, but a single object is judged at the device's clock too
+    expect(verify(r, inside, oid)[0]!.verdict).toBe('key-not-valid');
+    const atMarch = JSON.parse(gitops(['verify', '--repo', r.dir, '--trust', inside, '--now', '2026-03-20T00:00:00Z', '--format', 'json', oid]).stdout) as V[];
+    expect(atMarch[0]!.verdict).toBe('trusted');
   });
 
   it('a signature made for another namespace is bad', () => {
@@ -174,7 +178,7 @@ describe('OpenPGP keys made by gpg', () => {
     const repo = makeRepo();
     // made "in the past" with an expiry that has passed by now
     const old = gpgKey('Olga <olga@example.test>', { fakedTime: '20260101T000000', expire: '2026-02-01' });
-    const oid = repo.commit('by an expired key', { sign: old, date: '2026-01-15T10:00:00Z', env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.program', GIT_CONFIG_VALUE_0: fakedGpg('20260115T100000') } });
+    const oid = repo.commit('by an expired key', { sign: old, date: '2026-01-15T10:00:00Z', env: fakedGpgEnv('20260115T100000') });
     const leo = gpgKey('Leo <leo@example.test>');
     const signed = repo.commit('by a later revoked key', { sign: leo, date: '2026-03-02T10:00:00Z' });
     const revs = join(leo.gnupgHome!, 'openpgp-revocs.d');
@@ -189,11 +193,3 @@ describe('OpenPGP keys made by gpg', () => {
     expect(got[1]).toMatchObject({ verdict: 'key-not-valid', reason: expect.stringMatching(/revoked/i) });
   });
 });
-
-/** A gpg wrapper that signs as if at a fixed time (for a key that has expired by now). */
-function fakedGpg(time: string): string {
-  const file = join(tempDir(), 'gpg-faked');
-  writeFileSync(file, `#!/bin/sh\nexec gpg --faked-system-time=${time} "$@"\n`, { mode: 0o755 });
-  return file;
-}
-

@@ -3,10 +3,17 @@
 // no jump onto a merged side branch — committer times must not go backwards or into the
 // future, and every new commit (mode all) or the first-parent chain (mode first-parent) must
 // carry a trusted signature.
+//
+// Key validity is judged at times the signer does not control: the candidate's key must be
+// valid at the device's clock (opts.now, passed in); an older commit of the range is judged at
+// its committer time only when committer times from the applied commit up to it never go
+// backwards (each commit no earlier than the applied commit and every parent, and they no
+// earlier than theirs), else at the device's clock too. Walks read parents exactly as git does
+// (commitLinks).
 
-import { commitHeaders, splitCommit } from './git-object.js';
+import { commitHeaders, commitLinks } from './git-object.js';
 import { verdictOf } from './verdict.js';
-import type { ObjectVerdict, Verdict } from './verdict.js';
+import type { ObjectVerdict, Verdict, VerdictCode } from './verdict.js';
 import { verifyCommitObject } from './verify-object.js';
 import type { TrustStore, VerifyOptions } from './verify-object.js';
 
@@ -19,6 +26,10 @@ export type HistoryMode = 'all' | 'first-parent';
 
 export interface RangeResult {
   verdict: Verdict;
+  /** The code of the refusing commit (future-dated), or null. */
+  code: VerdictCode | null;
+  /** True when every refusal in the range is retryable (future-dated): refuse for now, retry later, never mark bad. */
+  retryable: boolean;
   reason: string;
   commits: ObjectVerdict[];
 }
@@ -31,11 +42,44 @@ export interface RangeOptions extends VerifyOptions {
 
 const short = (oid: string): string => oid.slice(0, 12);
 
-async function parentsOf(reader: ObjectReader, oid: string): Promise<{ parents: string[]; time: number } | undefined> {
+/** Parents as git reads them; the committer time when the headers are well-formed. */
+async function parentsOf(reader: ObjectReader, oid: string): Promise<{ parents: string[]; time: number | undefined } | undefined> {
   const obj = await reader.read(oid);
   if (!obj || obj.type !== 'commit') return undefined;
-  const { headers } = commitHeaders(splitCommit(obj.bytes).payload);
-  return headers ? { parents: headers.parents, time: headers.committer.time } : undefined;
+  const links = commitLinks(obj.bytes);
+  if ('problem' in links) return undefined;
+  return { parents: links.parents, time: commitHeaders(obj.bytes).headers?.committer.time };
+}
+
+/** The commits in an order where each comes after its parents among them (git rev-list --topo-order, reversed). */
+async function parentsFirst(reader: ObjectReader, oids: string[], mode: HistoryMode): Promise<string[]> {
+  const inRange = new Set(oids);
+  const order: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of [...oids].reverse()) {
+    const stack: Array<{ oid: string; parents: string[] | null }> = [{ oid: start, parents: null }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.parents === null) {
+        if (state.has(top.oid)) {
+          stack.pop();
+          continue;
+        }
+        state.set(top.oid, 'open');
+        const all = (await parentsOf(reader, top.oid))?.parents ?? [];
+        top.parents = (mode === 'first-parent' ? all.slice(0, 1) : all).filter((p) => inRange.has(p) && !state.has(p));
+      }
+      const next = top.parents.pop();
+      if (next !== undefined) {
+        if (!state.has(next)) stack.push({ oid: next, parents: null });
+        continue;
+      }
+      state.set(top.oid, 'done');
+      order.push(top.oid);
+      stack.pop();
+    }
+  }
+  return order;
 }
 
 /** Verifies `base..candidate`; `base` is the last applied commit or the pinned anchor. */
@@ -50,10 +94,10 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
     },
   };
   const max = opts.maxCommits ?? 10_000;
-  const fail = (verdict: Verdict, reason: string, commits: ObjectVerdict[] = []): RangeResult => ({ verdict, reason, commits });
+  const fail = (verdict: Verdict, reason: string, commits: ObjectVerdict[] = []): RangeResult => ({ verdict, code: null, retryable: false, reason, commits });
   if (!(await reader.read(base))) return fail('malformed', `the applied commit ${short(base)} is not in the repository (a shallow clone, or a rewritten history)`);
   if (!(await reader.read(candidate))) return fail('malformed', `the candidate ${short(candidate)} is not in the repository`);
-  if (base === candidate) return { verdict: 'trusted', reason: 'the candidate is the commit already applied', commits: [] };
+  if (base === candidate) return { verdict: 'trusted', code: null, retryable: false, reason: 'the candidate is the commit already applied', commits: [] };
 
   // The new commits, candidate first, as `git rev-list base..candidate` (or --first-parent).
   const newCommits: string[] = [];
@@ -100,31 +144,42 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
     if (!reachesBase) return fail('policy', `the candidate ${short(candidate)} does not descend from the applied commit ${short(base)}: a force-push or a rewritten history`);
   }
 
-  const commits: ObjectVerdict[] = [];
+  const verdicts = new Map<string, ObjectVerdict>();
   const times = new Map<string, number>();
-  const baseInfo = await parentsOf(reader, base);
-  if (baseInfo) times.set(base, baseInfo.time);
-  for (const oid of [...newCommits].reverse()) {
+  // floor: the latest committer time on the way from the applied commit to each commit.
+  const floors = new Map<string, number>();
+  const baseTime = (await parentsOf(reader, base))?.time;
+  if (baseTime !== undefined) times.set(base, baseTime);
+  const timeOf = async (oid: string): Promise<number | undefined> => times.get(oid) ?? (await parentsOf(reader, oid))?.time;
+  for (const oid of await parentsFirst(reader, newCommits, opts.mode)) {
     const obj = (await reader.read(oid))!;
-    const v = await verifyCommitObject(oid, oid, obj.bytes, trust, opts);
-    if (v.verdict === 'trusted' && v.headers) {
-      const parents = opts.mode === 'first-parent' ? v.headers.parents.slice(0, 1) : v.headers.parents;
-      const later = parents.filter((p) => (times.get(p) ?? -Infinity) > v.headers!.committer.time + opts.skewSeconds);
+    const info = (await parentsOf(reader, oid))!;
+    const parents = opts.mode === 'first-parent' ? info.parents.slice(0, 1) : info.parents;
+    let floor = baseTime ?? Infinity;
+    for (const p of parents) floor = Math.max(floor, floors.get(p) ?? -Infinity, (await timeOf(p)) ?? Infinity);
+    const own = info.time ?? -Infinity;
+    floors.set(oid, Math.max(floor, own));
+    const keyTime = oid !== candidate && own >= floor ? 'committed' : 'now';
+    const v = await verifyCommitObject(oid, oid, obj.bytes, trust, opts, keyTime);
+    const { headers, ...rest } = v;
+    if (headers) times.set(oid, headers.committer.time);
+    if (v.verdict === 'trusted' && headers) {
+      const later: string[] = [];
+      for (const p of parents) if (((await timeOf(p)) ?? -Infinity) > headers.committer.time + opts.skewSeconds) later.push(p);
       if (later.length > 0) {
-        const { headers: _h, ...rest } = v;
-        commits.push({ ...rest, verdict: 'policy', reason: `committed at ${new Date(v.headers.committer.time * 1000).toISOString()}, before its parent ${short(later[0]!)}: committer times go backwards (a backdated commit)`, signer: null });
-        times.set(oid, v.headers.committer.time);
+        verdicts.set(oid, { ...rest, verdict: 'policy', reason: `committed at ${new Date(headers.committer.time * 1000).toISOString()}, before its parent ${short(later[0]!)}: committer times go backwards (a backdated commit)`, signer: null });
         continue;
       }
     }
-    if (v.headers) times.set(oid, v.headers.committer.time);
-    const { headers: _h, ...rest } = v;
-    commits.push(rest);
+    verdicts.set(oid, rest);
   }
-  commits.reverse();
-  const bad = [...commits].reverse().find((c) => c.verdict !== 'trusted');
-  if (bad) return { verdict: bad.verdict, reason: `commit ${short(bad.oid!)}: ${bad.reason}`, commits };
-  return { verdict: 'trusted', reason: `${commits.length} new commit${commits.length === 1 ? '' : 's'}, every one signed by a trusted key`, commits };
+  // Candidate first, as `git rev-list` lists them.
+  const commits = newCommits.map((oid) => verdicts.get(oid)!);
+  // The oldest refusal that will not go away by waiting, else the oldest retryable one.
+  const refused = [...commits].reverse().filter((c) => c.verdict !== 'trusted');
+  const bad = refused.find((c) => !c.retryable) ?? refused[0];
+  if (bad) return { verdict: bad.verdict, code: bad.code, retryable: refused.every((c) => c.retryable), reason: `commit ${short(bad.oid!)}: ${bad.reason}`, commits };
+  return { verdict: 'trusted', code: null, retryable: false, reason: `${commits.length} new commit${commits.length === 1 ? '' : 's'}, every one signed by a trusted key`, commits };
 }
 
 export { verdictOf };

@@ -1,6 +1,7 @@
 // OpenPGP signatures on git objects with openpgp.js: binary (class 0x00) detached signatures,
-// signing subkeys, expiry and revocation. Stricter than openpgp.js alone: a key that has
-// expired or been revoked by now is not valid, even for a signature made before.
+// signing subkeys, expiry and revocation. Stricter than openpgp.js alone: a revoked key is not
+// valid, and expiry is judged at times the caller chooses (the device's clock for a candidate),
+// not only at the signature's own, signer-controlled time.
 
 import type { PublicKey, Subkey } from 'openpgp';
 import type * as OpenPgp from 'openpgp';
@@ -11,6 +12,10 @@ export interface PgpResult {
   reason: string;
   signer: string | null;
   key: string | null;
+  /** On a good signature: why the key is not valid at `time` (seconds), or undefined when it is. */
+  validAt?: (time: number) => string | undefined;
+  /** On a good signature: the signature's own creation time (seconds), signer-controlled. */
+  signedAt?: number;
 }
 
 // openpgp.js is large: it is loaded only when OpenPGP keys or signatures are met.
@@ -27,8 +32,15 @@ export async function readTrustedKeys(text: string, file: string): Promise<{ key
 
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 
+/**
+ * Checks an OpenPGP signature in the order gpg does: the key must be known (else untrusted-key,
+ * gpg's "no public key"), then the signature must verify over the payload (else bad-signature),
+ * then the key must be valid: as openpgp.js checks it at the signature's own time, not revoked
+ * as of `now`, and — through `validAt`, which the caller calls with the times it judges the
+ * key at — not expired at any of those times.
+ */
 export async function verifyOpenPgp(payload: Buffer, armored: string, keys: readonly PublicKey[], now: Date): Promise<PgpResult> {
-  const { createMessage, readSignature, verify } = await openpgp();
+  const { createMessage, enums, readSignature, verify } = await openpgp();
   let signature;
   try {
     signature = await readSignature({ armoredSignature: armored });
@@ -36,7 +48,7 @@ export async function verifyOpenPgp(payload: Buffer, armored: string, keys: read
     return { verdict: 'malformed', reason: `the OpenPGP signature cannot be read: ${(e as Error).message}`, signer: null, key: null };
   }
   const ids = signature.getSigningKeyIDs();
-  if (ids.length !== 1) return { verdict: 'malformed', reason: `the OpenPGP signature block holds ${ids.length} signatures; expected one`, signer: null, key: null };
+  if (ids.length !== 1 || signature.packets.length !== 1) return { verdict: 'malformed', reason: `the OpenPGP signature block holds ${signature.packets.length} signatures; expected one`, signer: null, key: null };
   const id = ids[0]!;
   const keyId = id.toHex().toUpperCase();
   const owner = keys.find((k) => k.getKeys(id).length > 0);
@@ -45,26 +57,46 @@ export async function verifyOpenPgp(payload: Buffer, armored: string, keys: read
   const signer = owner.getUserIDs()[0] ?? fingerprint;
   const signing = owner.getKeys(id)[0]!;
   const isSub = signing !== (owner as unknown);
-  const result = (verdict: Verdict, reason: string): PgpResult => ({ verdict, reason, signer: verdict === 'trusted' ? signer : null, key: fingerprint });
-
-  const expiries = [await owner.getExpirationTime(), isSub ? await (signing as Subkey).getExpirationTime() : null];
-  for (const exp of expiries) {
-    if (exp instanceof Date && exp.getTime() <= now.getTime()) return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) expired on ${day(exp)}; signatures by it are no longer accepted`);
-  }
-  // Revocation (of the key or of the signing subkey's binding) as of now.
+  const result = (verdict: Verdict, reason: string): PgpResult => ({ verdict, reason, signer: null, key: fingerprint });
+  const message = await createMessage({ binary: payload });
+  const packet = signature.packets[0]!;
+  const signedAt = packet.created ?? undefined;
   try {
-    await owner.verifyPrimaryKey(now);
-    if (isSub) await (signing as Subkey).verify(now);
-  } catch (e) {
-    return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) is not valid now: ${(e as Error).message}`);
-  }
-  try {
-    const message = await createMessage({ binary: payload });
-    // Keys are judged as of now (above); openpgp.js checks them again at the signature's own time.
-    const verification = await verify({ message, signature, verificationKeys: [owner], date: now, format: 'binary' });
-    await verification.signatures[0]!.verified;
+    // The cryptography alone, judged at the signature's own time (time is judged below).
+    const literal = message.packets.filterByTag(enums.packet.literalData)[0]!;
+    const type = packet.signatureType ?? enums.signature.binary;
+    try {
+      await packet.verify(signing.keyPacket, type, literal, signedAt ?? now, true);
+    } catch (e) {
+      // The 16-bit "left bits of the hash" field is a quick check, not part of the signature:
+      // gpg ignores it (GitHub's 2017-2021 web-flow signatures carry a bogus one), openpgp.js
+      // refuses. Set it from the real digest and let the signature itself decide.
+      if ((e as Error).message !== 'Signed digest did not match') throw e;
+      const digest = await (packet as unknown as { hash(t: number, d: unknown, toHash: undefined, detached: boolean): Promise<Uint8Array> }).hash(type, literal, undefined, true);
+      packet.signedHashValue = digest.subarray(0, 2);
+      await packet.verify(signing.keyPacket, type, literal, signedAt ?? now, true);
+    }
   } catch (e) {
     return result('bad-signature', `the OpenPGP signature by ${keyId} does not match the object: ${(e as Error).message}`);
   }
-  return { verdict: 'trusted', reason: `good OpenPGP signature by ${signer} (${fingerprint})`, signer, key: fingerprint };
+  // Revocation (of the key or of the signing subkey's binding) as of now, whenever it was signed.
+  const subkeyRevoked = (sub: Subkey): Promise<boolean> => (sub.isRevoked as (s?: unknown, k?: unknown, d?: Date) => Promise<boolean>).call(sub, undefined, undefined, now);
+  if ((await owner.isRevoked(undefined, undefined, now)) || (isSub && (await subkeyRevoked(signing as Subkey)))) {
+    return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) has been revoked`);
+  }
+  try {
+    // openpgp.js's own checks of the key at the signature's time (expired or not yet valid then).
+    const verification = await verify({ message, signature, verificationKeys: [owner], date: signedAt && signedAt > now ? signedAt : now, format: 'binary' });
+    await verification.signatures[0]!.verified;
+  } catch (e) {
+    return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) was not valid for this signature: ${(e as Error).message}`);
+  }
+  const expiries = [await owner.getExpirationTime(), isSub ? await (signing as Subkey).getExpirationTime() : null];
+  const validAt = (time: number): string | undefined => {
+    for (const exp of expiries) {
+      if (exp instanceof Date && exp.getTime() <= time * 1000) return `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) expired on ${day(exp)}`;
+    }
+    return undefined;
+  };
+  return { verdict: 'trusted', reason: `good OpenPGP signature by ${signer} (${fingerprint})`, signer, key: fingerprint, validAt, ...(signedAt ? { signedAt: Math.floor(signedAt.getTime() / 1000) } : {}) };
 }

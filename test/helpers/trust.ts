@@ -1,0 +1,15 @@
+// Helpers for the signature tests: signing as if at another time.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './project.js';
+
+/** A gpg wrapper that signs as if at a fixed time (for a key that has expired by now). */
+export function fakedGpg(time: string): string {
+  const file = join(tempDir(), 'gpg-faked');
+  writeFileSync(file, `#!/bin/sh\nexec gpg --faked-system-time=${time} "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+/** Git configuration (environment) that signs OpenPGP through fakedGpg(time). */
+export const fakedGpgEnv = (time: string): Record<string, string> => ({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.program', GIT_CONFIG_VALUE_0: fakedGpg(time) });
