@@ -1,8 +1,10 @@
 // Who may do what on the local API: bearer tokens with roles, loopback reads without a token
 // when the settings allow it, a Host check against DNS rebinding, a rate limit on mutating
-// requests, and every refusal as JSON {code, message, hint}.
+// requests, caps on connections and event streams, and every refusal as JSON {code, message, hint}.
 
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -102,5 +104,113 @@ export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{
     }
     b.tokens -= 1;
     return next();
+  };
+}
+
+/** How many connections and event streams the API holds at once. */
+export interface ConnectionLimits {
+  /** Connections open at once, every client together. */
+  total: number;
+  /** Connections open at once from one address. */
+  perClient: number;
+  /** Connections beyond the caps held just long enough to answer 503 (at most 2 s each); beyond these, closed at once. */
+  refusing: number;
+  /** Event streams open at once, every client together. */
+  streams: number;
+  /** Event streams open at once for one caller (token name, or loopback) from one address. */
+  streamsPerClient: number;
+}
+
+/**
+ * Caps that leave the agent enough of its `openFiles` limit (the unit sets 4096) for its own
+ * work (git, releases, the journal, probes), whatever clients do: half of what is left after 64,
+ * and never more than 512 connections.
+ */
+export function connectionLimits(openFiles: number | undefined): ConnectionLimits {
+  const total = Math.max(16, Math.min(512, Math.floor(((openFiles ?? 4096) - 64) / 2)));
+  return { total, perClient: Math.min(64, total), refusing: Math.max(8, Math.floor(total / 8)), streams: Math.min(32, Math.floor(total / 2)), streamsPerClient: 8 };
+}
+
+const REFUSE_WITHIN_MS = 2000;
+
+/**
+ * Counts the server's connections per client address. A connection beyond `total` or
+ * `perClient` is answered 503 (too-many-connections) on its first request and closed, or
+ * closed after 2 s without one; beyond `refusing` such connections it is closed at once.
+ * Requests go to `listener` unless their connection was refused.
+ */
+export function capConnections(server: Server, limits: ConnectionLimits, listener: (req: IncomingMessage, res: ServerResponse) => void, log: (line: string) => void): { open: () => number } {
+  const byClient = new Map<string, number>();
+  const refused = new WeakSet<Socket>();
+  let open = 0;
+  let refusing = 0;
+  let lastLog = 0;
+  let unlogged = 0;
+  const note = (client: string): void => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog < 60_000) return;
+    log(`API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`);
+    lastLog = now;
+    unlogged = 0;
+  };
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '?';
+    const mine = byClient.get(client) ?? 0;
+    if (open < limits.total && mine < limits.perClient) {
+      open++;
+      byClient.set(client, mine + 1);
+      socket.once('close', () => {
+        open--;
+        const left = (byClient.get(client) ?? 1) - 1;
+        if (left > 0) byClient.set(client, left);
+        else byClient.delete(client);
+      });
+      return;
+    }
+    note(client);
+    if (refusing >= limits.refusing) {
+      socket.destroy();
+      return;
+    }
+    refusing++;
+    refused.add(socket);
+    const timer = setTimeout(() => socket.destroy(), REFUSE_WITHIN_MS);
+    timer.unref();
+    socket.once('close', () => {
+      refusing--;
+      clearTimeout(timer);
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!refused.has(req.socket)) return listener(req, res);
+    const body = JSON.stringify({ code: 'too-many-connections', message: `the agent holds as many connections as it takes (${limits.total} in all, ${limits.perClient} from one address)`, hint: 'close idle connections and try again' });
+    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '5', connection: 'close', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  return { open: () => open };
+}
+
+/** Counts event streams per caller and address; `take` answers whether one more may open, and a release function when it may. */
+export function streamCaps(limits: ConnectionLimits): { take: (key: string) => (() => void) | undefined; open: () => number } {
+  const byKey = new Map<string, number>();
+  let open = 0;
+  return {
+    open: () => open,
+    take: (key) => {
+      const mine = byKey.get(key) ?? 0;
+      if (open >= limits.streams || mine >= limits.streamsPerClient) return undefined;
+      open++;
+      byKey.set(key, mine + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        open--;
+        const left = (byKey.get(key) ?? 1) - 1;
+        if (left > 0) byKey.set(key, left);
+        else byKey.delete(key);
+      };
+    },
   };
 }

@@ -3,7 +3,8 @@
 // releases, sync now, rollback, server-sent events and Prometheus metrics. Access is decided in
 // api-access.ts; every answer is JSON {code, message, hint} on error and passes the redactor.
 
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
@@ -16,13 +17,15 @@ import type { Role, TokenEntry } from '../core/api/tokens.js';
 import { GitopsError } from '../core/errors.js';
 import { getAt, parseDotted } from '../core/paths.js';
 import { redact } from '../io/redactor.js';
-import { access, errorResponse, problem, rateLimit } from './api-access.js';
-import type { Caller } from './api-access.js';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { access, capConnections, connectionLimits, errorResponse, problem, rateLimit, streamCaps } from './api-access.js';
+import type { Caller, ConnectionLimits } from './api-access.js';
 import { REDACTED_VIEW } from './agent.js';
 import type { Agent, ReleaseDescription } from './agent.js';
 import type { Hardware } from './hardware.js';
 import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
+import { openFileLimit } from '../io/open-files.js';
 import { readPageAssets } from '../io/page-assets.js';
 import { PACKAGE_ROOT } from './settings.js';
 
@@ -40,6 +43,8 @@ export interface ApiOptions {
   rate?: { perMinute: number; burst: number };
   /** Largest request body accepted, in bytes. */
   maxBody?: number;
+  /** Connections and event streams held at once (default: from the open-file limit). */
+  limits?: ConnectionLimits;
 }
 
 export interface Listening {
@@ -70,11 +75,12 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
-export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics; streams: () => number } {
+export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics; streams: () => number; limits: ConnectionLimits } {
   const { agent, runner, identity } = o;
   const log = o.log ?? (() => undefined);
-  let open = 0;
-  const metrics = new AgentMetrics(agent, identity, () => open);
+  const limits = o.limits ?? connectionLimits(openFileLimit());
+  const streams = streamCaps(limits);
+  const metrics = new AgentMetrics(agent, identity, streams.open);
   const describe = (id: string | null | undefined): ReleaseDescription | { commit: string } | null => (!id ? null : agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id });
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
@@ -152,23 +158,35 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     return send(c, { from: describe(from), to: describe(to), changes: releaseDiff(view(from), view(to)) });
   });
   app.get('/api/v1/events', (c) => {
+    const release = streams.take(`${c.get('caller').name}@${getConnInfo(c).remote.address ?? '?'}`);
+    if (!release) return problem(c, 503, 'too-many-streams', `the agent serves at most ${limits.streams} event streams, ${limits.streamsPerClient} to one caller from one address`, 'close another stream (a status page tab) and try again', { 'retry-after': '10' });
     c.header('x-accel-buffering', 'no');
     return streamSSE(c, async (stream) => {
       let closed = false;
-      open++;
+      let wake = (): void => undefined;
       const write = (e: { id: number; type: string }): Promise<void> => stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
       const unsubscribe = agent.events.subscribe((e) => void write(e).catch(() => undefined));
-      stream.onAbort(() => {
+      // a closed stream lets go of everything at once, its keep-alive timer too (no 15 s wait at exit)
+      const end = (): void => {
         closed = true;
-        open--;
         unsubscribe();
-      });
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }), retry: 2000 });
-      const last = Number(c.req.header('last-event-id') ?? 0);
-      if (last > 0) for (const e of agent.events.since(last)) await write(e);
-      while (!closed) {
-        await stream.sleep(15_000);
-        if (!closed) await stream.write(': keep-alive\n\n');
+        release();
+        wake();
+      };
+      stream.onAbort(end);
+      try {
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }), retry: 2000 });
+        const last = Number(c.req.header('last-event-id') ?? 0);
+        if (last > 0) for (const e of agent.events.since(last)) await write(e);
+        while (!closed) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 15_000);
+            wake = () => (clearTimeout(timer), resolve());
+          });
+          if (!closed) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        end();
       }
     });
   });
@@ -195,19 +213,22 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   });
   app.all('/api/v1/sync', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'));
   app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"last_good"}'));
-  return { app, metrics, streams: () => open };
+  return { app, metrics, streams: streams.open, limits };
 }
 
 export async function startApi(o: ApiOptions, listen: string): Promise<Listening> {
   const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
-  const { app } = buildApi(o);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const { app, limits } = buildApi(o);
+  const server = createServer();
+  const listener = getRequestListener(app.fetch);
+  capConnections(server, limits, (req, res) => void listener(req, res), o.log ?? (() => undefined));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new GitopsError('api-listen', `the API cannot listen on ${listen}: ${e.code ?? e.message}`, e.code === 'EADDRINUSE' ? 'another agent (or program) uses that port; set api.listen or --listen' : 'check api.listen')));
     server.listen(Number(portText), host.replace(/^\[(.*)\]$/, '$1'), resolve);
   });
+  o.log?.(`API: at most ${limits.total} connections (${limits.perClient} from one address) and ${limits.streams} event streams (${limits.streamsPerClient} for one caller); more are answered 503`);
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {

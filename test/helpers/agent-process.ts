@@ -12,8 +12,10 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, [CLI, 'agent', ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `openFiles`: the agent runs under `ulimit -n` that many (as systemd's LimitNOFILE would set). */
+export function startAgent(args: string[], env: Record<string, string> = {}, options: { openFiles?: number } = {}): AgentProcess {
+  const command = options.openFiles === undefined ? [process.execPath, CLI, 'agent', ...args] : ['/bin/sh', '-c', `ulimit -n ${Math.floor(options.openFiles)} && exec "$@"`, 'agent', process.execPath, CLI, 'agent', ...args];
+  const child = spawn(command[0]!, command.slice(1), { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void; from: number }> = [];
   let buffer = '';
