@@ -46,6 +46,7 @@ export function unflatten(pairs: ReadonlyArray<[string, string]>): MapNode {
 
 const escapeNewlines = (s: string): string => s.replace(/\n/g, '\\n');
 const unescapeNewlines = (s: string): string => s.replace(/\\n/g, '\n');
+const multiLine = (s: string): string => (s.includes('\n') ? `"""${s}"""` : s);
 
 export function readDotenv(text: string, file: string): { branches: MapNode[]; metadata: Node | undefined } {
   const items: Array<MapEntry | Comment> = [];
@@ -123,7 +124,9 @@ export function readIni(text: string, file: string): { branches: MapNode[]; meta
 
 export function writeIni(branches: readonly MapNode[], metadata: MapNode | undefined): string {
   const blocks: string[] = [];
-  const section = (name: string, items: Array<MapEntry | Comment>): string => {
+  // Metadata values escape newlines as \\n (sops 3.13.2); data values use go-ini's own
+  // multi-line form, which readIni reads back (it does not unescape data values).
+  const section = (name: string, items: Array<MapEntry | Comment>, valueText: (text: string) => string = multiLine): string => {
     const entries = items.filter((i): i is MapEntry => i.kind === 'entry');
     const width = Math.max(0, ...entries.map((e) => e.key.length));
     const lines: string[] = [];
@@ -135,7 +138,7 @@ export function writeIni(branches: readonly MapNode[], metadata: MapNode | undef
       else {
         const v = i.value;
         if (v.kind !== 'scalar' && v.kind !== 'null') throw new GitopsError('sops-bad-file', `INI cannot hold the nested value at ${name}.${i.key}`, 'use YAML or JSON for nested secrets');
-        lines.push(`${i.key.padEnd(width)} = ${escapeNewlines(v.kind === 'scalar' ? v.text : '')}`);
+        lines.push(`${i.key.padEnd(width)} = ${valueText(v.kind === 'scalar' ? v.text : '')}`);
       }
     });
     return lines.join('\n');
@@ -145,6 +148,6 @@ export function writeIni(branches: readonly MapNode[], metadata: MapNode | undef
     if (item.value.kind !== 'map') throw new GitopsError('sops-bad-file', `INI top-level keys are sections; "${item.key}" is not a section`, 'put keys inside [sections]');
     blocks.push(section(item.key, item.value.items));
   }
-  if (metadata) blocks.push(section('sops', flatten(metadata).map(([k, v]) => ({ kind: 'entry' as const, key: k, value: str(v) }))));
+  if (metadata) blocks.push(section('sops', flatten(metadata).map(([k, v]) => ({ kind: 'entry' as const, key: k, value: str(v) })), escapeNewlines));
   return blocks.join('\n\n') + '\n';
 }

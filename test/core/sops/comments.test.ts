@@ -7,15 +7,14 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptValue, encryptValue } from '../../../agent/core/sops/cipher.js';
 import { setPath } from '../../../agent/core/sops/edit.js';
-import { addIdentityText, emptyIdentities } from '../../../agent/core/sops/identities.js';
 import type { Identities } from '../../../agent/core/sops/keys.js';
 import { decryptFile, encryptFile, plaintextBytes, reencrypt } from '../../../agent/core/sops/sops-file.js';
 import { readYaml, writeYaml } from '../../../agent/core/sops/store-yaml.js';
 import { str } from '../../../agent/core/sops/tree.js';
 import type { Comment, MapNode, Node } from '../../../agent/core/sops/tree.js';
 import type { AgeKey } from '../../helpers/age.js';
-import { ageKey } from '../../helpers/age.js';
 import { comment, yamlTree } from './arbitraries.js';
+import { runKey } from './run-key.js';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
 const LATER = new Date('2026-11-28T10:00:00Z');
@@ -23,9 +22,7 @@ const LATER = new Date('2026-11-28T10:00:00Z');
 let key: AgeKey;
 let ids: Identities;
 beforeAll(async () => {
-  key = await ageKey();
-  ids = emptyIdentities();
-  await addIdentityText(ids, key.identity, key.recipient);
+  ({ key, ids } = await runKey());
 });
 
 const encrypt = (plain: string): Promise<Buffer> => encryptFile(Buffer.from(plain), 's.yaml', { groups: [[key.recipient]] }, NOW);
