@@ -8,13 +8,17 @@ import type { AddressInfo } from 'node:net';
 export interface GitServer {
   url: string;
   requests: number;
+  /** POSTs to git-upload-pack (each asks for a pack). */
+  packRequests: number;
+  /** Bytes of the response bodies sent, as a client receives them. */
+  bytesSent: number;
   /** Makes the next answers fail (garbage, slow) for bad-remote tests. */
   mode: 'ok' | 'garbage' | 'error';
   close(): Promise<void>;
 }
 
 export async function startGitServer(root: string): Promise<GitServer> {
-  const state: GitServer = { url: '', requests: 0, mode: 'ok', close: async () => undefined };
+  const state: GitServer = { url: '', requests: 0, packRequests: 0, bytesSent: 0, mode: 'ok', close: async () => undefined };
   const server = createServer((req, res) => {
     state.requests++;
     if (state.mode === 'garbage') {
@@ -28,6 +32,7 @@ export async function startGitServer(root: string): Promise<GitServer> {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')) state.packRequests++;
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -47,6 +52,7 @@ export async function startGitServer(root: string): Promise<GitServer> {
     let headersDone = false;
     cgi.stdout.on('data', (chunk: Buffer) => {
       if (headersDone) {
+        state.bytesSent += chunk.length;
         res.write(chunk);
         return;
       }
@@ -63,6 +69,7 @@ export async function startGitServer(root: string): Promise<GitServer> {
         else res.setHeader(name, value);
       }
       res.writeHead(status);
+      state.bytesSent += head.length - end - 4;
       res.write(head.subarray(end + 4));
     });
     cgi.stdout.on('end', () => res.end());
@@ -73,6 +80,10 @@ export async function startGitServer(root: string): Promise<GitServer> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise((r) => server.close(() => r()));
+  state.close = () =>
+    new Promise((r) => {
+      server.close(() => r());
+      server.closeAllConnections(); // keep-alive sockets, and answers a client stopped reading
+    });
   return state;
 }

@@ -8,33 +8,53 @@ import { commitHeaders, splitCommit } from '../core/trust/git-object.js';
 import { verifyRange } from '../core/trust/history.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../core/trust/verify-object.js';
-import { objectReader } from '../io/git-objects.js';
-import { fetchBranch } from '../io/git-sync.js';
+import { GitStore } from '../io/git-store.js';
+import type { FetchResult } from '../io/git-sync.js';
 import { readCommitFiles } from '../io/git-tree.js';
 import type { Agent, CycleResult } from './agent.js';
 import type { AgentSettings } from './settings.js';
 
 export class RemoteSource {
   readonly gitdir: string;
+  /** The fetched objects, kept across syncs with isomorphic-git's cache; compacted to what `kept()` reaches. */
+  readonly store: GitStore;
 
   constructor(private readonly agent: Agent, private readonly settings: AgentSettings, private readonly trust: TrustStore) {
     this.gitdir = join(settings.state_dir, 'repo.git');
+    this.store = new GitStore(this.gitdir);
   }
 
-  /** One sync: fetch, and when there is a new commit, verify and apply it. Network errors throw. */
+  /** The commits whose objects the device keeps: what runs, the releases it may return to, the anchor. */
+  private kept(): Array<string | null | undefined> {
+    const state = this.agent.state;
+    return [state.applied, state.last_good, ...state.good, this.settings.trust.anchor_commit];
+  }
+
+  /** One sync: fetch, and when there is a new commit, verify and apply it; then drop what is not kept. Network errors throw. */
   async sync(trigger: string): Promise<CycleResult | undefined> {
     const s = this.settings;
     const t0 = performance.now();
     const token = s.remote.token_file ? readFileSync(s.remote.token_file, 'utf8').trim() : undefined;
-    const candidate = await fetchBranch(this.gitdir, { url: s.remote.url, branch: s.remote.branch, ...(token ? { token } : {}), maxBytes: s.remote.max_fetch_mb * 1024 * 1024, timeoutMs: s.remote.fetch_timeout_seconds * 1000 });
-    const steps: Record<string, number> = { fetch: Math.round((performance.now() - t0) * 10) / 10 };
+    const state = this.agent.state;
+    const fetched = await this.store.fetch({ url: s.remote.url, branch: s.remote.branch, ...(token ? { token } : {}), maxBytes: s.remote.max_fetch_mb * 1024 * 1024, timeoutMs: s.remote.fetch_timeout_seconds * 1000, have: state.applied ?? s.trust.anchor_commit ?? null, known: state.bad });
+    try {
+      return await this.consider(fetched, trigger, { fetch: Math.round((performance.now() - t0) * 10) / 10 });
+    } finally {
+      // pruned and compacted after the answer; the next fetch and every read wait for it
+      this.store.settleLater(fetched, this.kept(), (e) => this.agent.options.log?.(`object store: ${(e as Error).message}`));
+    }
+  }
+
+  private async consider(fetched: FetchResult, trigger: string, steps: Record<string, number>): Promise<CycleResult | undefined> {
+    const s = this.settings;
+    const candidate = fetched.commit;
     const state = this.agent.state;
     if (candidate === state.applied || state.bad.includes(candidate)) {
       state.last_sync = { time: new Date().toISOString(), trigger, result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried` };
       this.agent.store.writeState(state);
       return undefined;
     }
-    const reader = objectReader(this.gitdir);
+    const reader = this.store.reader();
     const raw = await reader.read(candidate);
     const split = raw ? splitCommit(raw.bytes) : undefined;
     const message = split?.payload.toString('utf8').split('\n\n').slice(1).join('\n\n') ?? '';
@@ -53,7 +73,7 @@ export class RemoteSource {
     const t2 = performance.now();
     let files;
     try {
-      files = await readCommitFiles(this.gitdir, candidate);
+      files = await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
     } catch (e) {
       // an oversized or unreadable tree is a property of the commit: refused, not retried
       if (e instanceof GitopsError && e.code === 'file-too-large') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, 'invalid', e.message, true);
@@ -65,7 +85,7 @@ export class RemoteSource {
 
   /** Why a commit of the local history no longer verifies (before an operator's rollback to it), or undefined when it does. */
   async verifyCommit(commit: string): Promise<string | undefined> {
-    const raw = await objectReader(this.gitdir).read(commit);
+    const raw = await this.store.reader().read(commit);
     if (!raw || raw.type !== 'commit') return `commit ${commit.slice(0, 12)} is not in the local history`;
     const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS });
     return v.verdict === 'trusted' ? undefined : `${v.verdict}: ${v.reason}`;

@@ -29,8 +29,8 @@ function readLoose(gitdir: string, oid: string): { type: string; bytes: Uint8Arr
   return { type: m[1]!, bytes: data.subarray(nul + 1) };
 }
 
-export function objectReader(gitdir: string): ObjectReader {
-  const cache = {}; // isomorphic-git keeps pack indexes here between reads
+/** Objects of the repository; `cache` is where isomorphic-git keeps pack indexes between reads (pass one to keep them across readers). */
+export function objectReader(gitdir: string, cache: object = {}): ObjectReader {
   return {
     async read(oid) {
       if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;

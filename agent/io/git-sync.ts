@@ -1,13 +1,23 @@
 // Fetching the configuration repository with isomorphic-git over smart HTTP(S): no git binary
 // on the device. Every response is capped in bytes and time (isomorphic-git buffers whole
-// packs in memory, so an endless or huge answer must be cut before it is), and a private
-// remote is reached with a token read from a file.
+// packs in memory, so an endless or huge answer must be cut before it is), the ref
+// advertisement is read here as a stream and bounded (only HEAD and the branch reach
+// isomorphic-git), a pack is checked from its object headers before anything is inflated, and a
+// private remote is reached with a token read from a file.
+//
+// A poll whose advertised commit the device already has (or knows to be bad) ends with the
+// advertisement: no pack is asked for. Otherwise the fetch says what the device has (`have`),
+// so the remote sends only the new objects.
 
 import fs from 'node:fs';
+import { join } from 'node:path';
 import git from 'isomorphic-git';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
 import { formatSize } from '../core/format-size.js';
+import { objectReader } from './git-objects.js';
+import { checkPack, DEFAULT_WIRE_LIMITS, packOfResponse, readAdvertisement } from './git-wire.js';
+import type { Advertisement, WireLimits } from './git-wire.js';
 
 export interface SyncOptions {
   url: string;
@@ -15,6 +25,22 @@ export interface SyncOptions {
   token?: string;
   maxBytes: number;
   timeoutMs: number;
+  limits?: Partial<WireLimits>;
+  /** A commit whose whole history the repository holds: told to the remote so that it sends only what is newer. */
+  have?: string | null;
+  /** Commits for which no pack is asked even when they are not here (known bad ones). */
+  known?: Iterable<string>;
+  /** isomorphic-git's cache (pack indexes), kept by the caller across syncs. */
+  cache?: object;
+}
+
+export interface FetchResult {
+  /** The commit the remote's branch points at. */
+  commit: string;
+  /** The pack this fetch added (objects/pack/pack-*.pack), or null when nothing was fetched. */
+  pack: string | null;
+  /** Bytes received from the remote (advertisement and pack). */
+  bytes: number;
 }
 
 const tooLarge = (maxBytes: number): GitopsError => new GitopsError('sync-too-large', `the remote sent more than ${formatSize(maxBytes)}`, 'raise remote.max_fetch_mb only if the repository really is that large');
@@ -26,68 +52,144 @@ async function collect(body: AsyncIterableIterator<Uint8Array> | Uint8Array[] | 
   return Buffer.concat(parts);
 }
 
-/** An isomorphic-git HTTP client on fetch, with a byte cap over the whole sync and a deadline. */
-export function cappedHttp(maxBytes: number, deadline: number): HttpClient & { exceeded(): boolean } {
+async function* single(b: Buffer): AsyncIterableIterator<Uint8Array> {
+  yield b;
+}
+
+export type CappedHttp = HttpClient & {
+  exceeded(): boolean;
+  received(): number;
+  /** GETs the ref advertisement, bounded; isomorphic-git's own GET of it is then answered with the filtered copy. */
+  advertise(url: string, branch: string): Promise<Advertisement>;
+};
+
+/** Credentials in a URL become a Basic authorization header (fetch refuses URLs that carry them). */
+function splitAuth(url: string, token: string | undefined): { url: string; authorization?: string } {
+  const u = new URL(url);
+  let user = decodeURIComponent(u.username);
+  let pass = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  if (token) [user, pass] = ['x-access-token', token];
+  return { url: u.toString().replace(/\/$/, ''), ...(user || pass ? { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } : {}) };
+}
+
+/**
+ * An isomorphic-git HTTP client on fetch, with a byte cap over the whole sync and a deadline;
+ * upload-pack answers are checked (checkPack) before isomorphic-git reads them.
+ */
+export function cappedHttp(maxBytes: number, deadline: number, options: { token?: string; limits?: Partial<WireLimits> } = {}): CappedHttp {
+  const limits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
   let received = 0;
   let over = false;
+  let advertised: { url: string; body: Buffer } | undefined;
+  const send = async (req: GitHttpRequest): Promise<{ res: Response; chunks: AsyncIterableIterator<Uint8Array> }> => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new GitopsError('sync-timeout', 'the remote did not finish answering in time', 'check the network; the agent retries with backoff');
+    const body = await collect(req.body as AsyncIterableIterator<Uint8Array> | undefined);
+    const { url, authorization } = splitAuth(req.url, options.token);
+    const headers: Record<string, string> = { ...req.headers, ...(authorization ? { authorization } : {}) };
+    delete headers.Authorization;
+    const res = await fetch(url, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(left), redirect: 'follow' });
+    const reader = res.body?.getReader();
+    async function* chunks(): AsyncIterableIterator<Uint8Array> {
+      if (!reader) return;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received += value.length;
+        if (received > maxBytes) {
+          over = true;
+          await reader.cancel();
+          throw tooLarge(maxBytes);
+        }
+        yield value;
+      }
+    }
+    return { res, chunks: chunks() };
+  };
+  const response = (req: GitHttpRequest, res: Response, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse => ({ url: res.url, method: req.method ?? 'GET', statusCode: res.status, statusMessage: res.statusText, headers: Object.fromEntries(res.headers), body });
   return {
     exceeded: () => over,
-    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new GitopsError('sync-timeout', 'the remote did not finish answering in time', 'check the network; the agent retries with backoff');
-      const body = await collect(req.body as AsyncIterableIterator<Uint8Array> | undefined);
-      const res = await fetch(req.url, { method: req.method ?? 'GET', headers: req.headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(left), redirect: 'follow' });
-      const reader = res.body?.getReader();
-      async function* chunks(): AsyncIterableIterator<Uint8Array> {
-        if (!reader) return;
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          received += value.length;
-          if (received > maxBytes) {
-            over = true;
-            await reader.cancel();
-            throw tooLarge(maxBytes);
-          }
-          yield value;
-        }
+    received: () => received,
+    async advertise(url, branch) {
+      const target = `${splitAuth(url, undefined).url}/info/refs?service=git-upload-pack`;
+      const { res, chunks } = await send({ url: target, method: 'GET', headers: { 'user-agent': 'git/isomorphic-git' } });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw new Error(`HTTP Error: ${res.status} ${res.statusText}`);
       }
-      return { url: res.url, method: req.method ?? 'GET', statusCode: res.status, statusMessage: res.statusText, headers: Object.fromEntries(res.headers), body: chunks() };
+      if (res.headers.get('content-type') !== 'application/x-git-upload-pack-advertisement') {
+        await res.body?.cancel();
+        throw new Error(`not a smart git HTTP server (content-type ${res.headers.get('content-type') ?? 'none'})`);
+      }
+      const ad = await readAdvertisement(chunks, branch, limits);
+      advertised = { url: target, body: ad.filtered };
+      return ad;
+    },
+    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+      if (advertised && (req.method ?? 'GET') === 'GET' && splitAuth(req.url, undefined).url === advertised.url) {
+        return { url: req.url, method: 'GET', statusCode: 200, statusMessage: 'OK', headers: { 'content-type': 'application/x-git-upload-pack-advertisement' }, body: single(advertised.body) };
+      }
+      const { res, chunks } = await send(req);
+      if (req.method === 'POST' && req.url.endsWith('/git-upload-pack') && res.status === 200) {
+        const whole = (await collect(chunks)) ?? Buffer.alloc(0);
+        checkPack(packOfResponse(whole), limits);
+        return response(req, res, single(whole));
+      }
+      return response(req, res, chunks);
     },
   };
 }
 
-/** Fetches the branch into a bare repository at `gitdir`; returns the commit the remote offers. */
-export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<string> {
+function packs(gitdir: string): Set<string> {
+  try {
+    return new Set(fs.readdirSync(join(gitdir, 'objects/pack')).filter((f) => f.endsWith('.pack')));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Fetches the branch into a bare repository at `gitdir`: only the advertisement when the
+ * remote's commit is here already or known, else the objects newer than `have`.
+ */
+export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<FetchResult> {
   if (!fs.existsSync(`${gitdir}/HEAD`)) {
     await git.init({ fs, gitdir, bare: true, defaultBranch: o.branch });
   }
   await git.addRemote({ fs, gitdir, remote: 'origin', url: o.url, force: true });
-  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs);
-  try {
-    await git.fetch({
-      fs,
-      http,
-      gitdir,
-      remote: 'origin',
-      ref: o.branch,
-      remoteRef: o.branch,
-      singleBranch: true,
-      tags: false,
-      ...(o.token ? { onAuth: () => ({ username: 'x-access-token', password: o.token! }) } : {}),
-      onAuthFailure: () => ({ cancel: true }),
-    });
-  } catch (e) {
-    if (e instanceof GitopsError) throw e;
-    if (http.exceeded()) throw tooLarge(o.maxBytes);
+  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs, { ...(o.token ? { token: o.token } : {}), ...(o.limits ? { limits: o.limits } : {}) });
+  const cache = o.cache ?? {};
+  const haveRef = `refs/heads/${o.branch}`;
+  const fail = (e: unknown): GitopsError => {
+    if (e instanceof GitopsError) return e;
+    if (http.exceeded()) return tooLarge(o.maxBytes);
     const msg = (e as Error).message.split('\n')[0]!;
-    throw new GitopsError('sync-failed', `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`, 'the agent keeps the running configuration and retries with backoff');
+    return new GitopsError('sync-failed', `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`, 'the agent keeps the running configuration and retries with backoff');
+  };
+  let ad: Advertisement;
+  try {
+    ad = await http.advertise(o.url, o.branch);
+  } catch (e) {
+    throw fail(e);
+  }
+  const commit = ad.commit;
+  if (!commit) throw new GitopsError('sync-failed', `the remote has no branch ${o.branch}`, 'check remote.branch in the agent settings');
+  const reader = objectReader(gitdir, cache);
+  if (new Set(o.known ?? []).has(commit) || (await reader.read(commit))?.type === 'commit') return { commit, pack: null, bytes: http.received() };
+
+  // isomorphic-git tells the remote what the local branch points at: the commit we have
+  if (o.have && (await reader.read(o.have))?.type === 'commit') await git.writeRef({ fs, gitdir, ref: haveRef, value: o.have, force: true });
+  else await git.deleteRef({ fs, gitdir, ref: haveRef }).catch(() => undefined);
+  const before = packs(gitdir);
+  try {
+    await git.fetch({ fs, http, gitdir, cache, remote: 'origin', ref: haveRef, remoteRef: o.branch, singleBranch: true, tags: false, onAuthFailure: () => ({ cancel: true }) });
+  } catch (e) {
+    throw fail(e);
   }
   if (http.exceeded()) throw tooLarge(o.maxBytes);
-  const remoteRef = `refs/remotes/origin/${o.branch}`;
-  try {
-    return await git.resolveRef({ fs, gitdir, ref: remoteRef });
-  } catch {
-    throw new GitopsError('sync-failed', `the remote has no branch ${o.branch}`, 'check remote.branch in the agent settings');
-  }
+  const added = [...packs(gitdir)].find((p) => !before.has(p));
+  if ((await objectReader(gitdir, cache).read(commit))?.type !== 'commit') throw new GitopsError('sync-failed', `the remote did not send ${commit.slice(0, 12)}`, 'the agent retries with backoff');
+  return { commit, pack: added ? `objects/pack/${added}` : null, bytes: http.received() };
 }

@@ -23,10 +23,10 @@ describe('fetchBranch over smart HTTP', () => {
   it('fetches the branch and returns the commit it points at, then new commits incrementally', async () => {
     const gitdir = join(tempDir('agent-repo-'), 'repo.git');
     const opts = { url: `${server.url}/fleet.git`, branch: 'main', maxBytes: 8 << 20, timeoutMs: 10_000 };
-    expect(await fetchBranch(gitdir, opts)).toBe(work.git(['rev-parse', 'HEAD']));
+    expect((await fetchBranch(gitdir, opts)).commit).toBe(work.git(['rev-parse', 'HEAD']));
     const second = work.commit('second');
     work.git(['push', '-q', join(root, 'fleet.git'), 'main']);
-    expect(await fetchBranch(gitdir, opts)).toBe(second);
+    expect((await fetchBranch(gitdir, opts)).commit).toBe(second);
   });
 
   it('a remote that answers garbage or 503, a cap exceeded, a missing repository: clear errors', async () => {
