@@ -13,7 +13,14 @@ export interface InterpolationProblem {
   pointer: string;
   variable: string;
   known: string[];
+  /** The string would grow past MAX_INTERPOLATED_LENGTH (or all of them past the total budget). */
+  tooLong?: true;
 }
+
+/** The longest string interpolation may produce: a signed commit cannot make the device build huge strings. */
+export const MAX_INTERPOLATED_LENGTH = 16 * 1024;
+/** What all the interpolated strings of one configuration may add up to. */
+export const MAX_INTERPOLATED_TOTAL = 1024 * 1024;
 
 export function interpolate(value: JsonObject, ctx: InterpolationContext): { value: JsonObject; problems: InterpolationProblem[] } {
   const problems: InterpolationProblem[] = [];
@@ -22,16 +29,33 @@ export function interpolate(value: JsonObject, ctx: InterpolationContext): { val
     vars.set('device.id', ctx.device.id);
     for (const [k, v] of Object.entries(ctx.device.labels)) vars.set(`device.${k}`, v);
   }
+  let total = 0;
   const walk = (v: Json, segments: string[]): Json => {
     if (typeof v === 'string') {
       if (!v.includes('${')) return v;
-      return v.replace(/\$?\$\{([^}]*)\}/g, (match, name: string) => {
+      // the length is counted before any text is built
+      let length = v.length;
+      let over: string | undefined;
+      const out = v.replace(/\$?\$\{([^}]*)\}/g, (match, name: string) => {
         if (match.startsWith('$$')) return match.slice(1);
         const hit = vars.get(name.trim());
-        if (hit !== undefined) return hit;
-        problems.push({ pointer: toPointer(segments), variable: name, known: [...vars.keys()] });
-        return match;
+        if (hit === undefined) {
+          problems.push({ pointer: toPointer(segments), variable: name, known: [...vars.keys()] });
+          return match;
+        }
+        length += hit.length - match.length;
+        if (over !== undefined || length > MAX_INTERPOLATED_LENGTH || total + length > MAX_INTERPOLATED_TOTAL) {
+          over ??= name;
+          return '';
+        }
+        return hit;
       });
+      if (over === undefined) {
+        total += out.length;
+        return out;
+      }
+      problems.push({ pointer: toPointer(segments), variable: over, known: [...vars.keys()], tooLong: true });
+      return v;
     }
     if (Array.isArray(v)) return v.map((item, i) => walk(item, [...segments, String(i)]));
     if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, [...segments, k])]));

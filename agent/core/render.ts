@@ -3,10 +3,10 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { collectEnvOverrides, overridePointerMap, overridesPatch } from './env-overrides.js';
-import { interpolate } from './interpolate.js';
+import { interpolate, MAX_INTERPOLATED_LENGTH, MAX_INTERPOLATED_TOTAL } from './interpolate.js';
 import { mergeLayer, provenanceFor } from './merge.js';
 import type { Layer, Origin, Provenance, ProvenanceEntry, Rendered } from './merge.js';
-import { fromPointer, isObject, toPointer } from './paths.js';
+import { fromPointer, isObject, pointerToDotted, toPointer } from './paths.js';
 import type { Json, JsonObject } from './paths.js';
 import { configSectionFiles, deviceFile, environmentFile, overridesFile, secretsFile } from './repo-layout.js';
 import type { Repository } from './repository.js';
@@ -199,6 +199,10 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
 
   for (const p of interpolated.problems) {
     const at = locateFn(p.pointer);
+    if (p.tooLong) {
+      diagnostics.push({ severity: 'error', code: 'interpolation-too-long', message: `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters (or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`, ...(at ?? {}), path: pointerToDotted(p.pointer), hint: 'use shorter labels, or write the value out' });
+      continue;
+    }
     const guess = closest(p.variable.trim(), p.known);
     diagnostics.push({
       severity: target.device === undefined && p.variable.startsWith('device.') ? 'info' : 'error',

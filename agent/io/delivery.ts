@@ -3,11 +3,11 @@
 // command (run without a shell, with a timeout), or file (the agent/client protocol).
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, readProtocolFile, writeProtocolFile } from '../client/protocol.js';
 import type { Health, Proposal, Verdict } from '../client/protocol.js';
 import type { Component } from '../core/config-types.js';
+import { readRegularFile } from './safe-read.js';
 
 export interface ComponentTarget {
   name: string;
@@ -79,7 +79,10 @@ export class Delivery {
           writeProtocolFile(this.dirOf(t.name), FILES.config, p);
           return { ok: true };
         case 'signal': {
-          const pid = Number(readFileSync(r.pid_file!, 'utf8').trim());
+          // never blocks (a FIFO) and never reads much (/dev/zero): a pid is a few digits
+          const read = readRegularFile(r.pid_file!, 64, { followLinks: true });
+          if (!read.ok) return { ok: false, reason: `${r.pid_file} cannot be read as a pid file (${read.code}${read.errno ? ` ${read.errno}` : ''})` };
+          const pid = Number(read.bytes.toString('latin1').trim());
           if (!Number.isInteger(pid) || pid <= 1) return { ok: false, reason: `${r.pid_file} does not hold a process id` };
           process.kill(pid, 'SIGHUP');
           return { ok: true };

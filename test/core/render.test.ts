@@ -11,6 +11,13 @@ import { edit, exampleFiles, PROJECT, readText } from '../helpers/project.js';
 const berlin = { environment: 'production', device: 'prod-berlin-001' };
 
 describe('render', () => {
+  it('a label interpolated past the length cap is a located error, for CI and the device alike', () => {
+    const labelled = edit(exampleFiles(), 'config/notifications.yaml', 'topic: doorbell-${environment}-${device.id}', 'topic: doorbell-${device.door}');
+    const files = edit(labelled, 'environments/production/devices/prod-berlin-001.yaml', 'door: front', `door: ${'f'.repeat(20_000)}`);
+    const r = render(openRepository(files), berlin);
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path])).toContainEqual(['interpolation-too-long', expect.any(String)]);
+    expect(validateRepository(files, { environments: ['production'], devices: ['prod-berlin-001'] }).diagnostics.find((d) => d.code === 'interpolation-too-long')).toMatchObject({ file: expect.stringMatching(/\.yaml$/), line: expect.any(Number) });
+  });
   it('merges the layers in order and interpolates device variables', () => {
     const r = render(openRepository(exampleFiles()), berlin);
     expect(r.diagnostics).toEqual([]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coerce } from '../../agent/core/env-overrides.js';
 import { formatGithub, formatText } from '../../agent/core/format-diagnostics.js';
-import { interpolate } from '../../agent/core/interpolate.js';
+import { interpolate, MAX_INTERPOLATED_TOTAL } from '../../agent/core/interpolate.js';
 import { compareText, fromPointer, parseDotted, toDotted, toPointer } from '../../agent/core/paths.js';
 import { closest, editDistance } from '../../agent/core/suggest.js';
 import { dedupeDiagnostics } from '../../agent/core/diagnostics.js';
@@ -49,6 +49,18 @@ describe('interpolation', () => {
     const { value, problems } = interpolate({ a: '${device.floor}' }, { environment: 'e', device: { id: 'd', labels: {} } });
     expect(value.a).toBe('${device.floor}');
     expect(problems).toEqual([{ pointer: '/a', variable: 'device.floor', known: ['environment', 'device.id'] }]);
+  });
+  it('never builds a string longer than the cap, nor more than the total budget (a big label used many times)', () => {
+    const label = 'x'.repeat(4000);
+    const ctx = { environment: 'e', device: { id: 'd', labels: { big: label } } };
+    const one = interpolate({ a: '${device.big}'.repeat(4), b: '${device.big}'.repeat(5) }, ctx);
+    expect((one.value.a as string).length).toBe(16_000);
+    expect(one.value.b).toBe('${device.big}'.repeat(5)); // left as written, reported
+    expect(one.problems).toEqual([{ pointer: '/b', variable: 'device.big', known: ['environment', 'device.id', 'device.big'], tooLong: true }]);
+    const many = interpolate(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, '${device.big}'])), ctx);
+    const expanded = Object.values(many.value).filter((v) => v === label).length;
+    expect(expanded).toBe(Math.floor(MAX_INTERPOLATED_TOTAL / label.length));
+    expect(many.problems.filter((p) => p.tooLong)).toHaveLength(300 - expanded);
   });
 });
 

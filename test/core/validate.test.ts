@@ -37,6 +37,13 @@ describe('schema diagnostics point at the file, line and column and say how to f
     expect(d.hint).toMatch(/allowed range: more than 0 and at most 120/);
   });
 
+  it('a pid file under /dev, /proc or /sys is refused (the device would refuse to read it)', () => {
+    for (const path of ['/dev/zero', '/proc/self/fd/0', '/sys']) {
+      const d = one(edit(exampleFiles(), 'config/components.yaml', 'pid_file: /run/doorbell/notifier.pid', `pid_file: ${path}`), 'schema-format');
+      expect(d).toMatchObject({ file: 'config/components.yaml', line: 34, path: 'components.notifier.reload.pid_file' });
+    }
+  });
+
   it('a misspelled key gets "Did you mean" and the allowed keys', () => {
     const d = one(edit(exampleFiles(), 'config/frame_capture.yaml', '  fps: 15', '  fsp: 15'), 'unknown-key');
     expect(d).toMatchObject({ file: 'config/frame_capture.yaml', line: 14, column: 3, suggestion: 'fps' });

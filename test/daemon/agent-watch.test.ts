@@ -133,6 +133,11 @@ describe('delivery methods', () => {
     expect(await out).toContain('reloaded');
     writeFileSync(join(dir, 'bad.pid'), 'not a pid');
     expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'bad.pid') }), proposal)).reason).toContain('does not hold a process id');
+    // a pid file that is a FIFO nobody writes, or /dev/zero, neither blocks nor fills memory
+    spawnSync('mkfifo', [join(dir, 'fifo.pid')]);
+    for (const f of [join(dir, 'fifo.pid'), '/dev/zero']) expect((await d.apply(target({ method: 'signal', pid_file: f }), proposal)).reason).toContain('(not-a-file)');
+    writeFileSync(join(dir, 'huge.pid'), '1'.repeat(100_000));
+    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'huge.pid') }), proposal)).reason).toContain('(file-too-large)');
     expect(await d.apply(target({ method: 'command', command: ['/bin/sh', '-c', `echo done > ${join(dir, 'ran')}`] }), proposal)).toEqual({ ok: true });
     expect(readFileSync(join(dir, 'ran'), 'utf8')).toBe('done\n');
     expect((await d.apply(target({ method: 'command', command: ['sleep', '5'], timeout_ms: 200 }), proposal)).ok).toBe(false);
