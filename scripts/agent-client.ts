@@ -88,6 +88,18 @@ export function formatStatus(s: Status): string {
   return lines.join('\n');
 }
 
+/**
+ * A release as the operator typed it. The agent takes a watch-mode id (tree-...) only whole, and
+ * this command prints it short: a shortened one is completed from the agent's list of releases.
+ */
+async function releaseName(a: Api, name: string | undefined): Promise<string | undefined> {
+  if (name === undefined || !/^tree-[0-9a-f]{1,15}$/.test(name)) return name;
+  const matches = (await a.call<Array<{ commit: string }>>('GET', '/api/v1/releases')).map((r) => r.commit).filter((c) => c.startsWith(name));
+  if (matches.length === 1) return matches[0];
+  if (matches.length === 0) throw new GitopsError('release-unknown', `no release ${name} on this device`, 'gitops agent releases lists them');
+  throw new GitopsError('bad-release', `"${name}" names ${matches.length} releases`, 'give more digits of the id');
+}
+
 export async function clientCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values } = parse(`agent ${action}`, rest, { url: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, event: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, reason: { type: 'string' } }, USAGE);
@@ -115,7 +127,8 @@ export async function clientCommand(args: string[]): Promise<number> {
       return EXIT_OK;
     }
     case 'diff': {
-      const q = new URLSearchParams({ ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
+      const [from, to] = [await releaseName(a, values.from), await releaseName(a, values.to)];
+      const q = new URLSearchParams({ ...(from ? { from } : {}), ...(to ? { to } : {}) });
       const d = await a.call<{ from: Release; to: Release; changes: Array<{ path: string; change: string; old?: unknown; new?: unknown; secret?: boolean }> }>('GET', `/api/v1/diff?${q}`);
       show(d, () => [`${short(d.from?.commit)} -> ${short(d.to?.commit)}`, ...d.changes.map((c) => `  ${c.change === 'added' ? '+' : c.change === 'removed' ? '-' : '~'} ${c.path}${c.secret ? ' (secret, value not shown)' : `: ${JSON.stringify(c.old ?? null)} -> ${JSON.stringify(c.new ?? null)}`}`)].join('\n') + (d.changes.length === 0 ? '\n  no differences' : ''));
       return EXIT_OK;
@@ -126,7 +139,7 @@ export async function clientCommand(args: string[]): Promise<number> {
       return r.outcome === 'refused' || r.outcome === 'rolled-back' || r.state?.result === 'failed' ? EXIT_INVALID : EXIT_OK;
     }
     case 'rollback': {
-      const r = await a.call<{ outcome: string; commit: string; reason?: string; components?: string[]; ms: number }>('POST', '/api/v1/rollback', { to: values.to ?? 'last_good', ...(values.reason ? { reason: values.reason } : {}) });
+      const r = await a.call<{ outcome: string; commit: string; reason?: string; components?: string[]; ms: number }>('POST', '/api/v1/rollback', { to: (await releaseName(a, values.to)) ?? 'last_good', ...(values.reason ? { reason: values.reason } : {}) });
       show(r, () => `rolled back to ${short(r.commit)}; reconfigured ${r.components?.join(', ') || 'nothing'} in ${Math.round(r.ms)} ms`);
       return EXIT_OK;
     }

@@ -265,7 +265,15 @@ describe('the local API', () => {
     const journal = await gitopsAsync(['agent', 'journal', '--limit', '50'], { env });
     expect(journal.stdout).toMatch(/rolled-back +tree-\w+ -> tree-\w+ by oncall.*: fps 9 drops frames at night/);
     expect(journal.stdout).toMatch(/refused +tree-\w+.*\[invalid\]/);
-    expect((await gitopsAsync(['agent', 'releases'], { env })).stdout).toMatch(/^\* tree-\w+ +good/m);
+    const releases = await gitopsAsync(['agent', 'releases'], { env });
+    expect(releases.stdout).toMatch(/^\* tree-\w+ +good/m);
+    // the short ids it prints are taken back by diff
+    const shorts = [...releases.stdout.matchAll(/^[* ] (tree-[0-9a-f]+) /gm)].map((m) => m[1]!);
+    expect(shorts.length).toBeGreaterThan(1);
+    expect(shorts.every((id) => id.length < 21)).toBe(true);
+    const byShort = await gitopsAsync(['agent', 'diff', '--from', shorts[1]!, '--to', shorts[0]!], { env });
+    expect(byShort).toMatchObject({ status: 0, stdout: expect.stringContaining(`${shorts[1]} -> ${shorts[0]}`) });
+    expect((await gitopsAsync(['agent', 'diff', '--from', 'tree-0000000'], { env })).status).toBe(1);
     expect((await gitopsAsync(['agent', 'diff', '--to', 'current'], { env })).stdout).toMatch(/~ frame_capture\.fps: \d+ -> 10/);
     setFps(9, 8);
     await agent.waitFor(/applied tree-\w+ "working tree": frame_capture changed; reconfigured capture/);
