@@ -53,6 +53,8 @@ export interface AgentState {
   last_sync: { time: string; trigger: string; result: string } | null;
   last_error: { time: string; commit: string | null; reason: string; code: string; diagnostics?: ReturnType<typeof locatedFindings> } | null;
   applied_at: string | null;
+  /** The candidate being applied, and how many processes have started applying it. */
+  in_progress: { commit: string; attempts: number } | null;
 }
 
 export interface AgentOptions {
@@ -70,7 +72,9 @@ export interface AgentOptions {
 
 export type CycleResult = { outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back'; commit: string; reason?: string; components?: string[]; ms: number };
 
-const INITIAL: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null };
+const INITIAL: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null, in_progress: null };
+/** A candidate during whose apply the agent died this many times is marked bad at the next start. */
+export const CRASH_ATTEMPTS = 2;
 /** Good releases kept on disk to return to; older ones are removed. */
 export const KEEP_RELEASES = 20;
 /** The release's configuration with every secret replaced by <redacted>: what the API shows. */
@@ -136,6 +140,12 @@ export class Agent {
 
   /** At start: clean half-written releases, make current, last_good and the components agree. */
   async recover(): Promise<void> {
+    const crashed = this.state.in_progress;
+    if (crashed && crashed.attempts >= CRASH_ATTEMPTS) {
+      // the process died every time it applied this candidate: it is the candidate's fault
+      this.state.in_progress = null;
+      this.refuse({ commit: crashed.commit, trigger: 'restart' }, 'crash-loop', `the agent stopped ${crashed.attempts} times while applying ${crashed.commit.slice(0, 12)}; it is marked bad and not tried again`, performance.now(), true);
+    }
     const { current, removed } = this.store.recover();
     if (current && this.state.last_good !== current) {
       // A crash after switching but before the bake ended: the last good release wins.
@@ -279,8 +289,23 @@ export class Agent {
     this.journal({ event: 'restored', commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, trigger: info.trigger, ...extra });
   }
 
-  /** Renders, validates, plans and applies the configuration in `files` for this device. */
+  /**
+   * Renders, validates, plans and applies the configuration in `files` for this device. The
+   * candidate is written down first: if the process dies while applying it, the restart knows.
+   */
   async apply(files: RepoFiles, info: CandidateInfo): Promise<CycleResult> {
+    const prior = this.state.in_progress;
+    this.state.in_progress = { commit: info.commit, attempts: prior?.commit === info.commit ? prior.attempts + 1 : 1 };
+    this.save();
+    try {
+      return await this.applyCandidate(files, info);
+    } finally {
+      this.state.in_progress = null;
+      this.save();
+    }
+  }
+
+  private async applyCandidate(files: RepoFiles, info: CandidateInfo): Promise<CycleResult> {
     const started = performance.now();
     const steps: Record<string, number> = { ...(info.steps ?? {}) };
     const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {

@@ -29,7 +29,7 @@ export class WatchSource {
     const id = treeId(files);
     if (id === this.agent.state.applied || this.agent.state.bad.includes(id)) {
       if (trigger !== QUIET_TRIGGER) {
-        this.agent.state.last_sync = { time: new Date().toISOString(), trigger, result: id === this.agent.state.applied ? 'up to date' : `the working tree is ${id}, rolled back before; not applied again` };
+        this.agent.state.last_sync = { time: new Date().toISOString(), trigger, result: id === this.agent.state.applied ? 'up to date' : `the working tree is ${id}, refused or rolled back before; not applied again` };
         this.agent.store.writeState(this.agent.state);
       }
       return undefined;

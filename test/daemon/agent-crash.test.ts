@@ -3,7 +3,7 @@
 // components of a real doorbell do.
 
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { treeId } from '../../agent/daemon/watch-source.js';
@@ -68,4 +68,50 @@ describe('crash safety of the agent', () => {
     // the kills landed inside applies, not only before or after them
     expect(midApply).toBeGreaterThan(0);
   }, 120_000);
+
+  it('a candidate during whose apply the agent dies twice is marked bad at the next start, not retried for ever', async () => {
+    const dir = tempDir('crash-loop-repo-');
+    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
+    const st = tempDir('crash-loop-state-');
+    // no pipeline: the agent waits in the accept step for a verdict, where it is killed
+    const loopArgs = ['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', join(PROJECT, 'environments/development/keys/dev-bench-01.agekey'), '--hardware-profile', 'recorded', '--state', st, '--listen', '127.0.0.1:0'];
+    const proposed = join(st, 'components/capture/proposed.json');
+    const tree = treeId(readWorkingTree(dir));
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      rmSync(proposed, { force: true });
+      const agent = startAgent(loopArgs);
+      await until(() => existsSync(proposed), `attempt ${attempt} to propose`);
+      agent.child.kill('SIGKILL');
+      await new Promise((r) => agent.child.once('exit', r));
+      expect(new ReleaseStore(st).readState<{ in_progress: { commit: string; attempts: number } }>({} as never).in_progress).toEqual({ commit: tree, attempts: attempt });
+    }
+    rmSync(proposed);
+    const agent = startAgent(loopArgs);
+    try {
+      const api = await agent.api;
+      let s: { last_error: { code: string; commit: string } | null; last_sync: { result: string } | null; state: { bad: string[]; in_progress: unknown } } | undefined;
+      await until(async () => {
+        s = (await (await fetch(`${api}/api/v1/status`)).json()) as typeof s;
+        return s!.last_sync !== null;
+      }, 'the first sync after the restart');
+      expect(s!.last_error).toMatchObject({ code: 'crash-loop', commit: tree });
+      expect(s!.state.bad).toContain(tree);
+      expect(s!.state.in_progress).toBeNull();
+      expect(s!.last_sync!.result).toContain('not applied again');
+      expect(existsSync(proposed)).toBe(false);
+      const journal = readFileSync(join(st, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; code?: string });
+      expect(journal.filter((e) => e.event === 'refused' && e.code === 'crash-loop')).toHaveLength(1);
+    } finally {
+      await agent.stop();
+    }
+  }, 120_000);
 });
+
+/** Polls `done` (a file appearing, an answer changing) until it holds, with a generous deadline. */
+async function until(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
