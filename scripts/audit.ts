@@ -6,7 +6,11 @@
 import { diffRepositories } from '../agent/core/diff.js';
 import type { PathChange } from '../agent/core/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
+import { isObject, parseDotted } from '../agent/core/paths.js';
+import { listDevices, listEnvironments } from '../agent/core/repo-layout.js';
 import type { RepoFiles } from '../agent/core/repo-layout.js';
+import type { Repository } from '../agent/core/repository.js';
+import { closest } from '../agent/core/suggest.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../agent/core/trust/verify-object.js';
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
 import { objectReader } from '../agent/io/git-objects.js';
@@ -15,7 +19,7 @@ import { firstParentLog, gitDirectory } from '../agent/io/git-revisions.js';
 import { GitHub } from '../agent/io/github.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { EXIT_OK, list, oneOf, out, parse, repoRoot, rootOption } from './cli.js';
+import { err, EXIT_OK, list, oneOf, openTree, out, parse, rootOption } from './cli.js';
 
 const USAGE = 'gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--format text|json] [--root DIR]';
 
@@ -38,9 +42,16 @@ export async function auditCommand(args: string[]): Promise<number> {
   const max = values.max === undefined ? 200 : Number(values.max);
   if (!Number.isInteger(max) || max < 1) throw new GitopsError('usage', '--max must be a positive whole number', 'e.g. --max 50');
   if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) throw new GitopsError('usage', `--since "${values.since}" is not a date`, 'e.g. --since 2026-01-01');
-  const root = repoRoot(values.root);
+  // git reads a bare date as that day at the current time of day; an operator means its start
+  const since = values.since !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(values.since) ? `${values.since} 00:00:00` : values.since;
+  if (values.path !== undefined && !parseDotted(values.path)) throw new GitopsError('usage', `--path "${values.path}" is not a configuration path`, 'write it with dots, e.g. frame_capture.fps');
+  // names are checked against the working tree and every tree the audit reads
+  const { root, files: tree, repo: current } = openTree(values.root);
   const gitdir = gitDirectory(root);
-  const log = firstParentLog(root, { max, since: values.since });
+  // one commit more than asked for says whether the cap cut the history
+  const read = firstParentLog(root, { max: max + 1, ...(since !== undefined ? { since } : {}) });
+  const cut = read.length > max;
+  const log = read.slice(0, max);
   const trust: TrustStore | undefined = values.trust ? await loadTrustStore(values.trust) : undefined;
   const reader = objectReader(gitdir);
   const cache = {};
@@ -56,10 +67,17 @@ export async function auditCommand(args: string[]): Promise<number> {
   const token = process.env.GITHUB_TOKEN;
   const github = token && repoName?.includes('/') ? new GitHub(token, process.env.GITHUB_API_URL ?? 'https://api.github.com') : undefined;
   const [owner, name] = (repoName ?? '/').split('/') as [string, string];
+  const environments = list(values.env);
+  const devices = list(values.device);
+  const seen = { environments: new Set<string>(), devices: new Set<string>(), path: false };
+  noteNames(tree, environments, seen);
+  const wanted = (p: string): boolean => !values.path || p === values.path || p.startsWith(`${values.path}.`) || p.startsWith(`${values.path}[`);
   const entries: AuditEntry[] = [];
   for (const { commit, parent, author, committer, date, subject } of log) {
-    const report = diffRepositories(parent ? await filesAt(parent) : new Map(), await filesAt(commit), { environments: list(values.env), devices: list(values.device), schemaCache });
-    const wanted = (p: string): boolean => !values.path || p === values.path || p.startsWith(`${values.path}.`);
+    const [before, after] = [parent ? await filesAt(parent) : new Map<string, string>(), await filesAt(commit)];
+    for (const files of [before, after]) noteNames(files, environments, seen);
+    const report = diffRepositories(before, after, { environments, devices, schemaCache });
+    if (!seen.path && report.targets.some((t) => t.changes.some((c) => wanted(c.path)))) seen.path = true;
     const changes = report.targets.flatMap((t) => t.changes.filter((c) => wanted(c.path)).map((c) => ({ target: `${t.environment}/${t.device ?? '(environment)'}`, ...c })));
     const secrets = report.environments.flatMap((e) => e.secrets.filter((s) => wanted(s.path)).map((s) => ({ environment: e.environment, path: s.path, change: s.change })));
     if (changes.length === 0 && secrets.length === 0) continue;
@@ -73,6 +91,8 @@ export async function auditCommand(args: string[]): Promise<number> {
     const pr = fromSubject ? Number(fromSubject) : github ? await github.pullForCommit({ owner, repo: name }, commit) : null;
     entries.push({ commit, date, subject, author, committer, pr, signature, changes, secrets });
   }
+  checkNames({ environments, devices, path: values.path }, seen, current.schemas);
+  if (cut) err(`gitops audit: only the newest ${max} commits were read (--max ${max}); older history was not audited: give a larger --max, or --since DATE`);
   if (format === 'json') {
     out(JSON.stringify(entries, null, 2));
     return EXIT_OK;
@@ -86,4 +106,38 @@ export async function auditCommand(args: string[]): Promise<number> {
     for (const s of e.secrets) out(`    ${s.environment}: secret ${s.path} ${s.change}`);
   }
   return EXIT_OK;
+}
+
+/** Records the environments and devices (of the selected environments) that a tree holds. */
+function noteNames(files: RepoFiles, environments: readonly string[], seen: { environments: Set<string>; devices: Set<string> }): void {
+  for (const env of listEnvironments(files)) {
+    seen.environments.add(env);
+    if (environments.length === 0 || environments.includes(env)) for (const d of listDevices(files, env)) seen.devices.add(d);
+  }
+}
+
+/**
+ * A selection that names nothing the history read ever held (a typo, most often) is an error
+ * with the nearest name, never an empty audit. A path counts when a commit changed it or the
+ * working tree's schemas define it.
+ */
+function checkNames(asked: { environments: readonly string[]; devices: readonly string[]; path: string | undefined }, seen: { environments: Set<string>; devices: Set<string>; path: boolean }, schemas: Repository['schemas']): void {
+  for (const env of asked.environments) {
+    if (seen.environments.has(env)) continue;
+    const guess = closest(env, seen.environments);
+    throw new GitopsError('unknown-environment', `there is no environment "${env}" in the working tree or the history read${guess ? `. Did you mean "${guess}"?` : ''}`, `environments: ${[...seen.environments].sort().join(', ') || '(none)'}`);
+  }
+  for (const device of asked.devices) {
+    if (seen.devices.has(device)) continue;
+    const guess = closest(device, seen.devices);
+    const where = asked.environments.length > 0 ? ` in ${asked.environments.join(', ')}` : '';
+    throw new GitopsError('unknown-device', `there is no device "${device}"${where} in the working tree or the history read${guess ? `. Did you mean "${guess}"?` : ''}`, `devices${where}: ${[...seen.devices].sort().join(', ') || '(none)'}`);
+  }
+  if (asked.path === undefined || seen.path) return;
+  const segments = parseDotted(asked.path)!;
+  if (!schemas || schemas.nodeAt(segments)) return;
+  const parent = segments.length > 1 ? schemas.nodeAt(segments.slice(0, -1)) : undefined;
+  const names = segments.length === 1 ? schemas.sections() : parent && isObject(parent.properties) ? Object.keys(parent.properties) : [];
+  const guess = closest(String(segments[segments.length - 1]), names);
+  throw new GitopsError('unknown-path', `${asked.path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`, names.length > 0 ? `keys here: ${names.join(', ')}` : 'gitops explain PATH shows the schema of a path');
 }

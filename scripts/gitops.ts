@@ -34,8 +34,23 @@ const usage = (): string =>
     'Exit status: 0 valid, 1 invalid, 2 usage error.',
   ].join('\n');
 
+/**
+ * A reader that stops early (gitops audit | head) ends a command quietly, as other tools do,
+ * with no stack trace. The agent itself (gitops agent --config ...) keeps running without its
+ * standard output instead.
+ */
+function onBrokenPipe(daemon: boolean): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      if (!daemon) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  onBrokenPipe(name === 'agent' && (rest[0] === undefined || rest[0].startsWith('-')));
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     out(usage());
     return name === undefined ? EXIT_USAGE : 0;

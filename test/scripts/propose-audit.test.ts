@@ -1,13 +1,14 @@
 // gitops propose end to end against a local bare remote and a local API server answering like
 // GitHub; gitops audit over a real history of signed, PR-merged commits.
 
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
 import { githubApi } from '../helpers/github-api.js';
 import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
-import { PROJECT, tempDir } from '../helpers/project.js';
+import { CLI, PROJECT, tempDir } from '../helpers/project.js';
 
 function fleetRepo(): ReturnType<typeof makeRepo> {
   const repo = makeRepo();
@@ -116,8 +117,79 @@ describe('gitops audit with a token', () => {
     repo.git(['commit', '-q', '-am', 'slower capture at night']);
     const sha = repo.git(['rev-parse', 'HEAD']);
     const r = await gitopsAsync(['audit', '--env', 'production', '--path', 'frame_capture.fps', '--max', '1', '--format', 'json', '--root', repo.dir], { env: { GITHUB_TOKEN: 't', GITHUB_API_URL: api.url, GITHUB_REPOSITORY: 'fleet/config' } });
-    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // the fleet commit before it was not read, and the audit says so
+    expect(r.stderr).toContain('--max 1');
     expect(JSON.parse(r.stdout)).toMatchObject([{ commit: sha, subject: 'slower capture at night', pr: 43 }]);
     expect(asked).toEqual([`/repos/fleet/config/commits/${sha}/pulls`]);
+  });
+});
+
+describe('gitops audit, what operators get wrong', () => {
+  const repo = fleetRepo();
+  const device = (id: string): string => join(repo.dir, `environments/production/devices/${id}.yaml`);
+  const at = (date: string) => ({ env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+  writeFileSync(device('prod-berlin-001'), readFileSync(device('prod-berlin-001'), 'utf8').replace('  fps: 20', '  fps: 24'));
+  repo.git(['commit', '-q', '-am', 'Berlin: 24 fps'], at('2026-11-30T12:00:00Z'));
+  cpSync(device('prod-berlin-001'), device('prod-temp-009'));
+  repo.git(['add', '-A']);
+  repo.git(['commit', '-q', '-m', 'a temporary door'], at('2026-11-30T13:00:00Z'));
+  rmSync(device('prod-temp-009'));
+  repo.git(['commit', '-q', '-am', 'the temporary door is gone'], at('2026-12-01T00:00:01Z'));
+  const audit = (args: string[]) => gitops(['audit', ...args, '--root', repo.dir], { env: { TZ: 'UTC' } });
+
+  it('a mistyped environment, device or path is an error with the nearest name, not an empty audit', () => {
+    for (const [args, guess] of [
+      [['--env', 'prodution'], 'production'],
+      [['--env', 'production', '--device', 'prod-berlin-01'], 'prod-berlin-001'],
+      [['--path', 'frame_capture.fsp'], 'frame_capture.fps'],
+      [['--path', 'frame_captur'], 'frame_capture'],
+    ] as const) {
+      const r = audit([...args]);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toContain(`Did you mean "${guess}"?`);
+    }
+    expect(audit(['--path', 'frame_capture..fps']).status).toBe(2);
+  });
+
+  it('a device that is gone from the working tree is still audited from history', () => {
+    const r = audit(['--env', 'production', '--device', 'prod-temp-009', '--path', 'frame_capture.fps', '--format', 'json']);
+    expect(r.status).toBe(0);
+    const entries = JSON.parse(r.stdout) as Array<{ subject: string; changes: Array<{ change: string }> }>;
+    expect(entries.map((e) => [e.subject, e.changes[0]?.change])).toEqual([
+      ['the temporary door is gone', 'removed'],
+      ['a temporary door', 'added'],
+    ]);
+  });
+
+  it('says when the commit cap cut the history, and only then', () => {
+    const cut = audit(['--max', '2', '--format', 'json']);
+    expect(cut.status).toBe(0);
+    expect(JSON.parse(cut.stdout)).toHaveLength(2);
+    expect(cut.stderr).toContain('--max 2');
+    const whole = audit(['--max', '4', '--format', 'json']);
+    expect(whole.status).toBe(0);
+    expect(JSON.parse(whole.stdout)).toHaveLength(4);
+    expect(whole.stderr).toBe('');
+  });
+
+  it('--since DAY means from the start of that day', () => {
+    const r = audit(['--since', '2026-12-01', '--format', 'json']);
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as Array<{ subject: string }>).map((e) => e.subject)).toEqual(['the temporary door is gone']);
+    const before = audit(['--since', '2026-11-30', '--format', 'json']);
+    expect((JSON.parse(before.stdout) as unknown[]).length).toBe(3);
+  });
+
+  it('a reader that goes away (| head) ends it quietly', async () => {
+    // the reading end is closed before the command writes anything: its first write fails
+    const child = spawn(process.execPath, [CLI, 'audit', '--root', repo.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
