@@ -33,6 +33,8 @@ interface Collection {
   end: number;
   /** Offsets of the items (map keys, sequence dashes) in order. */
   offsets: number[];
+  /** The item whose value this collection is (none for a document). */
+  owner: Item | undefined;
   comments: Array<{ before: number; offset: number; text: string }>;
 }
 
@@ -76,7 +78,7 @@ function fromYaml(node: YamlNode | null | undefined, ctx: ReadContext, parent: C
   const [start, end] = rangeOf(node);
   const flow = Boolean((node as { flow?: boolean }).flow);
   const result: MapNode | ListNode = isMap(node) ? { kind: 'map', items: [] } : { kind: 'list', items: [] };
-  const coll: Collection = { node: result, parent, flow, col: 0, start, end, offsets: [], comments: [] };
+  const coll: Collection = { node: result, parent, flow, col: 0, start, end, offsets: [], owner: undefined, comments: [] };
   ctx.colls.push(coll);
   const add = (offset: number, child: YamlNode | null | undefined): Node => {
     const index = coll.offsets.length;
@@ -85,6 +87,7 @@ function fromYaml(node: YamlNode | null | undefined, ctx: ReadContext, parent: C
     ctx.items.push(item);
     const r = fromYaml(child, ctx, coll, depth + 1);
     item.child = r.coll;
+    if (r.coll) r.coll.owner = item;
     return r.value;
   };
   if (isMap(node)) {
@@ -107,26 +110,37 @@ function fromYaml(node: YamlNode | null | undefined, ctx: ReadContext, parent: C
   return { value: result, coll };
 }
 
-function placeComment(ctx: ReadContext, top: Collection, offset: number, text: string, inline: boolean): void {
-  const put = (coll: Collection): void => {
-    coll.comments.push({ before: coll.offsets.filter((o) => o < offset).length, offset, text });
-  };
-  const closedFlow = (c: Collection | undefined): boolean => {
-    for (let x = c; x; x = x.parent) if (x.flow && x.end <= offset) return true;
-    return false;
-  };
-  // Inside a flow collection spanning lines: that collection.
-  const flows = ctx.colls.filter((c) => c.flow && c.start < offset && offset < c.end);
-  if (flows.length > 0) return put(flows.reduce((a, b) => (b.start > a.start ? b : a)));
-  const before = ctx.items.filter((i) => i.offset < offset);
-  if (inline) {
-    const owner = before.filter((i) => !closedFlow(i.coll)).at(-1);
-    if (!owner) return put(top);
-    owner.coll.comments.push({ before: owner.index, offset, text });
-    return;
+/** How many of the sorted `offsets` are below `offset`. */
+function countBelow(offsets: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = offsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! < offset) lo = mid + 1;
+    else hi = mid;
   }
-  const prev = before.at(-1);
+  return lo;
+}
+
+function placeComment(ctx: ReadContext, itemOffsets: readonly number[], top: Collection, offset: number, text: string, inline: boolean): void {
+  const put = (coll: Collection, before = countBelow(coll.offsets, offset)): void => {
+    coll.comments.push({ before, offset, text });
+  };
+  const prev = ctx.items[countBelow(itemOffsets, offset) - 1];
   if (!prev) return put(top);
+  const chain: Collection[] = [];
+  if (prev.child) chain.push(prev.child);
+  for (let c: Collection | undefined = prev.coll; c; c = c.parent) chain.push(c);
+  // Inside a flow collection spanning lines: the innermost one.
+  const flow = chain.find((c) => c.flow && c.start < offset && offset < c.end);
+  if (flow) return put(flow);
+  if (inline) {
+    // Before the item the line belongs to: the last one started before the comment, or the one
+    // holding the (closed) flow collection that item is in.
+    let owner: Item = prev;
+    for (let c: Collection | undefined = prev.coll; c; c = c.parent) if (c.flow && c.end <= offset && c.owner) owner = c.owner;
+    return put(owner.coll, owner.index);
+  }
   if (prev.child && !prev.child.flow && prev.child.start > offset) return put(prev.child);
   const column = ctx.colOf(offset);
   let coll: Collection = prev.coll;
@@ -140,13 +154,14 @@ function placeComment(ctx: ReadContext, top: Collection, offset: number, text: s
 function withComments(coll: Collection): void {
   if (coll.comments.length === 0) return;
   const items = coll.node.items as Array<MapEntry | Node | Comment>;
+  const comments = [...coll.comments].sort((a, b) => a.before - b.before || a.offset - b.offset);
   const merged: Array<MapEntry | Node | Comment> = [];
-  const comments = [...coll.comments].sort((a, b) => a.offset - b.offset);
+  let next = 0;
   items.forEach((item, i) => {
-    for (const c of comments) if (c.before === i) merged.push({ kind: 'comment', text: c.text });
+    for (; next < comments.length && comments[next]!.before <= i; next++) merged.push({ kind: 'comment', text: comments[next]!.text });
     merged.push(item);
   });
-  for (const c of comments) if (c.before >= items.length) merged.push({ kind: 'comment', text: c.text });
+  for (; next < comments.length; next++) merged.push({ kind: 'comment', text: comments[next]!.text });
   items.splice(0, items.length, ...merged);
 }
 
@@ -201,7 +216,8 @@ export function readYaml(text: string, file: string): { branches: MapNode[]; met
     const { value: body, coll: top } = fromYaml(doc.contents as YamlNode | null, ctx, undefined);
     if (body.kind !== 'map' || !top) throw new GitopsError('sops-bad-file', `${file} is not a YAML mapping`, 'a secrets file is a map of keys to values');
     ctx.items.sort((a, b) => a.offset - b.offset);
-    for (const c of comments[d] ?? []) placeComment(ctx, top, c.offset, c.source.slice(1), text.slice(lineStartOf(c.offset), c.offset).trim() !== '');
+    const itemOffsets = ctx.items.map((i) => i.offset);
+    for (const c of comments[d] ?? []) placeComment(ctx, itemOffsets, top, c.offset, c.source.slice(1), text.slice(lineStartOf(c.offset), c.offset).trim() !== '');
     for (const coll of ctx.colls) withComments(coll);
     const sops = body.items.find((i): i is MapEntry => i.kind === 'entry' && i.key === 'sops');
     if (sops && metadata === undefined) metadata = sops.value;
