@@ -20,7 +20,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   secrets: { summary: 'SOPS files: decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify', load: async () => (await import('./secrets.js')).secretsCommand },
   verify: { summary: 'verify signed commits and tags, or a whole APPLIED..CANDIDATE range', load: async () => (await import('./verify.js')).verifyCommand },
   hardware: { summary: 'hardware probe | capture --model M | parse KIND FILE', load: async () => (await import('./hardware.js')).hardwareCommand },
-  device: { summary: 'device add ID --env E --model M [--template T]', load: async () => (await import('./device.js')).deviceCommand },
+  device: { summary: 'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped', load: async () => (await import('./device.js')).deviceCommand },
 };
 
 const usage = (): string =>

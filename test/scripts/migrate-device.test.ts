@@ -2,7 +2,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
-import { exampleCopy, PROJECT, readText, writeText } from '../helpers/project.js';
+import { exampleCopy, PROJECT, readText, tempDir, writeText } from '../helpers/project.js';
 import { ageKey } from '../helpers/age.js';
 
 const v1Tree = (): string => {
@@ -57,35 +57,53 @@ describe('gitops migrate', () => {
 });
 
 describe('gitops device add', () => {
-  it('creates a device from a template; once its key is in .sops.yaml and the secrets re-wrapped, it validates and can decrypt', async () => {
+  const operator = (dir: string): Record<string, string> => ({ SOPS_AGE_KEY_FILE: join(dir, 'environments/development/keys/dev-operator.agekey') });
+  const snapshot = (dir: string): string[] => ['.sops.yaml', 'environments/development/secrets.sops.yaml'].map((f) => readText(join(dir, f)));
+
+  it('creates a device from a template, lists its key in .sops.yaml and re-wraps the secrets: gitops validate passes and the device can decrypt', async () => {
     const dir = exampleCopy();
     const key = await ageKey();
-    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir]);
+    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir], { env: operator(dir) });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('next: the device cannot read the development secrets yet');
     const text = readText(join(dir, 'environments/development/devices/dev-bench-02.yaml'));
-    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../schemas/device.schema.json');
+    // one $schema header, the one every device file carries
+    const header = readText(join(dir, 'environments/production/devices/prod-berlin-001.yaml')).split('\n')[0]!;
+    expect(header).toBe('# yaml-language-server: $schema=../../../schemas/device.schema.json');
+    expect(text.split('\n')[0]).toBe(header);
+    expect(text.match(/\$schema=/g)).toHaveLength(1);
+    expect(text).not.toContain('Template for a doorbell');
     expect(text).toContain('id: dev-bench-02');
     expect(text).toContain(`age_recipient: ${key.recipient}`);
     expect(text).toContain('# 32 GB SD card: keep clips small.');
-    const before = gitops(['validate', '--env', 'development', '--root', dir]);
-    expect(before.status).toBe(1);
-    expect(before.stdout).toContain('device dev-bench-02');
-    // the operator adds the key to the development rule and re-wraps the data key
-    const config = join(dir, '.sops.yaml');
-    writeText(config, readText(config).replace(/(path_regex: \^environments\/development\/[\s\S]*?age: >-\n)/, `$1      ${key.recipient},\n`));
-    const up = gitops(['secrets', 'updatekeys', 'environments/development/secrets.sops.yaml'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(dir, 'environments/development/keys/dev-operator.agekey') } });
-    expect(up.stderr).toContain(`added ${key.recipient}`);
-    expect(gitops(['validate', '--env', 'development', '--root', dir]).status).toBe(0);
+    expect(readText(join(dir, '.sops.yaml'))).toContain(key.recipient);
+    expect(readText(join(dir, '.sops.yaml'))).toContain('# device dev-bench-01: environments/development/keys/dev-bench-01.agekey');
+    expect(gitops(['validate', '--root', dir]).status).toBe(0);
     const dec = gitops(['secrets', 'decrypt', join(dir, 'environments/development/secrets.sops.yaml'), '--identity', key.file]);
     expect(dec.status).toBe(0);
     expect(dec.stdout).toContain('bot_token:');
   });
 
-  it('picks the template made for the model when none is named', () => {
+  it('writes nothing when gitops validate would then fail: no key for the device, or no operator key to re-wrap the secrets', async () => {
     const dir = exampleCopy();
-    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'edge-p4-c920', '--root', dir]);
+    const before = snapshot(dir);
+    const noRecipient = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--root', dir], { env: operator(dir) });
+    expect(noRecipient.status).toBe(1);
+    expect(noRecipient.stdout).toMatch(/error device-no-recipient/);
+    expect(noRecipient.stdout).toContain('--age-recipient');
+    const key = await ageKey();
+    const noOperator = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir], { env: { HOME: tempDir('home-') } });
+    expect(noOperator.status).toBe(1);
+    expect(noOperator.stderr).toContain('--identity');
+    expect(existsSync(join(dir, 'environments/development/devices/dev-bench-02.yaml'))).toBe(false);
+    expect(snapshot(dir)).toEqual(before);
+    expect(gitops(['validate', '--root', dir]).status).toBe(0);
+  });
+
+  it('picks the template made for the model when none is named', async () => {
+    const dir = exampleCopy();
+    const key = await ageKey();
+    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'edge-p4-c920', '--age-recipient', key.recipient, '--root', dir], { env: operator(dir) });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('template gpu-webcam');
   });
