@@ -100,7 +100,7 @@ export class Agent {
   readonly events = new AgentEvents();
   state: AgentState;
   /** Each running component's health as last checked, and since when. */
-  readonly health = new Map<string, { healthy: boolean; reason?: string; since: string }>();
+  readonly health = new Map<string, { healthy: boolean; reason?: string; code?: string; since: string }>();
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
   /** Compiled validators kept in the state directory: no schema compiler in memory after the first run. */
@@ -190,17 +190,17 @@ export class Agent {
 
   /** Health of every target during `bakeMs`; the first bad verdict ends it. */
   private async bake(targets: readonly ComponentTarget[], generation: number, bakeMs: number): Promise<{ ok: boolean; reason?: string }> {
-    const deadline = Date.now() + bakeMs;
-    const settle = Date.now() + Math.max(2000, bakeMs); // a component gets this long to report at all
+    const deadline = performance.now() + bakeMs;
+    const settle = performance.now() + Math.max(2000, bakeMs); // a component gets this long to report at all
     const reported = new Set<string>();
     for (;;) {
       for (const t of targets) {
         const h = await this.delivery.health(t, generation);
         if (h.ok) reported.add(t.name);
-        else if (reported.has(t.name) || Date.now() > settle || !/not reported/.test(h.reason ?? '')) return { ok: false, reason: h.reason! };
+        else if (reported.has(t.name) || performance.now() > settle || h.code === undefined) return { ok: false, reason: h.reason! };
       }
-      if (Date.now() >= deadline && reported.size === targets.length) return { ok: true };
-      await sleep(Math.min(100, Math.max(10, deadline - Date.now())));
+      if (performance.now() >= deadline && reported.size === targets.length) return { ok: true };
+      await sleep(Math.min(100, Math.max(10, deadline - performance.now())));
     }
   }
 
@@ -497,8 +497,10 @@ export class Agent {
     for (const t of targets) {
       const h = await this.delivery.health(t, 0, maxAgeMs);
       const prev = this.health.get(t.name);
-      if (prev && prev.healthy === h.ok && prev.reason === h.reason) continue;
-      this.health.set(t.name, { healthy: h.ok, ...(h.reason ? { reason: redact(h.reason) } : {}), since: this.now().toISOString() });
+      // a component that stays silent is one state, however long ("for 20 s", "for 25 s", ...)
+      const sameState = prev && prev.healthy === h.ok && (h.code === 'stale' ? prev.code === 'stale' : prev.reason === (h.reason ? redact(h.reason) : undefined));
+      if (sameState) continue;
+      this.health.set(t.name, { healthy: h.ok, ...(h.reason ? { reason: redact(h.reason) } : {}), ...(h.code ? { code: h.code } : {}), since: this.now().toISOString() });
       if (prev || !h.ok) this.journal({ event: 'health-changed', commit: running, component: t.name, healthy: h.ok, reason: h.reason ? redact(h.reason) : null });
     }
   }

@@ -93,7 +93,7 @@ export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{
   const buckets = new Map<string, { tokens: number; at: number }>();
   return async (c, next) => {
     const key = c.get('caller')?.name ?? getConnInfo(c).remote.address ?? '?';
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a clock set back never locks a caller out
     const b = buckets.get(key) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 60_000) * perMinute);
     b.at = now;
@@ -148,7 +148,7 @@ export function capConnections(server: Server, limits: ConnectionLimits, listene
   let unlogged = 0;
   const note = (client: string): void => {
     unlogged++;
-    const now = Date.now();
+    const now = performance.now();
     if (now - lastLog < 60_000) return;
     log(`API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`);
     lastLog = now;

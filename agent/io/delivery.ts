@@ -17,6 +17,8 @@ export interface ComponentTarget {
 export interface Outcome {
   ok: boolean;
   reason?: string;
+  /** What kind of failure (health): no report for this generation yet, or reports that stopped. */
+  code?: 'not-reported' | 'stale';
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -36,6 +38,9 @@ async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<
 const why = (e: unknown): string => ((e as Error).name === 'TimeoutError' ? 'did not answer in time' : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message));
 
 export class Delivery {
+  /** Each file component's last health report, and when (monotonic) this process first saw it. */
+  private readonly seen = new Map<string, { time: string; at: number }>();
+
   constructor(private readonly componentsDir: string) {}
 
   dirOf(name: string): string {
@@ -57,7 +62,7 @@ export class Delivery {
     if (t.spec.reload.method === 'file') {
       const dir = this.dirOf(t.name);
       writeProtocolFile(dir, FILES.proposed, p);
-      for (const deadline = Date.now() + timeout; Date.now() < deadline; await sleep(10)) {
+      for (const deadline = performance.now() + timeout; performance.now() < deadline; await sleep(10)) {
         const v = readProtocolFile<Verdict>(dir, FILES.verdict);
         if (v?.generation === p.generation) return v.accept ? { ok: true } : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
       }
@@ -105,9 +110,14 @@ export class Delivery {
   async health(t: ComponentTarget, generation: number, maxAgeMs?: number): Promise<Outcome> {
     if (t.spec.reload.method === 'file') {
       const h = readProtocolFile<Health>(this.dirOf(t.name), FILES.health);
-      if (!h || h.generation < generation) return { ok: false, reason: `${t.name} has not reported health for this configuration yet` };
-      const age = Date.now() - Date.parse(h.time);
-      if (maxAgeMs !== undefined && !(age <= maxAgeMs)) return { ok: false, reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)` };
+      if (!h || h.generation < generation) return { ok: false, code: 'not-reported', reason: `${t.name} has not reported health for this configuration yet` };
+      // how long the report has stood, on the agent's monotonic clock: a clock set forward or
+      // back (no RTC, NTP arriving late) neither ages every report at once nor keeps one fresh
+      const prior = this.seen.get(t.name);
+      const seen = prior?.time === h.time ? prior : { time: h.time, at: performance.now() };
+      this.seen.set(t.name, seen);
+      const age = performance.now() - seen.at;
+      if (maxAgeMs !== undefined && !(age <= maxAgeMs)) return { ok: false, code: 'stale', reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)` };
       return h.healthy ? { ok: true } : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
     }
     const url = t.spec.health?.url;

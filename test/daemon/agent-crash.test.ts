@@ -10,6 +10,7 @@ import { treeId } from '../../agent/daemon/watch-source.js';
 import { ReleaseStore } from '../../agent/io/release-store.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { startAgent } from '../helpers/agent-process.js';
+import { until } from '../helpers/fleet.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +81,7 @@ describe('crash safety of the agent', () => {
     for (let attempt = 1; attempt <= 2; attempt++) {
       rmSync(proposed, { force: true });
       const agent = startAgent(loopArgs);
-      await until(() => existsSync(proposed), `attempt ${attempt} to propose`);
+      await until(`attempt ${attempt} to propose`, () => existsSync(proposed), Boolean);
       agent.child.kill('SIGKILL');
       await new Promise((r) => agent.child.once('exit', r));
       expect(new ReleaseStore(st).readState<{ in_progress: { commit: string; attempts: number } }>({} as never).in_progress).toEqual({ commit: tree, attempts: attempt });
@@ -89,15 +90,12 @@ describe('crash safety of the agent', () => {
     const agent = startAgent(loopArgs);
     try {
       const api = await agent.api;
-      let s: { last_error: { code: string; commit: string } | null; last_sync: { result: string } | null; state: { bad: string[]; in_progress: unknown } } | undefined;
-      await until(async () => {
-        s = (await (await fetch(`${api}/api/v1/status`)).json()) as typeof s;
-        return s!.last_sync !== null;
-      }, 'the first sync after the restart');
-      expect(s!.last_error).toMatchObject({ code: 'crash-loop', commit: tree });
-      expect(s!.state.bad).toContain(tree);
-      expect(s!.state.in_progress).toBeNull();
-      expect(s!.last_sync!.result).toContain('not applied again');
+      type Status = { last_error: { code: string; commit: string } | null; last_sync: { result: string } | null; state: { bad: string[]; in_progress: unknown } };
+      const s = await until('the first sync after the restart', async () => (await (await fetch(`${api}/api/v1/status`)).json()) as Status, (v) => v.last_sync !== null);
+      expect(s.last_error).toMatchObject({ code: 'crash-loop', commit: tree });
+      expect(s.state.bad).toContain(tree);
+      expect(s.state.in_progress).toBeNull();
+      expect(s.last_sync!.result).toContain('not applied again');
       expect(existsSync(proposed)).toBe(false);
       const journal = readFileSync(join(st, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; code?: string });
       expect(journal.filter((e) => e.event === 'refused' && e.code === 'crash-loop')).toHaveLength(1);
@@ -106,12 +104,3 @@ describe('crash safety of the agent', () => {
     }
   }, 120_000);
 });
-
-/** Polls `done` (a file appearing, an answer changing) until it holds, with a generous deadline. */
-async function until(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await done())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}

@@ -6,15 +6,14 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchDeviceSettings } from '../../bench/bench-device.js';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { gitops } from '../helpers/cli.js';
-import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { GitServer } from '../helpers/git-server.js';
+import { signedFleet, until } from '../helpers/fleet.js';
+import type { SignedFleet } from '../helpers/fleet.js';
+import { run } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
-import { apiTokens, bearer } from '../helpers/tokens.js';
+import { bearer } from '../helpers/tokens.js';
 
 interface Located {
   code: string;
@@ -90,68 +89,32 @@ function firstPrinted(stderr: string): Located | undefined {
   return m ? located({ file: m[1]!, ...(m[2] ? { line: Number(m[2]) } : {}), ...(m[3] ? { column: Number(m[3]) } : {}), code: m[4]! }) : undefined;
 }
 
-/** Polls what the agent reports until `done` holds (the deadline is generous: a busy machine is slow). */
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(v).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('every bad input is refused alike by gitops validate, the watch agent, the remote agent and agent import', () => {
-  const alice = sshKey('ed25519');
-  const root = tempDir('bad-input-');
-  const bare = join(root, 'fleet.git');
-  const work = makeRepo();
   const watchDir = tempDir('bad-input-watch-');
   const remoteState = tempDir('bad-input-state-');
-  const tokens = apiTokens();
   const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
-  let server: GitServer;
+  let fleet: SignedFleet;
+  let work: SignedFleet['work'];
   let watch: AgentProcess;
   let remote: AgentProcess;
   let watchApi = '';
   let remoteApi = '';
-  let trust = '';
-  let anchor = '';
-  let clock = Date.parse('2026-03-01T10:00:00Z') / 1000;
-  const commit = (message: string): string => {
-    clock += 60;
-    work.git(['add', '-A']);
-    const env = { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` };
-    work.git(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${alice.key}`, 'commit', '-q', '-S', '--allow-empty', '-m', message], { env });
-    return work.git(['rev-parse', 'HEAD']);
-  };
-  const settings = (dir: string, state: string): string => {
-    const file = join(dir, 'agent.yaml');
-    writeFileSync(file, benchDeviceSettings({ root: PROJECT, url: `${server.url}/fleet.git`, trustDir: trust, anchor, stateDir: state, tokensFile: tokens.file }));
-    return file;
-  };
   const status = async (api: string): Promise<Status> => (await (await fetch(`${api}/api/v1/status`)).json()) as Status;
   const delivered = (state: string): string => readFileSync(join(state, 'components', 'capture', 'config.json'), 'utf8');
 
   beforeAll(async () => {
-    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) {
-      cpSync(join(PROJECT, sub), join(work.dir, sub), { recursive: true });
-      cpSync(join(PROJECT, sub), join(watchDir, sub), { recursive: true });
-    }
-    run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
-    anchor = commit('the fleet configuration');
-    work.git(['push', '-q', bare, 'HEAD:main']);
-    server = await startGitServer(root);
-    trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
-    remote = startAgent(['--config', settings(remoteState, remoteState), '--bake', '0', '--with-example-pipeline']);
+    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(watchDir, sub), { recursive: true });
+    fleet = await signedFleet();
+    work = fleet.work;
+    remote = startAgent(['--config', fleet.settings(remoteState, remoteState), '--bake', '0', '--with-example-pipeline']);
     watch = startAgent(['--watch', watchDir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', join(watchDir, '.state'), '--listen', '127.0.0.1:0', '--bake', '0', '--with-example-pipeline']);
     [remoteApi, watchApi] = await Promise.all([remote.api, watch.api]);
-    await Promise.all([until('the remote agent to apply the anchor', () => status(remoteApi), (s) => s.current?.commit === anchor), until('the watch agent to apply the tree', () => status(watchApi), (s) => s.current !== null)]);
+    await Promise.all([until('the remote agent to apply the anchor', () => status(remoteApi), (s) => s.current?.commit === fleet.anchor), until('the watch agent to apply the tree', () => status(watchApi), (s) => s.current !== null)]);
   }, 90_000);
 
   afterAll(async () => {
     await Promise.all([watch?.stop(), remote?.stop()]);
-    await server?.close();
+    await fleet?.server.close();
   });
 
   it.each(CASES)('$name', async (c) => {
@@ -164,8 +127,8 @@ describe('every bad input is refused alike by gitops validate, the watch agent, 
       // back to the good tree and commit for the next case
       undoWatch();
       undoWork();
-      work.git(['reset', '-q', '--hard', anchor]);
-      work.git(['push', '-q', '--force', bare, 'HEAD:main']);
+      work.git(['reset', '-q', '--hard', fleet.anchor]);
+      fleet.push();
     }
   }, 90_000);
 
@@ -184,13 +147,13 @@ describe('every bad input is refused alike by gitops validate, the watch agent, 
     expect(delivered(join(watchDir, '.state'))).toBe(watchDelivered);
 
     // 3. the remote agent, the same change as a signed commit
-    const bad = commit(`bad input: ${c.name}`);
-    work.git(['push', '-q', '--force', bare, 'HEAD:main']);
+    const bad = fleet.commit(`bad input: ${c.name}`);
+    fleet.push();
     const remoteDelivered = delivered(remoteState);
-    const synced = (await (await fetch(`${remoteApi}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).json()) as { outcome: string; commit: string };
+    const synced = (await (await fetch(`${remoteApi}/api/v1/sync`, { method: 'POST', headers: bearer(fleet.tokens.operator) })).json()) as { outcome: string; commit: string };
     expect(synced).toMatchObject({ outcome: 'refused', commit: bad });
     const after = await status(remoteApi);
-    expect(after.current?.commit).toBe(anchor);
+    expect(after.current?.commit).toBe(fleet.anchor);
     expect(after.last_error).toMatchObject({ commit: bad });
     expect(located(after.last_error!.diagnostics![0]!)).toEqual(ciFirst);
     expect(delivered(remoteState)).toBe(remoteDelivered);
@@ -205,7 +168,7 @@ describe('every bad input is refused alike by gitops validate, the watch agent, 
     writeFileSync(join(parts, 'journal.jsonl'), '');
     run('tar', ['czf', join(fresh, 'backup.tar.gz'), '-C', parts, 'backup.json', 'history.bundle', 'journal.jsonl', 'state.json']);
     const state = join(fresh, 'state');
-    const imported = gitops(['agent', 'import', join(fresh, 'backup.tar.gz'), '--config', settings(fresh, state)]);
+    const imported = gitops(['agent', 'import', join(fresh, 'backup.tar.gz'), '--config', fleet.settings(fresh, state)]);
     expect(imported.status, imported.stderr).toBe(1);
     expect(firstPrinted(imported.stderr)).toEqual(ciFirst);
     expect(existsSync(join(state, 'current'))).toBe(false);
