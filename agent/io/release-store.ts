@@ -75,8 +75,8 @@ export function* linesFromEnd(path: string, chunk = 64 * 1024, maxLine = 1024 * 
       const buf = Buffer.allocUnsafe(n);
       readSync(fd, buf, 0, n, pos);
       let end = n;
-      for (let i = n - 1; i >= 0; i--) {
-        if (buf[i] !== 0x0a) continue;
+      // (lastIndexOf with offset -1 would search from the end again: i = 0 stops the loop by hand)
+      for (let i = buf.lastIndexOf(0x0a, n - 1); i >= 0; i = i > 0 ? buf.lastIndexOf(0x0a, i - 1) : -1) {
         if (!overlong) {
           const line = carry.length > 0 ? Buffer.concat([buf.subarray(i + 1, end), carry]) : buf.subarray(i + 1, end);
           if (line.length > 0) yield line.toString('utf8');
