@@ -66,7 +66,8 @@ export async function deviceCommand(args: string[]): Promise<number> {
     if (!/^age1[0-9a-z]+$/.test(recipient)) throw new GitopsError('usage', `"${recipient}" is not an age recipient`, 'the device prints it when its identity is made: age-keygen -o key.txt');
     doc.setIn(['device', 'age_recipient'], recipient);
   }
-  doc.commentBefore = `${HEADER}\n Doorbell ${id} (model ${model}), created from template ${name}.`;
+  // on the top mapping rather than the document: no blank line under it, as device files are written
+  doc.contents!.commentBefore = `${HEADER}\n Doorbell ${id} (model ${model}), created from template ${name}.`;
   const output = doc.toString({ lineWidth: 0 });
 
   const candidate = new Map(files).set(target, output);
