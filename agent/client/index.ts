@@ -27,7 +27,14 @@ export interface Client {
   stop(): void;
 }
 
-export function createClient(options: { dir: string; pollMs?: number }): Client {
+export interface ClientOptions {
+  dir: string;
+  pollMs?: number;
+  /** Told once when writing a verdict or a health report fails (a full disk), and once when it works again. */
+  onWriteProblem?: (problem: string | undefined) => void;
+}
+
+export function createClient(options: ClientOptions): Client {
   const { dir } = options;
   const handlers = new Map<string, SectionHandler[]>();
   const validators: Validator[] = [];
@@ -37,22 +44,36 @@ export function createClient(options: { dir: string; pollMs?: number }): Client 
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let busy = Promise.resolve();
+  let writeProblem: string | undefined;
+  const tell = options.onWriteProblem ?? ((p) => process.stderr.write(p ? `agent/client: cannot write to ${dir} (${p}); keeping the configuration that runs\n` : `agent/client: writing to ${dir} works again\n`));
+
+  /** A protocol file written, or false on a full disk or a read-only directory: the component runs on regardless. */
+  const write = (name: string, value: unknown): boolean => {
+    try {
+      writeProtocolFile(dir, name, value);
+      if (writeProblem !== undefined) tell((writeProblem = undefined));
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      if (writeProblem !== code) tell((writeProblem = code));
+      return false;
+    }
+  };
 
   const reportHealth = async (generation: number): Promise<void> => {
     let reason: string | undefined;
     for (const c of checks) reason ??= await c(applied?.sections ?? {});
     const h: Health = { generation, healthy: reason === undefined, ...(reason ? { reason } : {}), time: new Date().toISOString() };
-    writeProtocolFile(dir, FILES.health, h);
+    write(FILES.health, h);
   };
 
   const step = async (): Promise<void> => {
     const proposal = readProtocolFile<Proposal>(dir, FILES.proposed);
     if (proposal && proposal.generation > judged) {
-      judged = proposal.generation;
       let reason: string | undefined;
       for (const v of validators) reason ??= await v(proposal.sections);
       const verdict: Verdict = { generation: proposal.generation, accept: reason === undefined, ...(reason ? { reason } : {}) };
-      writeProtocolFile(dir, FILES.verdict, verdict);
+      if (write(FILES.verdict, verdict)) judged = proposal.generation; // else judged again next time
     }
     const config = readProtocolFile<Proposal>(dir, FILES.config);
     if (config && config.generation !== applied?.generation) {
@@ -93,7 +114,7 @@ export function createClient(options: { dir: string; pollMs?: number }): Client 
       }
       timer = setInterval(() => {
         kick();
-        if (applied) void reportHealth(applied.generation); // a heartbeat the agent can watch during the bake
+        if (applied) void reportHealth(applied.generation).catch(() => undefined); // a heartbeat the agent can watch during the bake
       }, options.pollMs ?? 250);
       kick();
       return client;

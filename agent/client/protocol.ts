@@ -6,7 +6,7 @@
 //   health.json    component -> agent: how it runs                  {generation, healthy, reason, time}
 // Both ends read and write them with the two functions at the end of this file.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Proposal {
@@ -30,18 +30,32 @@ export interface Health {
 
 export const FILES = { proposed: 'proposed.json', verdict: 'verdict.json', config: 'config.json', health: 'health.json' } as const;
 
-/** Writes one protocol file atomically (temp file named for this process, then rename). */
+/** A protocol file larger than this is not read (a component gone wrong cannot fill the agent's memory). */
+export const MAX_PROTOCOL_FILE = 4 * 1024 * 1024;
+
+/**
+ * Writes one protocol file atomically (temp file named for this process, then rename). On a
+ * full disk it throws and leaves the previous file as it was, and no temp file behind.
+ */
 export function writeProtocolFile(dir: string, name: string, value: unknown): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
-  renameSync(tmp, join(dir, name));
+  try {
+    writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
-/** One protocol file, or undefined while it is absent or being replaced. */
+/** One protocol file, or undefined while it is absent, being replaced, oversized or not JSON. */
 export function readProtocolFile<T>(dir: string, name: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+    const path = join(dir, name);
+    if (statSync(path).size > MAX_PROTOCOL_FILE) return undefined;
+    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as T) : undefined;
   } catch {
     return undefined;
   }

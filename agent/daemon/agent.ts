@@ -19,6 +19,8 @@ import { openRepository } from '../core/repository.js';
 import type { Identities } from '../core/sops/keys.js';
 import { validateFor } from '../core/validate.js';
 import type { ValidationReport } from '../core/validate.js';
+import { checkState, INITIAL_STATE } from '../core/agent/state.js';
+import type { AgentState, LocatedFinding } from '../core/agent/state.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import { Delivery } from '../io/delivery.js';
@@ -43,19 +45,7 @@ export interface CandidateInfo {
   steps?: Record<string, number>;
 }
 
-export interface AgentState {
-  applied: string | null;
-  last_good: string | null;
-  bad: string[];
-  /** Commits that became last good, oldest first (the releases an operator may return to). */
-  good: string[];
-  generation: number;
-  last_sync: { time: string; trigger: string; result: string } | null;
-  last_error: { time: string; commit: string | null; reason: string; code: string; diagnostics?: ReturnType<typeof locatedFindings> } | null;
-  applied_at: string | null;
-  /** The candidate being applied, and how many processes have started applying it. */
-  in_progress: { commit: string; attempts: number } | null;
-}
+export type { AgentState } from '../core/agent/state.js';
 
 export interface AgentOptions {
   environment: string;
@@ -72,7 +62,6 @@ export interface AgentOptions {
 
 export type CycleResult = { outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back'; commit: string; reason?: string; components?: string[]; ms: number };
 
-const INITIAL: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null, in_progress: null };
 /** A candidate during whose apply the agent died this many times is marked bad at the next start. */
 export const CRASH_ATTEMPTS = 2;
 /** Good releases kept on disk to return to; older ones are removed. */
@@ -90,7 +79,7 @@ class Refusal extends Error {
 }
 
 /** Where a refused configuration is wrong, as the journal and the API keep it (the first few). */
-function locatedFindings(diagnostics: readonly Diagnostic[]): Array<Pick<Diagnostic, 'code' | 'file' | 'line' | 'column' | 'path'>> {
+function locatedFindings(diagnostics: readonly Diagnostic[]): LocatedFinding[] {
   return diagnostics.slice(0, 20).map((d) => ({ code: d.code, ...(d.file ? { file: d.file } : {}), ...(d.line ? { line: d.line } : {}), ...(d.column ? { column: d.column } : {}), ...(d.path ? { path: d.path } : {}) }));
 }
 
@@ -111,11 +100,28 @@ export class Agent {
   constructor(readonly options: AgentOptions) {
     this.store = new ReleaseStore(options.stateDir);
     this.delivery = new Delivery(join(options.stateDir, 'components'));
-    this.state = { ...INITIAL, ...this.store.readState<Partial<AgentState>>({}) };
-    if (this.state.last_good && !this.state.good.includes(this.state.last_good)) this.state.good.push(this.state.last_good);
-    this.schemaCache = fileSchemaCache(join(options.stateDir, 'cache'));
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
+    this.state = this.loadState();
+    this.schemaCache = fileSchemaCache(join(options.stateDir, 'cache'));
+  }
+
+  /**
+   * state.json as saved, or, when it is not an agent state (hand-edited, damaged), rebuilt from
+   * what is on disk: the running release becomes applied and last good, generations continue
+   * above every one the components have seen. The bad file is kept beside it and journaled.
+   */
+  private loadState(): AgentState {
+    const read = this.store.readStateFile();
+    const checked = 'error' in read ? { problem: read.error } : checkState(read.value);
+    if ('state' in checked) return checked.state;
+    const aside = this.store.setStateAside(this.now());
+    const running = this.store.current() ?? null;
+    const state: AgentState = { ...structuredClone(INITIAL_STATE), applied: running, last_good: running, good: running ? [running] : [], generation: this.delivery.highestGeneration() };
+    this.store.writeState(state);
+    this.journal({ event: 'recovered', commit: running, reason: `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store${running ? `: running ${running.slice(0, 12)}` : ''}` });
+    this.log(`warning: state.json was not an agent state (${checked.problem}); kept as ${aside}, rebuilt`);
+    return state;
   }
 
   /** Appends to the journal and tells the event stream and the metrics. */
@@ -157,6 +163,11 @@ export class Agent {
       this.save();
     } else if (removed.length > 0) {
       this.journal({ event: 'recovered', commit: current, removed, reason: `removed ${removed.length} half-written release(s)` });
+    }
+    if (!this.store.current() && this.state.last_good && this.store.hasRelease(this.state.last_good)) {
+      // the current link was deleted (by hand, a bad disk): last good is what ran
+      this.store.switchCurrent(this.state.last_good);
+      this.journal({ event: 'recovered', commit: this.state.last_good, reason: `the current link was missing; repaired to last good ${this.state.last_good.slice(0, 12)}` });
     }
     const running = this.store.current();
     if (running) {

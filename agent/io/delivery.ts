@@ -3,6 +3,7 @@
 // command (run without a shell, with a timeout), or file (the agent/client protocol).
 
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, readProtocolFile, writeProtocolFile } from '../client/protocol.js';
 import type { Health, Proposal, Verdict } from '../client/protocol.js';
@@ -45,6 +46,24 @@ export class Delivery {
 
   dirOf(name: string): string {
     return join(this.componentsDir, name);
+  }
+
+  /** The highest generation any component's protocol files mention (0 when there are none). */
+  highestGeneration(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.componentsDir);
+    } catch {
+      return 0;
+    }
+    let high = 0;
+    for (const name of names) {
+      for (const file of Object.values(FILES)) {
+        const g = readProtocolFile<{ generation?: unknown }>(this.dirOf(name), file)?.generation;
+        if (typeof g === 'number' && Number.isSafeInteger(g) && g > high) high = g;
+      }
+    }
+    return high;
   }
 
   /** Asks the component whether it accepts the proposal (only http and file can veto). */

@@ -210,6 +210,29 @@ export class ReleaseStore {
     }
   }
 
+  /** state.json as parsed JSON (undefined when there is none), or why it cannot be parsed. */
+  readStateFile(): { value: unknown } | { error: string } {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, 'state.json'), 'utf8');
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { value: undefined } : { error: (e as NodeJS.ErrnoException).code ?? 'unreadable' };
+    }
+    try {
+      return { value: JSON.parse(text) as unknown };
+    } catch {
+      return { error: 'not JSON' };
+    }
+  }
+
+  /** Moves state.json aside (kept for a person to look at); returns the name it now has. */
+  setStateAside(now: Date): string {
+    const name = `state.json.bad-${now.toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(join(this.dir, 'state.json'), join(this.dir, name));
+    fsyncDir(this.dir);
+    return name;
+  }
+
   writeState(state: object): void {
     writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(state, null, 2) + '\n', 0o600);
   }

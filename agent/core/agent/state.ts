@@ -1,0 +1,59 @@
+// The agent's persistent state (state.json) and the check of what was read back: a file of the
+// wrong shape (hand-edited, truncated by a bad disk, written by a future version) is reported,
+// never half-used, so that the agent can set it aside and rebuild instead of crash-looping.
+
+export interface LocatedFinding {
+  code: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  path?: string;
+}
+
+export interface AgentState {
+  applied: string | null;
+  last_good: string | null;
+  bad: string[];
+  /** Commits that became last good, oldest first (the releases an operator may return to). */
+  good: string[];
+  generation: number;
+  last_sync: { time: string; trigger: string; result: string } | null;
+  last_error: { time: string; commit: string | null; reason: string; code: string; diagnostics?: LocatedFinding[] } | null;
+  applied_at: string | null;
+  /** The candidate being applied, and how many processes have started applying it. */
+  in_progress: { commit: string; attempts: number } | null;
+}
+
+export const INITIAL_STATE: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null, in_progress: null };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const stringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const recordOrNull = (v: unknown): boolean => v === null || isRecord(v);
+
+const FIELDS: Record<keyof AgentState, (v: unknown) => boolean> = {
+  applied: stringOrNull,
+  last_good: stringOrNull,
+  bad: strings,
+  good: strings,
+  generation: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+  last_sync: recordOrNull,
+  last_error: recordOrNull,
+  applied_at: stringOrNull,
+  in_progress: (v) => v === null || (isRecord(v) && typeof v.commit === 'string' && typeof v.attempts === 'number'),
+};
+
+/**
+ * The state as read back (undefined when there is no file yet), or what is wrong with it. Fields
+ * an older agent did not write take their initial values.
+ */
+export function checkState(raw: unknown): { state: AgentState } | { problem: string } {
+  if (raw === undefined) return { state: structuredClone(INITIAL_STATE) };
+  if (!isRecord(raw)) return { problem: `it is ${Array.isArray(raw) ? 'a list' : raw === null ? 'null' : `a ${typeof raw}`}, not an object` };
+  for (const [field, ok] of Object.entries(FIELDS)) {
+    if (field in raw && !ok(raw[field])) return { problem: `${field} is ${JSON.stringify(raw[field])?.slice(0, 60) ?? 'undefined'}` };
+  }
+  const state = { ...structuredClone(INITIAL_STATE), ...(raw as Partial<AgentState>) };
+  if (state.last_good && !state.good.includes(state.last_good)) state.good.push(state.last_good);
+  return { state };
+}
