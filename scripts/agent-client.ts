@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { GitopsError } from '../agent/core/errors.js';
 import { EXIT_INVALID, EXIT_OK, out, parse } from './cli.js';
 
-const USAGE = 'gitops agent status | journal [--limit N] [--event E] | releases | diff [--from R] [--to R] | sync | rollback [--to last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--json]';
+const USAGE = 'gitops agent status | journal [--limit N] [--event E] | releases | diff [--from R] [--to R] | sync | rollback [--to previous|last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--json]';
 
 interface Api {
   call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
@@ -139,7 +139,7 @@ export async function clientCommand(args: string[]): Promise<number> {
       return r.outcome === 'refused' || r.outcome === 'rolled-back' || r.state?.result === 'failed' ? EXIT_INVALID : EXIT_OK;
     }
     case 'rollback': {
-      const r = await a.call<{ outcome: string; commit: string; reason?: string; components?: string[]; ms: number }>('POST', '/api/v1/rollback', { to: (await releaseName(a, values.to)) ?? 'last_good', ...(values.reason ? { reason: values.reason } : {}) });
+      const r = await a.call<{ outcome: string; commit: string; reason?: string; components?: string[]; ms: number }>('POST', '/api/v1/rollback', { to: (await releaseName(a, values.to)) ?? 'previous', ...(values.reason ? { reason: values.reason } : {}) });
       show(r, () => `rolled back to ${short(r.commit)}; reconfigured ${r.components?.join(', ') || 'nothing'} in ${Math.round(r.ms)} ms`);
       return EXIT_OK;
     }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { HardwareProfile } from '../agent/core/config-types.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { hardwareProfileFile } from '../agent/core/repo-layout.js';
+import { hardwareProfileFile, listDevices, listEnvironments } from '../agent/core/repo-layout.js';
 import { Agent } from '../agent/daemon/agent.js';
 import { Hardware } from '../agent/daemon/hardware.js';
 import { startApi } from '../agent/daemon/api.js';
@@ -21,6 +21,7 @@ import { redact } from '../agent/io/redactor.js';
 import { readUserFile, readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { EXIT_OK, list, out, parse, warnTrustProblems } from './cli.js';
+import { pickTarget } from './target.js';
 
 const USAGE = [
   'gitops agent --config agent.yaml',
@@ -29,6 +30,9 @@ const USAGE = [
   'gitops agent token add --name N --role viewer|operator | list | revoke --name N   (--tokens-file F)',
   'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',
 ].join('\n       ');
+
+/** How long a stopping agent waits for the work in progress before it exits anyway. */
+const STOP_GRACE_MS = 3000;
 
 const client = async (): Promise<(args: string[]) => Promise<number>> => (await import('./agent-client.js')).clientCommand;
 const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
@@ -89,7 +93,13 @@ export async function agentCommand(args: string[]): Promise<number> {
     if (!values.env || !values.device) throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
     const env = values.env;
     const device = values.device;
-    readWorkingTree(dir); // a clear error now if DIR is not a configuration repository
+    // a clear error now (exit 2, "did you mean") if DIR is not a configuration repository or the names are mistyped
+    const files = readWorkingTree(dir);
+    try {
+      pickTarget({ environments: () => listEnvironments(files), devices: (e) => listDevices(files, e) }, env, device, USAGE);
+    } catch (e) {
+      throw e instanceof GitopsError ? new GitopsError('usage', e.message, e.hint) : e;
+    }
     const model = (): string => String((parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as { device?: { model?: string } }).device?.model ?? '');
     agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: values['hardware-profile'] === 'recorded' ? recordedProfile(dir, model) : (() => {
       const h = new Hardware(values['hardware-profile'], log);
@@ -163,6 +173,13 @@ export async function agentCommand(args: string[]): Promise<number> {
   await new Promise<void>((done) => {
     const stop = (): void => {
       log('stopping');
+      // whatever it is doing (a bake, a component that does not answer), the agent is gone within
+      // a few seconds: every step is crash-safe, so an apply cut short is taken up at the next start
+      setTimeout(() => {
+        log(`stopped in the middle of ${runner.busy ? 'a sync' : 'shutting down'}; it is taken up at the next start`);
+        pipeline?.kill('SIGTERM');
+        process.exit(0);
+      }, STOP_GRACE_MS).unref();
       stopSource();
       void runner.stop().then(() => {
         clearInterval(monitor);

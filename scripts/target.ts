@@ -5,7 +5,7 @@ import type { Repository } from '../agent/core/repository.js';
 import type { RenderTarget } from '../agent/core/render.js';
 import { closest } from '../agent/core/suggest.js';
 
-export function pickTarget(repo: Repository, env: unknown, device: unknown, usage: string): RenderTarget {
+export function pickTarget(repo: Pick<Repository, 'environments' | 'devices'>, env: unknown, device: unknown, usage: string): RenderTarget {
   if (typeof env !== 'string') throw new GitopsError('usage', '--env is required', `usage: ${usage}`);
   const envs = repo.environments();
   if (!envs.includes(env)) {

@@ -69,7 +69,7 @@ export const KEEP_RELEASES = 20;
 /** The release's configuration with every secret replaced by <redacted>: what the API shows. */
 export const REDACTED_VIEW = 'config.redacted.json';
 /** What an operator may call a release; nothing else reaches the release store. */
-const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{16})$/;
+const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{7,16})$/;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Refusal extends Error {
@@ -428,8 +428,10 @@ export class Agent {
   }
 
   /**
-   * A release named by an operator: `current`, `last_good` or `previous` (the newest good release
-   * other than the running one), or a commit id or prefix of a release on disk.
+   * A release named by an operator: `current` (what runs), `last_good` (the release last found
+   * good: what runs, unless a rollback failed or nothing has been found good since), `previous`
+   * (the newest good release other than the running one: what a rollback returns to), or a
+   * commit id or prefix of a release on disk.
    */
   findRelease(name: string): string {
     if (!RELEASE_NAME.test(name)) throw new GitopsError('bad-release', `"${name.slice(0, 80)}" is not a release name`, 'current, last_good, previous, or a commit id (7 to 40 hex digits) from GET /api/v1/releases');
@@ -438,7 +440,12 @@ export class Agent {
       if (!current) throw new GitopsError('release-unknown', 'nothing has been applied yet', 'wait for the first sync, or POST /api/v1/sync');
       return current;
     }
-    if (name === 'last_good' || name === 'previous') {
+    if (name === 'last_good') {
+      const good = this.state.last_good;
+      if (!good || !this.store.hasRelease(good)) throw new GitopsError('no-release', 'no release has been found good on this device yet', 'GET /api/v1/releases lists the releases on this device');
+      return good;
+    }
+    if (name === 'previous') {
       const back = [...this.state.good].reverse().find((c) => c !== current && this.store.hasRelease(c));
       if (!back) throw new GitopsError('no-release', 'there is no earlier good release to return to', 'GET /api/v1/releases lists the releases on this device');
       return back;
@@ -453,7 +460,7 @@ export class Agent {
   private rollbackTarget(to: string): string {
     const id = this.findRelease(to);
     if (!this.state.good.includes(id)) throw new GitopsError('release-not-good', `release ${id.slice(0, 12)} was never applied successfully here (refused or rolled back), so it cannot be returned to`, 'roll back to a release marked good in GET /api/v1/releases');
-    if (id === this.store.current()) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, 'nothing to do');
+    if (id === this.store.current()) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, to === 'last_good' ? 'last_good is the running release; "previous" is the good release before it' : 'nothing to do');
     return id;
   }
 

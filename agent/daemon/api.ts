@@ -69,9 +69,9 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new GitopsError('bad-request', `the request body is not valid JSON: ${(e as Error).message}`, 'send a JSON object, e.g. {"to":"last_good","reason":"..."}');
+    throw new GitopsError('bad-request', `the request body is not valid JSON: ${(e as Error).message}`, 'send a JSON object, e.g. {"to":"previous","reason":"..."}');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GitopsError('bad-request', 'the request body must be a JSON object', 'e.g. {"to":"last_good"}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GitopsError('bad-request', 'the request body must be a JSON object', 'e.g. {"to":"previous"}');
   return value as Record<string, unknown>;
 }
 
@@ -199,8 +199,8 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   });
   app.post('/api/v1/rollback', async (c) => {
     const body = await jsonBody(c);
-    const to = body.to ?? 'last_good';
-    if (typeof to !== 'string') throw new GitopsError('bad-request', '"to" must be a string: "last_good" or a commit id', 'e.g. {"to":"last_good","reason":"detector crashes"}');
+    const to = body.to ?? 'previous';
+    if (typeof to !== 'string') throw new GitopsError('bad-request', '"to" must be a string: "previous", "last_good" or a commit id', 'e.g. {"to":"previous","reason":"detector crashes"}');
     if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500)) throw new GitopsError('bad-request', '"reason" must be a string of at most 500 characters', 'say why, for the journal');
     const by = c.get('caller').name;
     const result = await runner.exclusive(() => agent.rollbackTo(to, { by, ...(typeof body.reason === 'string' ? { reason: body.reason } : {}), ...(o.verify ? { verify: o.verify } : {}) }));
@@ -212,7 +212,7 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     return send(c, await o.hardware.profile());
   });
   app.all('/api/v1/sync', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'));
-  app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"last_good"}'));
+  app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"previous"}'));
   return { app, metrics, streams: streams.open, limits };
 }
 

@@ -24,16 +24,27 @@ export class WatchSource {
 
   constructor(private readonly agent: Agent, private readonly dir: string, private readonly debounceMs = 40) {}
 
+  /**
+   * Applies the working tree unless it is what runs. A tree that was refused or rolled back is
+   * held (not applied again) until the tree changes; at start the files on disk are applied
+   * whatever happened to them before, as a developer who restarts the agent expects, unless the
+   * agent died applying them (crash-loop): that tree stays held.
+   */
   async cycle(trigger: string): Promise<CycleResult | undefined> {
     const files = readWorkingTree(this.dir);
     const id = treeId(files);
-    if (id === this.agent.state.applied || this.agent.state.bad.includes(id)) {
+    const state = this.agent.state;
+    const crashed = state.last_error?.code === 'crash-loop' && state.last_error.commit === id;
+    const held = state.bad.includes(id) && (trigger !== 'start' || crashed);
+    if (id === state.applied || held) {
       if (trigger !== QUIET_TRIGGER) {
-        this.agent.state.last_sync = { time: new Date().toISOString(), trigger, result: id === this.agent.state.applied ? 'up to date' : `the working tree is ${id}, refused or rolled back before; not applied again` };
-        this.agent.store.writeState(this.agent.state);
+        const why = crashed ? 'stopped the agent while it was applied' : state.last_error?.commit === id ? 'was refused' : 'was rolled back';
+        state.last_sync = { time: new Date().toISOString(), trigger, result: id === state.applied ? 'up to date' : `held: the working tree is ${id}, which ${why}; it is applied again when the tree changes or the agent restarts` };
+        this.agent.store.writeState(state);
       }
       return undefined;
     }
+    if (trigger === 'start') state.bad = state.bad.filter((b) => b !== id);
     return this.agent.apply(files, { commit: id, subject: 'working tree', trigger });
   }
 

@@ -240,7 +240,7 @@ describe('the local API', () => {
 
   it('an operator rolls back to an earlier good release; the release it replaces is never applied again', async () => {
     const before = (await call('GET', '/api/v1/status', tokens.viewer)).json.current as { commit: string };
-    const r = await call('POST', '/api/v1/rollback', tokens.operator, { body: JSON.stringify({ to: 'last_good', reason: 'fps 9 drops frames at night' }) });
+    const r = await call('POST', '/api/v1/rollback', tokens.operator, { body: JSON.stringify({ to: 'previous', reason: 'fps 9 drops frames at night' }) });
     expect(r).toMatchObject({ status: 200, json: { outcome: 'rolled-back', components: ['capture'] } });
     const target = (r.json as { commit: string }).commit;
     expect(target).not.toBe(before.commit);
