@@ -15,6 +15,8 @@ import type { FetchResult, SyncOptions } from './git-sync.js';
 
 /** Packs beyond this many are compacted into one. */
 export const MAX_PACKS = 8;
+/** Commit objects kept in memory across syncs (the history check walks them all at every sync). */
+const MAX_MEMO_BYTES = 8 * 1024 * 1024;
 
 export interface StoreUsage {
   packs: number;
@@ -38,6 +40,9 @@ export class GitStore {
   private objectCache: object = {};
   /** The settling of the last sync, run after its result: reads and the next fetch wait for it. */
   private pending: Promise<void> = Promise.resolve();
+  /** Commits read before (immutable: their id is their content); emptied when a refused pack is removed. */
+  private commits = new Map<string, { type: string; bytes: Uint8Array }>();
+  private memoBytes = 0;
 
   constructor(readonly gitdir: string, private readonly maxPacks = MAX_PACKS) {}
 
@@ -50,7 +55,14 @@ export class GitStore {
     return {
       read: async (oid) => {
         await this.pending;
-        return objectReader(this.gitdir, this.objectCache).read(oid);
+        const hit = this.commits.get(oid);
+        if (hit) return hit;
+        const o = await objectReader(this.gitdir, this.objectCache).read(oid);
+        if (o?.type === 'commit' && this.memoBytes + o.bytes.length <= MAX_MEMO_BYTES) {
+          this.commits.set(oid, o);
+          this.memoBytes += o.bytes.length;
+        }
+        return o;
       },
     };
   }
@@ -100,7 +112,11 @@ export class GitStore {
    */
   async settle(fetched: FetchResult | undefined, keep: Array<string | null | undefined>): Promise<void> {
     const roots = [...new Set(keep.filter((c): c is string => typeof c === 'string'))];
-    if (fetched?.pack && !roots.includes(fetched.commit)) this.removePack(fetched.pack.replace(/^objects\/pack\//, ''));
+    if (fetched?.pack && !roots.includes(fetched.commit)) {
+      this.removePack(fetched.pack.replace(/^objects\/pack\//, ''));
+      this.commits.clear();
+      this.memoBytes = 0;
+    }
     const packs = this.packs();
     if (packs.length <= this.maxPacks) return;
     const sizes = new Map(packs.map((p) => [p, fs.statSync(join(this.packDir(), p)).size]));

@@ -122,8 +122,10 @@ describe('the device object store', () => {
       run('git', ['push', '-q', '-f', bare, 'HEAD:main'], { cwd: work });
       fetched = await store.fetch({ ...opts(), have: good });
       expect(fetched.bytes).toBeGreaterThan((i + 1) << 20);
+      expect(await store.reader().read(fetched.commit)).toMatchObject({ type: 'commit' }); // read, as the history check does
       await store.settle(fetched, [good]);
       expect(store.usage()).toEqual(before);
+      expect(await store.reader().read(fetched.commit)).toBeUndefined();
     }
     // the refused commit is known: no pack is asked for it again
     const asked = server.packRequests;
