@@ -9,6 +9,7 @@ import { benchAgent } from './agent.js';
 import { benchDiff } from './diff.js';
 import { benchHardware } from './hardware.js';
 import { benchSecrets } from './secrets.js';
+import { benchStore } from './store.js';
 import { benchTrust } from './trust.js';
 import { benchValidation } from './validation.js';
 
@@ -20,13 +21,13 @@ function table(rows: Row[]): string {
   const lines = [['group', 'measure', 'value', 'target', ''].join(' | ')];
   lines.push('--- | --- | ---: | --- | ---');
   for (const r of rows) {
-    const v = r.unit === 'req/s' ? r.value.toFixed(0) : r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1);
+    const v = r.unit === 'req/s' || r.unit === 'bytes' || r.unit === 'count' ? r.value.toFixed(0) : r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1);
     lines.push([r.group, r.name, `${v} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED'].join(' | '));
   }
   return lines.join('\n');
 }
 
-const rows: Row[] = [...benchValidation(root, cli), ...(await benchHardware(root, cli)), ...benchDiff(root, cli), ...(await benchSecrets(cli)), ...(await benchTrust(cli)), ...(await benchAgent(root, cli))];
+const rows: Row[] = [...benchValidation(root, cli), ...(await benchHardware(root, cli)), ...benchDiff(root, cli), ...(await benchSecrets(cli)), ...(await benchTrust(cli)), ...(await benchAgent(root, cli)), ...(await benchStore(root))];
 const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) };
 process.stdout.write(`doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`);
 writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n');
