@@ -14,6 +14,8 @@ export interface GitServer {
   bytesSent: number;
   /** Makes the next answers fail (garbage, slow) for bad-remote tests. */
   mode: 'ok' | 'garbage' | 'error';
+  /** When set, every request must carry it as the password of HTTP Basic authorization (a private remote). */
+  token?: string;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,11 @@ export async function startGitServer(root: string): Promise<GitServer> {
     if (state.mode === 'garbage') {
       res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' });
       res.end('this is not a pkt-line stream at all\n');
+      return;
+    }
+    if (state.token !== undefined && req.headers.authorization !== `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="fleet"' });
+      res.end('authentication required');
       return;
     }
     if (state.mode === 'error') {
