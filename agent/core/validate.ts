@@ -85,7 +85,10 @@ export function validateFor(repo: Repository, target: RenderTarget, options: Val
 }
 
 function finish(diagnostics: Diagnostic[], targets: TargetReport[]): ValidationReport {
-  const all = sortDiagnostics(dedupeDiagnostics(diagnostics));
+  // a finding about a file as a whole (no key to point at: the file is empty, or does not parse)
+  // is at its start, so that every diagnostic about a file reads file:line:col
+  const located = diagnostics.map((d) => (d.file && d.line === undefined && /\.(ya?ml|json)$/.test(d.file) ? { ...d, line: 1, column: 1 } : d));
+  const all = sortDiagnostics(dedupeDiagnostics(located));
   return { valid: !hasErrors(all), diagnostics: all, targets };
 }
 
