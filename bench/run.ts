@@ -27,7 +27,7 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-const rows: Row[] = [...benchValidation(root, cli), ...(await benchHardware(root, cli)), ...benchDiff(root, cli), ...(await benchSecrets(cli)), ...(await benchTrust(cli)), ...(await benchAgent(root, cli)), ...(await benchStore(root))];
+const rows: Row[] = [...benchValidation(root, cli), ...(await benchHardware(root, cli)), ...benchDiff(root, cli), ...(await benchSecrets(cli)), ...(await benchTrust(cli)), ...(await benchAgent(root, cli)), ...(await benchStore(root, cli))];
 const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) };
 process.stdout.write(`doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`);
 writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n');

@@ -1,16 +1,19 @@
 // Object store figures (issue 12, 2b): bytes a no-change poll costs the agent, beside `git
 // fetch` on the same remote (the example repository and one with 10,000 devices); the device's
 // store after 200 synced signed changes (packs, size) and the time of fetch + history check at
-// the first changes and the last.
+// the first changes and the last; the agent as installed over 200 applied changes.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyRange } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
 import { GitStore } from '../agent/io/git-store.js';
+import { addToken } from '../agent/io/token-file.js';
+import { AGENT_ENV, benchDeviceSettings } from './bench-device.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
 import { fleetRemote } from './fleet-remote.js';
 import type { FleetRemote } from './fleet-remote.js';
@@ -42,7 +45,57 @@ async function gitFetchBytes(server: GitServer, clone: string): Promise<number> 
   return server.bytesSent - before;
 }
 
-export async function benchStore(root: string): Promise<Row[]> {
+function dirBytes(path: string): number {
+  return readdirSync(path, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? dirBytes(join(path, e.name)) : statSync(join(path, e.name)).size), 0);
+}
+
+/** The agent as installed, following the remote: commit to applied through POST /api/v1/sync over 200 changes. */
+async function agentOverChanges(root: string, cli: string, dir: string, rows: Row[], group: string): Promise<void> {
+  const remote = fleetRemote(root, join(dir, 'agent'), { name: 'Bench', email: 'bench@example.test' }, Date.parse('2026-03-01T00:00:00Z') / 1000);
+  const anchor = remote.commit('anchor');
+  remote.push();
+  const server = await startGitServer(join(dir, 'agent/srv'));
+  const children: ChildProcess[] = [];
+  try {
+    const state = join(dir, 'agent/state');
+    const token = addToken(join(dir, 'agent/tokens.yaml'), 'bench', 'operator');
+    writeFileSync(join(dir, 'agent/agent.yaml'), benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor, stateDir: state, tokensFile: join(dir, 'agent/tokens.yaml') }));
+    children.push(spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' }));
+    const agent = spawn(process.execPath, [cli, 'agent', '--config', join(dir, 'agent/agent.yaml'), '--bake', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...AGENT_ENV } });
+    children.push(agent);
+    const api = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      agent.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /API on (http:\/\/\S+)/.exec(out);
+        if (m && /applied [0-9a-f]{12} "anchor"/.test(out)) resolve(m[1]!);
+      });
+      agent.once('exit', () => reject(new Error(`bench store: the agent exited: ${out.slice(-500)}`)));
+    });
+    const times: number[] = [];
+    for (let i = 0; i < CHANGES; i++) {
+      remote.edit('config/frame_capture.yaml', / fps: \d+/, ` fps: ${5 + (i % 25)}`);
+      remote.commit(`change ${i}`);
+      remote.push();
+      const t0 = performance.now();
+      const r = (await (await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { outcome: string };
+      times.push(performance.now() - t0);
+      if (r.outcome !== 'applied') throw new Error(`bench store: ${JSON.stringify(r)}`);
+    }
+    const first = median(times.slice(0, 10));
+    const last = median(times.slice(-10));
+    const packs = readdirSync(join(state, 'repo.git/objects/pack')).filter((f) => f.endsWith('.pack')).length;
+    rows.push({ group, name: 'agent: commit to applied through POST /api/v1/sync, changes 1-10, p50', value: first, unit: 'ms' });
+    rows.push({ group, name: `agent: commit to applied through POST /api/v1/sync, changes ${CHANGES - 9}-${CHANGES}, p50`, value: last, unit: 'ms', target: 'no growth (< 1.5x)', pass: last < first * 1.5 });
+    rows.push({ group, name: `agent: repo.git after ${CHANGES} applied changes: packs`, value: packs, unit: 'count', target: '<= 8', pass: packs <= 8 });
+    rows.push({ group, name: `agent: repo.git after ${CHANGES} applied changes: size`, value: dirBytes(join(state, 'repo.git')) / 2 ** 20, unit: 'MB' });
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await server.close();
+  }
+}
+
+export async function benchStore(root: string, cli: string): Promise<Row[]> {
   const group = 'object store';
   const rows: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
@@ -103,6 +156,9 @@ export async function benchStore(root: string): Promise<Row[]> {
     await gitAsync(['fetch', '-q', 'origin'], clone);
     rows.push({ group, name: 'no-change poll, 10,000-device repository: bytes received by the agent (no pack asked)', value: await poll(), unit: 'bytes', target: 'no pack', pass: true });
     rows.push({ group, name: 'no-change poll, 10,000-device repository: `git fetch` on the same remote', value: await gitFetchBytes(server, clone), unit: 'bytes' });
+    await server.close();
+    server = undefined;
+    await agentOverChanges(root, cli, dir, rows, group);
   } finally {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
