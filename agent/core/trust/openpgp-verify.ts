@@ -39,8 +39,49 @@ const day = (d: Date): string => d.toISOString().slice(0, 10);
  * as of `now`, and — through `validAt`, which the caller calls with the times it judges the
  * key at — not expired at any of those times.
  */
+/**
+ * Why an OpenPGP armor is not the strict shape gpg reads (BEGIN line, "Key: value" armor headers,
+ * an empty line, base64, an optional "=" checksum line, the END line, then nothing but empty
+ * lines); openpgp.js alone reads some shapes gpg refuses (a stray line among the headers).
+ */
+export function armorProblem(armored: string): string | undefined {
+  const lines = armored.replace(/\n+$/, '').split('\n');
+  if (lines[0] !== '-----BEGIN PGP SIGNATURE-----') return 'the OpenPGP armor does not start with -----BEGIN PGP SIGNATURE-----';
+  if (lines[lines.length - 1] !== '-----END PGP SIGNATURE-----') return 'the OpenPGP armor does not end with -----END PGP SIGNATURE-----';
+  let i = 1;
+  while (i < lines.length - 1 && lines[i] !== '') {
+    if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[i]!)) return `the OpenPGP armor has a malformed header line "${lines[i]!.slice(0, 40)}"`;
+    i++;
+  }
+  if (lines[i] !== '') return 'the OpenPGP armor has no empty line before its data';
+  const body = lines.slice(i + 1, -1);
+  const checksum = body.length > 0 && body[body.length - 1]!.startsWith('=') ? body.pop()! : undefined;
+  const data = body.join('');
+  if (body.length === 0 || !body.slice(0, -1).every((l) => /^[A-Za-z0-9+/]+$/.test(l)) || !/^[A-Za-z0-9+/]+={0,2}$/.test(body[body.length - 1]!) || data.length % 4 !== 0) return 'the OpenPGP armor data is not base64';
+  if (checksum !== undefined) {
+    const crc = crc24(Buffer.from(data, 'base64'));
+    if (!/^=[A-Za-z0-9+/]{4}$/.test(checksum) || Buffer.from(checksum.slice(1), 'base64').readUIntBE(0, 3) !== crc) return 'the OpenPGP armor checksum does not match its data';
+  }
+  return undefined;
+}
+
+/** The CRC-24 of OpenPGP armor (RFC 4880, 6.1). */
+function crc24(bytes: Buffer): number {
+  let crc = 0xb704ce;
+  for (const b of bytes) {
+    crc ^= b << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
 export async function verifyOpenPgp(payload: Buffer, armored: string, keys: readonly PublicKey[], now: Date): Promise<PgpResult> {
   const { createMessage, enums, readSignature, verify } = await openpgp();
+  const shape = armorProblem(armored);
+  if (shape) return { verdict: 'malformed', reason: shape, signer: null, key: null };
   let signature;
   try {
     signature = await readSignature({ armoredSignature: armored });

@@ -15,6 +15,8 @@ export interface SshSignature {
   hashAlgorithm: string;
   signatureAlgorithm: string;
   signature: Buffer;
+  /** Why the inner signature cannot be read, when it cannot (it then does not verify). */
+  signatureProblem?: string;
 }
 
 export type ParsedSshSignature = { ok: true; sig: SshSignature } | { ok: false; problem: string };
@@ -41,16 +43,50 @@ export function parseSshSignature(armored: string): ParsedSshSignature {
     const hashAlgorithm = r.text();
     const inner = r.string();
     if (!r.done) return { ok: false, problem: 'the SSH signature blob has trailing bytes' };
-    const ir = new WireReader(inner);
-    const signatureAlgorithm = ir.text();
-    const signature = ir.string();
-    if (!ir.done && !signatureAlgorithm.startsWith('sk-')) return { ok: false, problem: 'the inner SSH signature has trailing bytes' };
     const keyType = new WireReader(publicKey).text();
-    return { ok: true, sig: { publicKey, keyType, namespace, reserved, hashAlgorithm, signatureAlgorithm, signature } };
+    const keyProblem = keyBlobProblem(publicKey, keyType);
+    if (keyProblem) return { ok: false, problem: `the SSH signature's public key does not decode: ${keyProblem}` };
+    // The inner signature is read when verifying (as ssh-keygen does): a broken one does not verify.
+    let signatureAlgorithm = '';
+    let signature: Buffer = Buffer.alloc(0);
+    let signatureProblem: string | undefined;
+    try {
+      const ir = new WireReader(inner);
+      signatureAlgorithm = ir.text();
+      signature = ir.string();
+      if (!ir.done && !signatureAlgorithm.startsWith('sk-')) signatureProblem = 'the inner SSH signature has trailing bytes';
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      signatureProblem = `the inner SSH signature is truncated (${e.message})`;
+    }
+    return { ok: true, sig: { publicKey, keyType, namespace, reserved, hashAlgorithm, signatureAlgorithm, signature, ...(signatureProblem ? { signatureProblem } : {}) } };
   } catch (e) {
     if (e instanceof WireError) return { ok: false, problem: `the SSH signature blob is truncated (${e.message})` };
     throw e;
   }
+}
+
+// The fields of each public key type after its name, as OpenSSH encodes them ('s' string, 'm' mpint).
+const KEY_FIELDS: Record<string, string> = {
+  'ssh-ed25519': 's',
+  'ssh-rsa': 'mm',
+  'ssh-dss': 'mmmm',
+  'ecdsa-sha2-nistp256': 'ss',
+  'ecdsa-sha2-nistp384': 'ss',
+  'ecdsa-sha2-nistp521': 'ss',
+  'sk-ssh-ed25519@openssh.com': 'ss',
+  'sk-ecdsa-sha2-nistp256@openssh.com': 'sss',
+};
+
+/** Why a public key blob does not decode as OpenSSH reads it (unknown type, short or trailing fields); certificates pass unread. */
+function keyBlobProblem(blob: Buffer, keyType: string): string | undefined {
+  if (keyType.endsWith('-cert-v01@openssh.com')) return undefined;
+  const fields = KEY_FIELDS[keyType];
+  if (fields === undefined) return `unknown key type "${keyType.slice(0, 40)}"`;
+  const r = new WireReader(blob);
+  r.text();
+  for (const _ of fields) r.string();
+  return r.done ? undefined : 'trailing bytes after the key';
 }
 
 export function sshFingerprint(publicKey: Buffer): string {
@@ -94,13 +130,15 @@ export function keyFromBlob(blob: Buffer): { key: KeyObject; type: string } {
 }
 
 /** Checks the signature over `payload`; namespace and hash must already be acceptable. */
-export function verifySshSignature(sig: SshSignature, payload: Buffer): { ok: boolean; problem?: string } {
+/** `unsupported`: the key cannot be used here at all (an unsupported type), so nothing was checked. */
+export function verifySshSignature(sig: SshSignature, payload: Buffer): { ok: boolean; problem?: string; unsupported?: boolean } {
   let key: ReturnType<typeof keyFromBlob>;
   try {
     key = keyFromBlob(sig.publicKey);
   } catch (e) {
-    return { ok: false, problem: (e as Error).message };
+    return { ok: false, problem: (e as Error).message, unsupported: true };
   }
+  if (sig.signatureProblem) return { ok: false, problem: sig.signatureProblem };
   const digest = createHash(sig.hashAlgorithm).update(payload).digest();
   const signed = Buffer.concat([Buffer.from('SSHSIG', 'latin1'), sshString(sig.namespace), sshString(sig.reserved), sshString(sig.hashAlgorithm), sshString(digest)]);
   try {

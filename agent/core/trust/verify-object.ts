@@ -93,7 +93,7 @@ async function checkSignature(split: SplitObject, trust: TrustStore, now: number
   const check = verifySshSignature(sig, split.payload);
   if (entries.length === 0) {
     // As git: a signature by an unknown key that does not even verify is a bad signature.
-    if (!check.ok && check.problem === undefined) return bad(`the SSH signature by unknown key ${key} does not match the object`);
+    if (!check.ok && !check.unsupported) return bad(`the SSH signature by unknown key ${key} does not verify${check.problem ? `: ${check.problem}` : ''}`);
     return { verdict: 'untrusted-key', reason: `signed by SSH key ${key} (${sig.keyType}), which is not in allowed_signers`, signer: null, key };
   }
   if (!check.ok) return bad(check.problem ? `the SSH signature is not valid: ${check.problem}` : `the SSH signature by ${entries[0]!.principals} does not match the object (it was changed after signing)`);
@@ -135,7 +135,7 @@ export async function verifyCommitObject(label: string, oid: string, raw: Uint8A
   const done: Done<CommitVerdict> = (verdict, reason, extra = {}) => ({ ...verdictOf(label, oid, 'commit', verdict, reason, { ...extra, time: headers?.committer.time ?? null }), headers: headers ?? null });
   const links = commitLinks(raw);
   if ('problem' in links) return done('malformed', links.problem);
-  if (!split.signature) return done('unsigned', 'the commit has no signature');
+  if (split.signature === null) return done('unsigned', 'the commit has no signature');
   const sig = await checkSignature(split, trust, opts.now);
   if (sig.verdict !== 'trusted') return done(sig.verdict, sig.reason, { signer: null, key: sig.key });
   if (split.problem) return done('malformed', split.problem, { key: sig.key });
@@ -158,7 +158,7 @@ export async function verifyTagObject(label: string, oid: string, raw: Uint8Arra
   const { headers, problem } = tagHeaders(split.payload);
   const done: Done<TagVerdict> = (verdict, reason, extra = {}) => ({ ...verdictOf(label, oid, 'tag', verdict, reason, { ...extra, time: headers?.tagger?.time ?? null }), headers: headers ?? null });
   if (!headers) return done('malformed', problem ?? 'the tag cannot be parsed');
-  if (!split.signature) return done('unsigned', 'the annotated tag has no signature');
+  if (split.signature === null) return done('unsigned', 'the annotated tag has no signature');
   if (split.problem) return done('malformed', split.problem);
   if (expect.name !== undefined && headers.tag !== expect.name) return done('policy', `the tag object is named "${headers.tag}" but was fetched as "${expect.name}" (a signed tag republished under another name)`);
   if (!headers.tagger) return done('malformed', 'the signed tag has no tagger');

@@ -44,10 +44,13 @@ describe('objects that are not what they claim', () => {
     expect(await verifyTagObject('t', 't', tag, empty, opts)).toMatchObject({ verdict: 'malformed', reason: 'the tag signature has no END line' });
   });
 
-  it('an unknown key type inside a signature is untrusted, never trusted', async () => {
-    const blob = Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), sshString(sshString('ssh-dss')), sshString('git'), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString('ssh-dss'), sshString(Buffer.alloc(40))]))]);
-    const v = await verifyCommitObject('x', 'x', commit(sshArmor(blob.toString('base64'))), empty, opts);
-    expect(v.verdict).toBe('untrusted-key');
+  it('an unsupported key type inside a signature is untrusted; a key that does not decode is malformed; never trusted', async () => {
+    const sigOf = (key: Buffer): string => Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), sshString(key), sshString('git'), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString('ssh-dss'), sshString(Buffer.alloc(40))]))]).toString('base64');
+    const dsa = Buffer.concat([sshString('ssh-dss'), ...[1, 2, 3, 4].map((n) => sshString(Buffer.from([n])))]);
+    expect((await verifyCommitObject('x', 'x', commit(sshArmor(sigOf(dsa))), empty, opts)).verdict).toBe('untrusted-key');
+    for (const key of [sshString('ssh-dss'), Buffer.concat([dsa, Buffer.from([0])]), Buffer.concat([sshString('ssh-foo'), sshString('x')])]) {
+      expect((await verifyCommitObject('x', 'x', commit(sshArmor(sigOf(key))), empty, opts)).verdict).toBe('malformed');
+    }
   });
 });
 
