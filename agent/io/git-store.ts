@@ -86,12 +86,28 @@ export class GitStore {
     return join(this.gitdir, 'objects/pack');
   }
 
+  /** The packs with an index (a pack without one was cut short: isomorphic-git does not read it). */
   packs(): string[] {
+    let names: string[];
     try {
-      return fs.readdirSync(this.packDir()).filter((f) => f.endsWith('.pack')).sort();
+      names = fs.readdirSync(this.packDir());
     } catch {
       return [];
     }
+    const indexed = new Set(names.filter((f) => f.endsWith('.idx')));
+    return names.filter((f) => f.endsWith('.pack') && indexed.has(f.replace(/\.pack$/, '.idx'))).sort();
+  }
+
+  /** Packs left without an index (a fetch or a compaction stopped between the two files). */
+  private removeUnindexed(): void {
+    const indexed = new Set(this.packs());
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.packDir());
+    } catch {
+      // no pack directory yet
+    }
+    for (const f of names) if (f.endsWith('.pack') && !indexed.has(f)) fs.rmSync(join(this.packDir(), f), { force: true });
   }
 
   usage(): StoreUsage {
@@ -112,6 +128,7 @@ export class GitStore {
    */
   async settle(fetched: FetchResult | undefined, keep: Array<string | null | undefined>): Promise<void> {
     const roots = [...new Set(keep.filter((c): c is string => typeof c === 'string'))];
+    this.removeUnindexed();
     if (fetched?.pack && !roots.includes(fetched.commit)) {
       this.removePack(fetched.pack.replace(/^objects\/pack\//, ''));
       this.commits.clear();

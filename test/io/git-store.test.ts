@@ -4,7 +4,7 @@
 // advertises 500,000 refs or sends a huge object is refused before it is held.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitStore, MAX_PACKS } from '../../agent/io/git-store.js';
@@ -142,6 +142,21 @@ describe('the device object store', () => {
     expect((await store.reachable([fix.commit])).size).toBeGreaterThan(100);
     point(commits.at(-1)!);
   }, 120_000);
+
+  it('a pack left without its index (a fetch or compaction cut short) is removed when the store settles', async () => {
+    const store = new GitStore(join(tempDir('device-'), 'repo.git'));
+    point(commits[0]!);
+    const first = await store.fetch(opts());
+    await store.settle(first, [first.commit]);
+    const before = store.usage();
+    const cut = join(store.gitdir, 'objects/pack', `pack-${'0'.repeat(40)}.pack`);
+    writeFileSync(cut, 'PACK');
+    expect(store.packs()).toHaveLength(1);
+    await store.settle(undefined, [first.commit]);
+    expect(existsSync(cut)).toBe(false);
+    expect(store.usage()).toEqual(before);
+    point(commits.at(-1)!);
+  });
 
   it('a huge object (64 MiB of zeros, 64 KiB on the wire) is refused before it is inflated, and nothing is kept', async () => {
     const store = new GitStore(join(tempDir('device-'), 'repo.git'));
