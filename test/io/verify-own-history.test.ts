@@ -8,7 +8,7 @@ import { gitops } from '../helpers/cli.js';
 import { gpgKey, makeRepo, run, signArgs, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import type { Repo } from '../helpers/git.js';
 import { tempDir } from '../helpers/project.js';
-import { fakedGpgEnv } from '../helpers/trust.js';
+import { fakedGpgEnv, sshSignCommit } from '../helpers/trust.js';
 
 const NOW = '2026-06-01T00:00:00Z';
 type V = { object: string; verdict: string; signer: string | null; reason: string };
@@ -96,6 +96,23 @@ describe('tampering and policy, SSH', () => {
     expect(range(r, t, `${applied}..${base}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('a rollback') });
   });
 
+  it('a parent line that does not directly follow the tree or another parent is not a parent: a rewritten history cannot claim the applied commit through one', () => {
+    const r = makeRepo();
+    const t = trustDir({ signers: [signerLine('alice@example.test', alice)] });
+    const base = r.commit('base', { sign: alice });
+    const applied = r.commit('applied', { sign: alice, date: '2026-03-01T11:00:00Z' });
+    r.git(['reset', '-q', '--hard', base]);
+    const draft = r.commit('rewritten, claiming the applied commit', { date: '2026-03-01T12:00:00Z' });
+    const withStray = Buffer.from(r.catFile(draft).toString('latin1').replace(/^(committer .*\n)/m, `$1parent ${applied}\n`), 'latin1');
+    const forged = r.writeObject('commit', sshSignCommit(withStray, alice.key));
+    // git: not a descendant, the stray line is no parent
+    expect(r.git(['log', '-1', '--format=%P', forged])).toBe(base);
+    expect(() => run('git', ['merge-base', '--is-ancestor', applied, forged], { cwd: r.dir })).toThrow();
+    expect(verify(r, t, forged)[0]!.verdict).toBe('trusted');
+    expect(range(r, t, `${applied}..${forged}`).verdict).toBe('policy');
+    expect(range(r, t, `${base}..${forged}`).commits.map((c) => c.oid)).toEqual([forged]);
+  });
+
   it('committer times going backwards, or in the future, are refused', () => {
     const r = makeRepo();
     const t = trustDir({ signers: [signerLine('alice@example.test', alice)] });
@@ -125,12 +142,7 @@ describe('tampering and policy, SSH', () => {
   it('a signature made for another namespace is bad', () => {
     const r = makeRepo();
     const unsigned = r.commit('payload');
-    const payload = r.catFile(unsigned);
-    const dir = tempDir();
-    writeFileSync(join(dir, 'payload'), payload);
-    run('ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', alice.key, join(dir, 'payload')]);
-    const sig = readFileSync(join(dir, 'payload.sig'), 'latin1').trimEnd().split('\n').join('\n ');
-    const forged = r.writeObject('commit', Buffer.from(payload.toString('latin1').replace('\n\n', `\ngpgsig ${sig}\n\n`), 'latin1'));
+    const forged = r.writeObject('commit', sshSignCommit(r.catFile(unsigned), alice.key, 'file'));
     expect(verify(r, trustDir({ signers: [signerLine('alice@example.test', alice, '')] }), forged)[0]).toMatchObject({ verdict: 'bad-signature', reason: 'the SSH signature was made for namespace "file", not "git"' });
   });
 });

@@ -78,6 +78,12 @@ describe.skipIf(!hasSignatureVectors)('real-world commits (GitHub web-flow, deve
     else expect(v.verdict, v.reason).toBe('untrusted-key');
   });
 
+  it.each(entries.filter((e) => /key-not-valid/.test(e.expected)).map((e) => [e.oid.slice(0, 12), e] as const))('%s by the expired web-flow key verifies when judged at its committer time (an older commit of a range); a bogus hash prefix is ignored, as gpg does', async (_n, e) => {
+    const trust = await store(join(R, 'allowed_signers_realworld'), [join(R, 'github-web-flow.asc')]);
+    const v = await verifyCommitObject(e.oid, e.oid, readFileSync(join(R, 'objects', `${e.oid}.commit`)), trust, opts, 'committed');
+    expect(v.verdict, v.reason).toBe('trusted');
+  });
+
   it('web-flow payloads (no trailing newline, empty continuation line) are cut exactly', () => {
     for (const e of entries) {
       const split = splitCommit(readFileSync(join(R, 'objects', `${e.oid}.commit`)));
