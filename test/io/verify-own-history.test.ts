@@ -85,23 +85,25 @@ describe('tampering and policy, SSH', () => {
     expect(result.commits.map((c) => c.verdict)).toEqual(['trusted', 'unsigned']);
   });
 
-  it('a force-pushed branch does not descend from what was applied: policy', () => {
+  /** base <- applied, then the branch reset to base: what a force-push leaves. */
+  const forcePushed = (): { r: Repo; t: string; base: string; applied: string } => {
     const r = makeRepo();
     const t = trustDir({ signers: [signerLine('alice@example.test', alice)] });
     const base = r.commit('base', { sign: alice });
     const applied = r.commit('applied', { sign: alice, date: '2026-03-01T11:00:00Z' });
     r.git(['reset', '-q', '--hard', base]);
+    return { r, t, base, applied };
+  };
+
+  it('a force-pushed branch does not descend from what was applied: policy', () => {
+    const { r, t, base, applied } = forcePushed();
     const rewritten = r.commit('rewritten', { sign: alice, date: '2026-03-01T12:00:00Z' });
     expect(range(r, t, `${applied}..${rewritten}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('does not descend from the applied commit') });
     expect(range(r, t, `${applied}..${base}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('a rollback') });
   });
 
   it('a parent line that does not directly follow the tree or another parent is not a parent: a rewritten history cannot claim the applied commit through one', () => {
-    const r = makeRepo();
-    const t = trustDir({ signers: [signerLine('alice@example.test', alice)] });
-    const base = r.commit('base', { sign: alice });
-    const applied = r.commit('applied', { sign: alice, date: '2026-03-01T11:00:00Z' });
-    r.git(['reset', '-q', '--hard', base]);
+    const { r, t, base, applied } = forcePushed();
     const draft = r.commit('rewritten, claiming the applied commit', { date: '2026-03-01T12:00:00Z' });
     const withStray = Buffer.from(r.catFile(draft).toString('latin1').replace(/^(committer .*\n)/m, `$1parent ${applied}\n`), 'latin1');
     const forged = r.writeObject('commit', sshSignCommit(withStray, alice.key));
