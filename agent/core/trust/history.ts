@@ -42,6 +42,8 @@ export interface RangeOptions extends VerifyOptions {
 
 const short = (oid: string): string => oid.slice(0, 12);
 
+type Links = (oid: string) => Promise<{ parents: string[]; time: number | undefined } | undefined>;
+
 /** Parents as git reads them; the committer time when the headers are well-formed. */
 async function parentsOf(reader: ObjectReader, oid: string): Promise<{ parents: string[]; time: number | undefined } | undefined> {
   const obj = await reader.read(oid);
@@ -52,7 +54,7 @@ async function parentsOf(reader: ObjectReader, oid: string): Promise<{ parents: 
 }
 
 /** The commits in an order where each comes after its parents among them (git rev-list --topo-order, reversed). */
-async function parentsFirst(reader: ObjectReader, oids: string[], mode: HistoryMode): Promise<string[]> {
+async function parentsFirst(links: Links, oids: string[], mode: HistoryMode): Promise<string[]> {
   const inRange = new Set(oids);
   const order: string[] = [];
   const state = new Map<string, 'open' | 'done'>();
@@ -66,7 +68,7 @@ async function parentsFirst(reader: ObjectReader, oids: string[], mode: HistoryM
           continue;
         }
         state.set(top.oid, 'open');
-        const all = (await parentsOf(reader, top.oid))?.parents ?? [];
+        const all = (await links(top.oid))?.parents ?? [];
         top.parents = (mode === 'first-parent' ? all.slice(0, 1) : all).filter((p) => inRange.has(p) && !state.has(p));
       }
       const next = top.parents.pop();
@@ -93,6 +95,13 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
       return hit;
     },
   };
+  // ... and parsed once.
+  const parsed = new Map<string, ReturnType<Links>>();
+  const links: Links = (oid) => {
+    let hit = parsed.get(oid);
+    if (!hit) parsed.set(oid, (hit = parentsOf(reader, oid)));
+    return hit;
+  };
   const max = opts.maxCommits ?? 10_000;
   const fail = (verdict: Verdict, reason: string, commits: ObjectVerdict[] = []): RangeResult => ({ verdict, code: null, retryable: false, reason, commits });
   if (!(await reader.read(base))) return fail('malformed', `the applied commit ${short(base)} is not in the repository (a shallow clone, or a rewritten history)`);
@@ -107,7 +116,7 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
       if (cur === undefined) return fail('policy', `the applied commit ${short(base)} is not on the first-parent history of ${short(candidate)}: a rollback, a force-push or a jump onto a merged side branch`);
       if (newCommits.length >= max) return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
       newCommits.push(cur);
-      const info = await parentsOf(reader, cur);
+      const info = await links(cur);
       if (!info) return fail('malformed', `commit ${short(cur)} is missing or unreadable (shallow clone?)`);
       cur = info.parents[0];
     }
@@ -119,7 +128,7 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
       const oid = stack.pop()!;
       if (old.has(oid)) continue;
       old.add(oid);
-      const info = await parentsOf(reader, oid);
+      const info = await links(oid);
       if (info) stack.push(...info.parents);
     }
     if (old.has(candidate)) return fail('policy', `the candidate ${short(candidate)} is an ancestor of the applied commit ${short(base)}: a rollback`);
@@ -137,7 +146,7 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
       if (old.has(oid)) continue;
       if (newCommits.length >= max) return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
       newCommits.push(oid);
-      const info = await parentsOf(reader, oid);
+      const info = await links(oid);
       if (!info) return fail('malformed', `commit ${short(oid)} is missing or unreadable (shallow clone?)`);
       queue.push(...info.parents);
     }
@@ -145,15 +154,13 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
   }
 
   const verdicts = new Map<string, ObjectVerdict>();
-  const times = new Map<string, number>();
   // floor: the latest committer time on the way from the applied commit to each commit.
   const floors = new Map<string, number>();
-  const baseTime = (await parentsOf(reader, base))?.time;
-  if (baseTime !== undefined) times.set(base, baseTime);
-  const timeOf = async (oid: string): Promise<number | undefined> => times.get(oid) ?? (await parentsOf(reader, oid))?.time;
-  for (const oid of await parentsFirst(reader, newCommits, opts.mode)) {
+  const timeOf = async (oid: string): Promise<number | undefined> => (await links(oid))?.time;
+  const baseTime = await timeOf(base);
+  for (const oid of await parentsFirst(links, newCommits, opts.mode)) {
     const obj = (await reader.read(oid))!;
-    const info = (await parentsOf(reader, oid))!;
+    const info = (await links(oid))!;
     const parents = opts.mode === 'first-parent' ? info.parents.slice(0, 1) : info.parents;
     let floor = baseTime ?? Infinity;
     for (const p of parents) floor = Math.max(floor, floors.get(p) ?? -Infinity, (await timeOf(p)) ?? Infinity);
@@ -162,7 +169,6 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
     const keyTime = oid !== candidate && own >= floor ? 'committed' : 'now';
     const v = await verifyCommitObject(oid, oid, obj.bytes, trust, opts, keyTime);
     const { headers, ...rest } = v;
-    if (headers) times.set(oid, headers.committer.time);
     if (v.verdict === 'trusted' && headers) {
       const later: string[] = [];
       for (const p of parents) if (((await timeOf(p)) ?? -Infinity) > headers.committer.time + opts.skewSeconds) later.push(p);
