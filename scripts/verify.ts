@@ -1,5 +1,10 @@
 // gitops verify --repo GITDIR --trust DIR [--format json|text] OBJECT...
 // gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent]
+//
+// --now TIME is the device's clock (default: this machine's); keys must be valid then for the
+// candidate (and each OBJECT). JSON entries carry, besides verdict/signer/reason, `code` (null,
+// or "future-dated": a policy refusal of an object dated more than --skew seconds after --now)
+// and `retryable` (true only then: refuse it for now, never record it as bad for ever).
 
 import { GitopsError } from '../agent/core/errors.js';
 import { verifyRange } from '../agent/core/trust/history.js';
