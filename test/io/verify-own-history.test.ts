@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/project.js';
 import { fakedGpgEnv, sshSignCommit } from '../helpers/trust.js';
 
 const NOW = '2026-06-01T00:00:00Z';
-type V = { object: string; verdict: string; signer: string | null; reason: string };
+type V = { object: string; oid: string; verdict: string; signer: string | null; reason: string };
 const verify = (repo: Repo, trust: string, ...objects: string[]): V[] => JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--now', NOW, '--format', 'json', ...objects]).stdout) as V[];
 /** With the real clock: OpenPGP keys made by this run did not exist at NOW. */
 const verifyNow = (repo: Repo, trust: string, ...objects: string[]): V[] => JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--format', 'json', ...objects]).stdout) as V[];
