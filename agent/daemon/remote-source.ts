@@ -69,7 +69,9 @@ export class RemoteSource {
     const verdict = await verifyRange(reader, base, candidate, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: s.trust.mode });
     steps.verify = Math.round((performance.now() - t1) * 10) / 10;
     const signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
-    if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.verdict, verdict.reason, true);
+    // a commit dated in the future (the device's clock is behind, no RTC) is refused for now and
+    // tried again at the next sync, never marked bad for ever
+    if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.code ?? verdict.verdict, verdict.reason, !verdict.retryable);
     const t2 = performance.now();
     let files;
     try {

@@ -76,6 +76,18 @@ describe.runIf(libfaketime)('the agent when the wall clock jumps', () => {
     expect(applied.steps!.bake).toBeGreaterThanOrEqual(2000);
   }, 90_000);
 
+  it('a commit dated in the future of the device\'s clock is refused for now, and applied once the clock is right', async () => {
+    // the commits are dated March 2026: ten months back, the device sees them in its future
+    setClock('-300d');
+    const { commit, answer } = change();
+    expect(await (await answer).json()).toMatchObject({ outcome: 'refused', commit });
+    const status = (await (await fetch(`${api}/api/v1/status`)).json()) as { last_error: { code: string; commit: string }; state: { bad: string[] } };
+    expect(status.last_error).toMatchObject({ code: 'future-dated', commit });
+    expect(status.state.bad).not.toContain(commit);
+    setClock('+0');
+    expect(await (await sync()).json()).toMatchObject({ outcome: 'applied', commit });
+  }, 90_000);
+
   it('the rate limiter does not lock an operator out when the clock is set back', async () => {
     setClock('+1h');
     expect((await sync()).status).toBe(200);
