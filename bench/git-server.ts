@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 export interface GitServer {
   url: string;
   requests: number;
-  /** POSTs to git-upload-pack (each asks for a pack). */
+  /** POSTs to git-upload-pack that ask for a pack (a protocol v2 ls-refs is not one). */
   packRequests: number;
   /** Bytes of the response bodies sent, as a client receives them. */
   bytesSent: number;
@@ -16,6 +16,8 @@ export interface GitServer {
   mode: 'ok' | 'garbage' | 'error';
   /** When set, every request must carry it as the password of HTTP Basic authorization (a private remote). */
   token?: string;
+  /** Speaks protocol v1 only, as an older server would (the Git-Protocol header is not passed on). */
+  v1Only?: boolean;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,11 @@ export async function startGitServer(root: string): Promise<GitServer> {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')) state.packRequests++;
+    if (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')) {
+      req.once('data', (c: Buffer) => {
+        if (!c.subarray(0, 64).toString('latin1').includes('command=ls-refs')) state.packRequests++;
+      });
+    }
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -50,7 +56,7 @@ export async function startGitServer(root: string): Promise<GitServer> {
         REQUEST_METHOD: req.method ?? 'GET',
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
-        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        ...(req.headers['git-protocol'] && !state.v1Only ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
         REMOTE_ADDR: '127.0.0.1',
       },
     });

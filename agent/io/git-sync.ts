@@ -16,8 +16,8 @@ import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git
 import { GitopsError } from '../core/errors.js';
 import { formatSize } from '../core/format-size.js';
 import { objectReader } from './git-objects.js';
-import { checkPack, DEFAULT_WIRE_LIMITS, packOfResponse, readAdvertisement } from './git-wire.js';
-import type { Advertisement, WireLimits } from './git-wire.js';
+import { checkPack, DEFAULT_WIRE_LIMITS, lsRefsRequest, packOfResponse, readAdvertisement, readLsRefs } from './git-wire.js';
+import type { WireLimits } from './git-wire.js';
 
 export interface SyncOptions {
   url: string;
@@ -59,8 +59,13 @@ async function* single(b: Buffer): AsyncIterableIterator<Uint8Array> {
 export type CappedHttp = HttpClient & {
   exceeded(): boolean;
   received(): number;
-  /** GETs the ref advertisement, bounded; isomorphic-git's own GET of it is then answered with the filtered copy. */
-  advertise(url: string, branch: string): Promise<Advertisement>;
+  /**
+   * The commit the remote's branch points at, asked with protocol v2 ls-refs (only that ref
+   * comes back) or read from a v1 advertisement, bounded; undefined when there is no such branch.
+   */
+  branchCommit(url: string, branch: string): Promise<string | undefined>;
+  /** The commit of the last v1 advertisement isomorphic-git was given. */
+  advertised(): string | undefined;
 };
 
 /** Credentials in a URL become a Basic authorization header (fetch refuses URLs that carry them). */
@@ -78,11 +83,22 @@ function splitAuth(url: string, token: string | undefined): { url: string; autho
  * An isomorphic-git HTTP client on fetch, with a byte cap over the whole sync and a deadline;
  * upload-pack answers are checked (checkPack) before isomorphic-git reads them.
  */
-export function cappedHttp(maxBytes: number, deadline: number, options: { token?: string; limits?: Partial<WireLimits> } = {}): CappedHttp {
+export function cappedHttp(maxBytes: number, deadline: number, options: { branch: string; token?: string; limits?: Partial<WireLimits> }): CappedHttp {
   const limits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
   let received = 0;
   let over = false;
-  let advertised: { url: string; body: Buffer } | undefined;
+  let v1: { url: string; body: Buffer; commit: string | undefined } | undefined;
+  const infoRefs = (url: string): string => `${splitAuth(url, undefined).url}/info/refs?service=git-upload-pack`;
+  const smart = async (res: Response): Promise<void> => {
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`HTTP Error: ${res.status} ${res.statusText}`);
+    }
+    if (res.headers.get('content-type') !== 'application/x-git-upload-pack-advertisement') {
+      await res.body?.cancel();
+      throw new Error(`not a smart git HTTP server (content-type ${res.headers.get('content-type') ?? 'none'})`);
+    }
+  };
   const send = async (req: GitHttpRequest): Promise<{ res: Response; chunks: AsyncIterableIterator<Uint8Array> }> => {
     const left = deadline - Date.now();
     if (left <= 0) throw new GitopsError('sync-timeout', 'the remote did not finish answering in time', 'check the network; the agent retries with backoff');
@@ -112,26 +128,38 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { token?
   return {
     exceeded: () => over,
     received: () => received,
-    async advertise(url, branch) {
-      const target = `${splitAuth(url, undefined).url}/info/refs?service=git-upload-pack`;
-      const { res, chunks } = await send({ url: target, method: 'GET', headers: { 'user-agent': 'git/isomorphic-git' } });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw new Error(`HTTP Error: ${res.status} ${res.statusText}`);
-      }
-      if (res.headers.get('content-type') !== 'application/x-git-upload-pack-advertisement') {
-        await res.body?.cancel();
-        throw new Error(`not a smart git HTTP server (content-type ${res.headers.get('content-type') ?? 'none'})`);
-      }
+    advertised: () => v1?.commit,
+    async branchCommit(url, branch) {
+      const { res, chunks } = await send({ url: infoRefs(url), method: 'GET', headers: { 'user-agent': 'git/isomorphic-git', 'git-protocol': 'version=2' } });
+      await smart(res);
       const ad = await readAdvertisement(chunks, branch, limits);
-      advertised = { url: target, body: ad.filtered };
-      return ad;
+      if (ad.version === 1) {
+        // a v1 remote: its advertisement answers isomorphic-git's GET of it too
+        v1 = { url: infoRefs(url), body: ad.filtered, commit: ad.commit };
+        return ad.commit;
+      }
+      const base = splitAuth(url, undefined).url;
+      const ls = await send({ url: `${base}/git-upload-pack`, method: 'POST', headers: { 'user-agent': 'git/isomorphic-git', 'git-protocol': 'version=2', 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' }, body: single(lsRefsRequest(branch)) });
+      if (ls.res.status !== 200) {
+        await ls.res.body?.cancel();
+        throw new Error(`HTTP Error: ${ls.res.status} ${ls.res.statusText}`);
+      }
+      return readLsRefs(ls.chunks, branch, limits);
     },
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      if (advertised && (req.method ?? 'GET') === 'GET' && splitAuth(req.url, undefined).url === advertised.url) {
-        return { url: req.url, method: 'GET', statusCode: 200, statusMessage: 'OK', headers: { 'content-type': 'application/x-git-upload-pack-advertisement' }, body: single(advertised.body) };
+      const method = req.method ?? 'GET';
+      if (method === 'GET' && splitAuth(req.url, undefined).url === v1?.url) {
+        return { url: req.url, method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': 'application/x-git-upload-pack-advertisement' }, body: single(v1.body) };
       }
       const { res, chunks } = await send(req);
+      if (method === 'GET' && req.url.endsWith('/info/refs?service=git-upload-pack') && res.status === 200) {
+        // isomorphic-git's own advertisement (protocol v1): bounded and filtered before it reads it
+        await smart(res);
+        const ad = await readAdvertisement(chunks, options.branch, limits);
+        if (ad.version !== 1) throw new Error('the remote answered a v1 request with protocol v2');
+        v1 = { url: splitAuth(req.url, undefined).url, body: ad.filtered, commit: ad.commit };
+        return { ...response(req, res, single(ad.filtered)), headers: { 'content-type': 'application/x-git-upload-pack-advertisement' } };
+      }
       if (req.method === 'POST' && req.url.endsWith('/git-upload-pack') && res.status === 200) {
         const whole = (await collect(chunks)) ?? Buffer.alloc(0);
         checkPack(packOfResponse(whole), limits);
@@ -159,7 +187,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
     await git.init({ fs, gitdir, bare: true, defaultBranch: o.branch });
   }
   await git.addRemote({ fs, gitdir, remote: 'origin', url: o.url, force: true });
-  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs, { ...(o.token ? { token: o.token } : {}), ...(o.limits ? { limits: o.limits } : {}) });
+  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs, { branch: o.branch, ...(o.token ? { token: o.token } : {}), ...(o.limits ? { limits: o.limits } : {}) });
   const cache = o.cache ?? {};
   const haveRef = `refs/heads/${o.branch}`;
   const fail = (e: unknown): GitopsError => {
@@ -168,13 +196,12 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
     const msg = (e as Error).message.split('\n')[0]!;
     return new GitopsError('sync-failed', `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`, 'the agent keeps the running configuration and retries with backoff');
   };
-  let ad: Advertisement;
+  let commit: string | undefined;
   try {
-    ad = await http.advertise(o.url, o.branch);
+    commit = await http.branchCommit(o.url, o.branch);
   } catch (e) {
     throw fail(e);
   }
-  const commit = ad.commit;
   if (!commit) throw new GitopsError('sync-failed', `the remote has no branch ${o.branch}`, 'check remote.branch in the agent settings');
   const reader = objectReader(gitdir, cache);
   if (new Set(o.known ?? []).has(commit) || (await reader.read(commit))?.type === 'commit') return { commit, pack: null, bytes: http.received() };
@@ -189,6 +216,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
     throw fail(e);
   }
   if (http.exceeded()) throw tooLarge(o.maxBytes);
+  commit = http.advertised() ?? commit; // pushed to between the two questions: what was fetched
   const added = [...packs(gitdir)].find((p) => !before.has(p));
   if ((await objectReader(gitdir, cache).read(commit))?.type !== 'commit') throw new GitopsError('sync-failed', `the remote did not send ${commit.slice(0, 12)}`, 'the agent retries with backoff');
   return { commit, pack: added ? `objects/pack/${added}` : null, bytes: http.received() };

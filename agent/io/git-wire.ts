@@ -1,6 +1,6 @@
 // What a remote says over smart HTTP, bounded before it is held: the ref advertisement read as
 // a stream of pkt-lines (only the branch followed and HEAD are kept, the number and the bytes
-// of refs are capped), and a pack checked from its object headers (each object's inflated size,
+// of refs are capped; a protocol v2 remote is asked for the branch alone with ls-refs), and a pack checked from its object headers (each object's inflated size,
 // a delta's target size, their total) before isomorphic-git inflates or indexes anything.
 
 import { inflateSync } from 'node:zlib';
@@ -22,8 +22,8 @@ export interface WireLimits {
 }
 
 export const DEFAULT_WIRE_LIMITS: WireLimits = {
-  maxRefs: 10_000,
-  maxRefBytes: 1024 * 1024,
+  maxRefs: 100_000,
+  maxRefBytes: 8 * 1024 * 1024,
   maxObjectBytes: 16 * 1024 * 1024,
   maxPackInflatedBytes: 256 * 1024 * 1024,
   maxPackObjects: 1_000_000,
@@ -62,6 +62,8 @@ const pkt = (s: string | Buffer): Buffer => {
 };
 
 export interface Advertisement {
+  /** 2: the remote speaks protocol v2 (it sent capabilities, no refs: ask with lsRefsRequest). */
+  version: 1 | 2;
   /** The commit the branch points at, or undefined when the remote has no such branch. */
   commit: string | undefined;
   /** The advertisement as isomorphic-git reads it, with only HEAD and the branch in it. */
@@ -72,7 +74,7 @@ export interface Advertisement {
 /**
  * Reads an upload-pack ref advertisement (protocol v0/v1) from a stream: counts every ref and
  * byte against the limits (throwing as soon as one is passed) and keeps only HEAD and
- * `refs/heads/<branch>`.
+ * `refs/heads/<branch>`. A protocol v2 capability advertisement is recognised (version 2).
  */
 export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<Advertisement> {
   const want = `refs/heads/${branch}`;
@@ -82,6 +84,7 @@ export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branc
   const kept: Array<[string, string]> = [];
   let service = false;
   let done = false;
+  let v2 = false;
   async function* counted(): AsyncGenerator<Uint8Array> {
     for await (const c of chunks) {
       bytes += c.length;
@@ -105,6 +108,10 @@ export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branc
       continue;
     }
     if (text.endsWith('\n')) text = text.slice(0, -1);
+    if (v2 || (refs === 0 && caps === undefined && text === 'version 2')) {
+      v2 = true; // capabilities follow, up to a flush; read to the end all the same
+      continue;
+    }
     const nul = text.indexOf('\0');
     if (nul >= 0) {
       caps ??= text.slice(nul + 1);
@@ -117,12 +124,41 @@ export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branc
     if (refs > limits.maxRefs) throw new GitopsError('sync-too-many-refs', `the remote advertised more than ${limits.maxRefs} refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
     if (m[2] === 'HEAD' || m[2] === want) kept.push([m[1]!, m[2]!]);
   }
+  if (v2) return { version: 2, commit: undefined, filtered: Buffer.alloc(0), refs: 0 };
   if (caps === undefined) throw new Error('the ref advertisement has no capabilities line');
   const commit = kept.find(([, r]) => r === want)?.[0];
   const lines = kept.map(([oid, ref], i) => pkt(i === 0 ? `${oid} ${ref}\0${caps}\n` : `${oid} ${ref}\n`));
   if (lines.length === 0) lines.push(pkt(`${'0'.repeat(40)} capabilities^{}\0${caps}\n`));
   const filtered = Buffer.concat([pkt('# service=git-upload-pack\n'), Buffer.from('0000'), ...lines, Buffer.from('0000')]);
-  return { commit, filtered, refs };
+  return { version: 1, commit, filtered, refs };
+}
+
+/** A protocol v2 ls-refs request for the branch alone: the remote filters, however many refs it has. */
+export function lsRefsRequest(branch: string): Buffer {
+  return Buffer.concat([pkt('command=ls-refs\n'), Buffer.from('0001'), pkt(`ref-prefix refs/heads/${branch}\n`), Buffer.from('0000')]);
+}
+
+/** Reads an ls-refs answer, bounded like an advertisement; returns the branch's commit. */
+export async function readLsRefs(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<string | undefined> {
+  const want = `refs/heads/${branch}`;
+  let bytes = 0;
+  let refs = 0;
+  let commit: string | undefined;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const c of chunks) {
+      bytes += c.length;
+      if (bytes > limits.maxRefBytes) throw new GitopsError('sync-refs-too-large', `the remote listed more than ${formatSize(limits.maxRefBytes)} of refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
+      yield c;
+    }
+  }
+  for await (const line of pktLines(counted())) {
+    if (line === null) break;
+    const m = /^([0-9a-f]{40}) (\S+)/.exec(line.toString('latin1'));
+    if (!m) throw new Error(`unexpected line in the ls-refs answer: ${JSON.stringify(line.toString('latin1').slice(0, 60))}`);
+    if (++refs > limits.maxRefs) throw new GitopsError('sync-too-many-refs', `the remote listed more than ${limits.maxRefs} refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
+    if (m[2] === want) commit = m[1];
+  }
+  return commit;
 }
 
 /** The pack of an upload-pack response: side band 1, or the raw bytes after the ACK/NAK lines without side band (empty when there is none). */

@@ -91,11 +91,13 @@ describe("the agent's object store", () => {
     expect(objects()).toBe(before);
   });
 
-  it('a remote advertising 500,000 refs: the sync fails with its code, the agent keeps running and syncs again once the remote is fixed', async () => {
+  it('a remote advertising 500,000 refs: a change cannot be fetched (its code), the agent keeps running and syncs again once the remote is fixed', async () => {
     const packed = join(remote.bare, 'packed-refs');
     const original = existsSync(packed) ? readFileSync(packed, 'utf8') : undefined;
     const lines = Array.from({ length: 500_000 }, (_, i) => `${good} refs/heads/device/${String(i).padStart(6, '0')}`);
     writeFileSync(packed, `${original ?? ''}${lines.join('\n')}\n`);
+    remote.edit('config/frame_capture.yaml', / fps: \d+/, ' fps: 14');
+    commitAndPush('fps 14, among 500,000 refs');
     const r = await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) });
     expect(r.status).toBe(200);
     expect(await lastError()).toMatchObject({ code: 'sync-too-many-refs' });

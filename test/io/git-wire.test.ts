@@ -5,7 +5,7 @@
 import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkPack, DEFAULT_WIRE_LIMITS, packOfResponse, readAdvertisement } from '../../agent/io/git-wire.js';
+import { checkPack, DEFAULT_WIRE_LIMITS, packOfResponse, readAdvertisement, readLsRefs } from '../../agent/io/git-wire.js';
 import { makeRepo, run } from '../helpers/git.js';
 
 const limits = { ...DEFAULT_WIRE_LIMITS, maxObjectBytes: 1 << 20, maxPackInflatedBytes: 4 << 20 };
@@ -114,6 +114,15 @@ describe('readAdvertisement', () => {
     yield Buffer.concat([buf, Buffer.from('0000')]);
   }
 
+  it('a protocol v2 answer is recognised; its ls-refs answer is read for the branch, bounded', async () => {
+    async function* of(...parts: Buffer[]): AsyncGenerator<Uint8Array> {
+      for (const p of parts) yield p;
+    }
+    expect(await readAdvertisement(of(line('version 2\n'), line('ls-refs=unborn\n'), line('fetch=shallow\n'), Buffer.from('0000')), 'main', DEFAULT_WIRE_LIMITS)).toMatchObject({ version: 2 });
+    expect(await readLsRefs(of(line(`${'b'.repeat(40)} refs/heads/main-old\n`), line(`${oid} refs/heads/main\n`), Buffer.from('0000')), 'main', DEFAULT_WIRE_LIMITS)).toBe(oid);
+    await expect(readLsRefs(of(...Array.from({ length: 11 }, () => line(`${oid} refs/heads/main\n`)), Buffer.from('0000')), 'main', { maxRefs: 10, maxRefBytes: 1 << 20 })).rejects.toMatchObject({ code: 'sync-too-many-refs' });
+  });
+
   it('keeps HEAD and the branch only', async () => {
     const ad = await readAdvertisement(stream(3), 'main', DEFAULT_WIRE_LIMITS);
     expect(ad).toMatchObject({ commit: oid, refs: 5 });
@@ -121,7 +130,7 @@ describe('readAdvertisement', () => {
     expect(ad.filtered.toString('latin1')).toContain('symref=HEAD:refs/heads/main');
   });
 
-  it('500,000 refs are refused after the first 10,000, without reading the rest', async () => {
+  it('500,000 refs are refused after the first 100,000, without reading the rest', async () => {
     let produced = 0;
     async function* counted(): AsyncGenerator<Uint8Array> {
       for await (const c of stream(500_000)) {
@@ -130,7 +139,7 @@ describe('readAdvertisement', () => {
       }
     }
     await expect(readAdvertisement(counted(), 'main', DEFAULT_WIRE_LIMITS)).rejects.toMatchObject({ code: 'sync-too-many-refs' });
-    expect(produced).toBeLessThan(2 << 20);
+    expect(produced).toBeLessThan(8 << 20);
     await expect(readAdvertisement(stream(20_000), 'main', { maxRefs: 100_000, maxRefBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'sync-refs-too-large' });
   });
 });
