@@ -61,6 +61,19 @@ const pkt = (s: string | Buffer): Buffer => {
   return Buffer.concat([Buffer.from((b.length + 4).toString(16).padStart(4, '0')), b]);
 };
 
+const REFS_HINT = 'the configuration repository should hold few branches and tags; the agent only follows one branch';
+const tooManyRefs = (max: number): GitopsError => new GitopsError('sync-too-many-refs', `the remote advertised more than ${max} refs`, REFS_HINT);
+
+/** The chunks of a ref listing, throwing once they pass `max` bytes. */
+async function* refBytesCapped(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
+  for await (const c of chunks) {
+    bytes += c.length;
+    if (bytes > max) throw new GitopsError('sync-refs-too-large', `the remote advertised more than ${formatSize(max)} of refs`, REFS_HINT);
+    yield c;
+  }
+}
+
 export interface Advertisement {
   /** 2: the remote speaks protocol v2 (it sent capabilities, no refs: ask with lsRefsRequest). */
   version: 1 | 2;
@@ -78,21 +91,13 @@ export interface Advertisement {
  */
 export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<Advertisement> {
   const want = `refs/heads/${branch}`;
-  let bytes = 0;
   let refs = 0;
   let caps: string | undefined;
   const kept: Array<[string, string]> = [];
   let service = false;
   let done = false;
   let v2 = false;
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const c of chunks) {
-      bytes += c.length;
-      if (bytes > limits.maxRefBytes) throw new GitopsError('sync-refs-too-large', `the remote advertised more than ${formatSize(limits.maxRefBytes)} of refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
-      yield c;
-    }
-  }
-  for await (const line of pktLines(counted())) {
+  for await (const line of pktLines(refBytesCapped(chunks, limits.maxRefBytes))) {
     if (done) continue;
     if (line === null) {
       if (service) {
@@ -121,7 +126,7 @@ export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branc
     if (!m) throw new Error(`unexpected line in the ref advertisement: ${JSON.stringify(text.slice(0, 60))}`);
     if (m[2] === 'capabilities^{}') continue;
     refs++;
-    if (refs > limits.maxRefs) throw new GitopsError('sync-too-many-refs', `the remote advertised more than ${limits.maxRefs} refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
+    if (refs > limits.maxRefs) throw tooManyRefs(limits.maxRefs);
     if (m[2] === 'HEAD' || m[2] === want) kept.push([m[1]!, m[2]!]);
   }
   if (v2) return { version: 2, commit: undefined, filtered: Buffer.alloc(0), refs: 0 };
@@ -141,21 +146,13 @@ export function lsRefsRequest(branch: string): Buffer {
 /** Reads an ls-refs answer, bounded like an advertisement; returns the branch's commit. */
 export async function readLsRefs(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<string | undefined> {
   const want = `refs/heads/${branch}`;
-  let bytes = 0;
   let refs = 0;
   let commit: string | undefined;
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const c of chunks) {
-      bytes += c.length;
-      if (bytes > limits.maxRefBytes) throw new GitopsError('sync-refs-too-large', `the remote listed more than ${formatSize(limits.maxRefBytes)} of refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
-      yield c;
-    }
-  }
-  for await (const line of pktLines(counted())) {
+  for await (const line of pktLines(refBytesCapped(chunks, limits.maxRefBytes))) {
     if (line === null) break;
     const m = /^([0-9a-f]{40}) (\S+)/.exec(line.toString('latin1'));
     if (!m) throw new Error(`unexpected line in the ls-refs answer: ${JSON.stringify(line.toString('latin1').slice(0, 60))}`);
-    if (++refs > limits.maxRefs) throw new GitopsError('sync-too-many-refs', `the remote listed more than ${limits.maxRefs} refs`, 'the configuration repository should hold few branches and tags; the agent only follows one branch');
+    if (++refs > limits.maxRefs) throw tooManyRefs(limits.maxRefs);
     if (m[2] === want) commit = m[1];
   }
   return commit;
