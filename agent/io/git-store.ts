@@ -40,7 +40,7 @@ export class GitStore {
   private objectCache: object = {};
   /** The settling of the last sync, run after its result: reads and the next fetch wait for it. */
   private pending: Promise<void> = Promise.resolve();
-  /** Commits read before (immutable: their id is their content); emptied when a refused pack is removed. */
+  /** Commits read before (immutable: their id is their content); emptied when objects are removed (a refused pack, a compaction). */
   private commits = new Map<string, { type: string; bytes: Uint8Array }>();
   private memoBytes = 0;
 
@@ -131,8 +131,7 @@ export class GitStore {
     this.removeUnindexed();
     if (fetched?.pack && !roots.includes(fetched.commit)) {
       this.removePack(fetched.pack.replace(/^objects\/pack\//, ''));
-      this.commits.clear();
-      this.memoBytes = 0;
+      this.forget();
     }
     const packs = this.packs();
     if (packs.length <= this.maxPacks) return;
@@ -216,6 +215,13 @@ export class GitStore {
     const name = oids.length > 0 ? await this.writePack(oids) : undefined;
     for (const p of old) if (p !== name) this.removePack(p);
     for (const d of fs.readdirSync(join(gitdir, 'objects'))) if (/^[0-9a-f]{2}$/.test(d)) fs.rmSync(join(gitdir, 'objects', d), { recursive: true, force: true });
+    this.forget();
+  }
+
+  /** Drops what is held in memory about objects that may be gone from disk. */
+  private forget(): void {
     this.objectCache = {};
+    this.commits.clear();
+    this.memoBytes = 0;
   }
 }

@@ -5,8 +5,9 @@
 // isomorphic-git), a pack is checked from its object headers before anything is inflated, and a
 // private remote is reached with a token read from a file.
 //
-// A poll whose advertised commit the device already has (or knows to be bad) ends with the
-// advertisement: no pack is asked for. Otherwise the fetch says what the device has (`have`),
+// A poll whose commit the device already has (or knows to be bad) ends once the remote has
+// said which commit its branch points at (protocol v2 ls-refs, or the v1 advertisement): no
+// pack is asked for. Otherwise the fetch says what the device has (`have`),
 // so the remote sends only the new objects.
 
 import fs from 'node:fs';
@@ -179,8 +180,8 @@ function packs(gitdir: string): Set<string> {
 }
 
 /**
- * Fetches the branch into a bare repository at `gitdir`: only the advertisement when the
- * remote's commit is here already or known, else the objects newer than `have`.
+ * Fetches the branch into a bare repository at `gitdir`: only the branch's commit is asked when
+ * it is here already or known, else the objects newer than `have` are fetched.
  */
 export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<FetchResult> {
   if (!fs.existsSync(`${gitdir}/HEAD`)) {

@@ -164,6 +164,28 @@ describe('the device object store', () => {
     point(commits.at(-1)!);
   }, 120_000);
 
+  it('compaction keeps what the kept commits reach, in one pack, and nothing else', async () => {
+    const store = new GitStore(join(tempDir('device-'), 'repo.git'));
+    point(commits[0]!);
+    const kept = await store.fetch(opts());
+    const work = tempDir('work-');
+    run('git', ['clone', '-q', bare, work]);
+    run('git', ['checkout', '-q', kept.commit], { cwd: work });
+    writeFileSync(join(work, 'noise.bin'), execFileSync('head', ['-c', String(256 << 10), '/dev/urandom']));
+    run('git', ['add', '-A'], { cwd: work });
+    run('git', ['commit', '-q', '-m', 'noise'], { cwd: work });
+    run('git', ['push', '-q', '-f', bare, 'HEAD:main'], { cwd: work });
+    const other = await store.fetch({ ...opts(), have: kept.commit });
+    expect(store.usage().packs).toBe(2);
+    expect(store.usage().bytes).toBeGreaterThan(256 << 10);
+    await store.compact([kept.commit]);
+    expect(store.usage().packs).toBe(1);
+    expect(store.usage().bytes).toBeLessThan(256 << 10);
+    expect(await store.reader().read(other.commit)).toBeUndefined();
+    expect((await readCommitFiles(store.gitdir, kept.commit, { cache: store.cache })).get('config/frame_capture.yaml')).toContain('fps: 1\n');
+    point(commits.at(-1)!);
+  });
+
   it('a pack left without its index (a fetch or compaction cut short) is removed when the store settles', async () => {
     const store = new GitStore(join(tempDir('device-'), 'repo.git'));
     point(commits[0]!);
