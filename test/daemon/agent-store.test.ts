@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetRemote } from '../../bench/fleet-remote.js';
 import { benchDeviceSettings } from '../../bench/bench-device.js';
 import { startAgent } from '../helpers/agent-process.js';
+import { requestFresh } from '../helpers/fleet.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { run } from '../helpers/git.js';
 import { startGitServer } from '../helpers/git-server.js';
@@ -113,7 +114,7 @@ describe("the agent's object store", () => {
     const peak = peakRssMb(agent.child.pid!);
     writeFileSync(join(remote.work, 'zeros.bin'), Buffer.alloc(128 << 20));
     commitAndPush('a large blob');
-    await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) });
+    expect((await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).status).toBe(200);
     expect(await lastError()).toMatchObject({ code: 'sync-object-too-large' });
     expect(peakRssMb(agent.child.pid!) - peak).toBeLessThan(48);
     expect(objects()).toBe(before);

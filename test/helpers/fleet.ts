@@ -3,6 +3,7 @@
 // the bench doorbell's agent settings pointing at it.
 
 import { cpSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { benchDeviceSettings } from '../../bench/bench-device.js';
 import type { BenchDevice } from '../../bench/bench-device.js';
@@ -66,4 +67,22 @@ export async function until<T>(what: string, get: () => Promise<T> | T, done: (v
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(v).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A request on a connection of its own (no keep-alive reuse). After the test process has been
+ * busy for seconds (a large commit made synchronously), a pooled connection may be one the
+ * server has just closed for idleness; a new one cannot be.
+ */
+export function requestFresh(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }

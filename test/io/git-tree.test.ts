@@ -1,6 +1,7 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fileProblem } from '../../agent/core/repo-file.js';
 import { validateRepository } from '../../agent/core/validate.js';
 import { readCommitFiles } from '../../agent/io/git-tree.js';
 import { makeRepo } from '../helpers/git.js';
@@ -20,10 +21,17 @@ describe('reading a commit\'s configuration from git objects', () => {
     expect((await readCommitFiles(join(repo.dir, '.git'), oid)).get('config/motion.yaml')).toBe(exampleFiles().get('config/motion.yaml'));
   });
 
-  it('refuses a commit with an oversized configuration file, and a missing commit', async () => {
+  it('keeps an oversized file, a symbolic link or bytes that are not UTF-8 as what core reports; a missing commit is an error', async () => {
     const repo = makeRepo();
-    const oid = repo.commit('big', { file: 'config/motion.yaml', content: 'x'.repeat(2048) });
-    await expect(readCommitFiles(join(repo.dir, '.git'), oid, { maxFileBytes: 1024 })).rejects.toThrow(/config\/motion\.yaml is 2\.0 KiB; configuration files are limited to 1\.0 KiB/);
-    await expect(readCommitFiles(join(repo.dir, '.git'), 'f'.repeat(40))).rejects.toThrow(/cannot read the tree/);
+    repo.commit('big', { file: 'config/motion.yaml', content: 'x'.repeat(2048) });
+    writeFileSync(join(repo.dir, 'config/latin1.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+    symlinkSync('/etc/hostname', join(repo.dir, 'config/link.yaml'));
+    const oid = repo.commit('odd files', { file: 'config/storage.yaml', content: 'version: 2\n' });
+    const files = await readCommitFiles(join(repo.dir, '.git'), oid, { maxFileBytes: 1024 });
+    expect(fileProblem(files.get('config/motion.yaml')!)).toEqual({ code: 'file-too-large', size: 2048 });
+    expect(fileProblem(files.get('config/link.yaml')!)).toEqual({ code: 'symlink' });
+    expect(fileProblem(files.get('config/latin1.yaml')!)).toEqual({ code: 'not-utf8', byte: 0xe9, line: 1, column: 4 });
+    expect(fileProblem(files.get('config/storage.yaml')!)).toBeUndefined();
+    await expect(readCommitFiles(join(repo.dir, '.git'), 'f'.repeat(40))).rejects.toMatchObject({ code: 'commit-unreadable' });
   });
 });

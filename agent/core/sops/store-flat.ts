@@ -107,8 +107,9 @@ export function readIni(text: string, file: string): { branches: MapNode[]; meta
     const key = line.slice(0, eq).trim();
     let value = line.slice(eq + 1).trim();
     if (value.startsWith('"""')) {
-      // go-ini multi-line value
-      value = value.slice(3);
+      // go-ini multi-line value: its first line as written, trailing blanks included
+      const raw = lines[n]!;
+      value = raw.slice(raw.indexOf('"""') + 3);
       while (!value.endsWith('"""') && n + 1 < lines.length) value += '\n' + lines[++n]!;
       value = value.replace(/"""$/, '');
     } else if (/^(["'`]).*\1$/.test(value)) value = value.slice(1, -1);
