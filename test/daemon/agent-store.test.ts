@@ -36,8 +36,9 @@ describe("the agent's object store", () => {
   let api = '';
   let good = '';
   const objects = (): number => dirBytes(join(state, 'repo.git/objects'));
-  const sync = async (): Promise<Result> => (await (await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).json()) as Result;
-  const lastError = async (): Promise<{ code: string } | null> => ((await (await fetch(`${api}/api/v1/status`)).json()) as { state: { last_error: { code: string } | null } }).state.last_error;
+  // every call on a connection of its own: the test blocks for seconds making huge commits and refs
+  const sync = async (): Promise<Result> => JSON.parse((await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).text) as Result;
+  const lastError = async (): Promise<{ code: string } | null> => (JSON.parse((await requestFresh(`${api}/api/v1/status`)).text) as { state: { last_error: { code: string } | null } }).state.last_error;
   const commitAndPush = (message: string, signed = true): string => {
     const c = remote.commit(message, signed);
     remote.push();
@@ -99,7 +100,7 @@ describe("the agent's object store", () => {
     writeFileSync(packed, `${original ?? ''}${lines.join('\n')}\n`);
     remote.edit('config/frame_capture.yaml', / fps: \d+/, ' fps: 14');
     commitAndPush('fps 14, among 500,000 refs');
-    const r = await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) });
+    const r = await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) });
     expect(r.status).toBe(200);
     expect(await lastError()).toMatchObject({ code: 'sync-too-many-refs' });
     if (original === undefined) rmSync(packed);
