@@ -253,8 +253,10 @@ export class Agent {
     // environment file that does not parse is no permission: validation refuses it where it is wrong
     const envDoc = repo.document(environmentFile(environment))?.value;
     const early = envDoc && { name: environment, tier: String(envDoc.tier), policy: isObject(envDoc.policy) ? envDoc.policy : {} };
-    const watchRefused = (env: EnvironmentInfo | undefined): boolean => this.options.watchMode === true && policyOf(env).allow_watch_mode !== true;
-    if (early && watchRefused(early)) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+    const checkWatchMode = (env: EnvironmentInfo | undefined): void => {
+      if (this.options.watchMode === true && policyOf(env).allow_watch_mode !== true) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+    };
+    if (early) checkWatchMode(early);
     const secrets = await step('decrypt', async () => {
       try {
         return await decryptEnvironmentSecrets(files, environment, this.options.identities);
@@ -269,7 +271,7 @@ export class Agent {
     const report = await step('validate', () => validateFor(repo, { environment, device }, { ...scope, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
     if (!report.valid) throw invalid(report);
     const result = report.targets[0]!.result;
-    if (watchRefused(result.environment)) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+    checkWatchMode(result.environment);
     return { config: result.config, redacted: redactSecrets(repo, result.config) };
   }
 
