@@ -37,7 +37,7 @@ export async function importCommand(args: string[]): Promise<number> {
   const trust = await loadTrustStore(settings.trust.dir);
   warnTrustProblems(trust);
   const hardware = new Hardware(settings.hardware_profile_file);
-  const agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []), hardwareProfile: () => hardware.profile() });
+  const agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []), hardwareProfile: () => hardware.profile(), env: process.env });
   const r = await importBackup(settings, agent, trust, resolve(file));
   out(`restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`);
   return EXIT_OK;

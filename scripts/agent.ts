@@ -105,7 +105,7 @@ export async function agentCommand(args: string[]): Promise<number> {
       const h = new Hardware(values['hardware-profile'], log);
       starters.push(() => h.watchDevices());
       return () => h.profile();
-    })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log });
+    })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log, env: process.env });
     const source = new WatchSource(agent, dir);
     runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
     starters.push(() => source.start((trigger) => void runner.trigger(trigger)));
@@ -131,7 +131,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     hardware = new Hardware(settings.hardware_profile_file, log);
     const h = hardware;
     starters.push(() => h.watchDevices());
-    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: () => h.profile(), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log });
+    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: () => h.profile(), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log, env: process.env });
     const source = new RemoteSource(agent, settings, trust);
     runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
     listen = values.listen ?? settings.api.listen;

@@ -33,6 +33,8 @@ import { join } from 'node:path';
 import { redactSecrets } from '../core/render.js';
 import type { EnvironmentInfo } from '../core/render.js';
 import { AgentEvents } from './events.js';
+import { systemClock } from '../io/clock.js';
+import type { Clock } from '../io/clock.js';
 
 export interface CandidateInfo {
   commit: string;
@@ -57,7 +59,10 @@ export interface AgentOptions {
   bakeSeconds?: number;
   watchMode?: boolean;
   log?: (line: string) => void;
-  now?: () => Date;
+  /** Wall time and randomness (the composition root passes the system's). */
+  clock?: Clock;
+  /** The process environment, for the x-env overrides the policy allows. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export type CycleResult = { outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back'; commit: string; reason?: string; components?: string[]; ms: number };
@@ -86,7 +91,8 @@ function locatedFindings(diagnostics: readonly Diagnostic[]): LocatedFinding[] {
 export class Agent {
   readonly store: ReleaseStore;
   readonly delivery: Delivery;
-  readonly events = new AgentEvents();
+  readonly clock: Clock;
+  readonly events: AgentEvents;
   state: AgentState;
   /** Each running component's health as last checked, and since when. */
   readonly health = new Map<string, { healthy: boolean; reason?: string; code?: string; since: string }>();
@@ -101,7 +107,9 @@ export class Agent {
     this.store = new ReleaseStore(options.stateDir);
     this.delivery = new Delivery(join(options.stateDir, 'components'));
     this.log = options.log ?? (() => undefined);
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
+    this.now = () => this.clock.now();
+    this.events = new AgentEvents(this.now);
     this.state = this.loadState();
     this.schemaCache = fileSchemaCache(join(options.stateDir, 'cache'));
   }
@@ -244,7 +252,7 @@ export class Agent {
   private async prepare(files: RepoFiles, step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>): Promise<{ config: JsonObject; redacted: JsonObject }> {
     const { environment, device } = this.options;
     const repo = openRepository(files, this.schemaCache);
-    const scope = { env: process.env };
+    const scope = { env: this.options.env ?? {} };
     const invalid = (report: ValidationReport): Refusal => {
       const errors = report.diagnostics.filter((d) => d.severity === 'error');
       return new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`, errors);

@@ -10,6 +10,7 @@ import { verifyRange } from '../core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../core/trust/verify-object.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
 import { readArchive, writeArchive } from '../io/backup-archive.js';
+import { systemClock } from '../io/clock.js';
 import { discardRepository, hasRepository, readBundle, setRef, writeBundle } from '../io/git-bundle.js';
 import { objectReader } from '../io/git-objects.js';
 import { readCommitFiles } from '../io/git-tree.js';
@@ -29,7 +30,7 @@ export interface BackupManifest {
 
 const FILES = ['backup.json', 'history.bundle', 'journal.jsonl', 'state.json'] as const;
 
-export async function exportBackup(settings: AgentSettings, out: string, now = new Date()): Promise<BackupManifest & { bytes: number; journal: number }> {
+export async function exportBackup(settings: AgentSettings, out: string, now = systemClock.now()): Promise<BackupManifest & { bytes: number; journal: number }> {
   const dir = settings.state_dir;
   const store = ReleaseStore.existing(dir);
   const state = store?.readState<Partial<AgentState>>({});
@@ -70,7 +71,7 @@ export async function importBackup(settings: AgentSettings, agent: Agent, trust:
   try {
     const refs = await readBundle(gitdir, parts.get('history.bundle')!, `${file}: history.bundle`, manifest.branch);
     if (![...refs.values()].includes(manifest.commit)) throw new GitopsError('backup-invalid', `${file}: the history does not hold ${manifest.commit.slice(0, 12)}`, 'the file is damaged');
-    const verdict = await verifyRange(objectReader(gitdir), anchor, manifest.commit, trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: settings.trust.mode });
+    const verdict = await verifyRange(objectReader(gitdir), anchor, manifest.commit, trust, { now: Math.floor(agent.clock.now().getTime() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: settings.trust.mode });
     if (verdict.verdict !== 'trusted') throw new GitopsError(verdict.verdict, `the restored history does not verify against ${settings.trust.dir}: ${verdict.reason}`, 'nothing was restored; a backup is trusted no more than the commits in it');
     const head = verdict.commits.find((c) => c.oid === manifest.commit);
     const signer = head?.signer ?? null;

@@ -10,6 +10,8 @@ import type { HardwareProfile } from '../core/config-types.js';
 import { profileFromFacts } from '../core/hardware-profile.js';
 import { probeFacts } from '../io/hardware-probe.js';
 import { readUserFile } from '../io/repo-files.js';
+import { systemClock } from '../io/clock.js';
+import type { Clock } from '../io/clock.js';
 
 const WATCHED = /^(video\d+|nvidia\d*|nvidiactl|apex_\d+|hailo\d+|dri)$/;
 
@@ -19,13 +21,17 @@ export class Hardware {
   probes = 0;
 
   /** `source`: a profile file, or undefined to probe this machine. */
-  constructor(private readonly source: string | undefined, private readonly log: (line: string) => void = () => undefined) {}
+  constructor(
+    private readonly source: string | undefined,
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
+  ) {}
 
   async profile(): Promise<HardwareProfile> {
     if (this.cached) return this.cached;
     if (this.source) return (this.cached = parseYaml(readUserFile(this.source, 'hardware profile')) as HardwareProfile);
     this.probes++;
-    return (this.cached = profileFromFacts((await probeFacts({})).facts, new Date().toISOString()) as unknown as HardwareProfile);
+    return (this.cached = profileFromFacts((await probeFacts({})).facts, this.clock.now().toISOString()) as unknown as HardwareProfile);
   }
 
   invalidate(why: string): void {

@@ -3,7 +3,6 @@
 
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { GitopsError } from '../core/errors.js';
 import { commitHeaders, splitCommit } from '../core/trust/git-object.js';
 import { verifyRange } from '../core/trust/history.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
@@ -50,7 +49,7 @@ export class RemoteSource {
     const candidate = fetched.commit;
     const state = this.agent.state;
     if (candidate === state.applied || state.bad.includes(candidate)) {
-      state.last_sync = { time: new Date().toISOString(), trigger, result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried` };
+      state.last_sync = { time: this.agent.clock.now().toISOString(), trigger, result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried` };
       this.agent.store.writeState(state);
       return undefined;
     }
@@ -66,30 +65,29 @@ export class RemoteSource {
     if (!base) {
       return this.agent.refuseCandidate({ commit: candidate, subject, trigger, steps }, 'policy', 'no commit has been applied and no trust.anchor_commit is pinned: the first sync needs an anchor', false);
     }
-    const verdict = await verifyRange(reader, base, candidate, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: s.trust.mode });
+    const verdict = await verifyRange(reader, base, candidate, this.trust, { now: this.unixNow(), skewSeconds: DEFAULT_SKEW_SECONDS, mode: s.trust.mode });
     steps.verify = Math.round((performance.now() - t1) * 10) / 10;
     const signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
     // a commit dated in the future (the device's clock is behind, no RTC) is refused for now and
     // tried again at the next sync, never marked bad for ever
     if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.code ?? verdict.verdict, verdict.reason, !verdict.retryable);
     const t2 = performance.now();
-    let files;
-    try {
-      files = await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
-    } catch (e) {
-      // an oversized or unreadable tree is a property of the commit: refused, not retried
-      if (e instanceof GitopsError && e.code === 'file-too-large') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, 'invalid', e.message, true);
-      throw e;
-    }
+    // an oversized or unreadable file is a located stand-in that validation refuses (core/repo-file.ts)
+    const files = await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
     steps.read = Math.round((performance.now() - t2) * 10) / 10;
     return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps, ...(committed_at ? { committed_at } : {}) });
+  }
+
+  /** The device's wall time in seconds: signatures are judged at it. */
+  private unixNow(): number {
+    return Math.floor(this.agent.clock.now().getTime() / 1000);
   }
 
   /** Why a commit of the local history no longer verifies (before an operator's rollback to it), or undefined when it does. */
   async verifyCommit(commit: string): Promise<string | undefined> {
     const raw = await this.store.reader().read(commit);
     if (!raw || raw.type !== 'commit') return `commit ${commit.slice(0, 12)} is not in the local history`;
-    const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS });
+    const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, { now: this.unixNow(), skewSeconds: DEFAULT_SKEW_SECONDS });
     return v.verdict === 'trusted' ? undefined : `${v.verdict}: ${v.reason}`;
   }
 }

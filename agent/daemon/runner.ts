@@ -63,8 +63,9 @@ export class Runner {
     } catch (e) {
       this.failures++;
       const message = redact(e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`);
-      this.agent.state.last_error = { time: new Date().toISOString(), commit: null, reason: message, code: e instanceof GitopsError ? e.code : 'internal' };
-      this.agent.state.last_sync = { time: new Date().toISOString(), trigger: reason, result: 'failed' };
+      const time = this.agent.clock.now().toISOString();
+      this.agent.state.last_error = { time, commit: null, reason: message, code: e instanceof GitopsError ? e.code : 'internal' };
+      this.agent.state.last_sync = { time, trigger: reason, result: 'failed' };
       this.agent.store.writeState(this.agent.state);
       this.agent.events.emit('sync-failed', { trigger: reason, code: this.agent.state.last_error.code, reason: message });
       const poll = (this.pollSeconds ?? 60) * 1000;
@@ -78,8 +79,8 @@ export class Runner {
   private schedule(ms: number | undefined): void {
     if (this.timer) clearTimeout(this.timer);
     if (ms === undefined || this.stopped) return;
-    const jittered = Math.round(ms * (0.9 + Math.random() * 0.2));
-    this.nextPollAt = new Date(Date.now() + jittered).toISOString();
+    const jittered = Math.round(ms * (0.9 + this.agent.clock.random() * 0.2));
+    this.nextPollAt = new Date(this.agent.clock.now().getTime() + jittered).toISOString();
     this.timer = setTimeout(() => void this.trigger('poll'), jittered);
     this.timer.unref?.();
   }

@@ -39,7 +39,7 @@ export class WatchSource {
     if (id === state.applied || held) {
       if (trigger !== QUIET_TRIGGER) {
         const why = crashed ? 'stopped the agent while it was applied' : state.last_error?.commit === id ? 'was refused' : 'was rolled back';
-        state.last_sync = { time: new Date().toISOString(), trigger, result: id === state.applied ? 'up to date' : `held: the working tree is ${id}, which ${why}; it is applied again when the tree changes or the agent restarts` };
+        state.last_sync = { time: this.agent.clock.now().toISOString(), trigger, result: id === state.applied ? 'up to date' : `held: the working tree is ${id}, which ${why}; it is applied again when the tree changes or the agent restarts` };
         this.agent.store.writeState(state);
       }
       return undefined;

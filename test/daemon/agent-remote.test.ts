@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent } from '../helpers/agent-process.js';
+import { startAgent, startFollowing } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { makeRepo, run, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import { startGitServer } from '../helpers/git-server.js';
@@ -73,9 +73,7 @@ describe('the agent following a remote', () => {
     server = await startGitServer(root);
     trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
     writeSettings(join(state, 'agent.yaml'), { state, url: `${server.url}/fleet.git`, trust, anchor });
-    agent = startAgent(['--config', join(state, 'agent.yaml'), '--bake', '0.3', '--with-example-pipeline']);
-    api = await agent.api;
-    await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);
+    ({ agent, api } = await startFollowing(join(state, 'agent.yaml'), ['--bake', '0.3']));
   }, 60_000);
 
   afterAll(async () => {

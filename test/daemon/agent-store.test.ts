@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetRemote } from '../../bench/fleet-remote.js';
 import { benchDeviceSettings } from '../../bench/bench-device.js';
-import { startAgent } from '../helpers/agent-process.js';
+import { startFollowing } from '../helpers/agent-process.js';
 import { requestFresh } from '../helpers/fleet.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { run } from '../helpers/git.js';
@@ -49,9 +49,7 @@ describe("the agent's object store", () => {
     good = commitAndPush('the fleet configuration');
     server = await startGitServer(join(dir, 'srv'));
     writeFileSync(join(dir, 'agent.yaml'), benchDeviceSettings({ root: PROJECT, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor: good, stateDir: state, tokensFile: tokens.file }));
-    agent = startAgent(['--config', join(dir, 'agent.yaml'), '--bake', '0', '--with-example-pipeline']);
-    api = await agent.api;
-    await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);
+    ({ agent, api } = await startFollowing(join(dir, 'agent.yaml'), ['--bake', '0']));
   }, 60_000);
   afterAll(async () => {
     await agent?.stop();

@@ -57,3 +57,11 @@ export function startAgent(args: string[], env: Record<string, string> = {}, opt
       }),
   };
 }
+
+/** The agent following a remote from its settings file, once it has applied the fleet's first commit. */
+export async function startFollowing(config: string, args: string[] = []): Promise<{ agent: AgentProcess; api: string }> {
+  const agent = startAgent(['--config', config, ...args, '--with-example-pipeline']);
+  const api = await agent.api;
+  await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);
+  return { agent, api };
+}
