@@ -36,7 +36,8 @@ async function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_
   for (;;) {
     const m = pattern.exec(outputs.get(child)?.text ?? '');
     if (m) return m[0];
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${(outputs.get(child)?.text ?? '').slice(-500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${pattern}: ${(outputs.get(child)?.text ?? '').slice(-500)}`);
     await sleep(10);
   }
 }
@@ -48,7 +49,12 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
   const children: ChildProcess[] = [];
   try {
     // a remote, a signing key, a trust directory
-    const remote = fleetRemote(root, dir, { name: 'Bench', email: 'bench@example.test' }, Date.parse('2026-03-01T00:00:00Z') / 1000);
+    const remote = fleetRemote(
+      root,
+      dir,
+      { name: 'Bench', email: 'bench@example.test' },
+      Date.parse('2026-03-01T00:00:00Z') / 1000,
+    );
     const { work, env } = remote;
     const commit = (msg: string): string => {
       const c = remote.commit(msg);
@@ -64,13 +70,37 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const post = { method: 'POST', headers: { authorization: `Bearer ${token}` } };
     const settings = (poll: number): string => {
       const file = join(dir, `agent-${poll}.yaml`);
-      writeFileSync(file, benchDeviceSettings({ root, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor, stateDir: state, tokensFile: join(dir, 'tokens.yaml'), pollSeconds: poll }));
+      writeFileSync(
+        file,
+        benchDeviceSettings({
+          root,
+          url: `${server.url}/fleet.git`,
+          trustDir: remote.trustDir,
+          anchor,
+          stateDir: state,
+          tokensFile: join(dir, 'tokens.yaml'),
+          pollSeconds: poll,
+        }),
+      );
       return file;
     };
-    const pipeline = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(state, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
+    const pipeline = spawn(
+      process.execPath,
+      [
+        join(root, 'dist/agent/client/example-pipeline.js'),
+        '--components-dir',
+        join(state, 'components'),
+        '--root',
+        join(root, 'examples/device-root'),
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(pipeline);
     const startAgent = async (args: string[]): Promise<{ child: ChildProcess; api: string }> => {
-      const child = spawn(process.execPath, [cli, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...AGENT_ENV } });
+      const child = spawn(process.execPath, [cli, 'agent', ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...AGENT_ENV },
+      });
       children.push(child);
       collectOutput(child);
       const line = await waitForLine(child, /API on http:\/\/\S+/);
@@ -90,7 +120,14 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       if (r.outcome !== 'applied') throw new Error(`bench sync: ${JSON.stringify(r)}`);
     }
     const p50 = median(syncTimes);
-    rows.push({ group, name: 'commit to applied, POST /api/v1/sync (fetch, verify, render, decrypt, validate, deliver), p50', value: p50, unit: 'ms', target: '< 300 ms', pass: p50 < 300 });
+    rows.push({
+      group,
+      name: 'commit to applied, POST /api/v1/sync (fetch, verify, render, decrypt, validate, deliver), p50',
+      value: p50,
+      unit: 'ms',
+      target: '< 300 ms',
+      pass: p50 < 300,
+    });
 
     // 4. failing health verdict -> old configuration delivered again
     const rollbacks: number[] = [];
@@ -99,27 +136,53 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       commit(`broken model ${i}`);
       const r = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
       if (r.outcome !== 'rolled-back') throw new Error(`bench rollback: ${JSON.stringify(r)}`);
-      const last = readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; steps?: { rollback?: number } }).filter((e) => e.event === 'rolled-back').at(-1)!;
+      const last = readFileSync(join(state, 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string; steps?: { rollback?: number } })
+        .filter((e) => e.event === 'rolled-back')
+        .at(-1)!;
       rollbacks.push(last.steps!.rollback!);
     }
     remote.edit('config/detectors.yaml', /ssd-mobilenet-v\d+-person/, 'ssd-mobilenet-v2-person');
     commit('model fixed');
     await fetch(`${a.api}/api/v1/sync`, post);
     const rb = median(rollbacks);
-    rows.push({ group, name: 'failing health verdict to the old configuration delivered again and healthy, p50', value: rb, unit: 'ms', target: '< 500 ms', pass: rb < 500 });
+    rows.push({
+      group,
+      name: 'failing health verdict to the old configuration delivered again and healthy, p50',
+      value: rb,
+      unit: 'ms',
+      target: '< 500 ms',
+      pass: rb < 500,
+    });
 
     // 6. the local API under load: GET /api/v1/status with a viewer token, then memory with 10 event streams open
     const viewer = addToken(join(dir, 'tokens.yaml'), 'bench-viewer', 'viewer');
     const auth = { authorization: `Bearer ${viewer}` };
     await loadTest(`${a.api}/api/v1/status`, auth, { concurrency: 8, maxRequests: 2000, maxSeconds: 3 }); // warm-up
-    const load = await loadTest(`${a.api}/api/v1/status`, auth, { concurrency: 16, maxRequests: 40_000, maxSeconds: 10 });
+    const load = await loadTest(`${a.api}/api/v1/status`, auth, {
+      concurrency: 16,
+      maxRequests: 40_000,
+      maxSeconds: 10,
+    });
     if (load.errors > 0) throw new Error(`bench API: ${load.errors} failed requests`);
-    rows.push({ group, name: `API: GET /api/v1/status with a token, 16 keep-alive connections (${load.requests} requests in ${load.seconds.toFixed(1)} s; p50 ${load.p50ms.toFixed(1)} ms, p99 ${load.p99ms.toFixed(1)} ms)`, value: load.perSecond, unit: 'req/s', target: '> 2000 req/s', pass: load.perSecond > 2000 });
+    rows.push({
+      group,
+      name: `API: GET /api/v1/status with a token, 16 keep-alive connections (${load.requests} requests in ${load.seconds.toFixed(1)} s; p50 ${load.p50ms.toFixed(1)} ms, p99 ${load.p99ms.toFixed(1)} ms)`,
+      value: load.perSecond,
+      unit: 'req/s',
+      target: '> 2000 req/s',
+      pass: load.perSecond > 2000,
+    });
     await sleep(1000);
     const beforeStreams = rssMb(a.child.pid!);
     // two dashboards of five streams each: the API allows 8 streams per caller
     const second = { authorization: `Bearer ${addToken(join(dir, 'tokens.yaml'), 'bench-viewer-2', 'viewer')}` };
-    const streams = await Promise.all([openStreams(`${a.api}/api/v1/events`, auth, 5), openStreams(`${a.api}/api/v1/events`, second, 5)]);
+    const streams = await Promise.all([
+      openStreams(`${a.api}/api/v1/events`, auth, 5),
+      openStreams(`${a.api}/api/v1/events`, second, 5),
+    ]);
     setFps(7);
     commit('fps 7 with ten watchers');
     const watched = (await (await fetch(`${a.api}/api/v1/sync`, post)).json()) as { outcome: string };
@@ -127,9 +190,22 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const withStreams = rssMb(a.child.pid!);
     const told = streams.reduce((n, s) => n + (s.received.get('applied') ?? 0), 0);
     for (const s of streams) s.close();
-    if (watched.outcome !== 'applied' || told !== 10) throw new Error(`bench streams: ${watched.outcome}, ${told} of 10 streams told`);
-    rows.push({ group, name: 'agent (remote mode) resident memory after the load, before the streams', value: beforeStreams, unit: 'MB' });
-    rows.push({ group, name: 'agent resident memory with 10 event streams open (an apply sent to all 10)', value: withStreams, unit: 'MB', target: '< 70 MB', pass: withStreams < 70 });
+    if (watched.outcome !== 'applied' || told !== 10)
+      throw new Error(`bench streams: ${watched.outcome}, ${told} of 10 streams told`);
+    rows.push({
+      group,
+      name: 'agent (remote mode) resident memory after the load, before the streams',
+      value: beforeStreams,
+      unit: 'MB',
+    });
+    rows.push({
+      group,
+      name: 'agent resident memory with 10 event streams open (an apply sent to all 10)',
+      value: withStreams,
+      unit: 'MB',
+      target: '< 70 MB',
+      pass: withStreams < 70,
+    });
     a.child.kill('SIGTERM');
     await new Promise((r) => a.child.once('exit', r));
 
@@ -141,7 +217,9 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       setFps(30 - i);
       const c = commit(`poll ${i}`);
       for (let k = 0; k < 400; k++) {
-        const s = (await (await fetch(`${b.api}/api/v1/status`)).json()) as { state: { last_good: string; applied_at: string } };
+        const s = (await (await fetch(`${b.api}/api/v1/status`)).json()) as {
+          state: { last_good: string; applied_at: string };
+        };
         if (s.state.last_good === c) {
           overheads.push(Date.parse(s.state.applied_at) - Date.parse(status.next_poll));
           break;
@@ -152,16 +230,48 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     b.child.kill('SIGTERM');
     await new Promise((r) => b.child.once('exit', r));
     const po = median(overheads);
-    rows.push({ group, name: 'polling (every 5 s): applied after the scheduled poll, p50', value: po, unit: 'ms', target: 'interval + < 300 ms', pass: po < 300 });
+    rows.push({
+      group,
+      name: 'polling (every 5 s): applied after the scheduled poll, p50',
+      value: po,
+      unit: 'ms',
+      target: 'interval + < 300 ms',
+      pass: po < 300,
+    });
 
     // 3 and 5. watch mode: edit to applied, and memory over 1,000 applies
     const wdir = join(dir, 'watch');
     mkdirSync(wdir);
     copyExample(root, wdir);
     const wstate = join(dir, 'wstate');
-    const wpipe = spawn(process.execPath, [join(root, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(wstate, 'components'), '--root', join(root, 'examples/device-root')], { stdio: 'ignore' });
+    const wpipe = spawn(
+      process.execPath,
+      [
+        join(root, 'dist/agent/client/example-pipeline.js'),
+        '--components-dir',
+        join(wstate, 'components'),
+        '--root',
+        join(root, 'examples/device-root'),
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(wpipe);
-    const w = await startAgent(['--watch', wdir, '--env', 'development', '--device', 'dev-bench-01', '--identity', join(root, 'environments/development/keys/dev-bench-01.agekey'), '--hardware-profile', 'recorded', '--state', wstate, '--listen', '127.0.0.1:0']);
+    const w = await startAgent([
+      '--watch',
+      wdir,
+      '--env',
+      'development',
+      '--device',
+      'dev-bench-01',
+      '--identity',
+      join(root, 'environments/development/keys/dev-bench-01.agekey'),
+      '--hardware-profile',
+      'recorded',
+      '--state',
+      wstate,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     await waitForLine(w.child, /applied tree-/);
     await sleep(1000);
     const idle = rssMb(w.child.pid!);
@@ -175,7 +285,12 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       for (let k = 0; k < 2000; k++) {
         await sleep(2);
         const now = readFileSync(join(wstate, 'state.json'), 'utf8');
-        if (now !== before && (JSON.parse(now) as { last_good: string }).last_good === (JSON.parse(now) as { applied: string }).applied && (JSON.parse(now) as { applied: string }).applied !== (JSON.parse(before) as { applied: string }).applied) break;
+        if (
+          now !== before &&
+          (JSON.parse(now) as { last_good: string }).last_good === (JSON.parse(now) as { applied: string }).applied &&
+          (JSON.parse(now) as { applied: string }).applied !== (JSON.parse(before) as { applied: string }).applied
+        )
+          break;
       }
       edits.push(performance.now() - t0);
       if (i === 99) after100 = rssMb(w.child.pid!);
@@ -183,14 +298,38 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const after1000 = rssMb(w.child.pid!);
     w.child.kill('SIGTERM');
     const e50 = median(edits.slice(0, 50));
-    rows.push({ group, name: 'watch mode: edit to applied (debounce, render, decrypt, validate, deliver, health), p50', value: e50, unit: 'ms', target: '< 100 ms', pass: e50 < 100 });
-    rows.push({ group, name: 'agent resident memory, idle', value: idle, unit: 'MB', target: '< 60 MB', pass: idle < 60 });
+    rows.push({
+      group,
+      name: 'watch mode: edit to applied (debounce, render, decrypt, validate, deliver, health), p50',
+      value: e50,
+      unit: 'ms',
+      target: '< 100 ms',
+      pass: e50 < 100,
+    });
+    rows.push({
+      group,
+      name: 'agent resident memory, idle',
+      value: idle,
+      unit: 'MB',
+      target: '< 60 MB',
+      pass: idle < 60,
+    });
     rows.push({ group, name: 'agent resident memory after 100 applies', value: after100, unit: 'MB' });
-    rows.push({ group, name: 'agent resident memory after 1,000 applies', value: after1000, unit: 'MB', target: '< 60 MB, no growth', pass: after1000 < 60 && after1000 < after100 * 1.2 });
+    rows.push({
+      group,
+      name: 'agent resident memory after 1,000 applies',
+      value: after1000,
+      unit: 'MB',
+      target: '< 60 MB, no growth',
+      pass: after1000 < 60 && after1000 < after100 * 1.2,
+    });
 
     // ansible-pull on the same repository and the same change, when it is installed
     if (spawnSync('ansible-pull', ['--version']).status === 0) {
-      writeFileSync(join(work, 'local.yml'), '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - name: deliver the capture configuration\n      copy:\n        src: config/frame_capture.yaml\n        dest: "{{ lookup(\'env\', \'ANSIBLE_DEST\') }}/frame_capture.yaml"\n');
+      writeFileSync(
+        join(work, 'local.yml'),
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - name: deliver the capture configuration\n      copy:\n        src: config/frame_capture.yaml\n        dest: \"{{ lookup('env', 'ANSIBLE_DEST') }}/frame_capture.yaml\"\n",
+      );
       commit('ansible playbook');
       const dest = join(dir, 'ansible-dest');
       mkdirSync(dest);
@@ -202,7 +341,28 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
         const t0 = performance.now();
         // asynchronously: the git server answering ansible-pull runs in this very process
         const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
-          const p = spawn('/usr/bin/time', ['-v', 'ansible-pull', '-U', `${server.url}/fleet.git`, '-C', 'main', '-d', join(dir, 'ansible-checkout'), 'local.yml'], { env: { ...env, ANSIBLE_DEST: dest, ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false' } });
+          const p = spawn(
+            '/usr/bin/time',
+            [
+              '-v',
+              'ansible-pull',
+              '-U',
+              `${server.url}/fleet.git`,
+              '-C',
+              'main',
+              '-d',
+              join(dir, 'ansible-checkout'),
+              'local.yml',
+            ],
+            {
+              env: {
+                ...env,
+                ANSIBLE_DEST: dest,
+                ANSIBLE_LOCALHOST_WARNING: 'false',
+                ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false',
+              },
+            },
+          );
           let out = '';
           p.stdout.on('data', (c: Buffer) => (out += c));
           p.stderr.on('data', (c: Buffer) => (out += c));
@@ -212,10 +372,20 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
         if (r.status !== 0) throw new Error(`ansible-pull failed: ${r.out}`);
         peak = Math.max(peak, Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.out)?.[1] ?? 0) / 1024);
       }
-      rows.push({ group, name: 'ansible-pull: commit to applied, same repository and change, p50', value: median(runs), unit: 'ms' });
+      rows.push({
+        group,
+        name: 'ansible-pull: commit to applied, same repository and change, p50',
+        value: median(runs),
+        unit: 'ms',
+      });
       rows.push({ group, name: 'ansible-pull: peak resident memory', value: peak, unit: 'MB' });
     } else {
-      rows.push({ group, name: 'ansible-pull: not installed here (apt-get install ansible-core), skipped', value: 0, unit: 'ms' });
+      rows.push({
+        group,
+        name: 'ansible-pull: not installed here (apt-get install ansible-core), skipped',
+        value: 0,
+        unit: 'ms',
+      });
     }
     await server.close();
   } finally {

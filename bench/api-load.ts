@@ -13,7 +13,11 @@ export interface LoadResult {
   p99ms: number;
 }
 
-export async function loadTest(url: string, headers: Record<string, string>, o: { concurrency: number; maxRequests: number; maxSeconds: number }): Promise<LoadResult> {
+export async function loadTest(
+  url: string,
+  headers: Record<string, string>,
+  o: { concurrency: number; maxRequests: number; maxSeconds: number },
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
   const latencies: number[] = [];
   let started = 0;
@@ -45,7 +49,14 @@ export async function loadTest(url: string, headers: Record<string, string>, o: 
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50ms: latencies[Math.floor(latencies.length / 2)] ?? NaN, p99ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN };
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50ms: latencies[Math.floor(latencies.length / 2)] ?? NaN,
+    p99ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+  };
 }
 
 export interface Streams {
@@ -58,21 +69,23 @@ export interface Streams {
 export function openStreams(url: string, headers: Record<string, string>, n: number): Promise<Streams> {
   const received = new Map<string, number>();
   const requests: ClientRequest[] = [];
-  const hellos = Array.from({ length: n }, () =>
-    new Promise<void>((resolve, reject) => {
-      const req = get(url, { headers: { ...headers, accept: 'text/event-stream' } }, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`event stream: HTTP ${res.statusCode}`));
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          for (const m of chunk.matchAll(/^event: (.*)$/gm)) {
-            received.set(m[1]!, (received.get(m[1]!) ?? 0) + 1);
-            if (m[1] === 'hello') resolve();
-          }
+  const hellos = Array.from(
+    { length: n },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const req = get(url, { headers: { ...headers, accept: 'text/event-stream' } }, (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`event stream: HTTP ${res.statusCode}`));
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            for (const m of chunk.matchAll(/^event: (.*)$/gm)) {
+              received.set(m[1]!, (received.get(m[1]!) ?? 0) + 1);
+              if (m[1] === 'hello') resolve();
+            }
+          });
         });
-      });
-      req.on('error', () => undefined);
-      requests.push(req);
-    }),
+        req.on('error', () => undefined);
+        requests.push(req);
+      }),
   );
   return Promise.all(hellos).then(() => ({ received, close: () => requests.forEach((r) => r.destroy()) }));
 }

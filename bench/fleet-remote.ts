@@ -23,11 +23,25 @@ export interface FleetRemote {
 
 /** Copies the configuration of the example repository (config, environments, schemas, .sops.yaml). */
 export function copyExample(root: string, into: string): void {
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(root, sub), join(into, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(root, sub), join(into, sub), { recursive: true });
 }
 
-export function fleetRemote(root: string, dir: string, who: { name: string; email: string }, clockStart: number): FleetRemote {
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email };
+export function fleetRemote(
+  root: string,
+  dir: string,
+  who: { name: string; email: string },
+  clockStart: number,
+): FleetRemote {
+  const env = {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: who.name,
+    GIT_AUTHOR_EMAIL: who.email,
+    GIT_COMMITTER_NAME: who.name,
+    GIT_COMMITTER_EMAIL: who.email,
+  };
   const work = join(dir, 'work');
   const bare = join(dir, 'srv/fleet.git');
   const key = join(dir, 'signing-key');
@@ -38,9 +52,15 @@ export function fleetRemote(root: string, dir: string, who: { name: string; emai
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
   copyExample(root, work);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who.email, '-f', key]);
-  writeFileSync(join(trustDir, 'allowed_signers'), `${who.email} ${readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(
+    join(trustDir, 'allowed_signers'),
+    `${who.email} ${readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
   let clock = clockStart;
-  const git = (args: string[], extra: NodeJS.ProcessEnv = {}): string => execFileSync('git', args, { cwd: work, env: { ...env, ...extra } }).toString().trim();
+  const git = (args: string[], extra: NodeJS.ProcessEnv = {}): string =>
+    execFileSync('git', args, { cwd: work, env: { ...env, ...extra } })
+      .toString()
+      .trim();
   return {
     work,
     bare,
@@ -49,7 +69,18 @@ export function fleetRemote(root: string, dir: string, who: { name: string; emai
     commit(message, signed = true) {
       clock += 60;
       git(['add', '-A']);
-      git([...(signed ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key}`] : []), 'commit', '-q', ...(signed ? ['-S'] : []), '--allow-empty', '-m', message], { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` });
+      git(
+        [
+          ...(signed ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key}`] : []),
+          'commit',
+          '-q',
+          ...(signed ? ['-S'] : []),
+          '--allow-empty',
+          '-m',
+          message,
+        ],
+        { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` },
+      );
       return git(['rev-parse', 'HEAD']);
     },
     push(rev = 'HEAD') {
@@ -58,7 +89,8 @@ export function fleetRemote(root: string, dir: string, who: { name: string; emai
     edit(file, from, to) {
       const path = join(work, file);
       const text = readFileSync(path, 'utf8');
-      if (typeof from === 'string' ? !text.includes(from) : !from.test(text)) throw new Error(`${file} has no ${String(from)}`);
+      if (typeof from === 'string' ? !text.includes(from) : !from.test(text))
+        throw new Error(`${file} has no ${String(from)}`);
       writeFileSync(path, text.replace(from, to));
     },
   };

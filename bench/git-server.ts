@@ -22,7 +22,14 @@ export interface GitServer {
 }
 
 export async function startGitServer(root: string): Promise<GitServer> {
-  const state: GitServer = { url: '', requests: 0, packRequests: 0, bytesSent: 0, mode: 'ok', close: async () => undefined };
+  const state: GitServer = {
+    url: '',
+    requests: 0,
+    packRequests: 0,
+    bytesSent: 0,
+    mode: 'ok',
+    close: async () => undefined,
+  };
   const server = createServer((req, res) => {
     state.requests++;
     if (state.mode === 'garbage') {
@@ -30,7 +37,10 @@ export async function startGitServer(root: string): Promise<GitServer> {
       res.end('this is not a pkt-line stream at all\n');
       return;
     }
-    if (state.token !== undefined && req.headers.authorization !== `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`) {
+    if (
+      state.token !== undefined &&
+      req.headers.authorization !== `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`
+    ) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="fleet"' });
       res.end('authentication required');
       return;

@@ -32,12 +32,20 @@ export function timeInProcess(fn: () => void, runs: number, warmup = Math.min(20
 }
 
 /** Median wall milliseconds of a whole process, from spawn to exit. */
-export function timeProcess(argv: string[], runs: number, options: { cwd?: string; env?: NodeJS.ProcessEnv; before?: () => void; expectStatus?: number } = {}): number {
+export function timeProcess(
+  argv: string[],
+  runs: number,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; before?: () => void; expectStatus?: number } = {},
+): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     options.before?.();
     const t0 = performance.now();
-    const r = spawnSync(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8' });
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      encoding: 'utf8',
+    });
     times.push(performance.now() - t0);
     if (r.status !== (options.expectStatus ?? 0)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   }

@@ -21,14 +21,41 @@ function table(rows: Row[]): string {
   const lines = [['group', 'measure', 'value', 'target', ''].join(' | ')];
   lines.push('--- | --- | ---: | --- | ---');
   for (const r of rows) {
-    const v = r.unit === 'req/s' || r.unit === 'bytes' || r.unit === 'count' ? r.value.toFixed(0) : r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1);
-    lines.push([r.group, r.name, `${v} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED'].join(' | '));
+    const v =
+      r.unit === 'req/s' || r.unit === 'bytes' || r.unit === 'count'
+        ? r.value.toFixed(0)
+        : r.value < 10
+          ? r.value.toFixed(2)
+          : r.value.toFixed(1);
+    lines.push(
+      [r.group, r.name, `${v} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED'].join(
+        ' | ',
+      ),
+    );
   }
   return lines.join('\n');
 }
 
-const rows: Row[] = [...benchValidation(root, cli), ...(await benchHardware(root, cli)), ...benchDiff(root, cli), ...(await benchSecrets(cli)), ...(await benchTrust(cli)), ...(await benchAgent(root, cli)), ...(await benchStore(root, cli))];
-const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) };
-process.stdout.write(`doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`);
-writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n');
+const rows: Row[] = [
+  ...benchValidation(root, cli),
+  ...(await benchHardware(root, cli)),
+  ...benchDiff(root, cli),
+  ...(await benchSecrets(cli)),
+  ...(await benchTrust(cli)),
+  ...(await benchAgent(root, cli)),
+  ...(await benchStore(root, cli)),
+];
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+};
+process.stdout.write(
+  `doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`,
+);
+writeFileSync(
+  join(root, 'bench/results.json'),
+  JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n',
+);
 process.stdout.write('\nwritten: bench/results.json\n');

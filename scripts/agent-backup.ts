@@ -20,16 +20,28 @@ function settingsOf(config: string | undefined): ReturnType<typeof loadSettings>
 }
 
 export async function exportCommand(args: string[]): Promise<number> {
-  const { values } = parse('agent export', args.slice(1), { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } }, USAGE);
+  const { values } = parse(
+    'agent export',
+    args.slice(1),
+    { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } },
+    USAGE,
+  );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   if (!values.out) throw new GitopsError('usage', 'agent export: --out FILE is required', `usage: ${USAGE}`);
   const r = await exportBackup(settingsOf(values.config), resolve(values.out));
-  out(`wrote ${values.out}: ${r.environment}/${r.device}, history up to ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''} (${r.bytes} bytes of git bundle), ${r.journal} journal entries, the state; no release, no secret, no key`);
+  out(
+    `wrote ${values.out}: ${r.environment}/${r.device}, history up to ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''} (${r.bytes} bytes of git bundle), ${r.journal} journal entries, the state; no release, no secret, no key`,
+  );
   return EXIT_OK;
 }
 
 export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('agent import', args.slice(1), { config: { type: 'string', short: 'c' } }, USAGE);
+  const { values, positionals } = parse(
+    'agent import',
+    args.slice(1),
+    { config: { type: 'string', short: 'c' } },
+    USAGE,
+  );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const file = positionals[0];
   if (!file) throw new GitopsError('usage', 'agent import: give the backup FILE', `usage: ${USAGE}`);
@@ -37,8 +49,17 @@ export async function importCommand(args: string[]): Promise<number> {
   const trust = await loadTrustStore(settings.trust.dir);
   warnTrustProblems(trust);
   const hardware = new Hardware(settings.hardware_profile_file);
-  const agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []), hardwareProfile: () => hardware.profile(), env: process.env });
+  const agent = new Agent({
+    environment: settings.environment,
+    device: settings.device_id,
+    stateDir: settings.state_dir,
+    identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []),
+    hardwareProfile: () => hardware.profile(),
+    env: process.env,
+  });
   const r = await importBackup(settings, agent, trust, resolve(file));
-  out(`restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`);
+  out(
+    `restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`,
+  );
   return EXIT_OK;
 }

@@ -34,7 +34,8 @@ const USAGE = [
 /** How long a stopping agent waits for the work in progress before it exits anyway. */
 const STOP_GRACE_MS = 3000;
 
-const client = async (): Promise<(args: string[]) => Promise<number>> => (await import('./agent-client.js')).clientCommand;
+const client = async (): Promise<(args: string[]) => Promise<number>> =>
+  (await import('./agent-client.js')).clientCommand;
 const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
   status: client,
   journal: client,
@@ -49,31 +50,39 @@ const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<numb
 
 /** The recorded profile of the device's model, read from the watched working tree at each use. */
 function recordedProfile(repoDir: string, model: () => string): () => Promise<HardwareProfile> {
-  return async () => parseYaml(readUserFile(join(repoDir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
+  return async () =>
+    parseYaml(readUserFile(join(repoDir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
 }
 
 export async function agentCommand(args: string[]): Promise<number> {
   const sub = args[0] !== undefined ? SUBCOMMANDS[args[0]] : undefined;
   if (sub) return (await sub())(args);
-  const { values } = parse('agent', args, {
-    config: { type: 'string', short: 'c' },
-    watch: { type: 'string' },
-    env: { type: 'string', short: 'e' },
-    device: { type: 'string', short: 'd' },
-    state: { type: 'string' },
-    identity: { type: 'string', multiple: true, short: 'i' },
-    'hardware-profile': { type: 'string' },
-    listen: { type: 'string' },
-    'tokens-file': { type: 'string' },
-    'no-loopback-reads': { type: 'boolean' },
-    bake: { type: 'string' },
-    'with-example-pipeline': { type: 'boolean' },
-  }, USAGE);
+  const { values } = parse(
+    'agent',
+    args,
+    {
+      config: { type: 'string', short: 'c' },
+      watch: { type: 'string' },
+      env: { type: 'string', short: 'e' },
+      device: { type: 'string', short: 'd' },
+      state: { type: 'string' },
+      identity: { type: 'string', multiple: true, short: 'i' },
+      'hardware-profile': { type: 'string' },
+      listen: { type: 'string' },
+      'tokens-file': { type: 'string' },
+      'no-loopback-reads': { type: 'boolean' },
+      bake: { type: 'string' },
+      'with-example-pipeline': { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const log = (line: string): void => out(redact(`[agent] ${line}`));
-  if (values.config === undefined && values.watch === undefined) throw new GitopsError('usage', 'give --config (follow a remote) or --watch DIR (development)', `usage: ${USAGE}`);
+  if (values.config === undefined && values.watch === undefined)
+    throw new GitopsError('usage', 'give --config (follow a remote) or --watch DIR (development)', `usage: ${USAGE}`);
   const bake = values.bake === undefined ? undefined : Number(values.bake);
-  if (bake !== undefined && !(bake >= 0)) throw new GitopsError('usage', '--bake must be a number of seconds', 'e.g. --bake 2');
+  if (bake !== undefined && !(bake >= 0))
+    throw new GitopsError('usage', '--bake must be a number of seconds', 'e.g. --bake 2');
 
   let agent: Agent;
   let runner: Runner;
@@ -90,22 +99,48 @@ export async function agentCommand(args: string[]): Promise<number> {
   let perMinute: number | undefined;
   if (values.watch !== undefined) {
     const dir = resolve(values.watch);
-    if (!values.env || !values.device) throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
+    if (!values.env || !values.device)
+      throw new GitopsError('usage', 'watch mode needs --env and --device', `usage: ${USAGE}`);
     const env = values.env;
     const device = values.device;
     // a clear error now (exit 2, "did you mean") if DIR is not a configuration repository or the names are mistyped
     const files = readWorkingTree(dir);
     try {
-      pickTarget({ environments: () => listEnvironments(files), devices: (e) => listDevices(files, e) }, env, device, USAGE);
+      pickTarget(
+        { environments: () => listEnvironments(files), devices: (e) => listDevices(files, e) },
+        env,
+        device,
+        USAGE,
+      );
     } catch (e) {
       throw e instanceof GitopsError ? new GitopsError('usage', e.message, e.hint) : e;
     }
-    const model = (): string => String((parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as { device?: { model?: string } }).device?.model ?? '');
-    agent = new Agent({ environment: env, device, stateDir: resolve(values.state ?? join(dir, '.agent-state')), identities: await loadIdentities(list(values.identity)), hardwareProfile: values['hardware-profile'] === 'recorded' ? recordedProfile(dir, model) : (() => {
-      const h = new Hardware(values['hardware-profile'], log);
-      starters.push(() => h.watchDevices());
-      return () => h.profile();
-    })(), watchMode: true, ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }), log, env: process.env });
+    const model = (): string =>
+      String(
+        (
+          parseYaml(readUserFile(join(dir, `environments/${env}/devices/${device}.yaml`), 'device file')) as {
+            device?: { model?: string };
+          }
+        ).device?.model ?? '',
+      );
+    agent = new Agent({
+      environment: env,
+      device,
+      stateDir: resolve(values.state ?? join(dir, '.agent-state')),
+      identities: await loadIdentities(list(values.identity)),
+      hardwareProfile:
+        values['hardware-profile'] === 'recorded'
+          ? recordedProfile(dir, model)
+          : (() => {
+              const h = new Hardware(values['hardware-profile'], log);
+              starters.push(() => h.watchDevices());
+              return () => h.profile();
+            })(),
+      watchMode: true,
+      ...(bake !== undefined ? { bakeSeconds: bake } : { bakeSeconds: 0 }),
+      log,
+      env: process.env,
+    });
     const source = new WatchSource(agent, dir);
     runner = new Runner(agent, (t) => source.cycle(t), undefined, log);
     starters.push(() => source.start((trigger) => void runner.trigger(trigger)));
@@ -123,7 +158,10 @@ export async function agentCommand(args: string[]): Promise<number> {
     }
   } else {
     // remote mode only: the git client and the signature verifiers are not loaded in watch mode
-    const [{ RemoteSource }, { loadTrustStore }] = await Promise.all([import('../agent/daemon/remote-source.js'), import('../agent/io/trust-store.js')]);
+    const [{ RemoteSource }, { loadTrustStore }] = await Promise.all([
+      import('../agent/daemon/remote-source.js'),
+      import('../agent/io/trust-store.js'),
+    ]);
     const settings = loadSettings(values.config!);
     const identities = await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []);
     const trust = await loadTrustStore(settings.trust.dir);
@@ -131,7 +169,16 @@ export async function agentCommand(args: string[]): Promise<number> {
     hardware = new Hardware(settings.hardware_profile_file, log);
     const h = hardware;
     starters.push(() => h.watchDevices());
-    agent = new Agent({ environment: settings.environment, device: settings.device_id, stateDir: settings.state_dir, identities, hardwareProfile: () => h.profile(), ...(bake !== undefined ? { bakeSeconds: bake } : {}), log, env: process.env });
+    agent = new Agent({
+      environment: settings.environment,
+      device: settings.device_id,
+      stateDir: settings.state_dir,
+      identities,
+      hardwareProfile: () => h.profile(),
+      ...(bake !== undefined ? { bakeSeconds: bake } : {}),
+      log,
+      env: process.env,
+    });
     const source = new RemoteSource(agent, settings, trust);
     runner = new Runner(agent, (t) => source.sync(t), settings.poll_interval_seconds, log);
     listen = values.listen ?? settings.api.listen;
@@ -146,21 +193,47 @@ export async function agentCommand(args: string[]): Promise<number> {
 
   let pipeline: ChildProcess | undefined;
   if (values['with-example-pipeline']) {
-    pipeline = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'), '--components-dir', join(agent.options.stateDir, 'components'), '--root', join(PACKAGE_ROOT, 'examples/device-root')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    pipeline = spawn(
+      process.execPath,
+      [
+        join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'),
+        '--components-dir',
+        join(agent.options.stateDir, 'components'),
+        '--root',
+        join(PACKAGE_ROOT, 'examples/device-root'),
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
   }
   let api: Awaited<ReturnType<typeof startApi>>;
   try {
     await agent.recover();
-    api = await startApi({ agent, runner, identity: { environment: agent.options.environment, device: agent.options.device, mode }, tokens, allowLoopbackReads, log, ...(hardware ? { hardware } : {}), ...(verify ? { verify } : {}), ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}) }, listen);
+    api = await startApi(
+      {
+        agent,
+        runner,
+        identity: { environment: agent.options.environment, device: agent.options.device, mode },
+        tokens,
+        allowLoopbackReads,
+        log,
+        ...(hardware ? { hardware } : {}),
+        ...(verify ? { verify } : {}),
+        ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}),
+      },
+      listen,
+    );
   } catch (e) {
     pipeline?.kill('SIGTERM'); // never leave the example pipeline behind
     throw e;
   }
   for (const start of starters) start();
-  log(`${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`);
+  log(
+    `${agent.options.environment}/${agent.options.device}, ${mode}; state in ${agent.options.stateDir}; API on ${api.url}`,
+  );
   out(`status page: ${api.url}/${sessionToken ? `#token=${sessionToken}  (an operator token for this run only)` : ''}`);
   // component health: every 5 s while idle, and right after each apply or rollback
-  const checkHealth = (): void => void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
+  const checkHealth = (): void =>
+    void agent.checkHealth().catch((e: Error) => log(`health check failed: ${e.message}`));
   const monitor = setInterval(() => {
     if (!runner.busy) checkHealth();
   }, 5000);

@@ -25,11 +25,19 @@ const USAGE = 'gitops ci pr [--trust DIR] [--root DIR]   (in a GitHub Actions pu
 export async function ciCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('ci', args, { ...rootOption, trust: { type: 'string' } }, USAGE);
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
-  if (positionals[0] !== 'pr' || positionals.length !== 1) throw new GitopsError('usage', 'the only ci subcommand is "pr"', `usage: ${USAGE}`);
+  if (positionals[0] !== 'pr' || positionals.length !== 1)
+    throw new GitopsError('usage', 'the only ci subcommand is "pr"', `usage: ${USAGE}`);
   const env = process.env;
   const missing = ['GITHUB_REPOSITORY', 'GITHUB_EVENT_PATH'].filter((k) => !env[k]);
-  if (missing.length > 0) throw new GitopsError('usage', `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: gitops ci pr runs inside a GitHub Actions pull_request job`, 'run gitops diff and gitops validate locally instead');
-  const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH!, 'utf8')) as { pull_request?: { number: number; base: { sha: string }; head: { sha: string } } };
+  if (missing.length > 0)
+    throw new GitopsError(
+      'usage',
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: gitops ci pr runs inside a GitHub Actions pull_request job`,
+      'run gitops diff and gitops validate locally instead',
+    );
+  const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH!, 'utf8')) as {
+    pull_request?: { number: number; base: { sha: string }; head: { sha: string } };
+  };
   const pr = event.pull_request;
   if (!pr) throw new GitopsError('usage', 'the event is not a pull_request event', 'run this job on: pull_request');
   const [owner, repo] = env.GITHUB_REPOSITORY!.split('/') as [string, string];
@@ -40,14 +48,20 @@ export async function ciCommand(args: string[]): Promise<number> {
 
   // Signed commits, when an environment asks for them.
   let signatures: RangeResult | { skipped: string } = { skipped: 'no environment requires signed commits' };
-  const requires = [...headFiles].some(([f, t]) => /^environments\/[^/]+\/environment\.yaml$/.test(f) && /require_signed_commits:\s*true/.test(t));
+  const requires = [...headFiles].some(
+    ([f, t]) => /^environments\/[^/]+\/environment\.yaml$/.test(f) && /require_signed_commits:\s*true/.test(t),
+  );
   if (requires) {
     if (!values.trust || !existsSync(values.trust)) signatures = { skipped: 'no trust directory given (--trust)' };
     else {
       try {
         const trust = await loadTrustStore(values.trust);
         warnTrustProblems(trust);
-        signatures = await verifyRange(objectReader(gitdir), base, head, trust, { now: Math.floor(Date.now() / 1000), skewSeconds: DEFAULT_SKEW_SECONDS, mode: 'all' });
+        signatures = await verifyRange(objectReader(gitdir), base, head, trust, {
+          now: Math.floor(Date.now() / 1000),
+          skewSeconds: DEFAULT_SKEW_SECONDS,
+          mode: 'all',
+        });
       } catch (e) {
         if (!(e instanceof GitopsError) || e.code !== 'trust-empty') throw e;
         signatures = { skipped: `${values.trust} holds no keys yet` };
@@ -66,7 +80,15 @@ export async function ciCommand(args: string[]): Promise<number> {
     try {
       const done = await github.upsertComment(target, prComment(report, signatures, base, head));
       out(`pull request comment ${done}`);
-      await github.setStatus(target, ok ? 'success' : 'failure', ok ? `valid; risk ${report.risk.level}` : !report.valid ? `${report.diagnostics.length} validation error(s)` : 'commits not signed by trusted keys');
+      await github.setStatus(
+        target,
+        ok ? 'success' : 'failure',
+        ok
+          ? `valid; risk ${report.risk.level}`
+          : !report.valid
+            ? `${report.diagnostics.length} validation error(s)`
+            : 'commits not signed by trusted keys',
+      );
     } catch (e) {
       if (!(e instanceof GitopsError)) throw e;
       err(`gitops ci pr: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);

@@ -24,16 +24,31 @@ export const rootOption = { root: { type: 'string', short: 'C' } } as const;
 
 export function parse<T extends Options>(command: string, args: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new GitopsError('usage', `${command}: ${(err as Error).message}`, `usage: ${usage}`);
   }
 }
 
-export function oneOf<T extends string>(command: string, flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new GitopsError('usage', `${command}: --${flag} must be one of ${allowed.join(', ')}, not "${value}"`, `e.g. --${flag} ${allowed[0]}`);
+  throw new GitopsError(
+    'usage',
+    `${command}: --${flag} must be one of ${allowed.join(', ')}, not "${value}"`,
+    `e.g. --${flag} ${allowed[0]}`,
+  );
 }
 
 export function repoRoot(value: unknown): string {
@@ -78,7 +93,9 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], format: Dia
   if (diagnostics.length > 0) out(formatText(diagnostics, useColor()));
   const { errors, warnings } = countSeverities(diagnostics);
   const head = errors > 0 ? `${errors} error${errors === 1 ? '' : 's'}` : 'valid';
-  out(`${diagnostics.length > 0 ? '\n' : ''}${head}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}: ${summary}`);
+  out(
+    `${diagnostics.length > 0 ? '\n' : ''}${head}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}: ${summary}`,
+  );
 }
 
 /**
@@ -87,7 +104,12 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], format: Dia
  */
 export function reportInvalid(report: { valid: boolean; diagnostics: readonly Diagnostic[] }): boolean {
   if (report.valid) return false;
-  err(formatText(report.diagnostics.filter((d) => d.severity === 'error'), useColor()));
+  err(
+    formatText(
+      report.diagnostics.filter((d) => d.severity === 'error'),
+      useColor(),
+    ),
+  );
   err('\nthe configuration does not validate: fix the errors above (gitops validate shows everything)');
   return true;
 }

@@ -15,30 +15,58 @@ import { pickTarget } from './target.js';
 const USAGE = 'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR]';
 
 export function explainCommand(args: string[]): number {
-  const { values, positionals } = parse('explain', args, { ...rootOption, env: { type: 'string', short: 'e' }, device: { type: 'string', short: 'd' }, format: { type: 'string', short: 'f' } }, USAGE);
+  const { values, positionals } = parse(
+    'explain',
+    args,
+    {
+      ...rootOption,
+      env: { type: 'string', short: 'e' },
+      device: { type: 'string', short: 'd' },
+      format: { type: 'string', short: 'f' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(USAGE), EXIT_OK);
   const format = oneOf('explain', 'format', values.format, ['text', 'json'] as const, 'text');
-  if (positionals.length !== 1) throw new GitopsError('usage', 'explain takes exactly one PATH, e.g. frame_capture.fps', `usage: ${USAGE}`);
+  if (positionals.length !== 1)
+    throw new GitopsError('usage', 'explain takes exactly one PATH, e.g. frame_capture.fps', `usage: ${USAGE}`);
   const path = positionals[0]!;
   const segments = parseDotted(path);
-  if (!segments) throw new GitopsError('usage', `"${path}" is not a configuration path`, 'write it with dots, e.g. detectors.person.runtime');
+  if (!segments)
+    throw new GitopsError(
+      'usage',
+      `"${path}" is not a configuration path`,
+      'write it with dots, e.g. detectors.person.runtime',
+    );
   const { repo } = openTree(values.root);
   const target = pickTarget(repo, values.env, values.device, USAGE);
   const schemas = repo.schemas;
-  if (!schemas) throw new GitopsError('schemas-invalid', 'the repository schemas do not compile', 'run gitops validate to see why');
+  if (!schemas)
+    throw new GitopsError('schemas-invalid', 'the repository schemas do not compile', 'run gitops validate to see why');
   const schema = schemas.nodeAt(segments);
   if (!schema) {
     const parent = schemas.nodeAt(segments.slice(0, -1));
-    const names = parent && isObject(parent.properties) ? Object.keys(parent.properties) : segments.length === 1 ? schemas.sections() : [];
+    const names =
+      parent && isObject(parent.properties)
+        ? Object.keys(parent.properties)
+        : segments.length === 1
+          ? schemas.sections()
+          : [];
     const guess = closest(segments[segments.length - 1]!, names);
-    throw new GitopsError('unknown-path', `${path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`, names.length > 0 ? `keys here: ${names.join(', ')}` : 'see schemas/ for the configuration paths');
+    throw new GitopsError(
+      'unknown-path',
+      `${path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`,
+      names.length > 0 ? `keys here: ${names.join(', ')}` : 'see schemas/ for the configuration paths',
+    );
   }
   const report = validateFor(repo, target, { env: process.env });
   const result = report.targets[0]?.result ?? render(repo, target, { env: process.env });
-  const secret = (schemas.annotated('x-secret')).some((s) => matchesSegments(s.segments, segments));
+  const secret = schemas.annotated('x-secret').some((s) => matchesSegments(s.segments, segments));
   const value = getAt(result.config, segments);
   const entry = originFor(result.provenance, toPointer(segments));
-  const chain = entry ? provenanceChain(entry).map((e) => ({ ...e, ...(secret && 'value' in e ? { value: REDACTED } : {}) })) : [];
+  const chain = entry
+    ? provenanceChain(entry).map((e) => ({ ...e, ...(secret && 'value' in e ? { value: REDACTED } : {}) }))
+    : [];
   const shown = secret && value !== undefined ? REDACTED : value;
   const facts = {
     path,
@@ -58,18 +86,26 @@ export function explainCommand(args: string[]): number {
   };
   const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
   if (format === 'json') return (out(JSON.stringify(facts, null, 2)), done());
-  const lines = [`${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`];
+  const lines = [
+    `${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`,
+  ];
   if (schema.description) lines.push(`  ${String(schema.description)}`);
   const bits: string[] = [];
   if (facts.type) bits.push(`type ${Array.isArray(facts.type) ? facts.type.join('|') : String(facts.type)}`);
   if (schema.enum) bits.push(`one of ${(schema.enum as unknown[]).map(String).join(', ')}`);
-  if (schema.minimum !== undefined || schema.exclusiveMinimum !== undefined) bits.push(schema.minimum !== undefined ? `>= ${String(schema.minimum)}` : `> ${String(schema.exclusiveMinimum)}`);
-  if (schema.maximum !== undefined || schema.exclusiveMaximum !== undefined) bits.push(schema.maximum !== undefined ? `<= ${String(schema.maximum)}` : `< ${String(schema.exclusiveMaximum)}`);
+  if (schema.minimum !== undefined || schema.exclusiveMinimum !== undefined)
+    bits.push(schema.minimum !== undefined ? `>= ${String(schema.minimum)}` : `> ${String(schema.exclusiveMinimum)}`);
+  if (schema.maximum !== undefined || schema.exclusiveMaximum !== undefined)
+    bits.push(schema.maximum !== undefined ? `<= ${String(schema.maximum)}` : `< ${String(schema.exclusiveMaximum)}`);
   if (schema.default !== undefined) bits.push(`default ${JSON.stringify(schema.default)}`);
   if (bits.length > 0) lines.push(`  ${bits.join(', ')}`);
   if (facts.env) {
-    const allowed = Array.isArray(result.environment?.policy.allowed_env_overrides) && result.environment.policy.allowed_env_overrides.includes(facts.env as string);
-    lines.push(`  environment variable: ${String(facts.env)} (${allowed ? 'allowed' : 'not allowed'} by the ${target.environment} policy)`);
+    const allowed =
+      Array.isArray(result.environment?.policy.allowed_env_overrides) &&
+      result.environment.policy.allowed_env_overrides.includes(facts.env as string);
+    lines.push(
+      `  environment variable: ${String(facts.env)} (${allowed ? 'allowed' : 'not allowed'} by the ${target.environment} policy)`,
+    );
   }
   if (facts.tunable) lines.push(`  tunable at runtime within ${JSON.stringify(facts.tunable)}`);
   if (secret) lines.push(`  secret: only from environments/${target.environment}/secrets.sops.yaml`);

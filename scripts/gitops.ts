@@ -8,19 +8,59 @@ import { err, EXIT_INVALID, EXIT_USAGE, out } from './cli.js';
 type Command = (args: string[]) => Promise<number> | number;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  validate: { summary: 'validate every environment and device (schema, rules, policy, hardware)', load: async () => (await import('./validate.js')).validateCommand },
-  render: { summary: 'print the rendered configuration of an environment or device', load: async () => (await import('./render.js')).renderCommand },
-  explain: { summary: 'show a value, its schema and where it came from', load: async () => (await import('./explain.js')).explainCommand },
-  migrate: { summary: 'rewrite documents in an old format version (comments kept)', load: async () => (await import('./migrate.js')).migrateCommand },
-  diff: { summary: 'what each device runs differently between two revisions (semantic, from git objects)', load: async () => (await import('./diff.js')).diffCommand },
-  audit: { summary: 'git log as the audit trail: who changed what a device runs, signed by whom, through which PR', load: async () => (await import('./audit.js')).auditCommand },
-  propose: { summary: 'propose a change as a pull request: --env E [--device D] --set PATH=VALUE', load: async () => (await import('./propose.js')).proposeCommand },
-  ci: { summary: 'ci pr: validate, verify, diff and keep one pull request comment up to date', load: async () => (await import('./ci.js')).ciCommand },
-  agent: { summary: 'run the on-device agent (--config agent.yaml), or watch a working tree (--watch DIR)', load: async () => (await import('./agent.js')).agentCommand },
-  secrets: { summary: 'SOPS files: decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify', load: async () => (await import('./secrets.js')).secretsCommand },
-  verify: { summary: 'verify signed commits and tags, or a whole APPLIED..CANDIDATE range', load: async () => (await import('./verify.js')).verifyCommand },
-  hardware: { summary: 'hardware probe | capture --model M | parse KIND FILE', load: async () => (await import('./hardware.js')).hardwareCommand },
-  device: { summary: 'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped', load: async () => (await import('./device.js')).deviceCommand },
+  validate: {
+    summary: 'validate every environment and device (schema, rules, policy, hardware)',
+    load: async () => (await import('./validate.js')).validateCommand,
+  },
+  render: {
+    summary: 'print the rendered configuration of an environment or device',
+    load: async () => (await import('./render.js')).renderCommand,
+  },
+  explain: {
+    summary: 'show a value, its schema and where it came from',
+    load: async () => (await import('./explain.js')).explainCommand,
+  },
+  migrate: {
+    summary: 'rewrite documents in an old format version (comments kept)',
+    load: async () => (await import('./migrate.js')).migrateCommand,
+  },
+  diff: {
+    summary: 'what each device runs differently between two revisions (semantic, from git objects)',
+    load: async () => (await import('./diff.js')).diffCommand,
+  },
+  audit: {
+    summary: 'git log as the audit trail: who changed what a device runs, signed by whom, through which PR',
+    load: async () => (await import('./audit.js')).auditCommand,
+  },
+  propose: {
+    summary: 'propose a change as a pull request: --env E [--device D] --set PATH=VALUE',
+    load: async () => (await import('./propose.js')).proposeCommand,
+  },
+  ci: {
+    summary: 'ci pr: validate, verify, diff and keep one pull request comment up to date',
+    load: async () => (await import('./ci.js')).ciCommand,
+  },
+  agent: {
+    summary: 'run the on-device agent (--config agent.yaml), or watch a working tree (--watch DIR)',
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
+  secrets: {
+    summary: 'SOPS files: decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify',
+    load: async () => (await import('./secrets.js')).secretsCommand,
+  },
+  verify: {
+    summary: 'verify signed commits and tags, or a whole APPLIED..CANDIDATE range',
+    load: async () => (await import('./verify.js')).verifyCommand,
+  },
+  hardware: {
+    summary: 'hardware probe | capture --model M | parse KIND FILE',
+    load: async () => (await import('./hardware.js')).hardwareCommand,
+  },
+  device: {
+    summary:
+      'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped',
+    load: async () => (await import('./device.js')).deviceCommand,
+  },
 };
 
 const usage = (): string =>
@@ -61,13 +101,17 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   try {
-    return await (await command.load())(rest);
+    return await (
+      await command.load()
+    )(rest);
   } catch (e) {
     if (e instanceof GitopsError) {
       err(`gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
       return e.code === 'usage' ? EXIT_USAGE : EXIT_INVALID;
     }
-    err(`gitops ${name}: internal error: ${(e as Error).message}${process.env.DOORBELL_DEBUG ? `\n${(e as Error).stack ?? ''}` : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'}`);
+    err(
+      `gitops ${name}: internal error: ${(e as Error).message}${process.env.DOORBELL_DEBUG ? `\n${(e as Error).stack ?? ''}` : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'}`,
+    );
     return EXIT_INVALID;
   }
 }

@@ -19,7 +19,12 @@ export function migrateCommand(args: string[]): number {
   const behind: string[] = [];
   let failed = false;
   for (const [file, text] of [...files].sort(([a], [b]) => compareText(a, b))) {
-    if (!isYamlFile(file) || !(file.startsWith('config/') || file.startsWith('environments/')) || file.endsWith('.sops.yaml')) continue;
+    if (
+      !isYamlFile(file) ||
+      !(file.startsWith('config/') || file.startsWith('environments/')) ||
+      file.endsWith('.sops.yaml')
+    )
+      continue;
     const d = loadDocument(file, text);
     const blocking = d.diagnostics.filter((x) => x.severity === 'error');
     if (blocking.length > 0) {

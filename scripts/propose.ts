@@ -17,17 +17,37 @@ import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { EXIT_INVALID, EXIT_OK, err, list, openTree, out, parse, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
 
-const USAGE = 'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--base BRANCH] [--repo OWNER/NAME] [--root DIR]';
+const USAGE =
+  'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--base BRANCH] [--repo OWNER/NAME] [--root DIR]';
 
 export async function proposeCommand(args: string[]): Promise<number> {
-  const { values } = parse('propose', args, { ...rootOption, env: { type: 'string', short: 'e' }, device: { type: 'string', short: 'd' }, set: { type: 'string', multiple: true }, title: { type: 'string' }, draft: { type: 'boolean' }, base: { type: 'string' }, repo: { type: 'string' } }, USAGE);
+  const { values } = parse(
+    'propose',
+    args,
+    {
+      ...rootOption,
+      env: { type: 'string', short: 'e' },
+      device: { type: 'string', short: 'd' },
+      set: { type: 'string', multiple: true },
+      title: { type: 'string' },
+      draft: { type: 'boolean' },
+      base: { type: 'string' },
+      repo: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(USAGE), EXIT_OK);
   const settings = list(values.set).map(parseSetting);
-  if (settings.length === 0) throw new GitopsError('usage', 'name at least one change with --set PATH=VALUE', `usage: ${USAGE}`);
+  if (settings.length === 0)
+    throw new GitopsError('usage', 'name at least one change with --set PATH=VALUE', `usage: ${USAGE}`);
   const { root, repo } = openTree(values.root);
   const target = pickTarget(repo, values.env, values.device, USAGE);
   const { files, file } = applySettings(repo, target.environment, target.device, settings);
-  const report = validateRepository(files, { environments: [target.environment], ...(target.device ? { devices: [target.device] } : {}) }, fileSchemaCache());
+  const report = validateRepository(
+    files,
+    { environments: [target.environment], ...(target.device ? { devices: [target.device] } : {}) },
+    fileSchemaCache(),
+  );
   if (!report.valid) {
     err(formatText(report.diagnostics.filter((d) => d.severity === 'error')));
     err('the change would not validate; nothing was committed');
@@ -35,7 +55,8 @@ export async function proposeCommand(args: string[]): Promise<number> {
   }
   const git = simpleGit(root);
   const status = await git.status();
-  if (status.files.some((f) => f.path === file)) throw new GitopsError('dirty-file', `${file} has uncommitted changes`, 'commit or stash them first');
+  if (status.files.some((f) => f.path === file))
+    throw new GitopsError('dirty-file', `${file} has uncommitted changes`, 'commit or stash them first');
   const baseBranch = values.base ?? status.current ?? 'main';
   const summary = settings.map((s) => `${s.path.join('.')}=${s.text}`).join(', ');
   const title = values.title ?? `${target.device ?? target.environment}: set ${summary}`;
@@ -51,24 +72,41 @@ export async function proposeCommand(args: string[]): Promise<number> {
     await git.push('origin', branch, ['--set-upstream']);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).trim().split('\n')[0];
-    if (committed) throw new GitopsError('git-failed', `committed on branch ${branch} but could not push it: ${reason}`, `push it yourself with: git push --set-upstream origin ${branch}`);
+    if (committed)
+      throw new GitopsError(
+        'git-failed',
+        `committed on branch ${branch} but could not push it: ${reason}`,
+        `push it yourself with: git push --set-upstream origin ${branch}`,
+      );
     await git.raw(['reset', '-q', '--', file]).catch(() => undefined);
     await git.raw(['checkout', '--', file]).catch(() => undefined);
     await git.checkout(baseBranch);
     await git.raw(['branch', '-D', branch]).catch(() => undefined);
-    throw new GitopsError('git-failed', `git could not commit the change: ${reason}`, 'fix your git setup (user.name, user.email, signing key) and run the same command again; nothing was changed');
+    throw new GitopsError(
+      'git-failed',
+      `git could not commit the change: ${reason}`,
+      'fix your git setup (user.name, user.email, signing key) and run the same command again; nothing was changed',
+    );
   } finally {
     if ((await git.revparse(['--abbrev-ref', 'HEAD'])) !== baseBranch) await git.checkout(baseBranch);
   }
   out(`pushed ${branch} (${file})`);
-  const repoName = values.repo ?? process.env.GITHUB_REPOSITORY ?? /github\.com[:/]([^/]+\/[^/.]+)/.exec((await git.remote(['get-url', 'origin'])) ?? '')?.[1];
+  const repoName =
+    values.repo ??
+    process.env.GITHUB_REPOSITORY ??
+    /github\.com[:/]([^/]+\/[^/.]+)/.exec((await git.remote(['get-url', 'origin'])) ?? '')?.[1];
   const token = process.env.GITHUB_TOKEN;
   if (!repoName || !token) {
-    err(`no ${!token ? 'GITHUB_TOKEN' : 'GitHub repository (--repo OWNER/NAME)'}: open the pull request for ${branch} yourself`);
+    err(
+      `no ${!token ? 'GITHUB_TOKEN' : 'GitHub repository (--repo OWNER/NAME)'}: open the pull request for ${branch} yourself`,
+    );
     return EXIT_OK;
   }
   const [owner, name] = repoName.split('/') as [string, string];
-  const url = await new GitHub(token, process.env.GITHUB_API_URL ?? 'https://api.github.com').createPull({ owner, repo: name }, { title, head: branch, base: baseBranch, body, draft: values.draft === true });
+  const url = await new GitHub(token, process.env.GITHUB_API_URL ?? 'https://api.github.com').createPull(
+    { owner, repo: name },
+    { title, head: branch, base: baseBranch, body, draft: values.draft === true },
+  );
   out(`opened ${url}`);
   return EXIT_OK;
 }

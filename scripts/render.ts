@@ -8,17 +8,33 @@ import { loadIdentities } from '../agent/io/sops-keys.js';
 import { EXIT_INVALID, EXIT_OK, list, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
 
-const USAGE = 'gitops render --env E [--device D] [--format yaml|json] [--show-origin] [--reveal-secrets --identity F]... [--root DIR]';
+const USAGE =
+  'gitops render --env E [--device D] [--format yaml|json] [--show-origin] [--reveal-secrets --identity F]... [--root DIR]';
 
 export async function renderCommand(args: string[]): Promise<number> {
-  const { values } = parse('render', args, { ...rootOption, env: { type: 'string', short: 'e' }, device: { type: 'string', short: 'd' }, format: { type: 'string', short: 'f' }, 'show-origin': { type: 'boolean' }, 'reveal-secrets': { type: 'boolean' }, identity: { type: 'string', multiple: true, short: 'i' } }, USAGE);
+  const { values } = parse(
+    'render',
+    args,
+    {
+      ...rootOption,
+      env: { type: 'string', short: 'e' },
+      device: { type: 'string', short: 'd' },
+      format: { type: 'string', short: 'f' },
+      'show-origin': { type: 'boolean' },
+      'reveal-secrets': { type: 'boolean' },
+      identity: { type: 'string', multiple: true, short: 'i' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(USAGE), EXIT_OK);
   const format = oneOf('render', 'format', values.format, ['yaml', 'json'] as const, 'yaml');
   const { repo } = openTree(values.root);
   const target = pickTarget(repo, values.env, values.device, USAGE);
   const reveal = values['reveal-secrets'] === true;
   // Revealing needs a key: the secrets are decrypted and merged at their paths.
-  const secrets = reveal ? await decryptEnvironmentSecrets(repo.files, target.environment, await loadIdentities(list(values.identity))) : undefined;
+  const secrets = reveal
+    ? await decryptEnvironmentSecrets(repo.files, target.environment, await loadIdentities(list(values.identity)))
+    : undefined;
   // the same validation as gitops validate and the device: print what renders, exit 1 if invalid
   const report = validateFor(repo, target, { env: process.env, ...(secrets ? { secrets } : {}) });
   const result = report.targets[0]?.result;

@@ -22,7 +22,8 @@ function repoRootOf(file: string): string | undefined {
 
 export function secretsProblems(file: string, branches: readonly MapNode[]): string[] {
   const root = repoRootOf(file);
-  if (!root || !/^environments\/[^/]+\/secrets\.sops\.yaml$/.test(relative(root, file).split('\\').join('/'))) return [];
+  if (!root || !/^environments\/[^/]+\/secrets\.sops\.yaml$/.test(relative(root, file).split('\\').join('/')))
+    return [];
   const { set } = loadSchemas(readWorkingTree(root));
   if (!set) return ['the repository schemas do not compile; run gitops validate'];
   const value = toPlain(branches[0]!);

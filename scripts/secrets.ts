@@ -4,7 +4,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
-import { readEncrypted, decryptFile, encryptFile, plaintextBytes, reencrypt, rotate, updateKeys } from '../agent/core/sops/sops-file.js';
+import {
+  readEncrypted,
+  decryptFile,
+  encryptFile,
+  plaintextBytes,
+  reencrypt,
+  rotate,
+  updateKeys,
+} from '../agent/core/sops/sops-file.js';
 import type { DecryptedFile } from '../agent/core/sops/sops-file.js';
 import { parseSecretPath, plaintextLeaves, secretChanges, setPath, unsetPath } from '../agent/core/sops/edit.js';
 import { pickCreationRule } from '../agent/core/sops/sops-config.js';
@@ -37,7 +45,12 @@ const MAX_SECRETS_BYTES = 4 * 1024 * 1024;
 const readFile = (file: string): Buffer => {
   if (!existsSync(file)) throw new GitopsError('file-not-found', `${file} does not exist`, 'check the path');
   const size = statSync(file).size;
-  if (size > MAX_SECRETS_BYTES) throw new GitopsError('sops-file-too-large', `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; secrets files are limited to ${MAX_SECRETS_BYTES / 1024 / 1024} MiB`, 'keep large data out of secrets files (store a path or a URL instead)');
+  if (size > MAX_SECRETS_BYTES)
+    throw new GitopsError(
+      'sops-file-too-large',
+      `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; secrets files are limited to ${MAX_SECRETS_BYTES / 1024 / 1024} MiB`,
+      'keep large data out of secrets files (store a path or a URL instead)',
+    );
   return readFileSync(file);
 };
 
@@ -54,22 +67,32 @@ function registerAll(d: DecryptedFile): void {
 
 function rulesFor(file: string): { groups: string[][]; threshold: number; rule: ReturnType<typeof pickCreationRule> } {
   const config = findSopsConfig(process.cwd());
-  if (!config) throw new GitopsError('sops-no-config', 'no .sops.yaml was found from the current directory upwards', 'create one with creation_rules, or pass --age RECIPIENT');
+  if (!config)
+    throw new GitopsError(
+      'sops-no-config',
+      'no .sops.yaml was found from the current directory upwards',
+      'create one with creation_rules, or pass --age RECIPIENT',
+    );
   const rel = relative(config.dir, resolve(file)).split('\\').join('/');
   const rule = pickCreationRule(config.rules, rel, config.file);
   return { groups: rule.groups, threshold: rule.shamirThreshold, rule };
 }
 
 export async function secretsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('secrets', args, {
-    identity: { type: 'string', multiple: true, short: 'i' },
-    'ignore-mac': { type: 'boolean' },
-    'in-place': { type: 'boolean' },
-    age: { type: 'string' },
-    'add-age': { type: 'string', multiple: true },
-    'rm-age': { type: 'string', multiple: true },
-    base: { type: 'string' },
-  }, USAGE);
+  const { values, positionals } = parse(
+    'secrets',
+    args,
+    {
+      identity: { type: 'string', multiple: true, short: 'i' },
+      'ignore-mac': { type: 'boolean' },
+      'in-place': { type: 'boolean' },
+      age: { type: 'string' },
+      'add-age': { type: 'string', multiple: true },
+      'rm-age': { type: 'string', multiple: true },
+      base: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const [verb, file, ...rest] = positionals;
   if (!verb || !file) throw new GitopsError('usage', 'secrets needs a subcommand and a FILE', `usage: ${USAGE}`);
@@ -90,11 +113,32 @@ export async function secretsCommand(args: string[]): Promise<number> {
     }
     case 'encrypt': {
       const plain = readFile(file);
-      const options = values.age ? { groups: [values.age.split(',').map((s) => s.trim()).filter(Boolean)], threshold: 0, rule: null } : (() => {
-        const r = rulesFor(file);
-        return { groups: r.groups, threshold: r.threshold, rule: r.rule };
-      })();
-      const bytes = await encryptFile(plain, file, { groups: options.groups, shamirThreshold: options.threshold, rule: options.rule?.rule ?? DEFAULT_RULE, macOnlyEncrypted: options.rule?.macOnlyEncrypted ?? false }, now);
+      const options = values.age
+        ? {
+            groups: [
+              values.age
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            ],
+            threshold: 0,
+            rule: null,
+          }
+        : (() => {
+            const r = rulesFor(file);
+            return { groups: r.groups, threshold: r.threshold, rule: r.rule };
+          })();
+      const bytes = await encryptFile(
+        plain,
+        file,
+        {
+          groups: options.groups,
+          shamirThreshold: options.threshold,
+          rule: options.rule?.rule ?? DEFAULT_RULE,
+          macOnlyEncrypted: options.rule?.macOnlyEncrypted ?? false,
+        },
+        now,
+      );
       if (values['in-place']) write(bytes);
       else process.stdout.write(bytes);
       return EXIT_OK;
@@ -113,7 +157,12 @@ export async function secretsCommand(args: string[]): Promise<number> {
     }
     case 'set': {
       const [path, raw] = rest;
-      if (!path || raw === undefined || rest.length > 2) throw new GitopsError('usage', 'secrets set takes FILE PATH VALUE (or - to read the value from stdin)', `usage: ${USAGE}`);
+      if (!path || raw === undefined || rest.length > 2)
+        throw new GitopsError(
+          'usage',
+          'secrets set takes FILE PATH VALUE (or - to read the value from stdin)',
+          `usage: ${USAGE}`,
+        );
       const text = raw === '-' ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : raw;
       let value: unknown = text;
       if (raw !== '-') {
@@ -140,8 +189,15 @@ export async function secretsCommand(args: string[]): Promise<number> {
       const d = await decrypt();
       const add = list(values['add-age']);
       const rm = new Set(list(values['rm-age']));
-      const groups = d.metadata.keyGroups.map((g, i) => [...g.age.map((a) => a.recipient), ...(i === 0 ? add : [])].filter((r) => !rm.has(r)));
-      if (d.metadata.keyGroups.some((g) => g.pgp.length + g.other.length > 0)) throw new GitopsError('sops-cannot-rewrap', `${file} is also encrypted to PGP or cloud KMS keys, which this tool cannot wrap a new data key for`, 'rotate it with sops, or remove those keys from its creation rule');
+      const groups = d.metadata.keyGroups.map((g, i) =>
+        [...g.age.map((a) => a.recipient), ...(i === 0 ? add : [])].filter((r) => !rm.has(r)),
+      );
+      if (d.metadata.keyGroups.some((g) => g.pgp.length + g.other.length > 0))
+        throw new GitopsError(
+          'sops-cannot-rewrap',
+          `${file} is also encrypted to PGP or cloud KMS keys, which this tool cannot wrap a new data key for`,
+          'rotate it with sops, or remove those keys from its creation rule',
+        );
       write(await rotate(d, groups, d.metadata.shamirThreshold, now));
       err(`${file}: new data key, every value re-encrypted, wrapped to ${groups.flat().length} recipient(s)`);
       return EXIT_OK;
@@ -158,20 +214,30 @@ export async function secretsCommand(args: string[]): Promise<number> {
         return EXIT_OK;
       }
       write(await updateKeys(readFile(file), file, await identities(), groups, threshold));
-      err(`${file}: data key re-wrapped; added ${added.length ? added.join(', ') : 'none'}; removed ${removed.length ? removed.join(', ') : 'none'}; values untouched`);
+      err(
+        `${file}: data key re-wrapped; added ${added.length ? added.join(', ') : 'none'}; removed ${removed.length ? removed.join(', ') : 'none'}; values untouched`,
+      );
       return EXIT_OK;
     }
     case 'verify': {
       const bytes = readFile(file);
       const enc = readEncrypted(bytes, file);
-      const problems = plaintextLeaves(enc.branches, enc.metadata.rule).map((p) => `${p} should be encrypted but is plaintext`);
+      const problems = plaintextLeaves(enc.branches, enc.metadata.rule).map(
+        (p) => `${p} should be encrypted but is plaintext`,
+      );
       const config = findSopsConfig(process.cwd());
       if (config) {
         const rel = relative(config.dir, resolve(file)).split('\\').join('/');
         const want = new Set(pickCreationRule(config.rules, rel, config.file).groups.flat());
         const have = new Set(enc.metadata.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
-        for (const r of want) if (!have.has(r)) problems.push(`recipient ${r} (from ${config.file}) cannot decrypt it: run gitops secrets updatekeys ${file}`);
-        for (const r of have) if (!want.has(r)) problems.push(`recipient ${r} is not in ${config.file} any more: run gitops secrets updatekeys ${file}`);
+        for (const r of want)
+          if (!have.has(r))
+            problems.push(
+              `recipient ${r} (from ${config.file}) cannot decrypt it: run gitops secrets updatekeys ${file}`,
+            );
+        for (const r of have)
+          if (!want.has(r))
+            problems.push(`recipient ${r} is not in ${config.file} any more: run gitops secrets updatekeys ${file}`);
       }
       let macNote = 'MAC not checked: no key for it on this machine';
       const ids = await identities();
@@ -181,14 +247,19 @@ export async function secretsCommand(args: string[]): Promise<number> {
         macNote = 'MAC verified';
       }
       for (const p of problems) err(`${file}: ${p}`);
-      out(`${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`);
+      out(
+        `${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`,
+      );
       return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
     }
     case 'changes': {
       // From the ciphertexts alone: unchanged values keep their ciphertext, so no key is needed.
       const base = values.base ?? 'HEAD';
       const old = fileAtRevision(resolve(file), base);
-      const changes = secretChanges(old ? readEncrypted(old, file).branches : undefined, readEncrypted(readFile(file), file).branches);
+      const changes = secretChanges(
+        old ? readEncrypted(old, file).branches : undefined,
+        readEncrypted(readFile(file), file).branches,
+      );
       if (changes.length === 0) out(`${file}: no secret changed since ${base}`);
       for (const c of changes) out(`${c.path} ${c.change}`);
       return EXIT_OK;
@@ -199,7 +270,13 @@ export async function secretsCommand(args: string[]): Promise<number> {
 }
 
 /** Validates changed plaintext against the schemas of the repository it lives in, then writes it. */
-async function saveChanged(file: string, d: DecryptedFile, branches: MapNode[], now: Date, write: (b: Buffer) => void): Promise<number> {
+async function saveChanged(
+  file: string,
+  d: DecryptedFile,
+  branches: MapNode[],
+  now: Date,
+  write: (b: Buffer) => void,
+): Promise<number> {
   const problems = secretsProblems(resolve(file), branches);
   if (problems.length > 0) {
     for (const p of problems) err(`${file}: ${p}`);
@@ -210,4 +287,3 @@ async function saveChanged(file: string, d: DecryptedFile, branches: MapNode[], 
   err(`${file}: saved`);
   return EXIT_OK;
 }
-

@@ -9,20 +9,33 @@ import { readUserFile } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';
 import { GitopsError } from '../agent/core/errors.js';
 
-const USAGE = 'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--format text|json|github] [--summary] [--root DIR]';
+const USAGE =
+  'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--format text|json|github] [--summary] [--root DIR]';
 
 export function validateCommand(args: string[]): number {
-  const { values, positionals } = parse('validate', args, {
-    ...rootOption,
-    env: { type: 'string', multiple: true, short: 'e' },
-    device: { type: 'string', multiple: true, short: 'd' },
-    'hardware-profile': { type: 'string' },
-    format: { type: 'string', short: 'f' },
-    summary: { type: 'boolean' },
-  }, USAGE);
+  const { values, positionals } = parse(
+    'validate',
+    args,
+    {
+      ...rootOption,
+      env: { type: 'string', multiple: true, short: 'e' },
+      device: { type: 'string', multiple: true, short: 'd' },
+      'hardware-profile': { type: 'string' },
+      format: { type: 'string', short: 'f' },
+      summary: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(USAGE), EXIT_OK);
-  if (positionals.length > 0) throw new GitopsError('usage', `validate takes no arguments, got "${positionals.join(' ')}"`, `usage: ${USAGE}`);
-  const format = oneOf<DiagnosticFormat>('validate', 'format', values.format as string | undefined, ['text', 'json', 'github'], 'text');
+  if (positionals.length > 0)
+    throw new GitopsError('usage', `validate takes no arguments, got "${positionals.join(' ')}"`, `usage: ${USAGE}`);
+  const format = oneOf<DiagnosticFormat>(
+    'validate',
+    'format',
+    values.format as string | undefined,
+    ['text', 'json', 'github'],
+    'text',
+  );
   const started = performance.now();
   const { repo } = openTree(values.root);
   let hardwareProfile: { profile: HardwareProfile; source: string } | undefined;
@@ -33,24 +46,47 @@ export function validateCommand(args: string[]): number {
       profile = parseYaml(readUserFile(path, 'hardware profile'));
     } catch (e) {
       if (e instanceof GitopsError) throw e;
-      throw new GitopsError('bad-hardware-profile', `hardware profile ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`, 'produce it with gitops hardware probe');
+      throw new GitopsError(
+        'bad-hardware-profile',
+        `hardware profile ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
+        'produce it with gitops hardware probe',
+      );
     }
     hardwareProfile = { profile: profile as HardwareProfile, source: path };
   }
-  const report = validateOpened(repo, { environments: list(values.env), devices: list(values.device), env: process.env, ...(hardwareProfile ? { hardwareProfile } : {}) });
+  const report = validateOpened(repo, {
+    environments: list(values.env),
+    devices: list(values.device),
+    env: process.env,
+    ...(hardwareProfile ? { hardwareProfile } : {}),
+  });
   const ms = performance.now() - started;
   if (format === 'json') {
-    out(JSON.stringify({
-      valid: report.valid,
-      diagnostics: report.diagnostics,
-      targets: report.targets.map((t) => ({ environment: t.target.environment, device: t.target.device ?? null, valid: !t.diagnostics.some((d) => d.severity === 'error') })),
-    }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          valid: report.valid,
+          diagnostics: report.diagnostics,
+          targets: report.targets.map((t) => ({
+            environment: t.target.environment,
+            device: t.target.device ?? null,
+            valid: !t.diagnostics.some((d) => d.severity === 'error'),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     if (values.summary && format === 'text') for (const t of report.targets) out(summariseTarget(t));
     if (values.summary && format === 'text') out('');
     const envs = new Set(report.targets.map((t) => t.target.environment)).size;
     const devices = report.targets.filter((t) => t.target.device).length;
-    printDiagnostics(report.diagnostics, format, `${envs} environment${envs === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'} (${ms.toFixed(0)} ms)`);
+    printDiagnostics(
+      report.diagnostics,
+      format,
+      `${envs} environment${envs === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'} (${ms.toFixed(0)} ms)`,
+    );
   }
   return report.valid ? EXIT_OK : EXIT_INVALID;
 }

@@ -17,28 +17,39 @@ import { gitDirOf, objectReader, resolveObject } from '../agent/io/git-objects.j
 import { loadTrustStore } from '../agent/io/trust-store.js';
 import { EXIT_INVALID, EXIT_OK, oneOf, out, parse, warnTrustProblems } from './cli.js';
 
-const USAGE = 'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text] [--now TIME] [--skew SECONDS]';
+const USAGE =
+  'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text] [--now TIME] [--skew SECONDS]';
 
 export async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('verify', args, {
-    repo: { type: 'string' },
-    trust: { type: 'string' },
-    format: { type: 'string', short: 'f' },
-    range: { type: 'string' },
-    mode: { type: 'string' },
-    now: { type: 'string' },
-    skew: { type: 'string' },
-  }, USAGE);
+  const { values, positionals } = parse(
+    'verify',
+    args,
+    {
+      repo: { type: 'string' },
+      trust: { type: 'string' },
+      format: { type: 'string', short: 'f' },
+      range: { type: 'string' },
+      mode: { type: 'string' },
+      now: { type: 'string' },
+      skew: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const format = oneOf('verify', 'format', values.format, ['text', 'json'] as const, 'text');
   const mode = oneOf<HistoryMode>('verify', 'mode', values.mode, ['all', 'first-parent'], 'all');
-  if (!values.repo || !values.trust) throw new GitopsError('usage', '--repo and --trust are required', `usage: ${USAGE}`);
-  if (values.range === undefined && positionals.length === 0) throw new GitopsError('usage', 'name at least one OBJECT, or --range APPLIED..CANDIDATE', `usage: ${USAGE}`);
-  if (values.range !== undefined && positionals.length > 0) throw new GitopsError('usage', '--range and OBJECT arguments cannot be combined', `usage: ${USAGE}`);
+  if (!values.repo || !values.trust)
+    throw new GitopsError('usage', '--repo and --trust are required', `usage: ${USAGE}`);
+  if (values.range === undefined && positionals.length === 0)
+    throw new GitopsError('usage', 'name at least one OBJECT, or --range APPLIED..CANDIDATE', `usage: ${USAGE}`);
+  if (values.range !== undefined && positionals.length > 0)
+    throw new GitopsError('usage', '--range and OBJECT arguments cannot be combined', `usage: ${USAGE}`);
   const nowMs = values.now === undefined ? Date.now() : Date.parse(values.now);
-  if (Number.isNaN(nowMs)) throw new GitopsError('usage', `--now "${values.now}" is not a date`, 'e.g. --now 2026-11-27T12:00:00Z');
+  if (Number.isNaN(nowMs))
+    throw new GitopsError('usage', `--now "${values.now}" is not a date`, 'e.g. --now 2026-11-27T12:00:00Z');
   const skew = values.skew === undefined ? DEFAULT_SKEW_SECONDS : Number(values.skew);
-  if (!Number.isInteger(skew) || skew < 0) throw new GitopsError('usage', '--skew must be a whole number of seconds', 'e.g. --skew 300');
+  if (!Number.isInteger(skew) || skew < 0)
+    throw new GitopsError('usage', '--skew must be a whole number of seconds', 'e.g. --skew 300');
   const opts: VerifyOptions = { now: Math.floor(nowMs / 1000), skewSeconds: skew };
 
   const gitdir = gitDirOf(values.repo);
@@ -47,11 +58,38 @@ export async function verifyCommand(args: string[]): Promise<number> {
 
   if (values.range !== undefined) {
     const m = /^([^.]+)\.\.([^.]+)$/.exec(values.range);
-    if (!m) throw new GitopsError('usage', `--range "${values.range}" is not APPLIED..CANDIDATE`, 'e.g. --range 7b4a90cd..main');
+    if (!m)
+      throw new GitopsError(
+        'usage',
+        `--range "${values.range}" is not APPLIED..CANDIDATE`,
+        'e.g. --range 7b4a90cd..main',
+      );
     const [base, candidate] = await Promise.all([resolveObject(gitdir, m[1]!), resolveObject(gitdir, m[2]!)]);
-    for (const r of [base, candidate]) if (r.type !== 'commit') throw new GitopsError('usage', `${r.ref ?? r.oid} is a ${r.type}, not a commit`, 'a range runs between two commits');
+    for (const r of [base, candidate])
+      if (r.type !== 'commit')
+        throw new GitopsError(
+          'usage',
+          `${r.ref ?? r.oid} is a ${r.type}, not a commit`,
+          'a range runs between two commits',
+        );
     const result = await verifyRange(objectReader(gitdir), base.oid, candidate.oid, trust, { ...opts, mode });
-    if (format === 'json') out(JSON.stringify({ verdict: result.verdict, code: result.code, retryable: result.retryable, reason: result.reason, applied: base.oid, candidate: candidate.oid, mode, commits: result.commits }, null, 2));
+    if (format === 'json')
+      out(
+        JSON.stringify(
+          {
+            verdict: result.verdict,
+            code: result.code,
+            retryable: result.retryable,
+            reason: result.reason,
+            applied: base.oid,
+            candidate: candidate.oid,
+            mode,
+            commits: result.commits,
+          },
+          null,
+          2,
+        ),
+      );
     else out([`${result.verdict}: ${result.reason}`, ...result.commits.map(line)].join('\n'));
     return result.verdict === 'trusted' ? EXIT_OK : EXIT_INVALID;
   }
@@ -77,13 +115,27 @@ async function verifyOne(gitdir: string, spec: string, trust: TrustStore, opts: 
   }
   const raw = (await objectReader(gitdir).read(resolved.oid))!;
   if (resolved.type === 'commit') {
-    if (resolved.ref?.startsWith('refs/tags/')) return verdictOf(spec, resolved.oid, 'commit', 'unsigned', 'a lightweight tag: the ref points straight at a commit, so there is no tag object to verify');
+    if (resolved.ref?.startsWith('refs/tags/'))
+      return verdictOf(
+        spec,
+        resolved.oid,
+        'commit',
+        'unsigned',
+        'a lightweight tag: the ref points straight at a commit, so there is no tag object to verify',
+      );
     const { headers: _h, ...v } = await verifyCommitObject(spec, resolved.oid, raw.bytes, trust, opts);
     return v;
   }
   if (resolved.type === 'tag') {
     const name = resolved.ref?.startsWith('refs/tags/') ? resolved.ref.slice('refs/tags/'.length) : undefined;
-    const { headers: _h, ...v } = await verifyTagObject(spec, resolved.oid, raw.bytes, trust, opts, name !== undefined ? { name } : {});
+    const { headers: _h, ...v } = await verifyTagObject(
+      spec,
+      resolved.oid,
+      raw.bytes,
+      trust,
+      opts,
+      name !== undefined ? { name } : {},
+    );
     return v;
   }
   return verdictOf(spec, resolved.oid, null, 'malformed', `${spec} is a ${resolved.type}, not a commit or a tag`);

@@ -21,10 +21,14 @@ interface Capture {
 }
 type Detectors = Record<string, { enabled: boolean; runtime: string; model_path: string }>;
 
-const { values } = parseArgs({ options: { 'components-dir': { type: 'string' }, root: { type: 'string' }, components: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { 'components-dir': { type: 'string' }, root: { type: 'string' }, components: { type: 'string' } },
+});
 const dir = values['components-dir'];
 if (!dir) {
-  process.stderr.write('usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...]\n');
+  process.stderr.write(
+    'usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...]\n',
+  );
   process.exit(2);
 }
 const root = values.root ?? '/';
@@ -46,24 +50,47 @@ for (const name of names) {
       say(`capture: now ${fc.width}x${fc.height} ${fc.pixel_format} at ${fc.fps} fps (live, no restart)`);
     });
     c.on('motion', (v) => say(`capture: motion sensitivity ${(v as { sensitivity: number }).sensitivity}`));
-    c.validate((s) => ((s.frame_capture as Capture | undefined)?.fps ?? 0) > 60 ? 'this pipeline cannot keep up with more than 60 fps' : undefined);
+    c.validate((s) =>
+      ((s.frame_capture as Capture | undefined)?.fps ?? 0) > 60
+        ? 'this pipeline cannot keep up with more than 60 fps'
+        : undefined,
+    );
   }
   if (name === 'detector') {
     c.on('detectors', (v) => {
       const enabled = Object.entries(v as Detectors).filter(([, d]) => d.enabled);
       say(`detector: running ${enabled.map(([n, d]) => `${n} on ${d.runtime}`).join(', ') || 'nothing'}`);
     });
-    c.on('face_recognition', (v) => say(`detector: face recognition ${(v as { enabled: boolean }).enabled ? 'on' : 'off'}`));
+    c.on('face_recognition', (v) =>
+      say(`detector: face recognition ${(v as { enabled: boolean }).enabled ? 'on' : 'off'}`),
+    );
     c.health((s) => {
       for (const [n, d] of Object.entries((s.detectors ?? {}) as Detectors)) {
-        if (d.enabled && !existsSync(join(root, d.model_path))) return `detector ${n}: model file ${d.model_path} does not exist`;
+        if (d.enabled && !existsSync(join(root, d.model_path)))
+          return `detector ${n}: model file ${d.model_path} does not exist`;
       }
       return undefined;
     });
   }
-  if (name === 'notifier') c.on('notifications', (v) => say(`notifier: channels ${Object.entries(v as Record<string, { enabled?: boolean }>).filter(([, x]) => typeof x === 'object' && x?.enabled).map(([k]) => k).join(', ') || 'none'}`));
-  if (name === 'recorder') c.on('storage', (v) => say(`recorder: keeping clips ${(v as { retention_days: number }).retention_days} days`));
-  if (name === 'web') c.on('web_interface', (v) => say(`web: port ${(v as { port: number }).port}, auth ${(v as { auth?: { mode?: string } }).auth?.mode ?? 'none'}`));
+  if (name === 'notifier')
+    c.on('notifications', (v) =>
+      say(
+        `notifier: channels ${
+          Object.entries(v as Record<string, { enabled?: boolean }>)
+            .filter(([, x]) => typeof x === 'object' && x?.enabled)
+            .map(([k]) => k)
+            .join(', ') || 'none'
+        }`,
+      ),
+    );
+  if (name === 'recorder')
+    c.on('storage', (v) => say(`recorder: keeping clips ${(v as { retention_days: number }).retention_days} days`));
+  if (name === 'web')
+    c.on('web_interface', (v) =>
+      say(
+        `web: port ${(v as { port: number }).port}, auth ${(v as { auth?: { mode?: string } }).auth?.mode ?? 'none'}`,
+      ),
+    );
   if (name === 'logging') c.on('logging', (v) => say(`logging: level ${(v as { level: string }).level}`));
   c.start();
 }

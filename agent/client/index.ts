@@ -45,7 +45,14 @@ export function createClient(options: ClientOptions): Client {
   let timer: NodeJS.Timeout | undefined;
   let busy = Promise.resolve();
   let writeProblem: string | undefined;
-  const tell = options.onWriteProblem ?? ((p) => process.stderr.write(p ? `agent/client: cannot write to ${dir} (${p}); keeping the configuration that runs\n` : `agent/client: writing to ${dir} works again\n`));
+  const tell =
+    options.onWriteProblem ??
+    ((p) =>
+      process.stderr.write(
+        p
+          ? `agent/client: cannot write to ${dir} (${p}); keeping the configuration that runs\n`
+          : `agent/client: writing to ${dir} works again\n`,
+      ));
 
   /** A protocol file written, or false on a full disk or a read-only directory: the component runs on regardless. */
   const write = (name: string, value: unknown): boolean => {
@@ -63,7 +70,12 @@ export function createClient(options: ClientOptions): Client {
   const reportHealth = async (generation: number): Promise<void> => {
     let reason: string | undefined;
     for (const c of checks) reason ??= await c(applied?.sections ?? {});
-    const h: Health = { generation, healthy: reason === undefined, ...(reason ? { reason } : {}), time: new Date().toISOString() };
+    const h: Health = {
+      generation,
+      healthy: reason === undefined,
+      ...(reason ? { reason } : {}),
+      time: new Date().toISOString(),
+    };
     write(FILES.health, h);
   };
 
@@ -72,7 +84,11 @@ export function createClient(options: ClientOptions): Client {
     if (proposal && proposal.generation > judged) {
       let reason: string | undefined;
       for (const v of validators) reason ??= await v(proposal.sections);
-      const verdict: Verdict = { generation: proposal.generation, accept: reason === undefined, ...(reason ? { reason } : {}) };
+      const verdict: Verdict = {
+        generation: proposal.generation,
+        accept: reason === undefined,
+        ...(reason ? { reason } : {}),
+      };
       if (write(FILES.verdict, verdict)) judged = proposal.generation; // else judged again next time
     }
     const config = readProtocolFile<Proposal>(dir, FILES.config);

@@ -28,7 +28,12 @@ export interface Health {
   time: string;
 }
 
-export const FILES = { proposed: 'proposed.json', verdict: 'verdict.json', config: 'config.json', health: 'health.json' } as const;
+export const FILES = {
+  proposed: 'proposed.json',
+  verdict: 'verdict.json',
+  config: 'config.json',
+  health: 'health.json',
+} as const;
 
 /** A protocol file larger than this is not read (a component gone wrong cannot fill the agent's memory). */
 export const MAX_PROTOCOL_FILE = 4 * 1024 * 1024;

@@ -23,7 +23,12 @@ function nearestSizes(modes: readonly CameraMode[], req: ModeRequest, count: num
   const area = req.width * req.height;
   const aspect = req.width / req.height;
   return [...modes]
-    .sort((a, b) => Math.abs(Math.log((a.width * a.height) / area)) + Math.abs(Math.log(a.width / a.height / aspect)) - (Math.abs(Math.log((b.width * b.height) / area)) + Math.abs(Math.log(b.width / b.height / aspect))))
+    .sort(
+      (a, b) =>
+        Math.abs(Math.log((a.width * a.height) / area)) +
+        Math.abs(Math.log(a.width / a.height / aspect)) -
+        (Math.abs(Math.log((b.width * b.height) / area)) + Math.abs(Math.log(b.width / b.height / aspect))),
+    )
     .slice(0, count);
 }
 
@@ -37,9 +42,13 @@ function fitsStepwise(format: CameraFormat, req: ModeRequest): { problem: string
   };
   const widths = snap(req.width, s.min_width, s.max_width, s.step_width);
   const heights = snap(req.height, s.min_height, s.max_height, s.step_height);
-  if (widths.length === 1 && heights.length === 1 && widths[0] === req.width && heights[0] === req.height) return undefined;
+  if (widths.length === 1 && heights.length === 1 && widths[0] === req.width && heights[0] === req.height)
+    return undefined;
   const nearest = widths.flatMap((w) => heights.map((h) => `${w}x${h}`));
-  return { problem: `sizes from ${s.min_width}x${s.min_height} to ${s.max_width}x${s.max_height} in steps of ${s.step_width}/${s.step_height} pixels`, nearest };
+  return {
+    problem: `sizes from ${s.min_width}x${s.min_height} to ${s.max_width}x${s.max_height} in steps of ${s.step_width}/${s.step_height} pixels`,
+    nearest,
+  };
 }
 
 export function checkCameraMode(camera: Camera, req: ModeRequest): ModeVerdict {
@@ -47,19 +56,34 @@ export function checkCameraMode(camera: Camera, req: ModeRequest): ModeVerdict {
   const format = camera.formats.find((f) => f.fourcc === req.pixelFormat);
   if (!format) {
     const offered = camera.formats.map((f) => f.fourcc);
-    const withSize = camera.formats.filter((f) => f.modes.some((m) => m.width === req.width && m.height === req.height && maxFps(m) >= req.fps));
+    const withSize = camera.formats.filter((f) =>
+      f.modes.some((m) => m.width === req.width && m.height === req.height && maxFps(m) >= req.fps),
+    );
     return {
       ok: false,
       problem: 'format',
       message: `${name} has no ${req.pixelFormat} format; it offers ${offered.join(', ') || 'no formats'}`,
-      hint: withSize.length > 0 ? `${withSize.map((f) => f.fourcc).join(' or ')} gives ${size(req)} at ${fmt(req.fps)} fps` : `choose one of ${offered.join(', ')}`,
+      hint:
+        withSize.length > 0
+          ? `${withSize.map((f) => f.fourcc).join(' or ')} gives ${size(req)} at ${fmt(req.fps)} fps`
+          : `choose one of ${offered.join(', ')}`,
       ...(withSize[0] ? { suggestion: withSize[0].fourcc } : {}),
     };
   }
   if (format.stepwise && format.modes.length === 0) {
     const misfit = fitsStepwise(format, req);
-    if (misfit) return { ok: false, problem: 'size', message: `${name} cannot capture ${size(req)} in ${req.pixelFormat}; it takes ${misfit.problem}; nearest: ${misfit.nearest.join(', ')}`, hint: 'set frame_capture.width and frame_capture.height to one of the nearest sizes', ...(misfit.nearest[0] ? { suggestion: misfit.nearest[0] } : {}) };
-    return { ok: true, warning: `${name} does not list frame rates for ${req.pixelFormat}; ${fmt(req.fps)} fps cannot be checked before it runs` };
+    if (misfit)
+      return {
+        ok: false,
+        problem: 'size',
+        message: `${name} cannot capture ${size(req)} in ${req.pixelFormat}; it takes ${misfit.problem}; nearest: ${misfit.nearest.join(', ')}`,
+        hint: 'set frame_capture.width and frame_capture.height to one of the nearest sizes',
+        ...(misfit.nearest[0] ? { suggestion: misfit.nearest[0] } : {}),
+      };
+    return {
+      ok: true,
+      warning: `${name} does not list frame rates for ${req.pixelFormat}; ${fmt(req.fps)} fps cannot be checked before it runs`,
+    };
   }
   const mode = format.modes.find((m) => m.width === req.width && m.height === req.height);
   if (!mode) {
@@ -72,7 +96,11 @@ export function checkCameraMode(camera: Camera, req: ModeRequest): ModeVerdict {
       ...(near[0] ? { suggestion: size(near[0]) } : {}),
     };
   }
-  if (mode.fps.length === 0) return { ok: true, warning: `${name} does not list frame rates at ${size(req)} ${req.pixelFormat}; ${fmt(req.fps)} fps cannot be checked before it runs` };
+  if (mode.fps.length === 0)
+    return {
+      ok: true,
+      warning: `${name} does not list frame rates at ${size(req)} ${req.pixelFormat}; ${fmt(req.fps)} fps cannot be checked before it runs`,
+    };
   const top = maxFps(mode);
   if (req.fps <= top + 1e-6) return { ok: true };
   // Alternatives: the same size in another format, else smaller sizes in this format.
@@ -81,7 +109,11 @@ export function checkCameraMode(camera: Camera, req: ModeRequest): ModeVerdict {
     .map((f) => ({ f, m: f.modes.find((m) => m.width === req.width && m.height === req.height) }))
     .filter((x): x is { f: CameraFormat; m: CameraMode } => !!x.m && maxFps(x.m) >= req.fps)
     .sort((a, b) => maxFps(b.m) - maxFps(a.m));
-  const smaller = nearestSizes(format.modes.filter((m) => maxFps(m) >= req.fps), req, 1);
+  const smaller = nearestSizes(
+    format.modes.filter((m) => maxFps(m) >= req.fps),
+    req,
+    1,
+  );
   const alternatives = [
     ...otherFormats.slice(0, 2).map((x) => `${x.f.fourcc} ${size(req)} gives ${fmt(maxFps(x.m))}`),
     ...smaller.map((m) => `${req.pixelFormat} ${size(m)} gives ${fmt(maxFps(m))}`),

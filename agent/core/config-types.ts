@@ -43,7 +43,14 @@ export interface Config {
     email?: { enabled?: boolean; smtp_host?: string; username?: string; password?: string; to?: string[] };
     push?: { enabled?: boolean; server_url?: string; topic?: string };
   };
-  storage: { path: string; retention_days: number; max_size_gb: number; clip_seconds: number; bitrate_kbps: number; expected_events_per_day: number };
+  storage: {
+    path: string;
+    retention_days: number;
+    max_size_gb: number;
+    clip_seconds: number;
+    bitrate_kbps: number;
+    expected_events_per_day: number;
+  };
   web_interface: {
     enabled: boolean;
     port: number;
@@ -68,7 +75,14 @@ export interface CameraFormat {
   fourcc: string;
   description?: string;
   modes: CameraMode[];
-  stepwise?: { min_width: number; max_width: number; step_width: number; min_height: number; max_height: number; step_height: number } | null;
+  stepwise?: {
+    min_width: number;
+    max_width: number;
+    step_width: number;
+    min_height: number;
+    max_height: number;
+    step_height: number;
+  } | null;
 }
 
 export interface Camera {
@@ -82,10 +96,24 @@ export interface HardwareProfile {
   memory_mb: number;
   memory_available_mb?: number;
   disk?: { total_mb: number; free_mb?: number };
-  gpu?: { name: string; platform: 'desktop' | 'jetson'; memory_mib?: number; driver_version?: string; cuda_version?: string | null; l4t_version?: string } | null;
+  gpu?: {
+    name: string;
+    platform: 'desktop' | 'jetson';
+    memory_mib?: number;
+    driver_version?: string;
+    cuda_version?: string | null;
+    l4t_version?: string;
+  } | null;
   accelerators?: Array<{ type: string; device?: string }>;
   cameras: Camera[];
-  streams?: Array<{ url: string; codec?: string | null; width?: number | null; height?: number | null; fps?: number | null; error?: string }>;
+  streams?: Array<{
+    url: string;
+    codec?: string | null;
+    width?: number | null;
+    height?: number | null;
+    fps?: number | null;
+    error?: string;
+  }>;
   model_files?: Array<{ path: string; present: boolean; sha256?: string | null }>;
   unknown?: Record<string, string>;
 }

@@ -60,14 +60,25 @@ export interface ChangeReport {
 }
 
 /** Paths whose change a reviewer must look at twice. */
-const SENSITIVE = [/^web_interface\.(auth|tls|listen_address)/, /^policy\./, /^trust/, /^components\.[^.]+\.reload\.(command|pid_file|url)/, /^logging\.level$/];
+const SENSITIVE = [
+  /^web_interface\.(auth|tls|listen_address)/,
+  /^policy\./,
+  /^trust/,
+  /^components\.[^.]+\.reload\.(command|pid_file|url)/,
+  /^logging\.level$/,
+];
 
 interface Side {
   repo: Repository;
   targets: Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>;
 }
 
-function side(files: RepoFiles, envs: readonly string[] | undefined, devices: readonly string[] | undefined, cache: CompiledSchemaCache | undefined): Side {
+function side(
+  files: RepoFiles,
+  envs: readonly string[] | undefined,
+  devices: readonly string[] | undefined,
+  cache: CompiledSchemaCache | undefined,
+): Side {
   const repo = openRepository(files, cache);
   const targets = new Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>();
   if (!repo.schemas) return { repo, targets };
@@ -83,12 +94,20 @@ function side(files: RepoFiles, envs: readonly string[] | undefined, devices: re
   return { repo, targets };
 }
 
-function changesBetween(before: JsonObject | undefined, after: JsonObject | undefined, result: RenderResult | undefined, beforeResult: RenderResult | undefined): PathChange[] {
+function changesBetween(
+  before: JsonObject | undefined,
+  after: JsonObject | undefined,
+  result: RenderResult | undefined,
+  beforeResult: RenderResult | undefined,
+): PathChange[] {
   const origin = (r: RenderResult | undefined, pointer: string): { file?: string; line?: number } => {
     const hit = r ? provenanceFor(r.provenance, pointer) : undefined;
     return hit ? { file: hit.entry.file, ...(hit.entry.line !== undefined ? { line: hit.entry.line } : {}) } : {};
   };
-  return leafChanges(before ?? {}, after ?? {}).map(({ pointer, ...c }) => ({ ...c, ...origin(c.change === 'removed' ? beforeResult : result, pointer) }));
+  return leafChanges(before ?? {}, after ?? {}).map(({ pointer, ...c }) => ({
+    ...c,
+    ...origin(c.change === 'removed' ? beforeResult : result, pointer),
+  }));
 }
 
 function secretTrees(files: RepoFiles, env: string): Parameters<typeof secretChanges>[0] {
@@ -103,13 +122,20 @@ function secretTrees(files: RepoFiles, env: string): Parameters<typeof secretCha
 
 function policyOf(repo: Repository, env: string): JsonObject {
   const d = repo.document(environmentFile(env));
-  return d?.value && isObject(d.value) ? { policy: isObject(d.value.policy) ? d.value.policy : {}, tier: (d.value.tier as Json) ?? null } : {};
+  return d?.value && isObject(d.value)
+    ? { policy: isObject(d.value.policy) ? d.value.policy : {}, tier: (d.value.tier as Json) ?? null }
+    : {};
 }
 
-export function diffRepositories(baseFiles: RepoFiles, headFiles: RepoFiles, options: { environments?: readonly string[]; devices?: readonly string[]; schemaCache?: CompiledSchemaCache } = {}): ChangeReport {
+export function diffRepositories(
+  baseFiles: RepoFiles,
+  headFiles: RepoFiles,
+  options: { environments?: readonly string[]; devices?: readonly string[]; schemaCache?: CompiledSchemaCache } = {},
+): ChangeReport {
   const base = side(baseFiles, options.environments, options.devices, options.schemaCache);
   const head = side(headFiles, options.environments, options.devices, options.schemaCache);
-  const tierOf = (env: string): string => String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
+  const tierOf = (env: string): string =>
+    String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
   const targets: TargetDiff[] = [];
   for (const key of [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort()) {
     const b = base.targets.get(key);
@@ -117,22 +143,49 @@ export function diffRepositories(baseFiles: RepoFiles, headFiles: RepoFiles, opt
     const changes = changesBetween(b?.config, h?.config, h?.result, b?.result);
     if (changes.length === 0) continue;
     const env = (h ?? b)!.env;
-    targets.push({ environment: env, device: (h ?? b)!.device, status: !b ? 'added' : !h ? 'removed' : 'changed', tier: tierOf(env), changes });
+    targets.push({
+      environment: env,
+      device: (h ?? b)!.device,
+      status: !b ? 'added' : !h ? 'removed' : 'changed',
+      tier: tierOf(env),
+      changes,
+    });
   }
   const environments: EnvironmentDiff[] = [];
-  const envNames = [...new Set([...base.repo.environments(), ...head.repo.environments()])].filter((e) => !options.environments?.length || options.environments.includes(e)).sort();
+  const envNames = [...new Set([...base.repo.environments(), ...head.repo.environments()])]
+    .filter((e) => !options.environments?.length || options.environments.includes(e))
+    .sort();
   for (const env of envNames) {
     const secrets = secretChanges(secretTrees(baseFiles, env), secretTrees(headFiles, env));
-    const policy = changesBetween(policyOf(base.repo, env), policyOf(head.repo, env), undefined, undefined).map((c) => ({ ...c, file: environmentFile(env) }));
-    if (secrets.length > 0 || policy.length > 0) environments.push({ environment: env, tier: tierOf(env), secrets, policy });
+    const policy = changesBetween(policyOf(base.repo, env), policyOf(head.repo, env), undefined, undefined).map(
+      (c) => ({ ...c, file: environmentFile(env) }),
+    );
+    if (secrets.length > 0 || policy.length > 0)
+      environments.push({ environment: env, tier: tierOf(env), secrets, policy });
   }
-  const report = validateOpened(head.repo, { ...(options.environments ? { environments: options.environments } : {}), ...(options.devices ? { devices: options.devices } : {}) });
-  const sensitive = [...new Set([
-    ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
-    ...environments.flatMap((e) => [...e.policy.map((c) => c.path), ...e.secrets.map((s) => `secret ${s.path}`)]),
-  ])].sort();
+  const report = validateOpened(head.repo, {
+    ...(options.environments ? { environments: options.environments } : {}),
+    ...(options.devices ? { devices: options.devices } : {}),
+  });
+  const sensitive = [
+    ...new Set([
+      ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
+      ...environments.flatMap((e) => [...e.policy.map((c) => c.path), ...e.secrets.map((s) => `secret ${s.path}`)]),
+    ]),
+  ].sort();
   const production = targets.some((t) => t.tier === 'production') || environments.some((e) => e.tier === 'production');
   const devicesAffected = new Set(targets.filter((t) => t.device).map((t) => `${t.environment}/${t.device}`)).size;
-  const level = !report.valid || (production && sensitive.length > 0) ? 'high' : production || sensitive.length > 0 ? 'medium' : 'low';
-  return { targets, environments, valid: report.valid, diagnostics: report.diagnostics.filter((d) => d.severity === 'error'), risk: { production, sensitive, devicesAffected, level } };
+  const level =
+    !report.valid || (production && sensitive.length > 0)
+      ? 'high'
+      : production || sensitive.length > 0
+        ? 'medium'
+        : 'low';
+  return {
+    targets,
+    environments,
+    valid: report.valid,
+    diagnostics: report.diagnostics.filter((d) => d.severity === 'error'),
+    risk: { production, sensitive, devicesAffected, level },
+  };
 }

@@ -22,7 +22,8 @@ export function coerce(text: string, schema: JsonObject): Json | undefined {
   const t = text.trim();
   if (types.includes('integer')) return /^[+-]?\d+$/.test(t) ? Number(t) : undefined;
   if (types.includes('number')) return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : undefined;
-  if (types.includes('boolean')) return /^(true|1|yes|on)$/i.test(t) ? true : /^(false|0|no|off)$/i.test(t) ? false : undefined;
+  if (types.includes('boolean'))
+    return /^(true|1|yes|on)$/i.test(t) ? true : /^(false|0|no|off)$/i.test(t) ? false : undefined;
   return text;
 }
 

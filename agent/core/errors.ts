@@ -13,4 +13,3 @@ export class GitopsError extends Error {
     this.hint = hint;
   }
 }
-

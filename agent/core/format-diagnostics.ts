@@ -21,14 +21,19 @@ export function formatText(diagnostics: readonly Diagnostic[], color = false): s
     if (d.hint) lines.push(`  ${paint(color, '36', 'hint:')} ${d.hint}`);
     if (d.targets && d.targets.length > 0) {
       const shown = d.targets.slice(0, 3).join(', ');
-      lines.push(`  ${paint(color, '2', 'in:')} ${shown}${d.targets.length > 3 ? ` (+${d.targets.length - 3} more)` : ''}`);
+      lines.push(
+        `  ${paint(color, '2', 'in:')} ${shown}${d.targets.length > 3 ? ` (+${d.targets.length - 3} more)` : ''}`,
+      );
     }
   }
   return lines.join('\n');
 }
 
 export function countSeverities(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
-  return { errors: diagnostics.filter((d) => d.severity === 'error').length, warnings: diagnostics.filter((d) => d.severity === 'warning').length };
+  return {
+    errors: diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+  };
 }
 
 const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');

@@ -39,22 +39,37 @@ const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function formatDiffMarkdown(r: ChangeReport): string {
   const out: string[] = [];
-  out.push(`**${r.valid ? '✅ valid' : '❌ invalid'}** · risk **${r.risk.level}** · ${r.risk.production ? 'production touched' : 'production not touched'} · ${r.risk.devicesAffected} device(s) affected`);
+  out.push(
+    `**${r.valid ? '✅ valid' : '❌ invalid'}** · risk **${r.risk.level}** · ${r.risk.production ? 'production touched' : 'production not touched'} · ${r.risk.devicesAffected} device(s) affected`,
+  );
   if (r.risk.sensitive.length) out.push('', `Sensitive: ${r.risk.sensitive.map((s) => `\`${s}\``).join(', ')}`);
   if (!r.valid) {
     out.push('', '| file | code | message |', '| --- | --- | --- |');
     for (const d of r.diagnostics.slice(0, 50)) out.push(`| \`${md(location(d))}\` | ${d.code} | ${md(d.message)} |`);
   }
   for (const t of r.targets) {
-    out.push('', `<details><summary><b>${t.environment}/${t.device ?? '(environment)'}</b> (${t.tier}${t.status !== 'changed' ? `, ${t.status}` : ''}): ${t.changes.length} change(s)</summary>`, '', '| path | before | after | from |', '| --- | --- | --- | --- |');
-    for (const c of t.changes) out.push(`| \`${md(c.path)}\` | ${c.change === 'added' ? '' : `\`${md(show(c.old))}\``} | ${c.change === 'removed' ? '*(removed)*' : `\`${md(show(c.new))}\``} | ${md(where(c))} |`);
+    out.push(
+      '',
+      `<details><summary><b>${t.environment}/${t.device ?? '(environment)'}</b> (${t.tier}${t.status !== 'changed' ? `, ${t.status}` : ''}): ${t.changes.length} change(s)</summary>`,
+      '',
+      '| path | before | after | from |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const c of t.changes)
+      out.push(
+        `| \`${md(c.path)}\` | ${c.change === 'added' ? '' : `\`${md(show(c.old))}\``} | ${c.change === 'removed' ? '*(removed)*' : `\`${md(show(c.new))}\``} | ${md(where(c))} |`,
+      );
     out.push('', '</details>');
   }
   for (const e of r.environments) {
     out.push('', `**${e.environment}** (${e.tier})`);
-    for (const c of e.policy) out.push(`- policy \`${c.path}\`: ${c.change === 'added' ? '' : `\`${md(show(c.old))}\` → `}\`${md(show(c.new))}\``);
+    for (const c of e.policy)
+      out.push(
+        `- policy \`${c.path}\`: ${c.change === 'added' ? '' : `\`${md(show(c.old))}\` → `}\`${md(show(c.new))}\``,
+      );
     for (const s of e.secrets) out.push(`- secret \`${s.path}\` ${s.change}`);
   }
-  if (r.targets.length === 0 && r.environments.length === 0) out.push('', 'No device runs a different configuration after this change.');
+  if (r.targets.length === 0 && r.environments.length === 0)
+    out.push('', 'No device runs a different configuration after this change.');
   return out.join('\n');
 }

@@ -21,7 +21,10 @@ export function renderYaml(config: JsonObject, provenance?: Provenance): string 
   if (provenance) {
     visit(doc, {
       Pair(_key, pair, path) {
-        const segments = [...path.filter(isPair).map((p) => String(isScalar(p.key) ? p.key.value : p.key)), String(isScalar(pair.key) ? pair.key.value : pair.key)];
+        const segments = [
+          ...path.filter(isPair).map((p) => String(isScalar(p.key) ? p.key.value : p.key)),
+          String(isScalar(pair.key) ? pair.key.value : pair.key),
+        ];
         const value = pair.value as YamlNode | null;
         if (!value || (isMap(value) && value.items.length > 0)) return;
         const entry = originFor(provenance, toPointer(segments));

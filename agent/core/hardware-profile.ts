@@ -20,15 +20,24 @@ export interface ProbeFacts {
   tegra: TegraRelease | null;
   accelerators: Array<{ type: 'coral-usb' | 'coral-pcie' | 'hailo' | 'intel-vaapi'; device?: string; detail?: string }>;
   cameras: Array<Camera & { name?: string; driver?: string; bus?: string }>;
-  streams: Array<{ url: string; codec: string | null; width: number | null; height: number | null; fps: number | null; error?: string }>;
+  streams: Array<{
+    url: string;
+    codec: string | null;
+    width: number | null;
+    height: number | null;
+    fps: number | null;
+    error?: string;
+  }>;
   modelFiles: Array<{ path: string; present: boolean; sha256: string | null; size: number | null }>;
   /** Facts the probe could not establish, and why (a tool missing, a driver broken). */
   unknown: Record<string, string>;
 }
 
 const nvidiaAdvice: Record<string, string> = {
-  'driver-not-loaded': 'nvidia-smi cannot talk to the NVIDIA driver (kernel module not loaded): load or reinstall the driver',
-  'driver-library-mismatch': 'the NVIDIA kernel module and its user-space library disagree: reboot to load the new module',
+  'driver-not-loaded':
+    'nvidia-smi cannot talk to the NVIDIA driver (kernel module not loaded): load or reinstall the driver',
+  'driver-library-mismatch':
+    'the NVIDIA kernel module and its user-space library disagree: reboot to load the new module',
   'nvml-not-found': 'the NVML library is missing: reinstall the NVIDIA driver utilities',
   'no-permission': 'nvidia-smi lacks permission: run the agent in the video group',
   'gpu-lost': 'a GPU has fallen off the bus: power-cycle the device',
@@ -44,14 +53,21 @@ export function profileFromFacts(f: ProbeFacts, probedAt: string): JsonObject {
   let gpu: JsonObject | null = null;
   const unknown = { ...f.unknown };
   if (f.tegra?.l4tVersion) {
-    gpu = { name: f.board ?? `Jetson (${f.tegra.board ?? 'unknown board'})`, platform: 'jetson', l4t_version: f.tegra.l4tVersion, cuda_version: cudaForL4t(f.tegra.l4tVersion) };
+    gpu = {
+      name: f.board ?? `Jetson (${f.tegra.board ?? 'unknown board'})`,
+      platform: 'jetson',
+      l4t_version: f.tegra.l4tVersion,
+      cuda_version: cudaForL4t(f.tegra.l4tVersion),
+    };
   } else if (f.nvidia && f.nvidia.gpus.length > 0) {
     const best = [...f.nvidia.gpus].sort((a, b) => (b.memoryTotalMiB ?? 0) - (a.memoryTotalMiB ?? 0))[0]!;
     gpu = {
       name: best.name ?? 'NVIDIA GPU',
       platform: 'desktop',
       ...(best.memoryTotalMiB !== null ? { memory_mib: best.memoryTotalMiB } : {}),
-      ...((f.nvidia.driverVersion ?? f.nvidiaProc?.version) ? { driver_version: (f.nvidia.driverVersion ?? f.nvidiaProc?.version)! } : {}),
+      ...((f.nvidia.driverVersion ?? f.nvidiaProc?.version)
+        ? { driver_version: (f.nvidia.driverVersion ?? f.nvidiaProc?.version)! }
+        : {}),
       cuda_version: f.nvidia.cudaVersion,
     };
   } else if (f.nvidia?.error) {

@@ -22,7 +22,10 @@ export const MAX_INTERPOLATED_LENGTH = 16 * 1024;
 /** What all the interpolated strings of one configuration may add up to. */
 export const MAX_INTERPOLATED_TOTAL = 1024 * 1024;
 
-export function interpolate(value: JsonObject, ctx: InterpolationContext): { value: JsonObject; problems: InterpolationProblem[] } {
+export function interpolate(
+  value: JsonObject,
+  ctx: InterpolationContext,
+): { value: JsonObject; problems: InterpolationProblem[] } {
   const problems: InterpolationProblem[] = [];
   const vars = new Map<string, string>([['environment', ctx.environment]]);
   if (ctx.device) {

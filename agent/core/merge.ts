@@ -44,7 +44,13 @@ function dropBelow(provenance: Provenance, pointer: string, hadSubtree: boolean)
   return own;
 }
 
-function mergeObject(target: JsonObject, patch: JsonObject, base: string, provenance: Provenance, origin: (pointer: string) => Origin): JsonObject {
+function mergeObject(
+  target: JsonObject,
+  patch: JsonObject,
+  base: string,
+  provenance: Provenance,
+  origin: (pointer: string) => Origin,
+): JsonObject {
   const out: JsonObject = { ...target };
   for (const [key, patchValue] of Object.entries(patch)) {
     const pointer = base + toPointer([key]);
@@ -80,11 +86,18 @@ function mergeObject(target: JsonObject, patch: JsonObject, base: string, proven
 }
 
 function clone(value: Json): Json {
-  return Array.isArray(value) ? value.map(clone) : isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clone(v)])) : value;
+  return Array.isArray(value)
+    ? value.map(clone)
+    : isObject(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clone(v)]))
+      : value;
 }
 
 /** The provenance of the leaf at or above `pointer` (values inside arrays belong to the array). */
-export function provenanceFor(provenance: Provenance, pointer: string): { pointer: string; entry: ProvenanceEntry } | undefined {
+export function provenanceFor(
+  provenance: Provenance,
+  pointer: string,
+): { pointer: string; entry: ProvenanceEntry } | undefined {
   let p = pointer;
   for (;;) {
     const entry = provenance.get(p);

@@ -35,7 +35,12 @@ export function documentVersion(doc: Document): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) ? v : NaN;
 }
 
-export function migrateDocument(doc: Document, from: number, file: string, steps: readonly MigrationStep[] = MIGRATIONS): MigrationResult {
+export function migrateDocument(
+  doc: Document,
+  from: number,
+  file: string,
+  steps: readonly MigrationStep[] = MIGRATIONS,
+): MigrationResult {
   if (from >= CURRENT_VERSION) return { doc, from, to: from, applied: [], notes: [] };
   const copy = doc.clone();
   const applied: MigrationStep[] = [];

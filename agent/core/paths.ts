@@ -3,7 +3,8 @@
 
 export type Segment = string;
 
-const escapeSegment = (s: string): string => (s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s);
+const escapeSegment = (s: string): string =>
+  s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
 
 export function toPointer(segments: readonly Segment[]): string {
   let out = '';
@@ -87,7 +88,8 @@ export function leafChanges(before: JsonObject, after: JsonObject): LeafChange[]
   const out: LeafChange[] = [];
   for (const [p, v] of b) {
     if (!a.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'added', new: v });
-    else if (JSON.stringify(a.get(p)) !== JSON.stringify(v)) out.push({ pointer: p, path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v });
+    else if (JSON.stringify(a.get(p)) !== JSON.stringify(v))
+      out.push({ pointer: p, path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v });
   }
   for (const [p, v] of a) if (!b.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'removed', old: v });
   return out.sort((x, y) => compareText(x.path, y.path));

@@ -69,15 +69,32 @@ export function checkPolicy(config: Config, env: EnvironmentInfo): Finding[] {
   const out: Finding[] = [];
   const where = `the ${env.name} policy (environments/${env.name}/environment.yaml)`;
   if (rank(config.logging.level) < rank(policy.max_log_level)) {
-    out.push({ severity: 'error', code: 'policy-log-level', pointer: toPointer(['logging', 'level']), message: `logging.level ${config.logging.level} is more verbose than ${where} allows (${policy.max_log_level} or stricter)`, hint: `set logging.level to ${policy.max_log_level} or stricter for ${env.name}` });
+    out.push({
+      severity: 'error',
+      code: 'policy-log-level',
+      pointer: toPointer(['logging', 'level']),
+      message: `logging.level ${config.logging.level} is more verbose than ${where} allows (${policy.max_log_level} or stricter)`,
+      hint: `set logging.level to ${policy.max_log_level} or stricter for ${env.name}`,
+    });
   }
   const web = config.web_interface;
   if (web.enabled && policy.require_web_auth && (web.auth?.mode ?? 'none') === 'none') {
-    out.push({ severity: 'error', code: 'policy-web-auth', pointer: toPointer(['web_interface', 'auth', 'mode']), message: `the web interface is open without authentication, which ${where} forbids`, hint: 'set web_interface.auth.mode to basic or client_certificate, or disable the web interface' });
+    out.push({
+      severity: 'error',
+      code: 'policy-web-auth',
+      pointer: toPointer(['web_interface', 'auth', 'mode']),
+      message: `the web interface is open without authentication, which ${where} forbids`,
+      hint: 'set web_interface.auth.mode to basic or client_certificate, or disable the web interface',
+    });
   }
   if (web.enabled && policy.require_tls && !web.tls?.enabled) {
-    out.push({ severity: 'error', code: 'policy-tls', pointer: toPointer(['web_interface', 'tls', 'enabled']), message: `the web interface serves plain HTTP, which ${where} forbids`, hint: 'set web_interface.tls.enabled: true with cert_file and key_file' });
+    out.push({
+      severity: 'error',
+      code: 'policy-tls',
+      pointer: toPointer(['web_interface', 'tls', 'enabled']),
+      message: `the web interface serves plain HTTP, which ${where} forbids`,
+      hint: 'set web_interface.tls.enabled: true with cert_file and key_file',
+    });
   }
   return out;
 }
-

@@ -8,12 +8,19 @@ import type { RangeResult } from './trust/history.js';
 export const MARKER = '<!-- doorbell-gitops:pr-report -->';
 export const COMMENT_LIMIT = 65_536;
 
-export function prComment(report: ChangeReport, signatures: RangeResult | { skipped: string }, base: string, head: string, limit = COMMENT_LIMIT): string {
-  const sig = 'skipped' in signatures
-    ? `Signatures: not checked (${signatures.skipped})`
-    : signatures.verdict === 'trusted'
-      ? `Signatures: ✅ ${signatures.reason}`
-      : `Signatures: ❌ ${signatures.verdict}: ${signatures.reason}`;
+export function prComment(
+  report: ChangeReport,
+  signatures: RangeResult | { skipped: string },
+  base: string,
+  head: string,
+  limit = COMMENT_LIMIT,
+): string {
+  const sig =
+    'skipped' in signatures
+      ? `Signatures: not checked (${signatures.skipped})`
+      : signatures.verdict === 'trusted'
+        ? `Signatures: ✅ ${signatures.reason}`
+        : `Signatures: ❌ ${signatures.verdict}: ${signatures.reason}`;
   const head1 = `${MARKER}\n### doorbell-gitops: what this pull request changes on the doorbells\n\n\`${base.slice(0, 12)}\` → \`${head.slice(0, 12)}\` · ${sig}\n\n`;
   const body = formatDiffMarkdown(report);
   const full = head1 + body + '\n';

@@ -59,7 +59,15 @@ export interface RenderResult {
   locate(pointer: string, preferKey?: boolean): Location | undefined;
 }
 
-const layerRank: Record<Layer, number> = { default: 0, base: 1, environment: 2, device: 3, secrets: 4, env: 5, runtime: 6 };
+const layerRank: Record<Layer, number> = {
+  default: 0,
+  base: 1,
+  environment: 2,
+  device: 3,
+  secrets: 4,
+  env: 5,
+  runtime: 6,
+};
 
 export function render(repo: Repository, target: RenderTarget, options: RenderOptions = {}): RenderResult {
   const diagnostics: Diagnostic[] = [];
@@ -90,7 +98,10 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   let state = empty;
   if (schemas) {
     const defaults = schemas.defaults();
-    const d = mergeLayer(empty, defaults, (pointer) => ({ layer: 'default', file: schemas.fileOf(fromPointer(pointer)) }));
+    const d = mergeLayer(empty, defaults, (pointer) => ({
+      layer: 'default',
+      file: schemas.fileOf(fromPointer(pointer)),
+    }));
     state = d;
   }
 
@@ -136,7 +147,11 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   if (!envDoc) diagnostics.push(missingEnvironmentFile(env));
   if (envDoc?.value) {
     const policy = isObject(envDoc.value.policy) ? envDoc.value.policy : {};
-    environment = { name: env, tier: typeof envDoc.value.tier === 'string' ? envDoc.value.tier : 'development', policy };
+    environment = {
+      name: env,
+      tier: typeof envDoc.value.tier === 'string' ? envDoc.value.tier : 'development',
+      policy,
+    };
   }
 
   // 3. environments/<env>/overrides.yaml
@@ -147,19 +162,35 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   let device: DeviceInfo | undefined;
   if (target.device !== undefined) {
     const d = docOf(deviceFile(env, target.device));
-    if (!d) diagnostics.push({ severity: 'error', code: 'unknown-device', message: `there is no device "${target.device}" in ${env}`, file: deviceFile(env, target.device), hint: `add it with gitops device add ${target.device} --env ${env} --model MODEL` });
+    if (!d)
+      diagnostics.push({
+        severity: 'error',
+        code: 'unknown-device',
+        message: `there is no device "${target.device}" in ${env}`,
+        file: deviceFile(env, target.device),
+        hint: `add it with gitops device add ${target.device} --env ${env} --model MODEL`,
+      });
     if (d?.value) {
       const meta = isObject(d.value.device) ? d.value.device : {};
       device = {
         id: target.device,
         model: typeof meta.model === 'string' ? meta.model : '',
-        labels: isObject(meta.labels) ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {},
+        labels: isObject(meta.labels)
+          ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>)
+          : {},
         ...(typeof meta.cohort === 'string' ? { cohort: meta.cohort } : {}),
         ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
       };
       if (typeof meta.id === 'string' && meta.id !== target.device) {
         const pos = locate(d.positions, '/device/id');
-        diagnostics.push({ severity: 'error', code: 'device-id-mismatch', message: `device.id "${meta.id}" does not match the file name ${target.device}.yaml`, file: d.file, ...(pos ?? {}), hint: `set device.id to "${target.device}" or rename the file` });
+        diagnostics.push({
+          severity: 'error',
+          code: 'device-id-mismatch',
+          message: `device.id "${meta.id}" does not match the file name ${target.device}.yaml`,
+          file: d.file,
+          ...(pos ?? {}),
+          hint: `set device.id to "${target.device}" or rename the file`,
+        });
       }
       state = layerFrom(state, d.file, 'device', withoutKeys(d.value, ['version', 'device']));
     }
@@ -172,35 +203,54 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
     state = layerFrom(state, secretsPath, 'secrets', options.secrets);
   } else {
     const s = repo.files.has(secretsPath) ? docOf(secretsPath) : undefined;
-    if (s?.value) state = layerFrom(state, secretsPath, 'secrets', redactLeaves(withoutKeys(s.value, ['sops', 'version'])));
+    if (s?.value)
+      state = layerFrom(state, secretsPath, 'secrets', redactLeaves(withoutKeys(s.value, ['sops', 'version'])));
   }
 
   // 6. environment variables allowed by x-env and the policy
   if (schemas && options.env) {
-    const allowed = Array.isArray(environment?.policy.allowed_env_overrides) ? environment.policy.allowed_env_overrides.map(String) : [];
+    const allowed = Array.isArray(environment?.policy.allowed_env_overrides)
+      ? environment.policy.allowed_env_overrides.map(String)
+      : [];
     const { overrides, diagnostics: envDiags } = collectEnvOverrides(schemas, options.env, allowed, env);
     diagnostics.push(...envDiags);
     if (overrides.length > 0) {
       const byPointer = overridePointerMap(overrides);
-      state = mergeLayer(state, overridesPatch(overrides), (pointer) => ({ layer: 'env', file: `env:${byPointer.get(pointer) ?? '?'}` }));
+      state = mergeLayer(state, overridesPatch(overrides), (pointer) => ({
+        layer: 'env',
+        file: `env:${byPointer.get(pointer) ?? '?'}`,
+      }));
     }
   }
 
   // interpolation
-  const interpolated = interpolate(state.value, { environment: env, ...(device ? { device: { id: device.id, labels: device.labels } } : {}) });
+  const interpolated = interpolate(state.value, {
+    environment: env,
+    ...(device ? { device: { id: device.id, labels: device.labels } } : {}),
+  });
 
   const locateFn = (pointer: string, preferKey = false): Location | undefined => {
     const entry = originFor(state.provenance, pointer);
     if (!entry) return undefined;
     const d = docs.get(entry.file);
     const pos = d ? locate(d.positions, pointer, preferKey) : undefined;
-    return { file: entry.file, ...(pos ?? (entry.line !== undefined ? { line: entry.line, column: entry.column } : {})) };
+    return {
+      file: entry.file,
+      ...(pos ?? (entry.line !== undefined ? { line: entry.line, column: entry.column } : {})),
+    };
   };
 
   for (const p of interpolated.problems) {
     const at = locateFn(p.pointer);
     if (p.tooLong) {
-      diagnostics.push({ severity: 'error', code: 'interpolation-too-long', message: `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters (or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`, ...(at ?? {}), path: pointerToDotted(p.pointer), hint: 'use shorter labels, or write the value out' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'interpolation-too-long',
+        message: `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters (or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`,
+        ...(at ?? {}),
+        path: pointerToDotted(p.pointer),
+        hint: 'use shorter labels, or write the value out',
+      });
       continue;
     }
     const guess = closest(p.variable.trim(), p.known);
@@ -214,11 +264,25 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
     });
   }
 
-  return { target, config: interpolated.value, provenance: state.provenance, environment, device, diagnostics, locate: locateFn };
+  return {
+    target,
+    config: interpolated.value,
+    provenance: state.provenance,
+    environment,
+    device,
+    diagnostics,
+    locate: locateFn,
+  };
 }
 
 export function missingEnvironmentFile(env: string): Diagnostic {
-  return { severity: 'error', code: 'missing-environment-file', message: `environment "${env}" has no environment.yaml`, file: environmentFile(env), hint: "create it with version, name, tier and policy (copy another environment's)" };
+  return {
+    severity: 'error',
+    code: 'missing-environment-file',
+    message: `environment "${env}" has no environment.yaml`,
+    file: environmentFile(env),
+    hint: "create it with version, name, tier and policy (copy another environment's)",
+  };
 }
 
 /** The provenance of the leaf at or above `pointer`, else of the most specific leaf below it. */
@@ -238,7 +302,8 @@ function withoutKeys(value: JsonObject, keys: readonly string[]): JsonObject {
 }
 
 function redactLeaves(value: JsonObject): JsonObject {
-  const walk = (v: Json): Json => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : REDACTED);
+  const walk = (v: Json): Json =>
+    isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : REDACTED;
   return walk(value) as JsonObject;
 }
 
@@ -256,12 +321,16 @@ export function redactSecrets(repo: Repository, config: JsonObject): JsonObject 
 }
 
 /** x-secret values written anywhere but the secrets file, in any layer (even when overridden). */
-export function plaintextSecrets(repo: Repository, result: RenderResult): Array<{ pointer: string; entry: ProvenanceEntry }> {
+export function plaintextSecrets(
+  repo: Repository,
+  result: RenderResult,
+): Array<{ pointer: string; entry: ProvenanceEntry }> {
   const secrets = repo.schemas?.annotated('x-secret') ?? [];
   const out: Array<{ pointer: string; entry: ProvenanceEntry }> = [];
   for (const [pointer, leaf] of result.provenance) {
     if (!secrets.some((s) => matchesSegments(s.segments, fromPointer(pointer)))) continue;
-    for (let e: ProvenanceEntry | undefined = leaf; e; e = e.overrode) if (e.layer !== 'secrets' && e.layer !== 'default') out.push({ pointer, entry: e });
+    for (let e: ProvenanceEntry | undefined = leaf; e; e = e.overrode)
+      if (e.layer !== 'secrets' && e.layer !== 'default') out.push({ pointer, entry: e });
   }
   return out;
 }

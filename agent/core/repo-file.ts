@@ -45,16 +45,32 @@ export function decodeFile(bytes: Uint8Array, maxBytes = MAX_FILE_BYTES): string
 }
 
 /** What to tell the user about a file problem: message and hint. */
-export function describeProblem(file: string, p: FileProblem, maxBytes = MAX_FILE_BYTES): { message: string; hint: string } {
+export function describeProblem(
+  file: string,
+  p: FileProblem,
+  maxBytes = MAX_FILE_BYTES,
+): { message: string; hint: string } {
   switch (p.code) {
     case 'not-utf8':
-      return { message: `${file} is not UTF-8 text (byte 0x${(p.byte ?? 0).toString(16).padStart(2, '0')})`, hint: 'save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, or your editor\'s encoding setting)' };
+      return {
+        message: `${file} is not UTF-8 text (byte 0x${(p.byte ?? 0).toString(16).padStart(2, '0')})`,
+        hint: "save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, or your editor's encoding setting)",
+      };
     case 'symlink':
-      return { message: `${file} is a symbolic link`, hint: 'configuration files must be regular files: replace the link with a copy of the file it points to' };
+      return {
+        message: `${file} is a symbolic link`,
+        hint: 'configuration files must be regular files: replace the link with a copy of the file it points to',
+      };
     case 'not-a-file':
-      return { message: `${file} is not a regular file`, hint: 'configuration files must be regular files tracked in the repository' };
+      return {
+        message: `${file} is not a regular file`,
+        hint: 'configuration files must be regular files tracked in the repository',
+      };
     case 'file-too-large':
-      return { message: `${file} is ${formatSize(p.size ?? 0)}; configuration files are limited to ${formatSize(maxBytes)}`, hint: 'split the file or move bulk data out of the configuration repository' };
+      return {
+        message: `${file} is ${formatSize(p.size ?? 0)}; configuration files are limited to ${formatSize(maxBytes)}`,
+        hint: 'split the file or move bulk data out of the configuration repository',
+      };
   }
 }
 

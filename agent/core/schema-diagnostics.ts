@@ -9,7 +9,10 @@ import { fromPointer, isObject, pointerToDotted, toPointer } from './paths.js';
 import type { JsonObject, Segment } from './paths.js';
 import { closest } from './suggest.js';
 
-export type Locator = (pointer: string, preferKey?: boolean) => { file: string; line?: number; column?: number } | undefined;
+export type Locator = (
+  pointer: string,
+  preferKey?: boolean,
+) => { file: string; line?: number; column?: number } | undefined;
 
 /** Drops the branch errors of anyOf/oneOf (their summary error stays) and if/then noise. */
 function relevant(errors: readonly ErrorObject[]): ErrorObject[] {
@@ -22,7 +25,8 @@ function describe(value: unknown, secret: boolean): string {
   if (Array.isArray(value)) return 'a list';
   if (isObject(value)) return 'a mapping';
   if (secret) return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)})`;
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
@@ -35,8 +39,18 @@ function underSecret(segments: readonly Segment[], secretPaths: ReadonlyArray<re
 }
 
 function range(schema: JsonObject): string {
-  const lo = schema.minimum !== undefined ? `at least ${String(schema.minimum)}` : schema.exclusiveMinimum !== undefined ? `more than ${String(schema.exclusiveMinimum)}` : undefined;
-  const hi = schema.maximum !== undefined ? `at most ${String(schema.maximum)}` : schema.exclusiveMaximum !== undefined ? `less than ${String(schema.exclusiveMaximum)}` : undefined;
+  const lo =
+    schema.minimum !== undefined
+      ? `at least ${String(schema.minimum)}`
+      : schema.exclusiveMinimum !== undefined
+        ? `more than ${String(schema.exclusiveMinimum)}`
+        : undefined;
+  const hi =
+    schema.maximum !== undefined
+      ? `at most ${String(schema.maximum)}`
+      : schema.exclusiveMaximum !== undefined
+        ? `less than ${String(schema.exclusiveMaximum)}`
+        : undefined;
   return [lo, hi].filter(Boolean).join(' and ');
 }
 
@@ -46,7 +60,11 @@ export interface SchemaDiagnosticsContext {
   secretPaths?: ReadonlyArray<readonly Segment[]>;
 }
 
-export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Locator, context: SchemaDiagnosticsContext = {}): Diagnostic[] {
+export function schemaDiagnostics(
+  errors: readonly ErrorObject[],
+  locateAt: Locator,
+  context: SchemaDiagnosticsContext = {},
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const e of relevant(errors)) {
     const parent = (isObject(e.parentSchema) ? e.parentSchema : {}) as JsonObject;
@@ -99,33 +117,61 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], locateAt: Loca
       }
       case 'type': {
         const t = (e.params as { type: string | string[] }).type;
-        d = { code: 'schema-type', pointer: e.instancePath, message: `${where} must be ${Array.isArray(t) ? t.join(' or ') : t}, not ${describe(e.data, secret)}`, ...(doc ? { hint: doc } : {}) };
+        d = {
+          code: 'schema-type',
+          pointer: e.instancePath,
+          message: `${where} must be ${Array.isArray(t) ? t.join(' or ') : t}, not ${describe(e.data, secret)}`,
+          ...(doc ? { hint: doc } : {}),
+        };
         break;
       }
       case 'required': {
         const prop = (e.params as { missingProperty: string }).missingProperty;
-        d = { code: 'schema-required', pointer: e.instancePath, preferKey: true, message: `${where} is missing the required key "${prop}"`, hint: `add "${prop}"${isObject(parent.properties) && isObject(parent.properties[prop]) && typeof parent.properties[prop].description === 'string' ? ` (${String(parent.properties[prop].description)})` : ''}` };
+        d = {
+          code: 'schema-required',
+          pointer: e.instancePath,
+          preferKey: true,
+          message: `${where} is missing the required key "${prop}"`,
+          hint: `add "${prop}"${isObject(parent.properties) && isObject(parent.properties[prop]) && typeof parent.properties[prop].description === 'string' ? ` (${String(parent.properties[prop].description)})` : ''}`,
+        };
         break;
       }
       case 'pattern':
       case 'format':
       case 'propertyNames': {
-        const name = e.keyword === 'propertyNames' ? String((e.params as { propertyName?: string }).propertyName ?? '') : '';
+        const name =
+          e.keyword === 'propertyNames' ? String((e.params as { propertyName?: string }).propertyName ?? '') : '';
         d = {
           code: 'schema-format',
           pointer: e.keyword === 'propertyNames' ? e.instancePath + toPointer([name]) : e.instancePath,
           preferKey: e.keyword === 'propertyNames',
-          message: e.keyword === 'propertyNames' ? `key "${name}" in ${where} is not a valid name` : `${where} is ${value}, which ${e.message ?? 'is not valid'}`,
-          hint: e.keyword === 'propertyNames' ? 'names are lower snake_case: a letter, then letters, digits or _' : (doc ?? 'check the value against the schema'),
+          message:
+            e.keyword === 'propertyNames'
+              ? `key "${name}" in ${where} is not a valid name`
+              : `${where} is ${value}, which ${e.message ?? 'is not valid'}`,
+          hint:
+            e.keyword === 'propertyNames'
+              ? 'names are lower snake_case: a letter, then letters, digits or _'
+              : (doc ?? 'check the value against the schema'),
         };
         break;
       }
       case 'anyOf':
       case 'oneOf':
-        d = { code: 'schema-format', pointer: e.instancePath, message: `${where} is ${value}, which matches none of the allowed forms`, ...(doc ? { hint: doc } : {}) };
+        d = {
+          code: 'schema-format',
+          pointer: e.instancePath,
+          message: `${where} is ${value}, which matches none of the allowed forms`,
+          ...(doc ? { hint: doc } : {}),
+        };
         break;
       default:
-        d = { code: 'schema', pointer: e.instancePath, message: `${where} ${e.message ?? 'is not valid'}`, ...(doc ? { hint: doc } : {}) };
+        d = {
+          code: 'schema',
+          pointer: e.instancePath,
+          message: `${where} ${e.message ?? 'is not valid'}`,
+          ...(doc ? { hint: doc } : {}),
+        };
     }
     const { pointer, preferKey, ...rest } = d;
     const at = locateAt(pointer, preferKey);

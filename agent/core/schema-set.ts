@@ -16,7 +16,9 @@ import { SCHEMA_DIR } from './repo-layout.js';
 // process never pays for loading the compiler.
 const lazyRequire = createRequire(import.meta.url);
 const newAjv = (): Ajv2020 => {
-  const { Ajv2020: AjvClass } = lazyRequire('ajv/dist/2020.js') as { Ajv2020: new (options: typeof AJV_OPTIONS) => Ajv2020 };
+  const { Ajv2020: AjvClass } = lazyRequire('ajv/dist/2020.js') as {
+    Ajv2020: new (options: typeof AJV_OPTIONS) => Ajv2020;
+  };
   const addFormats = lazyRequire('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
   const ajv = new AjvClass(AJV_OPTIONS);
   addFormats(ajv);
@@ -25,7 +27,10 @@ const newAjv = (): Ajv2020 => {
   ajv.addKeyword({ keyword: 'x-tunable', schemaType: 'object' });
   return ajv;
 };
-const standaloneCode = (ajv: Ajv2020, refs: Record<string, string>): string => (lazyRequire('ajv/dist/standalone/index.js') as { default: (a: Ajv2020, r: Record<string, string>) => string }).default(ajv, refs);
+const standaloneCode = (ajv: Ajv2020, refs: Record<string, string>): string =>
+  (
+    lazyRequire('ajv/dist/standalone/index.js') as { default: (a: Ajv2020, r: Record<string, string>) => string }
+  ).default(ajv, refs);
 
 /**
  * Compiling the schemas is most of a cold start (about 100 ms). A cache keeps the validators
@@ -37,7 +42,13 @@ export interface CompiledSchemaCache {
   store(key: string, code: string): void;
 }
 
-const AJV_OPTIONS = { strict: true, allErrors: true, verbose: true, allowUnionTypes: true, code: { source: true, optimize: false } } as const;
+const AJV_OPTIONS = {
+  strict: true,
+  allErrors: true,
+  verbose: true,
+  allowUnionTypes: true,
+  code: { source: true, optimize: false },
+} as const;
 
 export const SCHEMA_BASE = 'https://doorbell-gitops.local/schemas/';
 
@@ -81,15 +92,25 @@ let memo: { key: string; loaded: LoadedSchemas } | undefined;
 
 /** Loads and compiles the repository's schemas; the last compiled set is reused when the texts are unchanged. */
 export function loadSchemas(files: RepoFiles, cache?: CompiledSchemaCache): LoadedSchemas {
-  const entries = [...files].filter(([f]) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json')).sort(([a], [b]) => compareText(a, b));
+  const entries = [...files]
+    .filter(([f]) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json'))
+    .sort(([a], [b]) => compareText(a, b));
   const key = entries.map(([f, t]) => `${f}\0${t}`).join('\0\0');
   if (memo?.key === key) return memo.loaded;
-  const loaded = compile(entries, cache, createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(key).digest('hex').slice(0, 32));
+  const loaded = compile(
+    entries,
+    cache,
+    createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(key).digest('hex').slice(0, 32),
+  );
   memo = { key, loaded };
   return loaded;
 }
 
-function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | undefined, digest: string): LoadedSchemas {
+function compile(
+  entries: Array<[string, string]>,
+  cache: CompiledSchemaCache | undefined,
+  digest: string,
+): LoadedSchemas {
   const diagnostics: Diagnostic[] = [];
   const byId = new Map<string, SchemaNode>();
   const fileById = new Map<string, string>();
@@ -100,16 +121,39 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
     try {
       schema = JSON.parse(text);
     } catch (err) {
-      diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file} is not valid JSON: ${(err as Error).message}`, file, line: 1, column: 1, hint: 'fix the JSON syntax of the schema' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema-invalid',
+        message: `${file} is not valid JSON: ${(err as Error).message}`,
+        file,
+        line: 1,
+        column: 1,
+        hint: 'fix the JSON syntax of the schema',
+      });
       continue;
     }
     if (!isObject(schema)) {
-      diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file} must hold a JSON object`, file, line: 1, column: 1 });
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema-invalid',
+        message: `${file} must hold a JSON object`,
+        file,
+        line: 1,
+        column: 1,
+      });
       continue;
     }
     const id = SCHEMA_BASE + file.slice(SCHEMA_DIR.length + 1);
     if (schema.$id !== undefined && schema.$id !== id) {
-      diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file} has $id "${String(schema.$id)}"; expected "${id}"`, file, line: 1, column: 1, hint: 'the $id must match the file name so that references resolve' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema-invalid',
+        message: `${file} has $id "${String(schema.$id)}"; expected "${id}"`,
+        file,
+        line: 1,
+        column: 1,
+        hint: 'the $id must match the file name so that references resolve',
+      });
       continue;
     }
     const withId = { ...schema, $id: id };
@@ -119,7 +163,15 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
     try {
       ajv.addSchema(withId);
     } catch (err) {
-      diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${file}: ${(err as Error).message}`, file, line: 1, column: 1, hint: 'fix the schema so that it is valid JSON Schema 2020-12' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema-invalid',
+        message: `${file}: ${(err as Error).message}`,
+        file,
+        line: 1,
+        column: 1,
+        hint: 'fix the schema so that it is valid JSON Schema 2020-12',
+      });
     }
   }
   // Compile what validation needs; only when that fails, compile file by file (those that
@@ -141,7 +193,15 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
       try {
         fresh.getSchema(id);
       } catch (err) {
-        diagnostics.push({ severity: 'error', code: 'schema-invalid', message: `${fileById.get(id)!}: ${(err as Error).message}`, file: fileById.get(id)!, line: 1, column: 1, hint: 'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, and every $ref must point at an existing schema file or $defs entry' });
+        diagnostics.push({
+          severity: 'error',
+          code: 'schema-invalid',
+          message: `${fileById.get(id)!}: ${(err as Error).message}`,
+          file: fileById.get(id)!,
+          line: 1,
+          column: 1,
+          hint: 'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, and every $ref must point at an existing schema file or $defs entry',
+        });
       }
     }
   }
@@ -149,7 +209,13 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
   for (const [name, fileName] of Object.entries(SCHEMA_NAMES) as Array<[SchemaName, string]>) {
     const id = SCHEMA_BASE + fileName;
     if (!byId.has(id)) {
-      diagnostics.push({ severity: 'error', code: 'schema-missing', message: `schemas/${fileName} is missing`, file: `schemas/${fileName}`, hint: 'restore the schema file from the upstream repository' });
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema-missing',
+        message: `schemas/${fileName} is missing`,
+        file: `schemas/${fileName}`,
+        hint: 'restore the schema file from the upstream repository',
+      });
       continue;
     }
     const fn = cached ? cached[name] : diagnostics.length === 0 ? ajv?.getSchema(id) : undefined;
@@ -163,7 +229,11 @@ function compile(entries: Array<[string, string]>, cache: CompiledSchemaCache | 
   return { set: makeSet(validators, byId, fileById), diagnostics };
 }
 
-function makeSet(validators: Map<SchemaName, ValidateFunction>, byId: Map<string, SchemaNode>, fileById: Map<string, string>): SchemaSet {
+function makeSet(
+  validators: Map<SchemaName, ValidateFunction>,
+  byId: Map<string, SchemaNode>,
+  fileById: Map<string, string>,
+): SchemaSet {
   const rootId = SCHEMA_BASE + SCHEMA_NAMES.config;
   const root = byId.get(rootId)!;
 
@@ -222,9 +292,11 @@ function makeSet(validators: Map<SchemaName, ValidateFunction>, byId: Map<string
       const { node: n, id: nid } = deref(node, id);
       if (n[keyword] !== undefined && n[keyword] !== false) out.push({ segments, schema: n });
       if (depth > 16) return;
-      if (isObject(n.properties)) for (const [k, v] of Object.entries(n.properties)) if (isObject(v)) visit(v, nid, [...segments, k], depth + 1);
+      if (isObject(n.properties))
+        for (const [k, v] of Object.entries(n.properties)) if (isObject(v)) visit(v, nid, [...segments, k], depth + 1);
       if (isObject(n.items)) visit(n.items as SchemaNode, nid, [...segments, '*'], depth + 1);
-      if (isObject(n.additionalProperties)) visit(n.additionalProperties as SchemaNode, nid, [...segments, '*'], depth + 1);
+      if (isObject(n.additionalProperties))
+        visit(n.additionalProperties as SchemaNode, nid, [...segments, '*'], depth + 1);
     };
     visit(root, rootId, [], 0);
     return out;

@@ -11,10 +11,14 @@ export function summariseTarget(report: TargetReport): string {
   if (result.device) parts.push(result.device.model);
   const fc = c.frame_capture;
   if (fc) parts.push(`${fc.width}x${fc.height} ${fc.pixel_format} @ ${fc.fps} fps`);
-  const detectors = Object.entries(c.detectors ?? {}).filter(([, d]) => d.enabled).map(([n, d]) => `${n}[${d.runtime}]`);
+  const detectors = Object.entries(c.detectors ?? {})
+    .filter(([, d]) => d.enabled)
+    .map(([n, d]) => `${n}[${d.runtime}]`);
   parts.push(`detectors ${detectors.join(' ') || 'none'}`);
   if (c.face_recognition?.enabled) parts.push(`faces[${c.face_recognition.runtime}]`);
-  const channels = Object.entries(c.notifications ?? {}).filter(([, v]) => typeof v === 'object' && v !== null && (v as { enabled?: boolean }).enabled).map(([k]) => k);
+  const channels = Object.entries(c.notifications ?? {})
+    .filter(([, v]) => typeof v === 'object' && v !== null && (v as { enabled?: boolean }).enabled)
+    .map(([k]) => k);
   parts.push(`notify ${channels.join(',') || 'none'}`);
   const web = c.web_interface;
   if (web?.enabled) parts.push(`web :${web.port}${web.tls?.enabled ? ' tls' : ''} auth=${web.auth?.mode ?? 'none'}`);

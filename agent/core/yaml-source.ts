@@ -3,7 +3,7 @@
 // diagnostic with a location and a hint.
 
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node as YamlNode , Document} from 'yaml';
+import type { Node as YamlNode, Document } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { isObject, toPointer } from './paths.js';
 import type { Json } from './paths.js';
@@ -49,12 +49,26 @@ const yamlHints: Record<string, string> = {
 /** Parses one YAML file. Never throws: problems become diagnostics. */
 export function parseSource(file: string, text: string): SourceDocument {
   const lineCounter = new LineCounter();
-  const unusable = (d: Diagnostic): SourceDocument => ({ file, text: '', doc: undefined, lineCounter, diagnostics: [d] });
+  const unusable = (d: Diagnostic): SourceDocument => ({
+    file,
+    text: '',
+    doc: undefined,
+    lineCounter,
+    diagnostics: [d],
+  });
   const bytes = Buffer.byteLength(text, 'utf8');
   const problem = fileProblem(bytes > MAX_DOCUMENT_BYTES ? problemText({ code: 'file-too-large', size: bytes }) : text);
   if (problem) {
     const { message, hint } = describeProblem(file, problem);
-    return unusable({ severity: 'error', code: problem.code, message, file, line: problem.line ?? 1, column: problem.column ?? 1, hint });
+    return unusable({
+      severity: 'error',
+      code: problem.code,
+      message,
+      file,
+      line: problem.line ?? 1,
+      column: problem.column ?? 1,
+      hint,
+    });
   }
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
@@ -82,7 +96,13 @@ export function parseSource(file: string, text: string): SourceDocument {
     });
   }
   if (doc.errors.length === 0) diagnostics.push(...shapeProblems(file, doc, lineCounter));
-  return { file, text, doc: diagnostics.some((d) => d.severity === 'error') ? undefined : doc, lineCounter, diagnostics };
+  return {
+    file,
+    text,
+    doc: diagnostics.some((d) => d.severity === 'error') ? undefined : doc,
+    lineCounter,
+    diagnostics,
+  };
 }
 
 const yamlCodes: Record<string, string> = { DUPLICATE_KEY: 'duplicate-key', RESOURCE_EXHAUSTION: 'yaml-too-deep' };
@@ -99,14 +119,28 @@ function shapeProblems(file: string, doc: Document, lineCounter: LineCounter): D
     if (!node || isAlias(node) || deep) return;
     if ((isMap(node) || isSeq(node)) && depth > MAX_NESTING) {
       deep = true;
-      out.push({ severity: 'error', code: 'yaml-too-deep', message: `${file} nests mappings or lists more than ${MAX_NESTING} levels deep`, file, ...at(node), hint: 'flatten the structure; no configuration setting is nested this deep' });
+      out.push({
+        severity: 'error',
+        code: 'yaml-too-deep',
+        message: `${file} nests mappings or lists more than ${MAX_NESTING} levels deep`,
+        file,
+        ...at(node),
+        hint: 'flatten the structure; no configuration setting is nested this deep',
+      });
       return;
     }
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
         if (isScalar(key) && RESERVED_KEYS.has(String(key.value))) {
-          out.push({ severity: 'error', code: 'reserved-key', message: `"${String(key.value)}" may not be used as a key`, file, ...at(key), hint: 'rename the key; __proto__, constructor and prototype are reserved' });
+          out.push({
+            severity: 'error',
+            code: 'reserved-key',
+            message: `"${String(key.value)}" may not be used as a key`,
+            file,
+            ...at(key),
+            hint: 'rename the key; __proto__, constructor and prototype are reserved',
+          });
         }
         walk(pair.value as YamlNode | null, depth + 1);
       }
@@ -121,7 +155,10 @@ function firstLine(message: string): string {
 }
 
 /** The document as plain JSON, or a diagnostic (alias bombs, non-mapping roots). */
-export function toJson(source: SourceDocument, doc: Document | undefined = source.doc): { value: Json | undefined; diagnostics: Diagnostic[] } {
+export function toJson(
+  source: SourceDocument,
+  doc: Document | undefined = source.doc,
+): { value: Json | undefined; diagnostics: Diagnostic[] } {
   if (!doc) return { value: undefined, diagnostics: [] };
   try {
     const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Json;

@@ -65,7 +65,13 @@ export interface AgentOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-export type CycleResult = { outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back'; commit: string; reason?: string; components?: string[]; ms: number };
+export type CycleResult = {
+  outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back';
+  commit: string;
+  reason?: string;
+  components?: string[];
+  ms: number;
+};
 
 /** A candidate during whose apply the agent died this many times is marked bad at the next start. */
 export const CRASH_ATTEMPTS = 2;
@@ -78,14 +84,24 @@ const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Refusal extends Error {
-  constructor(readonly code: string, message: string, readonly diagnostics: readonly Diagnostic[] = []) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly diagnostics: readonly Diagnostic[] = [],
+  ) {
     super(message);
   }
 }
 
 /** Where a refused configuration is wrong, as the journal and the API keep it (the first few). */
 function locatedFindings(diagnostics: readonly Diagnostic[]): LocatedFinding[] {
-  return diagnostics.slice(0, 20).map((d) => ({ code: d.code, ...(d.file ? { file: d.file } : {}), ...(d.line ? { line: d.line } : {}), ...(d.column ? { column: d.column } : {}), ...(d.path ? { path: d.path } : {}) }));
+  return diagnostics.slice(0, 20).map((d) => ({
+    code: d.code,
+    ...(d.file ? { file: d.file } : {}),
+    ...(d.line ? { line: d.line } : {}),
+    ...(d.column ? { column: d.column } : {}),
+    ...(d.path ? { path: d.path } : {}),
+  }));
 }
 
 export class Agent {
@@ -125,9 +141,19 @@ export class Agent {
     if ('state' in checked) return checked.state;
     const aside = this.store.setStateAside(this.now());
     const running = this.store.current() ?? null;
-    const state: AgentState = { ...structuredClone(INITIAL_STATE), applied: running, last_good: running, good: running ? [running] : [], generation: this.delivery.highestGeneration() };
+    const state: AgentState = {
+      ...structuredClone(INITIAL_STATE),
+      applied: running,
+      last_good: running,
+      good: running ? [running] : [],
+      generation: this.delivery.highestGeneration(),
+    };
     this.store.writeState(state);
-    this.journal({ event: 'recovered', commit: running, reason: `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store${running ? `: running ${running.slice(0, 12)}` : ''}` });
+    this.journal({
+      event: 'recovered',
+      commit: running,
+      reason: `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store${running ? `: running ${running.slice(0, 12)}` : ''}`,
+    });
     this.log(`warning: state.json was not an agent state (${checked.problem}); kept as ${aside}, rebuilt`);
     return state;
   }
@@ -158,24 +184,45 @@ export class Agent {
     if (crashed && crashed.attempts >= CRASH_ATTEMPTS) {
       // the process died every time it applied this candidate: it is the candidate's fault
       this.state.in_progress = null;
-      this.refuse({ commit: crashed.commit, trigger: 'restart' }, 'crash-loop', `the agent stopped ${crashed.attempts} times while applying ${crashed.commit.slice(0, 12)}; it is marked bad and not tried again`, performance.now(), true);
+      this.refuse(
+        { commit: crashed.commit, trigger: 'restart' },
+        'crash-loop',
+        `the agent stopped ${crashed.attempts} times while applying ${crashed.commit.slice(0, 12)}; it is marked bad and not tried again`,
+        performance.now(),
+        true,
+      );
     }
     const { current, removed } = this.store.recover();
     if (current && this.state.last_good !== current) {
       // A crash after switching but before the bake ended: the last good release wins.
       const back = this.state.last_good && this.store.hasRelease(this.state.last_good) ? this.state.last_good : current;
       if (back !== current) this.store.switchCurrent(back);
-      this.journal({ event: 'recovered', commit: back, found: current, removed, reason: `found current=${current.slice(0, 12)}, last_good=${this.state.last_good?.slice(0, 12) ?? 'none'}; running ${back.slice(0, 12)}` });
+      this.journal({
+        event: 'recovered',
+        commit: back,
+        found: current,
+        removed,
+        reason: `found current=${current.slice(0, 12)}, last_good=${this.state.last_good?.slice(0, 12) ?? 'none'}; running ${back.slice(0, 12)}`,
+      });
       this.state.applied = back;
       this.state.last_good = back;
       this.save();
     } else if (removed.length > 0) {
-      this.journal({ event: 'recovered', commit: current, removed, reason: `removed ${removed.length} half-written release(s)` });
+      this.journal({
+        event: 'recovered',
+        commit: current,
+        removed,
+        reason: `removed ${removed.length} half-written release(s)`,
+      });
     }
     if (!this.store.current() && this.state.last_good && this.store.hasRelease(this.state.last_good)) {
       // the current link was deleted (by hand, a bad disk): last good is what ran
       this.store.switchCurrent(this.state.last_good);
-      this.journal({ event: 'recovered', commit: this.state.last_good, reason: `the current link was missing; repaired to last good ${this.state.last_good.slice(0, 12)}` });
+      this.journal({
+        event: 'recovered',
+        commit: this.state.last_good,
+        reason: `the current link was missing; repaired to last good ${this.state.last_good.slice(0, 12)}`,
+      });
     }
     const running = this.store.current();
     if (running) {
@@ -188,7 +235,10 @@ export class Agent {
   }
 
   private targetsOf(config: JsonObject, names: readonly string[]): ComponentTarget[] {
-    const components = (isObject(config.components) ? config.components : {}) as unknown as Record<string, ComponentTarget['spec']>;
+    const components = (isObject(config.components) ? config.components : {}) as unknown as Record<
+      string,
+      ComponentTarget['spec']
+    >;
     return names.filter((n) => components[n]).map((name) => ({ name, spec: components[name]! }));
   }
 
@@ -197,7 +247,11 @@ export class Agent {
     return { generation, commit, sections };
   }
 
-  private async deliver(targets: readonly ComponentTarget[], commit: string, config: JsonObject): Promise<{ ok: boolean; reason?: string; generation: number }> {
+  private async deliver(
+    targets: readonly ComponentTarget[],
+    commit: string,
+    config: JsonObject,
+  ): Promise<{ ok: boolean; reason?: string; generation: number }> {
     const generation = ++this.state.generation;
     this.save();
     for (const t of targets) {
@@ -208,7 +262,11 @@ export class Agent {
   }
 
   /** Health of every target during `bakeMs`; the first bad verdict ends it. */
-  private async bake(targets: readonly ComponentTarget[], generation: number, bakeMs: number): Promise<{ ok: boolean; reason?: string }> {
+  private async bake(
+    targets: readonly ComponentTarget[],
+    generation: number,
+    bakeMs: number,
+  ): Promise<{ ok: boolean; reason?: string }> {
     const deadline = performance.now() + bakeMs;
     const settle = performance.now() + Math.max(2000, bakeMs); // a component gets this long to report at all
     const reported = new Set<string>();
@@ -216,25 +274,49 @@ export class Agent {
       for (const t of targets) {
         const h = await this.delivery.health(t, generation);
         if (h.ok) reported.add(t.name);
-        else if (reported.has(t.name) || performance.now() > settle || h.code === undefined) return { ok: false, reason: h.reason! };
+        else if (reported.has(t.name) || performance.now() > settle || h.code === undefined)
+          return { ok: false, reason: h.reason! };
       }
       if (performance.now() >= deadline && reported.size === targets.length) return { ok: true };
       await sleep(Math.min(100, Math.max(10, deadline - performance.now())));
     }
   }
 
-  private refuse(info: CandidateInfo, code: string, reason: string, started: number, markBad: boolean, diagnostics: readonly Diagnostic[] = []): CycleResult {
+  private refuse(
+    info: CandidateInfo,
+    code: string,
+    reason: string,
+    started: number,
+    markBad: boolean,
+    diagnostics: readonly Diagnostic[] = [],
+  ): CycleResult {
     const safe = redact(reason);
     const findings = locatedFindings(diagnostics);
     const prior = this.state.last_error;
     // the same candidate refused again for the same reason (a rescan, a retry) is said once
     const repeated = prior?.commit === info.commit && prior.code === code && prior.reason === safe;
     // the state first: whoever hears the event and asks for the status sees this refusal
-    this.state.last_error = { time: repeated ? prior.time : this.now().toISOString(), commit: info.commit, reason: safe, code, ...(findings.length ? { diagnostics: findings } : {}) };
+    this.state.last_error = {
+      time: repeated ? prior.time : this.now().toISOString(),
+      commit: info.commit,
+      reason: safe,
+      code,
+      ...(findings.length ? { diagnostics: findings } : {}),
+    };
     if (markBad && !this.state.bad.includes(info.commit)) this.state.bad.push(info.commit);
     this.save();
     if (repeated) return { outcome: 'refused', commit: info.commit, reason: safe, ms: performance.now() - started };
-    this.journal({ event: 'refused', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, code, reason: safe, ...(findings.length ? { diagnostics: findings } : {}), steps: info.steps ?? {} });
+    this.journal({
+      event: 'refused',
+      commit: info.commit,
+      signer: info.signer ?? null,
+      subject: info.subject ?? null,
+      trigger: info.trigger,
+      code,
+      reason: safe,
+      ...(findings.length ? { diagnostics: findings } : {}),
+      steps: info.steps ?? {},
+    });
     this.log(`refused ${info.commit.slice(0, 12)}: ${safe}`);
     return { outcome: 'refused', commit: info.commit, reason: safe, ms: performance.now() - started };
   }
@@ -249,20 +331,32 @@ export class Agent {
    * hardware with the same entry point as `gitops validate` (every document of the environment
    * and the base is checked, not only what this device reads); throws a Refusal.
    */
-  private async prepare(files: RepoFiles, step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>): Promise<{ config: JsonObject; redacted: JsonObject }> {
+  private async prepare(
+    files: RepoFiles,
+    step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
+  ): Promise<{ config: JsonObject; redacted: JsonObject }> {
     const { environment, device } = this.options;
     const repo = openRepository(files, this.schemaCache);
     const scope = { env: this.options.env ?? {} };
     const invalid = (report: ValidationReport): Refusal => {
       const errors = report.diagnostics.filter((d) => d.severity === 'error');
-      return new Refusal(errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid', `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`, errors);
+      return new Refusal(
+        errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid',
+        `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`,
+        errors,
+      );
     };
     // watch mode's policy is checked before anything is decrypted, and again once validated; an
     // environment file that does not parse is no permission: validation refuses it where it is wrong
     const envDoc = repo.document(environmentFile(environment))?.value;
-    const early = envDoc && { name: environment, tier: String(envDoc.tier), policy: isObject(envDoc.policy) ? envDoc.policy : {} };
+    const early = envDoc && {
+      name: environment,
+      tier: String(envDoc.tier),
+      policy: isObject(envDoc.policy) ? envDoc.policy : {},
+    };
     const checkWatchMode = (env: EnvironmentInfo | undefined): void => {
-      if (this.options.watchMode === true && policyOf(env).allow_watch_mode !== true) throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
+      if (this.options.watchMode === true && policyOf(env).allow_watch_mode !== true)
+        throw new Refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
     };
     if (early) checkWatchMode(early);
     const secrets = await step('decrypt', async () => {
@@ -276,7 +370,13 @@ export class Agent {
       }
     });
     const profile = await step('probe', () => this.options.hardwareProfile());
-    const report = await step('validate', () => validateFor(repo, { environment, device }, { ...scope, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } }));
+    const report = await step('validate', () =>
+      validateFor(
+        repo,
+        { environment, device },
+        { ...scope, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } },
+      ),
+    );
     if (!report.valid) throw invalid(report);
     const result = report.targets[0]!.result;
     checkWatchMode(result.environment);
@@ -284,9 +384,19 @@ export class Agent {
   }
 
   private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): string {
-    const views = { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redacted, null, 2) };
+    const views = {
+      'config.json': JSON.stringify(config, null, 2),
+      [REDACTED_VIEW]: JSON.stringify(redacted, null, 2),
+    };
     this.manifests.delete(info.commit);
-    return this.store.writeRelease(info.commit, views, { commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, committed_at: info.committed_at ?? null, written_at: this.now().toISOString(), plan });
+    return this.store.writeRelease(info.commit, views, {
+      commit: info.commit,
+      subject: info.subject ?? null,
+      signer: info.signer ?? null,
+      committed_at: info.committed_at ?? null,
+      written_at: this.now().toISOString(),
+      plan,
+    });
   }
 
   /**
@@ -299,7 +409,8 @@ export class Agent {
     try {
       prepared = await this.prepare(files, step);
     } catch (e) {
-      if (e instanceof Refusal) throw new GitopsError(e.code, e.message, 'nothing was restored; the state directory is as it was');
+      if (e instanceof Refusal)
+        throw new GitopsError(e.code, e.message, 'nothing was restored; the state directory is as it was');
       throw e;
     }
     this.writeRelease(info, prepared.config, prepared.redacted, planChanges(undefined, prepared.config));
@@ -307,7 +418,14 @@ export class Agent {
     this.markGood(info.commit);
     this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'restored' };
     this.save();
-    this.journal({ event: 'restored', commit: info.commit, subject: info.subject ?? null, signer: info.signer ?? null, trigger: info.trigger, ...extra });
+    this.journal({
+      event: 'restored',
+      commit: info.commit,
+      subject: info.subject ?? null,
+      signer: info.signer ?? null,
+      trigger: info.trigger,
+      ...extra,
+    });
   }
 
   /**
@@ -346,7 +464,12 @@ export class Agent {
         this.state.applied = info.commit;
         this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'unchanged' };
         this.save();
-        this.journal({ event: 'unchanged', commit: info.commit, trigger: info.trigger, reason: 'the rendered configuration of this device did not change' });
+        this.journal({
+          event: 'unchanged',
+          commit: info.commit,
+          trigger: info.trigger,
+          reason: 'the rendered configuration of this device did not change',
+        });
         return { outcome: 'unchanged', commit: info.commit, components: [], ms: performance.now() - started };
       }
       const targets = this.targetsOf(config, plan.components);
@@ -359,37 +482,76 @@ export class Agent {
         for (const t of targets) {
           const v = await this.delivery.propose(t, this.proposal(info.commit, config, t, generation));
           // a component that does not answer is not the commit's fault: refused now, tried again later
-          if (!v.ok) throw new Refusal(/did not (judge|answer)/.test(v.reason ?? '') ? 'component-unavailable' : 'veto', v.reason!);
+          if (!v.ok)
+            throw new Refusal(
+              /did not (judge|answer)/.test(v.reason ?? '') ? 'component-unavailable' : 'veto',
+              v.reason!,
+            );
         }
       });
       this.store.switchCurrent(releaseId);
       const delivered = await step('deliver', () => this.deliver(targets, info.commit, config));
-      const health = delivered.ok ? await step('bake', () => this.bake(targets, delivered.generation, this.bakeMsOf(targets))) : delivered;
+      const health = delivered.ok
+        ? await step('bake', () => this.bake(targets, delivered.generation, this.bakeMsOf(targets)))
+        : delivered;
       if (!health.ok) return await this.rollback(info, previous, before, targets, health.reason!, steps, started);
       this.markGood(info.commit);
       for (const id of this.store.prune(new Set(this.state.good))) this.manifests.delete(id);
       this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'applied' };
       this.save();
       const ms = performance.now() - started;
-      this.journal({ event: 'applied', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, sections: plan.changedSections, components: plan.components, steps, ms: Math.round(ms) });
-      this.log(`applied ${info.commit.slice(0, 12)}${info.subject ? ` "${info.subject}"` : ''}: ${plan.changedSections.join(', ') || 'no section'} changed; reconfigured ${plan.components.join(', ') || 'nothing'} (${Math.round(ms)} ms)`);
+      this.journal({
+        event: 'applied',
+        commit: info.commit,
+        signer: info.signer ?? null,
+        subject: info.subject ?? null,
+        trigger: info.trigger,
+        sections: plan.changedSections,
+        components: plan.components,
+        steps,
+        ms: Math.round(ms),
+      });
+      this.log(
+        `applied ${info.commit.slice(0, 12)}${info.subject ? ` "${info.subject}"` : ''}: ${plan.changedSections.join(', ') || 'no section'} changed; reconfigured ${plan.components.join(', ') || 'nothing'} (${Math.round(ms)} ms)`,
+      );
       return { outcome: 'applied', commit: info.commit, components: plan.components, ms };
     } catch (e) {
-      if (e instanceof Refusal) return this.refuse({ ...info, steps }, e.code, e.message, started, e.code !== 'component-unavailable', e.diagnostics);
+      if (e instanceof Refusal)
+        return this.refuse(
+          { ...info, steps },
+          e.code,
+          e.message,
+          started,
+          e.code !== 'component-unavailable',
+          e.diagnostics,
+        );
       const message = e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`;
       return this.refuse({ ...info, steps }, e instanceof GitopsError ? e.code : 'internal', message, started, false);
     }
   }
 
-  private async rollback(info: CandidateInfo, previous: string | undefined, before: JsonObject | undefined, targets: ComponentTarget[], reason: string, steps: Record<string, number>, started: number): Promise<CycleResult> {
+  private async rollback(
+    info: CandidateInfo,
+    previous: string | undefined,
+    before: JsonObject | undefined,
+    targets: ComponentTarget[],
+    reason: string,
+    steps: Record<string, number>,
+    started: number,
+  ): Promise<CycleResult> {
     const t0 = performance.now();
     let restored = 'nothing to return to (first release)';
     if (previous && before) {
       this.store.switchCurrent(previous);
-      const back = this.targetsOf(before, targets.map((t) => t.name));
+      const back = this.targetsOf(
+        before,
+        targets.map((t) => t.name),
+      );
       const redelivered = await this.deliver(back, previous, before);
       const healthy = redelivered.ok ? await this.bake(back, redelivered.generation, 0) : redelivered;
-      restored = healthy.ok ? `${previous.slice(0, 12)} delivered again and healthy` : `${previous.slice(0, 12)} delivered again but ${healthy.reason}`;
+      restored = healthy.ok
+        ? `${previous.slice(0, 12)} delivered again and healthy`
+        : `${previous.slice(0, 12)} delivered again but ${healthy.reason}`;
     }
     steps.rollback = Math.round((performance.now() - t0) * 10) / 10;
     const safe = redact(reason);
@@ -397,7 +559,16 @@ export class Agent {
     this.state.last_error = { time: this.now().toISOString(), commit: info.commit, reason: safe, code: 'health' };
     this.state.last_sync = { time: this.now().toISOString(), trigger: info.trigger, result: 'rolled-back' };
     this.save();
-    this.journal({ event: 'rolled-back', commit: info.commit, signer: info.signer ?? null, subject: info.subject ?? null, trigger: info.trigger, reason: safe, restored, steps });
+    this.journal({
+      event: 'rolled-back',
+      commit: info.commit,
+      signer: info.signer ?? null,
+      subject: info.subject ?? null,
+      trigger: info.trigger,
+      reason: safe,
+      restored,
+      steps,
+    });
     this.log(`rolled back ${info.commit.slice(0, 12)}: ${safe}; ${restored}`);
     return { outcome: 'rolled-back', commit: info.commit, reason: safe, ms: performance.now() - started };
   }
@@ -425,7 +596,13 @@ export class Agent {
   /** What a release on disk is: its commit, subject, signer and times. */
   describeRelease(id: string): ReleaseDescription {
     const m = this.manifest(id);
-    return { commit: id, subject: m.subject ?? null, signer: m.signer ?? null, committed_at: m.committed_at ?? null, written_at: m.written_at ?? null };
+    return {
+      commit: id,
+      subject: m.subject ?? null,
+      signer: m.signer ?? null,
+      committed_at: m.committed_at ?? null,
+      written_at: m.written_at ?? null,
+    };
   }
 
   /** Every release on disk, newest first, with what became of it. */
@@ -433,7 +610,13 @@ export class Agent {
     const current = this.store.current();
     return this.store
       .list()
-      .map((id) => ({ ...this.describeRelease(id), current: id === current, last_good: id === this.state.last_good, good: this.state.good.includes(id), bad: this.state.bad.includes(id) }))
+      .map((id) => ({
+        ...this.describeRelease(id),
+        current: id === current,
+        last_good: id === this.state.last_good,
+        good: this.state.good.includes(id),
+        bad: this.state.bad.includes(id),
+      }))
       .sort((a, b) => compareText(String(b.written_at), String(a.written_at)));
   }
 
@@ -444,33 +627,75 @@ export class Agent {
    * commit id or prefix of a release on disk.
    */
   findRelease(name: string): string {
-    if (!RELEASE_NAME.test(name)) throw new GitopsError('bad-release', `"${name.slice(0, 80)}" is not a release name`, 'current, last_good, previous, or a commit id (7 to 40 hex digits) from GET /api/v1/releases');
+    if (!RELEASE_NAME.test(name))
+      throw new GitopsError(
+        'bad-release',
+        `"${name.slice(0, 80)}" is not a release name`,
+        'current, last_good, previous, or a commit id (7 to 40 hex digits) from GET /api/v1/releases',
+      );
     const current = this.store.current();
     if (name === 'current') {
-      if (!current) throw new GitopsError('release-unknown', 'nothing has been applied yet', 'wait for the first sync, or POST /api/v1/sync');
+      if (!current)
+        throw new GitopsError(
+          'release-unknown',
+          'nothing has been applied yet',
+          'wait for the first sync, or POST /api/v1/sync',
+        );
       return current;
     }
     if (name === 'last_good') {
       const good = this.state.last_good;
-      if (!good || !this.store.hasRelease(good)) throw new GitopsError('no-release', 'no release has been found good on this device yet', 'GET /api/v1/releases lists the releases on this device');
+      if (!good || !this.store.hasRelease(good))
+        throw new GitopsError(
+          'no-release',
+          'no release has been found good on this device yet',
+          'GET /api/v1/releases lists the releases on this device',
+        );
       return good;
     }
     if (name === 'previous') {
       const back = [...this.state.good].reverse().find((c) => c !== current && this.store.hasRelease(c));
-      if (!back) throw new GitopsError('no-release', 'there is no earlier good release to return to', 'GET /api/v1/releases lists the releases on this device');
+      if (!back)
+        throw new GitopsError(
+          'no-release',
+          'there is no earlier good release to return to',
+          'GET /api/v1/releases lists the releases on this device',
+        );
       return back;
     }
     const known = this.store.list().filter((id) => id.startsWith(name));
-    if (known.length > 1) throw new GitopsError('bad-release', `"${name}" names ${known.length} releases`, 'give more digits of the commit id');
-    if (!known[0]) throw new GitopsError('release-unknown', `no release ${name} on this device`, 'GET /api/v1/releases lists the releases on this device');
+    if (known.length > 1)
+      throw new GitopsError(
+        'bad-release',
+        `"${name}" names ${known.length} releases`,
+        'give more digits of the commit id',
+      );
+    if (!known[0])
+      throw new GitopsError(
+        'release-unknown',
+        `no release ${name} on this device`,
+        'GET /api/v1/releases lists the releases on this device',
+      );
     return known[0];
   }
 
   /** The release an operator may roll back to: one that was applied and found good, not the running one. */
   private rollbackTarget(to: string): string {
     const id = this.findRelease(to);
-    if (!this.state.good.includes(id)) throw new GitopsError('release-not-good', `release ${id.slice(0, 12)} was never applied successfully here (refused or rolled back), so it cannot be returned to`, 'roll back to a release marked good in GET /api/v1/releases');
-    if (id === this.store.current()) throw new GitopsError('already-running', `release ${id.slice(0, 12)} is already running`, to === 'last_good' ? 'last_good is the running release; "previous" is the good release before it' : 'nothing to do');
+    if (!this.state.good.includes(id))
+      throw new GitopsError(
+        'release-not-good',
+        `release ${id.slice(0, 12)} was never applied successfully here (refused or rolled back), so it cannot be returned to`,
+        'roll back to a release marked good in GET /api/v1/releases',
+      );
+    if (id === this.store.current())
+      throw new GitopsError(
+        'already-running',
+        `release ${id.slice(0, 12)} is already running`,
+        to === 'last_good'
+          ? 'last_good is the running release; "previous" is the good release before it'
+          : 'nothing to do',
+      );
     return id;
   }
 
@@ -480,12 +705,20 @@ export class Agent {
    * last good; the release it replaces is marked bad and never retried. If the target does not
    * become healthy, the release that ran before is delivered again.
    */
-  async rollbackTo(to: string, request: { by: string; reason?: string; verify?: (commit: string) => Promise<string | undefined> }): Promise<CycleResult> {
+  async rollbackTo(
+    to: string,
+    request: { by: string; reason?: string; verify?: (commit: string) => Promise<string | undefined> },
+  ): Promise<CycleResult> {
     const started = performance.now();
     const current = this.store.current();
     const target = this.rollbackTarget(to);
     const problem = request.verify ? await request.verify(target) : undefined;
-    if (problem) throw new GitopsError('release-unverified', `release ${target.slice(0, 12)} does not verify any more: ${problem}`, 'only commits whose signature verifies against this device\'s trust root are applied');
+    if (problem)
+      throw new GitopsError(
+        'release-unverified',
+        `release ${target.slice(0, 12)} does not verify any more: ${problem}`,
+        "only commits whose signature verifies against this device's trust root are applied",
+      );
     const config = this.releaseConfig(target);
     const before = current ? this.releaseConfig(current) : undefined;
     const plan = planChanges(before, config);
@@ -499,8 +732,19 @@ export class Agent {
         this.store.switchCurrent(current);
         await this.deliver(this.targetsOf(before, plan.components), current, before);
       }
-      this.journal({ event: 'rollback-failed', commit: current ?? null, to: target, trigger: 'operator', by: request.by, reason: redact(health.reason!) });
-      throw new GitopsError('rollback-failed', `release ${target.slice(0, 12)} did not become healthy: ${redact(health.reason!)}; ${current ? `${current.slice(0, 12)} runs again` : 'nothing ran before'}`, 'the journal has the details');
+      this.journal({
+        event: 'rollback-failed',
+        commit: current ?? null,
+        to: target,
+        trigger: 'operator',
+        by: request.by,
+        reason: redact(health.reason!),
+      });
+      throw new GitopsError(
+        'rollback-failed',
+        `release ${target.slice(0, 12)} did not become healthy: ${redact(health.reason!)}; ${current ? `${current.slice(0, 12)} runs again` : 'nothing ran before'}`,
+        'the journal has the details',
+      );
     }
     if (current) {
       if (!this.state.bad.includes(current)) this.state.bad.push(current);
@@ -510,7 +754,17 @@ export class Agent {
     this.state.last_sync = { time: this.now().toISOString(), trigger: 'operator', result: 'rolled-back' };
     this.save();
     const ms = performance.now() - started;
-    this.journal({ event: 'rolled-back', commit: current ?? null, to: target, subject: this.manifest(target).subject ?? null, trigger: 'operator', by: request.by, reason, components: plan.components, ms: Math.round(ms) });
+    this.journal({
+      event: 'rolled-back',
+      commit: current ?? null,
+      to: target,
+      subject: this.manifest(target).subject ?? null,
+      trigger: 'operator',
+      by: request.by,
+      reason,
+      components: plan.components,
+      ms: Math.round(ms),
+    });
     this.log(`rolled back to ${target.slice(0, 12)} by ${request.by}: ${reason}`);
     return { outcome: 'rolled-back', commit: target, reason, components: plan.components, ms };
   }
@@ -526,10 +780,25 @@ export class Agent {
       const h = await this.delivery.health(t, 0, maxAgeMs);
       const prev = this.health.get(t.name);
       // a component that stays silent is one state, however long ("for 20 s", "for 25 s", ...)
-      const sameState = prev && prev.healthy === h.ok && (h.code === 'stale' ? prev.code === 'stale' : prev.reason === (h.reason ? redact(h.reason) : undefined));
+      const sameState =
+        prev &&
+        prev.healthy === h.ok &&
+        (h.code === 'stale' ? prev.code === 'stale' : prev.reason === (h.reason ? redact(h.reason) : undefined));
       if (sameState) continue;
-      this.health.set(t.name, { healthy: h.ok, ...(h.reason ? { reason: redact(h.reason) } : {}), ...(h.code ? { code: h.code } : {}), since: this.now().toISOString() });
-      if (prev || !h.ok) this.journal({ event: 'health-changed', commit: running, component: t.name, healthy: h.ok, reason: h.reason ? redact(h.reason) : null });
+      this.health.set(t.name, {
+        healthy: h.ok,
+        ...(h.reason ? { reason: redact(h.reason) } : {}),
+        ...(h.code ? { code: h.code } : {}),
+        since: this.now().toISOString(),
+      });
+      if (prev || !h.ok)
+        this.journal({
+          event: 'health-changed',
+          commit: running,
+          component: t.name,
+          healthy: h.ok,
+          reason: h.reason ? redact(h.reason) : null,
+        });
     }
   }
 }

@@ -16,8 +16,18 @@ import { redact } from '../io/redactor.js';
 export type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 429 | 500 | 503;
 
 /** A JSON error, through the redactor like every other answer. */
-export function problem(c: Context, status: Status, code: string, message: string, hint: string, headers: Record<string, string> = {}): Response {
-  return c.body(redact(JSON.stringify({ code, message, hint })), status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+export function problem(
+  c: Context,
+  status: Status,
+  code: string,
+  message: string,
+  hint: string,
+  headers: Record<string, string> = {},
+): Response {
+  return c.body(redact(JSON.stringify({ code, message, hint })), status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...headers,
+  });
 }
 
 /** HTTP status of an error the agent raised, by its stable code. */
@@ -56,23 +66,51 @@ export interface Caller {
 /** Host names a browser may use to reach the API: IP literals, localhost, this machine's name. */
 export function hostAllowed(host: string | undefined): boolean {
   if (!host) return true; // HTTP/1.0 clients; browsers always send Host
-  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const name = host
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   const me = hostname().toLowerCase();
   return isIP(name) !== 0 || name === 'localhost' || name === me || name === `${me}.local`;
 }
 
 /** Sets `caller` on the context, or answers 401/403/421. `needed` is the role the route requires. */
-export function access(options: AccessOptions, needed: (c: Context) => Role | null): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+export function access(
+  options: AccessOptions,
+  needed: (c: Context) => Role | null,
+): MiddlewareHandler<{ Variables: { caller: Caller } }> {
   return async (c, next) => {
-    if (!hostAllowed(c.req.header('host'))) return problem(c, 421, 'bad-host', `this agent does not answer to the host name "${c.req.header('host')}"`, 'use the device\'s IP address or localhost');
+    if (!hostAllowed(c.req.header('host')))
+      return problem(
+        c,
+        421,
+        'bad-host',
+        `this agent does not answer to the host name "${c.req.header('host')}"`,
+        "use the device's IP address or localhost",
+      );
     const role = needed(c);
     if (role === null) return next(); // public: health, readiness, the page's static shell
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const entry = m ? findToken(options.tokens(), m[1]!) : undefined;
-      if (!entry) return problem(c, 401, 'bad-token', 'the bearer token is not valid', 'check the token; an operator can make a new one with gitops agent token add', { 'www-authenticate': 'Bearer error="invalid_token"' });
-      if (!allows(entry.role, role)) return problem(c, 403, 'forbidden', `the token "${entry.name}" has the role ${entry.role}; this needs ${role}`, 'ask for an operator token');
+      if (!entry)
+        return problem(
+          c,
+          401,
+          'bad-token',
+          'the bearer token is not valid',
+          'check the token; an operator can make a new one with gitops agent token add',
+          { 'www-authenticate': 'Bearer error="invalid_token"' },
+        );
+      if (!allows(entry.role, role))
+        return problem(
+          c,
+          403,
+          'forbidden',
+          `the token "${entry.name}" has the role ${entry.role}; this needs ${role}`,
+          'ask for an operator token',
+        );
       c.set('caller', { role: entry.role, name: entry.name });
       return next();
     }
@@ -81,7 +119,14 @@ export function access(options: AccessOptions, needed: (c: Context) => Role | nu
       c.set('caller', { role: 'viewer', name: 'loopback' });
       return next();
     }
-    return problem(c, 401, 'no-token', `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`, 'send Authorization: Bearer <token> (gitops agent token add makes one)', { 'www-authenticate': 'Bearer' });
+    return problem(
+      c,
+      401,
+      'no-token',
+      `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`,
+      'send Authorization: Bearer <token> (gitops agent token add makes one)',
+      { 'www-authenticate': 'Bearer' },
+    );
   };
 }
 
@@ -100,7 +145,14 @@ export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{
     buckets.set(key, b);
     if (b.tokens < 1) {
       const wait = Math.ceil(((1 - b.tokens) * 60) / perMinute);
-      return problem(c, 429, 'rate-limited', `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`, `try again in ${wait} s`, { 'retry-after': String(wait) });
+      return problem(
+        c,
+        429,
+        'rate-limited',
+        `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`,
+        `try again in ${wait} s`,
+        { 'retry-after': String(wait) },
+      );
     }
     b.tokens -= 1;
     return next();
@@ -128,7 +180,13 @@ export interface ConnectionLimits {
  */
 export function connectionLimits(openFiles: number | undefined): ConnectionLimits {
   const total = Math.max(16, Math.min(512, Math.floor(((openFiles ?? 4096) - 64) / 2)));
-  return { total, perClient: Math.min(64, total), refusing: Math.max(8, Math.floor(total / 8)), streams: Math.min(32, Math.floor(total / 2)), streamsPerClient: 8 };
+  return {
+    total,
+    perClient: Math.min(64, total),
+    refusing: Math.max(8, Math.floor(total / 8)),
+    streams: Math.min(32, Math.floor(total / 2)),
+    streamsPerClient: 8,
+  };
 }
 
 const REFUSE_WITHIN_MS = 2000;
@@ -139,7 +197,12 @@ const REFUSE_WITHIN_MS = 2000;
  * closed after 2 s without one; beyond `refusing` such connections it is closed at once.
  * Requests go to `listener` unless their connection was refused.
  */
-export function capConnections(server: Server, limits: ConnectionLimits, listener: (req: IncomingMessage, res: ServerResponse) => void, log: (line: string) => void): { open: () => number } {
+export function capConnections(
+  server: Server,
+  limits: ConnectionLimits,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+  log: (line: string) => void,
+): { open: () => number } {
   const byClient = new Map<string, number>();
   const refused = new WeakSet<Socket>();
   let open = 0;
@@ -150,7 +213,9 @@ export function capConnections(server: Server, limits: ConnectionLimits, listene
     unlogged++;
     const now = performance.now();
     if (now - lastLog < 60_000) return;
-    log(`API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`);
+    log(
+      `API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`,
+    );
     lastLog = now;
     unlogged = 0;
   };
@@ -184,15 +249,28 @@ export function capConnections(server: Server, limits: ConnectionLimits, listene
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!refused.has(req.socket)) return listener(req, res);
-    const body = JSON.stringify({ code: 'too-many-connections', message: `the agent holds as many connections as it takes (${limits.total} in all, ${limits.perClient} from one address)`, hint: 'close idle connections and try again' });
-    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '5', connection: 'close', 'cache-control': 'no-store' });
+    const body = JSON.stringify({
+      code: 'too-many-connections',
+      message: `the agent holds as many connections as it takes (${limits.total} in all, ${limits.perClient} from one address)`,
+      hint: 'close idle connections and try again',
+    });
+    res.writeHead(503, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'retry-after': '5',
+      connection: 'close',
+      'cache-control': 'no-store',
+    });
     res.end(body);
   });
   return { open: () => open };
 }
 
 /** Counts event streams per caller and address; `take` answers whether one more may open, and a release function when it may. */
-export function streamCaps(limits: ConnectionLimits): { take: (key: string) => (() => void) | undefined; open: () => number } {
+export function streamCaps(limits: ConnectionLimits): {
+  take: (key: string) => (() => void) | undefined;
+  open: () => number;
+} {
   const byKey = new Map<string, number>();
   let open = 0;
   return {

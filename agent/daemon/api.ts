@@ -18,7 +18,15 @@ import { GitopsError } from '../core/errors.js';
 import { getAt, parseDotted } from '../core/paths.js';
 import { redact } from '../io/redactor.js';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { access, capConnections, connectionLimits, errorResponse, problem, rateLimit, streamCaps } from './api-access.js';
+import {
+  access,
+  capConnections,
+  connectionLimits,
+  errorResponse,
+  problem,
+  rateLimit,
+  streamCaps,
+} from './api-access.js';
 import type { Caller, ConnectionLimits } from './api-access.js';
 import { REDACTED_VIEW } from './agent.js';
 import type { Agent, ReleaseDescription } from './agent.js';
@@ -69,25 +77,53 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new GitopsError('bad-request', `the request body is not valid JSON: ${(e as Error).message}`, 'send a JSON object, e.g. {"to":"previous","reason":"..."}');
+    throw new GitopsError(
+      'bad-request',
+      `the request body is not valid JSON: ${(e as Error).message}`,
+      'send a JSON object, e.g. {"to":"previous","reason":"..."}',
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GitopsError('bad-request', 'the request body must be a JSON object', 'e.g. {"to":"previous"}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GitopsError('bad-request', 'the request body must be a JSON object', 'e.g. {"to":"previous"}');
   return value as Record<string, unknown>;
 }
 
-export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics; streams: () => number; limits: ConnectionLimits } {
+export function buildApi(o: ApiOptions): {
+  app: Hono<Env>;
+  metrics: AgentMetrics;
+  streams: () => number;
+  limits: ConnectionLimits;
+} {
   const { agent, runner, identity } = o;
   const log = o.log ?? (() => undefined);
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
   const metrics = new AgentMetrics(agent, identity, streams.open);
-  const describe = (id: string | null | undefined): ReleaseDescription | { commit: string } | null => (!id ? null : agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id });
+  const describe = (id: string | null | undefined): ReleaseDescription | { commit: string } | null =>
+    !id ? null : agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id };
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
-  app.notFound((c) => problem(c, 404, 'not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`, 'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback'));
+  app.notFound((c) =>
+    problem(
+      c,
+      404,
+      'not-found',
+      `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`,
+      'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback',
+    ),
+  );
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], imgSrc: ["'self'", 'data:'], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
       crossOriginResourcePolicy: 'same-origin',
       referrerPolicy: 'no-referrer',
       strictTransportSecurity: false,
@@ -98,22 +134,53 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     await next();
     if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
   });
-  app.use(access({ tokens: o.tokens, allowLoopbackReads: o.allowLoopbackReads }, (c): Role | null => (PUBLIC.has(c.req.path) && c.req.method === 'GET' ? null : c.req.method === 'GET' || c.req.method === 'HEAD' ? 'viewer' : 'operator')));
+  app.use(
+    access({ tokens: o.tokens, allowLoopbackReads: o.allowLoopbackReads }, (c): Role | null =>
+      PUBLIC.has(c.req.path) && c.req.method === 'GET'
+        ? null
+        : c.req.method === 'GET' || c.req.method === 'HEAD'
+          ? 'viewer'
+          : 'operator',
+    ),
+  );
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10));
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', bodyLimit({ maxSize: o.maxBody ?? 4096, onError: (c) => problem(c, 413, 'body-too-large', `the request body is larger than ${o.maxBody ?? 4096} bytes`, 'send only {"to": ..., "reason": ...}') }));
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    '*',
+    bodyLimit({
+      maxSize: o.maxBody ?? 4096,
+      onError: (c) =>
+        problem(
+          c,
+          413,
+          'body-too-large',
+          `the request body is larger than ${o.maxBody ?? 4096} bytes`,
+          'send only {"to": ..., "reason": ...}',
+        ),
+    }),
+  );
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', (c) => {
     const current = agent.store.current();
     const sick = [...agent.health].filter(([, h]) => !h.healthy);
     if (!current) return send(c, { ready: false, reason: 'no release has been applied yet' }, 503);
-    if (sick.length > 0) return send(c, { ready: false, commit: current, reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; ') }, 503);
+    if (sick.length > 0)
+      return send(
+        c,
+        { ready: false, commit: current, reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; ') },
+        503,
+      );
     return send(c, { ready: true, commit: current });
   });
   const page = readPageAssets(PACKAGE_ROOT);
   app.get('/', (c) => c.html(page.html));
-  app.get('/app.js', (c) => c.body(page.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
-  app.get('/app.css', (c) => c.body(page.css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/app.js', (c) =>
+    c.body(page.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+  );
+  app.get('/app.css', (c) =>
+    c.body(page.css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }),
+  );
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.get('/api/v1/status', (c) => {
@@ -138,15 +205,30 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
     const path = c.req.query('path');
     if (path === undefined || path === '') return send(c, { commit: id, config });
     const segments = parseDotted(path);
-    if (!segments) throw new GitopsError('bad-path', `"${path.slice(0, 80)}" is not a configuration path`, 'a dotted path such as frame_capture.fps or detectors[0].model');
+    if (!segments)
+      throw new GitopsError(
+        'bad-path',
+        `"${path.slice(0, 80)}" is not a configuration path`,
+        'a dotted path such as frame_capture.fps or detectors[0].model',
+      );
     const value = getAt(config, segments);
-    if (value === undefined) throw new GitopsError('no-such-path', `${path} is not set in release ${id.slice(0, 12)}`, 'GET /api/v1/config without ?path= shows the whole configuration');
+    if (value === undefined)
+      throw new GitopsError(
+        'no-such-path',
+        `${path} is not set in release ${id.slice(0, 12)}`,
+        'GET /api/v1/config without ?path= shows the whole configuration',
+      );
     return send(c, { commit: id, path, value });
   });
   app.get('/api/v1/journal', (c) => {
     const raw = c.req.query('limit') ?? '100';
     const limit = Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new GitopsError('bad-request', `limit must be a whole number from 1 to 10000, not "${raw.slice(0, 20)}"`, 'e.g. ?limit=50');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new GitopsError(
+        'bad-request',
+        `limit must be a whole number from 1 to 10000, not "${raw.slice(0, 20)}"`,
+        'e.g. ?limit=50',
+      );
     const event = c.req.query('event');
     return send(c, agent.store.journal(limit, event ? (e) => e.event === event : undefined));
   });
@@ -154,17 +236,29 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   app.get('/api/v1/diff', (c) => {
     const to = agent.findRelease(c.req.query('to') ?? 'current');
     const from = agent.findRelease(c.req.query('from') ?? (to === agent.store.current() ? 'previous' : 'current'));
-    const view = (id: string) => ({ config: agent.releaseConfig(id), redacted: agent.releaseConfig(id, REDACTED_VIEW) });
+    const view = (id: string) => ({
+      config: agent.releaseConfig(id),
+      redacted: agent.releaseConfig(id, REDACTED_VIEW),
+    });
     return send(c, { from: describe(from), to: describe(to), changes: releaseDiff(view(from), view(to)) });
   });
   app.get('/api/v1/events', (c) => {
     const release = streams.take(`${c.get('caller').name}@${getConnInfo(c).remote.address ?? '?'}`);
-    if (!release) return problem(c, 503, 'too-many-streams', `the agent serves at most ${limits.streams} event streams, ${limits.streamsPerClient} to one caller from one address`, 'close another stream (a status page tab) and try again', { 'retry-after': '10' });
+    if (!release)
+      return problem(
+        c,
+        503,
+        'too-many-streams',
+        `the agent serves at most ${limits.streams} event streams, ${limits.streamsPerClient} to one caller from one address`,
+        'close another stream (a status page tab) and try again',
+        { 'retry-after': '10' },
+      );
     c.header('x-accel-buffering', 'no');
     return streamSSE(c, async (stream) => {
       let closed = false;
       let wake = (): void => undefined;
-      const write = (e: { id: number; type: string }): Promise<void> => stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
+      const write = (e: { id: number; type: string }): Promise<void> =>
+        stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
       const unsubscribe = agent.events.subscribe((e) => void write(e).catch(() => undefined));
       // a closed stream lets go of everything at once, its keep-alive timer too (no 15 s wait at exit)
       const end = (): void => {
@@ -175,7 +269,11 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
       };
       stream.onAbort(end);
       try {
-        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }), retry: 2000 });
+        await stream.writeSSE({
+          event: 'hello',
+          data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }),
+          retry: 2000,
+        });
         const last = Number(c.req.header('last-event-id') ?? 0);
         if (last > 0) for (const e of agent.events.since(last)) await write(e);
         while (!closed) {
@@ -195,29 +293,61 @@ export function buildApi(o: ApiOptions): { app: Hono<Env>; metrics: AgentMetrics
   app.post('/api/v1/sync', async (c) => {
     await jsonBody(c);
     const result = await runner.trigger(`api (${c.get('caller').name})`);
-    return send(c, result ?? { outcome: 'no-change', state: agent.state.last_sync, error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null });
+    return send(
+      c,
+      result ?? {
+        outcome: 'no-change',
+        state: agent.state.last_sync,
+        error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null,
+      },
+    );
   });
   app.post('/api/v1/rollback', async (c) => {
     const body = await jsonBody(c);
     const to = body.to ?? 'previous';
-    if (typeof to !== 'string') throw new GitopsError('bad-request', '"to" must be a string: "previous", "last_good" or a commit id', 'e.g. {"to":"previous","reason":"detector crashes"}');
-    if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500)) throw new GitopsError('bad-request', '"reason" must be a string of at most 500 characters', 'say why, for the journal');
+    if (typeof to !== 'string')
+      throw new GitopsError(
+        'bad-request',
+        '"to" must be a string: "previous", "last_good" or a commit id',
+        'e.g. {"to":"previous","reason":"detector crashes"}',
+      );
+    if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500))
+      throw new GitopsError(
+        'bad-request',
+        '"reason" must be a string of at most 500 characters',
+        'say why, for the journal',
+      );
     const by = c.get('caller').name;
-    const result = await runner.exclusive(() => agent.rollbackTo(to, { by, ...(typeof body.reason === 'string' ? { reason: body.reason } : {}), ...(o.verify ? { verify: o.verify } : {}) }));
+    const result = await runner.exclusive(() =>
+      agent.rollbackTo(to, {
+        by,
+        ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+        ...(o.verify ? { verify: o.verify } : {}),
+      }),
+    );
     return send(c, result);
   });
   app.post('/api/v1/hardware/probe', async (c) => {
-    if (!o.hardware) throw new GitopsError('bad-request', 'this agent validates against a recorded hardware profile; there is nothing to probe', 'remove hardware_profile_file from agent.yaml to probe the device');
+    if (!o.hardware)
+      throw new GitopsError(
+        'bad-request',
+        'this agent validates against a recorded hardware profile; there is nothing to probe',
+        'remove hardware_profile_file from agent.yaml to probe the device',
+      );
     o.hardware.invalidate(`asked through the API by ${c.get('caller').name}`);
     return send(c, await o.hardware.profile());
   });
-  app.all('/api/v1/sync', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'));
+  app.all('/api/v1/sync', (c) =>
+    problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'),
+  );
   app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"previous"}'));
   return { app, metrics, streams: streams.open, limits };
 }
 
 export async function startApi(o: ApiOptions, listen: string): Promise<Listening> {
-  const [host, portText] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
+  const [host, portText] = listen.includes(':')
+    ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)]
+    : ['127.0.0.1', listen];
   const { app, limits } = buildApi(o);
   const server = createServer();
   const listener = getRequestListener(app.fetch);
@@ -225,10 +355,22 @@ export async function startApi(o: ApiOptions, listen: string): Promise<Listening
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new GitopsError('api-listen', `the API cannot listen on ${listen}: ${e.code ?? e.message}`, e.code === 'EADDRINUSE' ? 'another agent (or program) uses that port; set api.listen or --listen' : 'check api.listen')));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new GitopsError(
+          'api-listen',
+          `the API cannot listen on ${listen}: ${e.code ?? e.message}`,
+          e.code === 'EADDRINUSE'
+            ? 'another agent (or program) uses that port; set api.listen or --listen'
+            : 'check api.listen',
+        ),
+      ),
+    );
     server.listen(Number(portText), host.replace(/^\[(.*)\]$/, '$1'), resolve);
   });
-  o.log?.(`API: at most ${limits.total} connections (${limits.perClient} from one address) and ${limits.streams} event streams (${limits.streamsPerClient} for one caller); more are answered 503`);
+  o.log?.(
+    `API: at most ${limits.total} connections (${limits.perClient} from one address) and ${limits.streams} event streams (${limits.streamsPerClient} for one caller); more are answered 503`,
+  );
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {

@@ -17,7 +17,10 @@ export class AgentEvents {
   private readonly listeners = new Set<Listener>();
   private readonly recent: AgentEvent[] = [];
 
-  constructor(private readonly now: () => Date, private readonly keep = 200) {}
+  constructor(
+    private readonly now: () => Date,
+    private readonly keep = 200,
+  ) {}
 
   emit(type: string, data: Record<string, unknown> = {}): AgentEvent {
     const event: AgentEvent = { time: this.now().toISOString(), ...data, id: ++this.seq, type };

@@ -31,7 +31,10 @@ export class Hardware {
     if (this.cached) return this.cached;
     if (this.source) return (this.cached = parseYaml(readUserFile(this.source, 'hardware profile')) as HardwareProfile);
     this.probes++;
-    return (this.cached = profileFromFacts((await probeFacts({})).facts, this.clock.now().toISOString()) as unknown as HardwareProfile);
+    return (this.cached = profileFromFacts(
+      (await probeFacts({})).facts,
+      this.clock.now().toISOString(),
+    ) as unknown as HardwareProfile);
   }
 
   invalidate(why: string): void {

@@ -7,8 +7,33 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Agent } from './agent.js';
 
 const OUTCOMES = ['applied', 'unchanged', 'refused', 'rolled-back'];
-const REASONS = ['unsigned', 'untrusted-key', 'bad-signature', 'key-not-valid', 'malformed', 'policy', 'invalid', 'hardware', 'secrets', 'veto', 'component-unavailable', 'internal'];
-const STEPS = ['fetch', 'verify', 'read', 'decrypt', 'probe', 'validate', 'write', 'accept', 'deliver', 'bake', 'rollback'];
+const REASONS = [
+  'unsigned',
+  'untrusted-key',
+  'bad-signature',
+  'key-not-valid',
+  'malformed',
+  'policy',
+  'invalid',
+  'hardware',
+  'secrets',
+  'veto',
+  'component-unavailable',
+  'internal',
+];
+const STEPS = [
+  'fetch',
+  'verify',
+  'read',
+  'decrypt',
+  'probe',
+  'validate',
+  'write',
+  'accept',
+  'deliver',
+  'bake',
+  'rollback',
+];
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -17,12 +42,39 @@ export class AgentMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // gauges that prom-client names like counters (promtool's lint refuses them)
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
-    const applies = new Counter({ name: 'doorbell_agent_applies_total', help: 'Candidates handled, by outcome (health rollbacks count as rolled-back).', labelNames: ['outcome'], registers });
-    const refusals = new Counter({ name: 'doorbell_agent_refusals_total', help: 'Refused candidates, by reason.', labelNames: ['reason'], registers });
-    const rollbacks = new Counter({ name: 'doorbell_agent_operator_rollbacks_total', help: 'Rollbacks asked by an operator, by result.', labelNames: ['result'], registers });
-    const failures = new Counter({ name: 'doorbell_agent_sync_failures_total', help: 'Syncs that failed before a candidate was judged (remote unreachable, fetch too large), by code.', labelNames: ['code'], registers });
-    const steps = new Histogram({ name: 'doorbell_agent_step_duration_seconds', help: 'Duration of each step of an apply.', labelNames: ['step'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers });
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
+    const applies = new Counter({
+      name: 'doorbell_agent_applies_total',
+      help: 'Candidates handled, by outcome (health rollbacks count as rolled-back).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const refusals = new Counter({
+      name: 'doorbell_agent_refusals_total',
+      help: 'Refused candidates, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    const rollbacks = new Counter({
+      name: 'doorbell_agent_operator_rollbacks_total',
+      help: 'Rollbacks asked by an operator, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    const failures = new Counter({
+      name: 'doorbell_agent_sync_failures_total',
+      help: 'Syncs that failed before a candidate was judged (remote unreachable, fetch too large), by code.',
+      labelNames: ['code'],
+      registers,
+    });
+    const steps = new Histogram({
+      name: 'doorbell_agent_step_duration_seconds',
+      help: 'Duration of each step of an apply.',
+      labelNames: ['step'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
     for (const o of OUTCOMES) applies.inc({ outcome: o }, 0);
     for (const r of REASONS) refusals.inc({ reason: r }, 0);
     for (const r of ['ok', 'failed']) rollbacks.inc({ result: r }, 0);
@@ -36,7 +88,16 @@ export class AgentMetrics {
       collect() {
         this.reset();
         const current = agent.store.current();
-        if (current) this.set({ environment: identity.environment, device: identity.device, commit: current, last_good: agent.state.last_good ?? '' }, 1);
+        if (current)
+          this.set(
+            {
+              environment: identity.environment,
+              device: identity.device,
+              commit: current,
+              last_good: agent.state.last_good ?? '',
+            },
+            1,
+          );
       },
     });
     new Gauge({
@@ -57,7 +118,14 @@ export class AgentMetrics {
         for (const [name, h] of agent.health) this.set({ component: name }, h.healthy ? 1 : 0);
       },
     });
-    new Gauge({ name: 'doorbell_agent_event_streams', help: 'Open server-sent event streams.', registers, collect() { this.set(streams()); } });
+    new Gauge({
+      name: 'doorbell_agent_event_streams',
+      help: 'Open server-sent event streams.',
+      registers,
+      collect() {
+        this.set(streams());
+      },
+    });
 
     agent.events.subscribe((e) => {
       if (e.type === 'rolled-back' && e.trigger === 'operator') return rollbacks.inc({ result: 'ok' });
@@ -66,7 +134,8 @@ export class AgentMetrics {
       if (!OUTCOMES.includes(e.type)) return;
       applies.inc({ outcome: e.type });
       if (e.type === 'refused') refusals.inc({ reason: String(e.code ?? 'internal') });
-      for (const [step, ms] of Object.entries((e.steps ?? {}) as Record<string, number>)) if (typeof ms === 'number') steps.observe({ step }, ms / 1000);
+      for (const [step, ms] of Object.entries((e.steps ?? {}) as Record<string, number>))
+        if (typeof ms === 'number') steps.observe({ step }, ms / 1000);
     });
   }
 

@@ -18,7 +18,11 @@ export class RemoteSource {
   /** The fetched objects, kept across syncs with isomorphic-git's cache; compacted to what `kept()` reaches. */
   readonly store: GitStore;
 
-  constructor(private readonly agent: Agent, private readonly settings: AgentSettings, private readonly trust: TrustStore) {
+  constructor(
+    private readonly agent: Agent,
+    private readonly settings: AgentSettings,
+    private readonly trust: TrustStore,
+  ) {
     this.gitdir = join(settings.state_dir, 'repo.git');
     this.store = new GitStore(this.gitdir);
   }
@@ -35,21 +39,39 @@ export class RemoteSource {
     const t0 = performance.now();
     const token = s.remote.token_file ? readFileSync(s.remote.token_file, 'utf8').trim() : undefined;
     const state = this.agent.state;
-    const fetched = await this.store.fetch({ url: s.remote.url, branch: s.remote.branch, ...(token ? { token } : {}), maxBytes: s.remote.max_fetch_mb * 1024 * 1024, timeoutMs: s.remote.fetch_timeout_seconds * 1000, have: state.applied ?? s.trust.anchor_commit ?? null, known: state.bad });
+    const fetched = await this.store.fetch({
+      url: s.remote.url,
+      branch: s.remote.branch,
+      ...(token ? { token } : {}),
+      maxBytes: s.remote.max_fetch_mb * 1024 * 1024,
+      timeoutMs: s.remote.fetch_timeout_seconds * 1000,
+      have: state.applied ?? s.trust.anchor_commit ?? null,
+      known: state.bad,
+    });
     try {
       return await this.consider(fetched, trigger, { fetch: Math.round((performance.now() - t0) * 10) / 10 });
     } finally {
       // pruned and compacted after the answer; the next fetch and every read wait for it
-      this.store.settleLater(fetched, this.kept(), (e) => this.agent.options.log?.(`object store: ${(e as Error).message}`));
+      this.store.settleLater(fetched, this.kept(), (e) =>
+        this.agent.options.log?.(`object store: ${(e as Error).message}`),
+      );
     }
   }
 
-  private async consider(fetched: FetchResult, trigger: string, steps: Record<string, number>): Promise<CycleResult | undefined> {
+  private async consider(
+    fetched: FetchResult,
+    trigger: string,
+    steps: Record<string, number>,
+  ): Promise<CycleResult | undefined> {
     const s = this.settings;
     const candidate = fetched.commit;
     const state = this.agent.state;
     if (candidate === state.applied || state.bad.includes(candidate)) {
-      state.last_sync = { time: this.agent.clock.now().toISOString(), trigger, result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried` };
+      state.last_sync = {
+        time: this.agent.clock.now().toISOString(),
+        trigger,
+        result: candidate === state.applied ? 'up to date' : `known bad commit ${candidate.slice(0, 12)}, not retried`,
+      };
       this.agent.store.writeState(state);
       return undefined;
     }
@@ -63,19 +85,41 @@ export class RemoteSource {
     const base = state.applied ?? s.trust.anchor_commit;
     const t1 = performance.now();
     if (!base) {
-      return this.agent.refuseCandidate({ commit: candidate, subject, trigger, steps }, 'policy', 'no commit has been applied and no trust.anchor_commit is pinned: the first sync needs an anchor', false);
+      return this.agent.refuseCandidate(
+        { commit: candidate, subject, trigger, steps },
+        'policy',
+        'no commit has been applied and no trust.anchor_commit is pinned: the first sync needs an anchor',
+        false,
+      );
     }
-    const verdict = await verifyRange(reader, base, candidate, this.trust, { now: this.unixNow(), skewSeconds: DEFAULT_SKEW_SECONDS, mode: s.trust.mode });
+    const verdict = await verifyRange(reader, base, candidate, this.trust, {
+      now: this.unixNow(),
+      skewSeconds: DEFAULT_SKEW_SECONDS,
+      mode: s.trust.mode,
+    });
     steps.verify = Math.round((performance.now() - t1) * 10) / 10;
     const signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
     // a commit dated in the future (the device's clock is behind, no RTC) is refused for now and
     // tried again at the next sync, never marked bad for ever
-    if (verdict.verdict !== 'trusted') return this.agent.refuseCandidate({ commit: candidate, subject, signer, trigger, steps }, verdict.code ?? verdict.verdict, verdict.reason, !verdict.retryable);
+    if (verdict.verdict !== 'trusted')
+      return this.agent.refuseCandidate(
+        { commit: candidate, subject, signer, trigger, steps },
+        verdict.code ?? verdict.verdict,
+        verdict.reason,
+        !verdict.retryable,
+      );
     const t2 = performance.now();
     // an oversized or unreadable file is a located stand-in that validation refuses (core/repo-file.ts)
     const files = await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
     steps.read = Math.round((performance.now() - t2) * 10) / 10;
-    return this.agent.apply(files, { commit: candidate, subject, signer, trigger, steps, ...(committed_at ? { committed_at } : {}) });
+    return this.agent.apply(files, {
+      commit: candidate,
+      subject,
+      signer,
+      trigger,
+      steps,
+      ...(committed_at ? { committed_at } : {}),
+    });
   }
 
   /** The device's wall time in seconds: signatures are judged at it. */
@@ -87,7 +131,10 @@ export class RemoteSource {
   async verifyCommit(commit: string): Promise<string | undefined> {
     const raw = await this.store.reader().read(commit);
     if (!raw || raw.type !== 'commit') return `commit ${commit.slice(0, 12)} is not in the local history`;
-    const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, { now: this.unixNow(), skewSeconds: DEFAULT_SKEW_SECONDS });
+    const v = await verifyCommitObject('commit', commit, raw.bytes, this.trust, {
+      now: this.unixNow(),
+      skewSeconds: DEFAULT_SKEW_SECONDS,
+    });
     return v.verdict === 'trusted' ? undefined : `${v.verdict}: ${v.reason}`;
   }
 }

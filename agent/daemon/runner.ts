@@ -23,7 +23,12 @@ export class Runner {
   busy = false;
   nextPollAt: string | null = null;
 
-  constructor(private readonly agent: Agent, private readonly cycle: Cycle, private readonly pollSeconds: number | undefined, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly cycle: Cycle,
+    private readonly pollSeconds: number | undefined,
+    private readonly log: (line: string) => void,
+  ) {}
 
   /** Runs a cycle now, or right after the work in progress; resolves with its result. */
   trigger(reason: string): Promise<CycleResult | undefined> {
@@ -56,7 +61,11 @@ export class Runner {
     if (!quiet) this.agent.events.emit('sync-started', { trigger: reason });
     try {
       const result = await this.cycle(reason);
-      if (!result && !quiet) this.agent.events.emit('sync-finished', { trigger: reason, result: this.agent.state.last_sync?.result ?? 'no change' });
+      if (!result && !quiet)
+        this.agent.events.emit('sync-finished', {
+          trigger: reason,
+          result: this.agent.state.last_sync?.result ?? 'no change',
+        });
       this.failures = 0;
       this.schedule(this.pollSeconds === undefined ? undefined : this.pollSeconds * 1000);
       return result;
@@ -64,10 +73,19 @@ export class Runner {
       this.failures++;
       const message = redact(e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`);
       const time = this.agent.clock.now().toISOString();
-      this.agent.state.last_error = { time, commit: null, reason: message, code: e instanceof GitopsError ? e.code : 'internal' };
+      this.agent.state.last_error = {
+        time,
+        commit: null,
+        reason: message,
+        code: e instanceof GitopsError ? e.code : 'internal',
+      };
       this.agent.state.last_sync = { time, trigger: reason, result: 'failed' };
       this.agent.store.writeState(this.agent.state);
-      this.agent.events.emit('sync-failed', { trigger: reason, code: this.agent.state.last_error.code, reason: message });
+      this.agent.events.emit('sync-failed', {
+        trigger: reason,
+        code: this.agent.state.last_error.code,
+        reason: message,
+      });
       const poll = (this.pollSeconds ?? 60) * 1000;
       const backoff = Math.min(poll, 1000 * 2 ** Math.min(this.failures, 16));
       this.log(`sync failed (${this.failures} in a row): ${message}; retrying in ${Math.round(backoff / 1000)} s`);

@@ -33,28 +33,56 @@ export function loadSettings(file: string): AgentSettings {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new GitopsError('settings-unreadable', `cannot read the agent settings ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --config with the path of agent.yaml');
+    throw new GitopsError(
+      'settings-unreadable',
+      `cannot read the agent settings ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'pass --config with the path of agent.yaml',
+    );
   }
   const source = parseSource(file, text);
-  if (!source.doc || source.diagnostics.some((d) => d.severity === 'error')) throw new GitopsError('settings-invalid', `the agent settings are not valid YAML:\n${formatText(source.diagnostics)}`, 'fix agent.yaml');
+  if (!source.doc || source.diagnostics.some((d) => d.severity === 'error'))
+    throw new GitopsError(
+      'settings-invalid',
+      `the agent settings are not valid YAML:\n${formatText(source.diagnostics)}`,
+      'fix agent.yaml',
+    );
   const value = parse(text) as Record<string, unknown>;
   const { set } = loadSchemas(readWorkingTree(PACKAGE_ROOT));
   const errors = set?.validate('agent', value) ?? [];
   if (errors.length > 0) {
     const positions = indexPositions(source.doc, source.lineCounter);
-    const diags = schemaDiagnostics(errors, (pointer, preferKey) => ({ file, ...(locate(positions, pointer, preferKey) ?? {}) }), { scope: 'agent settings' });
-    throw new GitopsError('settings-invalid', `the agent settings are invalid; the agent does not start:\n${formatText(diags)}`, 'fix agent.yaml (schemas/agent.schema.json describes every setting)');
+    const diags = schemaDiagnostics(
+      errors,
+      (pointer, preferKey) => ({ file, ...(locate(positions, pointer, preferKey) ?? {}) }),
+      { scope: 'agent settings' },
+    );
+    throw new GitopsError(
+      'settings-invalid',
+      `the agent settings are invalid; the agent does not start:\n${formatText(diags)}`,
+      'fix agent.yaml (schemas/agent.schema.json describes every setting)',
+    );
   }
   const base = dirname(resolve(file));
   const abs = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   const v = value as unknown as AgentSettings;
   return {
     ...v,
-    remote: { ...v.remote, branch: v.remote.branch ?? 'main', max_fetch_mb: v.remote.max_fetch_mb ?? 64, fetch_timeout_seconds: v.remote.fetch_timeout_seconds ?? 60 },
+    remote: {
+      ...v.remote,
+      branch: v.remote.branch ?? 'main',
+      max_fetch_mb: v.remote.max_fetch_mb ?? 64,
+      fetch_timeout_seconds: v.remote.fetch_timeout_seconds ?? 60,
+    },
     trust: { ...v.trust, mode: v.trust.mode ?? 'all', dir: abs(v.trust.dir) },
     state_dir: abs(v.state_dir),
     poll_interval_seconds: v.poll_interval_seconds ?? 60,
-    api: { ...v.api, listen: v.api?.listen ?? '127.0.0.1:8420', allow_loopback_reads: v.api?.allow_loopback_reads ?? true, mutations_per_minute: v.api?.mutations_per_minute ?? 30, ...(v.api?.tokens_file ? { tokens_file: abs(v.api.tokens_file) } : {}) },
+    api: {
+      ...v.api,
+      listen: v.api?.listen ?? '127.0.0.1:8420',
+      allow_loopback_reads: v.api?.allow_loopback_reads ?? true,
+      mutations_per_minute: v.api?.mutations_per_minute ?? 30,
+      ...(v.api?.tokens_file ? { tokens_file: abs(v.api.tokens_file) } : {}),
+    },
     ...(v.age_identity_file ? { age_identity_file: abs(v.age_identity_file) } : {}),
     ...(v.hardware_profile_file ? { hardware_profile_file: abs(v.hardware_profile_file) } : {}),
   };

@@ -13,7 +13,8 @@ import { QUIET_TRIGGER } from './runner.js';
 
 export function treeId(files: ReadonlyMap<string, string>): string {
   const h = createHash('sha256');
-  for (const [path, text] of [...files].sort(([a], [b]) => compareText(a, b))) h.update(path).update('\0').update(text).update('\0');
+  for (const [path, text] of [...files].sort(([a], [b]) => compareText(a, b)))
+    h.update(path).update('\0').update(text).update('\0');
   return 'tree-' + h.digest('hex').slice(0, 16);
 }
 
@@ -22,7 +23,11 @@ export class WatchSource {
   private debounce: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly agent: Agent, private readonly dir: string, private readonly debounceMs = 40) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly dir: string,
+    private readonly debounceMs = 40,
+  ) {}
 
   /**
    * Applies the working tree unless it is what runs. A tree that was refused or rolled back is
@@ -38,8 +43,19 @@ export class WatchSource {
     const held = state.bad.includes(id) && (trigger !== 'start' || crashed);
     if (id === state.applied || held) {
       if (trigger !== QUIET_TRIGGER) {
-        const why = crashed ? 'stopped the agent while it was applied' : state.last_error?.commit === id ? 'was refused' : 'was rolled back';
-        state.last_sync = { time: this.agent.clock.now().toISOString(), trigger, result: id === state.applied ? 'up to date' : `held: the working tree is ${id}, which ${why}; it is applied again when the tree changes or the agent restarts` };
+        const why = crashed
+          ? 'stopped the agent while it was applied'
+          : state.last_error?.commit === id
+            ? 'was refused'
+            : 'was rolled back';
+        state.last_sync = {
+          time: this.agent.clock.now().toISOString(),
+          trigger,
+          result:
+            id === state.applied
+              ? 'up to date'
+              : `held: the working tree is ${id}, which ${why}; it is applied again when the tree changes or the agent restarts`,
+        };
         this.agent.store.writeState(state);
       }
       return undefined;

@@ -18,14 +18,22 @@ export async function writeArchive(out: string, files: Record<string, string | B
     renameSync(tmp, out);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new GitopsError('backup-write-failed', `cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that its directory exists and is writable');
+    throw new GitopsError(
+      'backup-write-failed',
+      `cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'check that its directory exists and is writable',
+    );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
 /** The named files of an archive, in memory; other entries are ignored, oversized ones refused. */
-export async function readArchive(file: string, names: readonly string[], maxBytes = 512 * 1024 * 1024): Promise<Map<string, Buffer>> {
+export async function readArchive(
+  file: string,
+  names: readonly string[],
+  maxBytes = 512 * 1024 * 1024,
+): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
   let total = 0;
   try {
@@ -43,8 +51,17 @@ export async function readArchive(file: string, names: readonly string[], maxByt
       },
     });
   } catch (e) {
-    throw new GitopsError('backup-invalid', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give a file written by gitops agent export');
+    throw new GitopsError(
+      'backup-invalid',
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'give a file written by gitops agent export',
+    );
   }
-  if (total > maxBytes) throw new GitopsError('backup-invalid', `${file} holds more than ${maxBytes} bytes`, 'this is not a backup of a doorbell agent');
+  if (total > maxBytes)
+    throw new GitopsError(
+      'backup-invalid',
+      `${file} holds more than ${maxBytes} bytes`,
+      'this is not a backup of a doorbell agent',
+    );
   return found;
 }

@@ -12,7 +12,10 @@ import { readRegularFile } from './safe-read.js';
 
 export interface ComponentTarget {
   name: string;
-  spec: Component & { reload: Component['reload'] & { timeout_ms?: number }; health?: { url?: string; timeout_ms?: number; bake_seconds?: number } };
+  spec: Component & {
+    reload: Component['reload'] & { timeout_ms?: number };
+    health?: { url?: string; timeout_ms?: number; bake_seconds?: number };
+  };
 }
 
 export interface Outcome {
@@ -24,8 +27,17 @@ export interface Outcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
-  const res = await fetch(url, { method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+async function httpJson(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+  const res = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -36,7 +48,10 @@ async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<
   return { status: res.status, json };
 }
 
-const why = (e: unknown): string => ((e as Error).name === 'TimeoutError' ? 'did not answer in time' : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message));
+const why = (e: unknown): string =>
+  (e as Error).name === 'TimeoutError'
+    ? 'did not answer in time'
+    : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
 
 export class Delivery {
   /** Each file component's last health report, and when (monotonic) this process first saw it. */
@@ -83,7 +98,10 @@ export class Delivery {
       writeProtocolFile(dir, FILES.proposed, p);
       for (const deadline = performance.now() + timeout; performance.now() < deadline; await sleep(10)) {
         const v = readProtocolFile<Verdict>(dir, FILES.verdict);
-        if (v?.generation === p.generation) return v.accept ? { ok: true } : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
+        if (v?.generation === p.generation)
+          return v.accept
+            ? { ok: true }
+            : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
       }
       return { ok: false, reason: `${t.name} did not judge the proposal within ${timeout} ms (is it running?)` };
     }
@@ -97,7 +115,9 @@ export class Delivery {
       switch (r.method) {
         case 'http': {
           const res = await httpJson(`${r.url}/apply`, p, timeout);
-          return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, reason: `${t.name} answered HTTP ${res.status} to apply` };
+          return res.status >= 200 && res.status < 300
+            ? { ok: true }
+            : { ok: false, reason: `${t.name} answered HTTP ${res.status} to apply` };
         }
         case 'file':
           writeProtocolFile(this.dirOf(t.name), FILES.config, p);
@@ -105,15 +125,22 @@ export class Delivery {
         case 'signal': {
           // never blocks (a FIFO) and never reads much (/dev/zero): a pid is a few digits
           const read = readRegularFile(r.pid_file!, 64, { followLinks: true });
-          if (!read.ok) return { ok: false, reason: `${r.pid_file} cannot be read as a pid file (${read.code}${read.errno ? ` ${read.errno}` : ''})` };
+          if (!read.ok)
+            return {
+              ok: false,
+              reason: `${r.pid_file} cannot be read as a pid file (${read.code}${read.errno ? ` ${read.errno}` : ''})`,
+            };
           const pid = Number(read.bytes.toString('latin1').trim());
-          if (!Number.isInteger(pid) || pid <= 1) return { ok: false, reason: `${r.pid_file} does not hold a process id` };
+          if (!Number.isInteger(pid) || pid <= 1)
+            return { ok: false, reason: `${r.pid_file} does not hold a process id` };
           process.kill(pid, 'SIGHUP');
           return { ok: true };
         }
         case 'command': {
           const [cmd, ...args] = r.command!;
-          await new Promise<void>((resolve, reject) => execFile(cmd!, args, { timeout, killSignal: 'SIGKILL' }, (e) => (e ? reject(e) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            execFile(cmd!, args, { timeout, killSignal: 'SIGKILL' }, (e) => (e ? reject(e) : resolve())),
+          );
           return { ok: true };
         }
       }
@@ -129,21 +156,38 @@ export class Delivery {
   async health(t: ComponentTarget, generation: number, maxAgeMs?: number): Promise<Outcome> {
     if (t.spec.reload.method === 'file') {
       const h = readProtocolFile<Health>(this.dirOf(t.name), FILES.health);
-      if (!h || h.generation < generation) return { ok: false, code: 'not-reported', reason: `${t.name} has not reported health for this configuration yet` };
+      if (!h || h.generation < generation)
+        return {
+          ok: false,
+          code: 'not-reported',
+          reason: `${t.name} has not reported health for this configuration yet`,
+        };
       // how long the report has stood, on the agent's monotonic clock: a clock set forward or
       // back (no RTC, NTP arriving late) neither ages every report at once nor keeps one fresh
       const prior = this.seen.get(t.name);
       const seen = prior?.time === h.time ? prior : { time: h.time, at: performance.now() };
       this.seen.set(t.name, seen);
       const age = performance.now() - seen.at;
-      if (maxAgeMs !== undefined && !(age <= maxAgeMs)) return { ok: false, code: 'stale', reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)` };
-      return h.healthy ? { ok: true } : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
+      if (maxAgeMs !== undefined && !(age <= maxAgeMs))
+        return {
+          ok: false,
+          code: 'stale',
+          reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)`,
+        };
+      return h.healthy
+        ? { ok: true }
+        : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
     }
     const url = t.spec.health?.url;
     if (!url) return { ok: true };
     try {
       const r = await httpJson(url, undefined, t.spec.health?.timeout_ms ?? 2000);
-      return r.status >= 200 && r.status < 300 ? { ok: true } : { ok: false, reason: `${t.name} health check answered HTTP ${r.status}${r.json?.reason ? `: ${String(r.json.reason)}` : ''}` };
+      return r.status >= 200 && r.status < 300
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: `${t.name} health check answered HTTP ${r.status}${r.json?.reason ? `: ${String(r.json.reason)}` : ''}`,
+          };
     } catch (e) {
       return { ok: false, reason: `${t.name} health check ${why(e)}` };
     }

@@ -27,7 +27,12 @@ export async function editInPrivateFile(content: Buffer, name: string, editor: s
       child.on('error', reject);
       child.on('exit', (c, sig) => resolve(sig ? 128 : (c ?? 1)));
     });
-    if (code !== 0) throw new GitopsError('editor-failed', `the editor (${editor}) exited with status ${code}; nothing was written`, 'set EDITOR to a working editor, and save and quit normally');
+    if (code !== 0)
+      throw new GitopsError(
+        'editor-failed',
+        `the editor (${editor}) exited with status ${code}; nothing was written`,
+        'set EDITOR to a working editor, and save and quit normally',
+      );
     return readFileSync(file);
   } finally {
     cleanup();

@@ -18,7 +18,11 @@ function registerValues(v: unknown): void {
 }
 
 /** The decrypted secrets of `env`, or undefined when the environment has no secrets file. */
-export async function decryptEnvironmentSecrets(files: RepoFiles, env: string, ids: Identities): Promise<JsonObject | undefined> {
+export async function decryptEnvironmentSecrets(
+  files: RepoFiles,
+  env: string,
+  ids: Identities,
+): Promise<JsonObject | undefined> {
   const file = secretsFile(env);
   const text = files.get(file);
   if (text === undefined) return undefined;

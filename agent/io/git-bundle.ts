@@ -47,7 +47,12 @@ export function discardRepository(gitdir: string): void {
 
 /** A bundle holding `ref` at `commit` and everything it reaches. */
 export async function writeBundle(gitdir: string, ref: string, commit: string): Promise<Buffer> {
-  if (!hasRepository(gitdir)) throw new GitopsError('no-history', `${gitdir} holds no git repository`, 'export works in remote mode, after a commit was applied');
+  if (!hasRepository(gitdir))
+    throw new GitopsError(
+      'no-history',
+      `${gitdir} holds no git repository`,
+      'export works in remote mode, after a commit was applied',
+    );
   const { packfile } = await git.packObjects({ fs, gitdir, oids: await reachable(gitdir, commit) });
   if (!packfile) throw new GitopsError('bundle-failed', 'isomorphic-git made no pack', 'report this');
   return Buffer.concat([Buffer.from(`${HEADER}${commit} ${ref}\n\n`), Buffer.from(packfile)]);
@@ -55,23 +60,45 @@ export async function writeBundle(gitdir: string, ref: string, commit: string): 
 
 /** The references a bundle names, and its pack. Prerequisites (thin bundles) are refused. */
 export function parseBundle(bytes: Buffer, label: string): { refs: Map<string, string>; pack: Buffer } {
-  if (!bytes.subarray(0, HEADER.length).equals(Buffer.from(HEADER))) throw new GitopsError('bundle-invalid', `${label} is not a v2 git bundle`, 'use a file written by gitops agent export (or git bundle create)');
+  if (!bytes.subarray(0, HEADER.length).equals(Buffer.from(HEADER)))
+    throw new GitopsError(
+      'bundle-invalid',
+      `${label} is not a v2 git bundle`,
+      'use a file written by gitops agent export (or git bundle create)',
+    );
   const end = bytes.indexOf('\n\n', HEADER.length - 1);
-  if (end < 0) throw new GitopsError('bundle-invalid', `${label}: the bundle header never ends`, 'the file is cut short');
+  if (end < 0)
+    throw new GitopsError('bundle-invalid', `${label}: the bundle header never ends`, 'the file is cut short');
   const refs = new Map<string, string>();
   for (const line of bytes.subarray(HEADER.length, end).toString('utf8').split('\n')) {
-    if (line.startsWith('-')) throw new GitopsError('bundle-invalid', `${label} needs commits this device does not have (${line.slice(1, 13)})`, 'export a full bundle');
+    if (line.startsWith('-'))
+      throw new GitopsError(
+        'bundle-invalid',
+        `${label} needs commits this device does not have (${line.slice(1, 13)})`,
+        'export a full bundle',
+      );
     const m = /^([0-9a-f]{40}) (refs\/[^\s]+)$/.exec(line);
-    if (!m) throw new GitopsError('bundle-invalid', `${label}: unexpected header line ${JSON.stringify(line.slice(0, 80))}`, 'the file is damaged');
+    if (!m)
+      throw new GitopsError(
+        'bundle-invalid',
+        `${label}: unexpected header line ${JSON.stringify(line.slice(0, 80))}`,
+        'the file is damaged',
+      );
     refs.set(m[2]!, m[1]!);
   }
   const pack = bytes.subarray(end + 2);
-  if (pack.subarray(0, 4).toString('latin1') !== 'PACK') throw new GitopsError('bundle-invalid', `${label}: no pack after the header`, 'the file is damaged');
+  if (pack.subarray(0, 4).toString('latin1') !== 'PACK')
+    throw new GitopsError('bundle-invalid', `${label}: no pack after the header`, 'the file is damaged');
   return { refs, pack };
 }
 
 /** Adds a bundle's objects to the bare repository at `gitdir` (made when missing); returns its references. */
-export async function readBundle(gitdir: string, bytes: Buffer, label: string, branch: string): Promise<Map<string, string>> {
+export async function readBundle(
+  gitdir: string,
+  bytes: Buffer,
+  label: string,
+  branch: string,
+): Promise<Map<string, string>> {
   const { refs, pack } = parseBundle(bytes, label);
   if (!hasRepository(gitdir)) await git.init({ fs, gitdir, bare: true, defaultBranch: branch });
   const packDir = join(gitdir, 'objects/pack');
@@ -82,7 +109,11 @@ export async function readBundle(gitdir: string, bytes: Buffer, label: string, b
     await git.indexPack({ fs, dir: gitdir, gitdir, filepath: name });
   } catch (e) {
     fs.rmSync(join(gitdir, name), { force: true });
-    throw new GitopsError('bundle-invalid', `${label}: the pack cannot be read: ${(e as Error).message.split('\n')[0]}`, 'the file is damaged');
+    throw new GitopsError(
+      'bundle-invalid',
+      `${label}: the pack cannot be read: ${(e as Error).message.split('\n')[0]}`,
+      'the file is damaged',
+    );
   }
   return refs;
 }

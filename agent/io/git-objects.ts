@@ -12,7 +12,11 @@ import type { ObjectReader } from '../core/trust/history.js';
 export function gitDirOf(path: string): string {
   if (fs.existsSync(join(path, '.git', 'HEAD'))) return join(path, '.git');
   if (fs.existsSync(join(path, 'HEAD')) && fs.existsSync(join(path, 'objects'))) return path;
-  throw new GitopsError('not-a-repository', `${path} is not a git repository (no HEAD and objects/)`, 'pass --repo with a bare repository or a working tree');
+  throw new GitopsError(
+    'not-a-repository',
+    `${path} is not a git repository (no HEAD and objects/)`,
+    'pass --repo with a bare repository or a working tree',
+  );
 }
 
 /** A loose object read directly (one file, one inflate); undefined when it is packed or absent. */
@@ -58,7 +62,12 @@ export async function resolveObject(gitdir: string, spec: string): Promise<Resol
   const reader = objectReader(gitdir);
   const typed = async (oid: string, ref: string | null): Promise<ResolvedObject> => {
     const o = await reader.read(oid);
-    if (!o) throw new GitopsError('object-missing', `${spec} points at ${oid}, which is not in the repository`, 'fetch the missing objects (the clone may be shallow)');
+    if (!o)
+      throw new GitopsError(
+        'object-missing',
+        `${spec} points at ${oid}, which is not in the repository`,
+        'fetch the missing objects (the clone may be shallow)',
+      );
     return { oid, ref, type: o.type };
   };
   if (/^[0-9a-f]{40}$/.test(spec)) return typed(spec, null);
@@ -79,5 +88,9 @@ export async function resolveObject(gitdir: string, spec: string): Promise<Resol
       // not a unique prefix either
     }
   }
-  throw new GitopsError('unknown-object', `"${spec}" is not an object id, branch or tag in this repository`, 'list refs with git show-ref, or give a full commit id');
+  throw new GitopsError(
+    'unknown-object',
+    `"${spec}" is not an object id, branch or tag in this repository`,
+    'list refs with git show-ref, or give a full commit id',
+  );
 }

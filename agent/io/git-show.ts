@@ -9,17 +9,33 @@ export function fileAtRevision(file: string, rev: string): Buffer | undefined {
   const cwd = dirname(file);
   let top: string;
   try {
-    top = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    top = execFileSync('git', ['rev-parse', '--show-toplevel'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
   } catch {
-    throw new GitopsError('not-a-repository', `${file} is not inside a git repository`, 'compare two revisions of a file tracked by git');
+    throw new GitopsError(
+      'not-a-repository',
+      `${file} is not inside a git repository`,
+      'compare two revisions of a file tracked by git',
+    );
   }
   try {
     execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd, stdio: 'ignore' });
   } catch {
-    throw new GitopsError('unknown-revision', `"${rev}" is not a commit in this repository`, 'name a branch, a tag or a commit id (git log shows them)');
+    throw new GitopsError(
+      'unknown-revision',
+      `"${rev}" is not a commit in this repository`,
+      'name a branch, a tag or a commit id (git log shows them)',
+    );
   }
   try {
-    return execFileSync('git', ['show', `${rev}:${relative(top, file).split('\\').join('/')}`], { cwd, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 16 * 1024 * 1024 });
+    return execFileSync('git', ['show', `${rev}:${relative(top, file).split('\\').join('/')}`], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch {
     return undefined;
   }

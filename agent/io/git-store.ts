@@ -32,7 +32,8 @@ function dirBytes(path: string): number {
   } catch {
     return 0;
   }
-  for (const e of entries) total += e.isDirectory() ? dirBytes(join(path, e.name)) : fs.statSync(join(path, e.name)).size;
+  for (const e of entries)
+    total += e.isDirectory() ? dirBytes(join(path, e.name)) : fs.statSync(join(path, e.name)).size;
   return total;
 }
 
@@ -44,7 +45,10 @@ export class GitStore {
   private commits = new Map<string, { type: string; bytes: Uint8Array }>();
   private memoBytes = 0;
 
-  constructor(readonly gitdir: string, private readonly maxPacks = MAX_PACKS) {}
+  constructor(
+    readonly gitdir: string,
+    private readonly maxPacks = MAX_PACKS,
+  ) {}
 
   /** isomorphic-git's cache for this repository (pack indexes and packs), shared by every read. */
   get cache(): object {
@@ -73,7 +77,11 @@ export class GitStore {
   }
 
   /** settle() after the caller's answer: the store is compacted while nothing waits on it. */
-  settleLater(fetched: FetchResult | undefined, keep: Array<string | null | undefined>, onError: (e: unknown) => void): void {
+  settleLater(
+    fetched: FetchResult | undefined,
+    keep: Array<string | null | undefined>,
+    onError: (e: unknown) => void,
+  ): void {
     this.pending = this.pending.then(() => this.settle(fetched, keep)).catch(onError);
   }
 
@@ -107,7 +115,8 @@ export class GitStore {
     } catch {
       // no pack directory yet
     }
-    for (const f of names) if (f.endsWith('.pack') && !indexed.has(f)) fs.rmSync(join(this.packDir(), f), { force: true });
+    for (const f of names)
+      if (f.endsWith('.pack') && !indexed.has(f)) fs.rmSync(join(this.packDir(), f), { force: true });
   }
 
   usage(): StoreUsage {
@@ -115,7 +124,8 @@ export class GitStore {
   }
 
   private removePack(name: string): void {
-    for (const ext of ['.pack', '.idx', '.keep']) fs.rmSync(join(this.packDir(), name.replace(/\.pack$/, ext)), { force: true });
+    for (const ext of ['.pack', '.idx', '.keep'])
+      fs.rmSync(join(this.packDir(), name.replace(/\.pack$/, ext)), { force: true });
     this.objectCache = {}; // its index and bytes are no longer needed
   }
 
@@ -145,10 +155,12 @@ export class GitStore {
   /** The objects a pack holds, from its index (version 2). */
   private packObjectIds(pack: string): string[] {
     const idx = fs.readFileSync(join(this.packDir(), pack.replace(/\.pack$/, '.idx')));
-    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) throw new Error(`${pack}: not a version 2 pack index`);
+    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2)
+      throw new Error(`${pack}: not a version 2 pack index`);
     const n = idx.readUInt32BE(8 + 255 * 4);
     const oids: string[] = [];
-    for (let i = 0; i < n; i++) oids.push(idx.subarray(8 + 256 * 4 + i * 20, 8 + 256 * 4 + (i + 1) * 20).toString('hex'));
+    for (let i = 0; i < n; i++)
+      oids.push(idx.subarray(8 + 256 * 4 + i * 20, 8 + 256 * 4 + (i + 1) * 20).toString('hex'));
     return oids;
   }
 
@@ -214,7 +226,8 @@ export class GitStore {
     const oids = [...(await this.reachable(roots))];
     const name = oids.length > 0 ? await this.writePack(oids) : undefined;
     for (const p of old) if (p !== name) this.removePack(p);
-    for (const d of fs.readdirSync(join(gitdir, 'objects'))) if (/^[0-9a-f]{2}$/.test(d)) fs.rmSync(join(gitdir, 'objects', d), { recursive: true, force: true });
+    for (const d of fs.readdirSync(join(gitdir, 'objects')))
+      if (/^[0-9a-f]{2}$/.test(d)) fs.rmSync(join(gitdir, 'objects', d), { recursive: true, force: true });
     this.forget();
   }
 

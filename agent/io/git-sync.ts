@@ -17,7 +17,14 @@ import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git
 import { GitopsError } from '../core/errors.js';
 import { formatSize } from '../core/format-size.js';
 import { objectReader } from './git-objects.js';
-import { checkPack, DEFAULT_WIRE_LIMITS, lsRefsRequest, packOfResponse, readAdvertisement, readLsRefs } from './git-wire.js';
+import {
+  checkPack,
+  DEFAULT_WIRE_LIMITS,
+  lsRefsRequest,
+  packOfResponse,
+  readAdvertisement,
+  readLsRefs,
+} from './git-wire.js';
 import type { WireLimits } from './git-wire.js';
 
 export interface SyncOptions {
@@ -44,9 +51,16 @@ export interface FetchResult {
   bytes: number;
 }
 
-const tooLarge = (maxBytes: number): GitopsError => new GitopsError('sync-too-large', `the remote sent more than ${formatSize(maxBytes)}`, 'raise remote.max_fetch_mb only if the repository really is that large');
+const tooLarge = (maxBytes: number): GitopsError =>
+  new GitopsError(
+    'sync-too-large',
+    `the remote sent more than ${formatSize(maxBytes)}`,
+    'raise remote.max_fetch_mb only if the repository really is that large',
+  );
 
-async function collect(body: AsyncIterableIterator<Uint8Array> | Uint8Array[] | undefined): Promise<Buffer | undefined> {
+async function collect(
+  body: AsyncIterableIterator<Uint8Array> | Uint8Array[] | undefined,
+): Promise<Buffer | undefined> {
   if (!body) return undefined;
   const parts: Uint8Array[] = [];
   for await (const p of body as AsyncIterable<Uint8Array>) parts.push(p);
@@ -77,14 +91,21 @@ function splitAuth(url: string, token: string | undefined): { url: string; autho
   u.username = '';
   u.password = '';
   if (token) [user, pass] = ['x-access-token', token];
-  return { url: u.toString().replace(/\/$/, ''), ...(user || pass ? { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } : {}) };
+  return {
+    url: u.toString().replace(/\/$/, ''),
+    ...(user || pass ? { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } : {}),
+  };
 }
 
 /**
  * An isomorphic-git HTTP client on fetch, with a byte cap over the whole sync and a deadline;
  * upload-pack answers are checked (checkPack) before isomorphic-git reads them.
  */
-export function cappedHttp(maxBytes: number, deadline: number, options: { branch: string; token?: string; limits?: Partial<WireLimits> }): CappedHttp {
+export function cappedHttp(
+  maxBytes: number,
+  deadline: number,
+  options: { branch: string; token?: string; limits?: Partial<WireLimits> },
+): CappedHttp {
   const limits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
   let received = 0;
   let over = false;
@@ -102,12 +123,23 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { branch
   };
   const send = async (req: GitHttpRequest): Promise<{ res: Response; chunks: AsyncIterableIterator<Uint8Array> }> => {
     const left = deadline - Date.now();
-    if (left <= 0) throw new GitopsError('sync-timeout', 'the remote did not finish answering in time', 'check the network; the agent retries with backoff');
+    if (left <= 0)
+      throw new GitopsError(
+        'sync-timeout',
+        'the remote did not finish answering in time',
+        'check the network; the agent retries with backoff',
+      );
     const body = await collect(req.body as AsyncIterableIterator<Uint8Array> | undefined);
     const { url, authorization } = splitAuth(req.url, options.token);
     const headers: Record<string, string> = { ...req.headers, ...(authorization ? { authorization } : {}) };
     delete headers.Authorization;
-    const res = await fetch(url, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(left), redirect: 'follow' });
+    const res = await fetch(url, {
+      method: req.method ?? 'GET',
+      headers,
+      ...(body ? { body } : {}),
+      signal: AbortSignal.timeout(left),
+      redirect: 'follow',
+    });
     const reader = res.body?.getReader();
     async function* chunks(): AsyncIterableIterator<Uint8Array> {
       if (!reader) return;
@@ -125,13 +157,24 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { branch
     }
     return { res, chunks: chunks() };
   };
-  const response = (req: GitHttpRequest, res: Response, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse => ({ url: res.url, method: req.method ?? 'GET', statusCode: res.status, statusMessage: res.statusText, headers: Object.fromEntries(res.headers), body });
+  const response = (req: GitHttpRequest, res: Response, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse => ({
+    url: res.url,
+    method: req.method ?? 'GET',
+    statusCode: res.status,
+    statusMessage: res.statusText,
+    headers: Object.fromEntries(res.headers),
+    body,
+  });
   return {
     exceeded: () => over,
     received: () => received,
     advertised: () => v1?.commit,
     async branchCommit(url, branch) {
-      const { res, chunks } = await send({ url: infoRefs(url), method: 'GET', headers: { 'user-agent': 'git/isomorphic-git', 'git-protocol': 'version=2' } });
+      const { res, chunks } = await send({
+        url: infoRefs(url),
+        method: 'GET',
+        headers: { 'user-agent': 'git/isomorphic-git', 'git-protocol': 'version=2' },
+      });
       await smart(res);
       const ad = await readAdvertisement(chunks, branch, limits);
       if (ad.version === 1) {
@@ -140,7 +183,17 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { branch
         return ad.commit;
       }
       const base = splitAuth(url, undefined).url;
-      const ls = await send({ url: `${base}/git-upload-pack`, method: 'POST', headers: { 'user-agent': 'git/isomorphic-git', 'git-protocol': 'version=2', 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' }, body: single(lsRefsRequest(branch)) });
+      const ls = await send({
+        url: `${base}/git-upload-pack`,
+        method: 'POST',
+        headers: {
+          'user-agent': 'git/isomorphic-git',
+          'git-protocol': 'version=2',
+          'content-type': 'application/x-git-upload-pack-request',
+          accept: 'application/x-git-upload-pack-result',
+        },
+        body: single(lsRefsRequest(branch)),
+      });
       if (ls.res.status !== 200) {
         await ls.res.body?.cancel();
         throw new Error(`HTTP Error: ${ls.res.status} ${ls.res.statusText}`);
@@ -150,7 +203,14 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { branch
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const method = req.method ?? 'GET';
       if (method === 'GET' && splitAuth(req.url, undefined).url === v1?.url) {
-        return { url: req.url, method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': 'application/x-git-upload-pack-advertisement' }, body: single(v1.body) };
+        return {
+          url: req.url,
+          method,
+          statusCode: 200,
+          statusMessage: 'OK',
+          headers: { 'content-type': 'application/x-git-upload-pack-advertisement' },
+          body: single(v1.body),
+        };
       }
       const { res, chunks } = await send(req);
       if (method === 'GET' && req.url.endsWith('/info/refs?service=git-upload-pack') && res.status === 200) {
@@ -159,7 +219,10 @@ export function cappedHttp(maxBytes: number, deadline: number, options: { branch
         const ad = await readAdvertisement(chunks, options.branch, limits);
         if (ad.version !== 1) throw new Error('the remote answered a v1 request with protocol v2');
         v1 = { url: splitAuth(req.url, undefined).url, body: ad.filtered, commit: ad.commit };
-        return { ...response(req, res, single(ad.filtered)), headers: { 'content-type': 'application/x-git-upload-pack-advertisement' } };
+        return {
+          ...response(req, res, single(ad.filtered)),
+          headers: { 'content-type': 'application/x-git-upload-pack-advertisement' },
+        };
       }
       if (req.method === 'POST' && req.url.endsWith('/git-upload-pack') && res.status === 200) {
         const whole = (await collect(chunks)) ?? Buffer.alloc(0);
@@ -188,14 +251,22 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
     await git.init({ fs, gitdir, bare: true, defaultBranch: o.branch });
   }
   await git.addRemote({ fs, gitdir, remote: 'origin', url: o.url, force: true });
-  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs, { branch: o.branch, ...(o.token ? { token: o.token } : {}), ...(o.limits ? { limits: o.limits } : {}) });
+  const http = cappedHttp(o.maxBytes, Date.now() + o.timeoutMs, {
+    branch: o.branch,
+    ...(o.token ? { token: o.token } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+  });
   const cache = o.cache ?? {};
   const haveRef = `refs/heads/${o.branch}`;
   const fail = (e: unknown): GitopsError => {
     if (e instanceof GitopsError) return e;
     if (http.exceeded()) return tooLarge(o.maxBytes);
     const msg = (e as Error).message.split('\n')[0]!;
-    return new GitopsError('sync-failed', `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`, 'the agent keeps the running configuration and retries with backoff');
+    return new GitopsError(
+      'sync-failed',
+      `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`,
+      'the agent keeps the running configuration and retries with backoff',
+    );
   };
   let commit: string | undefined;
   try {
@@ -203,22 +274,45 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
   } catch (e) {
     throw fail(e);
   }
-  if (!commit) throw new GitopsError('sync-failed', `the remote has no branch ${o.branch}`, 'check remote.branch in the agent settings');
+  if (!commit)
+    throw new GitopsError(
+      'sync-failed',
+      `the remote has no branch ${o.branch}`,
+      'check remote.branch in the agent settings',
+    );
   const reader = objectReader(gitdir, cache);
-  if (new Set(o.known ?? []).has(commit) || (await reader.read(commit))?.type === 'commit') return { commit, pack: null, bytes: http.received() };
+  if (new Set(o.known ?? []).has(commit) || (await reader.read(commit))?.type === 'commit')
+    return { commit, pack: null, bytes: http.received() };
 
   // isomorphic-git tells the remote what the local branch points at: the commit we have
-  if (o.have && (await reader.read(o.have))?.type === 'commit') await git.writeRef({ fs, gitdir, ref: haveRef, value: o.have, force: true });
+  if (o.have && (await reader.read(o.have))?.type === 'commit')
+    await git.writeRef({ fs, gitdir, ref: haveRef, value: o.have, force: true });
   else await git.deleteRef({ fs, gitdir, ref: haveRef }).catch(() => undefined);
   const before = packs(gitdir);
   try {
-    await git.fetch({ fs, http, gitdir, cache, remote: 'origin', ref: haveRef, remoteRef: o.branch, singleBranch: true, tags: false, onAuthFailure: () => ({ cancel: true }) });
+    await git.fetch({
+      fs,
+      http,
+      gitdir,
+      cache,
+      remote: 'origin',
+      ref: haveRef,
+      remoteRef: o.branch,
+      singleBranch: true,
+      tags: false,
+      onAuthFailure: () => ({ cancel: true }),
+    });
   } catch (e) {
     throw fail(e);
   }
   if (http.exceeded()) throw tooLarge(o.maxBytes);
   commit = http.advertised() ?? commit; // pushed to between the two questions: what was fetched
   const added = [...packs(gitdir)].find((p) => !before.has(p));
-  if ((await objectReader(gitdir, cache).read(commit))?.type !== 'commit') throw new GitopsError('sync-failed', `the remote did not send ${commit.slice(0, 12)}`, 'the agent retries with backoff');
+  if ((await objectReader(gitdir, cache).read(commit))?.type !== 'commit')
+    throw new GitopsError(
+      'sync-failed',
+      `the remote did not send ${commit.slice(0, 12)}`,
+      'the agent retries with backoff',
+    );
   return { commit, pack: added ? `objects/pack/${added}` : null, bytes: http.received() };
 }

@@ -25,7 +25,11 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
   try {
     root = await git.readTree({ fs, gitdir, oid: commit, cache });
   } catch (e) {
-    throw new GitopsError('commit-unreadable', `cannot read the tree of ${commit}: ${(e as Error).message}`, 'the commit or one of its objects is missing (a shallow or interrupted fetch)');
+    throw new GitopsError(
+      'commit-unreadable',
+      `cannot read the tree of ${commit}: ${(e as Error).message}`,
+      'the commit or one of its objects is missing (a shallow or interrupted fetch)',
+    );
   }
   const walk = async (oid: string, prefix: string): Promise<void> => {
     const tree = await git.readTree({ fs, gitdir, oid, cache });
@@ -33,13 +37,19 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       const path = `${prefix}${entry.path}`;
       if (entry.type === 'tree') await walk(entry.oid, `${path}/`);
       else if (entry.mode === '120000') files.set(path, problemText({ code: 'symlink' }));
-      else if (entry.type === 'commit') files.set(path, problemText({ code: 'not-a-file' })); // a submodule
-      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) files.set(path, await blobText(gitdir, entry.oid, max, cache));
+      else if (entry.type === 'commit')
+        files.set(path, problemText({ code: 'not-a-file' })); // a submodule
+      else if (entry.type === 'blob' && INCLUDE.test(entry.path))
+        files.set(path, await blobText(gitdir, entry.oid, max, cache));
     }
   };
   for (const entry of root.tree) {
     if (entry.type === 'tree' && ROOTS.has(entry.path)) await walk(entry.oid, `${entry.path}/`);
-    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) files.set(entry.path, entry.mode === '120000' ? problemText({ code: 'symlink' }) : await blobText(gitdir, entry.oid, max, cache));
+    else if (entry.type === 'blob' && TOP_FILES.has(entry.path))
+      files.set(
+        entry.path,
+        entry.mode === '120000' ? problemText({ code: 'symlink' }) : await blobText(gitdir, entry.oid, max, cache),
+      );
   }
   return files;
 }

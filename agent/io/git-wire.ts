@@ -62,14 +62,20 @@ const pkt = (s: string | Buffer): Buffer => {
 };
 
 const REFS_HINT = 'the configuration repository should hold few branches and tags; the agent only follows one branch';
-const tooManyRefs = (max: number): GitopsError => new GitopsError('sync-too-many-refs', `the remote advertised more than ${max} refs`, REFS_HINT);
+const tooManyRefs = (max: number): GitopsError =>
+  new GitopsError('sync-too-many-refs', `the remote advertised more than ${max} refs`, REFS_HINT);
 
 /** The chunks of a ref listing, throwing once they pass `max` bytes. */
 async function* refBytesCapped(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
   let bytes = 0;
   for await (const c of chunks) {
     bytes += c.length;
-    if (bytes > max) throw new GitopsError('sync-refs-too-large', `the remote advertised more than ${formatSize(max)} of refs`, REFS_HINT);
+    if (bytes > max)
+      throw new GitopsError(
+        'sync-refs-too-large',
+        `the remote advertised more than ${formatSize(max)} of refs`,
+        REFS_HINT,
+      );
     yield c;
   }
 }
@@ -89,7 +95,11 @@ export interface Advertisement {
  * byte against the limits (throwing as soon as one is passed) and keeps only HEAD and
  * `refs/heads/<branch>`. A protocol v2 capability advertisement is recognised (version 2).
  */
-export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<Advertisement> {
+export async function readAdvertisement(
+  chunks: AsyncIterable<Uint8Array>,
+  branch: string,
+  limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>,
+): Promise<Advertisement> {
   const want = `refs/heads/${branch}`;
   let refs = 0;
   let caps: string | undefined;
@@ -134,24 +144,39 @@ export async function readAdvertisement(chunks: AsyncIterable<Uint8Array>, branc
   const commit = kept.find(([, r]) => r === want)?.[0];
   const lines = kept.map(([oid, ref], i) => pkt(i === 0 ? `${oid} ${ref}\0${caps}\n` : `${oid} ${ref}\n`));
   if (lines.length === 0) lines.push(pkt(`${'0'.repeat(40)} capabilities^{}\0${caps}\n`));
-  const filtered = Buffer.concat([pkt('# service=git-upload-pack\n'), Buffer.from('0000'), ...lines, Buffer.from('0000')]);
+  const filtered = Buffer.concat([
+    pkt('# service=git-upload-pack\n'),
+    Buffer.from('0000'),
+    ...lines,
+    Buffer.from('0000'),
+  ]);
   return { version: 1, commit, filtered, refs };
 }
 
 /** A protocol v2 ls-refs request for the branch alone: the remote filters, however many refs it has. */
 export function lsRefsRequest(branch: string): Buffer {
-  return Buffer.concat([pkt('command=ls-refs\n'), Buffer.from('0001'), pkt(`ref-prefix refs/heads/${branch}\n`), Buffer.from('0000')]);
+  return Buffer.concat([
+    pkt('command=ls-refs\n'),
+    Buffer.from('0001'),
+    pkt(`ref-prefix refs/heads/${branch}\n`),
+    Buffer.from('0000'),
+  ]);
 }
 
 /** Reads an ls-refs answer, bounded like an advertisement; returns the branch's commit. */
-export async function readLsRefs(chunks: AsyncIterable<Uint8Array>, branch: string, limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>): Promise<string | undefined> {
+export async function readLsRefs(
+  chunks: AsyncIterable<Uint8Array>,
+  branch: string,
+  limits: Pick<WireLimits, 'maxRefs' | 'maxRefBytes'>,
+): Promise<string | undefined> {
   const want = `refs/heads/${branch}`;
   let refs = 0;
   let commit: string | undefined;
   for await (const line of pktLines(refBytesCapped(chunks, limits.maxRefBytes))) {
     if (line === null) break;
     const m = /^([0-9a-f]{40}) (\S+)/.exec(line.toString('latin1'));
-    if (!m) throw new Error(`unexpected line in the ls-refs answer: ${JSON.stringify(line.toString('latin1').slice(0, 60))}`);
+    if (!m)
+      throw new Error(`unexpected line in the ls-refs answer: ${JSON.stringify(line.toString('latin1').slice(0, 60))}`);
     if (++refs > limits.maxRefs) throw tooManyRefs(limits.maxRefs);
     if (m[2] === want) commit = m[1];
   }
@@ -183,7 +208,12 @@ export function packOfResponse(body: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-const invalid = (why: string): GitopsError => new GitopsError('sync-pack-invalid', `the remote sent a pack that cannot be read: ${why}`, 'the agent keeps the running configuration and retries with backoff');
+const invalid = (why: string): GitopsError =>
+  new GitopsError(
+    'sync-pack-invalid',
+    `the remote sent a pack that cannot be read: ${why}`,
+    'the agent keeps the running configuration and retries with backoff',
+  );
 
 /** Reads a size varint of a delta (little-endian base 128) at `pos`. */
 function deltaSize(b: Buffer, pos: number): [number, number] {
@@ -203,14 +233,27 @@ function deltaSize(b: Buffer, pos: number): [number, number] {
  * before it is inflated, then inflated no further than that size (a header that lies is caught),
  * a delta's target size is read from its first bytes. Returns the number of objects.
  */
-export function checkPack(pack: Buffer, limits: Pick<WireLimits, 'maxObjectBytes' | 'maxPackInflatedBytes' | 'maxPackObjects'>): number {
+export function checkPack(
+  pack: Buffer,
+  limits: Pick<WireLimits, 'maxObjectBytes' | 'maxPackInflatedBytes' | 'maxPackObjects'>,
+): number {
   if (pack.length === 0) return 0;
   if (pack.length < 32 || pack.subarray(0, 4).toString('latin1') !== 'PACK') throw invalid('no PACK header');
   const version = pack.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw invalid(`version ${version}`);
   const count = pack.readUInt32BE(8);
-  if (count > limits.maxPackObjects) throw new GitopsError('sync-pack-too-large', `the remote sent a pack of ${count} objects (at most ${limits.maxPackObjects})`, 'the configuration repository should be small; the agent keeps the running configuration');
-  const tooLarge = (size: number): GitopsError => new GitopsError('sync-object-too-large', `the remote sent an object of ${formatSize(size)}; objects are limited to ${formatSize(limits.maxObjectBytes)}`, 'keep bulk data out of the configuration repository; the agent keeps the running configuration');
+  if (count > limits.maxPackObjects)
+    throw new GitopsError(
+      'sync-pack-too-large',
+      `the remote sent a pack of ${count} objects (at most ${limits.maxPackObjects})`,
+      'the configuration repository should be small; the agent keeps the running configuration',
+    );
+  const tooLarge = (size: number): GitopsError =>
+    new GitopsError(
+      'sync-object-too-large',
+      `the remote sent an object of ${formatSize(size)}; objects are limited to ${formatSize(limits.maxObjectBytes)}`,
+      'keep bulk data out of the configuration repository; the agent keeps the running configuration',
+    );
   let pos = 12;
   let total = 0;
   const end = pack.length - 20;
@@ -236,11 +279,19 @@ export function checkPack(pack: Buffer, limits: Pick<WireLimits, 'maxObjectBytes
     if (size > limits.maxObjectBytes) throw tooLarge(size);
     let out: { buffer: Buffer; engine: { bytesWritten: number } };
     try {
-      out = inflateSync(pack.subarray(pos, end), { info: true, maxOutputLength: Math.max(size, 1) } as ZlibOptions) as unknown as typeof out;
+      out = inflateSync(pack.subarray(pos, end), {
+        info: true,
+        maxOutputLength: Math.max(size, 1),
+      } as ZlibOptions) as unknown as typeof out;
     } catch (e) {
-      throw invalid((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `an object inflates to more than the ${size} bytes its header says` : `an object does not inflate (${(e as Error).message})`);
+      throw invalid(
+        (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+          ? `an object inflates to more than the ${size} bytes its header says`
+          : `an object does not inflate (${(e as Error).message})`,
+      );
     }
-    if (out.buffer.length !== size) throw invalid(`an object inflates to ${out.buffer.length} bytes, its header says ${size}`);
+    if (out.buffer.length !== size)
+      throw invalid(`an object inflates to ${out.buffer.length} bytes, its header says ${size}`);
     let made = size;
     if (type >= 6) {
       const [, next] = deltaSize(out.buffer, 0);
@@ -248,7 +299,12 @@ export function checkPack(pack: Buffer, limits: Pick<WireLimits, 'maxObjectBytes
       if (made > limits.maxObjectBytes) throw tooLarge(made);
     }
     total += made;
-    if (total > limits.maxPackInflatedBytes) throw new GitopsError('sync-pack-too-large', `the remote sent a pack that inflates to more than ${formatSize(limits.maxPackInflatedBytes)}`, 'the configuration repository should be small; the agent keeps the running configuration');
+    if (total > limits.maxPackInflatedBytes)
+      throw new GitopsError(
+        'sync-pack-too-large',
+        `the remote sent a pack that inflates to more than ${formatSize(limits.maxPackInflatedBytes)}`,
+        'the configuration repository should be small; the agent keeps the running configuration',
+      );
     pos += out.engine.bytesWritten;
   }
   return count;

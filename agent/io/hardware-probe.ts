@@ -35,7 +35,14 @@ export interface ProbeOptions {
   runner?: ToolRunner;
 }
 
-const PACKAGES: Record<string, string> = { 'nvidia-smi': 'the NVIDIA driver utilities', 'v4l2-ctl': 'v4l-utils', ffprobe: 'ffmpeg', lsusb: 'usbutils', vainfo: 'vainfo', tegrastats: 'the L4T tools' };
+const PACKAGES: Record<string, string> = {
+  'nvidia-smi': 'the NVIDIA driver utilities',
+  'v4l2-ctl': 'v4l-utils',
+  ffprobe: 'ffmpeg',
+  lsusb: 'usbutils',
+  vainfo: 'vainfo',
+  tegrastats: 'the L4T tools',
+};
 
 /** Why a tool gave no facts, for the profile's `unknown` map. */
 export function explainRun(cmd: string, r: RunResult): string {
@@ -77,7 +84,9 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: ProbeFacts; steps: Record<string, number> }> {
+export async function probeFacts(
+  options: ProbeOptions = {},
+): Promise<{ facts: ProbeFacts; steps: Record<string, number> }> {
   const root = options.root ?? '/';
   const at = (p: string): string => join(root, p);
   const run: ToolRunner = options.runner ?? runTool;
@@ -114,14 +123,21 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
     }
     try {
       const s = await statfs(at(path));
-      return { path, totalMb: Math.floor((s.blocks * s.bsize) / 2 ** 20), freeMb: Math.floor((s.bavail * s.bsize) / 2 ** 20) };
+      return {
+        path,
+        totalMb: Math.floor((s.blocks * s.bsize) / 2 ** 20),
+        freeMb: Math.floor((s.bavail * s.bsize) / 2 ** 20),
+      };
     } catch (e) {
       unknown.disk = `cannot measure the disk at ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`;
       return null;
     }
   });
 
-  const board = timed('board', async () => (await readText(at('proc/device-tree/model')))?.replace(/\0/g, '').trim() || null);
+  const board = timed(
+    'board',
+    async () => (await readText(at('proc/device-tree/model')))?.replace(/\0/g, '').trim() || null,
+  );
 
   const nvidiaProc = timed('nvidia-proc', async () => {
     const text = await readText(at('proc/driver/nvidia/version'));
@@ -134,7 +150,11 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
   });
 
   const nvidia = timed('nvidia-smi', async (): Promise<NvidiaFacts | null> => {
-    let q = await run('nvidia-smi', [`--query-gpu=${QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], runOpts);
+    let q = await run(
+      'nvidia-smi',
+      [`--query-gpu=${QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],
+      runOpts,
+    );
     let fields: readonly string[] = QUERY_FIELDS;
     if (q.kind === 'exit' && q.code === 2) {
       fields = ['index', 'name', 'driver_version', 'memory.total', 'memory.used'];
@@ -142,7 +162,8 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
     }
     if (q.kind === 'missing') {
       const devs = (await list(at('dev'))).filter((d) => /^nvidia\d+$/.test(d));
-      if (devs.length > 0) unknown.gpu = `/dev/${devs[0]} exists but nvidia-smi is not installed (install the NVIDIA driver utilities)`;
+      if (devs.length > 0)
+        unknown.gpu = `/dev/${devs[0]} exists but nvidia-smi is not installed (install the NVIDIA driver utilities)`;
       return null;
     }
     if (q.kind !== 'ok') {
@@ -166,20 +187,25 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
     if (dev.includes('apex_0')) found.push({ type: 'coral-pcie', device: '/dev/apex_0' });
     for (const d of dev.filter((x) => /^hailo\d+$/.test(x))) found.push({ type: 'hailo', device: `/dev/${d}` });
     const usb = await run('lsusb', [], runOpts);
-    if (usb.kind === 'ok') for (const a of parseLsusb(usb.stdout).accelerators) found.push({ type: 'coral-usb', device: a.id, detail: a.state });
+    if (usb.kind === 'ok')
+      for (const a of parseLsusb(usb.stdout).accelerators)
+        found.push({ type: 'coral-usb', device: a.id, detail: a.state });
     else if (usb.kind === 'missing') unknown.usb = explainRun('lsusb', usb);
     const render = (await list(at('dev/dri'))).filter((d) => /^renderD\d+$/.test(d)).sort();
     if (render[0]) {
       const va = await run('vainfo', ['--display', 'drm', '--device', `/dev/dri/${render[0]}`], runOpts);
       const facts = va.kind === 'ok' || va.kind === 'exit' ? parseVainfo(`${va.stdout}\n${va.stderr}`) : undefined;
-      if (facts?.driver && /intel/i.test(facts.driver)) found.push({ type: 'intel-vaapi', device: `/dev/dri/${render[0]}`, detail: facts.driver });
+      if (facts?.driver && /intel/i.test(facts.driver))
+        found.push({ type: 'intel-vaapi', device: `/dev/dri/${render[0]}`, detail: facts.driver });
       else if (va.kind !== 'ok' && va.kind !== 'exit') unknown.vaapi = explainRun('vainfo', va);
     }
     return found;
   });
 
   const cameras = timed('cameras', async () => {
-    const nodes = (await list(at('dev'))).filter((d) => /^video\d+$/.test(d)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+    const nodes = (await list(at('dev')))
+      .filter((d) => /^video\d+$/.test(d))
+      .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     const out: ProbeFacts['cameras'] = [];
     await Promise.all(
       nodes.map(async (node) => {
@@ -206,10 +232,42 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
     Promise.all(
       (options.streams ?? []).map(async (url) => {
         const shown = redactUrl(url);
-        const r = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '5000000', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', url], { ...runOpts, timeoutMs: Math.max(runOpts.timeoutMs ?? 0, 15000) });
-        if (r.kind !== 'ok') return { url: shown, codec: null, width: null, height: null, fps: null, error: explainRun('ffprobe', r).split(url).join(shown) };
+        const r = await run(
+          'ffprobe',
+          [
+            '-v',
+            'error',
+            '-rtsp_transport',
+            'tcp',
+            '-timeout',
+            '5000000',
+            '-select_streams',
+            'v:0',
+            '-show_entries',
+            'stream=codec_name,width,height,avg_frame_rate,r_frame_rate',
+            '-of',
+            'json',
+            url,
+          ],
+          { ...runOpts, timeoutMs: Math.max(runOpts.timeoutMs ?? 0, 15000) },
+        );
+        if (r.kind !== 'ok')
+          return {
+            url: shown,
+            codec: null,
+            width: null,
+            height: null,
+            fps: null,
+            error: explainRun('ffprobe', r).split(url).join(shown),
+          };
         const v = parseFfprobe(r.stdout).streams.find((s) => s.type === 'video');
-        return { url: shown, codec: v?.codec ?? null, width: v?.width ?? null, height: v?.height ?? null, fps: v?.fps ?? null };
+        return {
+          url: shown,
+          codec: v?.codec ?? null,
+          width: v?.width ?? null,
+          height: v?.height ?? null,
+          fps: v?.fps ?? null,
+        };
       }),
     ),
   );
@@ -228,11 +286,25 @@ export async function probeFacts(options: ProbeOptions = {}): Promise<{ facts: P
     ),
   );
 
-  const [mem, dsk, brd, proc, teg, nv, acc, cams, strm, models] = await Promise.all([memory, disk, board, nvidiaProc, tegra, nvidia, accelerators, cameras, streams, modelFiles]);
+  const [mem, dsk, brd, proc, teg, nv, acc, cams, strm, models] = await Promise.all([
+    memory,
+    disk,
+    board,
+    nvidiaProc,
+    tegra,
+    nvidia,
+    accelerators,
+    cameras,
+    streams,
+    modelFiles,
+  ]);
   if (teg?.l4tVersion) {
     // On a Jetson, tegrastats confirms the integrated GPU; sampled once and killed.
     const t0 = performance.now();
-    const ts = await firstLine('tegrastats', ['--interval', '500'], { timeoutMs: 3000, ...(options.path ? { path: options.path } : {}) });
+    const ts = await firstLine('tegrastats', ['--interval', '500'], {
+      timeoutMs: 3000,
+      ...(options.path ? { path: options.path } : {}),
+    });
     steps.tegrastats = performance.now() - t0;
     if (ts.kind !== 'ok') unknown.tegrastats = explainRun('tegrastats', ts);
   }

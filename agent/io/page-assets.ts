@@ -11,5 +11,9 @@ export interface PageAssets {
 
 export function readPageAssets(packageRoot: string): PageAssets {
   const dir = join(packageRoot, 'agent/daemon/page');
-  return { html: readFileSync(join(dir, 'index.html'), 'utf8'), js: readFileSync(join(dir, 'app.js'), 'utf8'), css: readFileSync(join(dir, 'app.css'), 'utf8') };
+  return {
+    html: readFileSync(join(dir, 'index.html'), 'utf8'),
+    js: readFileSync(join(dir, 'app.js'), 'utf8'),
+    css: readFileSync(join(dir, 'app.css'), 'utf8'),
+  };
 }

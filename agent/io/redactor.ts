@@ -29,8 +29,7 @@ export function registerSecret(value: string): void {
   for (const form of forms(value)) {
     if (value.length >= MIN_ANYWHERE) {
       if (!anywhere.includes(form)) anywhere = [...anywhere, form].sort((a, b) => b.length - a.length);
-    }
-    else if (!quoted.has(form)) quoted.set(form, new RegExp(`(\\\\*["'\`])${escapeRegExp(form)}\\1(?!\\s*:)`, 'g'));
+    } else if (!quoted.has(form)) quoted.set(form, new RegExp(`(\\\\*["'\`])${escapeRegExp(form)}\\1(?!\\s*:)`, 'g'));
   }
 }
 

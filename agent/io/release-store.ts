@@ -9,7 +9,23 @@
 // memory; lines that are not JSON objects (cut by a crash, or written by something else) are
 // skipped.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { writeFileAtomic } from './repo-files.js';
@@ -126,13 +142,17 @@ export class ReleaseStore {
 
   /** Writes a release's files and, last, its release.json; returns its directory. */
   writeRelease(id: string, files: Record<string, string>, manifest: object): string {
-    if (!/^[0-9a-zA-Z._-]+$/.test(id)) throw new GitopsError('bad-release-id', `"${id}" is not a release id`, 'release ids are commit ids');
+    if (!/^[0-9a-zA-Z._-]+$/.test(id))
+      throw new GitopsError('bad-release-id', `"${id}" is not a release id`, 'release ids are commit ids');
     const final = join(this.releases, id);
     const tmp = join(this.releases, `.tmp-${id}-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
     try {
       mkdirSync(tmp, { mode: 0o700 });
-      for (const [name, text] of [...Object.entries(files), [COMPLETE, JSON.stringify(manifest, null, 2) + '\n'] as const]) {
+      for (const [name, text] of [
+        ...Object.entries(files),
+        [COMPLETE, JSON.stringify(manifest, null, 2) + '\n'] as const,
+      ]) {
         const fd = openSync(join(tmp, name), 'wx', 0o600);
         try {
           writeSync(fd, text);
@@ -149,7 +169,11 @@ export class ReleaseStore {
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       if (e instanceof GitopsError) throw e;
-      throw new GitopsError('release-write-failed', `could not write release ${id}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check free disk space in the state directory; the running release is untouched');
+      throw new GitopsError(
+        'release-write-failed',
+        `could not write release ${id}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check free disk space in the state directory; the running release is untouched',
+      );
     }
   }
 
@@ -184,7 +208,8 @@ export class ReleaseStore {
 
   /** Points `current` at a release: a new symlink renamed over the old one. */
   switchCurrent(id: string): void {
-    if (!this.hasRelease(id)) throw new GitopsError('release-missing', `release ${id} is not complete`, 'write it before switching to it');
+    if (!this.hasRelease(id))
+      throw new GitopsError('release-missing', `release ${id} is not complete`, 'write it before switching to it');
     const tmp = join(this.dir, `.current-${process.pid}`);
     rmSync(tmp, { force: true });
     symlinkSync(join('releases', id), tmp);
@@ -216,7 +241,9 @@ export class ReleaseStore {
     try {
       text = readFileSync(join(this.dir, 'state.json'), 'utf8');
     } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { value: undefined } : { error: (e as NodeJS.ErrnoException).code ?? 'unreadable' };
+      return (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? { value: undefined }
+        : { error: (e as NodeJS.ErrnoException).code ?? 'unreadable' };
     }
     try {
       return { value: JSON.parse(text) as unknown };
@@ -366,7 +393,8 @@ export class ReleaseStore {
         removed.push(name);
       }
     }
-    for (const name of readdirSync(this.dir)) if (name.startsWith('.current-')) rmSync(join(this.dir, name), { force: true });
+    for (const name of readdirSync(this.dir))
+      if (name.startsWith('.current-')) rmSync(join(this.dir, name), { force: true });
     return { current: this.current(), removed };
   }
 }

@@ -2,7 +2,17 @@
 // atomically (temp file in the same directory, fsync, rename): a crash or a full disk leaves
 // either the old file or the new one, never half of one.
 
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo-file.js';
@@ -46,7 +56,12 @@ export function readWorkingTree(root: string): Map<string, string> {
     const text = readRepoFile(join(root, f));
     if (text !== undefined) files.set(f, text);
   }
-  if (!any) throw new GitopsError('not-a-config-repo', `${root} has no config/, environments/ or schemas/ directory`, 'run the command from the root of the configuration repository, or pass --root DIR');
+  if (!any)
+    throw new GitopsError(
+      'not-a-config-repo',
+      `${root} has no config/, environments/ or schemas/ directory`,
+      'run the command from the root of the configuration repository, or pass --root DIR',
+    );
   return files;
 }
 
@@ -55,7 +70,12 @@ function readRepoFile(path: string): string | undefined {
   const r = readRegularFile(path, MAX_FILE_BYTES);
   if (r.ok) return decodeFile(r.bytes);
   if (r.code === 'not-found') return undefined;
-  if (r.code === 'not-readable') throw new GitopsError('file-not-readable', `cannot read ${path}: ${r.errno ?? 'error'}`, 'check the permissions of the working tree');
+  if (r.code === 'not-readable')
+    throw new GitopsError(
+      'file-not-readable',
+      `cannot read ${path}: ${r.errno ?? 'error'}`,
+      'check the permissions of the working tree',
+    );
   return problemText({ code: r.code, ...(r.size !== undefined ? { size: r.size } : {}) });
 }
 
@@ -79,7 +99,11 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new GitopsError('write-failed', `could not write ${path}: ${(err as Error).message}`, 'check free disk space and permissions; the original file is unchanged');
+    throw new GitopsError(
+      'write-failed',
+      `could not write ${path}: ${(err as Error).message}`,
+      'check free disk space and permissions; the original file is unchanged',
+    );
   }
 }
 
@@ -87,10 +111,19 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 
 export function readUserFile(path: string, what: string): string {
   try {
     const size = lstatSync(path).size;
-    if (size > READ_LIMIT) throw new GitopsError('file-too-large', `${what} ${path} is ${(size / 1024 / 1024).toFixed(1)} MiB`, 'pass the right file');
+    if (size > READ_LIMIT)
+      throw new GitopsError(
+        'file-too-large',
+        `${what} ${path} is ${(size / 1024 / 1024).toFixed(1)} MiB`,
+        'pass the right file',
+      );
     return readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof GitopsError) throw err;
-    throw new GitopsError('file-not-readable', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path');
+    throw new GitopsError(
+      'file-not-readable',
+      `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'check the path',
+    );
   }
 }

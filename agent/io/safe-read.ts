@@ -6,7 +6,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileProblemCode } from '../core/repo-file.js';
 
-export type SafeRead = { ok: true; bytes: Buffer } | { ok: false; code: FileProblemCode | 'not-found' | 'not-readable'; size?: number; errno?: string };
+export type SafeRead =
+  | { ok: true; bytes: Buffer }
+  | { ok: false; code: FileProblemCode | 'not-found' | 'not-readable'; size?: number; errno?: string };
 
 export function readRegularFile(path: string, maxBytes: number, options: { followLinks?: boolean } = {}): SafeRead {
   let fd: number;

@@ -11,14 +11,21 @@ import type { Identities } from '../core/sops/keys.js';
 import { parseSopsConfig } from '../core/sops/sops-config.js';
 import type { CreationRule } from '../core/sops/sops-config.js';
 
-export async function loadIdentities(identityFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Identities> {
+export async function loadIdentities(
+  identityFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Identities> {
   const ids = emptyIdentities();
   const fromFile = async (path: string, label: string): Promise<void> => {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new GitopsError('sops-identity-unreadable', `cannot read the identity ${label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path and its permissions');
+      throw new GitopsError(
+        'sops-identity-unreadable',
+        `cannot read the identity ${label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check the path and its permissions',
+      );
     }
     await addIdentityText(ids, text, label);
   };

@@ -19,7 +19,11 @@ function read(file: string, missingOk: boolean): TokenEntry[] {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (missingOk && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new GitopsError('tokens-unreadable', `cannot read the API tokens file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'create it with: gitops agent token add --tokens-file FILE --name NAME --role viewer|operator');
+    throw new GitopsError(
+      'tokens-unreadable',
+      `cannot read the API tokens file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'create it with: gitops agent token add --tokens-file FILE --name NAME --role viewer|operator',
+    );
   }
   return parseTokens(text, file);
 }
@@ -44,13 +48,23 @@ export function tokenSource(file: string, log: (line: string) => void = () => un
 }
 
 function write(file: string, tokens: readonly TokenEntry[]): void {
-  writeFileAtomic(file, '# API tokens of the doorbell agent: SHA-256 hashes only (gitops agent token add|list|revoke)\n' + stringify(tokens), 0o600);
+  writeFileAtomic(
+    file,
+    '# API tokens of the doorbell agent: SHA-256 hashes only (gitops agent token add|list|revoke)\n' +
+      stringify(tokens),
+    0o600,
+  );
 }
 
 /** Adds a token; returns it (the only time it is ever shown). */
 export function addToken(file: string, name: string, role: Role, now = new Date()): string {
   const tokens = read(file, true);
-  if (tokens.some((t) => t.name === name)) throw new GitopsError('token-exists', `a token named "${name}" is already in ${file}`, `revoke it first (gitops agent token revoke --name ${name}) or choose another name`);
+  if (tokens.some((t) => t.name === name))
+    throw new GitopsError(
+      'token-exists',
+      `a token named "${name}" is already in ${file}`,
+      `revoke it first (gitops agent token revoke --name ${name}) or choose another name`,
+    );
   const token = newToken();
   const entry: TokenEntry = { name, role, sha256: hashToken(token), created: now.toISOString() };
   parseTokens(stringify([...tokens, entry]), file); // the same checks as on reading
@@ -64,6 +78,14 @@ export function listTokens(file: string): TokenEntry[] {
 
 export function revokeToken(file: string, name: string): void {
   const tokens = read(file, false);
-  if (!tokens.some((t) => t.name === name)) throw new GitopsError('token-unknown', `no token named "${name}" in ${file}`, 'gitops agent token list shows the names');
-  write(file, tokens.filter((t) => t.name !== name));
+  if (!tokens.some((t) => t.name === name))
+    throw new GitopsError(
+      'token-unknown',
+      `no token named "${name}" in ${file}`,
+      'gitops agent token list shows the names',
+    );
+  write(
+    file,
+    tokens.filter((t) => t.name !== name),
+  );
 }

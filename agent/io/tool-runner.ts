@@ -20,21 +20,38 @@ export interface RunOptions {
 
 export type ToolRunner = (cmd: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
 
-const env = (path: string | undefined): NodeJS.ProcessEnv => ({ PATH: path ?? process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', HOME: process.env.HOME ?? '/' });
+const env = (path: string | undefined): NodeJS.ProcessEnv => ({
+  PATH: path ?? process.env.PATH ?? '/usr/bin:/bin',
+  LC_ALL: 'C',
+  LANG: 'C',
+  HOME: process.env.HOME ?? '/',
+});
 
 export const runTool: ToolRunner = (cmd, args, options = {}) => {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(cmd, [...args], { timeout: options.timeoutMs ?? 5000, killSignal: 'SIGKILL', maxBuffer: options.maxBytes ?? 4 * 1024 * 1024, windowsHide: true, env: env(options.path), encoding: 'utf8' }, (err, stdout, stderr) => {
-      const ms = performance.now() - started;
-      if (!err) return resolve({ kind: 'ok', stdout, stderr, ms });
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: string | number };
-      if (e.code === 'ENOENT') return resolve({ kind: 'missing', cmd });
-      if (e.code === 'EACCES') return resolve({ kind: 'denied', cmd });
-      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ kind: 'too-much-output', ms });
-      if (e.killed || e.signal === 'SIGKILL') return resolve({ kind: 'timeout', stdout, stderr, ms });
-      resolve({ kind: 'exit', code: typeof e.code === 'number' ? e.code : -1, stdout, stderr, ms });
-    });
+    execFile(
+      cmd,
+      [...args],
+      {
+        timeout: options.timeoutMs ?? 5000,
+        killSignal: 'SIGKILL',
+        maxBuffer: options.maxBytes ?? 4 * 1024 * 1024,
+        windowsHide: true,
+        env: env(options.path),
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const ms = performance.now() - started;
+        if (!err) return resolve({ kind: 'ok', stdout, stderr, ms });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: string | number };
+        if (e.code === 'ENOENT') return resolve({ kind: 'missing', cmd });
+        if (e.code === 'EACCES') return resolve({ kind: 'denied', cmd });
+        if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ kind: 'too-much-output', ms });
+        if (e.killed || e.signal === 'SIGKILL') return resolve({ kind: 'timeout', stdout, stderr, ms });
+        resolve({ kind: 'exit', code: typeof e.code === 'number' ? e.code : -1, stdout, stderr, ms });
+      },
+    );
   });
 };
 
@@ -52,15 +69,27 @@ export function firstLine(cmd: string, args: readonly string[], options: RunOpti
       child.kill('SIGKILL');
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ kind: 'timeout', stdout: out, stderr: '', ms: performance.now() - started }), options.timeoutMs ?? 3000);
-    child.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ENOENT' ? { kind: 'missing', cmd } : { kind: 'denied', cmd }));
+    const timer = setTimeout(
+      () => finish({ kind: 'timeout', stdout: out, stderr: '', ms: performance.now() - started }),
+      options.timeoutMs ?? 3000,
+    );
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ENOENT' ? { kind: 'missing', cmd } : { kind: 'denied', cmd }),
+    );
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
       const nl = out.indexOf('\n');
       if (nl >= 0) finish({ kind: 'ok', stdout: out.slice(0, nl + 1), stderr: '', ms: performance.now() - started });
-      else if (out.length > (options.maxBytes ?? 64 * 1024)) finish({ kind: 'too-much-output', ms: performance.now() - started });
+      else if (out.length > (options.maxBytes ?? 64 * 1024))
+        finish({ kind: 'too-much-output', ms: performance.now() - started });
     });
-    child.on('close', (code) => finish(out ? { kind: 'ok', stdout: out, stderr: '', ms: performance.now() - started } : { kind: 'exit', code: code ?? -1, stdout: '', stderr: '', ms: performance.now() - started }));
+    child.on('close', (code) =>
+      finish(
+        out
+          ? { kind: 'ok', stdout: out, stderr: '', ms: performance.now() - started }
+          : { kind: 'exit', code: code ?? -1, stdout: '', stderr: '', ms: performance.now() - started },
+      ),
+    );
   });
 }

@@ -14,7 +14,11 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   try {
     names = readdirSync(dir);
   } catch (e) {
-    throw new GitopsError('trust-dir-unreadable', `cannot read the trust directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --trust with a directory holding allowed_signers and/or *.asc public keys');
+    throw new GitopsError(
+      'trust-dir-unreadable',
+      `cannot read the trust directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'pass --trust with a directory holding allowed_signers and/or *.asc public keys',
+    );
   }
   const store: TrustStore = { signers: [], pgpKeys: [], problems: [] };
   if (names.includes('allowed_signers')) {
@@ -30,7 +34,11 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
     if (problem) store.problems.push({ file, line: 1, message: problem });
   }
   if (store.signers.length === 0 && store.pgpKeys.length === 0) {
-    throw new GitopsError('trust-empty', `the trust directory ${dir} holds no usable key${store.problems.length ? ` (${store.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')})` : ''}`, 'add an allowed_signers file or *.asc public keys at its top level');
+    throw new GitopsError(
+      'trust-empty',
+      `the trust directory ${dir} holds no usable key${store.problems.length ? ` (${store.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')})` : ''}`,
+      'add an allowed_signers file or *.asc public keys at its top level',
+    );
   }
   return store;
 }

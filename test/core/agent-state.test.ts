@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkState, INITIAL_STATE } from '../../agent/core/agent/state.js';
 
 describe('checkState: the agent state read back from state.json', () => {
-  it('no file is the initial state; an older agent\'s file gets the fields it lacks; last good is among the good', () => {
+  it("no file is the initial state; an older agent's file gets the fields it lacks; last good is among the good", () => {
     expect(checkState(undefined)).toEqual({ state: INITIAL_STATE });
     const r = checkState({ applied: 'abc', last_good: 'abc', bad: [], generation: 4 });
     expect(r).toEqual({ state: { ...INITIAL_STATE, applied: 'abc', last_good: 'abc', good: ['abc'], generation: 4 } });

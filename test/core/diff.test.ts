@@ -20,10 +20,19 @@ describe('diffRepositories', () => {
   });
 
   it('a device value: one target, old -> new with the file and line, production risk', () => {
-    const r = diffRepositories(exampleFiles(), edit(exampleFiles(), DEVICE, '  fps: 20', '  fps: 18'), { environments: ['production'] });
+    const r = diffRepositories(exampleFiles(), edit(exampleFiles(), DEVICE, '  fps: 20', '  fps: 18'), {
+      environments: ['production'],
+    });
     expect(r.targets).toHaveLength(1);
-    expect(r.targets[0]).toMatchObject({ environment: 'production', device: 'prod-berlin-001', tier: 'production', status: 'changed' });
-    expect(r.targets[0]!.changes).toEqual([{ path: 'frame_capture.fps', change: 'changed', old: 20, new: 18, file: DEVICE, line: 17 }]);
+    expect(r.targets[0]).toMatchObject({
+      environment: 'production',
+      device: 'prod-berlin-001',
+      tier: 'production',
+      status: 'changed',
+    });
+    expect(r.targets[0]!.changes).toEqual([
+      { path: 'frame_capture.fps', change: 'changed', old: 20, new: 18, file: DEVICE, line: 17 },
+    ]);
     expect(r.risk).toMatchObject({ production: true, devicesAffected: 1 });
     expect(riskLine(r)).toContain('production touched; 1 device(s) affected');
     expect(formatDiffText(r)).toContain(`  ~ frame_capture.fps: 20 -> 18    (${DEVICE}:17)`);
@@ -31,15 +40,28 @@ describe('diffRepositories', () => {
   });
 
   it('a policy change is reported per environment and marked sensitive', () => {
-    const r = diffRepositories(exampleFiles(), edit(exampleFiles(), 'environments/production/environment.yaml', '  max_log_level: info', '  max_log_level: debug'));
+    const r = diffRepositories(
+      exampleFiles(),
+      edit(
+        exampleFiles(),
+        'environments/production/environment.yaml',
+        '  max_log_level: info',
+        '  max_log_level: debug',
+      ),
+    );
     const prod = r.environments.find((e) => e.environment === 'production')!;
-    expect(prod.policy).toEqual([expect.objectContaining({ path: 'policy.max_log_level', change: 'changed', old: 'info', new: 'debug' })]);
+    expect(prod.policy).toEqual([
+      expect.objectContaining({ path: 'policy.max_log_level', change: 'changed', old: 'info', new: 'debug' }),
+    ]);
     expect(formatDiffText(r)).toContain('production environment:');
     expect(formatDiffMarkdown(r)).toContain('- policy `policy.max_log_level`: `info` → `debug`');
   });
 
   it('a removed device and an invalid head: status, diagnostics, and the invalid verdict in both forms', () => {
-    const head = withFiles({ [DEVICE]: undefined }, edit(exampleFiles(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 7'));
+    const head = withFiles(
+      { [DEVICE]: undefined },
+      edit(exampleFiles(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 7'),
+    );
     const r = diffRepositories(exampleFiles(), head);
     expect(r.valid).toBe(false);
     expect(r.diagnostics.length).toBeGreaterThan(0);

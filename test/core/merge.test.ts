@@ -30,8 +30,16 @@ describe('mergeLayer follows RFC 7386 (its appendix A, object documents)', () =>
 
 describe('provenance', () => {
   it('records the file of every leaf and the chain of what each value overrode', () => {
-    const l1 = mergeLayer(empty, { fc: { fps: 15, width: 640 } }, () => ({ layer: 'default', file: 'schemas/fc.json' }));
-    const l2 = mergeLayer(l1, { fc: { fps: 20 } }, () => ({ layer: 'base', file: 'config/fc.yaml', line: 3, column: 8 }));
+    const l1 = mergeLayer(empty, { fc: { fps: 15, width: 640 } }, () => ({
+      layer: 'default',
+      file: 'schemas/fc.json',
+    }));
+    const l2 = mergeLayer(l1, { fc: { fps: 20 } }, () => ({
+      layer: 'base',
+      file: 'config/fc.yaml',
+      line: 3,
+      column: 8,
+    }));
     const l3 = mergeLayer(l2, { fc: { fps: 30 } }, () => ({ layer: 'device', file: 'dev.yaml', line: 9, column: 8 }));
     const hit = provenanceFor(l3.provenance, '/fc/fps');
     expect(hit?.entry.file).toBe('dev.yaml');

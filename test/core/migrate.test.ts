@@ -48,7 +48,13 @@ describe('v1 -> v2: frame_capture.resolution becomes width and height', () => {
 
   it('reports a resolution it cannot read instead of guessing', () => {
     const result = migrateDocument(parseDocument('version: 1\nframe_capture:\n  resolution: full-hd\n'), 1, 'x.yaml');
-    expect(result.notes).toEqual([{ path: 'frame_capture.resolution', message: 'x.yaml: frame_capture.resolution "full-hd" is not WIDTHxHEIGHT; set frame_capture.width and frame_capture.height by hand' }]);
+    expect(result.notes).toEqual([
+      {
+        path: 'frame_capture.resolution',
+        message:
+          'x.yaml: frame_capture.resolution "full-hd" is not WIDTHxHEIGHT; set frame_capture.width and frame_capture.height by hand',
+      },
+    ]);
   });
 
   it('is a no-op for a document already current', () => {

@@ -12,18 +12,41 @@ const berlin = { environment: 'production', device: 'prod-berlin-001' };
 
 describe('render', () => {
   it('a label interpolated past the length cap is a located error, for CI and the device alike', () => {
-    const labelled = edit(exampleFiles(), 'config/notifications.yaml', 'topic: doorbell-${environment}-${device.id}', 'topic: doorbell-${device.door}');
-    const files = edit(labelled, 'environments/production/devices/prod-berlin-001.yaml', 'door: front', `door: ${'f'.repeat(20_000)}`);
+    const labelled = edit(
+      exampleFiles(),
+      'config/notifications.yaml',
+      'topic: doorbell-${environment}-${device.id}',
+      'topic: doorbell-${device.door}',
+    );
+    const files = edit(
+      labelled,
+      'environments/production/devices/prod-berlin-001.yaml',
+      'door: front',
+      `door: ${'f'.repeat(20_000)}`,
+    );
     const r = render(openRepository(files), berlin);
-    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path])).toContainEqual(['interpolation-too-long', expect.any(String)]);
-    expect(validateRepository(files, { environments: ['production'], devices: ['prod-berlin-001'] }).diagnostics.find((d) => d.code === 'interpolation-too-long')).toMatchObject({ file: expect.stringMatching(/\.yaml$/), line: expect.any(Number) });
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path])).toContainEqual([
+      'interpolation-too-long',
+      expect.any(String),
+    ]);
+    expect(
+      validateRepository(files, { environments: ['production'], devices: ['prod-berlin-001'] }).diagnostics.find(
+        (d) => d.code === 'interpolation-too-long',
+      ),
+    ).toMatchObject({ file: expect.stringMatching(/\.yaml$/), line: expect.any(Number) });
   });
   it('merges the layers in order and interpolates device variables', () => {
     const r = render(openRepository(exampleFiles()), berlin);
     expect(r.diagnostics).toEqual([]);
     expect(r.config.frame_capture).toMatchObject({ width: 1920, fps: 20, pixel_format: 'MJPG', rotation: 0 });
-    expect((r.config.notifications as { push: { topic: string } }).push.topic).toBe('doorbell-production-prod-berlin-001');
-    expect(r.device).toMatchObject({ id: 'prod-berlin-001', model: 'edge-p4-c920', labels: { site: 'berlin-torstrasse', door: 'front' } });
+    expect((r.config.notifications as { push: { topic: string } }).push.topic).toBe(
+      'doorbell-production-prod-berlin-001',
+    );
+    expect(r.device).toMatchObject({
+      id: 'prod-berlin-001',
+      model: 'edge-p4-c920',
+      labels: { site: 'berlin-torstrasse', door: 'front' },
+    });
     expect(r.environment).toMatchObject({ name: 'production', tier: 'production' });
   });
 
@@ -35,14 +58,22 @@ describe('render', () => {
   it('an unknown variable is an error with a suggestion', () => {
     const files = edit(exampleFiles(), 'config/notifications.yaml', '${device.id}', '${device.idd}');
     const r = render(openRepository(files), berlin);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'unknown-variable', severity: 'error', file: 'config/notifications.yaml', suggestion: '${device.id}' });
+    expect(r.diagnostics[0]).toMatchObject({
+      code: 'unknown-variable',
+      severity: 'error',
+      file: 'config/notifications.yaml',
+      suggestion: '${device.id}',
+    });
   });
 
   it('merges decrypted secrets on the device, and redacts them for output', () => {
     const repo = openRepository(exampleFiles());
     const r = render(repo, berlin, { secrets: { notifications: { telegram: { bot_token: '123:secret' } } } });
     expect((r.config.notifications as { telegram: { bot_token: string } }).telegram.bot_token).toBe('123:secret');
-    expect(r.provenance.get('/notifications/telegram/bot_token')).toMatchObject({ layer: 'secrets', file: 'environments/production/secrets.sops.yaml' });
+    expect(r.provenance.get('/notifications/telegram/bot_token')).toMatchObject({
+      layer: 'secrets',
+      file: 'environments/production/secrets.sops.yaml',
+    });
     expect(plaintextSecrets(repo, r)).toEqual([]);
     const shown = redactSecrets(repo, r.config);
     expect((shown.notifications as { telegram: { bot_token: string } }).telegram.bot_token).toBe(REDACTED);
@@ -59,7 +90,9 @@ describe('printing a rendered configuration', () => {
     expect(parse(text)).toEqual(r.config);
   });
   it('JSON with origins lists the whole chain of each leaf', () => {
-    const parsed = JSON.parse(renderJson(r.config, r.provenance)) as { origins: Record<string, Array<{ file: string; line?: number; layer: string }>> };
+    const parsed = JSON.parse(renderJson(r.config, r.provenance)) as {
+      origins: Record<string, Array<{ file: string; line?: number; layer: string }>>;
+    };
     expect(parsed.origins['frame_capture.width']).toEqual([
       { layer: 'device', file: 'environments/production/devices/prod-berlin-001.yaml', line: 15, column: 10 },
       { layer: 'base', file: 'config/frame_capture.yaml', line: 11, column: 10 },
@@ -69,7 +102,9 @@ describe('printing a rendered configuration', () => {
   });
   it('a summary line says what a device runs', () => {
     const report = validateRepository(exampleFiles(), { environments: ['production'], devices: ['prod-berlin-001'] });
-    expect(summariseTarget(report.targets[0]!)).toBe('✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], notify telegram,push, web :8443 tls auth=client_certificate, log info');
+    expect(summariseTarget(report.targets[0]!)).toBe(
+      '✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], notify telegram,push, web :8443 tls auth=client_certificate, log info',
+    );
   });
 });
 
@@ -80,7 +115,13 @@ describe('documents behind the current version', () => {
     expect(d.version).toBe(1);
     expect(d.value?.frame_capture).toMatchObject({ width: 1280, height: 720 });
     expect(d.positions.values.get('/frame_capture/width')).toEqual({ line: 10, column: 15 });
-    expect(d.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', code: 'migration-pending', hint: expect.stringMatching(/gitops migrate/) })]);
+    expect(d.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'migration-pending',
+        hint: expect.stringMatching(/gitops migrate/),
+      }),
+    ]);
   });
 
   it('a step that cannot convert a value is an error', () => {

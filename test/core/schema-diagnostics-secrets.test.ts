@@ -23,7 +23,9 @@ function configWith(segments: readonly string[], value: unknown): Tree {
 }
 
 const texts = (set: SchemaSet, config: Tree, secretPaths?: string[][]): string[] =>
-  schemaDiagnostics(set.validate('config', config), () => undefined, secretPaths ? { secretPaths } : {}).map((d) => `${d.message} ${d.hint ?? ''} ${d.suggestion ?? ''}`);
+  schemaDiagnostics(set.validate('config', config), () => undefined, secretPaths ? { secretPaths } : {}).map(
+    (d) => `${d.message} ${d.hint ?? ''} ${d.suggestion ?? ''}`,
+  );
 
 describe('schema messages about secrets', () => {
   const { set } = loadSchemas(exampleFiles());
@@ -33,7 +35,9 @@ describe('schema messages about secrets', () => {
     expect(secrets.length).toBeGreaterThan(5);
     for (const { segments } of secrets) {
       for (const bad of [98765, true, ['zq']]) {
-        const messages = texts(set!, configWith(segments, bad)).filter((m) => m.startsWith(segments.map((s) => (s === '*' ? 'bench' : s)).join('.')));
+        const messages = texts(set!, configWith(segments, bad)).filter((m) =>
+          m.startsWith(segments.map((s) => (s === '*' ? 'bench' : s)).join('.')),
+        );
         expect(messages.length, segments.join('.')).toBeGreaterThan(0);
         for (const m of messages) {
           expect(m).not.toContain('98765');
@@ -45,12 +49,30 @@ describe('schema messages about secrets', () => {
   });
 
   it('enum, pattern and range findings on a secret say what is wrong without the value or a guess', () => {
-    let files = edit(exampleFiles(), 'schemas/frame_capture.schema.json', '"description": "RTSP user name.",\n      "type": "string",', '"description": "RTSP user name.",\n      "enum": ["alice", "bob"],');
-    files = edit(files, 'schemas/frame_capture.schema.json', '"description": "RTSP password.",\n      "type": "string",', '"description": "RTSP password.",\n      "type": "string",\n      "pattern": "^[a-z]{8,}$",');
-    files = edit(files, 'schemas/frame_capture.schema.json', '"type": "integer",\n      "minimum": 160,', '"type": "integer",\n      "x-secret": true,\n      "minimum": 160,');
+    let files = edit(
+      exampleFiles(),
+      'schemas/frame_capture.schema.json',
+      '"description": "RTSP user name.",\n      "type": "string",',
+      '"description": "RTSP user name.",\n      "enum": ["alice", "bob"],',
+    );
+    files = edit(
+      files,
+      'schemas/frame_capture.schema.json',
+      '"description": "RTSP password.",\n      "type": "string",',
+      '"description": "RTSP password.",\n      "type": "string",\n      "pattern": "^[a-z]{8,}$",',
+    );
+    files = edit(
+      files,
+      'schemas/frame_capture.schema.json',
+      '"type": "integer",\n      "minimum": 160,',
+      '"type": "integer",\n      "x-secret": true,\n      "minimum": 160,',
+    );
     const { set: edited, diagnostics } = loadSchemas(files);
     expect(diagnostics).toEqual([]);
-    const found = schemaDiagnostics(edited!.validate('config', { frame_capture: { username: 'alicf', password: 'ab', width: 99999 } }), () => undefined);
+    const found = schemaDiagnostics(
+      edited!.validate('config', { frame_capture: { username: 'alicf', password: 'ab', width: 99999 } }),
+      () => undefined,
+    );
     const byPath = new Map(found.map((d) => [d.path, d]));
     expect(byPath.get('frame_capture.username')).toMatchObject({ code: 'schema-enum' });
     expect(byPath.get('frame_capture.username')!.suggestion).toBeUndefined();
@@ -58,8 +80,18 @@ describe('schema messages about secrets', () => {
     expect(byPath.get('frame_capture.width')).toMatchObject({ code: 'schema-range' });
     for (const d of found) expect(JSON.stringify(d)).not.toMatch(/alicf|"ab"|99999/);
     // the same findings on a field that is not secret quote the value and guess
-    const open = loadSchemas(edit(exampleFiles(), 'schemas/frame_capture.schema.json', '"description": "RTSP user name.",\n      "type": "string",\n      "x-secret": true', '"description": "RTSP user name.",\n      "enum": ["alice", "bob"]')).set!;
-    const plain = schemaDiagnostics(open.validate('config', { frame_capture: { username: 'alicf' } }), () => undefined).find((d) => d.path === 'frame_capture.username');
+    const open = loadSchemas(
+      edit(
+        exampleFiles(),
+        'schemas/frame_capture.schema.json',
+        '"description": "RTSP user name.",\n      "type": "string",\n      "x-secret": true',
+        '"description": "RTSP user name.",\n      "enum": ["alice", "bob"]',
+      ),
+    ).set!;
+    const plain = schemaDiagnostics(
+      open.validate('config', { frame_capture: { username: 'alicf' } }),
+      () => undefined,
+    ).find((d) => d.path === 'frame_capture.username');
     expect(plain).toMatchObject({ code: 'schema-enum', suggestion: 'alice' });
     expect(plain!.message).toContain('"alicf"');
   });

@@ -13,7 +13,18 @@ describe('the repository schemas', () => {
 
   it('give defaults for every section', () => {
     const defaults = set!.defaults();
-    expect(Object.keys(defaults).sort()).toEqual(['components', 'detectors', 'face_recognition', 'frame_capture', 'hardware', 'logging', 'motion', 'notifications', 'storage', 'web_interface']);
+    expect(Object.keys(defaults).sort()).toEqual([
+      'components',
+      'detectors',
+      'face_recognition',
+      'frame_capture',
+      'hardware',
+      'logging',
+      'motion',
+      'notifications',
+      'storage',
+      'web_interface',
+    ]);
     expect(defaults.frame_capture).toMatchObject({ fps: 15, width: 1280, pixel_format: 'MJPG' });
   });
 
@@ -27,7 +38,12 @@ describe('the repository schemas', () => {
     const secrets = set!.annotated('x-secret').map((a) => a.segments.join('.'));
     expect(secrets).toContain('notifications.telegram.bot_token');
     expect(secrets).toContain('web_interface.auth.users.*.password_hash');
-    expect(matchesSegments(['web_interface', 'auth', 'users', '*', 'password_hash'], ['web_interface', 'auth', 'users', 'ana', 'password_hash'])).toBe(true);
+    expect(
+      matchesSegments(
+        ['web_interface', 'auth', 'users', '*', 'password_hash'],
+        ['web_interface', 'auth', 'users', 'ana', 'password_hash'],
+      ),
+    ).toBe(true);
   });
 
   it('describe every field', () => {
@@ -35,7 +51,13 @@ describe('the repository schemas', () => {
     const walk = (node: unknown, path: string): void => {
       if (typeof node !== 'object' || node === null) return;
       const n = node as Record<string, unknown>;
-      if (path.includes('/properties/') && !('$ref' in n) && typeof n.description !== 'string' && path.split('/').at(-2) === 'properties') missing.push(path);
+      if (
+        path.includes('/properties/') &&
+        !('$ref' in n) &&
+        typeof n.description !== 'string' &&
+        path.split('/').at(-2) === 'properties'
+      )
+        missing.push(path);
       for (const [k, v] of Object.entries(n)) if (k !== 'default' && k !== 'enum') walk(v, `${path}/${k}`);
     };
     for (const [file, text] of exampleFiles()) if (file.startsWith('schemas/')) walk(JSON.parse(text), file);
@@ -57,18 +79,26 @@ describe('broken schemas are diagnostics', () => {
   });
 
   it('a wrong $id', () => {
-    const { diagnostics } = loadSchemas(edit(exampleFiles(), 'schemas/motion.schema.json', 'schemas/motion.schema.json"', 'schemas/other.schema.json"'));
-    expect(diagnostics[0]!.message).toMatch(/expected "https:\/\/doorbell-gitops\.local\/schemas\/motion\.schema\.json"/);
+    const { diagnostics } = loadSchemas(
+      edit(exampleFiles(), 'schemas/motion.schema.json', 'schemas/motion.schema.json"', 'schemas/other.schema.json"'),
+    );
+    expect(diagnostics[0]!.message).toMatch(
+      /expected "https:\/\/doorbell-gitops\.local\/schemas\/motion\.schema\.json"/,
+    );
   });
 
   it('a keyword ajv strict mode does not know', () => {
-    const { diagnostics } = loadSchemas(edit(exampleFiles(), 'schemas/motion.schema.json', '"title": "motion",', '"title": "motion", "x-unknown": 1,'));
+    const { diagnostics } = loadSchemas(
+      edit(exampleFiles(), 'schemas/motion.schema.json', '"title": "motion",', '"title": "motion", "x-unknown": 1,'),
+    );
     expect(diagnostics[0]).toMatchObject({ code: 'schema-invalid', file: 'schemas/motion.schema.json' });
   });
 
   it('a missing schema file', () => {
     const { diagnostics } = loadSchemas(withFiles({ 'schemas/environment.schema.json': undefined }));
-    expect(diagnostics).toContainEqual(expect.objectContaining({ code: 'schema-missing', file: 'schemas/environment.schema.json' }));
+    expect(diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'schema-missing', file: 'schemas/environment.schema.json' }),
+    );
   });
 });
 
@@ -76,9 +106,17 @@ describe('the compiled-validator cache', () => {
   it('is asked first and given standalone code on a miss', () => {
     const stored = new Map<string, string>();
     const asked: string[] = [];
-    const cache: CompiledSchemaCache = { load: (key) => void asked.push(key) as undefined, store: (key, code) => void stored.set(key, code) };
+    const cache: CompiledSchemaCache = {
+      load: (key) => void asked.push(key) as undefined,
+      store: (key, code) => void stored.set(key, code),
+    };
     // a text the in-process memo has not seen, so that compilation really happens
-    const files = edit(exampleFiles(), 'schemas/motion.schema.json', '"title": "motion"', '"title": "motion (cache test)"');
+    const files = edit(
+      exampleFiles(),
+      'schemas/motion.schema.json',
+      '"title": "motion"',
+      '"title": "motion (cache test)"',
+    );
     expect(loadSchemas(files, cache).diagnostics).toEqual([]);
     expect(asked).toHaveLength(1);
     expect([...stored.keys()]).toEqual(asked);

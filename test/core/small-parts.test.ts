@@ -8,8 +8,22 @@ import { dedupeDiagnostics } from '../../agent/core/diagnostics.js';
 
 describe('text order', () => {
   it('is the order of git ls-files (code units), whatever the locale', () => {
-    const paths = ['config/motion.yaml', 'Config/a.yaml', 'config-b/x.yaml', 'config/Motion.yaml', 'config_c/y.yaml', 'config/motion.yml'];
-    expect([...paths].sort(compareText)).toEqual(['Config/a.yaml', 'config-b/x.yaml', 'config/Motion.yaml', 'config/motion.yaml', 'config/motion.yml', 'config_c/y.yaml']);
+    const paths = [
+      'config/motion.yaml',
+      'Config/a.yaml',
+      'config-b/x.yaml',
+      'config/Motion.yaml',
+      'config_c/y.yaml',
+      'config/motion.yml',
+    ];
+    expect([...paths].sort(compareText)).toEqual([
+      'Config/a.yaml',
+      'config-b/x.yaml',
+      'config/Motion.yaml',
+      'config/motion.yaml',
+      'config/motion.yml',
+      'config_c/y.yaml',
+    ]);
     expect(compareText('a', 'a')).toBe(0);
   });
 });
@@ -41,12 +55,18 @@ describe('paths', () => {
 
 describe('interpolation', () => {
   it('replaces the known variables only, and $${ is a literal', () => {
-    const { value, problems } = interpolate({ a: { t: 'door-${environment}-${device.id}-${device.site}', l: ['${device.id}'], k: '$${environment}', n: 5 } }, { environment: 'production', device: { id: 'd1', labels: { site: 'berlin' } } });
+    const { value, problems } = interpolate(
+      { a: { t: 'door-${environment}-${device.id}-${device.site}', l: ['${device.id}'], k: '$${environment}', n: 5 } },
+      { environment: 'production', device: { id: 'd1', labels: { site: 'berlin' } } },
+    );
     expect(value).toEqual({ a: { t: 'door-production-d1-berlin', l: ['d1'], k: '${environment}', n: 5 } });
     expect(problems).toEqual([]);
   });
   it('reports an unknown variable with its pointer and leaves it as written', () => {
-    const { value, problems } = interpolate({ a: '${device.floor}' }, { environment: 'e', device: { id: 'd', labels: {} } });
+    const { value, problems } = interpolate(
+      { a: '${device.floor}' },
+      { environment: 'e', device: { id: 'd', labels: {} } },
+    );
     expect(value.a).toBe('${device.floor}');
     expect(problems).toEqual([{ pointer: '/a', variable: 'device.floor', known: ['environment', 'device.id'] }]);
   });
@@ -56,8 +76,13 @@ describe('interpolation', () => {
     const one = interpolate({ a: '${device.big}'.repeat(4), b: '${device.big}'.repeat(5) }, ctx);
     expect((one.value.a as string).length).toBe(16_000);
     expect(one.value.b).toBe('${device.big}'.repeat(5)); // left as written, reported
-    expect(one.problems).toEqual([{ pointer: '/b', variable: 'device.big', known: ['environment', 'device.id', 'device.big'], tooLong: true }]);
-    const many = interpolate(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, '${device.big}'])), ctx);
+    expect(one.problems).toEqual([
+      { pointer: '/b', variable: 'device.big', known: ['environment', 'device.id', 'device.big'], tooLong: true },
+    ]);
+    const many = interpolate(
+      Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, '${device.big}'])),
+      ctx,
+    );
     const expanded = Object.values(many.value).filter((v) => v === label).length;
     expect(expanded).toBe(Math.floor(MAX_INTERPOLATED_TOTAL / label.length));
     expect(many.problems.filter((p) => p.tooLong)).toHaveLength(300 - expanded);
@@ -76,16 +101,29 @@ describe('environment variable coercion', () => {
 });
 
 describe('diagnostic output', () => {
-  const d = { severity: 'error' as const, code: 'unknown-key', message: 'a, b: 100% "x"\nnext', file: 'config/a,b.yaml', line: 3, column: 5, hint: 'h' };
+  const d = {
+    severity: 'error' as const,
+    code: 'unknown-key',
+    message: 'a, b: 100% "x"\nnext',
+    file: 'config/a,b.yaml',
+    line: 3,
+    column: 5,
+    hint: 'h',
+  };
   it('escapes GitHub workflow command data and properties', () => {
-    expect(formatGithub([d])).toBe('::error file=config/a%2Cb.yaml,line=3,col=5,title=unknown-key::a, b: 100%25 "x"%0Anext%0Ahint: h');
+    expect(formatGithub([d])).toBe(
+      '::error file=config/a%2Cb.yaml,line=3,col=5,title=unknown-key::a, b: 100%25 "x"%0Anext%0Ahint: h',
+    );
   });
   it('prints text like a compiler, colour only when asked', () => {
     expect(formatText([d])).toBe('config/a,b.yaml:3:5 error unknown-key a, b: 100% "x"\nnext\n  hint: h');
     expect(formatText([d], true)).toContain('\x1b[1;31merror\x1b[0m');
   });
   it('merges the same finding from several devices', () => {
-    const merged = dedupeDiagnostics([{ ...d, environment: 'p', device: 'a' }, { ...d, environment: 'p', device: 'b' }]);
+    const merged = dedupeDiagnostics([
+      { ...d, environment: 'p', device: 'a' },
+      { ...d, environment: 'p', device: 'b' },
+    ]);
     expect(merged).toHaveLength(1);
     expect(merged[0]!.targets).toEqual(['p/a', 'p/b']);
     expect(formatText(merged)).toContain('  in: p/a, p/b');

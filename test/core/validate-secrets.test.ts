@@ -16,15 +16,27 @@ describe('validation with decrypted secrets', () => {
   it('a short secret of the wrong type is reported at its path, never quoted', async () => {
     const files = exampleFiles();
     const ids = emptyIdentities();
-    await addIdentityText(ids, readFileSync(join(PROJECT, 'environments/development/keys/dev-operator.agekey'), 'utf8'), 'dev-operator');
+    await addIdentityText(
+      ids,
+      readFileSync(join(PROJECT, 'environments/development/keys/dev-operator.agekey'), 'utf8'),
+      'dev-operator',
+    );
     const secrets = (await decryptEnvironmentSecrets(files, 'development', ids))!;
-    expect(validateRepository(files, { environments: ['development'], secrets }).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(
+      validateRepository(files, { environments: ['development'], secrets }).diagnostics.filter(
+        (d) => d.severity === 'error',
+      ),
+    ).toEqual([]);
     const bad = structuredClone(secrets) as { frame_capture: JsonObject; notifications: { telegram: JsonObject } };
     bad.frame_capture.password = 42;
     bad.frame_capture.username = ['zq'];
     bad.notifications.telegram.bot_token = false;
-    const errors = validateRepository(files, { environments: ['development'], secrets: bad as unknown as JsonObject }).diagnostics.filter((d) => d.severity === 'error');
-    const at = (path: string): string[] => errors.filter((d) => d.path === path).map((d) => `${d.message} ${d.hint ?? ''}`);
+    const errors = validateRepository(files, {
+      environments: ['development'],
+      secrets: bad as unknown as JsonObject,
+    }).diagnostics.filter((d) => d.severity === 'error');
+    const at = (path: string): string[] =>
+      errors.filter((d) => d.path === path).map((d) => `${d.message} ${d.hint ?? ''}`);
     expect(at('frame_capture.password').length).toBeGreaterThan(0);
     expect(at('frame_capture.username').length).toBeGreaterThan(0);
     expect(at('notifications.telegram.bot_token').length).toBeGreaterThan(0);

@@ -35,7 +35,12 @@ describe('parseSource and positions', () => {
 
   it('stops an alias bomb quickly with a diagnostic', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill('*' + String.fromCharCode(96 + i))
+          .join(',')}]`,
+      );
     const started = Date.now();
     const src = parseSource('bomb.yaml', lines.join('\n') + '\n');
     const { value, diagnostics } = toJson(src);
@@ -56,7 +61,9 @@ describe('parseSource and positions', () => {
 describe('loadDocument', () => {
   it('requires a format version', () => {
     const d = loadDocument('config/x.yaml', 'frame_capture:\n  fps: 1\n');
-    expect(d.diagnostics).toEqual([expect.objectContaining({ code: 'missing-version', hint: expect.stringMatching(/version: 2/) })]);
+    expect(d.diagnostics).toEqual([
+      expect.objectContaining({ code: 'missing-version', hint: expect.stringMatching(/version: 2/) }),
+    ]);
   });
 
   it('refuses a version newer than it understands', () => {

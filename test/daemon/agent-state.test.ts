@@ -15,16 +15,44 @@ interface Status {
 
 describe('the agent repairs its own state at start', () => {
   const repo = tempDir('state-repo-');
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(repo, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(repo, sub), { recursive: true });
   const state = tempDir('state-dir-');
-  const args = ['--watch', repo, '--env', 'development', '--device', 'dev-bench-01', '--identity', join(PROJECT, 'environments/development/keys/dev-bench-01.agekey'), '--hardware-profile', 'recorded', '--state', state, '--listen', '127.0.0.1:0', '--bake', '0', '--with-example-pipeline'];
-  const journal = (): Array<{ event: string; reason?: string; commit?: string }> => readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const args = [
+    '--watch',
+    repo,
+    '--env',
+    'development',
+    '--device',
+    'dev-bench-01',
+    '--identity',
+    join(PROJECT, 'environments/development/keys/dev-bench-01.agekey'),
+    '--hardware-profile',
+    'recorded',
+    '--state',
+    state,
+    '--listen',
+    '127.0.0.1:0',
+    '--bake',
+    '0',
+    '--with-example-pipeline',
+  ];
+  const journal = (): Array<{ event: string; reason?: string; commit?: string }> =>
+    readFileSync(join(state, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   /** Runs the agent until it runs a release and its pipeline is healthy; returns its status. */
   const runOnce = async (): Promise<Status> => {
     const agent = startAgent(args);
     try {
       const api = await agent.api;
-      return await until('a running release', async () => (await (await fetch(`${api}/api/v1/status`)).json()) as Status, (s) => s.current !== null && s.state.applied === s.current.commit, 60_000);
+      return await until(
+        'a running release',
+        async () => (await (await fetch(`${api}/api/v1/status`)).json()) as Status,
+        (s) => s.current !== null && s.state.applied === s.current.commit,
+        60_000,
+      );
     } finally {
       await agent.stop();
     }
@@ -37,9 +65,14 @@ describe('the agent repairs its own state at start', () => {
     rmSync(join(state, 'current'));
     const repaired = await runOnce();
     expect(repaired.current!.commit).toBe(running);
-    expect(journal().filter((e) => e.event === 'recovered' && /current link was missing/.test(e.reason ?? ''))).toHaveLength(1);
+    expect(
+      journal().filter((e) => e.event === 'recovered' && /current link was missing/.test(e.reason ?? '')),
+    ).toHaveLength(1);
 
-    for (const [bad, count] of [['{"good": 5, "bad": "x"}', 1], ['[1, 2', 2]] as const) {
+    for (const [bad, count] of [
+      ['{"good": 5, "bad": "x"}', 1],
+      ['[1, 2', 2],
+    ] as const) {
       const generation = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')).generation as number;
       writeFileSync(join(state, 'state.json'), bad);
       const rebuilt = await runOnce();
@@ -47,7 +80,9 @@ describe('the agent repairs its own state at start', () => {
       expect(rebuilt.state.last_good).toBe(running);
       // generations only grow: the components never mistake a new proposal for an old one
       expect(rebuilt.state.generation).toBeGreaterThan(generation);
-      expect(journal().filter((e) => e.event === 'recovered' && /state\.json was not an agent state/.test(e.reason ?? ''))).toHaveLength(count);
+      expect(
+        journal().filter((e) => e.event === 'recovered' && /state\.json was not an agent state/.test(e.reason ?? '')),
+      ).toHaveLength(count);
       const aside = readdirSync(state).filter((f) => f.startsWith('state.json.bad-'));
       expect(aside).toHaveLength(count);
       expect(aside.map((f) => readFileSync(join(state, f), 'utf8'))).toContain(bad);

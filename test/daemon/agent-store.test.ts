@@ -18,17 +18,30 @@ import type { GitServer } from '../helpers/git-server.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
 
-interface Result { outcome: string; commit: string; reason?: string }
-
-function dirBytes(path: string): number {
-  return readdirSync(path, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? dirBytes(join(path, e.name)) : statSync(join(path, e.name)).size), 0);
+interface Result {
+  outcome: string;
+  commit: string;
+  reason?: string;
 }
 
-const peakRssMb = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+function dirBytes(path: string): number {
+  return readdirSync(path, { withFileTypes: true }).reduce(
+    (n, e) => n + (e.isDirectory() ? dirBytes(join(path, e.name)) : statSync(join(path, e.name)).size),
+    0,
+  );
+}
+
+const peakRssMb = (pid: number): number =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 describe("the agent's object store", () => {
   const dir = tempDir('agent-store-');
-  const remote = fleetRemote(PROJECT, dir, { name: 'Alice', email: 'alice@example.test' }, Date.parse('2026-03-01T10:00:00Z') / 1000);
+  const remote = fleetRemote(
+    PROJECT,
+    dir,
+    { name: 'Alice', email: 'alice@example.test' },
+    Date.parse('2026-03-01T10:00:00Z') / 1000,
+  );
   const state = join(dir, 'state');
   const tokens = apiTokens();
   let server: GitServer;
@@ -37,8 +50,16 @@ describe("the agent's object store", () => {
   let good = '';
   const objects = (): number => dirBytes(join(state, 'repo.git/objects'));
   // every call on a connection of its own: the test blocks for seconds making huge commits and refs
-  const sync = async (): Promise<Result> => JSON.parse((await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).text) as Result;
-  const lastError = async (): Promise<{ code: string } | null> => (JSON.parse((await requestFresh(`${api}/api/v1/status`)).text) as { state: { last_error: { code: string } | null } }).state.last_error;
+  const sync = async (): Promise<Result> =>
+    JSON.parse(
+      (await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).text,
+    ) as Result;
+  const lastError = async (): Promise<{ code: string } | null> =>
+    (
+      JSON.parse((await requestFresh(`${api}/api/v1/status`)).text) as {
+        state: { last_error: { code: string } | null };
+      }
+    ).state.last_error;
   const commitAndPush = (message: string, signed = true): string => {
     const c = remote.commit(message, signed);
     remote.push();
@@ -48,7 +69,17 @@ describe("the agent's object store", () => {
   beforeAll(async () => {
     good = commitAndPush('the fleet configuration');
     server = await startGitServer(join(dir, 'srv'));
-    writeFileSync(join(dir, 'agent.yaml'), benchDeviceSettings({ root: PROJECT, url: `${server.url}/fleet.git`, trustDir: remote.trustDir, anchor: good, stateDir: state, tokensFile: tokens.file }));
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      benchDeviceSettings({
+        root: PROJECT,
+        url: `${server.url}/fleet.git`,
+        trustDir: remote.trustDir,
+        anchor: good,
+        stateDir: state,
+        tokensFile: tokens.file,
+      }),
+    );
     ({ agent, api } = await startFollowing(join(dir, 'agent.yaml'), ['--bake', '0']));
   }, 60_000);
   afterAll(async () => {
@@ -67,7 +98,11 @@ describe("the agent's object store", () => {
     good = commitAndPush('fps 12');
     const before = server.bytesSent;
     expect(await sync()).toMatchObject({ outcome: 'applied', commit: good });
-    const history = run('git', ['rev-list', '--objects', 'main'], { cwd: remote.bare }).toString().split('\n').map((l) => l.split(' ')[0]).join('\n');
+    const history = run('git', ['rev-list', '--objects', 'main'], { cwd: remote.bare })
+      .toString()
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .join('\n');
     const whole = run('git', ['pack-objects', '--stdout'], { cwd: remote.bare, input: history }).length;
     expect(server.packRequests).toBe(asked + 1);
     expect(server.bytesSent - before).toBeLessThan(whole / 4);
@@ -113,7 +148,9 @@ describe("the agent's object store", () => {
     const peak = peakRssMb(agent.child.pid!);
     writeFileSync(join(remote.work, 'zeros.bin'), Buffer.alloc(128 << 20));
     commitAndPush('a large blob');
-    expect((await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).status).toBe(200);
+    expect(
+      (await requestFresh(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).status,
+    ).toBe(200);
     expect(await lastError()).toMatchObject({ code: 'sync-object-too-large' });
     expect(peakRssMb(agent.child.pid!) - peak).toBeLessThan(48);
     expect(objects()).toBe(before);

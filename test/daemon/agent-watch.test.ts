@@ -14,7 +14,8 @@ import { PROJECT, tempDir } from '../helpers/project.js';
 
 const copy = (): string => {
   const dir = tempDir('watch-repo-');
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
   return dir;
 };
 const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
@@ -22,7 +23,23 @@ const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
 describe('watch mode', () => {
   it('an edit of config/frame_capture.yaml reaches the pipeline within a second, saved atomically or in place', async () => {
     const dir = copy();
-    const agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', join(dir, '.state'), '--listen', '127.0.0.1:0', '--with-example-pipeline']);
+    const agent = startAgent([
+      '--watch',
+      dir,
+      '--env',
+      'development',
+      '--device',
+      'dev-bench-01',
+      '--identity',
+      key,
+      '--hardware-profile',
+      'recorded',
+      '--state',
+      join(dir, '.state'),
+      '--listen',
+      '127.0.0.1:0',
+      '--with-example-pipeline',
+    ]);
     try {
       await agent.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 15 fps/);
       const file = join(dir, 'config/frame_capture.yaml');
@@ -37,7 +54,9 @@ describe('watch mode', () => {
       // an invalid edit is refused and the pipeline keeps running the last good configuration
       writeFileSync(file, readFileSync(file, 'utf8').replace('  fps: 8', '  fps: 800'));
       await agent.waitFor(/refused tree-[0-9a-f]+: the configuration is not valid for dev-bench-01/, 5000);
-      expect(JSON.parse(readFileSync(join(dir, '.state/components/capture/config.json'), 'utf8')).sections.frame_capture.fps).toBe(8);
+      expect(
+        JSON.parse(readFileSync(join(dir, '.state/components/capture/config.json'), 'utf8')).sections.frame_capture.fps,
+      ).toBe(8);
     } finally {
       await agent.stop();
     }
@@ -45,7 +64,20 @@ describe('watch mode', () => {
 
   it('is refused where the environment policy forbids it', async () => {
     const dir = copy();
-    const agent = startAgent(['--watch', dir, '--env', 'production', '--device', 'prod-berlin-001', '--hardware-profile', 'recorded', '--state', join(dir, '.state'), '--listen', '127.0.0.1:0']);
+    const agent = startAgent([
+      '--watch',
+      dir,
+      '--env',
+      'production',
+      '--device',
+      'prod-berlin-001',
+      '--hardware-profile',
+      'recorded',
+      '--state',
+      join(dir, '.state'),
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     try {
       const line = await agent.waitFor(/refused/);
       expect(line).toContain('the production policy does not allow watch mode');
@@ -62,7 +94,23 @@ describe('a start that fails', () => {
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = (busy.address() as AddressInfo).port;
     const state = join(dir, '.state');
-    const agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', state, '--listen', `127.0.0.1:${port}`, '--with-example-pipeline']);
+    const agent = startAgent([
+      '--watch',
+      dir,
+      '--env',
+      'development',
+      '--device',
+      'dev-bench-01',
+      '--identity',
+      key,
+      '--hardware-profile',
+      'recorded',
+      '--state',
+      state,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--with-example-pipeline',
+    ]);
     try {
       const code = await new Promise<number | null>((r) => agent.child.once('exit', (c) => r(c)));
       expect(code).toBe(1);
@@ -79,17 +127,25 @@ describe('a start that fails', () => {
 describe('agent settings', () => {
   it('unknown or invalid settings stop the agent at start with a clear message', () => {
     const dir = tempDir('settings-');
-    writeFileSync(join(dir, 'agent.yaml'), 'version: 2\nremote: { url: "ftp://x" }\nenvironment: production\ndevice_id: d1\ntrust: { dir: t }\nstate_dir: s\npoll_intervall: 5\n');
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      'version: 2\nremote: { url: "ftp://x" }\nenvironment: production\ndevice_id: d1\ntrust: { dir: t }\nstate_dir: s\npoll_intervall: 5\n',
+    );
     const r = gitops(['agent', '--config', join(dir, 'agent.yaml')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('the agent settings are invalid; the agent does not start');
-    expect(r.stderr).toMatch(/agent\.yaml:7:1 error unknown-key "poll_intervall" is not allowed in agent settings\. Did you mean "poll_interval_seconds"\?|poll_intervall/);
+    expect(r.stderr).toMatch(
+      /agent\.yaml:7:1 error unknown-key "poll_intervall" is not allowed in agent settings\. Did you mean "poll_interval_seconds"\?|poll_intervall/,
+    );
     expect(r.stderr).toContain('remote.url');
   });
 });
 
 describe('delivery methods', () => {
-  const target = (reload: ComponentTarget['spec']['reload'], health?: ComponentTarget['spec']['health']): ComponentTarget => ({ name: 'c', spec: { sections: ['motion'], reload, ...(health ? { health } : {}) } });
+  const target = (
+    reload: ComponentTarget['spec']['reload'],
+    health?: ComponentTarget['spec']['health'],
+  ): ComponentTarget => ({ name: 'c', spec: { sections: ['motion'], reload, ...(health ? { health } : {}) } });
   const proposal = { generation: 1, commit: 'abc', sections: { motion: { sensitivity: 0.5 } } };
 
   it('http: validate (with a veto), apply and health endpoints, and a component that never answers', async () => {
@@ -99,7 +155,8 @@ describe('delivery methods', () => {
       req.on('data', (c: Buffer) => (body += c));
       req.on('end', () => {
         calls.push(`${req.method} ${req.url} ${body ? (JSON.parse(body) as { commit: string }).commit : ''}`.trim());
-        if (req.url === '/cfg/validate' && body.includes('"veto"')) return void res.writeHead(422).end(JSON.stringify({ reason: 'cannot run that' }));
+        if (req.url === '/cfg/validate' && body.includes('"veto"'))
+          return void res.writeHead(422).end(JSON.stringify({ reason: 'cannot run that' }));
         if (req.url === '/slow/validate') return; // never answers
         res.writeHead(200).end('{}');
       });
@@ -110,13 +167,26 @@ describe('delivery methods', () => {
     try {
       const t = target({ method: 'http', url: `${base}/cfg` }, { url: `${base}/health` });
       expect(await d.propose(t, proposal)).toEqual({ ok: true });
-      expect(await d.propose(t, { ...proposal, commit: 'veto' })).toEqual({ ok: false, reason: 'c refused it: cannot run that' });
+      expect(await d.propose(t, { ...proposal, commit: 'veto' })).toEqual({
+        ok: false,
+        reason: 'c refused it: cannot run that',
+      });
       expect(await d.apply(t, proposal)).toEqual({ ok: true });
       expect(await d.health(t, 1)).toEqual({ ok: true });
-      expect(calls).toEqual(['POST /cfg/validate abc', 'POST /cfg/validate veto', 'POST /cfg/apply abc', 'GET /health']);
+      expect(calls).toEqual([
+        'POST /cfg/validate abc',
+        'POST /cfg/validate veto',
+        'POST /cfg/apply abc',
+        'GET /health',
+      ]);
       const slow = target({ method: 'http', url: `${base}/slow`, timeout_ms: 200 });
-      expect(await d.propose(slow, proposal)).toEqual({ ok: false, reason: `c did not answer in time at ${base}/slow/validate` });
-      expect((await d.health(target({ method: 'http', url: base }, { url: 'http://127.0.0.1:1/health' }), 1)).reason).toMatch(/^c health check (ECONNREFUSED|fetch failed)/);
+      expect(await d.propose(slow, proposal)).toEqual({
+        ok: false,
+        reason: `c did not answer in time at ${base}/slow/validate`,
+      });
+      expect(
+        (await d.health(target({ method: 'http', url: base }, { url: 'http://127.0.0.1:1/health' }), 1)).reason,
+      ).toMatch(/^c health check (ECONNREFUSED|fetch failed)/);
     } finally {
       server.close();
     }
@@ -124,7 +194,14 @@ describe('delivery methods', () => {
 
   it('signal: SIGHUP to the pid in the pid file; command: run without a shell, with a timeout', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['-e', "process.on('SIGHUP', () => { console.log('reloaded'); process.exit(0); }); setInterval(() => {}, 1000); console.log('ready')"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "process.on('SIGHUP', () => { console.log('reloaded'); process.exit(0); }); setInterval(() => {}, 1000); console.log('ready')",
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise((r) => child.stdout!.once('data', r));
     writeFileSync(join(dir, 'c.pid'), `${child.pid}\n`);
     const d = new Delivery(tempDir());
@@ -132,15 +209,29 @@ describe('delivery methods', () => {
     expect(await d.apply(target({ method: 'signal', pid_file: join(dir, 'c.pid') }), proposal)).toEqual({ ok: true });
     expect(await out).toContain('reloaded');
     writeFileSync(join(dir, 'bad.pid'), 'not a pid');
-    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'bad.pid') }), proposal)).reason).toContain('does not hold a process id');
+    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'bad.pid') }), proposal)).reason).toContain(
+      'does not hold a process id',
+    );
     // a pid file that is a FIFO nobody writes, or /dev/zero, neither blocks nor fills memory
     spawnSync('mkfifo', [join(dir, 'fifo.pid')]);
-    for (const f of [join(dir, 'fifo.pid'), '/dev/zero']) expect((await d.apply(target({ method: 'signal', pid_file: f }), proposal)).reason).toContain('(not-a-file)');
+    for (const f of [join(dir, 'fifo.pid'), '/dev/zero'])
+      expect((await d.apply(target({ method: 'signal', pid_file: f }), proposal)).reason).toContain('(not-a-file)');
     writeFileSync(join(dir, 'huge.pid'), '1'.repeat(100_000));
-    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'huge.pid') }), proposal)).reason).toContain('(file-too-large)');
-    expect(await d.apply(target({ method: 'command', command: ['/bin/sh', '-c', `echo done > ${join(dir, 'ran')}`] }), proposal)).toEqual({ ok: true });
+    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'huge.pid') }), proposal)).reason).toContain(
+      '(file-too-large)',
+    );
+    expect(
+      await d.apply(
+        target({ method: 'command', command: ['/bin/sh', '-c', `echo done > ${join(dir, 'ran')}`] }),
+        proposal,
+      ),
+    ).toEqual({ ok: true });
     expect(readFileSync(join(dir, 'ran'), 'utf8')).toBe('done\n');
-    expect((await d.apply(target({ method: 'command', command: ['sleep', '5'], timeout_ms: 200 }), proposal)).ok).toBe(false);
-    expect((await d.apply(target({ method: 'command', command: ['/nonexistent/reload'] }), proposal)).reason).toContain('ENOENT');
+    expect((await d.apply(target({ method: 'command', command: ['sleep', '5'], timeout_ms: 200 }), proposal)).ok).toBe(
+      false,
+    );
+    expect((await d.apply(target({ method: 'command', command: ['/nonexistent/reload'] }), proposal)).reason).toContain(
+      'ENOENT',
+    );
   });
 });

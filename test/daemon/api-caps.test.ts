@@ -42,12 +42,15 @@ describe('the local API under too many connections', () => {
   /** A whole request from `from`; status 0 when the connection was closed without an answer. */
   const get = (from: string, path: string): Promise<Answer> =>
     new Promise((resolve) => {
-      const req = request({ host: ME, port, path, localAddress: from, agent: false, headers: { connection: 'close' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-        res.on('error', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      });
+      const req = request(
+        { host: ME, port, path, localAddress: from, agent: false, headers: { connection: 'close' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+          res.on('error', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        },
+      );
       req.setTimeout(20_000, () => req.destroy());
       req.on('error', () => resolve({ status: 0, body: '', headers: {} }));
       req.end();
@@ -67,20 +70,35 @@ describe('the local API under too many connections', () => {
     });
 
   /** Asks until `check` holds for the answer; the agent sees closed connections a little later. */
-  const eventually = async (from: string, path: string, check: (a: Answer) => boolean, timeoutMs = 20_000): Promise<Answer> => {
+  const eventually = async (
+    from: string,
+    path: string,
+    check: (a: Answer) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<Answer> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const a = await get(from, path);
       if (check(a)) return a;
-      if (Date.now() > deadline) throw new Error(`no answer from ${path} (from ${from}) passed the check; the last: ${a.status} ${a.body.slice(0, 200)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no answer from ${path} (from ${from}) passed the check; the last: ${a.status} ${a.body.slice(0, 200)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   };
 
   const closedAll = (list: Socket[], timeoutMs: number): Promise<void> =>
     Promise.race([
-      Promise.all(list.map((s) => (s.destroyed || s.closed ? undefined : new Promise((r) => s.once('close', r))))).then(() => undefined),
-      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`${list.filter((s) => !s.closed).length} of ${list.length} connections still open`)), timeoutMs)),
+      Promise.all(list.map((s) => (s.destroyed || s.closed ? undefined : new Promise((r) => s.once('close', r))))).then(
+        () => undefined,
+      ),
+      new Promise<void>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`${list.filter((s) => !s.closed).length} of ${list.length} connections still open`)),
+          timeoutMs,
+        ),
+      ),
     ]);
 
   const setFps = (from: number, to: number): void => {
@@ -91,10 +109,35 @@ describe('the local API under too many connections', () => {
   };
 
   beforeAll(async () => {
-    agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', join(dir, '.state'), '--listen', `${ME}:0`, '--bake', '0.2', '--with-example-pipeline'], {}, { openFiles: 256 });
+    agent = startAgent(
+      [
+        '--watch',
+        dir,
+        '--env',
+        'development',
+        '--device',
+        'dev-bench-01',
+        '--identity',
+        key,
+        '--hardware-profile',
+        'recorded',
+        '--state',
+        join(dir, '.state'),
+        '--listen',
+        `${ME}:0`,
+        '--bake',
+        '0.2',
+        '--with-example-pipeline',
+      ],
+      {},
+      { openFiles: 256 },
+    );
     port = Number(new URL(await agent.api).port);
     const line = await agent.waitFor(/API: at most \d+ connections/);
-    const m = /at most (\d+) connections \((\d+) from one address\) and (\d+) event streams \((\d+) for one caller\)/.exec(line)!;
+    const m =
+      /at most (\d+) connections \((\d+) from one address\) and (\d+) event streams \((\d+) for one caller\)/.exec(
+        line,
+      )!;
     caps = { total: Number(m[1]), perClient: Number(m[2]), streams: Number(m[3]), streamsPerClient: Number(m[4]) };
     await agent.waitFor(/applied tree-\w+ "working tree"/, 30_000);
   }, 60_000);

@@ -16,8 +16,15 @@ import { bearer } from '../helpers/tokens.js';
 const libfaketime = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']
   .map((d) => join(d, 'faketime'))
   .filter((d) => existsSync(d))
-  .flatMap((d) => readdirSync(d).filter((f) => f === 'libfaketime.so.1').map((f) => join(d, f)))[0];
-if (!libfaketime) console.log('NOTE: libfaketime is not installed: the clock tests are skipped (bash .ci/run installs Debian faketime).');
+  .flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f === 'libfaketime.so.1')
+      .map((f) => join(d, f)),
+  )[0];
+if (!libfaketime)
+  console.log(
+    'NOTE: libfaketime is not installed: the clock tests are skipped (bash .ci/run installs Debian faketime).',
+  );
 
 interface Applied {
   event: string;
@@ -32,9 +39,15 @@ describe.runIf(libfaketime)('the agent when the wall clock jumps', () => {
   let fleet: SignedFleet;
   let agent: AgentProcess;
   let api = '';
-  const capture = (): { commit: string } => JSON.parse(readFileSync(join(state, 'components/capture/config.json'), 'utf8')) as { commit: string };
-  const sync = async (): Promise<Response> => fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(fleet.tokens.operator) });
-  const journal = (): Applied[] => readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Applied);
+  const capture = (): { commit: string } =>
+    JSON.parse(readFileSync(join(state, 'components/capture/config.json'), 'utf8')) as { commit: string };
+  const sync = async (): Promise<Response> =>
+    fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(fleet.tokens.operator) });
+  const journal = (): Applied[] =>
+    readFileSync(join(state, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Applied);
   let fps = 15;
   /** A signed change of the frame rate, pushed; the sync is asked for and not awaited. */
   const change = (): { commit: string; answer: Promise<Response> } => {
@@ -50,10 +63,23 @@ describe.runIf(libfaketime)('the agent when the wall clock jumps', () => {
   beforeAll(async () => {
     setClock('+0');
     fleet = await signedFleet();
-    const env = { LD_PRELOAD: libfaketime!, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' };
-    agent = startAgent(['--config', fleet.settings(state, state, { mutationsPerMinute: 6 }), '--bake', '2', '--with-example-pipeline'], env);
+    const env = {
+      LD_PRELOAD: libfaketime!,
+      FAKETIME_TIMESTAMP_FILE: clockFile,
+      FAKETIME_NO_CACHE: '1',
+      DONT_FAKE_MONOTONIC: '1',
+    };
+    agent = startAgent(
+      ['--config', fleet.settings(state, state, { mutationsPerMinute: 6 }), '--bake', '2', '--with-example-pipeline'],
+      env,
+    );
     api = await agent.api;
-    await until('the anchor applied', () => (existsSync(join(state, 'components/capture/config.json')) ? capture().commit : ''), (c) => c === fleet.anchor, 60_000);
+    await until(
+      'the anchor applied',
+      () => (existsSync(join(state, 'components/capture/config.json')) ? capture().commit : ''),
+      (c) => c === fleet.anchor,
+      60_000,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -64,24 +90,31 @@ describe.runIf(libfaketime)('the agent when the wall clock jumps', () => {
   it.each([
     ['set back an hour', '-1h'],
     ['set forward an hour', '+1h'],
-  ])('a bake lasts its time when the clock is %s in the middle of it', async (_name, offset) => {
-    const { commit, answer } = change();
-    // delivered: the bake has begun
-    await until('the new configuration delivered', capture, (c) => c.commit === commit, 60_000);
-    setClock(offset);
-    const result = (await (await answer).json()) as { outcome: string; commit: string };
-    expect(result).toMatchObject({ outcome: 'applied', commit });
-    const applied = journal().find((e) => e.event === 'applied' && e.commit === commit)!;
-    // two seconds of bake on the monotonic clock, not an hour and not none
-    expect(applied.steps!.bake).toBeGreaterThanOrEqual(2000);
-  }, 90_000);
+  ])(
+    'a bake lasts its time when the clock is %s in the middle of it',
+    async (_name, offset) => {
+      const { commit, answer } = change();
+      // delivered: the bake has begun
+      await until('the new configuration delivered', capture, (c) => c.commit === commit, 60_000);
+      setClock(offset);
+      const result = (await (await answer).json()) as { outcome: string; commit: string };
+      expect(result).toMatchObject({ outcome: 'applied', commit });
+      const applied = journal().find((e) => e.event === 'applied' && e.commit === commit)!;
+      // two seconds of bake on the monotonic clock, not an hour and not none
+      expect(applied.steps!.bake).toBeGreaterThanOrEqual(2000);
+    },
+    90_000,
+  );
 
-  it('a commit dated in the future of the device\'s clock is refused for now, and applied once the clock is right', async () => {
+  it("a commit dated in the future of the device's clock is refused for now, and applied once the clock is right", async () => {
     // the commits are dated March 2026: ten months back, the device sees them in its future
     setClock('-300d');
     const { commit, answer } = change();
     expect(await (await answer).json()).toMatchObject({ outcome: 'refused', commit });
-    const status = (await (await fetch(`${api}/api/v1/status`)).json()) as { last_error: { code: string; commit: string }; state: { bad: string[] } };
+    const status = (await (await fetch(`${api}/api/v1/status`)).json()) as {
+      last_error: { code: string; commit: string };
+      state: { bad: string[] };
+    };
     expect(status.last_error).toMatchObject({ code: 'future-dated', commit });
     expect(status.state.bad).not.toContain(commit);
     setClock('+0');

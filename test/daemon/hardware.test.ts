@@ -6,7 +6,7 @@ import { PROJECT, tempDir } from '../helpers/project.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('the agent\'s view of its hardware', () => {
+describe("the agent's view of its hardware", () => {
   it('probes once, caches, and probes again when a device node comes or goes', async () => {
     const dev = tempDir('dev-');
     const lines: string[] = [];

@@ -38,22 +38,83 @@ describe('a 30 MB journal', () => {
     const fd = openSync(join(state, 'journal.jsonl'), 'w', 0o600);
     const reason = 'the detector crashed: '.padEnd(300, 'x');
     let size = 0;
-    writeSync(fd, JSON.stringify({ time: '2026-01-01T00:00:00.000Z', event: 'refused', commit: 'f'.repeat(40), code: 'invalid', reason: 'the oldest refusal' }) + '\n');
+    writeSync(
+      fd,
+      JSON.stringify({
+        time: '2026-01-01T00:00:00.000Z',
+        event: 'refused',
+        commit: 'f'.repeat(40),
+        code: 'invalid',
+        reason: 'the oldest refusal',
+      }) + '\n',
+    );
     for (let block = 0; size < 30 * MB; block++) {
       const lines: string[] = [];
-      for (let i = 0; i < 1000; i++) lines.push(JSON.stringify({ time: new Date(Date.UTC(2026, 0, 2) + (block * 1000 + i) * 1000).toISOString(), event: 'applied', commit: (block * 1000 + i).toString(16).padStart(40, '0'), reason, steps: { fetch: 12, verify: 3 } }));
+      for (let i = 0; i < 1000; i++)
+        lines.push(
+          JSON.stringify({
+            time: new Date(Date.UTC(2026, 0, 2) + (block * 1000 + i) * 1000).toISOString(),
+            event: 'applied',
+            commit: (block * 1000 + i).toString(16).padStart(40, '0'),
+            reason,
+            steps: { fetch: 12, verify: 3 },
+          }),
+        );
       const text = lines.join('\n') + '\n';
       size += writeSync(fd, text);
       written.lines += lines.length;
     }
-    const tail = [{ time: '2026-11-30T00:00:00.000Z', event: 'applied', commit: 'a'.repeat(40) }, { time: '2026-11-30T00:00:01.000Z', event: 'refused', commit: 'b'.repeat(40), code: 'unsigned', reason: 'the newest refusal' }, { time: '2026-11-30T00:00:02.000Z', event: 'applied', commit: 'c'.repeat(40) }];
+    const tail = [
+      { time: '2026-11-30T00:00:00.000Z', event: 'applied', commit: 'a'.repeat(40) },
+      {
+        time: '2026-11-30T00:00:01.000Z',
+        event: 'refused',
+        commit: 'b'.repeat(40),
+        code: 'unsigned',
+        reason: 'the newest refusal',
+      },
+      { time: '2026-11-30T00:00:02.000Z', event: 'applied', commit: 'c'.repeat(40) },
+    ];
     // JSON that is not an object, between and after the last entries, and a line cut by a crash
-    writeSync(fd, [JSON.stringify(tail[0]), '42', 'null', JSON.stringify(tail[1]), '"a string"', '[1,2,3]', 'true', JSON.stringify(tail[2]), '[]', '{"time":"2026-11-30T00:00:03.000Z","event":"app'].join('\n'));
+    writeSync(
+      fd,
+      [
+        JSON.stringify(tail[0]),
+        '42',
+        'null',
+        JSON.stringify(tail[1]),
+        '"a string"',
+        '[1,2,3]',
+        'true',
+        JSON.stringify(tail[2]),
+        '[]',
+        '{"time":"2026-11-30T00:00:03.000Z","event":"app',
+      ].join('\n'),
+    );
     closeSync(fd);
     written.lastObjects = tail;
     expect(statSync(join(state, 'journal.jsonl')).size).toBeGreaterThan(30 * MB);
 
-    agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', state, '--listen', '127.0.0.1:0', '--with-example-pipeline'], env);
+    agent = startAgent(
+      [
+        '--watch',
+        dir,
+        '--env',
+        'development',
+        '--device',
+        'dev-bench-01',
+        '--identity',
+        key,
+        '--hardware-profile',
+        'recorded',
+        '--state',
+        state,
+        '--listen',
+        '127.0.0.1:0',
+        '--with-example-pipeline',
+      ],
+      env,
+    );
     api = await agent.api;
     await agent.waitFor(/applied tree-\w+ "working tree"/, 60_000);
   }, 120_000);
@@ -89,11 +150,16 @@ describe('a 30 MB journal', () => {
   });
 
   it('the journal was rotated by size when the agent wrote to it; the old history is kept', () => {
-    const files = readdirSync(state).filter((f) => /^journal(\.\d+)?\.jsonl$/.test(f)).sort();
+    const files = readdirSync(state)
+      .filter((f) => /^journal(\.\d+)?\.jsonl$/.test(f))
+      .sort();
     expect(files).toEqual(['journal.1.jsonl', 'journal.jsonl']);
     expect(statSync(join(state, 'journal.1.jsonl')).size).toBeGreaterThan(30 * MB);
     expect(statSync(join(state, 'journal.jsonl')).size).toBeLessThan(64 * 1024);
-    const fresh = readFileSync(join(state, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    const fresh = readFileSync(join(state, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string });
     expect(fresh.length).toBeGreaterThan(0);
     expect(fresh.at(-1)).toMatchObject({ event: 'applied' });
   });

@@ -15,8 +15,15 @@ import { apiTokens, bearer } from '../helpers/tokens.js';
 import { which } from '../helpers/tools.js';
 
 // what the functions run inside the page see (this project's TypeScript has no DOM library)
-interface Element { textContent: string | null; getAttribute(name: string): string | null }
-declare const document: { getElementById(id: string): Element | null; querySelector(selector: string): Element | null; documentElement: { scrollWidth: number } };
+interface Element {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  getElementById(id: string): Element | null;
+  querySelector(selector: string): Element | null;
+  documentElement: { scrollWidth: number };
+};
 declare const window: unknown;
 
 const browserPath = which('chromium');
@@ -37,16 +44,50 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
     if (!text.includes(`  fps: ${from}`)) throw new Error(`test setup: fps is not ${from}`);
     writeFileSync(file, text.replace(`  fps: ${from}`, `  fps: ${to}`));
   };
-  const current = async (): Promise<string> => ((await (await fetch(`${api}/api/v1/status`, { headers: bearer(tokens.viewer) })).json()) as { current: { commit: string } }).current.commit;
+  const current = async (): Promise<string> =>
+    (
+      (await (await fetch(`${api}/api/v1/status`, { headers: bearer(tokens.viewer) })).json()) as {
+        current: { commit: string };
+      }
+    ).current.commit;
   const text = (selector: string): Promise<string> => page.locator(selector).innerText();
 
   beforeAll(async () => {
-    agent = startAgent(['--watch', dir, '--env', 'development', '--device', 'dev-bench-01', '--identity', key, '--hardware-profile', 'recorded', '--state', join(dir, '.state'), '--listen', '127.0.0.1:0', '--tokens-file', tokens.file, '--bake', '0.3', '--with-example-pipeline']);
+    agent = startAgent([
+      '--watch',
+      dir,
+      '--env',
+      'development',
+      '--device',
+      'dev-bench-01',
+      '--identity',
+      key,
+      '--hardware-profile',
+      'recorded',
+      '--state',
+      join(dir, '.state'),
+      '--listen',
+      '127.0.0.1:0',
+      '--tokens-file',
+      tokens.file,
+      '--bake',
+      '0.3',
+      '--with-example-pipeline',
+    ]);
     api = await agent.api;
     await agent.waitFor(/applied tree-\w+ "working tree"/);
     browser = await chromium.launch({
       executablePath: browserPath!,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     // a phone: 390 x 844 CSS pixels
     page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
@@ -61,7 +102,10 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
   it('shows the running commit, its components and the journal; the token leaves the address bar', async () => {
     await page.goto(`${api}/#token=${tokens.operator}`);
     const commit = await current();
-    await page.waitForFunction((c) => document.getElementById('current-commit')?.textContent === c, commit.slice(0, 12));
+    await page.waitForFunction(
+      (c) => document.getElementById('current-commit')?.textContent === c,
+      commit.slice(0, 12),
+    );
     expect(await text('#device')).toBe('development / dev-bench-01');
     expect(await text('#current-subject')).toBe('working tree');
     expect(page.url()).toBe(`${api}/`);
@@ -77,11 +121,16 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
     const before = await current();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42)); // survives only if the page is not reloaded
     setFps(15, 12);
-    await page.waitForFunction((c) => document.getElementById('current-commit')?.textContent !== c, before.slice(0, 12));
+    await page.waitForFunction(
+      (c) => document.getElementById('current-commit')?.textContent !== c,
+      before.slice(0, 12),
+    );
     expect(await text('#current-commit')).toBe((await current()).slice(0, 12));
     setFps(12, 500);
     await page.locator('#journal li[data-event="refused"]').first().waitFor();
-    expect(await text('#journal li[data-event="refused"] .reason')).toContain('frame_capture.fps is 500, above the maximum 120');
+    expect(await text('#journal li[data-event="refused"] .reason')).toContain(
+      'frame_capture.fps is 500, above the maximum 120',
+    );
     await page.locator('#last-error:not([hidden])').waitFor();
     expect(await text('#last-error')).toContain('invalid');
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
@@ -90,7 +139,9 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
   });
 
   it('shows the difference between two releases', async () => {
-    const releases = (await (await fetch(`${api}/api/v1/releases`, { headers: bearer(tokens.viewer) })).json()) as Array<{ commit: string }>;
+    const releases = (await (
+      await fetch(`${api}/api/v1/releases`, { headers: bearer(tokens.viewer) })
+    ).json()) as Array<{ commit: string }>;
     await page.selectOption('#diff-from', releases.at(-1)!.commit);
     await page.selectOption('#diff-to', releases[0]!.commit);
     await page.click('#diff-show');
@@ -98,16 +149,21 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
     expect(await text('#diff-out tr[data-path="frame_capture.fps"]')).toContain('15 → 10');
   });
 
-  it('an operator\'s rollback button works, and the screenshot is saved', async () => {
+  it("an operator's rollback button works, and the screenshot is saved", async () => {
     const running = await current();
     const target = await page.locator('#rollback-to').inputValue();
     expect(target).not.toBe('');
     expect(target).not.toBe(running);
     await page.click('#rollback');
-    await page.waitForFunction((c) => document.getElementById('current-commit')?.textContent === c, target.slice(0, 12));
+    await page.waitForFunction(
+      (c) => document.getElementById('current-commit')?.textContent === c,
+      target.slice(0, 12),
+    );
     expect(await current()).toBe(target);
     await page.locator('#journal li[data-event="rolled-back"]').first().waitFor();
-    expect(await text('#journal li[data-event="rolled-back"]')).toMatch(new RegExp(`^rolled-back ${running.slice(0, 12)} → ${target.slice(0, 12)} “working tree” by oncall`));
+    expect(await text('#journal li[data-event="rolled-back"]')).toMatch(
+      new RegExp(`^rolled-back ${running.slice(0, 12)} → ${target.slice(0, 12)} “working tree” by oncall`),
+    );
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'status-page.png'), await page.screenshot({ fullPage: true }));
   });

@@ -13,9 +13,28 @@ export interface AgentProcess {
 }
 
 /** `openFiles`: the agent runs under `ulimit -n` that many (as systemd's LimitNOFILE would set). */
-export function startAgent(args: string[], env: Record<string, string> = {}, options: { openFiles?: number } = {}): AgentProcess {
-  const command = options.openFiles === undefined ? [process.execPath, CLI, 'agent', ...args] : ['/bin/sh', '-c', `ulimit -n ${Math.floor(options.openFiles)} && exec "$@"`, 'agent', process.execPath, CLI, 'agent', ...args];
-  const child = spawn(command[0]!, command.slice(1), { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startAgent(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { openFiles?: number } = {},
+): AgentProcess {
+  const command =
+    options.openFiles === undefined
+      ? [process.execPath, CLI, 'agent', ...args]
+      : [
+          '/bin/sh',
+          '-c',
+          `ulimit -n ${Math.floor(options.openFiles)} && exec "$@"`,
+          'agent',
+          process.execPath,
+          CLI,
+          'agent',
+          ...args,
+        ];
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void; from: number }> = [];
   let buffer = '';
@@ -40,7 +59,10 @@ export function startAgent(args: string[], env: Record<string, string> = {}, opt
     const seen = lines.find((l) => pattern.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern}; output:\n${lines.slice(-30).join('\n')}`)),
+        timeoutMs,
+      );
       waiters.push({ pattern, from: lines.length, resolve: (l) => (clearTimeout(timer), resolve(l)) });
     });
   };
@@ -59,7 +81,10 @@ export function startAgent(args: string[], env: Record<string, string> = {}, opt
 }
 
 /** The agent following a remote from its settings file, once it has applied the fleet's first commit. */
-export async function startFollowing(config: string, args: string[] = []): Promise<{ agent: AgentProcess; api: string }> {
+export async function startFollowing(
+  config: string,
+  args: string[] = [],
+): Promise<{ agent: AgentProcess; api: string }> {
   const agent = startAgent(['--config', config, ...args, '--with-example-pipeline']);
   const api = await agent.api;
   await agent.waitFor(/applied [0-9a-f]{12} "the fleet configuration"/);

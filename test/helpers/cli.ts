@@ -9,7 +9,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function gitops(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+export function gitops(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     encoding: 'utf8',
@@ -21,9 +24,16 @@ export function gitops(args: string[], options: { cwd?: string; env?: Record<str
 }
 
 /** The same, without blocking this process: for commands that talk to a server the test runs. */
-export function gitopsAsync(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function gitopsAsync(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));

@@ -35,14 +35,29 @@ export async function signedFleet(): Promise<SignedFleet> {
   const bare = join(root, 'fleet.git');
   const work = makeRepo();
   const tokens = apiTokens();
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(work.dir, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(work.dir, sub), { recursive: true });
   run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
   let clock = Date.parse('2026-03-01T10:00:00Z') / 1000;
   const commit = (message: string): string => {
     clock += 60;
     work.git(['add', '-A']);
     const env = { GIT_AUTHOR_DATE: `${clock} +0000`, GIT_COMMITTER_DATE: `${clock} +0000` };
-    work.git(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${alice.key}`, 'commit', '-q', '-S', '--allow-empty', '-m', message], { env });
+    work.git(
+      [
+        '-c',
+        'gpg.format=ssh',
+        '-c',
+        `user.signingkey=${alice.key}`,
+        'commit',
+        '-q',
+        '-S',
+        '--allow-empty',
+        '-m',
+        message,
+      ],
+      { env },
+    );
     return work.git(['rev-parse', 'HEAD']);
   };
   const push = (): void => void work.git(['push', '-q', '--force', bare, 'HEAD:main']);
@@ -52,19 +67,36 @@ export async function signedFleet(): Promise<SignedFleet> {
   const trust = trustDir({ signers: [signerLine('alice@example.test', alice)] });
   const settings = (dir: string, state: string, extra: Partial<BenchDevice> = {}): string => {
     const file = join(dir, 'agent.yaml');
-    writeFileSync(file, benchDeviceSettings({ root: PROJECT, url: `${server.url}/fleet.git`, trustDir: trust, anchor, stateDir: state, tokensFile: tokens.file, ...extra }));
+    writeFileSync(
+      file,
+      benchDeviceSettings({
+        root: PROJECT,
+        url: `${server.url}/fleet.git`,
+        trustDir: trust,
+        anchor,
+        stateDir: state,
+        tokensFile: tokens.file,
+        ...extra,
+      }),
+    );
     return file;
   };
   return { work, server, trust, anchor, tokens, commit, push, settings };
 }
 
 /** Polls what a process reports until `done` holds; the deadline is generous (a busy machine is slow). */
-export async function until<T>(what: string, get: () => Promise<T> | T, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  get: () => Promise<T> | T,
+  done: (v: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const v = await get();
     if (done(v)) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(v).slice(0, 2000)}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(v).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -74,7 +106,10 @@ export async function until<T>(what: string, get: () => Promise<T> | T, done: (v
  * busy for seconds (a large commit made synchronously), a pooled connection may be one the
  * server has just closed for idleness; a new one cannot be.
  */
-export function requestFresh(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+export function requestFresh(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -9,7 +9,16 @@ export interface Repo {
   dir: string;
   git(args: string[], options?: { env?: Record<string, string>; input?: string | Buffer }): string;
   /** Commits a file change; returns the new commit id. */
-  commit(message: string, options?: { file?: string; content?: string; sign?: SigningKey | null; date?: string; env?: Record<string, string> }): string;
+  commit(
+    message: string,
+    options?: {
+      file?: string;
+      content?: string;
+      sign?: SigningKey | null;
+      date?: string;
+      env?: Record<string, string>;
+    },
+  ): string;
   /** Writes raw commit/tag bytes as an object; returns its id. */
   writeObject(type: 'commit' | 'tag', bytes: Buffer): string;
   catFile(oid: string): Buffer;
@@ -37,8 +46,17 @@ const baseEnv = (): Record<string, string> => ({
   GIT_COMMITTER_DATE: '2026-03-01T10:00:00Z',
 });
 
-export function run(cmd: string, args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {}): Buffer {
-  return execFileSync(cmd, args, { cwd: options.cwd, env: { ...baseEnv(), ...options.env }, input: options.input, stdio: ['pipe', 'pipe', 'pipe'] });
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {},
+): Buffer {
+  return execFileSync(cmd, args, {
+    cwd: options.cwd,
+    env: { ...baseEnv(), ...options.env },
+    input: options.input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 let counter = 0;
@@ -46,7 +64,10 @@ let counter = 0;
 export function makeRepo(options: { bare?: boolean } = {}): Repo {
   const dir = tempDir('git-repo-');
   run('git', ['init', '-q', '-b', 'main', ...(options.bare ? ['--bare'] : []), dir]);
-  const git = (args: string[], o: { env?: Record<string, string>; input?: string | Buffer } = {}): string => run('git', args, { cwd: dir, ...o }).toString('utf8').trim();
+  const git = (args: string[], o: { env?: Record<string, string>; input?: string | Buffer } = {}): string =>
+    run('git', args, { cwd: dir, ...o })
+      .toString('utf8')
+      .trim();
   return {
     dir,
     git,
@@ -56,7 +77,10 @@ export function makeRepo(options: { bare?: boolean } = {}): Repo {
       run('mkdir', ['-p', join(full, '..')]);
       writeFileSync(full, o.content ?? `version: 2\nframe_capture:\n  fps: ${++counter}\n`);
       git(['add', '-A']);
-      const env: Record<string, string> = { ...(o.date ? { GIT_AUTHOR_DATE: o.date, GIT_COMMITTER_DATE: o.date } : {}), ...o.env };
+      const env: Record<string, string> = {
+        ...(o.date ? { GIT_AUTHOR_DATE: o.date, GIT_COMMITTER_DATE: o.date } : {}),
+        ...o.env,
+      };
       const sign = o.sign ? signArgs(o.sign) : [];
       if (o.sign?.gnupgHome) env.GNUPGHOME = o.sign.gnupgHome;
       git([...sign, 'commit', '-q', ...(o.sign ? ['-S'] : []), '-m', message], { env });
@@ -73,15 +97,30 @@ export function makeRepo(options: { bare?: boolean } = {}): Repo {
 }
 
 export function signArgs(key: SigningKey): string[] {
-  return key.format === 'ssh' ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key.key}`] : ['-c', 'gpg.format=openpgp', '-c', `user.signingkey=${key.key}`];
+  return key.format === 'ssh'
+    ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key.key}`]
+    : ['-c', 'gpg.format=openpgp', '-c', `user.signingkey=${key.key}`];
 }
 
-export function sshKey(type: 'ed25519' | 'ecdsa-256' | 'ecdsa-384' | 'ecdsa-521' | 'rsa', comment = 'signer'): SigningKey {
+export function sshKey(
+  type: 'ed25519' | 'ecdsa-256' | 'ecdsa-384' | 'ecdsa-521' | 'rsa',
+  comment = 'signer',
+): SigningKey {
   const dir = tempDir('ssh-key-');
   const path = join(dir, 'id');
-  const [t, bits] = type.startsWith('ecdsa') ? ['ecdsa', type.split('-')[1]!] : type === 'rsa' ? ['rsa', '3072'] : ['ed25519', undefined];
+  const [t, bits] = type.startsWith('ecdsa')
+    ? ['ecdsa', type.split('-')[1]!]
+    : type === 'rsa'
+      ? ['rsa', '3072']
+      : ['ed25519', undefined];
   run('ssh-keygen', ['-q', '-t', t!, ...(bits ? ['-b', bits] : []), '-N', '', '-C', comment, '-f', path]);
-  return { format: 'ssh', key: path, publicKey: run('cat', [`${path}.pub`]).toString('utf8').trim() };
+  return {
+    format: 'ssh',
+    key: path,
+    publicKey: run('cat', [`${path}.pub`])
+      .toString('utf8')
+      .trim(),
+  };
 }
 
 /** An OpenPGP key in its own GNUPGHOME (gpg --quick-gen-key); `expire` as gpg takes it. */
@@ -89,9 +128,28 @@ export function gpgKey(uid: string, options: { algo?: string; expire?: string; f
   const home = tempDir('gnupg-');
   run('chmod', ['700', home]);
   const faked = options.fakedTime ? [`--faked-system-time=${options.fakedTime}`] : [];
-  run('gpg', ['--batch', '--homedir', home, ...faked, '--passphrase', '', '--quick-gen-key', uid, options.algo ?? 'ed25519', 'sign', options.expire ?? 'never']);
-  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(run('gpg', ['--batch', '--homedir', home, '--with-colons', '--list-keys', uid]).toString('utf8'))![1]!;
-  return { format: 'openpgp', key: fpr, publicKey: run('gpg', ['--batch', '--homedir', home, '--armor', '--export', fpr]).toString('utf8'), gnupgHome: home };
+  run('gpg', [
+    '--batch',
+    '--homedir',
+    home,
+    ...faked,
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    uid,
+    options.algo ?? 'ed25519',
+    'sign',
+    options.expire ?? 'never',
+  ]);
+  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(
+    run('gpg', ['--batch', '--homedir', home, '--with-colons', '--list-keys', uid]).toString('utf8'),
+  )![1]!;
+  return {
+    format: 'openpgp',
+    key: fpr,
+    publicKey: run('gpg', ['--batch', '--homedir', home, '--armor', '--export', fpr]).toString('utf8'),
+    gnupgHome: home,
+  };
 }
 
 /** A trust directory with allowed_signers lines and armored keys. */
@@ -102,4 +160,5 @@ export function trustDir(options: { signers?: string[]; asc?: Record<string, str
   return dir;
 }
 
-export const signerLine = (principal: string, key: SigningKey, options = 'namespaces="git"'): string => `${principal} ${options} ${key.publicKey.split(' ').slice(0, 2).join(' ')}`;
+export const signerLine = (principal: string, key: SigningKey, options = 'namespaces="git"'): string =>
+  `${principal} ${options} ${key.publicKey.split(' ').slice(0, 2).join(' ')}`;

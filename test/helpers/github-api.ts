@@ -25,7 +25,12 @@ export function githubApi(answer: (req: ApiRequest) => ApiAnswer): { readonly ur
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
-      const a = answer({ method: req.method ?? 'GET', url: req.url ?? '', body, authorized: Boolean(req.headers.authorization) });
+      const a = answer({
+        method: req.method ?? 'GET',
+        url: req.url ?? '',
+        body,
+        authorized: Boolean(req.headers.authorization),
+      });
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(JSON.stringify(a.body));
     });
   });

@@ -16,7 +16,10 @@ export function exampleFiles(): Map<string, string> {
 }
 
 /** The example files with some files replaced (or removed, with undefined). */
-export function withFiles(changes: Record<string, string | undefined>, base: Map<string, string> = exampleFiles()): Map<string, string> {
+export function withFiles(
+  changes: Record<string, string | undefined>,
+  base: Map<string, string> = exampleFiles(),
+): Map<string, string> {
   const files = new Map(base);
   for (const [path, text] of Object.entries(changes)) {
     if (text === undefined) files.delete(path);
@@ -28,7 +31,8 @@ export function withFiles(changes: Record<string, string | undefined>, base: Map
 /** Replaces one exact piece of a file's text; fails loudly when the piece is not there. */
 export function edit(files: Map<string, string>, path: string, from: string, to: string): Map<string, string> {
   const text = files.get(path);
-  if (text === undefined || !text.includes(from)) throw new Error(`test setup: ${path} does not contain ${JSON.stringify(from)}`);
+  if (text === undefined || !text.includes(from))
+    throw new Error(`test setup: ${path} does not contain ${JSON.stringify(from)}`);
   return new Map(files).set(path, text.replace(from, to));
 }
 
@@ -46,7 +50,8 @@ export function tempDir(prefix = 'doorbell-test-'): string {
 /** A copy of the example repository (config, environments, schemas, .sops.yaml) in a temp directory. */
 export function exampleCopy(): string {
   const dir = tempDir('doorbell-repo-');
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
   return dir;
 }
 

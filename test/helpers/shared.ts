@@ -10,7 +10,9 @@ export const HARDWARE_FIXTURES = join(SHARED, 'fixtures/hardware');
 export const hasShared = existsSync(join(HARDWARE_FIXTURES, 'MANIFEST.md'));
 
 if (!hasShared) {
-  process.stderr.write(`\nNOTE: ${SHARED} is absent: the suites that read shared vectors and fixtures are skipped.\n\n`);
+  process.stderr.write(
+    `\nNOTE: ${SHARED} is absent: the suites that read shared vectors and fixtures are skipped.\n\n`,
+  );
 }
 
 export function fixture(relative: string): string {

@@ -7,6 +7,8 @@ export function which(program: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
   const path = r.stdout.trim();
   if (r.status === 0 && path) return path;
-  process.stderr.write(`\nNOTE: ${program} is not installed: the tests that need it are skipped (bash .ci/run installs it).\n\n`);
+  process.stderr.write(
+    `\nNOTE: ${program} is not installed: the tests that need it are skipped (bash .ci/run installs it).\n\n`,
+  );
   return undefined;
 }

@@ -13,13 +13,19 @@ export function fakedGpg(time: string): string {
 }
 
 /** Git configuration (environment) that signs OpenPGP through fakedGpg(time). */
-export const fakedGpgEnv = (time: string): Record<string, string> => ({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.program', GIT_CONFIG_VALUE_0: fakedGpg(time) });
+export const fakedGpgEnv = (time: string): Record<string, string> => ({
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'gpg.program',
+  GIT_CONFIG_VALUE_0: fakedGpg(time),
+});
 
 /** Signs a commit payload with `ssh-keygen -Y sign` and inserts the gpgsig header at the end of its headers, as git does. */
 export function sshSignCommit(payload: Buffer, privateKey: string, namespace = 'git'): Buffer {
   const dir = tempDir();
   writeFileSync(join(dir, 'payload'), payload);
-  execFileSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', privateKey, join(dir, 'payload')], { stdio: 'pipe' });
+  execFileSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', privateKey, join(dir, 'payload')], {
+    stdio: 'pipe',
+  });
   const sig = readFileSync(join(dir, 'payload.sig'), 'latin1').trimEnd().split('\n').join('\n ');
   return Buffer.from(payload.toString('latin1').replace('\n\n', `\ngpgsig ${sig}\n\n`), 'latin1');
 }

@@ -20,7 +20,9 @@ const COMMITS = 500;
 const EVERY = 4;
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 /** A fast-import stream: the example configuration, then `n` commits that each change the capture fps. */
@@ -32,7 +34,11 @@ function history(n: number): Buffer {
   };
   const capture = readFileSync(join(PROJECT, 'config/frame_capture.yaml'), 'utf8');
   for (let i = 1; i <= n; i++) {
-    parts.push(Buffer.from(`commit refs/heads/main\nmark :${i}\ncommitter Ana Operator <ana@example.test> ${1_772_000_000 + i * 60} +0000\n`));
+    parts.push(
+      Buffer.from(
+        `commit refs/heads/main\nmark :${i}\ncommitter Ana Operator <ana@example.test> ${1_772_000_000 + i * 60} +0000\n`,
+      ),
+    );
     data(`change ${i}\n`);
     if (i === 1) {
       for (const sub of ['config', 'environments', 'schemas']) {
@@ -53,14 +59,24 @@ describe('the device object store', () => {
   const root = tempDir('store-root-');
   const bare = join(root, 'fleet.git');
   const commits: string[] = [];
-  const opts = (): { url: string; branch: string; maxBytes: number; timeoutMs: number } => ({ url: `${server.url}/fleet.git`, branch: 'main', maxBytes: 64 << 20, timeoutMs: 60_000 });
+  const opts = (): { url: string; branch: string; maxBytes: number; timeoutMs: number } => ({
+    url: `${server.url}/fleet.git`,
+    branch: 'main',
+    maxBytes: 64 << 20,
+    timeoutMs: 60_000,
+  });
   const point = (c: string): void => void run('git', ['update-ref', 'refs/heads/main', c], { cwd: bare });
 
   beforeAll(async () => {
     run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
     const marks = join(root, 'marks');
     run('git', ['fast-import', '--quiet', `--export-marks=${marks}`], { cwd: bare, input: history(COMMITS) });
-    const byMark = new Map(readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.slice(1).split(' ') as [string, string]));
+    const byMark = new Map(
+      readFileSync(marks, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.slice(1).split(' ') as [string, string]),
+    );
     for (let i = 1; i <= COMMITS; i++) commits.push(byMark.get(String(i))!);
     server = await startGitServer(root);
   });
@@ -74,7 +90,10 @@ describe('the device object store', () => {
     for (let i = EVERY - 1; i < COMMITS; i += EVERY) {
       point(commits[i]!);
       const f = await store.fetch({ ...opts(), have: applied });
-      expect(f).toMatchObject({ commit: commits[i], pack: expect.stringMatching(/^objects\/pack\/pack-[0-9a-f]{40}\.pack$/) });
+      expect(f).toMatchObject({
+        commit: commits[i],
+        pack: expect.stringMatching(/^objects\/pack\/pack-[0-9a-f]{40}\.pack$/),
+      });
       changes.push(f.bytes);
       applied = f.commit;
       await store.settle(f, [applied]);
@@ -98,10 +117,18 @@ describe('the device object store', () => {
     expect(changes[0]).toBeGreaterThan(5 * changes[1]!);
     // the store holds the history once: no larger than git's own pack of it without deltas
     const objects = run('git', ['rev-list', '--objects', 'main'], { cwd: bare }).toString();
-    const gitPack = run('git', ['pack-objects', '--stdout', '--no-reuse-delta', '--window=0'], { cwd: bare, input: objects.split('\n').map((l) => l.split(' ')[0]).join('\n') }).length;
+    const gitPack = run('git', ['pack-objects', '--stdout', '--no-reuse-delta', '--window=0'], {
+      cwd: bare,
+      input: objects
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+        .join('\n'),
+    }).length;
     expect(store.usage().bytes).toBeLessThan(1.5 * gitPack);
     // what the device keeps reads back
-    expect((await readCommitFiles(store.gitdir, applied!, { cache: store.cache })).get('config/frame_capture.yaml')).toContain(`fps: ${COMMITS}\n`);
+    expect(
+      (await readCommitFiles(store.gitdir, applied!, { cache: store.cache })).get('config/frame_capture.yaml'),
+    ).toContain(`fps: ${COMMITS}\n`);
   }, 180_000);
 
   it('a remote that speaks protocol v1 only: the same, from its advertisement', async () => {
@@ -150,16 +177,24 @@ describe('the device object store', () => {
     }
     // the refused commit is known: no pack is asked for it again
     const asked = server.packRequests;
-    expect(await store.fetch({ ...opts(), have: good, known: [fetched!.commit] })).toMatchObject({ commit: fetched!.commit, pack: null });
+    expect(await store.fetch({ ...opts(), have: good, known: [fetched!.commit] })).toMatchObject({
+      commit: fetched!.commit,
+      pack: null,
+    });
     expect(server.packRequests).toBe(asked);
     // a fix on top of it is fetched with everything it needs
-    writeFileSync(join(work, 'config/frame_capture.yaml'), readFileSync(join(work, 'config/frame_capture.yaml'), 'utf8').replace(/ fps: \d+/, ' fps: 7'));
+    writeFileSync(
+      join(work, 'config/frame_capture.yaml'),
+      readFileSync(join(work, 'config/frame_capture.yaml'), 'utf8').replace(/ fps: \d+/, ' fps: 7'),
+    );
     run('git', ['rm', '-q', 'noise-0.bin', 'noise-1.bin', 'noise-2.bin'], { cwd: work });
     run('git', ['commit', '-q', '-am', 'fix'], { cwd: work });
     run('git', ['push', '-q', '-f', bare, 'HEAD:main'], { cwd: work });
     const fix = await store.fetch({ ...opts(), have: good, known: [fetched!.commit] });
     await store.settle(fix, [fix.commit]);
-    expect((await readCommitFiles(store.gitdir, fix.commit, { cache: store.cache })).get('config/frame_capture.yaml')).toContain('fps: 7');
+    expect(
+      (await readCommitFiles(store.gitdir, fix.commit, { cache: store.cache })).get('config/frame_capture.yaml'),
+    ).toContain('fps: 7');
     expect((await store.reachable([fix.commit])).size).toBeGreaterThan(100);
     point(commits.at(-1)!);
   }, 120_000);
@@ -182,7 +217,9 @@ describe('the device object store', () => {
     expect(store.usage().packs).toBe(1);
     expect(store.usage().bytes).toBeLessThan(256 << 10);
     expect(await store.reader().read(other.commit)).toBeUndefined();
-    expect((await readCommitFiles(store.gitdir, kept.commit, { cache: store.cache })).get('config/frame_capture.yaml')).toContain('fps: 1\n');
+    expect(
+      (await readCommitFiles(store.gitdir, kept.commit, { cache: store.cache })).get('config/frame_capture.yaml'),
+    ).toContain('fps: 1\n');
     point(commits.at(-1)!);
   });
 
@@ -213,7 +250,9 @@ describe('the device object store', () => {
     run('git', ['add', '-A'], { cwd: work });
     run('git', ['commit', '-q', '-m', 'zeros'], { cwd: work });
     run('git', ['push', '-q', '-f', bare, 'HEAD:main'], { cwd: work });
-    await expect(store.fetch({ ...opts(), have: first.commit })).rejects.toMatchObject({ code: 'sync-object-too-large' });
+    await expect(store.fetch({ ...opts(), have: first.commit })).rejects.toMatchObject({
+      code: 'sync-object-too-large',
+    });
     expect(store.usage()).toEqual(before);
     point(commits.at(-1)!);
   }, 60_000);
@@ -228,7 +267,9 @@ describe('the device object store', () => {
     expect(statSync(join(many, 'packed-refs')).size).toBeGreaterThan(30 << 20);
     const store = new GitStore(join(tempDir('device-'), 'repo.git'));
     const sent = server.bytesSent;
-    await expect(store.fetch({ ...opts(), url: `${server.url}/many.git` })).rejects.toMatchObject({ code: 'sync-too-many-refs' });
+    await expect(store.fetch({ ...opts(), url: `${server.url}/many.git` })).rejects.toMatchObject({
+      code: 'sync-too-many-refs',
+    });
     expect(store.usage().packs).toBe(0);
     expect(server.bytesSent - sent).toBeLessThan(30 << 20);
   }, 60_000);

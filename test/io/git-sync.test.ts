@@ -37,7 +37,10 @@ describe('fetchBranch over smart HTTP', () => {
       await expect(fetchBranch(gitdir, opts)).rejects.toMatchObject({ code: 'sync-failed' });
       await expect(fetchBranch(gitdir, { ...opts, token: 'wrong' })).rejects.toMatchObject({ code: 'sync-failed' });
       const r = await fetchBranch(gitdir, { ...opts, token: 's3cret-token' });
-      expect(r).toMatchObject({ commit: work.git(['rev-parse', 'HEAD']), pack: expect.stringMatching(/^objects\/pack\//) });
+      expect(r).toMatchObject({
+        commit: work.git(['rev-parse', 'HEAD']),
+        pack: expect.stringMatching(/^objects\/pack\//),
+      });
     } finally {
       delete server.token;
     }
@@ -47,12 +50,17 @@ describe('fetchBranch over smart HTTP', () => {
     const gitdir = join(tempDir('agent-repo-'), 'repo.git');
     const opts = { url: `${server.url}/fleet.git`, branch: 'main', maxBytes: 8 << 20, timeoutMs: 10_000 };
     server.mode = 'garbage';
-    await expect(fetchBranch(gitdir, opts)).rejects.toMatchObject({ code: 'sync-failed', message: expect.stringMatching(/fetching main from http:\/\/127\.0\.0\.1:\d+\/fleet\.git failed/) });
+    await expect(fetchBranch(gitdir, opts)).rejects.toMatchObject({
+      code: 'sync-failed',
+      message: expect.stringMatching(/fetching main from http:\/\/127\.0\.0\.1:\d+\/fleet\.git failed/),
+    });
     server.mode = 'error';
     await expect(fetchBranch(gitdir, opts)).rejects.toMatchObject({ code: 'sync-failed' });
     server.mode = 'ok';
     await expect(fetchBranch(gitdir, { ...opts, maxBytes: 200 })).rejects.toMatchObject({ code: 'sync-too-large' });
-    await expect(fetchBranch(gitdir, { ...opts, url: `${server.url}/nope.git` })).rejects.toMatchObject({ code: 'sync-failed' });
+    await expect(fetchBranch(gitdir, { ...opts, url: `${server.url}/nope.git` })).rejects.toMatchObject({
+      code: 'sync-failed',
+    });
     await expect(fetchBranch(gitdir, { ...opts, branch: 'nope' })).rejects.toMatchObject({ code: 'sync-failed' });
   });
 });

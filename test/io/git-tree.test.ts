@@ -7,10 +7,11 @@ import { readCommitFiles } from '../../agent/io/git-tree.js';
 import { makeRepo } from '../helpers/git.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';
 
-describe('reading a commit\'s configuration from git objects', () => {
+describe("reading a commit's configuration from git objects", () => {
   it('gives the same files as the working tree, and validates the same', async () => {
     const repo = makeRepo();
-    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
+    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+      cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
     writeFileSync(join(repo.dir, 'README.md'), 'not configuration');
     const oid = repo.commit('example', { file: 'README.md', content: 'readme' });
     const files = await readCommitFiles(join(repo.dir, '.git'), oid);
@@ -18,7 +19,9 @@ describe('reading a commit\'s configuration from git objects', () => {
     expect(validateRepository(files).valid).toBe(true);
     // a later working-tree edit does not change what the commit holds
     writeFileSync(join(repo.dir, 'config/motion.yaml'), 'garbage: [');
-    expect((await readCommitFiles(join(repo.dir, '.git'), oid)).get('config/motion.yaml')).toBe(exampleFiles().get('config/motion.yaml'));
+    expect((await readCommitFiles(join(repo.dir, '.git'), oid)).get('config/motion.yaml')).toBe(
+      exampleFiles().get('config/motion.yaml'),
+    );
   });
 
   it('keeps an oversized file, a symbolic link or bytes that are not UTF-8 as what core reports; a missing commit is an error', async () => {
@@ -32,6 +35,8 @@ describe('reading a commit\'s configuration from git objects', () => {
     expect(fileProblem(files.get('config/link.yaml')!)).toEqual({ code: 'symlink' });
     expect(fileProblem(files.get('config/latin1.yaml')!)).toEqual({ code: 'not-utf8', byte: 0xe9, line: 1, column: 4 });
     expect(fileProblem(files.get('config/storage.yaml')!)).toBeUndefined();
-    await expect(readCommitFiles(join(repo.dir, '.git'), 'f'.repeat(40))).rejects.toMatchObject({ code: 'commit-unreadable' });
+    await expect(readCommitFiles(join(repo.dir, '.git'), 'f'.repeat(40))).rejects.toMatchObject({
+      code: 'commit-unreadable',
+    });
   });
 });

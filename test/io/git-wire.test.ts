@@ -5,7 +5,13 @@
 import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkPack, DEFAULT_WIRE_LIMITS, packOfResponse, readAdvertisement, readLsRefs } from '../../agent/io/git-wire.js';
+import {
+  checkPack,
+  DEFAULT_WIRE_LIMITS,
+  packOfResponse,
+  readAdvertisement,
+  readLsRefs,
+} from '../../agent/io/git-wire.js';
 import { makeRepo, run } from '../helpers/git.js';
 
 const limits = { ...DEFAULT_WIRE_LIMITS, maxObjectBytes: 1 << 20, maxPackInflatedBytes: 4 << 20 };
@@ -44,7 +50,8 @@ function pack(objects: Buffer[]): Buffer {
   return Buffer.concat([body, createHash('sha1').update(body).digest()]);
 }
 
-const blob = (content: Buffer, declared = content.length): Buffer => Buffer.concat([header(3, declared), deflateSync(content)]);
+const blob = (content: Buffer, declared = content.length): Buffer =>
+  Buffer.concat([header(3, declared), deflateSync(content)]);
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -58,8 +65,13 @@ const codeOf = (fn: () => unknown): string | undefined => {
 describe('checkPack', () => {
   it('accepts a real pack written by git, with deltas, and counts its objects', () => {
     const repo = makeRepo();
-    for (let i = 0; i < 5; i++) repo.commit(`c${i}`, { file: 'config/big.yaml', content: `${'line of configuration\n'.repeat(400)}n: ${i}\n` });
-    const objects = repo.git(['rev-list', '--objects', 'HEAD']).split('\n').map((l) => l.split(' ')[0]).join('\n');
+    for (let i = 0; i < 5; i++)
+      repo.commit(`c${i}`, { file: 'config/big.yaml', content: `${'line of configuration\n'.repeat(400)}n: ${i}\n` });
+    const objects = repo
+      .git(['rev-list', '--objects', 'HEAD'])
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .join('\n');
     const bytes = run('git', ['pack-objects', '--stdout'], { cwd: repo.dir, input: `${objects}\n` });
     expect(checkPack(bytes, limits)).toBe(objects.split('\n').length);
   });
@@ -87,23 +99,39 @@ describe('checkPack', () => {
 
   it('objects under the limit one by one but too many bytes together are refused', () => {
     const part = Buffer.alloc(900 * 1024, 1);
-    expect(codeOf(() => checkPack(pack([0, 1, 2, 3, 4].map((i) => blob(Buffer.concat([part, Buffer.from([i])])))), limits))).toBe('sync-pack-too-large');
-    expect(codeOf(() => checkPack(pack([blob(Buffer.from('x'))]), { ...limits, maxPackObjects: 0 }))).toBe('sync-pack-too-large');
+    expect(
+      codeOf(() => checkPack(pack([0, 1, 2, 3, 4].map((i) => blob(Buffer.concat([part, Buffer.from([i])])))), limits)),
+    ).toBe('sync-pack-too-large');
+    expect(codeOf(() => checkPack(pack([blob(Buffer.from('x'))]), { ...limits, maxPackObjects: 0 }))).toBe(
+      'sync-pack-too-large',
+    );
   });
 
   it('the pack is found on side band 1 of an upload-pack answer', () => {
     const p = pack([blob(Buffer.from('hello'))]);
     const line = (b: Buffer): Buffer => Buffer.concat([Buffer.from((b.length + 4).toString(16).padStart(4, '0')), b]);
-    const answer = Buffer.concat([line(Buffer.from('NAK\n')), line(Buffer.concat([Buffer.from([2]), Buffer.from('counting\n')])), line(Buffer.concat([Buffer.from([1]), p.subarray(0, 10)])), line(Buffer.concat([Buffer.from([1]), p.subarray(10)])), Buffer.from('0000')]);
+    const answer = Buffer.concat([
+      line(Buffer.from('NAK\n')),
+      line(Buffer.concat([Buffer.from([2]), Buffer.from('counting\n')])),
+      line(Buffer.concat([Buffer.from([1]), p.subarray(0, 10)])),
+      line(Buffer.concat([Buffer.from([1]), p.subarray(10)])),
+      Buffer.from('0000'),
+    ]);
     expect(packOfResponse(answer).equals(p)).toBe(true);
   });
 });
 
 describe('readAdvertisement', () => {
   const oid = 'a'.repeat(40);
-  const line = (s: string): Buffer => Buffer.concat([Buffer.from((Buffer.byteLength(s) + 4).toString(16).padStart(4, '0')), Buffer.from(s)]);
+  const line = (s: string): Buffer =>
+    Buffer.concat([Buffer.from((Buffer.byteLength(s) + 4).toString(16).padStart(4, '0')), Buffer.from(s)]);
   async function* stream(refs: number, chunk = 64 * 1024): AsyncGenerator<Uint8Array> {
-    let buf = Buffer.concat([line('# service=git-upload-pack\n'), Buffer.from('0000'), line(`${oid} HEAD\0multi_ack side-band-64k symref=HEAD:refs/heads/main\n`), line(`${oid} refs/heads/main\n`)]);
+    let buf = Buffer.concat([
+      line('# service=git-upload-pack\n'),
+      Buffer.from('0000'),
+      line(`${oid} HEAD\0multi_ack side-band-64k symref=HEAD:refs/heads/main\n`),
+      line(`${oid} refs/heads/main\n`),
+    ]);
     for (let i = 0; i < refs; i++) {
       buf = Buffer.concat([buf, line(`${oid} refs/heads/device/${i}\n`)]);
       if (buf.length > chunk) {
@@ -118,9 +146,27 @@ describe('readAdvertisement', () => {
     async function* of(...parts: Buffer[]): AsyncGenerator<Uint8Array> {
       for (const p of parts) yield p;
     }
-    expect(await readAdvertisement(of(line('version 2\n'), line('ls-refs=unborn\n'), line('fetch=shallow\n'), Buffer.from('0000')), 'main', DEFAULT_WIRE_LIMITS)).toMatchObject({ version: 2 });
-    expect(await readLsRefs(of(line(`${'b'.repeat(40)} refs/heads/main-old\n`), line(`${oid} refs/heads/main\n`), Buffer.from('0000')), 'main', DEFAULT_WIRE_LIMITS)).toBe(oid);
-    await expect(readLsRefs(of(...Array.from({ length: 11 }, () => line(`${oid} refs/heads/main\n`)), Buffer.from('0000')), 'main', { maxRefs: 10, maxRefBytes: 1 << 20 })).rejects.toMatchObject({ code: 'sync-too-many-refs' });
+    expect(
+      await readAdvertisement(
+        of(line('version 2\n'), line('ls-refs=unborn\n'), line('fetch=shallow\n'), Buffer.from('0000')),
+        'main',
+        DEFAULT_WIRE_LIMITS,
+      ),
+    ).toMatchObject({ version: 2 });
+    expect(
+      await readLsRefs(
+        of(line(`${'b'.repeat(40)} refs/heads/main-old\n`), line(`${oid} refs/heads/main\n`), Buffer.from('0000')),
+        'main',
+        DEFAULT_WIRE_LIMITS,
+      ),
+    ).toBe(oid);
+    await expect(
+      readLsRefs(
+        of(...Array.from({ length: 11 }, () => line(`${oid} refs/heads/main\n`)), Buffer.from('0000')),
+        'main',
+        { maxRefs: 10, maxRefBytes: 1 << 20 },
+      ),
+    ).rejects.toMatchObject({ code: 'sync-too-many-refs' });
   });
 
   it('keeps HEAD and the branch only', async () => {
@@ -138,8 +184,12 @@ describe('readAdvertisement', () => {
         yield c;
       }
     }
-    await expect(readAdvertisement(counted(), 'main', DEFAULT_WIRE_LIMITS)).rejects.toMatchObject({ code: 'sync-too-many-refs' });
+    await expect(readAdvertisement(counted(), 'main', DEFAULT_WIRE_LIMITS)).rejects.toMatchObject({
+      code: 'sync-too-many-refs',
+    });
     expect(produced).toBeLessThan(8 << 20);
-    await expect(readAdvertisement(stream(20_000), 'main', { maxRefs: 100_000, maxRefBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'sync-refs-too-large' });
+    await expect(
+      readAdvertisement(stream(20_000), 'main', { maxRefs: 100_000, maxRefBytes: 64 * 1024 }),
+    ).rejects.toMatchObject({ code: 'sync-refs-too-large' });
   });
 });

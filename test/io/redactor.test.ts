@@ -25,10 +25,16 @@ describe('the redactor', () => {
   it('a secret shorter than 4 characters is redacted as a quoted token, in text and in JSON at any depth', () => {
     registerSecret('ab');
     registerSecret('7');
-    expect(redact('frame_capture.password is "ab", which is not allowed')).toBe('frame_capture.password is "<redacted>", which is not allowed');
+    expect(redact('frame_capture.password is "ab", which is not allowed')).toBe(
+      'frame_capture.password is "<redacted>", which is not allowed',
+    );
     expect(redact("password: 'ab'")).toBe("password: '<redacted>'");
     const body = JSON.stringify({ password: 'ab', pin: '7', reason: 'x is "ab" and `7`' });
-    expect(JSON.parse(redact(body))).toEqual({ password: '<redacted>', pin: '<redacted>', reason: 'x is "<redacted>" and `<redacted>`' });
+    expect(JSON.parse(redact(body))).toEqual({
+      password: '<redacted>',
+      pin: '<redacted>',
+      reason: 'x is "<redacted>" and `<redacted>`',
+    });
     const nested = JSON.stringify({ data: body });
     expect(redact(nested)).not.toMatch(/\\"ab\\"|"7"/);
     expect(JSON.parse(JSON.parse(redact(nested)).data)).toMatchObject({ password: '<redacted>' });

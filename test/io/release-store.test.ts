@@ -46,7 +46,9 @@ describe('ReleaseStore', () => {
       }`;
     let sawCurrent = 0;
     for (let round = 0; round < 25; round++) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', worker], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', worker], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       // killed after a few whole iterations, wherever the next one has got to by then
       const iterations = 1 + (round % 4);
       await new Promise<void>((resolve) => {
@@ -72,17 +74,39 @@ describe('ReleaseStore', () => {
       expect(times).toEqual([...times].sort((a, b) => a - b));
       expect(new Set(times).size).toBe(times.length);
       // state.json is whole, or not there yet (killed before its first write)
-      if (existsSync(join(dir, 'state.json'))) expect(typeof (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { applied?: unknown }).applied).toBe('string');
+      if (existsSync(join(dir, 'state.json')))
+        expect(
+          typeof (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { applied?: unknown }).applied,
+        ).toBe('string');
     }
     expect(sawCurrent).toBeGreaterThan(15);
   }, 60_000);
 
   it('journal lines that are JSON but not objects, or cut, are skipped; a cut last line does not swallow the next entry', () => {
     const store = new ReleaseStore(tempDir('journal-'));
-    writeFileSync(join(store.dir, 'journal.jsonl'), ['{"time":"1","event":"applied"}', '42', 'null', '"text"', '[1]', 'true', '{"time":"2","event":"refused"}', '{"time":"3","ev'].join('\n'));
-    expect(store.journal()).toEqual([{ time: '1', event: 'applied' }, { time: '2', event: 'refused' }]);
+    writeFileSync(
+      join(store.dir, 'journal.jsonl'),
+      [
+        '{"time":"1","event":"applied"}',
+        '42',
+        'null',
+        '"text"',
+        '[1]',
+        'true',
+        '{"time":"2","event":"refused"}',
+        '{"time":"3","ev',
+      ].join('\n'),
+    );
+    expect(store.journal()).toEqual([
+      { time: '1', event: 'applied' },
+      { time: '2', event: 'refused' },
+    ]);
     store.appendJournal({ time: '4', event: 'applied' });
-    expect(store.journal()).toEqual([{ time: '1', event: 'applied' }, { time: '2', event: 'refused' }, { time: '4', event: 'applied' }]);
+    expect(store.journal()).toEqual([
+      { time: '1', event: 'applied' },
+      { time: '2', event: 'refused' },
+      { time: '4', event: 'applied' },
+    ]);
     expect(store.journal(1)).toEqual([{ time: '4', event: 'applied' }]);
     expect(store.journal(5, (e) => e.event === 'refused')).toEqual([{ time: '2', event: 'refused' }]);
     expect(countJournalEntries(store.journalBytes())).toBe(3);
@@ -90,8 +114,11 @@ describe('ReleaseStore', () => {
 
   it('the journal is rotated by size; a bounded history is kept and read across the files, newest last', () => {
     const store = new ReleaseStore(tempDir('journal-'), { maxBytes: 1000, keep: 3 });
-    for (let i = 0; i < 200; i++) store.appendJournal({ time: String(i), event: i % 10 === 0 ? 'refused' : 'applied', pad: 'x'.repeat(60) });
-    const files = readdirSync(store.dir).filter((f) => f.startsWith('journal')).sort();
+    for (let i = 0; i < 200; i++)
+      store.appendJournal({ time: String(i), event: i % 10 === 0 ? 'refused' : 'applied', pad: 'x'.repeat(60) });
+    const files = readdirSync(store.dir)
+      .filter((f) => f.startsWith('journal'))
+      .sort();
     expect(files).toEqual(['journal.1.jsonl', 'journal.2.jsonl', 'journal.3.jsonl', 'journal.jsonl']);
     for (const f of files) expect(statSync(join(store.dir, f)).size).toBeLessThanOrEqual(1000);
     const all = store.journal(10_000);
@@ -103,7 +130,12 @@ describe('ReleaseStore', () => {
     expect(store.journal(3).map((e) => e.time)).toEqual(['197', '198', '199']);
     expect(store.journal(2, (e) => e.event === 'refused').map((e) => e.time)).toEqual(['180', '190']);
     // export sees the same history, oldest file first
-    const exported = store.journalBytes().toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string });
+    const exported = store
+      .journalBytes()
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: string });
     expect(exported.map((e) => e.time)).toEqual(all.map((e) => e.time));
   });
 
@@ -114,17 +146,25 @@ describe('ReleaseStore', () => {
     writeFileSync(join(store.dir, 'journal.jsonl'), '{"time":"c","event":"x"}\n');
     expect(store.journal().map((e) => e.time)).toEqual(['a', 'b', 'c']);
     store.appendJournal({ time: 'd', event: 'x', pad: 'y'.repeat(200) });
-    expect(readdirSync(store.dir).filter((f) => f.startsWith('journal')).sort()).toEqual(['journal.1.jsonl', 'journal.2.jsonl', 'journal.3.jsonl', 'journal.jsonl']);
+    expect(
+      readdirSync(store.dir)
+        .filter((f) => f.startsWith('journal'))
+        .sort(),
+    ).toEqual(['journal.1.jsonl', 'journal.2.jsonl', 'journal.3.jsonl', 'journal.jsonl']);
     expect(store.journal().map((e) => e.time)).toEqual(['a', 'b', 'c', 'd']);
     store.appendJournal({ time: 'e', event: 'x', pad: 'y'.repeat(200) });
-    expect(readdirSync(store.dir).filter((f) => f.startsWith('journal')).sort()).toEqual(['journal.1.jsonl', 'journal.2.jsonl', 'journal.3.jsonl', 'journal.4.jsonl', 'journal.jsonl']);
+    expect(
+      readdirSync(store.dir)
+        .filter((f) => f.startsWith('journal'))
+        .sort(),
+    ).toEqual(['journal.1.jsonl', 'journal.2.jsonl', 'journal.3.jsonl', 'journal.4.jsonl', 'journal.jsonl']);
     expect(store.journal().map((e) => e.time)).toEqual(['a', 'b', 'c', 'd', 'e']);
     // four rotated files at most: the oldest goes
     store.appendJournal({ time: 'f', event: 'x', pad: 'y'.repeat(200) });
     expect(store.journal().map((e) => e.time)).toEqual(['b', 'c', 'd', 'e', 'f']);
   });
 
-  it('a restored journal goes before the oldest file of the device\'s own', () => {
+  it("a restored journal goes before the oldest file of the device's own", () => {
     const store = new ReleaseStore(tempDir('journal-'), { maxBytes: 100, keep: 2 });
     for (let i = 0; i < 3; i++) store.appendJournal({ time: String(i), event: 'x', pad: 'z'.repeat(40) });
     store.prependJournal(Buffer.from('{"time":"earlier","event":"applied"}'));
@@ -135,11 +175,19 @@ describe('ReleaseStore', () => {
   it('reading lines from the end gives every line, at any chunk size; an overlong line is skipped', () => {
     const dir = tempDir('lines-');
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/\n/g, ' ')), { maxLength: 30 }), fc.integer({ min: 1, max: 17 }), fc.boolean(), (lines, chunk, trailing) => {
-        const file = join(dir, 'f');
-        writeFileSync(file, lines.join('\n') + (trailing && lines.length > 0 ? '\n' : ''));
-        expect([...linesFromEnd(file, chunk)]).toEqual(lines.filter((l) => l !== '').reverse());
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/\n/g, ' ')),
+          { maxLength: 30 },
+        ),
+        fc.integer({ min: 1, max: 17 }),
+        fc.boolean(),
+        (lines, chunk, trailing) => {
+          const file = join(dir, 'f');
+          writeFileSync(file, lines.join('\n') + (trailing && lines.length > 0 ? '\n' : ''));
+          expect([...linesFromEnd(file, chunk)]).toEqual(lines.filter((l) => l !== '').reverse());
+        },
+      ),
       { numRuns: 300 },
     );
     const file = join(dir, 'long');

@@ -35,20 +35,29 @@ describe('writeFileAtomic', () => {
   });
 
   it('fails cleanly when the directory does not exist', () => {
-    expect(() => writeFileAtomic(join(tempDir(), 'missing/a.yaml'), 'x')).toThrow(expect.objectContaining({ code: 'write-failed' }));
+    expect(() => writeFileAtomic(join(tempDir(), 'missing/a.yaml'), 'x')).toThrow(
+      expect.objectContaining({ code: 'write-failed' }),
+    );
   });
 });
 
 describe('readUserFile', () => {
   it('names the file and the reason', () => {
-    expect(() => readUserFile('/nonexistent/profile.json', 'hardware profile')).toThrow('cannot read hardware profile /nonexistent/profile.json: ENOENT');
+    expect(() => readUserFile('/nonexistent/profile.json', 'hardware profile')).toThrow(
+      'cannot read hardware profile /nonexistent/profile.json: ENOENT',
+    );
   });
 });
 
 describe('fileSchemaCache', () => {
   it('writes compiled validators once and loads them back as working functions', () => {
     const dir = tempDir();
-    const files = edit(exampleFiles(), 'schemas/logging.schema.json', '"title": "logging"', '"title": "logging (io cache test)"');
+    const files = edit(
+      exampleFiles(),
+      'schemas/logging.schema.json',
+      '"title": "logging"',
+      '"title": "logging (io cache test)"',
+    );
     const first = loadSchemas(files, fileSchemaCache(dir));
     expect(first.diagnostics).toEqual([]);
     expect(readdirSync(dir)).toHaveLength(1);

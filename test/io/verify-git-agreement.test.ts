@@ -33,15 +33,26 @@ const second = repo.commit('second\n\nwith a body', { sign: alice, date: '2026-0
 repo.git(['checkout', '-q', '-b', 'side', root]);
 repo.commit('side', { file: 'side.yaml', date: '2026-03-03T10:00:00Z' });
 repo.git(['checkout', '-q', 'main']);
-repo.git([...signArgs(alice), 'merge', '-q', '-S', '--no-ff', '-m', 'merge side', 'side'], { env: { GIT_COMMITTER_DATE: '2026-03-04T10:00:00Z', GIT_AUTHOR_DATE: '2026-03-04T10:00:00Z' } });
+repo.git([...signArgs(alice), 'merge', '-q', '-S', '--no-ff', '-m', 'merge side', 'side'], {
+  env: { GIT_COMMITTER_DATE: '2026-03-04T10:00:00Z', GIT_AUTHOR_DATE: '2026-03-04T10:00:00Z' },
+});
 const merge = repo.git(['rev-parse', 'HEAD']);
 const byDave = repo.commit('by dave', { sign: dave, date: '2026-03-05T10:00:00Z' });
 const tree = repo.git(['rev-parse', `${root}^{tree}`]);
 const BASES = [second, merge, byDave].map((oid) => repo.catFile(oid).toString('latin1'));
 
-const gitEnv = { GNUPGHOME: dave.gnupgHome!, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.ssh.allowedSignersFile', GIT_CONFIG_VALUE_0: join(trust, 'allowed_signers') };
+const gitEnv = {
+  GNUPGHOME: dave.gnupgHome!,
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'gpg.ssh.allowedSignersFile',
+  GIT_CONFIG_VALUE_0: join(trust, 'allowed_signers'),
+};
 function git(args: string[], input?: Buffer): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync('git', args, { cwd: repo.dir, input, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', ...gitEnv } });
+  const r = spawnSync('git', args, {
+    cwd: repo.dir,
+    input,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', ...gitEnv },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
@@ -125,7 +136,13 @@ function apply(text: string, m: Mutation): string {
  * signature class (%G?, or 'die' when git dies on a signature it cannot even classify), the
  * payload `verify-commit -v` prints.
  */
-function gitView(oid: string): { links: { tree: string; parents: string[] } | null; letter: string | null; exit: number | null; payload: Buffer; stderr: string } {
+function gitView(oid: string): {
+  links: { tree: string; parents: string[] } | null;
+  letter: string | null;
+  exit: number | null;
+  payload: Buffer;
+  stderr: string;
+} {
   const verify = git(['verify-commit', '-v', '--raw', oid]);
   const out = { exit: verify.status, payload: verify.stdout, stderr: verify.stderr };
   // git log --no-walk reads the commit without its parents (a mutated parent id names no object)
@@ -138,7 +155,8 @@ function gitView(oid: string): { links: { tree: string; parents: string[] } | nu
 
 const store = await loadTrustStore(trust);
 const reader = objectReader(gitdir);
-const storeObject = (bytes: Buffer): string => git(['hash-object', '-w', '--literally', '-t', 'commit', '--stdin'], bytes).stdout.toString('utf8').trim();
+const storeObject = (bytes: Buffer): string =>
+  git(['hash-object', '-w', '--literally', '-t', 'commit', '--stdin'], bytes).stdout.toString('utf8').trim();
 
 /** Stores the object, asks git and us about it, asserts that we agree; returns both classes. */
 async function compare(bytes: Buffer): Promise<{ git: string; ours: string }> {
@@ -148,10 +166,16 @@ async function compare(bytes: Buffer): Promise<{ git: string; ours: string }> {
   expect(Buffer.from((await reader.read(oid))!.bytes).equals(bytes)).toBe(true);
 
   const view = gitView(oid);
-  const ours = await verifyCommitObject(oid, oid, bytes, store, { now: Math.floor(Date.now() / 1000), skewSeconds: 300 });
+  const ours = await verifyCommitObject(oid, oid, bytes, store, {
+    now: Math.floor(Date.now() / 1000),
+    skewSeconds: 300,
+  });
   const links = commitLinks(bytes);
   const cut = splitCommit(bytes);
-  const result = { git: view.letter === null ? 'unparsed' : view.letter === 'G' && view.exit !== 0 ? 'G-refused' : view.letter, ours: ours.verdict };
+  const result = {
+    git: view.letter === null ? 'unparsed' : view.letter === 'G' && view.exit !== 0 ? 'G-refused' : view.letter,
+    ours: ours.verdict,
+  };
   const why = `git ${result.git} (exit ${view.exit}: ${view.stderr}), ours ${ours.verdict}: ${ours.reason}\n${bytes.toString('latin1')}`;
 
   if (view.links === null) {
@@ -162,7 +186,10 @@ async function compare(bytes: Buffer): Promise<{ git: string; ours: string }> {
   expect(links, why).toMatchObject({ tree: view.links.tree, parents: view.links.parents });
   if (view.payload.length > 0) expect(cut.payload.equals(view.payload), why).toBe(true);
   // where we are stricter than git: an ambiguous object, or OpenPGP armor of another than the canonical shape
-  const strict = cut.problem !== undefined || commitHeaders(bytes).problem !== undefined || (cut.signatureKind === 'openpgp' && armorProblem(cut.signature!) !== undefined);
+  const strict =
+    cut.problem !== undefined ||
+    commitHeaders(bytes).problem !== undefined ||
+    (cut.signatureKind === 'openpgp' && armorProblem(cut.signature!) !== undefined);
   // git got as far as checking the signature's cryptography (else it failed to decode it)
   const decodes = /Signature verification failed|incorrect signature|\[GNUPG:\] BADSIG/.test(view.stderr);
   switch (result.git) {
@@ -207,9 +234,13 @@ describe('the object parser and the payload cut agree with real git on mutated s
   it(`${RUNS} random mutations of signed commits (SSH and OpenPGP, a merge among them)`, async () => {
     const classes = new Set<string>();
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: BASES.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (b, muts) => {
-        classes.add((await compare(Buffer.from(muts.reduce(apply, BASES[b]!), 'latin1'))).git);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: BASES.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (b, muts) => {
+          classes.add((await compare(Buffer.from(muts.reduce(apply, BASES[b]!), 'latin1'))).git);
+        },
+      ),
       { numRuns: RUNS },
     );
     // the sample reached several of git's classes, not only one
@@ -239,7 +270,10 @@ describe('the object parser and the payload cut agree with real git on mutated s
   it('examples: a parent line after the author, or after the signature, is not a parent (for git and for us)', async () => {
     const [treeLine, parentLine, ...rest] = split(BASES[0]!);
     const afterSig = rest.findIndex((l) => l.startsWith(' -----END')) + 1;
-    for (const moved of [[treeLine, rest[0], parentLine, ...rest.slice(1)], [treeLine, ...rest.slice(0, afterSig), parentLine, ...rest.slice(afterSig)]]) {
+    for (const moved of [
+      [treeLine, rest[0], parentLine, ...rest.slice(1)],
+      [treeLine, ...rest.slice(0, afterSig), parentLine, ...rest.slice(afterSig)],
+    ]) {
       const bytes = Buffer.from(moved.join(''), 'latin1');
       expect(gitView(storeObject(bytes)).links?.parents).toEqual([]);
       expect(commitLinks(bytes)).toMatchObject({ parents: [] });

@@ -15,18 +15,36 @@ import type { Repo } from '../helpers/git.js';
 import { fakedGpgEnv } from '../helpers/trust.js';
 
 const at = (iso: string): number => Date.parse(iso) / 1000;
-const opts = (now: string, mode: RangeOptions['mode'] = 'all'): RangeOptions => ({ now: at(now), skewSeconds: 300, mode });
-const range = async (repo: Repo, trust: string, base: string, candidate: string, o: RangeOptions) => verifyRange(objectReader(join(repo.dir, '.git')), base, candidate, await loadTrustStore(trust), o);
-const single = async (repo: Repo, trust: string, oid: string, now: string, keyTime: 'now' | 'committed' = 'now') => verifyCommitObject(oid, oid, repo.catFile(oid), await loadTrustStore(trust), { now: at(now), skewSeconds: 300 }, keyTime);
+const opts = (now: string, mode: RangeOptions['mode'] = 'all'): RangeOptions => ({
+  now: at(now),
+  skewSeconds: 300,
+  mode,
+});
+const range = async (repo: Repo, trust: string, base: string, candidate: string, o: RangeOptions) =>
+  verifyRange(objectReader(join(repo.dir, '.git')), base, candidate, await loadTrustStore(trust), o);
+const single = async (repo: Repo, trust: string, oid: string, now: string, keyTime: 'now' | 'committed' = 'now') =>
+  verifyCommitObject(
+    oid,
+    oid,
+    repo.catFile(oid),
+    await loadTrustStore(trust),
+    { now: at(now), skewSeconds: 300 },
+    keyTime,
+  );
 
 describe('key validity against the device clock', () => {
   // alice's key was retired on 1 April; bob's key took over then
   const alice = sshKey('ed25519', 'alice');
   const bob = sshKey('ed25519', 'bob');
   const mallory = sshKey('ed25519', 'mallory');
-  const trust = trustDir({ signers: [signerLine('alice@example.test', alice, 'namespaces="git",valid-before="20260401Z"'), signerLine('bob@example.test', bob, 'namespaces="git",valid-after="20260401Z"')] });
+  const trust = trustDir({
+    signers: [
+      signerLine('alice@example.test', alice, 'namespaces="git",valid-before="20260401Z"'),
+      signerLine('bob@example.test', bob, 'namespaces="git",valid-after="20260401Z"'),
+    ],
+  });
 
-  it('the candidate must be signed by a key valid now: a retired key\'s commit is key-not-valid, even dated inside its window', async () => {
+  it("the candidate must be signed by a key valid now: a retired key's commit is key-not-valid, even dated inside its window", async () => {
     const r = makeRepo();
     const base = r.commit('base', { sign: alice, date: '2026-03-10T10:00:00Z' });
     const inWindow = r.commit('by alice, in her window', { sign: alice, date: '2026-03-15T10:00:00Z' });
@@ -36,7 +54,7 @@ describe('key validity against the device clock', () => {
     expect(result).toMatchObject({ verdict: 'key-not-valid', code: null, retryable: false });
   });
 
-  it('older commits of a range whose committer times go forward are judged at their committer time: a retired key\'s history stays acceptable', async () => {
+  it("older commits of a range whose committer times go forward are judged at their committer time: a retired key's history stays acceptable", async () => {
     for (const mode of ['all', 'first-parent'] as const) {
       const r = makeRepo();
       const base = r.commit('base', { sign: alice, date: '2026-03-10T10:00:00Z' });
@@ -44,11 +62,14 @@ describe('key validity against the device clock', () => {
       const top = r.commit('by bob, after the hand-over', { sign: bob, date: '2026-05-01T10:00:00Z' });
       const result = await range(r, trust, base, top, opts('2026-06-01T00:00:00Z', mode));
       expect(result.verdict, result.reason).toBe('trusted');
-      expect(result.commits.map((c) => [c.oid, c.verdict, c.signer])).toEqual([[top, 'trusted', 'bob@example.test'], [old, 'trusted', 'alice@example.test']]);
+      expect(result.commits.map((c) => [c.oid, c.verdict, c.signer])).toEqual([
+        [top, 'trusted', 'bob@example.test'],
+        [old, 'trusted', 'alice@example.test'],
+      ]);
     }
   });
 
-  it('a commit backdated into a retired key\'s window is not trusted, even within the clock skew and under a good candidate', async () => {
+  it("a commit backdated into a retired key's window is not trusted, even within the clock skew and under a good candidate", async () => {
     const r = makeRepo();
     // the applied commit is bob's, two minutes after alice's key was retired
     const base = r.commit('base by bob', { sign: bob, date: '2026-04-01T00:02:00Z' });
@@ -69,12 +90,36 @@ describe('key validity against the device clock', () => {
     const fork = r.commit('fork point', { sign: alice, date: '2026-03-01T10:00:00Z' });
     const base = r.commit('applied, by bob', { sign: bob, date: '2026-04-10T10:00:00Z' });
     r.git(['checkout', '-q', '-b', 'side', fork]);
-    const side = r.commit('side branch by the retired key, dated in its window', { sign: alice, date: '2026-03-20T10:00:00Z', file: 'side.yaml' });
+    const side = r.commit('side branch by the retired key, dated in its window', {
+      sign: alice,
+      date: '2026-03-20T10:00:00Z',
+      file: 'side.yaml',
+    });
     r.git(['checkout', '-q', 'main']);
-    r.git(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${bob.key}`, 'merge', '-q', '-S', '--no-ff', '-m', 'merge side', 'side'], { env: { GIT_COMMITTER_DATE: '2026-04-11T10:00:00Z', GIT_AUTHOR_DATE: '2026-04-11T10:00:00Z' } });
+    r.git(
+      [
+        '-c',
+        'gpg.format=ssh',
+        '-c',
+        `user.signingkey=${bob.key}`,
+        'merge',
+        '-q',
+        '-S',
+        '--no-ff',
+        '-m',
+        'merge side',
+        'side',
+      ],
+      { env: { GIT_COMMITTER_DATE: '2026-04-11T10:00:00Z', GIT_AUTHOR_DATE: '2026-04-11T10:00:00Z' } },
+    );
     const merge = r.git(['rev-parse', 'HEAD']);
     const result = await range(r, trust, base, merge, opts('2026-06-01T00:00:00Z'));
-    expect(result.commits.map((c) => [c.oid, c.verdict])).toEqual(expect.arrayContaining([[merge, 'trusted'], [side, 'key-not-valid']]));
+    expect(result.commits.map((c) => [c.oid, c.verdict])).toEqual(
+      expect.arrayContaining([
+        [merge, 'trusted'],
+        [side, 'key-not-valid'],
+      ]),
+    );
     expect(result.verdict).toBe('key-not-valid');
   });
 
@@ -93,13 +138,20 @@ describe('OpenPGP key expiry', () => {
     const alice = sshKey('ed25519', 'alice');
     const trust = trustDir({ signers: [signerLine('alice@example.test', alice)], asc: { 'olga.asc': olga.publicKey } });
     const base = r.commit('base', { sign: alice, date: '2026-01-10T10:00:00Z' });
-    const byOlga = r.commit('by olga while her key was valid', { sign: olga, date: '2026-01-15T10:00:00Z', env: fakedGpgEnv('20260115T100000') });
+    const byOlga = r.commit('by olga while her key was valid', {
+      sign: olga,
+      date: '2026-01-15T10:00:00Z',
+      env: fakedGpgEnv('20260115T100000'),
+    });
     const top = r.commit('by alice later', { sign: alice, date: '2026-03-01T10:00:00Z' });
     const now = new Date().toISOString();
     expect((await single(r, trust, byOlga, now)).verdict).toBe('key-not-valid');
     const result = await range(r, trust, base, top, opts(now));
     expect(result.verdict, result.reason).toBe('trusted');
-    expect(result.commits.find((c) => c.oid === byOlga)).toMatchObject({ verdict: 'trusted', signer: 'Olga <olga@example.test>' });
+    expect(result.commits.find((c) => c.oid === byOlga)).toMatchObject({
+      verdict: 'trusted',
+      signer: 'Olga <olga@example.test>',
+    });
     expect((await range(r, trust, base, byOlga, opts(now))).verdict).toBe('key-not-valid');
   });
 });
@@ -114,9 +166,21 @@ describe('commits from the future', () => {
     const base = r.commit('base', { sign: alice, date: '2026-03-01T10:00:00Z' });
     const soon = r.commit('four minutes ahead', { sign: alice, date: '2026-06-01T00:04:00Z' });
     const later = r.commit('a day ahead', { sign: alice, date: '2026-06-02T00:00:00Z' });
-    expect(await single(r, trust, soon, '2026-06-01T00:00:00Z')).toMatchObject({ verdict: 'trusted', code: null, retryable: false });
-    expect(await single(r, trust, later, '2026-06-01T00:00:00Z')).toMatchObject({ verdict: 'policy', code: 'future-dated', retryable: true });
-    expect(await range(r, trust, base, later, opts('2026-06-01T00:00:00Z'))).toMatchObject({ verdict: 'policy', code: 'future-dated', retryable: true });
+    expect(await single(r, trust, soon, '2026-06-01T00:00:00Z')).toMatchObject({
+      verdict: 'trusted',
+      code: null,
+      retryable: false,
+    });
+    expect(await single(r, trust, later, '2026-06-01T00:00:00Z')).toMatchObject({
+      verdict: 'policy',
+      code: 'future-dated',
+      retryable: true,
+    });
+    expect(await range(r, trust, base, later, opts('2026-06-01T00:00:00Z'))).toMatchObject({
+      verdict: 'policy',
+      code: 'future-dated',
+      retryable: true,
+    });
     // once the clock has caught up, the same range is trusted
     expect((await range(r, trust, base, later, opts('2026-06-02T00:00:00Z'))).verdict).toBe('trusted');
   });
@@ -125,31 +189,83 @@ describe('commits from the future', () => {
     const r = makeRepo();
     const base = r.commit('base', { sign: alice, date: '2026-03-01T10:00:00Z' });
     const byMallory = r.commit('from the future, untrusted', { sign: mallory, date: '2027-01-01T00:00:00Z' });
-    expect(await single(r, trust, byMallory, '2026-06-01T00:00:00Z')).toMatchObject({ verdict: 'untrusted-key', retryable: false });
-    const edited = r.writeObject('commit', Buffer.from(r.catFile(byMallory).toString('latin1').replace('untrusted', 'trusted!'), 'latin1'));
-    expect(await single(r, trust, edited, '2026-06-01T00:00:00Z')).toMatchObject({ verdict: 'bad-signature', retryable: false });
-    expect(await range(r, trust, base, byMallory, opts('2026-06-01T00:00:00Z'))).toMatchObject({ verdict: 'untrusted-key', retryable: false });
+    expect(await single(r, trust, byMallory, '2026-06-01T00:00:00Z')).toMatchObject({
+      verdict: 'untrusted-key',
+      retryable: false,
+    });
+    const edited = r.writeObject(
+      'commit',
+      Buffer.from(r.catFile(byMallory).toString('latin1').replace('untrusted', 'trusted!'), 'latin1'),
+    );
+    expect(await single(r, trust, edited, '2026-06-01T00:00:00Z')).toMatchObject({
+      verdict: 'bad-signature',
+      retryable: false,
+    });
+    expect(await range(r, trust, base, byMallory, opts('2026-06-01T00:00:00Z'))).toMatchObject({
+      verdict: 'untrusted-key',
+      retryable: false,
+    });
     // a future commit on top of an unsigned one: the range is refused for the unsigned one, not retryable
     const r2 = makeRepo();
     const b2 = r2.commit('base', { sign: alice, date: '2026-03-01T10:00:00Z' });
     r2.commit('unsigned', { date: '2026-03-02T10:00:00Z' });
     const future = r2.commit('future', { sign: alice, date: '2027-01-01T00:00:00Z' });
-    expect(await range(r2, trust, b2, future, opts('2026-06-01T00:00:00Z'))).toMatchObject({ verdict: 'unsigned', retryable: false });
+    expect(await range(r2, trust, b2, future, opts('2026-06-01T00:00:00Z'))).toMatchObject({
+      verdict: 'unsigned',
+      retryable: false,
+    });
     // a key whose window ends before the commit's future date will never be valid for it
     const windowed = trustDir({ signers: [signerLine('alice@example.test', alice, 'valid-before="20261001Z"')] });
-    expect(await single(r2, windowed, future, '2026-06-01T00:00:00Z')).toMatchObject({ verdict: 'key-not-valid', retryable: false });
+    expect(await single(r2, windowed, future, '2026-06-01T00:00:00Z')).toMatchObject({
+      verdict: 'key-not-valid',
+      retryable: false,
+    });
   });
 
   it('gitops verify --format json reports code and retryable, for objects and ranges', () => {
     const r = makeRepo();
     const base = r.commit('base', { sign: alice, date: '2026-03-01T10:00:00Z' });
     const later = r.commit('a day ahead', { sign: alice, date: '2026-06-02T00:00:00Z' });
-    const one = gitops(['verify', '--repo', r.dir, '--trust', trust, '--now', '2026-06-01T00:00:00Z', '--format', 'json', later]);
+    const one = gitops([
+      'verify',
+      '--repo',
+      r.dir,
+      '--trust',
+      trust,
+      '--now',
+      '2026-06-01T00:00:00Z',
+      '--format',
+      'json',
+      later,
+    ]);
     expect(one.status).toBe(1);
     expect(JSON.parse(one.stdout)[0]).toMatchObject({ verdict: 'policy', code: 'future-dated', retryable: true });
-    const ok = gitops(['verify', '--repo', r.dir, '--trust', trust, '--now', '2026-06-01T00:00:00Z', '--format', 'json', base]);
+    const ok = gitops([
+      'verify',
+      '--repo',
+      r.dir,
+      '--trust',
+      trust,
+      '--now',
+      '2026-06-01T00:00:00Z',
+      '--format',
+      'json',
+      base,
+    ]);
     expect(JSON.parse(ok.stdout)[0]).toMatchObject({ verdict: 'trusted', code: null, retryable: false });
-    const rng = gitops(['verify', '--repo', r.dir, '--trust', trust, '--now', '2026-06-01T00:00:00Z', '--format', 'json', '--range', `${base}..${later}`]);
+    const rng = gitops([
+      'verify',
+      '--repo',
+      r.dir,
+      '--trust',
+      trust,
+      '--now',
+      '2026-06-01T00:00:00Z',
+      '--format',
+      'json',
+      '--range',
+      `${base}..${later}`,
+    ]);
     expect(rng.status).toBe(1);
     expect(JSON.parse(rng.stdout)).toMatchObject({ verdict: 'policy', code: 'future-dated', retryable: true });
   });

@@ -12,16 +12,49 @@ import { fakedGpgEnv, sshSignCommit } from '../helpers/trust.js';
 
 const NOW = '2026-06-01T00:00:00Z';
 type V = { object: string; oid: string; verdict: string; signer: string | null; reason: string };
-const verify = (repo: Repo, trust: string, ...objects: string[]): V[] => JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--now', NOW, '--format', 'json', ...objects]).stdout) as V[];
+const verify = (repo: Repo, trust: string, ...objects: string[]): V[] =>
+  JSON.parse(
+    gitops(['verify', '--repo', repo.dir, '--trust', trust, '--now', NOW, '--format', 'json', ...objects]).stdout,
+  ) as V[];
 /** With the real clock: OpenPGP keys made by this run did not exist at NOW. */
-const verifyNow = (repo: Repo, trust: string, ...objects: string[]): V[] => JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--format', 'json', ...objects]).stdout) as V[];
-const range = (repo: Repo, trust: string, spec: string, mode = 'all'): { verdict: string; reason: string; commits: V[] } => JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--now', NOW, '--format', 'json', '--range', spec, '--mode', mode]).stdout);
+const verifyNow = (repo: Repo, trust: string, ...objects: string[]): V[] =>
+  JSON.parse(gitops(['verify', '--repo', repo.dir, '--trust', trust, '--format', 'json', ...objects]).stdout) as V[];
+const range = (
+  repo: Repo,
+  trust: string,
+  spec: string,
+  mode = 'all',
+): { verdict: string; reason: string; commits: V[] } =>
+  JSON.parse(
+    gitops([
+      'verify',
+      '--repo',
+      repo.dir,
+      '--trust',
+      trust,
+      '--now',
+      NOW,
+      '--format',
+      'json',
+      '--range',
+      spec,
+      '--mode',
+      mode,
+    ]).stdout,
+  );
 
 /** Rewrites a commit's raw bytes and stores the result as a new object. */
-const rewrite = (repo: Repo, oid: string, edit: (text: string) => string): string => repo.writeObject('commit', Buffer.from(edit(repo.catFile(oid).toString('latin1')), 'latin1'));
+const rewrite = (repo: Repo, oid: string, edit: (text: string) => string): string =>
+  repo.writeObject('commit', Buffer.from(edit(repo.catFile(oid).toString('latin1')), 'latin1'));
 
 describe('SSH keys of every supported type, with real git', () => {
-  const keys = { ed25519: sshKey('ed25519'), 'ecdsa-256': sshKey('ecdsa-256'), 'ecdsa-384': sshKey('ecdsa-384'), 'ecdsa-521': sshKey('ecdsa-521'), rsa: sshKey('rsa') };
+  const keys = {
+    ed25519: sshKey('ed25519'),
+    'ecdsa-256': sshKey('ecdsa-256'),
+    'ecdsa-384': sshKey('ecdsa-384'),
+    'ecdsa-521': sshKey('ecdsa-521'),
+    rsa: sshKey('rsa'),
+  };
   const repo = makeRepo();
   const trust = trustDir({ signers: Object.entries(keys).map(([k, key]) => signerLine(`${k}@example.test`, key)) });
   const commits = Object.entries(keys).map(([k, key]) => [k, repo.commit(`signed with ${k}`, { sign: key })] as const);
@@ -33,7 +66,10 @@ describe('SSH keys of every supported type, with real git', () => {
   it('sha256 as the SSHSIG hash is accepted too', () => {
     const wrapper = join(tempDir(), 'ssh-keygen-sha256');
     writeFileSync(wrapper, '#!/bin/sh\nexec ssh-keygen -O hashalg=sha256 "$@"\n', { mode: 0o755 });
-    const oid = repo.commit('sha256 hash', { sign: keys.ed25519, env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.ssh.program', GIT_CONFIG_VALUE_0: wrapper } });
+    const oid = repo.commit('sha256 hash', {
+      sign: keys.ed25519,
+      env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gpg.ssh.program', GIT_CONFIG_VALUE_0: wrapper },
+    });
     expect(repo.catFile(oid).toString('latin1')).toContain('gpgsig -----BEGIN SSH SIGNATURE-----');
     expect(verify(repo, trust, oid)[0]!.verdict).toBe('trusted');
   });
@@ -70,7 +106,10 @@ describe('tampering and policy, SSH', () => {
       const sig = /^gpgsig [\s\S]*?-----END SSH SIGNATURE-----\n/m.exec(t)![0];
       return t.replace(sig, sig + sig);
     });
-    expect(verify(repo, trust, doubled)[0]).toMatchObject({ verdict: 'malformed', reason: 'the commit carries 2 gpgsig headers; a signed commit has exactly one' });
+    expect(verify(repo, trust, doubled)[0]).toMatchObject({
+      verdict: 'malformed',
+      reason: 'the commit carries 2 gpgsig headers; a signed commit has exactly one',
+    });
   });
 
   it('a signed commit on an unsigned parent: the range is refused for the parent', () => {
@@ -98,14 +137,26 @@ describe('tampering and policy, SSH', () => {
   it('a force-pushed branch does not descend from what was applied: policy', () => {
     const { r, t, base, applied } = forcePushed();
     const rewritten = r.commit('rewritten', { sign: alice, date: '2026-03-01T12:00:00Z' });
-    expect(range(r, t, `${applied}..${rewritten}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('does not descend from the applied commit') });
-    expect(range(r, t, `${applied}..${base}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('a rollback') });
+    expect(range(r, t, `${applied}..${rewritten}`)).toMatchObject({
+      verdict: 'policy',
+      reason: expect.stringContaining('does not descend from the applied commit'),
+    });
+    expect(range(r, t, `${applied}..${base}`)).toMatchObject({
+      verdict: 'policy',
+      reason: expect.stringContaining('a rollback'),
+    });
   });
 
   it('a parent line that does not directly follow the tree or another parent is not a parent: a rewritten history cannot claim the applied commit through one', () => {
     const { r, t, base, applied } = forcePushed();
     const draft = r.commit('rewritten, claiming the applied commit', { date: '2026-03-01T12:00:00Z' });
-    const withStray = Buffer.from(r.catFile(draft).toString('latin1').replace(/^(committer .*\n)/m, `$1parent ${applied}\n`), 'latin1');
+    const withStray = Buffer.from(
+      r
+        .catFile(draft)
+        .toString('latin1')
+        .replace(/^(committer .*\n)/m, `$1parent ${applied}\n`),
+      'latin1',
+    );
     const forged = r.writeObject('commit', sshSignCommit(withStray, alice.key));
     // git: not a descendant, the stray line is no parent
     expect(r.git(['log', '-1', '--format=%P', forged])).toBe(base);
@@ -120,24 +171,44 @@ describe('tampering and policy, SSH', () => {
     const t = trustDir({ signers: [signerLine('alice@example.test', alice)] });
     const base = r.commit('base', { sign: alice, date: '2026-03-10T10:00:00Z' });
     const back = r.commit('backdated', { sign: alice, date: '2026-03-01T10:00:00Z' });
-    expect(range(r, t, `${base}..${back}`)).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('committer times go backwards') });
+    expect(range(r, t, `${base}..${back}`)).toMatchObject({
+      verdict: 'policy',
+      reason: expect.stringContaining('committer times go backwards'),
+    });
     const future = r.commit('from the future', { sign: alice, date: '2026-07-01T10:00:00Z' });
-    expect(verify(r, t, future)[0]).toMatchObject({ verdict: 'policy', reason: expect.stringContaining('in the future') });
+    expect(verify(r, t, future)[0]).toMatchObject({
+      verdict: 'policy',
+      reason: expect.stringContaining('in the future'),
+    });
   });
 
   it('a key outside its validity window at the commit time, or not allowed the git namespace: key-not-valid', () => {
     const r = makeRepo();
     const oid = r.commit('dated March', { sign: alice, date: '2026-03-15T10:00:00Z' });
-    const expired = trustDir({ signers: [signerLine('alice@example.test', alice, 'namespaces="git",valid-before="20260301Z"')] });
+    const expired = trustDir({
+      signers: [signerLine('alice@example.test', alice, 'namespaces="git",valid-before="20260301Z"')],
+    });
     const early = trustDir({ signers: [signerLine('alice@example.test', alice, 'valid-after="20260401Z"')] });
     const fileOnly = trustDir({ signers: [signerLine('alice@example.test', alice, 'namespaces="file"')] });
-    const inside = trustDir({ signers: [signerLine('alice@example.test', alice, 'namespaces="git",valid-after="20260301Z",valid-before="20260401Z"')] });
-    expect(verify(r, expired, oid)[0]).toMatchObject({ verdict: 'key-not-valid', reason: expect.stringContaining('valid only before 2026-03-01T00:00:00Z; the object is dated 2026-03-15T10:00:00Z') });
+    const inside = trustDir({
+      signers: [
+        signerLine('alice@example.test', alice, 'namespaces="git",valid-after="20260301Z",valid-before="20260401Z"'),
+      ],
+    });
+    expect(verify(r, expired, oid)[0]).toMatchObject({
+      verdict: 'key-not-valid',
+      reason: expect.stringContaining(
+        'valid only before 2026-03-01T00:00:00Z; the object is dated 2026-03-15T10:00:00Z',
+      ),
+    });
     expect(verify(r, early, oid)[0]!.verdict).toBe('key-not-valid');
     expect(verify(r, fileOnly, oid)[0]!.reason).toContain('does not allow this key to sign namespace "git"');
     // the window holds the commit time, but a single object is judged at the device's clock too
     expect(verify(r, inside, oid)[0]!.verdict).toBe('key-not-valid');
-    const atMarch = JSON.parse(gitops(['verify', '--repo', r.dir, '--trust', inside, '--now', '2026-03-20T00:00:00Z', '--format', 'json', oid]).stdout) as V[];
+    const atMarch = JSON.parse(
+      gitops(['verify', '--repo', r.dir, '--trust', inside, '--now', '2026-03-20T00:00:00Z', '--format', 'json', oid])
+        .stdout,
+    ) as V[];
     expect(atMarch[0]!.verdict).toBe('trusted');
   });
 
@@ -145,7 +216,10 @@ describe('tampering and policy, SSH', () => {
     const r = makeRepo();
     const unsigned = r.commit('payload');
     const forged = r.writeObject('commit', sshSignCommit(r.catFile(unsigned), alice.key, 'file'));
-    expect(verify(r, trustDir({ signers: [signerLine('alice@example.test', alice, '')] }), forged)[0]).toMatchObject({ verdict: 'bad-signature', reason: 'the SSH signature was made for namespace "file", not "git"' });
+    expect(verify(r, trustDir({ signers: [signerLine('alice@example.test', alice, '')] }), forged)[0]).toMatchObject({
+      verdict: 'bad-signature',
+      reason: 'the SSH signature was made for namespace "file", not "git"',
+    });
   });
 });
 
@@ -160,7 +234,9 @@ describe('tags', () => {
   it('a signed tag is trusted by its name; republished under another name it is policy', () => {
     repo.git(['update-ref', 'refs/tags/v9.9', tagOid]);
     expect(verify(repo, trust, 'v1.0', 'v9.9').map((v) => v.verdict)).toEqual(['trusted', 'policy']);
-    expect(verify(repo, trust, 'v9.9')[0]!.reason).toBe('the tag object is named "v1.0" but was fetched as "v9.9" (a signed tag republished under another name)');
+    expect(verify(repo, trust, 'v9.9')[0]!.reason).toBe(
+      'the tag object is named "v1.0" but was fetched as "v9.9" (a signed tag republished under another name)',
+    );
   });
 
   it('bytes after the signature END line are malformed (git accepts them)', () => {
@@ -168,8 +244,15 @@ describe('tags', () => {
     const padded = repo.writeObject('tag', Buffer.concat([raw, Buffer.from('extra text after the signature\n')]));
     repo.git(['update-ref', 'refs/tags/v1.0-padded', padded]);
     // plain git verify-tag exits 0 on it (run throws on a non-zero exit)
-    expect(() => run('git', ['-c', `gpg.ssh.allowedSignersFile=${join(trust, 'allowed_signers')}`, 'verify-tag', padded], { cwd: repo.dir })).not.toThrow();
-    expect(verify(repo, trust, padded)[0]).toMatchObject({ verdict: 'malformed', reason: "the tag has bytes after its signature's END line" });
+    expect(() =>
+      run('git', ['-c', `gpg.ssh.allowedSignersFile=${join(trust, 'allowed_signers')}`, 'verify-tag', padded], {
+        cwd: repo.dir,
+      }),
+    ).not.toThrow();
+    expect(verify(repo, trust, padded)[0]).toMatchObject({
+      verdict: 'malformed',
+      reason: "the tag has bytes after its signature's END line",
+    });
   });
 });
 
@@ -178,32 +261,70 @@ describe('OpenPGP keys made by gpg', () => {
     const dave = gpgKey('Dave <dave@example.test>');
     const repo = makeRepo();
     const oid = repo.commit('openpgp', { sign: dave });
-    run('gpg', ['--batch', '--homedir', dave.gnupgHome!, '--passphrase', '', '--quick-add-key', dave.key, 'ed25519', 'sign', 'never']);
+    run('gpg', [
+      '--batch',
+      '--homedir',
+      dave.gnupgHome!,
+      '--passphrase',
+      '',
+      '--quick-add-key',
+      dave.key,
+      'ed25519',
+      'sign',
+      'never',
+    ]);
     const sub = /^fpr:+([0-9A-F]{40}):/gm;
-    const listing = run('gpg', ['--batch', '--homedir', dave.gnupgHome!, '--with-colons', '--list-keys', dave.key]).toString('utf8');
+    const listing = run('gpg', [
+      '--batch',
+      '--homedir',
+      dave.gnupgHome!,
+      '--with-colons',
+      '--list-keys',
+      dave.key,
+    ]).toString('utf8');
     const subFpr = [...listing.matchAll(sub)].map((m) => m[1]!).find((f) => f !== dave.key)!;
     const bySub = repo.commit('openpgp subkey', { sign: { ...dave, key: `${subFpr}!` }, date: '2026-03-02T10:00:00Z' });
-    const trust = trustDir({ asc: { 'dave.asc': run('gpg', ['--batch', '--homedir', dave.gnupgHome!, '--armor', '--export', dave.key]).toString('utf8') } });
+    const trust = trustDir({
+      asc: {
+        'dave.asc': run('gpg', ['--batch', '--homedir', dave.gnupgHome!, '--armor', '--export', dave.key]).toString(
+          'utf8',
+        ),
+      },
+    });
     const got = verifyNow(repo, trust, oid, bySub);
-    expect(got.map((g) => [g.verdict, g.signer])).toEqual([['trusted', 'Dave <dave@example.test>'], ['trusted', 'Dave <dave@example.test>']]);
+    expect(got.map((g) => [g.verdict, g.signer])).toEqual([
+      ['trusted', 'Dave <dave@example.test>'],
+      ['trusted', 'Dave <dave@example.test>'],
+    ]);
   });
 
   it('a key that has expired since, or has been revoked, is key-not-valid', () => {
     const repo = makeRepo();
     // made "in the past" with an expiry that has passed by now
     const old = gpgKey('Olga <olga@example.test>', { fakedTime: '20260101T000000', expire: '2026-02-01' });
-    const oid = repo.commit('by an expired key', { sign: old, date: '2026-01-15T10:00:00Z', env: fakedGpgEnv('20260115T100000') });
+    const oid = repo.commit('by an expired key', {
+      sign: old,
+      date: '2026-01-15T10:00:00Z',
+      env: fakedGpgEnv('20260115T100000'),
+    });
     const leo = gpgKey('Leo <leo@example.test>');
     const signed = repo.commit('by a later revoked key', { sign: leo, date: '2026-03-02T10:00:00Z' });
     const revs = join(leo.gnupgHome!, 'openpgp-revocs.d');
     const cert = readFileSync(join(revs, readdirSync(revs)[0]!), 'utf8').replace(/^:-----BEGIN/m, '-----BEGIN');
     run('gpg', ['--batch', '--homedir', leo.gnupgHome!, '--import'], { input: cert });
-    const trust = trustDir({ asc: {
-      'olga.asc': old.publicKey,
-      'leo.asc': run('gpg', ['--batch', '--homedir', leo.gnupgHome!, '--armor', '--export', leo.key]).toString('utf8'),
-    } });
+    const trust = trustDir({
+      asc: {
+        'olga.asc': old.publicKey,
+        'leo.asc': run('gpg', ['--batch', '--homedir', leo.gnupgHome!, '--armor', '--export', leo.key]).toString(
+          'utf8',
+        ),
+      },
+    });
     const got = verifyNow(repo, trust, oid, signed);
-    expect(got[0]).toMatchObject({ verdict: 'key-not-valid', reason: expect.stringContaining('expired on 2026-02-01') });
+    expect(got[0]).toMatchObject({
+      verdict: 'key-not-valid',
+      reason: expect.stringContaining('expired on 2026-02-01'),
+    });
     expect(got[1]).toMatchObject({ verdict: 'key-not-valid', reason: expect.stringMatching(/revoked/i) });
   });
 });

@@ -11,7 +11,17 @@ describe('gitops agent journal', () => {
   const server = createServer((req, res) => {
     if (!req.url?.startsWith('/api/v1/journal')) return void res.writeHead(404).end('{}');
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify([42, null, 'text', [1, 2], { time: '2026-12-01T08:00:00.000Z', event: 'applied', commit: 'a'.repeat(40), subject: 'faster capture' }, {}, { event: 7, reason: { nested: true } }]));
+    res.end(
+      JSON.stringify([
+        42,
+        null,
+        'text',
+        [1, 2],
+        { time: '2026-12-01T08:00:00.000Z', event: 'applied', commit: 'a'.repeat(40), subject: 'faster capture' },
+        {},
+        { event: 7, reason: { nested: true } },
+      ]),
+    );
   });
   let url = '';
 
@@ -30,6 +40,8 @@ describe('gitops agent journal', () => {
     expect(lines[0]).toMatch(/^2026-12-01T08:00:00.000Z {2}applied +aaaaaaaaaaaa "faster capture"$/);
     const json = await gitopsAsync(['agent', 'journal', '--url', url, '--json']);
     expect(json.status).toBe(0);
-    expect((JSON.parse(json.stdout) as unknown[]).every((e) => typeof e === 'object' && e !== null && !Array.isArray(e))).toBe(true);
+    expect(
+      (JSON.parse(json.stdout) as unknown[]).every((e) => typeof e === 'object' && e !== null && !Array.isArray(e)),
+    ).toBe(true);
   });
 });

@@ -13,7 +13,10 @@ import { githubApi } from '../helpers/github-api.js';
 import { makeRepo } from '../helpers/git.js';
 import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
 
-interface Comment { id: number; body: string }
+interface Comment {
+  id: number;
+  body: string;
+}
 
 describe('gitops ci pr', () => {
   const comments: Comment[] = [];
@@ -22,8 +25,10 @@ describe('gitops ci pr', () => {
   let failWith: { status: number; headers?: Record<string, string> } | undefined;
   const api = githubApi(({ method, url, body, authorized }) => {
     seen.push(`${method} ${url.split('?')[0]} auth=${authorized ? 'yes' : 'no'}`);
-    if (failWith) return { status: failWith.status, body: { message: `failure ${failWith.status}` }, headers: failWith.headers };
-    if (method === 'GET' && /^\/repos\/fleet\/config\/issues\/7\/comments/.test(url)) return { status: 200, body: comments.map((c) => ({ id: c.id, body: c.body })) };
+    if (failWith)
+      return { status: failWith.status, body: { message: `failure ${failWith.status}` }, headers: failWith.headers };
+    if (method === 'GET' && /^\/repos\/fleet\/config\/issues\/7\/comments/.test(url))
+      return { status: 200, body: comments.map((c) => ({ id: c.id, body: c.body })) };
     if (method === 'POST' && url === '/repos/fleet/config/issues/7/comments') {
       const c = { id: 100 + comments.length, body: (JSON.parse(body) as { body: string }).body };
       comments.push(c);
@@ -46,10 +51,21 @@ describe('gitops ci pr', () => {
   let base = '';
   let head = '';
   const event = join(tempDir(), 'event.json');
-  const run = (extra: Record<string, string> = {}) => gitopsAsync(['ci', 'pr', '--root', repo.dir], { env: { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: 'fleet/config', GITHUB_EVENT_PATH: event, GITHUB_API_URL: api.url, HOME: tempDir(), ...extra } });
+  const run = (extra: Record<string, string> = {}) =>
+    gitopsAsync(['ci', 'pr', '--root', repo.dir], {
+      env: {
+        GITHUB_TOKEN: 't0ken',
+        GITHUB_REPOSITORY: 'fleet/config',
+        GITHUB_EVENT_PATH: event,
+        GITHUB_API_URL: api.url,
+        HOME: tempDir(),
+        ...extra,
+      },
+    });
 
   beforeAll(async () => {
-    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
+    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+      cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
     repo.git(['add', '-A']);
     repo.git(['commit', '-q', '-m', 'fleet']);
     base = repo.git(['rev-parse', 'HEAD']);
@@ -80,16 +96,19 @@ describe('gitops ci pr', () => {
     [403, {}, 'a pull request from a fork gets a read-only token'],
     [404, {}, 'the repository or pull request was not found (HTTP 404)'],
     [403, { 'x-ratelimit-remaining': '0', 'retry-after': '42' }, "GitHub's rate limit was hit; retry after 42 s"],
-  ] as const)('HTTP %i is a clear message, and the validation verdict still decides the exit code', async (status, headers, message) => {
-    failWith = { status, headers };
-    try {
-      const r = await run();
-      expect(r.stderr).toContain(message);
-      expect(r.status).toBe(0);
-    } finally {
-      failWith = undefined;
-    }
-  });
+  ] as const)(
+    'HTTP %i is a clear message, and the validation verdict still decides the exit code',
+    async (status, headers, message) => {
+      failWith = { status, headers };
+      try {
+        const r = await run();
+        expect(r.stderr).toContain(message);
+        expect(r.status).toBe(0);
+      } finally {
+        failWith = undefined;
+      }
+    },
+  );
 
   it('an invalid head fails the job and the status', async () => {
     const f = join(repo.dir, 'config/frame_capture.yaml');
@@ -114,7 +133,13 @@ describe('gitops ci pr', () => {
 describe('the PR comment', () => {
   it('keeps to the length limit: summary first, a note where it was cut', () => {
     let files = exampleFiles();
-    for (let i = 0; i < 40; i++) files = new Map(files).set(`environments/production/devices/prod-gen-${i}.yaml`, files.get('environments/production/devices/prod-hamburg-002.yaml')!.replace('id: prod-hamburg-002', `id: prod-gen-${i}`));
+    for (let i = 0; i < 40; i++)
+      files = new Map(files).set(
+        `environments/production/devices/prod-gen-${i}.yaml`,
+        files
+          .get('environments/production/devices/prod-hamburg-002.yaml')!
+          .replace('id: prod-hamburg-002', `id: prod-gen-${i}`),
+      );
     const report = diffRepositories(files, edit(files, 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7'));
     const body = prComment(report, { skipped: 'test' }, 'a'.repeat(40), 'b'.repeat(40), 4000);
     expect(body.length).toBeLessThanOrEqual(4000);

@@ -10,7 +10,8 @@ import { PROJECT, tempDir } from '../helpers/project.js';
 
 function fleet(): ReturnType<typeof makeRepo> & { edit(file: string, from: string, to: string): void } {
   const repo = makeRepo();
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml']) cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
+  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
   repo.git(['add', '-A']);
   repo.git(['commit', '-q', '-m', 'fleet']);
   return Object.assign(repo, {
@@ -26,8 +27,19 @@ const commitAll = (r: ReturnType<typeof fleet>, m: string): void => {
   r.git(['add', '-A']);
   r.git(['commit', '-q', '-m', m]);
 };
-type Report = { targets: Array<{ environment: string; device: string; status: string; changes: Array<{ path: string; change: string; old?: unknown; new?: unknown; file?: string }> }>; environments: Array<{ environment: string; secrets: Array<{ path: string; change: string }>; policy: unknown[] }>; valid: boolean; risk: { production: boolean; devicesAffected: number; level: string; sensitive: string[] } };
-const json = (r: ReturnType<typeof fleet>, ...args: string[]): Report => JSON.parse(gitops(['diff', '--format', 'json', '--root', r.dir, ...args]).stdout) as Report;
+type Report = {
+  targets: Array<{
+    environment: string;
+    device: string;
+    status: string;
+    changes: Array<{ path: string; change: string; old?: unknown; new?: unknown; file?: string }>;
+  }>;
+  environments: Array<{ environment: string; secrets: Array<{ path: string; change: string }>; policy: unknown[] }>;
+  valid: boolean;
+  risk: { production: boolean; devicesAffected: number; level: string; sensitive: string[] };
+};
+const json = (r: ReturnType<typeof fleet>, ...args: string[]): Report =>
+  JSON.parse(gitops(['diff', '--format', 'json', '--root', r.dir, ...args]).stdout) as Report;
 
 describe('gitops diff', () => {
   it('a base value change shows per device with old -> new and the file that caused it', () => {
@@ -35,15 +47,26 @@ describe('gitops diff', () => {
     r.edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7');
     commitAll(r, 'motion');
     const d = json(r);
-    expect(d.targets.map((t) => `${t.environment}/${t.device}`)).toEqual(['development/dev-bench-01', 'production/prod-berlin-001', 'production/prod-hamburg-002', 'staging/stg-office-01']);
-    expect(d.targets[0]!.changes).toEqual([{ path: 'motion.sensitivity', change: 'changed', old: 0.6, new: 0.7, file: 'config/motion.yaml', line: 6 }]);
+    expect(d.targets.map((t) => `${t.environment}/${t.device}`)).toEqual([
+      'development/dev-bench-01',
+      'production/prod-berlin-001',
+      'production/prod-hamburg-002',
+      'staging/stg-office-01',
+    ]);
+    expect(d.targets[0]!.changes).toEqual([
+      { path: 'motion.sensitivity', change: 'changed', old: 0.6, new: 0.7, file: 'config/motion.yaml', line: 6 },
+    ]);
     expect(d.risk).toMatchObject({ production: true, devicesAffected: 4, level: 'medium' });
     expect(d.valid).toBe(true);
   });
 
   it('a value moved between files with the same rendered result is no change; --exit-code says so', () => {
     const r = fleet();
-    r.edit('environments/development/overrides.yaml', 'storage:\n  retention_days: 3', 'storage:\n  retention_days: 3\n  clip_seconds: 20');
+    r.edit(
+      'environments/development/overrides.yaml',
+      'storage:\n  retention_days: 3',
+      'storage:\n  retention_days: 3\n  clip_seconds: 20',
+    );
     commitAll(r, 'restate the default clip length');
     expect(json(r).targets).toEqual([]);
     expect(gitops(['diff', '--exit-code', '--root', r.dir]).status).toBe(0);
@@ -55,19 +78,40 @@ describe('gitops diff', () => {
   it('secret changes at key level with no key, and no value anywhere in the output', () => {
     const r = fleet();
     const key = join(PROJECT, 'environments/development/keys/dev-operator.agekey');
-    expect(gitops(['secrets', 'set', join(r.dir, 'environments/development/secrets.sops.yaml'), 'notifications.telegram.bot_token', '"999:rotated-token-value"'], { env: { SOPS_AGE_KEY_FILE: key } }).status).toBe(0);
+    expect(
+      gitops(
+        [
+          'secrets',
+          'set',
+          join(r.dir, 'environments/development/secrets.sops.yaml'),
+          'notifications.telegram.bot_token',
+          '"999:rotated-token-value"',
+        ],
+        { env: { SOPS_AGE_KEY_FILE: key } },
+      ).status,
+    ).toBe(0);
     commitAll(r, 'rotate the bot token');
     const res = gitops(['diff', '--format', 'json', '--root', r.dir], { env: { HOME: tempDir('home-') } });
     expect(res.stdout).not.toContain('rotated-token-value');
     const d = JSON.parse(res.stdout) as Report;
-    expect(d.environments).toEqual([{ environment: 'development', tier: 'development', secrets: [{ path: 'notifications.telegram.bot_token', change: 'changed' }], policy: [] }]);
+    expect(d.environments).toEqual([
+      {
+        environment: 'development',
+        tier: 'development',
+        secrets: [{ path: 'notifications.telegram.bot_token', change: 'changed' }],
+        policy: [],
+      },
+    ]);
     expect(d.targets).toEqual([]);
     expect(d.risk.sensitive).toEqual(['secret notifications.telegram.bot_token']);
   });
 
   it('a new device, and an invalid head, in text and markdown; the dirty work tree is ignored', () => {
     const r = fleet();
-    cpSync(join(r.dir, 'environments/staging/devices/stg-office-01.yaml'), join(r.dir, 'environments/staging/devices/stg-office-02.yaml'));
+    cpSync(
+      join(r.dir, 'environments/staging/devices/stg-office-01.yaml'),
+      join(r.dir, 'environments/staging/devices/stg-office-02.yaml'),
+    );
     r.edit('environments/staging/devices/stg-office-02.yaml', 'id: stg-office-01', 'id: stg-office-02');
     r.edit('config/frame_capture.yaml', '  fps: 15', '  fps: 500');
     commitAll(r, 'second office door, and a typo');

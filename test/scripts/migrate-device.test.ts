@@ -16,8 +16,20 @@ describe('gitops migrate', () => {
     const dir = v1Tree();
     const r = gitops(['validate', '--root', dir]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('config/frame_capture.yaml:3:10 warning migration-pending config/frame_capture.yaml is format version 1; current is 2');
-    const render = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001', '--format', 'json', '--root', dir]);
+    expect(r.stdout).toContain(
+      'config/frame_capture.yaml:3:10 warning migration-pending config/frame_capture.yaml is format version 1; current is 2',
+    );
+    const render = gitops([
+      'render',
+      '--env',
+      'production',
+      '--device',
+      'prod-berlin-001',
+      '--format',
+      'json',
+      '--root',
+      dir,
+    ]);
     expect(JSON.parse(render.stdout).frame_capture).toMatchObject({ width: 1920, height: 1080 });
   });
 
@@ -28,7 +40,9 @@ describe('gitops migrate', () => {
     const check = gitops(['migrate', '--check', '--root', dir]);
     expect(check.status).toBe(1);
     expect(check.stdout).toContain('would migrate config/frame_capture.yaml (version 1 -> 2)');
-    expect(check.stdout).toContain('would migrate environments/production/devices/prod-berlin-001.yaml (version 1 -> 2)');
+    expect(check.stdout).toContain(
+      'would migrate environments/production/devices/prod-berlin-001.yaml (version 1 -> 2)',
+    );
     expect(readText(file)).toBe(before);
 
     const run = gitops(['migrate', '--root', dir]);
@@ -57,13 +71,33 @@ describe('gitops migrate', () => {
 });
 
 describe('gitops device add', () => {
-  const operator = (dir: string): Record<string, string> => ({ SOPS_AGE_KEY_FILE: join(dir, 'environments/development/keys/dev-operator.agekey') });
-  const snapshot = (dir: string): string[] => ['.sops.yaml', 'environments/development/secrets.sops.yaml'].map((f) => readText(join(dir, f)));
+  const operator = (dir: string): Record<string, string> => ({
+    SOPS_AGE_KEY_FILE: join(dir, 'environments/development/keys/dev-operator.agekey'),
+  });
+  const snapshot = (dir: string): string[] =>
+    ['.sops.yaml', 'environments/development/secrets.sops.yaml'].map((f) => readText(join(dir, f)));
 
   it('creates a device from a template, lists its key in .sops.yaml and re-wraps the secrets: gitops validate passes and the device can decrypt', async () => {
     const dir = exampleCopy();
     const key = await ageKey();
-    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir], { env: operator(dir) });
+    const r = gitops(
+      [
+        'device',
+        'add',
+        'dev-bench-02',
+        '--env',
+        'development',
+        '--model',
+        'rpi4-camv2',
+        '--template',
+        'pi-csi',
+        '--age-recipient',
+        key.recipient,
+        '--root',
+        dir,
+      ],
+      { env: operator(dir) },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const text = readText(join(dir, 'environments/development/devices/dev-bench-02.yaml'));
@@ -77,9 +111,17 @@ describe('gitops device add', () => {
     expect(text).toContain(`age_recipient: ${key.recipient}`);
     expect(text).toContain('# 32 GB SD card: keep clips small.');
     expect(readText(join(dir, '.sops.yaml'))).toContain(key.recipient);
-    expect(readText(join(dir, '.sops.yaml'))).toContain('# device dev-bench-01: environments/development/keys/dev-bench-01.agekey');
+    expect(readText(join(dir, '.sops.yaml'))).toContain(
+      '# device dev-bench-01: environments/development/keys/dev-bench-01.agekey',
+    );
     expect(gitops(['validate', '--root', dir]).status).toBe(0);
-    const dec = gitops(['secrets', 'decrypt', join(dir, 'environments/development/secrets.sops.yaml'), '--identity', key.file]);
+    const dec = gitops([
+      'secrets',
+      'decrypt',
+      join(dir, 'environments/development/secrets.sops.yaml'),
+      '--identity',
+      key.file,
+    ]);
     expect(dec.status).toBe(0);
     expect(dec.stdout).toContain('bot_token:');
   });
@@ -87,12 +129,44 @@ describe('gitops device add', () => {
   it('writes nothing when gitops validate would then fail: no key for the device, or no operator key to re-wrap the secrets', async () => {
     const dir = exampleCopy();
     const before = snapshot(dir);
-    const noRecipient = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--root', dir], { env: operator(dir) });
+    const noRecipient = gitops(
+      [
+        'device',
+        'add',
+        'dev-bench-02',
+        '--env',
+        'development',
+        '--model',
+        'rpi4-camv2',
+        '--template',
+        'pi-csi',
+        '--root',
+        dir,
+      ],
+      { env: operator(dir) },
+    );
     expect(noRecipient.status).toBe(1);
     expect(noRecipient.stdout).toMatch(/error device-no-recipient/);
     expect(noRecipient.stdout).toContain('--age-recipient');
     const key = await ageKey();
-    const noOperator = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'rpi4-camv2', '--template', 'pi-csi', '--age-recipient', key.recipient, '--root', dir], { env: { HOME: tempDir('home-') } });
+    const noOperator = gitops(
+      [
+        'device',
+        'add',
+        'dev-bench-02',
+        '--env',
+        'development',
+        '--model',
+        'rpi4-camv2',
+        '--template',
+        'pi-csi',
+        '--age-recipient',
+        key.recipient,
+        '--root',
+        dir,
+      ],
+      { env: { HOME: tempDir('home-') } },
+    );
     expect(noOperator.status).toBe(1);
     expect(noOperator.stderr).toContain('--identity');
     expect(existsSync(join(dir, 'environments/development/devices/dev-bench-02.yaml'))).toBe(false);
@@ -103,14 +177,41 @@ describe('gitops device add', () => {
   it('picks the template made for the model when none is named', async () => {
     const dir = exampleCopy();
     const key = await ageKey();
-    const r = gitops(['device', 'add', 'dev-bench-02', '--env', 'development', '--model', 'edge-p4-c920', '--age-recipient', key.recipient, '--root', dir], { env: operator(dir) });
+    const r = gitops(
+      [
+        'device',
+        'add',
+        'dev-bench-02',
+        '--env',
+        'development',
+        '--model',
+        'edge-p4-c920',
+        '--age-recipient',
+        key.recipient,
+        '--root',
+        dir,
+      ],
+      { env: operator(dir) },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('template gpu-webcam');
   });
 
   it('refuses, without writing, a device whose template does not fit the model', () => {
     const dir = exampleCopy();
-    const r = gitops(['device', 'add', 'prod-x-004', '--env', 'production', '--model', 'rpi4-camv2', '--template', 'gpu-webcam', '--root', dir]);
+    const r = gitops([
+      'device',
+      'add',
+      'prod-x-004',
+      '--env',
+      'production',
+      '--model',
+      'rpi4-camv2',
+      '--template',
+      'gpu-webcam',
+      '--root',
+      dir,
+    ]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('has no NVIDIA GPU');
     expect(r.stdout).toContain('environments/production/devices/prod-x-004.yaml was not written');
@@ -119,8 +220,15 @@ describe('gitops device add', () => {
 
   it('refuses an existing id, an unknown model and a bad id', () => {
     const dir = exampleCopy();
-    expect(gitops(['device', 'add', 'prod-berlin-001', '--env', 'production', '--model', 'rpi4-camv2', '--root', dir]).stderr).toContain('already exists');
-    expect(gitops(['device', 'add', 'x-1', '--env', 'production', '--model', 'rpi4-cam', '--root', dir]).stderr).toContain('Did you mean "rpi4-camv2"?');
-    expect(gitops(['device', 'add', 'Bad_Id', '--env', 'production', '--model', 'rpi4-camv2', '--root', dir]).status).toBe(2);
+    expect(
+      gitops(['device', 'add', 'prod-berlin-001', '--env', 'production', '--model', 'rpi4-camv2', '--root', dir])
+        .stderr,
+    ).toContain('already exists');
+    expect(
+      gitops(['device', 'add', 'x-1', '--env', 'production', '--model', 'rpi4-cam', '--root', dir]).stderr,
+    ).toContain('Did you mean "rpi4-camv2"?');
+    expect(
+      gitops(['device', 'add', 'Bad_Id', '--env', 'production', '--model', 'rpi4-camv2', '--root', dir]).status,
+    ).toBe(2);
   });
 });

@@ -7,13 +7,18 @@ describe('gitops render', () => {
   it('prints the rendered configuration of a device as YAML', () => {
     const r = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001'], { cwd: PROJECT });
     expect(r.status).toBe(0);
-    const config = parse(r.stdout) as { frame_capture: { fps: number; width: number }; notifications: { push: { topic: string } } };
+    const config = parse(r.stdout) as {
+      frame_capture: { fps: number; width: number };
+      notifications: { push: { topic: string } };
+    };
     expect(config.frame_capture).toMatchObject({ fps: 20, width: 1920 });
     expect(config.notifications.push.topic).toBe('doorbell-production-prod-berlin-001');
   });
 
   it('--show-origin puts the origin of every value beside it', () => {
-    const r = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001', '--show-origin'], { cwd: PROJECT });
+    const r = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001', '--show-origin'], {
+      cwd: PROJECT,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:17:8 (device)');
     expect(r.stdout).toContain('rotation: 0 # schemas/frame_capture.schema.json (schema default)');
@@ -21,8 +26,14 @@ describe('gitops render', () => {
   });
 
   it('--format json --show-origin gives the chain per path', () => {
-    const r = gitops(['render', '--env', 'production', '--device', 'prod-berlin-001', '--format', 'json', '--show-origin'], { cwd: PROJECT });
-    const parsed = JSON.parse(r.stdout) as { config: unknown; origins: Record<string, Array<{ file: string; layer: string }>> };
+    const r = gitops(
+      ['render', '--env', 'production', '--device', 'prod-berlin-001', '--format', 'json', '--show-origin'],
+      { cwd: PROJECT },
+    );
+    const parsed = JSON.parse(r.stdout) as {
+      config: unknown;
+      origins: Record<string, Array<{ file: string; layer: string }>>;
+    };
     expect(parsed.origins['frame_capture.fps']!.map((o) => o.layer)).toEqual(['device', 'base', 'default']);
   });
 
@@ -35,18 +46,34 @@ describe('gitops render', () => {
 
 describe('gitops explain', () => {
   it('shows the value, the schema and the chain of files', () => {
-    const r = gitops(['explain', 'frame_capture.fps', '--env', 'production', '--device', 'prod-berlin-001'], { cwd: PROJECT });
+    const r = gitops(['explain', 'frame_capture.fps', '--env', 'production', '--device', 'prod-berlin-001'], {
+      cwd: PROJECT,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('frame_capture.fps = 20    [production/prod-berlin-001]');
     expect(r.stdout).toContain('Frames per second asked of the camera.');
     expect(r.stdout).toContain('environment variable: DOORBELL_CAMERA_FPS (not allowed by the production policy)');
-    expect(r.stdout).toMatch(/set by\s+environments\/production\/devices\/prod-berlin-001\.yaml:17:8 \(device\)\s+= 20/);
+    expect(r.stdout).toMatch(
+      /set by\s+environments\/production\/devices\/prod-berlin-001\.yaml:17:8 \(device\)\s+= 20/,
+    );
     expect(r.stdout).toMatch(/overrode config\/frame_capture\.yaml:14:8 \(base\)\s+= 15/);
     expect(r.stdout).toMatch(/overrode schemas\/frame_capture\.schema\.json \(schema default\)\s+= 15/);
   });
 
   it('--format json', () => {
-    const r = gitops(['explain', 'detectors.person.runtime', '--env', 'production', '--device', 'prod-hamburg-002', '--format', 'json'], { cwd: PROJECT });
+    const r = gitops(
+      [
+        'explain',
+        'detectors.person.runtime',
+        '--env',
+        'production',
+        '--device',
+        'prod-hamburg-002',
+        '--format',
+        'json',
+      ],
+      { cwd: PROJECT },
+    );
     const facts = JSON.parse(r.stdout) as { value: string; enum: string[]; origins: Array<{ file: string }> };
     expect(facts.value).toBe('cpu');
     expect(facts.enum).toContain('cuda');

@@ -9,10 +9,19 @@ import { gitops } from '../helpers/cli.js';
 import { ageKey } from '../helpers/age.js';
 import { CLI, tempDir, writeText } from '../helpers/project.js';
 
-async function workspace(): Promise<{ dir: string; key: Awaited<ReturnType<typeof ageKey>>; other: Awaited<ReturnType<typeof ageKey>>; file: string; env: Record<string, string> }> {
+async function workspace(): Promise<{
+  dir: string;
+  key: Awaited<ReturnType<typeof ageKey>>;
+  other: Awaited<ReturnType<typeof ageKey>>;
+  file: string;
+  env: Record<string, string>;
+}> {
   const [key, other] = await Promise.all([ageKey(), ageKey()]);
   const dir = tempDir('secrets-');
-  writeText(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: ^prod/\n    age: ${other.recipient}\n  - path_regex: ^dev/\n    age: >-\n      ${key.recipient}\n`);
+  writeText(
+    join(dir, '.sops.yaml'),
+    `creation_rules:\n  - path_regex: ^prod/\n    age: ${other.recipient}\n  - path_regex: ^dev/\n    age: >-\n      ${key.recipient}\n`,
+  );
   const file = join(dir, 'dev/app.yaml');
   writeText(file, 'token: s3cr3t-token\nport: 8080\nuser: admin\n');
   const r = gitops(['secrets', 'encrypt', file, '--in-place'], { cwd: dir });
@@ -23,12 +32,16 @@ async function workspace(): Promise<{ dir: string; key: Awaited<ReturnType<typeo
 /** An $EDITOR that records where it was called and what mode the file had, then runs `sed`. */
 function editorScript(sedExpr: string, record: string): string {
   const path = join(tempDir('editor-'), 'edit.sh');
-  writeFileSync(path, `#!/bin/sh\necho "$1" > '${record}'\nstat -c %a "$1" >> '${record}'\nstat -c %a "$(dirname "$1")" >> '${record}'\nsed -i '${sedExpr}' "$1"\n`, { mode: 0o755 });
+  writeFileSync(
+    path,
+    `#!/bin/sh\necho "$1" > '${record}'\nstat -c %a "$1" >> '${record}'\nstat -c %a "$(dirname "$1")" >> '${record}'\nsed -i '${sedExpr}' "$1"\n`,
+    { mode: 0o755 },
+  );
   return path;
 }
 
 describe('gitops secrets', () => {
-  it('encrypt follows the .sops.yaml rule for the path; decrypt prints the plaintext in the file\'s format', async () => {
+  it("encrypt follows the .sops.yaml rule for the path; decrypt prints the plaintext in the file's format", async () => {
     const w = await workspace();
     const text = readFileSync(w.file, 'utf8');
     expect(text).not.toContain('s3cr3t-token');
@@ -95,7 +108,10 @@ describe('gitops secrets', () => {
     const record = join(tempDir(), 'record');
     const hang = join(tempDir(), 'hang.sh');
     writeFileSync(hang, `#!/bin/sh\necho "$1" > '${record}'\nexec sleep 30\n`, { mode: 0o755 });
-    const child = spawn(process.execPath, [CLI, 'secrets', 'edit', w.file], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...w.env, EDITOR: hang }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'secrets', 'edit', w.file], {
+      env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...w.env, EDITOR: hang },
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100 && !existsSync(record); i++) await new Promise((res) => setTimeout(res, 50));
     const plain = readFileSync(record, 'utf8').trim();
     expect(existsSync(plain)).toBe(true);
@@ -118,10 +134,13 @@ describe('gitops secrets', () => {
     expect(readFileSync(file).equals(original)).toBe(true);
   });
 
-  it('updatekeys re-wraps to the rule\'s recipients; rotate changes every ciphertext; verify checks structure, rule and MAC', async () => {
+  it("updatekeys re-wraps to the rule's recipients; rotate changes every ciphertext; verify checks structure, rule and MAC", async () => {
     const w = await workspace();
     const added = await ageKey();
-    writeText(join(w.dir, '.sops.yaml'), readFileSync(join(w.dir, '.sops.yaml'), 'utf8') + `      ,${added.recipient}\n`);
+    writeText(
+      join(w.dir, '.sops.yaml'),
+      readFileSync(join(w.dir, '.sops.yaml'), 'utf8') + `      ,${added.recipient}\n`,
+    );
     const stale = gitops(['secrets', 'verify', w.file], { cwd: w.dir });
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain(`recipient ${added.recipient}`);
@@ -143,19 +162,37 @@ describe('gitops secrets', () => {
     expect(gitops(['secrets', 'decrypt', join(w.dir, 'nope.yaml')], { env: w.env }).stderr).toContain('does not exist');
     const big = join(w.dir, 'big.yaml');
     writeFileSync(big, 'a: ' + 'x'.repeat(10 * 1024 * 1024) + '\n');
-    expect(gitops(['secrets', 'decrypt', big], { env: w.env }).stderr).toContain('is 10.0 MiB; secrets files are limited to 4 MiB');
-    writeFileSync(w.file, readFileSync(w.file, 'utf8').replace(/^port: ENC\[AES256_GCM,data:[^,]+/m, 'port: ENC[AES256_GCM,data:AAAA'));
+    expect(gitops(['secrets', 'decrypt', big], { env: w.env }).stderr).toContain(
+      'is 10.0 MiB; secrets files are limited to 4 MiB',
+    );
+    writeFileSync(
+      w.file,
+      readFileSync(w.file, 'utf8').replace(/^port: ENC\[AES256_GCM,data:[^,]+/m, 'port: ENC[AES256_GCM,data:AAAA'),
+    );
     const tampered = gitops(['secrets', 'decrypt', w.file], { env: w.env });
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toBe('');
     expect(tampered.stderr).toMatch(/port cannot be decrypted/);
-    expect(gitops(['secrets', 'decrypt', w.file], { env: { HOME: tempDir() } }).stderr).toContain('give an identity with --identity FILE');
+    expect(gitops(['secrets', 'decrypt', w.file], { env: { HOME: tempDir() } }).stderr).toContain(
+      'give an identity with --identity FILE',
+    );
   });
-
 
   it('changes: which keys changed since a revision, from the ciphertexts, with no key at all', async () => {
     const w = await workspace();
-    const git = (...a: string[]): string => execFileSync('git', a, { cwd: w.dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } });
+    const git = (...a: string[]): string =>
+      execFileSync('git', a, {
+        cwd: w.dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 'a',
+          GIT_AUTHOR_EMAIL: 'a@x',
+          GIT_COMMITTER_NAME: 'a',
+          GIT_COMMITTER_EMAIL: 'a@x',
+        },
+      });
     git('init', '-q');
     git('add', '-A');
     git('commit', '-q', '-m', 'secrets');

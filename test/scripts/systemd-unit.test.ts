@@ -28,7 +28,9 @@ describe('agent/doorbell-agent.service', () => {
     const script = /\/opt\/doorbell-gitops\/(\S+)/.exec(exec)![1]!;
     expect(existsSync(join(PROJECT, script))).toBe(true); // built by npm run build
     expect(exec).toContain('agent --config /etc/doorbell-agent/agent.yaml');
-    expect(readFileSync(join(PROJECT, 'README.md'), 'utf8')).toContain('sudo cp agent/doorbell-agent.service /etc/systemd/system/');
+    expect(readFileSync(join(PROJECT, 'README.md'), 'utf8')).toContain(
+      'sudo cp agent/doorbell-agent.service /etc/systemd/system/',
+    );
   });
 
   it.runIf(analyze)('systemd accepts it, and rates its exposure below 3 of 10 (OK)', () => {

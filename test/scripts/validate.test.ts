@@ -17,7 +17,9 @@ describe('gitops validate', () => {
     writeText(file, readText(file).replace('  fps: 15', '  fps: 500'));
     const r = gitops(['validate', '--root', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('config/frame_capture.yaml:14:8 error schema-range frame_capture.fps is 500, above the maximum 120');
+    expect(r.stdout).toContain(
+      'config/frame_capture.yaml:14:8 error schema-range frame_capture.fps is 500, above the maximum 120',
+    );
     expect(r.stdout).toContain('hint: allowed range: more than 0 and at most 120');
   });
 
@@ -27,10 +29,20 @@ describe('gitops validate', () => {
     writeText(file, readText(file).replace('  fps: 15', '  fsp: 15'));
     const r = gitops(['validate', '--format', 'json'], { cwd: dir });
     expect(r.status).toBe(1);
-    const parsed = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<Record<string, unknown>>; targets: unknown[] };
+    const parsed = JSON.parse(r.stdout) as {
+      valid: boolean;
+      diagnostics: Array<Record<string, unknown>>;
+      targets: unknown[];
+    };
     expect(parsed.valid).toBe(false);
     expect(parsed.targets).toHaveLength(4);
-    expect(parsed.diagnostics.find((d) => d.code === 'unknown-key')).toMatchObject({ file: 'config/frame_capture.yaml', line: 14, column: 3, suggestion: 'fps', severity: 'error' });
+    expect(parsed.diagnostics.find((d) => d.code === 'unknown-key')).toMatchObject({
+      file: 'config/frame_capture.yaml',
+      line: 14,
+      column: 3,
+      suggestion: 'fps',
+      severity: 'error',
+    });
   });
 
   it('--format github prints workflow annotations', () => {
@@ -39,16 +51,41 @@ describe('gitops validate', () => {
     writeText(file, readText(file).replace('  fps: 15', '  fsp: 15'));
     const r = gitops(['validate', '--format', 'github', '--root', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout.split('\n')).toContain('::error file=config/frame_capture.yaml,line=14,col=3,title=unknown-key::"fsp" is not allowed in frame_capture. Did you mean "fps"?%0Ahint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames');
+    expect(r.stdout.split('\n')).toContain(
+      '::error file=config/frame_capture.yaml,line=14,col=3,title=unknown-key::"fsp" is not allowed in frame_capture. Did you mean "fps"?%0Ahint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames',
+    );
   });
 
   it('validates one environment and device against a given hardware profile', () => {
     const dir = exampleCopy();
     const profile = join(dir, 'probe.json');
-    writeText(profile, JSON.stringify({ version: 2, model: 'bench', memory_mb: 2048, gpu: null, cameras: [{ device: '/dev/video0', formats: [{ fourcc: 'MJPG', modes: [{ width: 1280, height: 720, fps: [30] }] }] }] }));
-    const r = gitops(['validate', '--env', 'development', '--device', 'dev-bench-01', '--hardware-profile', profile, '--root', dir]);
+    writeText(
+      profile,
+      JSON.stringify({
+        version: 2,
+        model: 'bench',
+        memory_mb: 2048,
+        gpu: null,
+        cameras: [
+          { device: '/dev/video0', formats: [{ fourcc: 'MJPG', modes: [{ width: 1280, height: 720, fps: [30] }] }] },
+        ],
+      }),
+    );
+    const r = gitops([
+      'validate',
+      '--env',
+      'development',
+      '--device',
+      'dev-bench-01',
+      '--hardware-profile',
+      profile,
+      '--root',
+      dir,
+    ]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('detector "person" runs on cuda, but device dev-bench-01 (model edge-p4-c920) has no NVIDIA GPU and no CUDA');
+    expect(r.stdout).toContain(
+      'detector "person" runs on cuda, but device dev-bench-01 (model edge-p4-c920) has no NVIDIA GPU and no CUDA',
+    );
   });
 
   it('usage errors exit 2 with a hint', () => {
@@ -62,7 +99,9 @@ describe('gitops validate', () => {
   it('a directory that is not a configuration repository is a clear error, no stack trace', () => {
     const r = gitops(['validate', '--root', '/tmp/definitely-not-here-' + process.pid]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/has no config\/, environments\/ or schemas\/ directory\n {2}hint: run the command from the root/);
+    expect(r.stderr).toMatch(
+      /has no config\/, environments\/ or schemas\/ directory\n {2}hint: run the command from the root/,
+    );
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 

@@ -22,18 +22,29 @@ export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]))
+    );
   }
   return false;
 }
 
 /** Components in dependency order; throws on a cycle (validation refuses those before). */
-export function dependencyOrder(components: Readonly<Record<string, ComponentSpec>>, wanted: ReadonlySet<string>): string[] {
+export function dependencyOrder(
+  components: Readonly<Record<string, ComponentSpec>>,
+  wanted: ReadonlySet<string>,
+): string[] {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, trail: string[]): void => {
     if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') throw new GitopsError('component-cycle', `components depend on each other in a cycle: ${[...trail, name].join(' -> ')}`, 'remove one of the depends_on entries');
+    if (state.get(name) === 'visiting')
+      throw new GitopsError(
+        'component-cycle',
+        `components depend on each other in a cycle: ${[...trail, name].join(' -> ')}`,
+        'remove one of the depends_on entries',
+      );
     state.set(name, 'visiting');
     for (const dep of components[name]?.depends_on ?? []) if (components[dep]) visit(dep, [...trail, name]);
     state.set(name, 'done');
@@ -50,7 +61,12 @@ export function planChanges(before: JsonObject | undefined, after: JsonObject): 
   const affected = new Set<string>();
   const beforeComponents = isObject(before?.components) ? before.components : {};
   for (const [name, spec] of Object.entries(components)) {
-    if (!before || spec.sections.some((s) => changedSections.includes(s)) || !deepEqual(beforeComponents[name], after.components && (after.components as JsonObject)[name])) affected.add(name);
+    if (
+      !before ||
+      spec.sections.some((s) => changedSections.includes(s)) ||
+      !deepEqual(beforeComponents[name], after.components && (after.components as JsonObject)[name])
+    )
+      affected.add(name);
   }
   return { changedSections, components: dependencyOrder(components, affected) };
 }

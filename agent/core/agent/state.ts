@@ -18,13 +18,29 @@ export interface AgentState {
   good: string[];
   generation: number;
   last_sync: { time: string; trigger: string; result: string } | null;
-  last_error: { time: string; commit: string | null; reason: string; code: string; diagnostics?: LocatedFinding[] } | null;
+  last_error: {
+    time: string;
+    commit: string | null;
+    reason: string;
+    code: string;
+    diagnostics?: LocatedFinding[];
+  } | null;
   applied_at: string | null;
   /** The candidate being applied, and how many processes have started applying it. */
   in_progress: { commit: string; attempts: number } | null;
 }
 
-export const INITIAL_STATE: AgentState = { applied: null, last_good: null, bad: [], good: [], generation: 0, last_sync: null, last_error: null, applied_at: null, in_progress: null };
+export const INITIAL_STATE: AgentState = {
+  applied: null,
+  last_good: null,
+  bad: [],
+  good: [],
+  generation: 0,
+  last_sync: null,
+  last_error: null,
+  applied_at: null,
+  in_progress: null,
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const stringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
@@ -49,9 +65,13 @@ const FIELDS: Record<keyof AgentState, (v: unknown) => boolean> = {
  */
 export function checkState(raw: unknown): { state: AgentState } | { problem: string } {
   if (raw === undefined) return { state: structuredClone(INITIAL_STATE) };
-  if (!isRecord(raw)) return { problem: `it is ${Array.isArray(raw) ? 'a list' : raw === null ? 'null' : `a ${typeof raw}`}, not an object` };
+  if (!isRecord(raw))
+    return {
+      problem: `it is ${Array.isArray(raw) ? 'a list' : raw === null ? 'null' : `a ${typeof raw}`}, not an object`,
+    };
   for (const [field, ok] of Object.entries(FIELDS)) {
-    if (field in raw && !ok(raw[field])) return { problem: `${field} is ${JSON.stringify(raw[field])?.slice(0, 60) ?? 'undefined'}` };
+    if (field in raw && !ok(raw[field]))
+      return { problem: `${field} is ${JSON.stringify(raw[field])?.slice(0, 60) ?? 'undefined'}` };
   }
   const state = { ...structuredClone(INITIAL_STATE), ...(raw as Partial<AgentState>) };
   if (state.last_good && !state.good.includes(state.last_good)) state.good.push(state.last_good);

@@ -25,7 +25,11 @@ export function releaseDiff(from: ReleaseView, to: ReleaseView): ReleaseChange[]
   const ra = new Map(leaves(from.redacted));
   const rb = new Map(leaves(to.redacted));
   return leafChanges(from.config, to.config).map(({ pointer, path, change, ...values }) => {
-    const secret = ra.get(pointer) === REDACTED || rb.get(pointer) === REDACTED || (values.old !== undefined && !ra.has(pointer)) || (values.new !== undefined && !rb.has(pointer));
+    const secret =
+      ra.get(pointer) === REDACTED ||
+      rb.get(pointer) === REDACTED ||
+      (values.old !== undefined && !ra.has(pointer)) ||
+      (values.new !== undefined && !rb.has(pointer));
     return secret ? { path, change, secret: true } : { path, change, ...values };
   });
 }

@@ -33,20 +33,59 @@ export function parseTokens(text: string, file: string): TokenEntry[] {
   try {
     value = parse(text) ?? [];
   } catch (e) {
-    throw new GitopsError('tokens-invalid', `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'gitops agent token add writes this file; fix or recreate it');
+    throw new GitopsError(
+      'tokens-invalid',
+      `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+      'gitops agent token add writes this file; fix or recreate it',
+    );
   }
-  if (!Array.isArray(value)) throw new GitopsError('tokens-invalid', `${file} must be a YAML list of tokens`, 'each item: {name, role: viewer|operator, sha256}');
+  if (!Array.isArray(value))
+    throw new GitopsError(
+      'tokens-invalid',
+      `${file} must be a YAML list of tokens`,
+      'each item: {name, role: viewer|operator, sha256}',
+    );
   const names = new Set<string>();
   return value.map((item: unknown, i) => {
     const e = item as Partial<TokenEntry> | null;
     const where = `${file}: token ${i + 1}`;
-    if (!e || typeof e !== 'object') throw new GitopsError('tokens-invalid', `${where} is not a mapping`, 'each item: {name, role: viewer|operator, sha256}');
-    if (typeof e.name !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(e.name)) throw new GitopsError('tokens-invalid', `${where} needs a name (letters, digits, . _ @ -)`, 'e.g. name: oncall-laptop');
-    if (names.has(e.name)) throw new GitopsError('tokens-invalid', `${where}: the name "${e.name}" is used twice`, 'token names must be unique');
+    if (!e || typeof e !== 'object')
+      throw new GitopsError(
+        'tokens-invalid',
+        `${where} is not a mapping`,
+        'each item: {name, role: viewer|operator, sha256}',
+      );
+    if (typeof e.name !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(e.name))
+      throw new GitopsError(
+        'tokens-invalid',
+        `${where} needs a name (letters, digits, . _ @ -)`,
+        'e.g. name: oncall-laptop',
+      );
+    if (names.has(e.name))
+      throw new GitopsError(
+        'tokens-invalid',
+        `${where}: the name "${e.name}" is used twice`,
+        'token names must be unique',
+      );
     names.add(e.name);
-    if (!ROLES.includes(e.role as Role)) throw new GitopsError('tokens-invalid', `${where} (${e.name}): role must be viewer or operator, not ${JSON.stringify(e.role)}`, 'viewer reads; operator may also sync and roll back');
-    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) throw new GitopsError('tokens-invalid', `${where} (${e.name}): sha256 must be 64 hex digits, the hash of the token`, 'the file never holds a token itself; gitops agent token add writes the hash');
-    return { name: e.name, role: e.role as Role, sha256: e.sha256, ...(typeof e.created === 'string' ? { created: e.created } : {}) };
+    if (!ROLES.includes(e.role as Role))
+      throw new GitopsError(
+        'tokens-invalid',
+        `${where} (${e.name}): role must be viewer or operator, not ${JSON.stringify(e.role)}`,
+        'viewer reads; operator may also sync and roll back',
+      );
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new GitopsError(
+        'tokens-invalid',
+        `${where} (${e.name}): sha256 must be 64 hex digits, the hash of the token`,
+        'the file never holds a token itself; gitops agent token add writes the hash',
+      );
+    return {
+      name: e.name,
+      role: e.role as Role,
+      sha256: e.sha256,
+      ...(typeof e.created === 'string' ? { created: e.created } : {}),
+    };
   });
 }
 

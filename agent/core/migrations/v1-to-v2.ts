@@ -20,7 +20,10 @@ export const v1ToV2: MigrationStep = {
     const text = isScalar(value) ? String(value.value) : '';
     const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);
     if (!m) {
-      notes.push({ path: 'frame_capture.resolution', message: `${file}: frame_capture.resolution "${text}" is not WIDTHxHEIGHT; set frame_capture.width and frame_capture.height by hand` });
+      notes.push({
+        path: 'frame_capture.resolution',
+        message: `${file}: frame_capture.resolution "${text}" is not WIDTHxHEIGHT; set frame_capture.width and frame_capture.height by hand`,
+      });
       return notes;
     }
     const width = doc.createPair('width', Number(m[1]));

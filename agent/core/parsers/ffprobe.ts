@@ -30,14 +30,27 @@ export function parseRate(rate: unknown): number | null {
   return fps > 1000 ? null : Math.round(fps * 1000) / 1000; // r_frame_rate 90000/1 is a time base, not a rate
 }
 
-const dimension = (v: unknown): number | null => (typeof v === 'number' && v > 0 ? v : typeof v === 'string' && Number(v) > 0 ? Number(v) : null);
+const dimension = (v: unknown): number | null =>
+  typeof v === 'number' && v > 0 ? v : typeof v === 'string' && Number(v) > 0 ? Number(v) : null;
 
 function streamFrom(s: Record<string, unknown>): FfprobeStream {
   const codec = (s.codec_name ?? s.codec_long_name ?? null) as string | null;
   const width = dimension(s.width);
   const height = dimension(s.height);
-  const type = (s.codec_type as string | undefined) ?? (width !== null || height !== null ? 'video' : codec && /audio|aac|opus|pcm|g\.?711|mp3/i.test(codec) ? 'audio' : null);
-  return { type, codec, width: width && height ? width : null, height: width && height ? height : null, fps: parseRate(s.avg_frame_rate) ?? parseRate(s.r_frame_rate) };
+  const type =
+    (s.codec_type as string | undefined) ??
+    (width !== null || height !== null
+      ? 'video'
+      : codec && /audio|aac|opus|pcm|g\.?711|mp3/i.test(codec)
+        ? 'audio'
+        : null);
+  return {
+    type,
+    codec,
+    width: width && height ? width : null,
+    height: width && height ? height : null,
+    fps: parseRate(s.avg_frame_rate) ?? parseRate(s.r_frame_rate),
+  };
 }
 
 export function parseFfprobe(raw: string): FfprobeFacts {
@@ -45,8 +58,16 @@ export function parseFfprobe(raw: string): FfprobeFacts {
   if (text.startsWith('{') || text.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      const outputs = Array.isArray(parsed) ? parsed.map((x) => (x && typeof x === 'object' && 'stdout' in x ? (x as { stdout: unknown }).stdout : x)) : [parsed];
-      const streams = outputs.flatMap((o) => (o && typeof o === 'object' && Array.isArray((o as { streams?: unknown }).streams) ? ((o as { streams: Array<Record<string, unknown>> }).streams) : [])).map(streamFrom);
+      const outputs = Array.isArray(parsed)
+        ? parsed.map((x) => (x && typeof x === 'object' && 'stdout' in x ? (x as { stdout: unknown }).stdout : x))
+        : [parsed];
+      const streams = outputs
+        .flatMap((o) =>
+          o && typeof o === 'object' && Array.isArray((o as { streams?: unknown }).streams)
+            ? (o as { streams: Array<Record<string, unknown>> }).streams
+            : [],
+        )
+        .map(streamFrom);
       return { format: 'ffprobe-json', streams, raw };
     } catch {
       // not JSON: perhaps the default writer, whose first line is "[STREAM]"

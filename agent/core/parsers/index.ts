@@ -14,13 +14,22 @@ export interface ParseOptions {
   fields?: readonly string[];
 }
 
-export const PARSERS: Record<string, { describe: string; parse: (raw: string, options: ParseOptions) => { format: string; raw: string } }> = {
+export const PARSERS: Record<
+  string,
+  { describe: string; parse: (raw: string, options: ParseOptions) => { format: string; raw: string } }
+> = {
   'nvidia-smi': { describe: 'nvidia-smi (the table)', parse: (raw) => parseNvidiaSmiTable(raw) },
-  'nvidia-smi-csv': { describe: 'nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]', parse: (raw, o) => parseNvidiaSmiCsv(raw, o.fields) },
+  'nvidia-smi-csv': {
+    describe: 'nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]',
+    parse: (raw, o) => parseNvidiaSmiCsv(raw, o.fields),
+  },
   'nvidia-smi-q': { describe: 'nvidia-smi -q', parse: (raw) => parseNvidiaSmiQuery(raw) },
   'nvidia-smi-xml': { describe: 'nvidia-smi -q -x', parse: (raw) => parseNvidiaSmiXml(raw) },
   'nvidia-proc-version': { describe: '/proc/driver/nvidia/version', parse: (raw) => parseNvidiaProcVersion(raw) },
-  'nvidia-gpu-information': { describe: '/proc/driver/nvidia/gpus/<pci>/information', parse: (raw) => parseNvidiaGpuInformation(raw) },
+  'nvidia-gpu-information': {
+    describe: '/proc/driver/nvidia/gpus/<pci>/information',
+    parse: (raw) => parseNvidiaGpuInformation(raw),
+  },
   'tegra-release': { describe: '/etc/nv_tegra_release', parse: (raw) => parseTegraRelease(raw) },
   tegrastats: { describe: 'one line of tegrastats', parse: (raw) => parseTegrastats(raw) },
   'v4l2-formats': { describe: 'v4l2-ctl --list-formats-ext', parse: (raw) => parseV4l2Formats(raw) },

@@ -13,12 +13,23 @@ export interface NvidiaProcVersion {
 }
 
 export function parseNvidiaProcVersion(raw: string): NvidiaProcVersion {
-  const line = cleanOutput(raw).split('\n').find((l) => l.startsWith('NVRM version:')) ?? '';
+  const line =
+    cleanOutput(raw)
+      .split('\n')
+      .find((l) => l.startsWith('NVRM version:')) ?? '';
   const version = /Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)/.exec(line)?.[1] ?? null;
   if (!version) return { format: 'unrecognised', version: null, flavour: null, arch: null, platform: null, raw };
   const open = /Open Kernel Module/.test(line);
-  const arch = (open ? /Kernel Module for (\S+)/.exec(line)?.[1] : /NVIDIA UNIX (\S+) Kernel Module/.exec(line)?.[1]) ?? null;
-  return { format: 'nvidia-proc-version', version, flavour: open ? 'open' : 'proprietary', arch, platform: arch === 'aarch64' ? 'jetson' : 'desktop', raw };
+  const arch =
+    (open ? /Kernel Module for (\S+)/.exec(line)?.[1] : /NVIDIA UNIX (\S+) Kernel Module/.exec(line)?.[1]) ?? null;
+  return {
+    format: 'nvidia-proc-version',
+    version,
+    flavour: open ? 'open' : 'proprietary',
+    arch,
+    platform: arch === 'aarch64' ? 'jetson' : 'desktop',
+    raw,
+  };
 }
 
 export interface NvidiaGpuInformation {
@@ -36,5 +47,11 @@ export function parseNvidiaGpuInformation(raw: string): NvidiaGpuInformation {
     if (m) fields.set(m[1]!.trim(), m[2]!.trim());
   }
   const model = fields.get('Model') ?? null;
-  return { format: model ? 'nvidia-gpu-information' : 'unrecognised', model, uuid: fields.get('GPU UUID') ?? null, busLocation: fields.get('Bus Location') ?? null, raw };
+  return {
+    format: model ? 'nvidia-gpu-information' : 'unrecognised',
+    model,
+    uuid: fields.get('GPU UUID') ?? null,
+    busLocation: fields.get('Bus Location') ?? null,
+    raw,
+  };
 }

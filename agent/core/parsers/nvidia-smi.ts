@@ -3,7 +3,14 @@
 
 import { cleanOutput, parseNumber, parseText } from './text.js';
 
-export type NvidiaError = 'driver-not-loaded' | 'driver-library-mismatch' | 'nvml-not-found' | 'no-permission' | 'invalid-field' | 'gpu-lost' | 'no-devices';
+export type NvidiaError =
+  | 'driver-not-loaded'
+  | 'driver-library-mismatch'
+  | 'nvml-not-found'
+  | 'no-permission'
+  | 'invalid-field'
+  | 'gpu-lost'
+  | 'no-devices';
 
 export interface NvidiaGpu {
   index: number | null;
@@ -27,7 +34,16 @@ export interface NvidiaFacts {
   raw: string;
 }
 
-const emptyGpu = (): NvidiaGpu => ({ index: null, name: null, busId: null, memoryTotalMiB: null, memoryUsedMiB: null, temperatureC: null, powerDrawW: null, utilizationPercent: null });
+const emptyGpu = (): NvidiaGpu => ({
+  index: null,
+  name: null,
+  busId: null,
+  memoryTotalMiB: null,
+  memoryUsedMiB: null,
+  temperatureC: null,
+  powerDrawW: null,
+  utilizationPercent: null,
+});
 
 /** Classifies the failure messages nvidia-smi prints instead of output. */
 export function classifyNvidiaError(text: string): { error: NvidiaError; detail?: string } | undefined {
@@ -39,7 +55,8 @@ export function classifyNvidiaError(text: string): { error: NvidiaError; detail?
   }
   if (/NVML Shared Library Not Found|libnvidia-ml\.so.*not found/i.test(text)) return { error: 'nvml-not-found' };
   if (/Insufficient Permissions/i.test(text)) return { error: 'no-permission' };
-  if (/is not a valid field to query/i.test(text)) return { error: 'invalid-field', detail: /Field "([^"]+)"/.exec(text)?.[1] ?? '' };
+  if (/is not a valid field to query/i.test(text))
+    return { error: 'invalid-field', detail: /Field "([^"]+)"/.exec(text)?.[1] ?? '' };
   if (/GPU is lost|fallen off the bus/i.test(text)) return { error: 'gpu-lost' };
   if (/No devices were found/i.test(text)) return { error: 'no-devices' };
   return undefined;
@@ -78,11 +95,27 @@ export function parseNvidiaSmiTable(raw: string): NvidiaFacts {
     gpu.utilizationPercent = util ? Number(util[1]) : null;
     gpus.push(gpu);
   }
-  return { format: 'nvidia-smi-table', driverVersion: parseText(header[2]), cudaVersion: parseText(header[3]), gpus, raw };
+  return {
+    format: 'nvidia-smi-table',
+    driverVersion: parseText(header[2]),
+    cudaVersion: parseText(header[3]),
+    gpus,
+    raw,
+  };
 }
 
 /** The fields `gitops hardware probe` asks for, in order. */
-export const QUERY_FIELDS = ['index', 'name', 'pci.bus_id', 'driver_version', 'memory.total', 'memory.used', 'temperature.gpu', 'power.draw', 'utilization.gpu'] as const;
+export const QUERY_FIELDS = [
+  'index',
+  'name',
+  'pci.bus_id',
+  'driver_version',
+  'memory.total',
+  'memory.used',
+  'temperature.gpu',
+  'power.draw',
+  'utilization.gpu',
+] as const;
 
 /**
  * `nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]`. With a header the field names
@@ -92,10 +125,15 @@ export function parseNvidiaSmiCsv(raw: string, fields: readonly string[] = QUERY
   const text = cleanOutput(raw);
   const failure = classifyNvidiaError(text);
   if (failure) return { format: 'error', driverVersion: null, cudaVersion: null, gpus: [], ...failure, raw };
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^exit=\d+$/.test(l));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^exit=\d+$/.test(l));
   if (lines.length === 0) return { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
   let names = [...fields];
-  const hasHeader = /^[a-z_.]+(\s*\[[^\]]*\])?(\s*,\s*[a-z_.]+(\s*\[[^\]]*\])?)*$/.test(lines[0]!) && lines[0]!.split(',').some((h) => h.trim().startsWith('name') || h.includes('.'));
+  const hasHeader =
+    /^[a-z_.]+(\s*\[[^\]]*\])?(\s*,\s*[a-z_.]+(\s*\[[^\]]*\])?)*$/.test(lines[0]!) &&
+    lines[0]!.split(',').some((h) => h.trim().startsWith('name') || h.includes('.'));
   if (hasHeader) {
     names = lines[0]!.split(',').map((h) => h.trim().replace(/\s*\[.*\]$/, ''));
     lines.shift();
@@ -104,7 +142,8 @@ export function parseNvidiaSmiCsv(raw: string, fields: readonly string[] = QUERY
   let driverVersion: string | null = null;
   for (const line of lines) {
     const cells = line.split(/,\s*/);
-    if (cells.length !== names.length) return { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
+    if (cells.length !== names.length)
+      return { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
     const get = (name: string): string | undefined => {
       const i = names.indexOf(name);
       return i < 0 ? undefined : cells[i];
@@ -129,9 +168,13 @@ export function parseNvidiaSmiCsv(raw: string, fields: readonly string[] = QUERY
 export function parseNvidiaSmiQuery(raw: string): NvidiaFacts {
   const text = cleanOutput(raw);
   const failure = classifyNvidiaError(text);
-  const field = (block: string, name: string): string | undefined => new RegExp(`^\\s*${name}\\s*:\\s*(.*)$`, 'm').exec(block)?.[1];
+  const field = (block: string, name: string): string | undefined =>
+    new RegExp(`^\\s*${name}\\s*:\\s*(.*)$`, 'm').exec(block)?.[1];
   const driverVersion = parseText(field(text, 'Driver Version'));
-  if (!driverVersion) return failure ? { format: 'error', driverVersion: null, cudaVersion: null, gpus: [], ...failure, raw } : { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
+  if (!driverVersion)
+    return failure
+      ? { format: 'error', driverVersion: null, cudaVersion: null, gpus: [], ...failure, raw }
+      : { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
   const blocks = text.split(/^GPU (?=[0-9A-Fa-f]{8}:)/m).slice(1);
   const gpus = blocks.map((block, index) => {
     const fb = /FB Memory Usage\n((?:\s{8,}.*\n?)+)/.exec(block)?.[1] ?? '';
@@ -152,7 +195,8 @@ export function parseNvidiaSmiQuery(raw: string): NvidiaFacts {
 /** `nvidia-smi -q -x` (XML): the same facts as the text form. */
 export function parseNvidiaSmiXml(raw: string): NvidiaFacts {
   const text = cleanOutput(raw);
-  const tag = (block: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(block)?.[1];
+  const tag = (block: string, name: string): string | undefined =>
+    new RegExp(`<${name}>([^<]*)</${name}>`).exec(block)?.[1];
   const driverVersion = parseText(tag(text, 'driver_version'));
   if (!driverVersion) return { format: 'unrecognised', driverVersion: null, cudaVersion: null, gpus: [], raw };
   const gpus = [...text.matchAll(/<gpu id="([^"]+)">([\s\S]*?)<\/gpu>/g)].map((m, index) => {

@@ -14,7 +14,13 @@ export function parseTegraRelease(raw: string): TegraRelease {
   const text = cleanOutput(raw);
   const m = /^# R(\d+) \(release\), REVISION: ([\d.]+)/m.exec(text);
   if (!m) return { format: 'unrecognised', l4tVersion: null, board: null, arch: null, raw };
-  return { format: 'tegra-release', l4tVersion: `${m[1]}.${m[2]}`, board: /BOARD: ([^,\s]+)/.exec(text)?.[1] ?? null, arch: /EABI: ([^,\s]+)/.exec(text)?.[1] ?? null, raw };
+  return {
+    format: 'tegra-release',
+    l4tVersion: `${m[1]}.${m[2]}`,
+    board: /BOARD: ([^,\s]+)/.exec(text)?.[1] ?? null,
+    arch: /EABI: ([^,\s]+)/.exec(text)?.[1] ?? null,
+    raw,
+  };
 }
 
 /** The CUDA version an L4T release ships (JetPack 4: 10.2, 5: 11.4, 6: 12.2, 6.1+: 12.6). */
@@ -38,8 +44,20 @@ export interface Tegrastats {
 }
 
 export function parseTegrastats(raw: string): Tegrastats {
-  const line = cleanOutput(raw).split('\n').find((l) => /\bRAM \d+\/\d+MB/.test(l)) ?? '';
-  const out: Tegrastats = { format: 'unrecognised', ramUsedMB: null, ramTotalMB: null, swapUsedMB: null, swapTotalMB: null, gpuUtilPercent: null, temperaturesC: {}, raw };
+  const line =
+    cleanOutput(raw)
+      .split('\n')
+      .find((l) => /\bRAM \d+\/\d+MB/.test(l)) ?? '';
+  const out: Tegrastats = {
+    format: 'unrecognised',
+    ramUsedMB: null,
+    ramTotalMB: null,
+    swapUsedMB: null,
+    swapTotalMB: null,
+    gpuUtilPercent: null,
+    temperaturesC: {},
+    raw,
+  };
   if (!line) return out;
   out.format = 'tegrastats';
   const tokens = line.split(/\s+/);
@@ -47,8 +65,10 @@ export function parseTegrastats(raw: string): Tegrastats {
     const t = tokens[i]!;
     const next = tokens[i + 1] ?? '';
     let m: RegExpExecArray | null;
-    if (t === 'RAM' && (m = /^(\d+)\/(\d+)MB$/.exec(next))) [out.ramUsedMB, out.ramTotalMB] = [Number(m[1]), Number(m[2])];
-    else if (t === 'SWAP' && (m = /^(\d+)\/(\d+)MB$/.exec(next))) [out.swapUsedMB, out.swapTotalMB] = [Number(m[1]), Number(m[2])];
+    if (t === 'RAM' && (m = /^(\d+)\/(\d+)MB$/.exec(next)))
+      [out.ramUsedMB, out.ramTotalMB] = [Number(m[1]), Number(m[2])];
+    else if (t === 'SWAP' && (m = /^(\d+)\/(\d+)MB$/.exec(next)))
+      [out.swapUsedMB, out.swapTotalMB] = [Number(m[1]), Number(m[2])];
     else if (t === 'GR3D_FREQ' && (m = /^(\d+)%/.exec(next))) out.gpuUtilPercent = Number(m[1]);
     else if ((m = /^([A-Za-z][A-Za-z0-9_]*)@(-?\d+(?:\.\d+)?)C$/.exec(t))) {
       const v = parseNumber(m[2]);

@@ -2,8 +2,13 @@
 // spellings of "no value" (N/A, [Not Supported], -256C, 0/0).
 
 export function cleanOutput(raw: string): string {
-  // eslint-disable-next-line no-control-regex
-  return raw.replace(/\r\n?/g, '\n').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\0/g, '');
+  return (
+    raw
+      .replace(/\r\n?/g, '\n')
+      // eslint-disable-next-line no-control-regex
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/\0/g, '')
+  );
 }
 
 const NO_VALUE = /^\[?(N\/A|Not Supported|Unknown Error|Insufficient Permissions)\]?$/i;

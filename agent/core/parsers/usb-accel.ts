@@ -3,7 +3,10 @@
 import { cleanOutput } from './text.js';
 
 /** Coral USB, by id in both of its states: before its runtime loads firmware, and after. */
-export const CORAL_USB_IDS: Record<string, string> = { '1a6e:089a': 'uninitialised (firmware not loaded yet)', '18d1:9302': 'initialised' };
+export const CORAL_USB_IDS: Record<string, string> = {
+  '1a6e:089a': 'uninitialised (firmware not loaded yet)',
+  '18d1:9302': 'initialised',
+};
 
 export interface UsbDevice {
   vendorId: string;
@@ -48,7 +51,19 @@ export function parseVainfo(raw: string): VainfoFacts {
     const m = /^\s*(VAProfile\w+)\s*:\s*(VAEntrypoint\w+)\s*$/.exec(line);
     if (m) profiles.push({ profile: m[1]!, entrypoint: m[2]! });
   }
-  const decode = [...new Set(profiles.filter((p) => p.entrypoint === 'VAEntrypointVLD').map((p) => (/H264/.test(p.profile) ? 'h264' : /HEVC/.test(p.profile) ? 'h265' : p.profile.replace(/^VAProfile/, '').toLowerCase())))];
+  const decode = [
+    ...new Set(
+      profiles
+        .filter((p) => p.entrypoint === 'VAEntrypointVLD')
+        .map((p) =>
+          /H264/.test(p.profile)
+            ? 'h264'
+            : /HEVC/.test(p.profile)
+              ? 'h265'
+              : p.profile.replace(/^VAProfile/, '').toLowerCase(),
+        ),
+    ),
+  ];
   return { format: driver || profiles.length > 0 ? 'vainfo' : 'unrecognised', driver, profiles, decode, raw };
 }
 
@@ -70,5 +85,10 @@ export function parseHailoDmesg(raw: string): HailoFacts {
     if (/Firmware was loaded successfully/.test(m[2]!)) d.firmwareLoaded = true;
     byPci.set(m[1]!, d);
   }
-  return { format: driverVersion || byPci.size > 0 ? 'hailo-dmesg' : 'unrecognised', driverVersion, devices: [...byPci.values()], raw };
+  return {
+    format: driverVersion || byPci.size > 0 ? 'hailo-dmesg' : 'unrecognised',
+    driverVersion,
+    devices: [...byPci.values()],
+    raw,
+  };
 }

@@ -17,7 +17,14 @@ export interface V4l2Format {
   fourcc: string;
   description: string;
   modes: V4l2Mode[];
-  stepwise: { minWidth: number; maxWidth: number; stepWidth: number; minHeight: number; maxHeight: number; stepHeight: number } | null;
+  stepwise: {
+    minWidth: number;
+    maxWidth: number;
+    stepWidth: number;
+    minHeight: number;
+    maxHeight: number;
+    stepHeight: number;
+  } | null;
 }
 
 export interface V4l2Formats {
@@ -56,14 +63,29 @@ export function parseV4l2Formats(raw: string): V4l2Formats {
     } else if (current && (m = /^Size:\s*Discrete\s+(\d+)x(\d+)/.exec(t))) {
       mode = { width: Number(m[1]), height: Number(m[2]), fps: [], fpsRange: null };
       current.modes.push(mode);
-    } else if (current && (m = /^Size:\s*(?:Stepwise|Continuous)\s+(\d+)x(\d+)\s*-\s*(\d+)x(\d+)(?:\s+with step\s+(\d+)\/(\d+))?/.exec(t))) {
-      current.stepwise = { minWidth: Number(m[1]), minHeight: Number(m[2]), maxWidth: Number(m[3]), maxHeight: Number(m[4]), stepWidth: Number(m[5] ?? 1), stepHeight: Number(m[6] ?? 1) };
+    } else if (
+      current &&
+      (m = /^Size:\s*(?:Stepwise|Continuous)\s+(\d+)x(\d+)\s*-\s*(\d+)x(\d+)(?:\s+with step\s+(\d+)\/(\d+))?/.exec(t))
+    ) {
+      current.stepwise = {
+        minWidth: Number(m[1]),
+        minHeight: Number(m[2]),
+        maxWidth: Number(m[3]),
+        maxHeight: Number(m[4]),
+        stepWidth: Number(m[5] ?? 1),
+        stepHeight: Number(m[6] ?? 1),
+      };
       mode = undefined;
     } else if (mode && (m = /^Interval:\s*Discrete\s+[\d.,]+\s?s\s*\(([\d.,]+)\s*fps\)/.exec(t))) {
       mode.fps.push(decimal(m[1]!));
     } else if (mode && (m = /^Interval:\s*(?:Stepwise|Continuous).*\(([\d.,]+)\s*-\s*([\d.,]+)\s*fps\)/.exec(t))) {
       mode.fpsRange = { min: decimal(m[1]!), max: decimal(m[2]!) };
-    } else if (/^\S/.test(line) && start >= 0 && formats.length > 0 && !/^(Index|Type|Pixel|Name|Size|Interval)/.test(t)) {
+    } else if (
+      /^\S/.test(line) &&
+      start >= 0 &&
+      formats.length > 0 &&
+      !/^(Index|Type|Pixel|Name|Size|Interval)/.test(t)
+    ) {
       // a new top-level block after the format list (e.g. more --all output)
       current = undefined;
       mode = undefined;
@@ -73,15 +95,34 @@ export function parseV4l2Formats(raw: string): V4l2Formats {
 }
 
 /** The camera entry of a hardware profile, from parsed formats. */
-export function cameraFromV4l2(device: string, parsed: V4l2Formats, extra: { name?: string; driver?: string; bus?: string } = {}): Camera & { name?: string; driver?: string; bus?: string } {
+export function cameraFromV4l2(
+  device: string,
+  parsed: V4l2Formats,
+  extra: { name?: string; driver?: string; bus?: string } = {},
+): Camera & { name?: string; driver?: string; bus?: string } {
   return {
     device,
     ...extra,
     formats: parsed.formats.map((f) => ({
       fourcc: f.fourcc,
       ...(f.description ? { description: f.description } : {}),
-      modes: f.modes.map((m) => ({ width: m.width, height: m.height, fps: m.fps.length > 0 ? [...m.fps].sort((a, b) => b - a) : m.fpsRange ? [m.fpsRange.max] : [] })),
-      ...(f.stepwise ? { stepwise: { min_width: f.stepwise.minWidth, max_width: f.stepwise.maxWidth, step_width: f.stepwise.stepWidth, min_height: f.stepwise.minHeight, max_height: f.stepwise.maxHeight, step_height: f.stepwise.stepHeight } } : {}),
+      modes: f.modes.map((m) => ({
+        width: m.width,
+        height: m.height,
+        fps: m.fps.length > 0 ? [...m.fps].sort((a, b) => b - a) : m.fpsRange ? [m.fpsRange.max] : [],
+      })),
+      ...(f.stepwise
+        ? {
+            stepwise: {
+              min_width: f.stepwise.minWidth,
+              max_width: f.stepwise.maxWidth,
+              step_width: f.stepwise.stepWidth,
+              min_height: f.stepwise.minHeight,
+              max_height: f.stepwise.maxHeight,
+              step_height: f.stepwise.stepHeight,
+            },
+          }
+        : {}),
     })),
   };
 }

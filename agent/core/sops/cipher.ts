@@ -33,7 +33,13 @@ export function parseEnc(text: string): EncryptedValue | undefined {
   return { data, iv, tag, type: m[4] as LeafType };
 }
 
-export function encryptValue(plaintext: Uint8Array, type: LeafType, key: Buffer, aad: string, iv: Buffer = randomBytes(32)): string {
+export function encryptValue(
+  plaintext: Uint8Array,
+  type: LeafType,
+  key: Buffer,
+  aad: string,
+  iv: Buffer = randomBytes(32),
+): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -41,15 +47,29 @@ export function encryptValue(plaintext: Uint8Array, type: LeafType, key: Buffer,
 }
 
 /** Decrypts one value; throws a GitopsError naming the path when the value is tampered or the key wrong. */
-export function decryptValue(text: string, key: Buffer, aad: string, where: string): { type: LeafType; plaintext: Buffer; iv: Buffer } {
+export function decryptValue(
+  text: string,
+  key: Buffer,
+  aad: string,
+  where: string,
+): { type: LeafType; plaintext: Buffer; iv: Buffer } {
   const v = parseEnc(text);
-  if (!v) throw new GitopsError('sops-bad-value', `${where} is not a valid sops encrypted value`, 'the file was edited by hand or truncated; restore it from git');
+  if (!v)
+    throw new GitopsError(
+      'sops-bad-value',
+      `${where} is not a valid sops encrypted value`,
+      'the file was edited by hand or truncated; restore it from git',
+    );
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, v.iv);
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(v.tag);
     return { type: v.type, plaintext: Buffer.concat([decipher.update(v.data), decipher.final()]), iv: v.iv };
   } catch {
-    throw new GitopsError('sops-decrypt-failed', `${where} cannot be decrypted: its ciphertext, its key path or the data key does not match`, 'the file was changed outside sops (a value moved to another key, or edited by hand); restore it from git');
+    throw new GitopsError(
+      'sops-decrypt-failed',
+      `${where} cannot be decrypted: its ciphertext, its key path or the data key does not match`,
+      'the file was changed outside sops (a value moved to another key, or edited by hand); restore it from git',
+    );
   }
 }

@@ -13,11 +13,17 @@ import type { EncryptionRule } from './walk.js';
 export function parseSecretPath(text: string): string[] {
   if (text.startsWith('[')) {
     const parts = [...text.matchAll(/\[("(?:[^"\\]|\\.)*"|\d+)\]/g)];
-    if (parts.map((m) => m[0]).join('') !== text) throw new GitopsError('usage', `"${text}" is not a path like ["a"]["b"]`, 'or write it with dots: a.b');
+    if (parts.map((m) => m[0]).join('') !== text)
+      throw new GitopsError('usage', `"${text}" is not a path like ["a"]["b"]`, 'or write it with dots: a.b');
     return parts.map((m) => (m[1]!.startsWith('"') ? (JSON.parse(m[1]!) as string) : m[1]!));
   }
   const parts = text.split('.');
-  if (parts.some((p) => p === '')) throw new GitopsError('usage', `"${text}" is not a path`, 'write it with dots, e.g. notifications.telegram.bot_token');
+  if (parts.some((p) => p === ''))
+    throw new GitopsError(
+      'usage',
+      `"${text}" is not a path`,
+      'write it with dots, e.g. notifications.telegram.bot_token',
+    );
   return parts;
 }
 
@@ -56,12 +62,19 @@ export interface SecretChange {
 
 /** Leaves by dotted path, ENC strings as written: enough to say what changed, without keys. */
 function leafTexts(node: Node, prefix: string, out: Map<string, string>): void {
-  if (node.kind === 'map') for (const i of node.items) if (i.kind === 'entry') leafTexts(i.value, prefix ? `${prefix}.${i.key}` : i.key, out);
-  if (node.kind === 'list') node.items.filter((x): x is Node => x.kind !== 'comment').forEach((x, idx) => leafTexts(x, `${prefix}[${idx}]`, out));
+  if (node.kind === 'map')
+    for (const i of node.items) if (i.kind === 'entry') leafTexts(i.value, prefix ? `${prefix}.${i.key}` : i.key, out);
+  if (node.kind === 'list')
+    node.items
+      .filter((x): x is Node => x.kind !== 'comment')
+      .forEach((x, idx) => leafTexts(x, `${prefix}[${idx}]`, out));
   if (node.kind === 'scalar') out.set(prefix, node.text);
 }
 
-export function secretChanges(before: readonly MapNode[] | undefined, after: readonly MapNode[] | undefined): SecretChange[] {
+export function secretChanges(
+  before: readonly MapNode[] | undefined,
+  after: readonly MapNode[] | undefined,
+): SecretChange[] {
   const a = new Map<string, string>();
   const b = new Map<string, string>();
   for (const br of before ?? []) leafTexts(br, '', a);
@@ -80,7 +93,8 @@ export function plaintextLeaves(branches: readonly MapNode[], rule: EncryptionRu
   const out: string[] = [];
   for (const b of branches) {
     walk(b, rule, (leaf, path, encrypt) => {
-      if (encrypt && leaf.kind === 'scalar' && !(leaf.type === 'str' && (leaf.text === '' || isEncrypted(leaf.text)))) out.push(path.join('.'));
+      if (encrypt && leaf.kind === 'scalar' && !(leaf.type === 'str' && (leaf.text === '' || isEncrypted(leaf.text))))
+        out.push(path.join('.'));
       return leaf;
     });
   }

@@ -14,9 +14,18 @@ export async function addIdentityText(ids: Identities, text: string, source: str
       const { readPrivateKeys } = await import('openpgp');
       keys = await readPrivateKeys({ armoredKeys: text });
     } catch (e) {
-      throw new GitopsError('sops-bad-identity', `${source} is not a readable OpenPGP private key: ${(e as Error).message}`, 'export it with gpg --armor --export-secret-keys');
+      throw new GitopsError(
+        'sops-bad-identity',
+        `${source} is not a readable OpenPGP private key: ${(e as Error).message}`,
+        'export it with gpg --armor --export-secret-keys',
+      );
     }
-    if (keys.some((k) => !k.isDecrypted())) throw new GitopsError('sops-bad-identity', `${source} is protected by a passphrase`, 'export a key without a passphrase for this machine, or use an age identity');
+    if (keys.some((k) => !k.isDecrypted()))
+      throw new GitopsError(
+        'sops-bad-identity',
+        `${source} is protected by a passphrase`,
+        'export a key without a passphrase for this machine, or use an age identity',
+      );
     ids.pgp.push(...keys);
     ids.sources.push(source);
     return;
@@ -25,7 +34,12 @@ export async function addIdentityText(ids: Identities, text: string, source: str
     .split(/\s+/)
     .map((w) => w.trim())
     .filter((w) => /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(w));
-  if (found.length === 0) throw new GitopsError('sops-bad-identity', `${source} holds no age identity (AGE-SECRET-KEY-1...) and no OpenPGP private key`, 'point at an age keys file made by age-keygen, or an armored OpenPGP private key');
+  if (found.length === 0)
+    throw new GitopsError(
+      'sops-bad-identity',
+      `${source} holds no age identity (AGE-SECRET-KEY-1...) and no OpenPGP private key`,
+      'point at an age keys file made by age-keygen, or an armored OpenPGP private key',
+    );
   ids.age.push(...found);
   ids.sources.push(source);
 }

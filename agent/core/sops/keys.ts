@@ -49,17 +49,28 @@ async function openGroup(g: KeyGroup, ids: Identities): Promise<Buffer | undefin
 }
 
 export async function unwrapDataKey(meta: SopsMetadata, ids: Identities, file: string): Promise<Buffer> {
-  const recipients = meta.keyGroups.flatMap((g) => [...g.age.map((a) => a.recipient), ...g.pgp.map((p) => `PGP ${p.fp}`), ...g.other.map((o) => o.type)]);
+  const recipients = meta.keyGroups.flatMap((g) => [
+    ...g.age.map((a) => a.recipient),
+    ...g.pgp.map((p) => `PGP ${p.fp}`),
+    ...g.other.map((o) => o.type),
+  ]);
   const none = (): GitopsError =>
     new GitopsError(
       'sops-no-key',
       `${file}: none of the available keys (${ids.sources.length > 0 ? ids.sources.join(', ') : 'none found'}) can decrypt its data key; it is encrypted to ${recipients.join(', ')}`,
-      ids.sources.length > 0 ? 'use the identity of one of those recipients (--identity FILE), or ask an operator to add your key (gitops secrets updatekeys)' : 'give an identity with --identity FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put it in ~/.config/sops/age/keys.txt',
+      ids.sources.length > 0
+        ? 'use the identity of one of those recipients (--identity FILE), or ask an operator to add your key (gitops secrets updatekeys)'
+        : 'give an identity with --identity FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put it in ~/.config/sops/age/keys.txt',
     );
   if (meta.keyGroups.length === 1) {
     const key = await openGroup(meta.keyGroups[0]!, ids);
     if (!key) throw none();
-    if (key.length !== 32) throw new GitopsError('sops-bad-metadata', `${file}: the data key is ${key.length} bytes, not 32`, 'restore the file from git');
+    if (key.length !== 32)
+      throw new GitopsError(
+        'sops-bad-metadata',
+        `${file}: the data key is ${key.length} bytes, not 32`,
+        'restore the file from git',
+      );
     return key;
   }
   const shares: Buffer[] = [];
@@ -70,7 +81,11 @@ export async function unwrapDataKey(meta: SopsMetadata, ids: Identities, file: s
   const threshold = meta.shamirThreshold || meta.keyGroups.length;
   if (shares.length < threshold) {
     if (shares.length === 0) throw none();
-    throw new GitopsError('sops-no-key', `${file}: the available keys open ${shares.length} of its ${meta.keyGroups.length} key groups; ${threshold} are needed`, 'add identities from more key groups (--identity can be repeated)');
+    throw new GitopsError(
+      'sops-no-key',
+      `${file}: the available keys open ${shares.length} of its ${meta.keyGroups.length} key groups; ${threshold} are needed`,
+      'add identities from more key groups (--identity can be repeated)',
+    );
   }
   return combineShares(shares);
 }
@@ -81,17 +96,41 @@ async function wrapAge(secret: Uint8Array, recipient: string): Promise<AgeEntry>
   try {
     e.addRecipient(recipient);
   } catch (err) {
-    throw new GitopsError('sops-bad-recipient', `"${recipient}" is not an age recipient: ${(err as Error).message}`, 'age recipients start with age1 (X25519) or age1pq1 (post-quantum hybrid)');
+    throw new GitopsError(
+      'sops-bad-recipient',
+      `"${recipient}" is not an age recipient: ${(err as Error).message}`,
+      'age recipients start with age1 (X25519) or age1pq1 (post-quantum hybrid)',
+    );
   }
   return { recipient, enc: armor.encode(await e.encrypt(secret)) };
 }
 
 /** New key groups for `recipients` (one list per group), each wrapping the key or its share. */
-export async function wrapDataKey(key: Buffer, groups: ReadonlyArray<readonly string[]>, threshold: number): Promise<{ keyGroups: KeyGroup[]; shamirThreshold: number }> {
-  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new GitopsError('sops-no-recipients', 'a key group has no recipient: nobody could decrypt the file', 'name at least one age recipient per key group in .sops.yaml');
+export async function wrapDataKey(
+  key: Buffer,
+  groups: ReadonlyArray<readonly string[]>,
+  threshold: number,
+): Promise<{ keyGroups: KeyGroup[]; shamirThreshold: number }> {
+  if (groups.length === 0 || groups.some((g) => g.length === 0))
+    throw new GitopsError(
+      'sops-no-recipients',
+      'a key group has no recipient: nobody could decrypt the file',
+      'name at least one age recipient per key group in .sops.yaml',
+    );
   const t = groups.length > 1 ? threshold || groups.length : 0;
-  if (groups.length > 1 && (t < 2 || t > groups.length)) throw new GitopsError('sops-bad-threshold', `shamir_threshold ${t} does not fit ${groups.length} key groups`, `use a threshold from 2 to ${groups.length}`);
+  if (groups.length > 1 && (t < 2 || t > groups.length))
+    throw new GitopsError(
+      'sops-bad-threshold',
+      `shamir_threshold ${t} does not fit ${groups.length} key groups`,
+      `use a threshold from 2 to ${groups.length}`,
+    );
   const secrets = groups.length > 1 ? splitSecret(key, groups.length, t) : [key];
-  const keyGroups = await Promise.all(groups.map(async (g, i) => ({ age: await Promise.all(g.map((r) => wrapAge(secrets[i]!, r.trim()))), pgp: [], other: [] })));
+  const keyGroups = await Promise.all(
+    groups.map(async (g, i) => ({
+      age: await Promise.all(g.map((r) => wrapAge(secrets[i]!, r.trim()))),
+      pgp: [],
+      other: [],
+    })),
+  );
   return { keyGroups, shamirThreshold: t };
 }

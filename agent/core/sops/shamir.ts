@@ -20,7 +20,8 @@ const mul = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : EXP[LOG[
 const div = (a: number, b: number): number => (a === 0 ? 0 : EXP[(LOG[a]! - LOG[b]! + 255) % 255]!);
 
 export function splitSecret(secret: Uint8Array, parts: number, threshold: number): Buffer[] {
-  if (threshold < 2 || threshold > parts || parts > 255) throw new RangeError('shamir: need 2 <= threshold <= parts <= 255');
+  if (threshold < 2 || threshold > parts || parts > 255)
+    throw new RangeError('shamir: need 2 <= threshold <= parts <= 255');
   const shares = Array.from({ length: parts }, (_, i) => {
     const s = Buffer.alloc(secret.length + 1);
     s[secret.length] = i + 1;

@@ -8,8 +8,10 @@ import type { Comment, ListNode, MapEntry, MapNode, Node } from './tree.js';
 export function flatten(node: MapNode): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const go = (n: Node, prefix: string): void => {
-    if (n.kind === 'map') for (const i of n.items) if (i.kind === 'entry') go(i.value, prefix ? `${prefix}__map_${i.key}` : i.key);
-    if (n.kind === 'list') n.items.filter((x): x is Node => x.kind !== 'comment').forEach((x, idx) => go(x, `${prefix}__list_${idx}`));
+    if (n.kind === 'map')
+      for (const i of n.items) if (i.kind === 'entry') go(i.value, prefix ? `${prefix}__map_${i.key}` : i.key);
+    if (n.kind === 'list')
+      n.items.filter((x): x is Node => x.kind !== 'comment').forEach((x, idx) => go(x, `${prefix}__list_${idx}`));
     if (n.kind === 'scalar') out.push([prefix, n.type === 'bool' ? (n.text === 'True' ? 'true' : 'false') : n.text]);
   };
   go(node, '');
@@ -25,7 +27,8 @@ export function unflatten(pairs: ReadonlyArray<[string, string]>): MapNode {
       const last = idx === parts.length - 1;
       const name = idx === 0 ? part : part.replace(/^(map|list)_/, '');
       const nextKind = parts[idx + 1]?.startsWith('list_') ? 'list' : 'map';
-      const make = (): Node => (last ? str(value) : nextKind === 'list' ? { kind: 'list', items: [] } : { kind: 'map', items: [] });
+      const make = (): Node =>
+        last ? str(value) : nextKind === 'list' ? { kind: 'list', items: [] } : { kind: 'map', items: [] };
       if (cur.kind === 'map') {
         let e = cur.items.find((i): i is MapEntry => i.kind === 'entry' && i.key === name);
         if (!e) cur.items.push((e = { kind: 'entry', key: name, value: make() }));
@@ -60,7 +63,12 @@ export function readDotenv(text: string, file: string): { branches: MapNode[]; m
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}:${n + 1}: the line is not KEY=VALUE`, 'each line of a .env file is KEY=VALUE or a # comment (the line is not shown: it may hold a secret)');
+    if (eq < 0)
+      throw new GitopsError(
+        'sops-bad-file',
+        `${file}:${n + 1}: the line is not KEY=VALUE`,
+        'each line of a .env file is KEY=VALUE or a # comment (the line is not shown: it may hold a secret)',
+      );
     const key = line.slice(0, eq);
     const value = unescapeNewlines(line.slice(eq + 1));
     if (key.startsWith('sops_')) meta.push([key.slice(5), value]);
@@ -75,8 +83,15 @@ export function writeDotenv(branches: readonly MapNode[], metadata: MapNode | un
     if (item.kind === 'comment') lines.push(`#${item.text}`);
     else {
       const v = item.value;
-      if (v.kind === 'map' || v.kind === 'list') throw new GitopsError('sops-bad-file', `dotenv cannot hold the nested value at ${item.key}`, 'use YAML or JSON for nested secrets');
-      lines.push(`${item.key}=${escapeNewlines(v.kind === 'scalar' ? (v.type === 'bool' ? (v.text === 'True' ? 'true' : 'false') : v.text) : '')}`);
+      if (v.kind === 'map' || v.kind === 'list')
+        throw new GitopsError(
+          'sops-bad-file',
+          `dotenv cannot hold the nested value at ${item.key}`,
+          'use YAML or JSON for nested secrets',
+        );
+      lines.push(
+        `${item.key}=${escapeNewlines(v.kind === 'scalar' ? (v.type === 'bool' ? (v.text === 'True' ? 'true' : 'false') : v.text) : '')}`,
+      );
     }
   }
   if (metadata) for (const [k, v] of flatten(metadata)) lines.push(`sops_${k}=${escapeNewlines(v)}`);
@@ -103,7 +118,12 @@ export function readIni(text: string, file: string): { branches: MapNode[]; meta
       continue;
     }
     const eq = line.search(/[=:]/);
-    if (eq < 0) throw new GitopsError('sops-bad-file', `${file}:${n + 1}: the line is not "key = value"`, 'fix the INI syntax (the line is not shown: it may hold a secret)');
+    if (eq < 0)
+      throw new GitopsError(
+        'sops-bad-file',
+        `${file}:${n + 1}: the line is not "key = value"`,
+        'fix the INI syntax (the line is not shown: it may hold a secret)',
+      );
     const key = line.slice(0, eq).trim();
     let value = line.slice(eq + 1).trim();
     if (value.startsWith('"""')) {
@@ -118,8 +138,17 @@ export function readIni(text: string, file: string): { branches: MapNode[]; meta
   }
   const sops = sections.find((s) => s.name === 'sops');
   const data = sections.filter((s) => s.name !== 'sops' && !(s.name === 'DEFAULT' && s.items.length === 0));
-  const branch: MapNode = { kind: 'map', items: data.map((s) => ({ kind: 'entry' as const, key: s.name, value: { kind: 'map' as const, items: s.items } })) };
-  const metadata = sops ? unflatten(sops.items.filter((i): i is MapEntry => i.kind === 'entry').map((i) => [i.key, unescapeNewlines((i.value as { text: string }).text)])) : undefined;
+  const branch: MapNode = {
+    kind: 'map',
+    items: data.map((s) => ({ kind: 'entry' as const, key: s.name, value: { kind: 'map' as const, items: s.items } })),
+  };
+  const metadata = sops
+    ? unflatten(
+        sops.items
+          .filter((i): i is MapEntry => i.kind === 'entry')
+          .map((i) => [i.key, unescapeNewlines((i.value as { text: string }).text)]),
+      )
+    : undefined;
   return { branches: [branch], metadata };
 }
 
@@ -127,7 +156,11 @@ export function writeIni(branches: readonly MapNode[], metadata: MapNode | undef
   const blocks: string[] = [];
   // Metadata values escape newlines as \\n (sops 3.13.2); data values use go-ini's own
   // multi-line form, which readIni reads back (it does not unescape data values).
-  const section = (name: string, items: Array<MapEntry | Comment>, valueText: (text: string) => string = multiLine): string => {
+  const section = (
+    name: string,
+    items: Array<MapEntry | Comment>,
+    valueText: (text: string) => string = multiLine,
+  ): string => {
     const entries = items.filter((i): i is MapEntry => i.kind === 'entry');
     const width = Math.max(0, ...entries.map((e) => e.key.length));
     const lines: string[] = [];
@@ -138,7 +171,12 @@ export function writeIni(branches: readonly MapNode[], metadata: MapNode | undef
       if (i.kind === 'comment') lines.push(`; ${i.text}`);
       else {
         const v = i.value;
-        if (v.kind !== 'scalar' && v.kind !== 'null') throw new GitopsError('sops-bad-file', `INI cannot hold the nested value at ${name}.${i.key}`, 'use YAML or JSON for nested secrets');
+        if (v.kind !== 'scalar' && v.kind !== 'null')
+          throw new GitopsError(
+            'sops-bad-file',
+            `INI cannot hold the nested value at ${name}.${i.key}`,
+            'use YAML or JSON for nested secrets',
+          );
         lines.push(`${i.key.padEnd(width)} = ${valueText(v.kind === 'scalar' ? v.text : '')}`);
       }
     });
@@ -146,9 +184,21 @@ export function writeIni(branches: readonly MapNode[], metadata: MapNode | undef
   };
   for (const item of branches[0]!.items) {
     if (item.kind !== 'entry') continue;
-    if (item.value.kind !== 'map') throw new GitopsError('sops-bad-file', `INI top-level keys are sections; "${item.key}" is not a section`, 'put keys inside [sections]');
+    if (item.value.kind !== 'map')
+      throw new GitopsError(
+        'sops-bad-file',
+        `INI top-level keys are sections; "${item.key}" is not a section`,
+        'put keys inside [sections]',
+      );
     blocks.push(section(item.key, item.value.items));
   }
-  if (metadata) blocks.push(section('sops', flatten(metadata).map(([k, v]) => ({ kind: 'entry' as const, key: k, value: str(v) })), escapeNewlines));
+  if (metadata)
+    blocks.push(
+      section(
+        'sops',
+        flatten(metadata).map(([k, v]) => ({ kind: 'entry' as const, key: k, value: str(v) })),
+        escapeNewlines,
+      ),
+    );
   return blocks.join('\n\n') + '\n';
 }

@@ -65,8 +65,12 @@ export function parseJsonTree(text: string, file: string): Node {
       }
     }
     if (c === '"') return { kind: 'scalar', type: 'str', text: string() };
-    for (const [word, node] of [['true', { kind: 'scalar', type: 'bool', text: 'True' }], ['false', { kind: 'scalar', type: 'bool', text: 'False' }], ['null', NULL]] as const) {
-      if (text.startsWith(word, i)) return (i += word.length, node as Node);
+    for (const [word, node] of [
+      ['true', { kind: 'scalar', type: 'bool', text: 'True' }],
+      ['false', { kind: 'scalar', type: 'bool', text: 'False' }],
+      ['null', NULL],
+    ] as const) {
+      if (text.startsWith(word, i)) return ((i += word.length), node as Node);
     }
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 400));
     if (!m) return fail(`unexpected ${c === undefined ? 'end of file' : JSON.stringify(c)}`);
@@ -85,13 +89,27 @@ export function parseJsonTree(text: string, file: string): Node {
 
 export function readJson(text: string, file: string): { branches: MapNode[]; metadata: Node | undefined } {
   const root = parseJsonTree(text, file);
-  if (root.kind !== 'map') throw new GitopsError('sops-bad-file', `${file} is not a JSON object`, 'a secrets file is an object of keys to values');
+  if (root.kind !== 'map')
+    throw new GitopsError(
+      'sops-bad-file',
+      `${file} is not a JSON object`,
+      'a secrets file is an object of keys to values',
+    );
   const sops = root.items.find((i): i is MapEntry => i.kind === 'entry' && i.key === 'sops');
-  return { branches: [{ kind: 'map', items: root.items.filter((i) => !(i.kind === 'entry' && i.key === 'sops')) }], metadata: sops?.value };
+  return {
+    branches: [{ kind: 'map', items: root.items.filter((i) => !(i.kind === 'entry' && i.key === 'sops')) }],
+    metadata: sops?.value,
+  };
 }
 
 /** Go json.Marshal string escaping (<, >, & and U+2028/2029 escaped). */
-const goString = (s: string): string => JSON.stringify(s).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const goString = (s: string): string =>
+  JSON.stringify(s)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 function scalarJson(s: Scalar): string {
   switch (s.type) {
@@ -129,5 +147,9 @@ export function writeJsonTree(node: Node, indent = '\t', level = 0): string {
 
 export function writeJson(branches: readonly MapNode[], metadata: MapNode | undefined): string {
   const b = branches[0]!;
-  return writeJsonTree(metadata ? { kind: 'map', items: [...b.items, { kind: 'entry', key: 'sops', value: metadata }] } : b) + '\n';
+  return (
+    writeJsonTree(
+      metadata ? { kind: 'map', items: [...b.items, { kind: 'entry', key: 'sops', value: metadata }] } : b,
+    ) + '\n'
+  );
 }

@@ -59,26 +59,53 @@ const rangeOf = (node: YamlNode | null | undefined): [number, number] => {
 
 /** The offsets of a block sequence's dashes (from the CST kept with keepSourceTokens). */
 function dashOffsets(node: YAMLSeq): Array<number | undefined> {
-  const token = (node as { srcToken?: { type?: string; items?: Array<{ start: Array<{ type: string; offset: number }> }> } }).srcToken;
+  const token = (
+    node as { srcToken?: { type?: string; items?: Array<{ start: Array<{ type: string; offset: number }> }> } }
+  ).srcToken;
   if (token?.type !== 'block-seq' || !token.items) return [];
   return token.items.map((i) => i.start.find((t) => t.type === 'seq-item-ind')?.offset);
 }
 
-function fromYaml(node: YamlNode | null | undefined, ctx: ReadContext, parent: Collection | undefined, depth = 0): { value: Node; coll: Collection | undefined } {
+function fromYaml(
+  node: YamlNode | null | undefined,
+  ctx: ReadContext,
+  parent: Collection | undefined,
+  depth = 0,
+): { value: Node; coll: Collection | undefined } {
   const { file } = ctx;
   if (depth > 200) throw new GitopsError('sops-bad-file', `${file} nests too deeply`, 'flatten the document');
   if (!node) return { value: NULL, coll: undefined };
-  if (isAlias(node)) throw new GitopsError('sops-bad-file', `${file} uses YAML aliases, which secrets files may not`, 'write the values out');
+  if (isAlias(node))
+    throw new GitopsError(
+      'sops-bad-file',
+      `${file} uses YAML aliases, which secrets files may not`,
+      'write the values out',
+    );
   if (isScalar(node)) {
     const value = node.value === null || node.value === undefined ? '' : String(node.value);
     if (node.type === 'PLAIN') return { value: resolvePlain(value) ?? NULL, coll: undefined };
     return { value: { kind: 'scalar', type: 'str', text: value }, coll: undefined };
   }
-  if (!isMap(node) && !isSeq(node)) throw new GitopsError('sops-bad-file', `${file} holds a YAML node sops cannot store`, 'use maps, lists and scalars');
+  if (!isMap(node) && !isSeq(node))
+    throw new GitopsError(
+      'sops-bad-file',
+      `${file} holds a YAML node sops cannot store`,
+      'use maps, lists and scalars',
+    );
   const [start, end] = rangeOf(node);
   const flow = Boolean((node as { flow?: boolean }).flow);
   const result: MapNode | ListNode = isMap(node) ? { kind: 'map', items: [] } : { kind: 'list', items: [] };
-  const coll: Collection = { node: result, parent, flow, col: 0, start, end, offsets: [], owner: undefined, comments: [] };
+  const coll: Collection = {
+    node: result,
+    parent,
+    flow,
+    col: 0,
+    start,
+    end,
+    offsets: [],
+    owner: undefined,
+    comments: [],
+  };
   ctx.colls.push(coll);
   const add = (offset: number, child: YamlNode | null | undefined): Node => {
     const index = coll.offsets.length;
@@ -93,7 +120,8 @@ function fromYaml(node: YamlNode | null | undefined, ctx: ReadContext, parent: C
   if (isMap(node)) {
     for (const pair of node.items as Pair[]) {
       const key = pair.key as YamlNode | null;
-      if (!isScalar(key)) throw new GitopsError('sops-bad-file', `${file} has a map key that is not a string`, 'use plain string keys');
+      if (!isScalar(key))
+        throw new GitopsError('sops-bad-file', `${file} has a map key that is not a string`, 'use plain string keys');
       const value = add(rangeOf(key)[0], pair.value as YamlNode | null);
       (result as MapNode).items.push({ kind: 'entry', key: String(key.value), value });
     }
@@ -122,7 +150,14 @@ function countBelow(offsets: readonly number[], offset: number): number {
   return lo;
 }
 
-function placeComment(ctx: ReadContext, itemOffsets: readonly number[], top: Collection, offset: number, text: string, inline: boolean): void {
+function placeComment(
+  ctx: ReadContext,
+  itemOffsets: readonly number[],
+  top: Collection,
+  offset: number,
+  text: string,
+  inline: boolean,
+): void {
   const put = (coll: Collection, before = countBelow(coll.offsets, offset)): void => {
     coll.comments.push({ before, offset, text });
   };
@@ -138,7 +173,8 @@ function placeComment(ctx: ReadContext, itemOffsets: readonly number[], top: Col
     // Before the item the line belongs to: the last one started before the comment, or the one
     // holding the (closed) flow collection that item is in.
     let owner: Item = prev;
-    for (let c: Collection | undefined = prev.coll; c; c = c.parent) if (c.flow && c.end <= offset && c.owner) owner = c.owner;
+    for (let c: Collection | undefined = prev.coll; c; c = c.parent)
+      if (c.flow && c.end <= offset && c.owner) owner = c.owner;
     return put(owner.coll, owner.index);
   }
   if (prev.child && !prev.child.flow && prev.child.start > offset) return put(prev.child);
@@ -158,7 +194,8 @@ function withComments(coll: Collection): void {
   const merged: Array<MapEntry | Node | Comment> = [];
   let next = 0;
   items.forEach((item, i) => {
-    for (; next < comments.length && comments[next]!.before <= i; next++) merged.push({ kind: 'comment', text: comments[next]!.text });
+    for (; next < comments.length && comments[next]!.before <= i; next++)
+      merged.push({ kind: 'comment', text: comments[next]!.text });
     merged.push(item);
   });
   for (; next < comments.length; next++) merged.push({ kind: 'comment', text: comments[next]!.text });
@@ -176,7 +213,8 @@ function commentsByDocument(text: string): Array<Array<{ offset: number; source:
       return;
     }
     const t = token as { type?: string; offset?: number; source?: string };
-    if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string') into.push({ offset: t.offset, source: t.source });
+    if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string')
+      into.push({ offset: t.offset, source: t.source });
     for (const v of Object.values(token)) if (v && typeof v === 'object') collect(v, into);
   };
   for (const token of new Parser().parse(text)) {
@@ -191,7 +229,12 @@ function commentsByDocument(text: string): Array<Array<{ offset: number; source:
 }
 
 export function readYaml(text: string, file: string): { branches: MapNode[]; metadata: Node | undefined } {
-  const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: true, keepSourceTokens: true });
+  const docs = parseAllDocuments(text, {
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: true,
+    keepSourceTokens: true,
+  });
   const list = Array.isArray(docs) ? docs : [docs];
   const lineStarts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
@@ -211,19 +254,38 @@ export function readYaml(text: string, file: string): { branches: MapNode[]; met
   let metadata: Node | undefined;
   list.forEach((doc, d) => {
     const err = doc.errors[0];
-    if (err) throw new GitopsError('sops-bad-file', `${file}:${err.linePos?.[0]?.line ?? 1}: ${err.message.split('\n')[0]}`, 'fix the YAML syntax');
+    if (err)
+      throw new GitopsError(
+        'sops-bad-file',
+        `${file}:${err.linePos?.[0]?.line ?? 1}: ${err.message.split('\n')[0]}`,
+        'fix the YAML syntax',
+      );
     const ctx: ReadContext = { file, colOf, colls: [], items: [] };
     const { value: body, coll: top } = fromYaml(doc.contents as YamlNode | null, ctx, undefined);
-    if (body.kind !== 'map' || !top) throw new GitopsError('sops-bad-file', `${file} is not a YAML mapping`, 'a secrets file is a map of keys to values');
+    if (body.kind !== 'map' || !top)
+      throw new GitopsError(
+        'sops-bad-file',
+        `${file} is not a YAML mapping`,
+        'a secrets file is a map of keys to values',
+      );
     ctx.items.sort((a, b) => a.offset - b.offset);
     const itemOffsets = ctx.items.map((i) => i.offset);
-    for (const c of comments[d] ?? []) placeComment(ctx, itemOffsets, top, c.offset, c.source.slice(1), text.slice(lineStartOf(c.offset), c.offset).trim() !== '');
+    for (const c of comments[d] ?? [])
+      placeComment(
+        ctx,
+        itemOffsets,
+        top,
+        c.offset,
+        c.source.slice(1),
+        text.slice(lineStartOf(c.offset), c.offset).trim() !== '',
+      );
     for (const coll of ctx.colls) withComments(coll);
     const sops = body.items.find((i): i is MapEntry => i.kind === 'entry' && i.key === 'sops');
     if (sops && metadata === undefined) metadata = sops.value;
     branches.push({ kind: 'map', items: body.items.filter((i) => !(i.kind === 'entry' && i.key === 'sops')) });
   });
-  if (branches.length === 0) throw new GitopsError('sops-bad-file', `${file} is empty`, 'a secrets file is a map of keys to values');
+  if (branches.length === 0)
+    throw new GitopsError('sops-bad-file', `${file} is empty`, 'a secrets file is a map of keys to values');
   return { branches, metadata };
 }
 
@@ -237,7 +299,13 @@ function scalarText(s: Scalar, indent: number): string {
         const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
         const body = trailing === 1 ? s.text.slice(0, -1) : trailing > 1 ? s.text.slice(0, -1) : s.text;
         const pad = ' '.repeat(indent);
-        return `|${chomp}\n` + body.split('\n').map((l) => (l === '' ? '' : pad + l)).join('\n');
+        return (
+          `|${chomp}\n` +
+          body
+            .split('\n')
+            .map((l) => (l === '' ? '' : pad + l))
+            .join('\n')
+        );
       }
       return plainSafe(s.text) ? s.text : doubleQuoted(s.text);
     }
@@ -250,7 +318,8 @@ function scalarText(s: Scalar, indent: number): string {
       if (s.text === '+Inf') return '.inf';
       if (s.text === '-Inf') return '-.inf';
       if (s.text === 'NaN') return '.nan';
-      if (/^-?\d+$/.test(s.text)) return s.text.length > 18 ? Number(s.text).toExponential().replace('e+', 'e+') : `${s.text}.0`;
+      if (/^-?\d+$/.test(s.text))
+        return s.text.length > 18 ? Number(s.text).toExponential().replace('e+', 'e+') : `${s.text}.0`;
       return s.text;
   }
 }
@@ -258,7 +327,13 @@ function scalarText(s: Scalar, indent: number): string {
 const keyText = (k: string): string => (plainSafe(k) ? k : doubleQuoted(k));
 
 /** An empty map or list: `{}` / `[]`, or, holding comments, a flow collection with them inside. */
-function emptyCollection(head: string, kind: 'map' | 'list', comments: readonly Comment[], indent: number, out: string[]): void {
+function emptyCollection(
+  head: string,
+  kind: 'map' | 'list',
+  comments: readonly Comment[],
+  indent: number,
+  out: string[],
+): void {
   const [open, close] = kind === 'map' ? ['{', '}'] : ['[', ']'];
   if (comments.length === 0) {
     out.push(`${head}${open}${close}`);
@@ -317,7 +392,11 @@ export function writeYaml(branches: readonly MapNode[], metadata: MapNode | unde
   return branches
     .map((b) => {
       const out: string[] = [];
-      emit(metadata ? { kind: 'map', items: [...b.items, { kind: 'entry', key: 'sops', value: metadata }] } : b, 0, out);
+      emit(
+        metadata ? { kind: 'map', items: [...b.items, { kind: 'entry', key: 'sops', value: metadata }] } : b,
+        0,
+        out,
+      );
       return out.join('\n') + '\n';
     })
     .join('---\n');

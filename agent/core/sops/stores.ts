@@ -23,7 +23,12 @@ export interface StoreContent {
 
 function textOf(bytes: Uint8Array, file: string): string {
   const text = Buffer.from(bytes).toString('utf8');
-  if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) throw new GitopsError('sops-bad-file', `${file} is not UTF-8 text`, 'binary content belongs in a file with another extension (the binary store)');
+  if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(Buffer.from(bytes)))
+    throw new GitopsError(
+      'sops-bad-file',
+      `${file} is not UTF-8 text`,
+      'binary content belongs in a file with another extension (the binary store)',
+    );
   return text;
 }
 
@@ -38,7 +43,27 @@ export function readStore(format: StoreFormat, bytes: Uint8Array, file: string, 
     case 'ini':
       return readIni(textOf(bytes, file), file);
     case 'binary': {
-      if (!encrypted) return { branches: [{ kind: 'map', items: [{ kind: 'entry', key: 'data', value: { kind: 'scalar', type: 'str', text: Buffer.from(bytes).toString('latin1'), bytes: Buffer.from(bytes) } }] }], metadata: undefined };
+      if (!encrypted)
+        return {
+          branches: [
+            {
+              kind: 'map',
+              items: [
+                {
+                  kind: 'entry',
+                  key: 'data',
+                  value: {
+                    kind: 'scalar',
+                    type: 'str',
+                    text: Buffer.from(bytes).toString('latin1'),
+                    bytes: Buffer.from(bytes),
+                  },
+                },
+              ],
+            },
+          ],
+          metadata: undefined,
+        };
       return readJson(textOf(bytes, file), file);
     }
   }
@@ -57,7 +82,8 @@ export function writeStore(format: StoreFormat, branches: readonly MapNode[], me
     case 'binary': {
       if (metadata) return Buffer.from(writeJson(branches, metadata), 'utf8');
       const data = branches[0]!.items.find((i): i is MapEntry => i.kind === 'entry' && i.key === 'data')?.value;
-      if (data?.kind !== 'scalar') throw new GitopsError('sops-bad-file', 'the binary envelope has no data value', 'restore the file from git');
+      if (data?.kind !== 'scalar')
+        throw new GitopsError('sops-bad-file', 'the binary envelope has no data value', 'restore the file from git');
       return data.bytes ? Buffer.from(data.bytes) : Buffer.from(data.text, 'utf8');
     }
   }

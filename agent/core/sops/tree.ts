@@ -60,7 +60,9 @@ export function toPlain(node: Node): unknown {
     case 'null':
       return null;
     case 'map':
-      return Object.fromEntries(node.items.filter((i): i is MapEntry => i.kind === 'entry').map((i) => [i.key, toPlain(i.value)]));
+      return Object.fromEntries(
+        node.items.filter((i): i is MapEntry => i.kind === 'entry').map((i) => [i.key, toPlain(i.value)]),
+      );
     case 'list':
       return node.items.filter((i): i is Node => i.kind !== 'comment').map(toPlain);
     case 'scalar':
@@ -75,9 +77,13 @@ export function toPlain(node: Node): unknown {
 export function fromPlain(value: unknown): Node {
   if (value === null || value === undefined) return NULL;
   if (Array.isArray(value)) return { kind: 'list', items: value.map(fromPlain) };
-  if (typeof value === 'object') return map(Object.entries(value as Record<string, unknown>).map(([k, v]) => entry(k, fromPlain(v))));
+  if (typeof value === 'object')
+    return map(Object.entries(value as Record<string, unknown>).map(([k, v]) => entry(k, fromPlain(v))));
   if (typeof value === 'boolean') return { kind: 'scalar', type: 'bool', text: value ? 'True' : 'False' };
-  if (typeof value === 'number') return Number.isInteger(value) && !Object.is(value, -0) ? { kind: 'scalar', type: 'int', text: String(value) } : { kind: 'scalar', type: 'float', text: formatGoFloat(value) };
+  if (typeof value === 'number')
+    return Number.isInteger(value) && !Object.is(value, -0)
+      ? { kind: 'scalar', type: 'int', text: String(value) }
+      : { kind: 'scalar', type: 'float', text: formatGoFloat(value) };
   if (typeof value === 'bigint') return { kind: 'scalar', type: 'int', text: value.toString() };
   return str(String(value));
 }

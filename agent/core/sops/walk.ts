@@ -8,8 +8,21 @@ import type { LeafType } from './cipher.js';
 import { formatGoFloat } from './tree.js';
 import type { Comment, ListNode, MapNode, Node, Scalar } from './tree.js';
 
-export type RuleKind = 'unencrypted_suffix' | 'encrypted_suffix' | 'unencrypted_regex' | 'encrypted_regex' | 'unencrypted_comment_regex' | 'encrypted_comment_regex';
-export const RULE_KINDS: readonly RuleKind[] = ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex'];
+export type RuleKind =
+  | 'unencrypted_suffix'
+  | 'encrypted_suffix'
+  | 'unencrypted_regex'
+  | 'encrypted_regex'
+  | 'unencrypted_comment_regex'
+  | 'encrypted_comment_regex';
+export const RULE_KINDS: readonly RuleKind[] = [
+  'unencrypted_suffix',
+  'encrypted_suffix',
+  'unencrypted_regex',
+  'encrypted_regex',
+  'unencrypted_comment_regex',
+  'encrypted_comment_regex',
+];
 
 export interface EncryptionRule {
   kind: RuleKind;
@@ -64,19 +77,30 @@ export function walk(node: Node, rule: EncryptionRule, visit: Visit): Node {
       if (item.kind === 'comment') {
         // A comment that matches an encrypted_comment_regex stays clear; it marks what follows.
         const matches = commentRe?.test(item.text) ?? false;
-        const encrypt = rule.kind === 'encrypted_comment_regex' ? !matches && shouldEncrypt(path, [...context, ...local]) : shouldEncrypt(path, [...context, ...local]);
-        items.push(visit(item, path, rule.kind === 'unencrypted_comment_regex' && matches ? false : encrypt) as Comment);
+        const encrypt =
+          rule.kind === 'encrypted_comment_regex'
+            ? !matches && shouldEncrypt(path, [...context, ...local])
+            : shouldEncrypt(path, [...context, ...local]);
+        items.push(
+          visit(item, path, rule.kind === 'unencrypted_comment_regex' && matches ? false : encrypt) as Comment,
+        );
         local.push(item.text);
         continue;
       }
       if (item.kind === 'entry') {
-        items.push({ kind: 'entry', key: item.key, value: go(item.value, [...path, item.key], [...context, ...local]) });
+        items.push({
+          kind: 'entry',
+          key: item.key,
+          value: go(item.value, [...path, item.key], [...context, ...local]),
+        });
       } else {
         items.push(go(item, path, [...context, ...local]));
       }
       local.length = 0;
     }
-    return n.kind === 'map' ? { kind: 'map', items: items as MapNode['items'] } : { kind: 'list', items: items as ListNode['items'] };
+    return n.kind === 'map'
+      ? { kind: 'map', items: items as MapNode['items'] }
+      : { kind: 'list', items: items as ListNode['items'] };
   };
   return go(node, [], []);
 }
@@ -87,18 +111,33 @@ const plaintextBytes = (s: Scalar): Uint8Array => s.bytes ?? Buffer.from(s.text,
 function scalarFrom(type: LeafType, plaintext: Buffer, where: string): Scalar {
   const text = plaintext.toString('utf8');
   const bad = (): never => {
-    throw new GitopsError('sops-bad-value', `${where} decrypts to a value that is not a valid ${type}`, 'the file was not written by sops or was altered');
+    throw new GitopsError(
+      'sops-bad-value',
+      `${where} decrypts to a value that is not a valid ${type}`,
+      'the file was not written by sops or was altered',
+    );
   };
   switch (type) {
     case 'str':
-      return { kind: 'scalar', type: 'str', text, ...(Buffer.from(text, 'utf8').equals(plaintext) ? {} : { bytes: plaintext }) };
+      return {
+        kind: 'scalar',
+        type: 'str',
+        text,
+        ...(Buffer.from(text, 'utf8').equals(plaintext) ? {} : { bytes: plaintext }),
+      };
     case 'bytes':
       return { kind: 'scalar', type: 'bytes', text: plaintext.toString('latin1'), bytes: plaintext };
     case 'int':
       if (!/^[+-]?\d+$/.test(text)) bad();
       return { kind: 'scalar', type: 'int', text: BigInt(text).toString() };
     case 'float': {
-      const f = /^[+-]?(inf|infinity)$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : /^nan$/i.test(text) ? NaN : Number(text);
+      const f = /^[+-]?(inf|infinity)$/i.test(text)
+        ? text.startsWith('-')
+          ? -Infinity
+          : Infinity
+        : /^nan$/i.test(text)
+          ? NaN
+          : Number(text);
       if (Number.isNaN(f) && !/^nan$/i.test(text)) bad();
       return { kind: 'scalar', type: 'float', text: formatGoFloat(f) };
     }
@@ -127,7 +166,8 @@ export interface DecryptResult {
   encryptedLeaves: number;
 }
 
-const stashKey = (plaintext: Uint8Array, aad: string, type: string): string => `${type}\0${aad}\0${Buffer.from(plaintext).toString('base64')}`;
+const stashKey = (plaintext: Uint8Array, aad: string, type: string): string =>
+  `${type}\0${aad}\0${Buffer.from(plaintext).toString('base64')}`;
 
 function stash(ivs: IvStash, key: string, iv: Buffer): void {
   const list = ivs.get(key);
@@ -164,7 +204,13 @@ function collectionAads(node: Node, path: string[] = [], out: Set<string> = new 
  * comments of files from before comments were encrypted. `iv` is set only when the comment was
  * encrypted once, with the path it is at: only then can its ciphertext be kept.
  */
-function decryptComment(text: string, key: Buffer, path: readonly string[], levels: ReadonlySet<string>, where: string): { text: string; iv?: Buffer } {
+function decryptComment(
+  text: string,
+  key: Buffer,
+  path: readonly string[],
+  levels: ReadonlySet<string>,
+  where: string,
+): { text: string; iv?: Buffer } {
   const own = aadOf(path);
   const aads = [...new Set([...path.map((_, i) => aadOf(path.slice(0, path.length - i))), aadOf([]), ...levels])];
   let current = text;
@@ -199,12 +245,27 @@ export function decryptTree(tree: Node, key: Buffer, rule: EncryptionRule, file:
       return d.text === leaf.text ? leaf : { kind: 'comment', text: d.text };
     }
     if (!encrypt) return leaf;
-    if (leaf.type !== 'str') throw new GitopsError('sops-not-encrypted', `${where} should be encrypted but holds a clear ${leaf.type}`, 'encrypt it again (gitops secrets set), or restore the file from git');
+    if (leaf.type !== 'str')
+      throw new GitopsError(
+        'sops-not-encrypted',
+        `${where} should be encrypted but holds a clear ${leaf.type}`,
+        'encrypt it again (gitops secrets set), or restore the file from git',
+      );
     if (leaf.text === '') return leaf;
-    if (!isEncrypted(leaf.text)) throw new GitopsError('sops-not-encrypted', `${where} should be encrypted but holds a clear value`, 'a value was added to the file by hand; set it with gitops secrets set instead');
+    if (!isEncrypted(leaf.text))
+      throw new GitopsError(
+        'sops-not-encrypted',
+        `${where} should be encrypted but holds a clear value`,
+        'a value was added to the file by hand; set it with gitops secrets set instead',
+      );
     const aad = aadOf(path);
     const d = decryptValue(leaf.text, key, aad, where);
-    if (d.type === 'comment') throw new GitopsError('sops-bad-value', `${where} holds an encrypted comment where a value belongs`, 'restore the file from git');
+    if (d.type === 'comment')
+      throw new GitopsError(
+        'sops-bad-value',
+        `${where} holds an encrypted comment where a value belongs`,
+        'restore the file from git',
+      );
     encryptedLeaves++;
     const scalar = scalarFrom(d.type, d.plaintext, where);
     stash(ivs, stashKey(plaintextBytes(scalar), aad, scalar.type), d.iv);
@@ -237,11 +298,18 @@ export function encryptTree(plainTree: Node, key: Buffer, rule: EncryptionRule, 
       if (leaf.text === '') return leaf;
       const aad = aadOf(path);
       const bytes = Buffer.from(leaf.text, 'utf8');
-      return { kind: 'comment', text: encryptValue(bytes, 'comment', key, aad, ivFor(stashKey(bytes, aad, 'comment'))) };
+      return {
+        kind: 'comment',
+        text: encryptValue(bytes, 'comment', key, aad, ivFor(stashKey(bytes, aad, 'comment'))),
+      };
     }
     if (leaf.type === 'str' && leaf.text === '' && !leaf.bytes) return leaf;
     const aad = aadOf(path);
     const bytes = plaintextBytes(leaf);
-    return { kind: 'scalar', type: 'str', text: encryptValue(bytes, leaf.type, key, aad, ivFor(stashKey(bytes, aad, leaf.type))) };
+    return {
+      kind: 'scalar',
+      type: 'str',
+      text: encryptValue(bytes, leaf.type, key, aad, ivFor(stashKey(bytes, aad, leaf.type))),
+    };
   });
 }

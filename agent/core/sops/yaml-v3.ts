@@ -6,7 +6,8 @@ import { formatGoFloat } from './tree.js';
 import type { Scalar } from './tree.js';
 
 const FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-const TIMESTAMP = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?(?:[ \t]*(Z|[-+]\d{1,2}(?::?\d{2})?))?)?$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?(?:[ \t]*(Z|[-+]\d{1,2}(?::?\d{2})?))?)?$/;
 
 /** The scalar a plain (unquoted) YAML scalar resolves to under yaml.v3, or null for null. */
 export function resolvePlain(text: string): Scalar | null {
@@ -17,11 +18,17 @@ export function resolvePlain(text: string): Scalar | null {
   const int = /^([-+]?)(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|0[0-7]*|[1-9][0-9]*)$/.exec(plain);
   if (int) {
     const digits = int[2]!;
-    const value = digits.startsWith('0x') || digits.startsWith('0o') || digits.startsWith('0b') ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+    const value =
+      digits.startsWith('0x') || digits.startsWith('0o') || digits.startsWith('0b')
+        ? BigInt(digits)
+        : digits.length > 1 && digits.startsWith('0')
+          ? BigInt('0o' + digits.slice(1))
+          : BigInt(digits);
     return { kind: 'scalar', type: 'int', text: (int[1] === '-' ? -value : value).toString() };
   }
   if (FLOAT.test(plain)) return { kind: 'scalar', type: 'float', text: formatGoFloat(Number(plain)) };
-  if (/^[-+]?\.(inf|Inf|INF)$/.test(text)) return { kind: 'scalar', type: 'float', text: text.startsWith('-') ? '-Inf' : '+Inf' };
+  if (/^[-+]?\.(inf|Inf|INF)$/.test(text))
+    return { kind: 'scalar', type: 'float', text: text.startsWith('-') ? '-Inf' : '+Inf' };
   if (/^\.(nan|NaN|NAN)$/.test(text)) return { kind: 'scalar', type: 'float', text: 'NaN' };
   const ts = TIMESTAMP.exec(text);
   if (ts && /^\d{4}-/.test(text)) {
@@ -44,7 +51,8 @@ const YAML11_BOOLS = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 /** True when a string can be written unquoted and will read back as the same string. */
 export function plainSafe(text: string): boolean {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be detected
-  if (text === '' || text !== text.trim() || /[\n\r\t\0-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]/.test(text)) return false;
+  if (text === '' || text !== text.trim() || /[\n\r\t\0-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]/.test(text))
+    return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(text) || /: |:$| #/.test(text)) return false;
   if (YAML11_BOOLS.test(text)) return false;
   const r = resolvePlain(text);
@@ -52,4 +60,7 @@ export function plainSafe(text: string): boolean {
 }
 
 /** A YAML double-quoted string. */
-export const doubleQuoted = (text: string): string => JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+export const doubleQuoted = (text: string): string =>
+  JSON.stringify(text)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');

@@ -38,18 +38,29 @@ function fields(line: string): string[] {
   return out;
 }
 
-const KEY_TYPE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+|[a-z0-9-]+-cert-v01@openssh\.com|ssh-dss)$/;
+const KEY_TYPE =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+|[a-z0-9-]+-cert-v01@openssh\.com|ssh-dss)$/;
 
 /** "YYYYMMDD[Z]" or "YYYYMMDDHHMM[SS][Z]"; without Z the verifier's local time, as ssh-keygen. */
 export function parseSignerTime(text: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(text);
   if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ms = m[7] ? Date.UTC(y, mo - 1, d, h, mi, s) : new Date(y, mo - 1, d, h, mi, s).getTime();
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 
-export function parseAllowedSigners(text: string, file: string): { signers: AllowedSigner[]; problems: SignersProblem[] } {
+export function parseAllowedSigners(
+  text: string,
+  file: string,
+): { signers: AllowedSigner[]; problems: SignersProblem[] } {
   const signers: AllowedSigner[] = [];
   const problems: SignersProblem[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -76,7 +87,17 @@ export function parseAllowedSigners(text: string, file: string): { signers: Allo
     } catch {
       return problem('the key data is truncated');
     }
-    const entry: AllowedSigner = { principals, namespaces: null, validAfter: null, validBefore: null, certAuthority: false, keyType, publicKey, file, line: i + 1 };
+    const entry: AllowedSigner = {
+      principals,
+      namespaces: null,
+      validAfter: null,
+      validBefore: null,
+      certAuthority: false,
+      keyType,
+      publicKey,
+      file,
+      line: i + 1,
+    };
     for (const opt of options ? options.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/) : []) {
       const m = /^([A-Za-z-]+)(?:="([^"]*)")?$/.exec(opt);
       const name = m?.[1]?.toLowerCase();
@@ -101,7 +122,14 @@ export function matchPatternList(value: string, list: string): boolean {
   for (const raw of list.split(',')) {
     const negate = raw.startsWith('!');
     const pattern = negate ? raw.slice(1) : raw;
-    const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    const re = new RegExp(
+      '^' +
+        pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.') +
+        '$',
+    );
     if (re.test(value)) {
       if (negate) return false;
       matched = true;

@@ -102,7 +102,11 @@ export function splitCommit(raw: Uint8Array, header = 'gpgsig'): SplitObject {
     }
   }
   payload += text.slice(body);
-  const out: SplitObject = { payload: Buffer.from(payload, 'latin1'), signature: blocks > 0 ? signature : null, signatureKind: blocks > 0 ? signatureKind(signature) : null };
+  const out: SplitObject = {
+    payload: Buffer.from(payload, 'latin1'),
+    signature: blocks > 0 ? signature : null,
+    signatureKind: blocks > 0 ? signatureKind(signature) : null,
+  };
   if (blocks > 1) out.problem = `the commit carries ${blocks} ${header} headers; a signed commit has exactly one`;
   return out;
 }
@@ -145,10 +149,15 @@ export function splitTag(raw: Uint8Array): SplitObject {
   });
   if (at < 0) return { payload: Buffer.from(raw), signature: null, signatureKind: null };
   const signature = text.slice(sigStart);
-  const out: SplitObject = { payload: Buffer.from(removeSignatureHeaders(text.slice(0, sigStart)), 'latin1'), signature, signatureKind: signatureKind(signature) };
+  const out: SplitObject = {
+    payload: Buffer.from(removeSignatureHeaders(text.slice(0, sigStart)), 'latin1'),
+    signature,
+    signatureKind: signatureKind(signature),
+  };
   const end = /\n-----END [A-Z0-9 ]+-----\n?/.exec(signature);
   if (!end) out.problem = 'the tag signature has no END line';
-  else if (signature.slice(end.index + end[0].length).length > 0) out.problem = 'the tag has bytes after its signature\'s END line';
+  else if (signature.slice(end.index + end[0].length).length > 0)
+    out.problem = "the tag has bytes after its signature's END line";
   return out;
 }
 
@@ -168,12 +177,14 @@ function parsePerson(value: string): Person | undefined {
 export function commitLinks(raw: Uint8Array): { tree: string; parents: string[]; end: number } | { problem: string } {
   const text = Buffer.from(raw).toString('latin1');
   const HEX = /^[0-9a-fA-F]{40}$/;
-  if (text.length <= 46 || !text.startsWith('tree ') || text[45] !== '\n') return { problem: 'the commit does not start with a tree line (git: bogus commit object)' };
+  if (text.length <= 46 || !text.startsWith('tree ') || text[45] !== '\n')
+    return { problem: 'the commit does not start with a tree line (git: bogus commit object)' };
   if (!HEX.test(text.slice(5, 45))) return { problem: 'the commit has a bad tree pointer' };
   const parents: string[] = [];
   let at = 46;
   while (at + 47 < text.length && text.startsWith('parent ', at)) {
-    if (text.length <= at + 48 || !HEX.test(text.slice(at + 7, at + 47)) || text[at + 47] !== '\n') return { problem: 'the commit has a bad parent line (git: bad parents)' };
+    if (text.length <= at + 48 || !HEX.test(text.slice(at + 7, at + 47)) || text[at + 47] !== '\n')
+      return { problem: 'the commit has a bad parent line (git: bad parents)' };
     parents.push(text.slice(at + 7, at + 47).toLowerCase());
     at += 48;
   }
@@ -213,8 +224,10 @@ export function commitHeaders(raw: Uint8Array): { headers?: CommitHeaders; probl
   const { lines, problem } = headerLines(raw);
   if (problem) return { problem };
   const n = links.parents.length;
-  if (lines[n + 1]?.name !== 'author' || lines[n + 2]?.name !== 'committer') return { problem: 'the commit headers are not tree, parents, author, committer in that order' };
-  if (lines.slice(n + 3).some((l) => l.name === 'tree' || l.name === 'author' || l.name === 'committer')) return { problem: 'the commit has a second tree, author or committer header' };
+  if (lines[n + 1]?.name !== 'author' || lines[n + 2]?.name !== 'committer')
+    return { problem: 'the commit headers are not tree, parents, author, committer in that order' };
+  if (lines.slice(n + 3).some((l) => l.name === 'tree' || l.name === 'author' || l.name === 'committer'))
+    return { problem: 'the commit has a second tree, author or committer header' };
   const author = parsePerson(lines[n + 1]!.value);
   const committer = parsePerson(lines[n + 2]!.value);
   if (!author || !committer) return { problem: 'the commit does not have a well-formed author and committer' };
@@ -231,7 +244,8 @@ export function tagHeaders(payload: Buffer): { headers?: TagHeaders; problem?: s
   const object = one('object');
   const type = one('type');
   const tag = one('tag');
-  if (!object || !/^[0-9a-f]{40}$/.test(object) || !type || !tag) return { problem: 'the tag does not have exactly one object, type and tag header' };
+  if (!object || !/^[0-9a-f]{40}$/.test(object) || !type || !tag)
+    return { problem: 'the tag does not have exactly one object, type and tag header' };
   const taggerText = one('tagger');
   return { headers: { object, type, tag, tagger: taggerText ? (parsePerson(taggerText) ?? null) : null } };
 }

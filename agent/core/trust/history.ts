@@ -45,7 +45,10 @@ const short = (oid: string): string => oid.slice(0, 12);
 type Links = (oid: string) => Promise<{ parents: string[]; time: number | undefined } | undefined>;
 
 /** Parents as git reads them; the committer time when the headers are well-formed. */
-async function parentsOf(reader: ObjectReader, oid: string): Promise<{ parents: string[]; time: number | undefined } | undefined> {
+async function parentsOf(
+  reader: ObjectReader,
+  oid: string,
+): Promise<{ parents: string[]; time: number | undefined } | undefined> {
   const obj = await reader.read(oid);
   if (!obj || obj.type !== 'commit') return undefined;
   const links = commitLinks(obj.bytes);
@@ -85,7 +88,13 @@ async function parentsFirst(links: Links, oids: string[], mode: HistoryMode): Pr
 }
 
 /** Verifies `base..candidate`; `base` is the last applied commit or the pinned anchor. */
-export async function verifyRange(source: ObjectReader, base: string, candidate: string, trust: TrustStore, opts: RangeOptions): Promise<RangeResult> {
+export async function verifyRange(
+  source: ObjectReader,
+  base: string,
+  candidate: string,
+  trust: TrustStore,
+  opts: RangeOptions,
+): Promise<RangeResult> {
   // Every object is read once, however often the walk and the verification need it.
   const seenObjects = new Map<string, Promise<{ type: string; bytes: Uint8Array } | undefined>>();
   const reader: ObjectReader = {
@@ -103,18 +112,41 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
     return hit;
   };
   const max = opts.maxCommits ?? 10_000;
-  const fail = (verdict: Verdict, reason: string, commits: ObjectVerdict[] = []): RangeResult => ({ verdict, code: null, retryable: false, reason, commits });
-  if (!(await reader.read(base))) return fail('malformed', `the applied commit ${short(base)} is not in the repository (a shallow clone, or a rewritten history)`);
-  if (!(await reader.read(candidate))) return fail('malformed', `the candidate ${short(candidate)} is not in the repository`);
-  if (base === candidate) return { verdict: 'trusted', code: null, retryable: false, reason: 'the candidate is the commit already applied', commits: [] };
+  const fail = (verdict: Verdict, reason: string, commits: ObjectVerdict[] = []): RangeResult => ({
+    verdict,
+    code: null,
+    retryable: false,
+    reason,
+    commits,
+  });
+  if (!(await reader.read(base)))
+    return fail(
+      'malformed',
+      `the applied commit ${short(base)} is not in the repository (a shallow clone, or a rewritten history)`,
+    );
+  if (!(await reader.read(candidate)))
+    return fail('malformed', `the candidate ${short(candidate)} is not in the repository`);
+  if (base === candidate)
+    return {
+      verdict: 'trusted',
+      code: null,
+      retryable: false,
+      reason: 'the candidate is the commit already applied',
+      commits: [],
+    };
 
   // The new commits, candidate first, as `git rev-list base..candidate` (or --first-parent).
   const newCommits: string[] = [];
   if (opts.mode === 'first-parent') {
     let cur: string | undefined = candidate;
     while (cur !== base) {
-      if (cur === undefined) return fail('policy', `the applied commit ${short(base)} is not on the first-parent history of ${short(candidate)}: a rollback, a force-push or a jump onto a merged side branch`);
-      if (newCommits.length >= max) return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
+      if (cur === undefined)
+        return fail(
+          'policy',
+          `the applied commit ${short(base)} is not on the first-parent history of ${short(candidate)}: a rollback, a force-push or a jump onto a merged side branch`,
+        );
+      if (newCommits.length >= max)
+        return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
       newCommits.push(cur);
       const info = await links(cur);
       if (!info) return fail('malformed', `commit ${short(cur)} is missing or unreadable (shallow clone?)`);
@@ -131,7 +163,11 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
       const info = await links(oid);
       if (info) stack.push(...info.parents);
     }
-    if (old.has(candidate)) return fail('policy', `the candidate ${short(candidate)} is an ancestor of the applied commit ${short(base)}: a rollback`);
+    if (old.has(candidate))
+      return fail(
+        'policy',
+        `the candidate ${short(candidate)} is an ancestor of the applied commit ${short(base)}: a rollback`,
+      );
     const seen = new Set<string>();
     const queue = [candidate];
     let reachesBase = false;
@@ -144,13 +180,18 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
         continue;
       }
       if (old.has(oid)) continue;
-      if (newCommits.length >= max) return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
+      if (newCommits.length >= max)
+        return fail('policy', `more than ${max} new commits; refusing to examine an unbounded history`);
       newCommits.push(oid);
       const info = await links(oid);
       if (!info) return fail('malformed', `commit ${short(oid)} is missing or unreadable (shallow clone?)`);
       queue.push(...info.parents);
     }
-    if (!reachesBase) return fail('policy', `the candidate ${short(candidate)} does not descend from the applied commit ${short(base)}: a force-push or a rewritten history`);
+    if (!reachesBase)
+      return fail(
+        'policy',
+        `the candidate ${short(candidate)} does not descend from the applied commit ${short(base)}: a force-push or a rewritten history`,
+      );
   }
 
   const verdicts = new Map<string, ObjectVerdict>();
@@ -171,9 +212,15 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
     const { headers, ...rest } = v;
     if (v.verdict === 'trusted' && headers) {
       const later: string[] = [];
-      for (const p of parents) if (((await timeOf(p)) ?? -Infinity) > headers.committer.time + opts.skewSeconds) later.push(p);
+      for (const p of parents)
+        if (((await timeOf(p)) ?? -Infinity) > headers.committer.time + opts.skewSeconds) later.push(p);
       if (later.length > 0) {
-        verdicts.set(oid, { ...rest, verdict: 'policy', reason: `committed at ${new Date(headers.committer.time * 1000).toISOString()}, before its parent ${short(later[0]!)}: committer times go backwards (a backdated commit)`, signer: null });
+        verdicts.set(oid, {
+          ...rest,
+          verdict: 'policy',
+          reason: `committed at ${new Date(headers.committer.time * 1000).toISOString()}, before its parent ${short(later[0]!)}: committer times go backwards (a backdated commit)`,
+          signer: null,
+        });
         continue;
       }
     }
@@ -184,8 +231,21 @@ export async function verifyRange(source: ObjectReader, base: string, candidate:
   // The oldest refusal that will not go away by waiting, else the oldest retryable one.
   const refused = [...commits].reverse().filter((c) => c.verdict !== 'trusted');
   const bad = refused.find((c) => !c.retryable) ?? refused[0];
-  if (bad) return { verdict: bad.verdict, code: bad.code, retryable: refused.every((c) => c.retryable), reason: `commit ${short(bad.oid!)}: ${bad.reason}`, commits };
-  return { verdict: 'trusted', code: null, retryable: false, reason: `${commits.length} new commit${commits.length === 1 ? '' : 's'}, every one signed by a trusted key`, commits };
+  if (bad)
+    return {
+      verdict: bad.verdict,
+      code: bad.code,
+      retryable: refused.every((c) => c.retryable),
+      reason: `commit ${short(bad.oid!)}: ${bad.reason}`,
+      commits,
+    };
+  return {
+    verdict: 'trusted',
+    code: null,
+    retryable: false,
+    reason: `${commits.length} new commit${commits.length === 1 ? '' : 's'}, every one signed by a trusted key`,
+    commits,
+  };
 }
 
 export { verdictOf };

@@ -46,21 +46,31 @@ const day = (d: Date): string => d.toISOString().slice(0, 10);
  */
 export function armorProblem(armored: string): string | undefined {
   const lines = armored.replace(/\n+$/, '').split('\n');
-  if (lines[0] !== '-----BEGIN PGP SIGNATURE-----') return 'the OpenPGP armor does not start with -----BEGIN PGP SIGNATURE-----';
-  if (lines[lines.length - 1] !== '-----END PGP SIGNATURE-----') return 'the OpenPGP armor does not end with -----END PGP SIGNATURE-----';
+  if (lines[0] !== '-----BEGIN PGP SIGNATURE-----')
+    return 'the OpenPGP armor does not start with -----BEGIN PGP SIGNATURE-----';
+  if (lines[lines.length - 1] !== '-----END PGP SIGNATURE-----')
+    return 'the OpenPGP armor does not end with -----END PGP SIGNATURE-----';
   let i = 1;
   while (i < lines.length - 1 && lines[i] !== '') {
-    if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[i]!)) return `the OpenPGP armor has a malformed header line "${lines[i]!.slice(0, 40)}"`;
+    if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[i]!))
+      return `the OpenPGP armor has a malformed header line "${lines[i]!.slice(0, 40)}"`;
     i++;
   }
   if (lines[i] !== '') return 'the OpenPGP armor has no empty line before its data';
   const body = lines.slice(i + 1, -1);
   const checksum = body.length > 0 && body[body.length - 1]!.startsWith('=') ? body.pop()! : undefined;
   const data = body.join('');
-  if (body.length === 0 || !body.slice(0, -1).every((l) => /^[A-Za-z0-9+/]+$/.test(l)) || !/^[A-Za-z0-9+/]+={0,2}$/.test(body[body.length - 1]!) || data.length % 4 !== 0) return 'the OpenPGP armor data is not base64';
+  if (
+    body.length === 0 ||
+    !body.slice(0, -1).every((l) => /^[A-Za-z0-9+/]+$/.test(l)) ||
+    !/^[A-Za-z0-9+/]+={0,2}$/.test(body[body.length - 1]!) ||
+    data.length % 4 !== 0
+  )
+    return 'the OpenPGP armor data is not base64';
   if (checksum !== undefined) {
     const crc = crc24(Buffer.from(data, 'base64'));
-    if (!/^=[A-Za-z0-9+/]{4}$/.test(checksum) || Buffer.from(checksum.slice(1), 'base64').readUIntBE(0, 3) !== crc) return 'the OpenPGP armor checksum does not match its data';
+    if (!/^=[A-Za-z0-9+/]{4}$/.test(checksum) || Buffer.from(checksum.slice(1), 'base64').readUIntBE(0, 3) !== crc)
+      return 'the OpenPGP armor checksum does not match its data';
   }
   return undefined;
 }
@@ -78,7 +88,12 @@ function crc24(bytes: Buffer): number {
   return crc & 0xffffff;
 }
 
-export async function verifyOpenPgp(payload: Buffer, armored: string, keys: readonly PublicKey[], now: Date): Promise<PgpResult> {
+export async function verifyOpenPgp(
+  payload: Buffer,
+  armored: string,
+  keys: readonly PublicKey[],
+  now: Date,
+): Promise<PgpResult> {
   const { createMessage, enums, readSignature, verify } = await openpgp();
   const shape = armorProblem(armored);
   if (shape) return { verdict: 'malformed', reason: shape, signer: null, key: null };
@@ -86,14 +101,31 @@ export async function verifyOpenPgp(payload: Buffer, armored: string, keys: read
   try {
     signature = await readSignature({ armoredSignature: armored });
   } catch (e) {
-    return { verdict: 'malformed', reason: `the OpenPGP signature cannot be read: ${(e as Error).message}`, signer: null, key: null };
+    return {
+      verdict: 'malformed',
+      reason: `the OpenPGP signature cannot be read: ${(e as Error).message}`,
+      signer: null,
+      key: null,
+    };
   }
   const ids = signature.getSigningKeyIDs();
-  if (ids.length !== 1 || signature.packets.length !== 1) return { verdict: 'malformed', reason: `the OpenPGP signature block holds ${signature.packets.length} signatures; expected one`, signer: null, key: null };
+  if (ids.length !== 1 || signature.packets.length !== 1)
+    return {
+      verdict: 'malformed',
+      reason: `the OpenPGP signature block holds ${signature.packets.length} signatures; expected one`,
+      signer: null,
+      key: null,
+    };
   const id = ids[0]!;
   const keyId = id.toHex().toUpperCase();
   const owner = keys.find((k) => k.getKeys(id).length > 0);
-  if (!owner) return { verdict: 'untrusted-key', reason: `signed by OpenPGP key ${keyId}, which is not among the trusted keys`, signer: null, key: keyId };
+  if (!owner)
+    return {
+      verdict: 'untrusted-key',
+      reason: `signed by OpenPGP key ${keyId}, which is not among the trusted keys`,
+      signer: null,
+      key: keyId,
+    };
   const fingerprint = owner.getFingerprint().toUpperCase();
   const signer = owner.getUserIDs()[0] ?? fingerprint;
   const signing = owner.getKeys(id)[0]!;
@@ -113,31 +145,54 @@ export async function verifyOpenPgp(payload: Buffer, armored: string, keys: read
       // gpg ignores it (GitHub's 2017-2021 web-flow signatures carry a bogus one), openpgp.js
       // refuses. Set it from the real digest and let the signature itself decide.
       if ((e as Error).message !== 'Signed digest did not match') throw e;
-      const digest = await (packet as unknown as { hash(t: number, d: unknown, toHash: undefined, detached: boolean): Promise<Uint8Array> }).hash(type, literal, undefined, true);
+      const digest = await (
+        packet as unknown as { hash(t: number, d: unknown, toHash: undefined, detached: boolean): Promise<Uint8Array> }
+      ).hash(type, literal, undefined, true);
       packet.signedHashValue = digest.subarray(0, 2);
       await packet.verify(signing.keyPacket, type, literal, signedAt ?? now, true);
     }
   } catch (e) {
-    return result('bad-signature', `the OpenPGP signature by ${keyId} does not match the object: ${(e as Error).message}`);
+    return result(
+      'bad-signature',
+      `the OpenPGP signature by ${keyId} does not match the object: ${(e as Error).message}`,
+    );
   }
   // Revocation (of the key or of the signing subkey's binding) as of now, whenever it was signed.
-  const subkeyRevoked = (sub: Subkey): Promise<boolean> => (sub.isRevoked as (s?: unknown, k?: unknown, d?: Date) => Promise<boolean>).call(sub, undefined, undefined, now);
+  const subkeyRevoked = (sub: Subkey): Promise<boolean> =>
+    (sub.isRevoked as (s?: unknown, k?: unknown, d?: Date) => Promise<boolean>).call(sub, undefined, undefined, now);
   if ((await owner.isRevoked(undefined, undefined, now)) || (isSub && (await subkeyRevoked(signing as Subkey)))) {
     return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) has been revoked`);
   }
   try {
     // openpgp.js's own checks of the key at the signature's time (expired or not yet valid then).
-    const verification = await verify({ message, signature, verificationKeys: [owner], date: signedAt && signedAt > now ? signedAt : now, format: 'binary' });
+    const verification = await verify({
+      message,
+      signature,
+      verificationKeys: [owner],
+      date: signedAt && signedAt > now ? signedAt : now,
+      format: 'binary',
+    });
     await verification.signatures[0]!.verified;
   } catch (e) {
-    return result('key-not-valid', `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) was not valid for this signature: ${(e as Error).message}`);
+    return result(
+      'key-not-valid',
+      `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) was not valid for this signature: ${(e as Error).message}`,
+    );
   }
   const expiries = [await owner.getExpirationTime(), isSub ? await (signing as Subkey).getExpirationTime() : null];
   const validAt = (time: number): string | undefined => {
     for (const exp of expiries) {
-      if (exp instanceof Date && exp.getTime() <= time * 1000) return `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) expired on ${day(exp)}`;
+      if (exp instanceof Date && exp.getTime() <= time * 1000)
+        return `OpenPGP key ${isSub ? keyId : fingerprint} (${signer}) expired on ${day(exp)}`;
     }
     return undefined;
   };
-  return { verdict: 'trusted', reason: `good OpenPGP signature by ${signer} (${fingerprint})`, signer, key: fingerprint, validAt, ...(signedAt ? { signedAt: Math.floor(signedAt.getTime() / 1000) } : {}) };
+  return {
+    verdict: 'trusted',
+    reason: `good OpenPGP signature by ${signer} (${fingerprint})`,
+    signer,
+    key: fingerprint,
+    validAt,
+    ...(signedAt ? { signedAt: Math.floor(signedAt.getTime() / 1000) } : {}),
+  };
 }

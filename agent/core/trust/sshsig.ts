@@ -30,11 +30,13 @@ export function parseSshSignature(armored: string): ParsedSshSignature {
   const end = text.indexOf(END);
   if (end < 0) return { ok: false, problem: 'the SSH signature has no END line' };
   const body = text.slice(BEGIN.length, end).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0) return { ok: false, problem: 'the SSH signature is not valid base64' };
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0)
+    return { ok: false, problem: 'the SSH signature is not valid base64' };
   const blob = Buffer.from(body, 'base64');
   try {
     const r = new WireReader(blob);
-    if (r.bytes(6).toString('latin1') !== 'SSHSIG') return { ok: false, problem: 'the SSH signature lacks the SSHSIG magic' };
+    if (r.bytes(6).toString('latin1') !== 'SSHSIG')
+      return { ok: false, problem: 'the SSH signature lacks the SSHSIG magic' };
     const version = r.uint32();
     if (version !== 1) return { ok: false, problem: `the SSH signature has version ${version}; only version 1 exists` };
     const publicKey = r.string();
@@ -54,12 +56,25 @@ export function parseSshSignature(armored: string): ParsedSshSignature {
       const ir = new WireReader(inner);
       signatureAlgorithm = ir.text();
       signature = ir.string();
-      if (!ir.done && !signatureAlgorithm.startsWith('sk-')) signatureProblem = 'the inner SSH signature has trailing bytes';
+      if (!ir.done && !signatureAlgorithm.startsWith('sk-'))
+        signatureProblem = 'the inner SSH signature has trailing bytes';
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       signatureProblem = `the inner SSH signature is truncated (${e.message})`;
     }
-    return { ok: true, sig: { publicKey, keyType, namespace, reserved, hashAlgorithm, signatureAlgorithm, signature, ...(signatureProblem ? { signatureProblem } : {}) } };
+    return {
+      ok: true,
+      sig: {
+        publicKey,
+        keyType,
+        namespace,
+        reserved,
+        hashAlgorithm,
+        signatureAlgorithm,
+        signature,
+        ...(signatureProblem ? { signatureProblem } : {}),
+      },
+    };
   } catch (e) {
     if (e instanceof WireError) return { ok: false, problem: `the SSH signature blob is truncated (${e.message})` };
     throw e;
@@ -100,7 +115,8 @@ const CURVES: Record<string, { crv: string; size: number; hash: string }> = {
 };
 
 const b64u = (b: Buffer): string => b.toString('base64url');
-const pad = (b: Buffer, size: number): Buffer => (b.length >= size ? b.subarray(b.length - size) : Buffer.concat([Buffer.alloc(size - b.length), b]));
+const pad = (b: Buffer, size: number): Buffer =>
+  b.length >= size ? b.subarray(b.length - size) : Buffer.concat([Buffer.alloc(size - b.length), b]);
 
 /** A node:crypto key from an SSH public key blob; throws a readable Error for unsupported types. */
 export function keyFromBlob(blob: Buffer): { key: KeyObject; type: string } {
@@ -121,17 +137,33 @@ export function keyFromBlob(blob: Buffer): { key: KeyObject; type: string } {
     const curve = CURVES[ec[1]!]!;
     if (r.text() !== ec[1]) throw new Error('the ECDSA key names another curve than its type');
     const point = r.string();
-    if (point[0] !== 4 || point.length !== 1 + 2 * curve.size) throw new Error('the ECDSA point is not an uncompressed point on its curve');
-    return { type, key: createPublicKey({ key: { kty: 'EC', crv: curve.crv, x: b64u(point.subarray(1, 1 + curve.size)), y: b64u(point.subarray(1 + curve.size)) }, format: 'jwk' }) };
+    if (point[0] !== 4 || point.length !== 1 + 2 * curve.size)
+      throw new Error('the ECDSA point is not an uncompressed point on its curve');
+    return {
+      type,
+      key: createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: curve.crv,
+          x: b64u(point.subarray(1, 1 + curve.size)),
+          y: b64u(point.subarray(1 + curve.size)),
+        },
+        format: 'jwk',
+      }),
+    };
   }
-  if (type.endsWith('-cert-v01@openssh.com')) throw new Error('SSH certificates are not accepted; list the signer\'s plain key in allowed_signers');
+  if (type.endsWith('-cert-v01@openssh.com'))
+    throw new Error("SSH certificates are not accepted; list the signer's plain key in allowed_signers");
   if (type.startsWith('sk-')) throw new Error(`security-key (${type}) signatures are not supported`);
   throw new Error(`unknown SSH key type ${type}`);
 }
 
 /** Checks the signature over `payload`; namespace and hash must already be acceptable. */
 /** `unsupported`: the key cannot be used here at all (an unsupported type), so nothing was checked. */
-export function verifySshSignature(sig: SshSignature, payload: Buffer): { ok: boolean; problem?: string; unsupported?: boolean } {
+export function verifySshSignature(
+  sig: SshSignature,
+  payload: Buffer,
+): { ok: boolean; problem?: string; unsupported?: boolean } {
   let key: ReturnType<typeof keyFromBlob>;
   try {
     key = keyFromBlob(sig.publicKey);
@@ -140,24 +172,48 @@ export function verifySshSignature(sig: SshSignature, payload: Buffer): { ok: bo
   }
   if (sig.signatureProblem) return { ok: false, problem: sig.signatureProblem };
   const digest = createHash(sig.hashAlgorithm).update(payload).digest();
-  const signed = Buffer.concat([Buffer.from('SSHSIG', 'latin1'), sshString(sig.namespace), sshString(sig.reserved), sshString(sig.hashAlgorithm), sshString(digest)]);
+  const signed = Buffer.concat([
+    Buffer.from('SSHSIG', 'latin1'),
+    sshString(sig.namespace),
+    sshString(sig.reserved),
+    sshString(sig.hashAlgorithm),
+    sshString(digest),
+  ]);
   try {
     if (key.type === 'ssh-ed25519') {
-      if (sig.signatureAlgorithm !== 'ssh-ed25519') return { ok: false, problem: `an ed25519 key cannot make a ${sig.signatureAlgorithm} signature` };
+      if (sig.signatureAlgorithm !== 'ssh-ed25519')
+        return { ok: false, problem: `an ed25519 key cannot make a ${sig.signatureAlgorithm} signature` };
       return { ok: cryptoVerify(null, signed, key.key, sig.signature) };
     }
     if (key.type === 'ssh-rsa') {
-      const hash = sig.signatureAlgorithm === 'rsa-sha2-512' ? 'sha512' : sig.signatureAlgorithm === 'rsa-sha2-256' ? 'sha256' : undefined;
-      if (!hash) return { ok: false, problem: `RSA signature algorithm ${sig.signatureAlgorithm} is not accepted (only rsa-sha2-256/512; SHA-1 ssh-rsa is forbidden)` };
+      const hash =
+        sig.signatureAlgorithm === 'rsa-sha2-512'
+          ? 'sha512'
+          : sig.signatureAlgorithm === 'rsa-sha2-256'
+            ? 'sha256'
+            : undefined;
+      if (!hash)
+        return {
+          ok: false,
+          problem: `RSA signature algorithm ${sig.signatureAlgorithm} is not accepted (only rsa-sha2-256/512; SHA-1 ssh-rsa is forbidden)`,
+        };
       return { ok: cryptoVerify(hash, signed, key.key, sig.signature) };
     }
     const curve = CURVES[key.type.replace('ecdsa-sha2-', '')]!;
-    if (sig.signatureAlgorithm !== key.type) return { ok: false, problem: `an ${key.type} key cannot make a ${sig.signatureAlgorithm} signature` };
+    if (sig.signatureAlgorithm !== key.type)
+      return { ok: false, problem: `an ${key.type} key cannot make a ${sig.signatureAlgorithm} signature` };
     const rs = new WireReader(sig.signature);
     const r = rs.mpint();
     const s = rs.mpint();
     if (!rs.done || r.length > curve.size || s.length > curve.size) return { ok: false };
-    return { ok: cryptoVerify(curve.hash, signed, { key: key.key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([pad(r, curve.size), pad(s, curve.size)])) };
+    return {
+      ok: cryptoVerify(
+        curve.hash,
+        signed,
+        { key: key.key, dsaEncoding: 'ieee-p1363' },
+        Buffer.concat([pad(r, curve.size), pad(s, curve.size)]),
+      ),
+    };
   } catch (e) {
     if (e instanceof WireError) return { ok: false, problem: 'the signature bytes are truncated' };
     return { ok: false, problem: (e as Error).message };

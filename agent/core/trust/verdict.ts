@@ -1,7 +1,8 @@
 // The verdicts of signature verification (DESIGN.md section 8), each with a reason a person
 // understands and the signer where one is known.
 
-export type Verdict = 'trusted' | 'unsigned' | 'untrusted-key' | 'bad-signature' | 'key-not-valid' | 'malformed' | 'policy';
+export type Verdict =
+  'trusted' | 'unsigned' | 'untrusted-key' | 'bad-signature' | 'key-not-valid' | 'malformed' | 'policy';
 
 /**
  * A finer, stable code under a verdict, where a caller acts on the difference. Only
@@ -32,7 +33,14 @@ export interface ObjectVerdict {
 
 export const RETRYABLE_CODES: ReadonlySet<VerdictCode> = new Set<VerdictCode>(['future-dated']);
 
-export const verdictOf = (object: string, oid: string | null, kind: ObjectVerdict['kind'], verdict: Verdict, reason: string, extra: Partial<Pick<ObjectVerdict, 'signer' | 'key' | 'time' | 'code'>> = {}): ObjectVerdict => ({
+export const verdictOf = (
+  object: string,
+  oid: string | null,
+  kind: ObjectVerdict['kind'],
+  verdict: Verdict,
+  reason: string,
+  extra: Partial<Pick<ObjectVerdict, 'signer' | 'key' | 'time' | 'code'>> = {},
+): ObjectVerdict => ({
   object,
   oid,
   kind,

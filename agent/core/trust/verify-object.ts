@@ -58,7 +58,12 @@ interface SignatureCheck {
 }
 
 function sshWindow(s: AllowedSigner): string {
-  return [s.validAfter !== null ? `after ${iso(s.validAfter)}` : '', s.validBefore !== null ? `before ${iso(s.validBefore)}` : ''].filter(Boolean).join(' and ');
+  return [
+    s.validAfter !== null ? `after ${iso(s.validAfter)}` : '',
+    s.validBefore !== null ? `before ${iso(s.validBefore)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
 }
 
 async function checkSignature(split: SplitObject, trust: TrustStore, now: number): Promise<SignatureCheck> {
@@ -73,66 +78,140 @@ async function checkSignature(split: SplitObject, trust: TrustStore, now: number
       validAt: (times) => {
         for (const t of times) {
           const problem = pgpValid(t);
-          if (problem) return { problem: `${problem}; ${t === now ? 'signatures by it are no longer accepted' : `the object is dated ${iso(t)}`}` };
+          if (problem)
+            return {
+              problem: `${problem}; ${t === now ? 'signatures by it are no longer accepted' : `the object is dated ${iso(t)}`}`,
+            };
         }
         return { signer: r.signer! };
       },
     };
   }
-  if (split.signatureKind === 'x509') return { verdict: 'untrusted-key', reason: 'X.509 / gitsign signatures are not supported; sign with SSH or OpenPGP', signer: null, key: null };
-  if (split.signatureKind !== 'ssh') return { verdict: 'malformed', reason: 'the signature has an unknown armor', signer: null, key: null };
+  if (split.signatureKind === 'x509')
+    return {
+      verdict: 'untrusted-key',
+      reason: 'X.509 / gitsign signatures are not supported; sign with SSH or OpenPGP',
+      signer: null,
+      key: null,
+    };
+  if (split.signatureKind !== 'ssh')
+    return { verdict: 'malformed', reason: 'the signature has an unknown armor', signer: null, key: null };
   const parsed = parseSshSignature(sigText);
   if (!parsed.ok) return { verdict: 'malformed', reason: parsed.problem, signer: null, key: null };
   const sig = parsed.sig;
   const key = sshFingerprint(sig.publicKey);
   const bad = (reason: string): SignatureCheck => ({ verdict: 'bad-signature', reason, signer: null, key });
   if (sig.namespace !== 'git') return bad(`the SSH signature was made for namespace "${sig.namespace}", not "git"`);
-  if (sig.hashAlgorithm !== 'sha512' && sig.hashAlgorithm !== 'sha256') return bad(`the SSH signature uses hash "${sig.hashAlgorithm}"; only sha512 and sha256 are allowed`);
-  if (sig.keyType.endsWith('-cert-v01@openssh.com')) return { verdict: 'untrusted-key', reason: 'signed with an SSH certificate; certificates are not accepted, list the plain key in allowed_signers', signer: null, key };
+  if (sig.hashAlgorithm !== 'sha512' && sig.hashAlgorithm !== 'sha256')
+    return bad(`the SSH signature uses hash "${sig.hashAlgorithm}"; only sha512 and sha256 are allowed`);
+  if (sig.keyType.endsWith('-cert-v01@openssh.com'))
+    return {
+      verdict: 'untrusted-key',
+      reason: 'signed with an SSH certificate; certificates are not accepted, list the plain key in allowed_signers',
+      signer: null,
+      key,
+    };
   const entries = trust.signers.filter((s) => !s.certAuthority && s.publicKey.equals(sig.publicKey));
   const check = verifySshSignature(sig, split.payload);
   if (entries.length === 0) {
     // As git: a signature by an unknown key that does not even verify is a bad signature.
-    if (!check.ok && !check.unsupported) return bad(`the SSH signature by unknown key ${key} does not verify${check.problem ? `: ${check.problem}` : ''}`);
-    return { verdict: 'untrusted-key', reason: `signed by SSH key ${key} (${sig.keyType}), which is not in allowed_signers`, signer: null, key };
+    if (!check.ok && !check.unsupported)
+      return bad(`the SSH signature by unknown key ${key} does not verify${check.problem ? `: ${check.problem}` : ''}`);
+    return {
+      verdict: 'untrusted-key',
+      reason: `signed by SSH key ${key} (${sig.keyType}), which is not in allowed_signers`,
+      signer: null,
+      key,
+    };
   }
-  if (!check.ok) return bad(check.problem ? `the SSH signature is not valid: ${check.problem}` : `the SSH signature by ${entries[0]!.principals} does not match the object (it was changed after signing)`);
+  if (!check.ok)
+    return bad(
+      check.problem
+        ? `the SSH signature is not valid: ${check.problem}`
+        : `the SSH signature by ${entries[0]!.principals} does not match the object (it was changed after signing)`,
+    );
   const forGit = entries.filter((s) => s.namespaces === null || matchPatternList('git', s.namespaces));
-  if (forGit.length === 0) return { verdict: 'key-not-valid', reason: `allowed_signers:${entries[0]!.line} does not allow this key to sign namespace "git" (namespaces="${entries[0]!.namespaces}")`, signer: null, key };
+  if (forGit.length === 0)
+    return {
+      verdict: 'key-not-valid',
+      reason: `allowed_signers:${entries[0]!.line} does not allow this key to sign namespace "git" (namespaces="${entries[0]!.namespaces}")`,
+      signer: null,
+      key,
+    };
   const validAt = (times: number[]): { signer: string } | { problem: string } => {
     let signer = forGit[0]!.principals;
     for (const t of times) {
-      const ok = forGit.find((s) => (s.validAfter === null || t >= s.validAfter) && (s.validBefore === null || t < s.validBefore));
-      if (!ok) return { problem: `SSH key ${key} of ${forGit[0]!.principals} is valid only ${sshWindow(forGit[0]!)}; ${t === now ? `it is not valid now (${iso(now)}, the device's clock)` : `the object is dated ${iso(t)}`}` };
+      const ok = forGit.find(
+        (s) => (s.validAfter === null || t >= s.validAfter) && (s.validBefore === null || t < s.validBefore),
+      );
+      if (!ok)
+        return {
+          problem: `SSH key ${key} of ${forGit[0]!.principals} is valid only ${sshWindow(forGit[0]!)}; ${t === now ? `it is not valid now (${iso(now)}, the device's clock)` : `the object is dated ${iso(t)}`}`,
+        };
       signer = ok.principals;
     }
     return { signer };
   };
-  return { verdict: 'trusted', reason: `good SSH signature by ${forGit[0]!.principals} (${key})`, signer: forGit[0]!.principals, key, validAt, format: 'SSH' };
+  return {
+    verdict: 'trusted',
+    reason: `good SSH signature by ${forGit[0]!.principals} (${key})`,
+    signer: forGit[0]!.principals,
+    key,
+    validAt,
+    format: 'SSH',
+  };
 }
 
-type Done<T> = (verdict: Verdict, reason: string, extra?: { signer?: string | null; key?: string | null; code?: VerdictCode }) => T;
+type Done<T> = (
+  verdict: Verdict,
+  reason: string,
+  extra?: { signer?: string | null; key?: string | null; code?: VerdictCode },
+) => T;
 
 /** After a good signature: the key's validity at the judged times, then the clock. */
-function judgeTime<T>(sig: SignatureCheck, time: number, keyTime: KeyTime, opts: VerifyOptions, what: string, done: Done<T>): T {
+function judgeTime<T>(
+  sig: SignatureCheck,
+  time: number,
+  keyTime: KeyTime,
+  opts: VerifyOptions,
+  what: string,
+  done: Done<T>,
+): T {
   const key = { key: sig.key };
   const valid = sig.validAt!(keyTime === 'now' ? [time, opts.now] : [time]);
   if ('problem' in valid) return done('key-not-valid', valid.problem, key);
   const latest = Math.max(time, sig.signedAt ?? time);
   if (latest > opts.now + opts.skewSeconds) {
-    return done('policy', `the ${what} is ${sig.signedAt !== undefined && sig.signedAt > time ? 'signed' : 'dated'} ${iso(latest)}, in the future of this device's clock (${iso(opts.now)}): refused for now, retried later`, { ...key, code: 'future-dated' });
+    return done(
+      'policy',
+      `the ${what} is ${sig.signedAt !== undefined && sig.signedAt > time ? 'signed' : 'dated'} ${iso(latest)}, in the future of this device's clock (${iso(opts.now)}): refused for now, retried later`,
+      { ...key, code: 'future-dated' },
+    );
   }
-  return done('trusted', `good ${sig.format} signature by ${valid.signer} (${sig.key})`, { signer: valid.signer, ...key });
+  return done('trusted', `good ${sig.format} signature by ${valid.signer} (${sig.key})`, {
+    signer: valid.signer,
+    ...key,
+  });
 }
 
 export interface CommitVerdict extends ObjectVerdict {
   headers: CommitHeaders | null;
 }
 
-export async function verifyCommitObject(label: string, oid: string, raw: Uint8Array, trust: TrustStore, opts: VerifyOptions, keyTime: KeyTime = 'now'): Promise<CommitVerdict> {
+export async function verifyCommitObject(
+  label: string,
+  oid: string,
+  raw: Uint8Array,
+  trust: TrustStore,
+  opts: VerifyOptions,
+  keyTime: KeyTime = 'now',
+): Promise<CommitVerdict> {
   const split = splitCommit(raw);
   const { headers, problem } = commitHeaders(raw);
-  const done: Done<CommitVerdict> = (verdict, reason, extra = {}) => ({ ...verdictOf(label, oid, 'commit', verdict, reason, { ...extra, time: headers?.committer.time ?? null }), headers: headers ?? null });
+  const done: Done<CommitVerdict> = (verdict, reason, extra = {}) => ({
+    ...verdictOf(label, oid, 'commit', verdict, reason, { ...extra, time: headers?.committer.time ?? null }),
+    headers: headers ?? null,
+  });
   const links = commitLinks(raw);
   if ('problem' in links) return done('malformed', links.problem);
   if (split.signature === null) return done('unsigned', 'the commit has no signature');
@@ -153,14 +232,28 @@ export interface TagVerdict extends ObjectVerdict {
 }
 
 /** A tag is always judged as a candidate: its key must be valid at the device's clock and at the tagger time. */
-export async function verifyTagObject(label: string, oid: string, raw: Uint8Array, trust: TrustStore, opts: VerifyOptions, expect: TagExpectation = {}): Promise<TagVerdict> {
+export async function verifyTagObject(
+  label: string,
+  oid: string,
+  raw: Uint8Array,
+  trust: TrustStore,
+  opts: VerifyOptions,
+  expect: TagExpectation = {},
+): Promise<TagVerdict> {
   const split = splitTag(raw);
   const { headers, problem } = tagHeaders(split.payload);
-  const done: Done<TagVerdict> = (verdict, reason, extra = {}) => ({ ...verdictOf(label, oid, 'tag', verdict, reason, { ...extra, time: headers?.tagger?.time ?? null }), headers: headers ?? null });
+  const done: Done<TagVerdict> = (verdict, reason, extra = {}) => ({
+    ...verdictOf(label, oid, 'tag', verdict, reason, { ...extra, time: headers?.tagger?.time ?? null }),
+    headers: headers ?? null,
+  });
   if (!headers) return done('malformed', problem ?? 'the tag cannot be parsed');
   if (split.signature === null) return done('unsigned', 'the annotated tag has no signature');
   if (split.problem) return done('malformed', split.problem);
-  if (expect.name !== undefined && headers.tag !== expect.name) return done('policy', `the tag object is named "${headers.tag}" but was fetched as "${expect.name}" (a signed tag republished under another name)`);
+  if (expect.name !== undefined && headers.tag !== expect.name)
+    return done(
+      'policy',
+      `the tag object is named "${headers.tag}" but was fetched as "${expect.name}" (a signed tag republished under another name)`,
+    );
   if (!headers.tagger) return done('malformed', 'the signed tag has no tagger');
   const sig = await checkSignature(split, trust, opts.now);
   if (sig.verdict !== 'trusted') return done(sig.verdict, sig.reason, { signer: null, key: sig.key });

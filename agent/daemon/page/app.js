@@ -18,16 +18,26 @@ const token = () => sessionStorage.getItem('token') || '';
 const headers = () => (token() ? { authorization: 'Bearer ' + token() } : {});
 
 async function api(method, path, body) {
-  const r = await fetch(path, { method, headers: { ...headers(), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(path, {
+    method,
+    headers: { ...headers(), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const json = await r.json().catch(() => ({ code: 'bad-answer', message: 'HTTP ' + r.status }));
-  if (!r.ok) throw Object.assign(new Error(json.message || 'HTTP ' + r.status), { code: json.code, hint: json.hint, status: r.status });
+  if (!r.ok)
+    throw Object.assign(new Error(json.message || 'HTTP ' + r.status), {
+      code: json.code,
+      hint: json.hint,
+      status: r.status,
+    });
   return json;
 }
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) e.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) e.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat())
+    if (c !== undefined && c !== null && c !== false) e.append(c instanceof Node ? c : String(c));
   return e;
 }
 
@@ -55,15 +65,36 @@ function renderStatus(s) {
   $('current-commit').textContent = cur ? short(cur.commit) : 'nothing applied yet';
   $('current-subject').textContent = cur && cur.subject ? cur.subject : '';
   $('current-meta').textContent = cur
-    ? [cur.signer ? 'signed by ' + cur.signer : 'not signed (' + s.mode + ')', cur.committed_at ? 'committed ' + ago(cur.committed_at) : null, cur.applied_at ? 'applied ' + ago(cur.applied_at) : null].filter(Boolean).join(' · ')
+    ? [
+        cur.signer ? 'signed by ' + cur.signer : 'not signed (' + s.mode + ')',
+        cur.committed_at ? 'committed ' + ago(cur.committed_at) : null,
+        cur.applied_at ? 'applied ' + ago(cur.applied_at) : null,
+      ]
+        .filter(Boolean)
+        .join(' · ')
     : s.mode;
   const lg = s.last_good;
-  $('last-good').textContent = lg && (!cur || lg.commit !== cur.commit) ? 'last good: ' + short(lg.commit) + (lg.subject ? ' ' + lg.subject : '') : 'last good: the running release';
+  $('last-good').textContent =
+    lg && (!cur || lg.commit !== cur.commit)
+      ? 'last good: ' + short(lg.commit) + (lg.subject ? ' ' + lg.subject : '')
+      : 'last good: the running release';
   const e = s.last_error;
   $('last-error').hidden = !e;
-  $('last-error').textContent = e ? 'last refusal or error (' + e.code + ', ' + short(e.commit) + ', ' + ago(e.time) + '): ' + e.reason : '';
+  $('last-error').textContent = e
+    ? 'last refusal or error (' + e.code + ', ' + short(e.commit) + ', ' + ago(e.time) + '): ' + e.reason
+    : '';
   $('components').replaceChildren(
-    ...(s.components.length ? s.components : []).map((c) => el('li', { class: c.healthy ? 'healthy' : 'unhealthy', 'data-component': c.name }, el('strong', {}, c.name), ' ', c.healthy ? 'healthy' : 'unhealthy', c.reason ? el('div', { class: 'meta' }, c.reason) : null, el('div', { class: 'meta' }, 'since ' + ago(c.since)))),
+    ...(s.components.length ? s.components : []).map((c) =>
+      el(
+        'li',
+        { class: c.healthy ? 'healthy' : 'unhealthy', 'data-component': c.name },
+        el('strong', {}, c.name),
+        ' ',
+        c.healthy ? 'healthy' : 'unhealthy',
+        c.reason ? el('div', { class: 'meta' }, c.reason) : null,
+        el('div', { class: 'meta' }, 'since ' + ago(c.since)),
+      ),
+    ),
   );
   if (!s.components.length) $('components').append(el('li', { class: 'meta' }, 'not checked yet'));
   role = s.caller ? s.caller.role : null;
@@ -74,23 +105,45 @@ function renderStatus(s) {
 
 function renderJournal(entries) {
   $('journal').replaceChildren(
-    ...entries.slice().reverse().map((e) =>
-      el('li', { class: e.event, 'data-event': e.event, 'data-commit': e.commit || '' },
-        el('span', { class: 'ev ' + e.event }, e.event), ' ', el('code', {}, short(e.commit)), e.to ? [' → ', el('code', {}, short(e.to))] : null, e.component ? ' ' + e.component : null, e.subject ? ' “' + e.subject + '”' : null,
-        e.by ? ' by ' + e.by : null, ' ', el('span', { class: 'meta' }, ago(e.time)), e.code ? el('span', { class: 'meta' }, ' [' + e.code + ']') : null,
-        e.reason ? el('span', { class: 'reason' }, e.reason) : null)).flat(),
+    ...entries
+      .slice()
+      .reverse()
+      .map((e) =>
+        el(
+          'li',
+          { class: e.event, 'data-event': e.event, 'data-commit': e.commit || '' },
+          el('span', { class: 'ev ' + e.event }, e.event),
+          ' ',
+          el('code', {}, short(e.commit)),
+          e.to ? [' → ', el('code', {}, short(e.to))] : null,
+          e.component ? ' ' + e.component : null,
+          e.subject ? ' “' + e.subject + '”' : null,
+          e.by ? ' by ' + e.by : null,
+          ' ',
+          el('span', { class: 'meta' }, ago(e.time)),
+          e.code ? el('span', { class: 'meta' }, ' [' + e.code + ']') : null,
+          e.reason ? el('span', { class: 'reason' }, e.reason) : null,
+        ),
+      )
+      .flat(),
   );
 }
 
 function renderReleases(list) {
-  const label = (r) => short(r.commit) + (r.current ? ' (running)' : r.bad ? ' (bad)' : '') + (r.subject ? ' ' + r.subject.slice(0, 40) : '');
+  const label = (r) =>
+    short(r.commit) +
+    (r.current ? ' (running)' : r.bad ? ' (bad)' : '') +
+    (r.subject ? ' ' + r.subject.slice(0, 40) : '');
   const fill = (select, items, pick) => {
     const keep = select.value;
     select.replaceChildren(...items.map((r) => el('option', { value: r.commit }, label(r))));
     if (items.some((r) => r.commit === keep)) select.value = keep;
     else if (pick) select.value = pick;
   };
-  fill($('rollback-to'), list.filter((r) => r.good && !r.current));
+  fill(
+    $('rollback-to'),
+    list.filter((r) => r.good && !r.current),
+  );
   const current = list.find((r) => r.current);
   const previous = list.find((r) => !r.current);
   fill($('diff-to'), list, current && current.commit);
@@ -107,7 +160,17 @@ async function showDiff() {
     const d = await api('GET', '/api/v1/diff?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to));
     const val = (v) => (v === undefined ? '' : JSON.stringify(v));
     body.replaceChildren(
-      ...(d.changes.length ? d.changes.map((c) => el('tr', { 'data-path': c.path }, el('td', {}, c.change === 'added' ? '+' : c.change === 'removed' ? '−' : '~'), el('td', {}, el('code', {}, c.path)), el('td', {}, c.secret ? '(secret changed, value not shown)' : val(c.old) + ' → ' + val(c.new)))) : [el('tr', {}, el('td', {}, 'no differences'))]),
+      ...(d.changes.length
+        ? d.changes.map((c) =>
+            el(
+              'tr',
+              { 'data-path': c.path },
+              el('td', {}, c.change === 'added' ? '+' : c.change === 'removed' ? '−' : '~'),
+              el('td', {}, el('code', {}, c.path)),
+              el('td', {}, c.secret ? '(secret changed, value not shown)' : val(c.old) + ' → ' + val(c.new)),
+            ),
+          )
+        : [el('tr', {}, el('td', {}, 'no differences'))]),
     );
   } catch (e) {
     body.replaceChildren(el('tr', {}, el('td', { class: 'error' }, e.message)));
@@ -125,12 +188,21 @@ async function refresh() {
   }
   refreshing = (async () => {
     try {
-      const [s, j, r] = await Promise.all([api('GET', '/api/v1/status'), api('GET', '/api/v1/journal?limit=30'), api('GET', '/api/v1/releases')]);
+      const [s, j, r] = await Promise.all([
+        api('GET', '/api/v1/status'),
+        api('GET', '/api/v1/journal?limit=30'),
+        api('GET', '/api/v1/releases'),
+      ]);
       renderStatus(s);
       renderJournal(j);
       renderReleases(r);
     } catch (e) {
-      say(e.status === 401 ? 'This page needs an API token: open Access below and paste one.' : e.message + (e.hint ? ' (' + e.hint + ')' : ''), true);
+      say(
+        e.status === 401
+          ? 'This page needs an API token: open Access below and paste one.'
+          : e.message + (e.hint ? ' (' + e.hint + ')' : ''),
+        true,
+      );
       if (e.status === 401) $('access').open = true;
     } finally {
       refreshing = null;
@@ -166,7 +238,10 @@ async function listen() {
           if (type === 'sync-started') say('syncing…');
           if (type === 'refused' || type === 'rolled-back' || type === 'applied' || type === 'sync-failed') {
             const data = JSON.parse((/^data: (.*)$/m.exec(block) || [])[1] || '{}');
-            say(type + ' ' + short(data.to || data.commit) + (data.reason ? ': ' + data.reason.split('\n')[0] : ''), type !== 'applied');
+            say(
+              type + ' ' + short(data.to || data.commit) + (data.reason ? ': ' + data.reason.split('\n')[0] : ''),
+              type !== 'applied',
+            );
           }
           void refresh();
         }
@@ -194,11 +269,24 @@ async function act(button, method, path, body, done) {
 
 document.addEventListener('DOMContentLoaded', () => {
   takeTokenFromAddress();
-  $('sync').addEventListener('click', () => act($('sync'), 'POST', '/api/v1/sync', null, (r) => say(r.outcome + (r.commit ? ' ' + short(r.commit) : '') + (r.reason ? ': ' + r.reason.split('\n')[0] : ''), r.outcome === 'refused' || r.outcome === 'rolled-back')));
+  $('sync').addEventListener('click', () =>
+    act($('sync'), 'POST', '/api/v1/sync', null, (r) =>
+      say(
+        r.outcome + (r.commit ? ' ' + short(r.commit) : '') + (r.reason ? ': ' + r.reason.split('\n')[0] : ''),
+        r.outcome === 'refused' || r.outcome === 'rolled-back',
+      ),
+    ),
+  );
   $('rollback').addEventListener('click', () => {
     const to = $('rollback-to').value;
-    if (!to || !confirm('Roll back to ' + short(to) + '? The running release will be marked bad and not applied again.')) return;
-    void act($('rollback'), 'POST', '/api/v1/rollback', { to, reason: 'rolled back from the status page' }, (r) => say('rolled back to ' + short(r.commit)));
+    if (
+      !to ||
+      !confirm('Roll back to ' + short(to) + '? The running release will be marked bad and not applied again.')
+    )
+      return;
+    void act($('rollback'), 'POST', '/api/v1/rollback', { to, reason: 'rolled back from the status page' }, (r) =>
+      say('rolled back to ' + short(r.commit)),
+    );
   });
   $('diff-show').addEventListener('click', () => void showDiff());
   $('token-form').addEventListener('submit', (e) => {

@@ -4,7 +4,8 @@ import { render } from '../../../agent/core/render.js';
 import { openRepository } from '../../../agent/core/repository.js';
 import { edit, exampleFiles } from '../../helpers/project.js';
 
-const configOf = (files: Map<string, string>) => render(openRepository(files), { environment: 'production', device: 'prod-berlin-001' }).config;
+const configOf = (files: Map<string, string>) =>
+  render(openRepository(files), { environment: 'production', device: 'prod-berlin-001' }).config;
 
 describe('the apply plan', () => {
   it('a first apply reconfigures every component, dependencies first', () => {
@@ -18,7 +19,9 @@ describe('the apply plan', () => {
     const before = configOf(exampleFiles());
     const after = configOf(edit(exampleFiles(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7'));
     expect(planChanges(before, after)).toEqual({ changedSections: ['motion'], components: ['capture'] });
-    const detectors = configOf(edit(exampleFiles(), 'config/detectors.yaml', 'confidence_threshold: 0.6', 'confidence_threshold: 0.65'));
+    const detectors = configOf(
+      edit(exampleFiles(), 'config/detectors.yaml', 'confidence_threshold: 0.6', 'confidence_threshold: 0.65'),
+    );
     expect(planChanges(before, detectors)).toEqual({ changedSections: ['detectors'], components: ['detector'] });
     expect(planChanges(before, before)).toEqual({ changedSections: [], components: [] });
   });
@@ -30,6 +33,11 @@ describe('the apply plan', () => {
   });
 
   it('a dependency cycle is refused', () => {
-    expect(() => dependencyOrder({ a: { sections: [], depends_on: ['b'] }, b: { sections: [], depends_on: ['a'] } }, new Set(['a']))).toThrow(/cycle: a -> b -> a/);
+    expect(() =>
+      dependencyOrder(
+        { a: { sections: [], depends_on: ['b'] }, b: { sections: [], depends_on: ['a'] } },
+        new Set(['a']),
+      ),
+    ).toThrow(/cycle: a -> b -> a/);
   });
 });

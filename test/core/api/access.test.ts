@@ -42,9 +42,17 @@ describe('API tokens', () => {
     ['not YAML', '- name: [', /not valid YAML/],
     ['not a list', 'name: x\n', /must be a YAML list/],
     ['no name', '- role: viewer\n  sha256: ' + 'a'.repeat(64), /token 1 needs a name/],
-    ['a bad role', '- name: x\n  role: admin\n  sha256: ' + 'a'.repeat(64), /\(x\): role must be viewer or operator, not "admin"/],
+    [
+      'a bad role',
+      '- name: x\n  role: admin\n  sha256: ' + 'a'.repeat(64),
+      /\(x\): role must be viewer or operator, not "admin"/,
+    ],
     ['a token instead of its hash', '- name: x\n  role: viewer\n  sha256: dbt_abc', /sha256 must be 64 hex digits/],
-    ['a name twice', `- {name: x, role: viewer, sha256: ${'a'.repeat(64)}}\n- {name: x, role: viewer, sha256: ${'b'.repeat(64)}}`, /"x" is used twice/],
+    [
+      'a name twice',
+      `- {name: x, role: viewer, sha256: ${'a'.repeat(64)}}\n- {name: x, role: viewer, sha256: ${'b'.repeat(64)}}`,
+      /"x" is used twice/,
+    ],
     ['an item that is not a mapping', '- 42', /token 1 is not a mapping/],
   ])('a tokens file with %s is refused with its place', (_name, text, message) => {
     expect(() => parseTokens(text, 'tokens.yaml')).toThrow(message);
@@ -64,7 +72,9 @@ describe('API tokens', () => {
     touch(file, new Date(Date.now() + 10_000));
     expect(findToken(current(), a)?.name).toBe('one');
     expect(logged.at(-1)).toMatch(/not reloaded, the previous list stays/);
-    expect(() => tokenSource(join(tempDir('tokens-'), 'absent.yaml'))).toThrow(/cannot read the API tokens file .*ENOENT/);
+    expect(() => tokenSource(join(tempDir('tokens-'), 'absent.yaml'))).toThrow(
+      /cannot read the API tokens file .*ENOENT/,
+    );
   });
 
   it('gitops agent token add | list | revoke', () => {
@@ -73,9 +83,16 @@ describe('API tokens', () => {
     expect(added.status).toBe(0);
     expect(added.stdout.trim()).toMatch(TOKEN_PATTERN);
     expect(added.stderr).toContain('this is the only time it is shown');
-    expect(gitops(['agent', 'token', 'list', '--tokens-file', file]).stdout).toMatch(/^laptop +operator +\d{4}-.* sha256:[0-9a-f]{12}$/m);
-    expect(gitops(['agent', 'token', 'add', '--tokens-file', file, '--name', 'x', '--role', 'root'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--role must be one of viewer, operator') });
-    expect(gitops(['agent', 'token', 'revoke', '--tokens-file', file, '--name', 'laptop'])).toMatchObject({ status: 0 });
+    expect(gitops(['agent', 'token', 'list', '--tokens-file', file]).stdout).toMatch(
+      /^laptop +operator +\d{4}-.* sha256:[0-9a-f]{12}$/m,
+    );
+    expect(gitops(['agent', 'token', 'add', '--tokens-file', file, '--name', 'x', '--role', 'root'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--role must be one of viewer, operator'),
+    });
+    expect(gitops(['agent', 'token', 'revoke', '--tokens-file', file, '--name', 'laptop'])).toMatchObject({
+      status: 0,
+    });
     expect(gitops(['agent', 'token', 'list', '--tokens-file', file]).stdout).toContain('no tokens');
   });
 });
@@ -93,13 +110,21 @@ describe('the diff between two releases', () => {
 
   it('lists changed, added and removed paths with their values, sorted', () => {
     const a = view({ frame_capture: { fps: 15, width: 1280 }, motion: { zones: ['door'] } });
-    const b = view({ frame_capture: { fps: 12, width: 1280 }, motion: { zones: ['door', 'path'] }, web: { port: 8080 } });
+    const b = view({
+      frame_capture: { fps: 12, width: 1280 },
+      motion: { zones: ['door', 'path'] },
+      web: { port: 8080 },
+    });
     expect(releaseDiff(a, b)).toEqual([
       { path: 'frame_capture.fps', change: 'changed', old: 15, new: 12 },
       { path: 'motion.zones', change: 'changed', old: ['door'], new: ['door', 'path'] },
       { path: 'web.port', change: 'added', new: 8080 },
     ]);
-    expect(releaseDiff(b, a).find((c) => c.path === 'web.port')).toEqual({ path: 'web.port', change: 'removed', old: 8080 });
+    expect(releaseDiff(b, a).find((c) => c.path === 'web.port')).toEqual({
+      path: 'web.port',
+      change: 'removed',
+      old: 8080,
+    });
     expect(releaseDiff(a, a)).toEqual([]);
   });
 

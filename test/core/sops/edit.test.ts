@@ -43,11 +43,20 @@ describe('secretChanges and plaintextLeaves', () => {
   it('compares ciphertexts by path: added, changed, removed, sorted', () => {
     const before = [tree({ a: 'ENC[AES256_GCM,data:1]', b: 'ENC[AES256_GCM,data:2]', l: ['ENC[x]'] })];
     const after = [tree({ a: 'ENC[AES256_GCM,data:1]', b: 'ENC[AES256_GCM,data:3]', c: 'ENC[AES256_GCM,data:4]' })];
-    expect(secretChanges(before, after)).toEqual([{ path: 'b', change: 'changed' }, { path: 'c', change: 'added' }, { path: 'l[0]', change: 'removed' }]);
+    expect(secretChanges(before, after)).toEqual([
+      { path: 'b', change: 'changed' },
+      { path: 'c', change: 'added' },
+      { path: 'l[0]', change: 'removed' },
+    ]);
     expect(secretChanges(undefined, after).map((c) => c.change)).toEqual(['added', 'added', 'added']);
   });
   it('finds leaves the rule wants encrypted that are still plaintext', () => {
-    const t = tree({ token: 'ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]', password: 'hunter2', port: 8443, empty: '' });
+    const t = tree({
+      token: 'ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]',
+      password: 'hunter2',
+      port: 8443,
+      empty: '',
+    });
     expect(plaintextLeaves([t], DEFAULT_RULE)).toEqual(['password', 'port']);
   });
 });

@@ -10,7 +10,15 @@ import { armor, Decrypter } from 'age-encryption';
 import { secretChanges, setPath } from '../../../agent/core/sops/edit.js';
 import { addIdentityText, emptyIdentities } from '../../../agent/core/sops/identities.js';
 import type { Identities } from '../../../agent/core/sops/keys.js';
-import { decryptFile, encryptFile, plaintextBytes, readEncrypted, reencrypt, rotate, updateKeys } from '../../../agent/core/sops/sops-file.js';
+import {
+  decryptFile,
+  encryptFile,
+  plaintextBytes,
+  readEncrypted,
+  reencrypt,
+  rotate,
+  updateKeys,
+} from '../../../agent/core/sops/sops-file.js';
 import { formatGoFloat, str, toPlain } from '../../../agent/core/sops/tree.js';
 import type { AgeKey } from '../../helpers/age.js';
 import { ageKey } from '../../helpers/age.js';
@@ -69,9 +77,20 @@ describe('round trips', () => {
     expect(text).not.toContain('a nested comment');
     const d = await decryptFile(enc, 's.yaml', await idsOf(k));
     expect(toPlain(d.branches[0]!)).toEqual({
-      int: 42, big_int: '9007199254740993', float_big: 1e21, float_small: 0.1, neg_zero: -0, float_tiny: 1e-7, bool: true, empty: '',
-      multi: 'first line\nsecond line\n', 'ünïcödé_kéy': '日本語', when: '2024-01-01T00:00:00Z', octal: 511,
-      nested: { list: ['one', 2, { a: 'b' }], clear_unencrypted: 'stays' }, nothing: null,
+      int: 42,
+      big_int: '9007199254740993',
+      float_big: 1e21,
+      float_small: 0.1,
+      neg_zero: -0,
+      float_tiny: 1e-7,
+      bool: true,
+      empty: '',
+      multi: 'first line\nsecond line\n',
+      ünïcödé_kéy: '日本語',
+      when: '2024-01-01T00:00:00Z',
+      octal: 511,
+      nested: { list: ['one', 2, { a: 'b' }], clear_unencrypted: 'stays' },
+      nothing: null,
     });
     const out = plaintextBytes(d).toString();
     expect(out).toContain('# a top-level comment');
@@ -80,13 +99,30 @@ describe('round trips', () => {
   });
 
   it('Go float formatting, never an exponent', () => {
-    expect([1e21, 0.1, -0, 1e-7, 3.14, 7, 1234568000, 1e23].map(formatGoFloat)).toEqual(['1000000000000000000000', '0.1', '-0', '0.0000001', '3.14', '7', '1234568000', '100000000000000000000000']);
+    expect([1e21, 0.1, -0, 1e-7, 3.14, 7, 1234568000, 1e23].map(formatGoFloat)).toEqual([
+      '1000000000000000000000',
+      '0.1',
+      '-0',
+      '0.0000001',
+      '3.14',
+      '7',
+      '1234568000',
+      '100000000000000000000000',
+    ]);
   });
 
   it.each([
-    ['s.json', '{\n\t"b": 1,\n\t"10": "ten",\n\t"f": 1.5,\n\t"big": 12345678901234567890,\n\t"t": true,\n\t"l": [1, "x", null],\n\t"e": ""\n}\n', { b: 1, '10': 'ten', f: 1.5, big: 12345678901234567000, t: true, l: [1, 'x', null], e: '' }],
+    [
+      's.json',
+      '{\n\t"b": 1,\n\t"10": "ten",\n\t"f": 1.5,\n\t"big": 12345678901234567890,\n\t"t": true,\n\t"l": [1, "x", null],\n\t"e": ""\n}\n',
+      { b: 1, '10': 'ten', f: 1.5, big: 12345678901234567000, t: true, l: [1, 'x', null], e: '' },
+    ],
     ['s.env', 'TOKEN=abc\nMULTI=a\\nb\n#a comment\nspace =kept\n', { TOKEN: 'abc', MULTI: 'a\nb', 'space ': 'kept' }],
-    ['s.ini', 'top = level\n[db]\nuser = admin\npass = s3cr3t\n', { DEFAULT: { top: 'level' }, db: { user: 'admin', pass: 's3cr3t' } }],
+    [
+      's.ini',
+      'top = level\n[db]\nuser = admin\npass = s3cr3t\n',
+      { DEFAULT: { top: 'level' }, db: { user: 'admin', pass: 's3cr3t' } },
+    ],
   ] as const)('%s round-trips, keys in their order', async (file, plain, expected) => {
     const k = await ageKey();
     const enc = await encryptFile(Buffer.from(plain), file, { groups: [[k.recipient]] }, NOW);
@@ -127,55 +163,104 @@ describe('round trips', () => {
 
   it('key groups with a Shamir threshold: 2 of 3 groups open it, 1 does not', async () => {
     const [a, b, c] = await Promise.all([ageKey(), ageKey(), ageKey()]);
-    const enc = await encryptFile(Buffer.from('secret: value\n'), 's.yaml', { groups: [[a!.recipient], [b!.recipient], [c!.recipient]], shamirThreshold: 2 }, NOW);
+    const enc = await encryptFile(
+      Buffer.from('secret: value\n'),
+      's.yaml',
+      { groups: [[a!.recipient], [b!.recipient], [c!.recipient]], shamirThreshold: 2 },
+      NOW,
+    );
     expect(enc.toString()).toContain('key_groups:');
     expect(enc.toString()).toContain('shamir_threshold: 2');
     const share = await new Decrypter();
     share.addIdentity(a!.identity);
-    expect((await share.decrypt(armor.decode(readEncrypted(enc, 's.yaml').metadata.keyGroups[0]!.age[0]!.enc))).length).toBe(33);
+    expect(
+      (await share.decrypt(armor.decode(readEncrypted(enc, 's.yaml').metadata.keyGroups[0]!.age[0]!.enc))).length,
+    ).toBe(33);
     expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(a!, c!))).branches[0]!)).toEqual({ secret: 'value' });
-    await expect(decryptFile(enc, 's.yaml', await idsOf(b!))).rejects.toThrow(/open 1 of its 3 key groups; 2 are needed/);
+    await expect(decryptFile(enc, 's.yaml', await idsOf(b!))).rejects.toThrow(
+      /open 1 of its 3 key groups; 2 are needed/,
+    );
   });
 
   it('encrypted_regex and mac_only_encrypted', async () => {
     const k = await ageKey();
     const plain = 'apiVersion: v1\nkind: Secret\nstringData:\n    token: abc\n';
-    const enc = await encryptFile(Buffer.from(plain), 's.yaml', { groups: [[k.recipient]], rule: { kind: 'encrypted_regex', value: '^(data|stringData)$' }, macOnlyEncrypted: true }, NOW);
+    const enc = await encryptFile(
+      Buffer.from(plain),
+      's.yaml',
+      {
+        groups: [[k.recipient]],
+        rule: { kind: 'encrypted_regex', value: '^(data|stringData)$' },
+        macOnlyEncrypted: true,
+      },
+      NOW,
+    );
     const text = enc.toString();
     expect(text).toContain('kind: Secret');
     expect(text).toContain('encrypted_regex: ^(data|stringData)$');
     expect(text).toContain('mac_only_encrypted: true');
-    expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(k))).branches[0]!)).toEqual({ apiVersion: 'v1', kind: 'Secret', stringData: { token: 'abc' } });
+    expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(k))).branches[0]!)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      stringData: { token: 'abc' },
+    });
     // with mac_only_encrypted, clear values are not protected by the MAC (as in sops)
     const edited = Buffer.from(text.replace('kind: Secret', 'kind: ConfigMap'));
-    expect(toPlain((await decryptFile(edited, 's.yaml', await idsOf(k))).branches[0]!)).toMatchObject({ kind: 'ConfigMap' });
+    expect(toPlain((await decryptFile(edited, 's.yaml', await idsOf(k))).branches[0]!)).toMatchObject({
+      kind: 'ConfigMap',
+    });
   });
 
   it('comment rules: encrypted_comment_regex encrypts what follows a marker comment; the marker stays clear', async () => {
     const k = await ageKey();
     const plain = 'public: one\n# sops:enc\nprivate: two\nafter: three\n';
-    const enc = await encryptFile(Buffer.from(plain), 's.yaml', { groups: [[k.recipient]], rule: { kind: 'encrypted_comment_regex', value: 'sops:enc' } }, NOW);
+    const enc = await encryptFile(
+      Buffer.from(plain),
+      's.yaml',
+      { groups: [[k.recipient]], rule: { kind: 'encrypted_comment_regex', value: 'sops:enc' } },
+      NOW,
+    );
     const text = enc.toString();
     expect(text).toContain('public: one');
     expect(text).toContain('# sops:enc');
     expect(text).toMatch(/^private: ENC\[/m);
     expect(text).toContain('after: three');
-    expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(k))).branches[0]!)).toEqual({ public: 'one', private: 'two', after: 'three' });
-    const unenc = await encryptFile(Buffer.from('# keep-clear\nvisible: x\nhidden: y\n'), 's.yaml', { groups: [[k.recipient]], rule: { kind: 'unencrypted_comment_regex', value: 'keep-clear' } }, NOW);
+    expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(k))).branches[0]!)).toEqual({
+      public: 'one',
+      private: 'two',
+      after: 'three',
+    });
+    const unenc = await encryptFile(
+      Buffer.from('# keep-clear\nvisible: x\nhidden: y\n'),
+      's.yaml',
+      { groups: [[k.recipient]], rule: { kind: 'unencrypted_comment_regex', value: 'keep-clear' } },
+      NOW,
+    );
     expect(unenc.toString()).toContain('visible: x');
     expect(unenc.toString()).toMatch(/^hidden: ENC\[/m);
   });
 
   it('re-encryption keeps the ciphertext of unchanged values; the change summary needs no key', async () => {
     const k = await ageKey();
-    const enc = await encryptFile(Buffer.from('a: one\nb: two\nc: three\n'), 's.yaml', { groups: [[k.recipient]] }, NOW);
+    const enc = await encryptFile(
+      Buffer.from('a: one\nb: two\nc: three\n'),
+      's.yaml',
+      { groups: [[k.recipient]] },
+      NOW,
+    );
     const d = await decryptFile(enc, 's.yaml', await idsOf(k));
     const changed = await reencrypt(d, [setPath(d.branches[0]!, ['b'], str('TWO'))], new Date('2026-11-28T00:00:00Z'));
-    const line = (t: Buffer, key: string): string => t.toString().split('\n').find((l) => l.startsWith(`${key}:`))!;
+    const line = (t: Buffer, key: string): string =>
+      t
+        .toString()
+        .split('\n')
+        .find((l) => l.startsWith(`${key}:`))!;
     expect(line(changed, 'a')).toBe(line(enc, 'a'));
     expect(line(changed, 'c')).toBe(line(enc, 'c'));
     expect(line(changed, 'b')).not.toBe(line(enc, 'b'));
-    expect(secretChanges(readEncrypted(enc, 's.yaml').branches, readEncrypted(changed, 's.yaml').branches)).toEqual([{ path: 'b', change: 'changed' }]);
+    expect(secretChanges(readEncrypted(enc, 's.yaml').branches, readEncrypted(changed, 's.yaml').branches)).toEqual([
+      { path: 'b', change: 'changed' },
+    ]);
   });
 
   it('rotate makes a new data key; updatekeys re-wraps the same one and leaves values alone', async () => {
@@ -195,9 +280,15 @@ describe('round trips', () => {
   it('refuses to encrypt a file twice, and a key group without recipients', async () => {
     const k = await ageKey();
     const enc = await encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[k.recipient]] }, NOW);
-    await expect(encryptFile(enc, 's.yaml', { groups: [[k.recipient]] }, NOW)).rejects.toThrow(/already has sops metadata/);
-    await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[]] }, NOW)).rejects.toThrow(/a key group has no recipient/);
-    await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [['not-a-recipient']] }, NOW)).rejects.toThrow(/is not an age recipient/);
+    await expect(encryptFile(enc, 's.yaml', { groups: [[k.recipient]] }, NOW)).rejects.toThrow(
+      /already has sops metadata/,
+    );
+    await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[]] }, NOW)).rejects.toThrow(
+      /a key group has no recipient/,
+    );
+    await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [['not-a-recipient']] }, NOW)).rejects.toThrow(
+      /is not an age recipient/,
+    );
   });
 });
 
@@ -206,11 +297,22 @@ describe('hand-edited and truncated files', () => {
     const k = await ageKey();
     const ids = await idsOf(k);
     const enc = (await encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[k.recipient]] }, NOW)).toString();
-    await expect(decryptFile(Buffer.from(enc.replace('version: 3.13.2', 'version: mytool')), 's.yaml', ids)).rejects.toThrow(/version "mytool" is not a semantic version/);
-    await expect(decryptFile(Buffer.from(enc.replace('lastmodified: "2026-11-27T10:00:00Z"', 'lastmodified: 2026-11-27T10:00:00Z')), 's.yaml', ids)).rejects.toThrow(/lastmodified is an unquoted YAML timestamp/);
-    await expect(decryptFile(Buffer.from(enc.slice(0, enc.indexOf('sops:'))), 's.yaml', ids)).rejects.toThrow(/has no sops metadata/);
+    await expect(
+      decryptFile(Buffer.from(enc.replace('version: 3.13.2', 'version: mytool')), 's.yaml', ids),
+    ).rejects.toThrow(/version "mytool" is not a semantic version/);
+    await expect(
+      decryptFile(
+        Buffer.from(enc.replace('lastmodified: "2026-11-27T10:00:00Z"', 'lastmodified: 2026-11-27T10:00:00Z')),
+        's.yaml',
+        ids,
+      ),
+    ).rejects.toThrow(/lastmodified is an unquoted YAML timestamp/);
+    await expect(decryptFile(Buffer.from(enc.slice(0, enc.indexOf('sops:'))), 's.yaml', ids)).rejects.toThrow(
+      /has no sops metadata/,
+    );
     await expect(decryptFile(Buffer.from(enc.slice(0, enc.length - 200)), 's.yaml', ids)).rejects.toThrow(/s\.yaml/);
-    const kmsOnly = 'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:x\n          enc: xyz\n    lastmodified: "2026-11-27T10:00:00Z"\n    mac: x\n    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n';
+    const kmsOnly =
+      'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:x\n          enc: xyz\n    lastmodified: "2026-11-27T10:00:00Z"\n    mac: x\n    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n';
     await expect(decryptFile(Buffer.from(kmsOnly), 's.yaml', ids)).rejects.toThrow(/it is encrypted to kms/);
   });
 });

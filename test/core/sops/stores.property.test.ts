@@ -18,7 +18,14 @@ import { runKey } from './run-key.js';
 const NOW = new Date('2026-11-27T10:00:00Z');
 const RUNS = 40;
 /** What a refused file may say: each a code of the one error class. */
-const REFUSALS = ['sops-bad-file', 'sops-bad-value', 'sops-bad-metadata', 'sops-decrypt-failed', 'sops-mac-mismatch', 'sops-not-encrypted'];
+const REFUSALS = [
+  'sops-bad-file',
+  'sops-bad-value',
+  'sops-bad-metadata',
+  'sops-decrypt-failed',
+  'sops-mac-mismatch',
+  'sops-not-encrypted',
+];
 
 let key: AgeKey;
 let ids: Identities;
@@ -45,7 +52,8 @@ function plaintexts(node: Node, out: string[] = []): string[] {
 function encryptedRanges(bytes: Buffer): Array<[number, number]> {
   const text = bytes.toString('latin1');
   const out: Array<[number, number]> = [];
-  for (const m of text.matchAll(/ENC\[AES256_GCM,[^\]]*\]/g)) if (text[m.index - 1] !== '#') out.push([m.index, m.index + m[0].length]);
+  for (const m of text.matchAll(/ENC\[AES256_GCM,[^\]]*\]/g))
+    if (text[m.index - 1] !== '#') out.push([m.index, m.index + m[0].length]);
   return out;
 }
 
@@ -92,7 +100,12 @@ describe('every SOPS store', () => {
     it('refuses a change of any one byte of an encrypted value or of the MAC, without plaintext in the error', async () => {
       await fc.assert(
         fc.asyncProperty(trees, change, async (t, c) => {
-          const enc = await encryptFile(writeStore(format as StoreFormat, [t], undefined), file, { groups: [[key.recipient]] }, NOW);
+          const enc = await encryptFile(
+            writeStore(format as StoreFormat, [t], undefined),
+            file,
+            { groups: [[key.recipient]] },
+            NOW,
+          );
           const bad = tampered(enc, c);
           fc.pre(bad !== undefined);
           await expectRefused(bad!, file, plaintexts(t));
@@ -104,14 +117,20 @@ describe('every SOPS store', () => {
 
   it('a changed base64 character whose bits a lenient decoder would drop (before the = padding) is refused too', async () => {
     for (const value of ['x', 'xy', 'xyzw', 'xyzwv']) {
-      const enc = (await encryptFile(Buffer.from(`k: ${value}\n`), 's.yaml', { groups: [[key.recipient]] }, NOW)).toString();
+      const enc = (
+        await encryptFile(Buffer.from(`k: ${value}\n`), 's.yaml', { groups: [[key.recipient]] }, NOW)
+      ).toString();
       const data = /^k: ENC\[AES256_GCM,data:([^,]+),/m.exec(enc)![1]!;
       expect(data).toMatch(/=$/);
       const last = data.replace(/=+$/, '');
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
       const ch = last.at(-1)!;
       const sibling = alphabet[alphabet.indexOf(ch) ^ 1]!; // differs only in the lowest bit, which padding leaves unused
-      expect(Buffer.from(last.slice(0, -1) + sibling + data.slice(last.length), 'base64').equals(Buffer.from(data, 'base64'))).toBe(true);
+      expect(
+        Buffer.from(last.slice(0, -1) + sibling + data.slice(last.length), 'base64').equals(
+          Buffer.from(data, 'base64'),
+        ),
+      ).toBe(true);
       const bad = enc.replace(`data:${data},`, `data:${last.slice(0, -1)}${sibling}${data.slice(last.length)},`);
       await expectRefused(Buffer.from(bad), 's.yaml', [value]);
     }
@@ -122,7 +141,11 @@ describe('every SOPS store', () => {
     it('round-trips any bytes', async () => {
       await fc.assert(
         fc.asyncProperty(content, async (bytes) => {
-          const d = await decryptFile(await encryptFile(bytes, 'blob.bin', { groups: [[key.recipient]] }, NOW), 'blob.bin', ids);
+          const d = await decryptFile(
+            await encryptFile(bytes, 'blob.bin', { groups: [[key.recipient]] }, NOW),
+            'blob.bin',
+            ids,
+          );
           expect(plaintextBytes(d).equals(Buffer.from(bytes))).toBe(true);
         }),
         { numRuns: RUNS },

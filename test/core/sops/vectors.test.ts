@@ -11,7 +11,9 @@ import type { Comment, Node } from '../../../agent/core/sops/tree.js';
 import { hasSopsVectors, SOPS_VECTORS } from '../../helpers/shared.js';
 
 const V = SOPS_VECTORS;
-const vectors = hasSopsVectors ? ['age', 'pgp'].flatMap((dir) => readdirSync(join(V, dir)).map((f) => ({ dir, f }))) : [];
+const vectors = hasSopsVectors
+  ? ['age', 'pgp'].flatMap((dir) => readdirSync(join(V, dir)).map((f) => ({ dir, f })))
+  : [];
 
 /** The expected JSON's typed form: ints {"int": "7"}, floats {"float": "3.14"}. */
 function typed(node: Node): unknown {
@@ -19,7 +21,11 @@ function typed(node: Node): unknown {
     case 'null':
       return null;
     case 'map':
-      return Object.fromEntries(node.items.filter((i) => i.kind === 'entry').map((i) => [(i as { key: string }).key, typed((i as { value: Node }).value)]));
+      return Object.fromEntries(
+        node.items
+          .filter((i) => i.kind === 'entry')
+          .map((i) => [(i as { key: string }).key, typed((i as { value: Node }).value)]),
+      );
     case 'list':
       return node.items.filter((i): i is Node => i.kind !== 'comment').map(typed);
     case 'scalar':
@@ -30,17 +36,28 @@ function typed(node: Node): unknown {
   }
 }
 
-const comments = (node: Node): string[] => (node.kind === 'map' || node.kind === 'list' ? node.items.flatMap((i) => (i.kind === 'comment' ? [(i as Comment).text] : i.kind === 'entry' ? comments(i.value) : comments(i as Node))) : []);
+const comments = (node: Node): string[] =>
+  node.kind === 'map' || node.kind === 'list'
+    ? node.items.flatMap((i) =>
+        i.kind === 'comment' ? [(i as Comment).text] : i.kind === 'entry' ? comments(i.value) : comments(i as Node),
+      )
+    : [];
 
 describe.skipIf(!hasSopsVectors)('real sops vectors', () => {
   let ids: Identities;
   beforeAll(async () => {
     ids = emptyIdentities();
-    for (const k of readdirSync(join(V, 'keys')).filter((k) => k.endsWith('.txt') || k.endsWith('.asc'))) await addIdentityText(ids, readFileSync(join(V, 'keys', k), 'utf8'), k);
+    for (const k of readdirSync(join(V, 'keys')).filter((k) => k.endsWith('.txt') || k.endsWith('.asc')))
+      await addIdentityText(ids, readFileSync(join(V, 'keys', k), 'utf8'), k);
   });
 
   it.each(vectors.map((v) => [`${v.dir}/${v.f}`, v] as const))('%s', async (_n, { dir, f }) => {
-    const expected = JSON.parse(readFileSync(join(V, 'expected', `${f}.expected.json`), 'utf8')) as { dataKeyHex: string; plaintext: unknown[]; format: string; encryptedComments?: Array<{ text: string }> };
+    const expected = JSON.parse(readFileSync(join(V, 'expected', `${f}.expected.json`), 'utf8')) as {
+      dataKeyHex: string;
+      plaintext: unknown[];
+      format: string;
+      encryptedComments?: Array<{ text: string }>;
+    };
     const bytes = readFileSync(join(V, dir, f));
     if (f.includes('no_mac')) {
       await expect(decryptFile(bytes, f, ids)).rejects.toThrow(`${f}: MAC mismatch. File has no MAC`);
@@ -58,16 +75,24 @@ describe.skipIf(!hasSopsVectors)('real sops vectors', () => {
   it('swapping two list items, editing one ciphertext character, or changing lastmodified: a MAC error naming the file, no plaintext', async () => {
     const text = readFileSync(join(V, 'age/sopsnix-secrets.yaml'), 'utf8');
     const lines = text.split('\n');
-    const [i, j] = [lines.findIndex((l) => l.startsWith('    - ENC')), lines.findIndex((l, k) => k > lines.findIndex((x) => x.startsWith('    - ENC')) && l.startsWith('    - ENC'))];
+    const [i, j] = [
+      lines.findIndex((l) => l.startsWith('    - ENC')),
+      lines.findIndex((l, k) => k > lines.findIndex((x) => x.startsWith('    - ENC')) && l.startsWith('    - ENC')),
+    ];
     const swapped = [...lines];
     [swapped[i], swapped[j]] = [lines[j]!, lines[i]!];
-    await expect(decryptFile(Buffer.from(swapped.join('\n')), 'secrets.yaml', ids)).rejects.toThrow(/secrets\.yaml: MAC mismatch: the file was altered/);
+    await expect(decryptFile(Buffer.from(swapped.join('\n')), 'secrets.yaml', ids)).rejects.toThrow(
+      /secrets\.yaml: MAC mismatch: the file was altered/,
+    );
 
     const valueLine = lines.findIndex((l) => l.startsWith('test_key: ENC'));
     const edited = [...lines];
     const at = edited[valueLine]!.indexOf('data:') + 6;
-    edited[valueLine] = edited[valueLine]!.slice(0, at) + (edited[valueLine]![at] === 'A' ? 'B' : 'A') + edited[valueLine]!.slice(at + 1);
-    await expect(decryptFile(Buffer.from(edited.join('\n')), 'secrets.yaml', ids)).rejects.toThrow(/secrets\.yaml: test_key cannot be decrypted/);
+    edited[valueLine] =
+      edited[valueLine]!.slice(0, at) + (edited[valueLine]![at] === 'A' ? 'B' : 'A') + edited[valueLine]!.slice(at + 1);
+    await expect(decryptFile(Buffer.from(edited.join('\n')), 'secrets.yaml', ids)).rejects.toThrow(
+      /secrets\.yaml: test_key cannot be decrypted/,
+    );
 
     const touched = text.replace(/lastmodified: "?([^"\n]+)"?/, 'lastmodified: "2030-01-01T00:00:00Z"');
     const err = await decryptFile(Buffer.from(touched), 'secrets.yaml', ids).catch((e: Error) => e);
@@ -78,8 +103,11 @@ describe.skipIf(!hasSopsVectors)('real sops vectors', () => {
   it('the wrong key, or no key, says which recipients could', async () => {
     const other = emptyIdentities();
     await addIdentityText(other, readFileSync(join(V, 'keys/flux-age.txt'), 'utf8'), 'flux-age.txt');
-    await expect(decryptFile(readFileSync(join(V, 'age/sopsnix-secrets.yaml')), 'secrets.yaml', other)).rejects.toThrow(/none of the available keys \(flux-age\.txt\) can decrypt its data key; it is encrypted to age1yt3tfq/);
-    await expect(decryptFile(readFileSync(join(V, 'age/sopsnix-secrets.yaml')), 'secrets.yaml', emptyIdentities())).rejects.toThrow(/none found/);
+    await expect(decryptFile(readFileSync(join(V, 'age/sopsnix-secrets.yaml')), 'secrets.yaml', other)).rejects.toThrow(
+      /none of the available keys \(flux-age\.txt\) can decrypt its data key; it is encrypted to age1yt3tfq/,
+    );
+    await expect(
+      decryptFile(readFileSync(join(V, 'age/sopsnix-secrets.yaml')), 'secrets.yaml', emptyIdentities()),
+    ).rejects.toThrow(/none found/);
   });
 });
-

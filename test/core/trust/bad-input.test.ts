@@ -12,15 +12,25 @@ import type { TrustStore } from '../../../agent/core/trust/verify-object.js';
 
 const empty: TrustStore = { signers: [], pgpKeys: [], problems: [] };
 const opts = { now: 1_800_000_000, skewSeconds: 300 };
-const commit = (extraHeader: string): Buffer => Buffer.from(`tree ${'a'.repeat(40)}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n${extraHeader}\n\nmessage\n`, 'latin1');
+const commit = (extraHeader: string): Buffer =>
+  Buffer.from(
+    `tree ${'a'.repeat(40)}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n${extraHeader}\n\nmessage\n`,
+    'latin1',
+  );
 const sshArmor = (b64: string): string => `gpgsig -----BEGIN SSH SIGNATURE-----\n ${b64}\n -----END SSH SIGNATURE-----`;
 
 describe('objects that are not what they claim', () => {
   it('corrupt or truncated commits are malformed', async () => {
-    expect((await verifyCommitObject('x', 'x', Buffer.from('tree nothing\n\nmsg'), empty, opts)).verdict).toBe('malformed');
-    expect((await verifyCommitObject('x', 'x', Buffer.from([0xff, 0x00, 0x12]), empty, opts)).verdict).toBe('malformed');
+    expect((await verifyCommitObject('x', 'x', Buffer.from('tree nothing\n\nmsg'), empty, opts)).verdict).toBe(
+      'malformed',
+    );
+    expect((await verifyCommitObject('x', 'x', Buffer.from([0xff, 0x00, 0x12]), empty, opts)).verdict).toBe(
+      'malformed',
+    );
     expect((await verifyCommitObject('x', 'x', Buffer.from(''), empty, opts)).verdict).toBe('malformed');
-    const crInHeader = Buffer.from(`tree ${'a'.repeat(40)}\r\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nm\n`);
+    const crInHeader = Buffer.from(
+      `tree ${'a'.repeat(40)}\r\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nm\n`,
+    );
     expect((await verifyCommitObject('x', 'x', crInHeader, empty, opts)).verdict).toBe('malformed');
   });
 
@@ -38,17 +48,57 @@ describe('objects that are not what they claim', () => {
   });
 
   it('an unknown armor is malformed, X.509 is refused, a tag without END is malformed', async () => {
-    expect((await verifyCommitObject('x', 'x', commit('gpgsig -----BEGIN SOMETHING-----\n x\n -----END SOMETHING-----'), empty, opts)).verdict).toBe('malformed');
-    expect((await verifyCommitObject('x', 'x', commit('gpgsig -----BEGIN SIGNED MESSAGE-----\n x\n -----END SIGNED MESSAGE-----'), empty, opts)).verdict).toBe('untrusted-key');
-    const tag = Buffer.from(`object ${'b'.repeat(40)}\ntype commit\ntag v1\ntagger T <t@x> 1700000000 +0000\n\nmsg\n-----BEGIN SSH SIGNATURE-----\nAAAA\n`);
-    expect(await verifyTagObject('t', 't', tag, empty, opts)).toMatchObject({ verdict: 'malformed', reason: 'the tag signature has no END line' });
+    expect(
+      (
+        await verifyCommitObject(
+          'x',
+          'x',
+          commit('gpgsig -----BEGIN SOMETHING-----\n x\n -----END SOMETHING-----'),
+          empty,
+          opts,
+        )
+      ).verdict,
+    ).toBe('malformed');
+    expect(
+      (
+        await verifyCommitObject(
+          'x',
+          'x',
+          commit('gpgsig -----BEGIN SIGNED MESSAGE-----\n x\n -----END SIGNED MESSAGE-----'),
+          empty,
+          opts,
+        )
+      ).verdict,
+    ).toBe('untrusted-key');
+    const tag = Buffer.from(
+      `object ${'b'.repeat(40)}\ntype commit\ntag v1\ntagger T <t@x> 1700000000 +0000\n\nmsg\n-----BEGIN SSH SIGNATURE-----\nAAAA\n`,
+    );
+    expect(await verifyTagObject('t', 't', tag, empty, opts)).toMatchObject({
+      verdict: 'malformed',
+      reason: 'the tag signature has no END line',
+    });
   });
 
   it('an unsupported key type inside a signature is untrusted; a key that does not decode is malformed; never trusted', async () => {
-    const sigOf = (key: Buffer): string => Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), sshString(key), sshString('git'), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString('ssh-dss'), sshString(Buffer.alloc(40))]))]).toString('base64');
+    const sigOf = (key: Buffer): string =>
+      Buffer.concat([
+        Buffer.from('SSHSIG'),
+        Buffer.from([0, 0, 0, 1]),
+        sshString(key),
+        sshString('git'),
+        sshString(''),
+        sshString('sha512'),
+        sshString(Buffer.concat([sshString('ssh-dss'), sshString(Buffer.alloc(40))])),
+      ]).toString('base64');
     const dsa = Buffer.concat([sshString('ssh-dss'), ...[1, 2, 3, 4].map((n) => sshString(Buffer.from([n])))]);
-    expect((await verifyCommitObject('x', 'x', commit(sshArmor(sigOf(dsa))), empty, opts)).verdict).toBe('untrusted-key');
-    for (const key of [sshString('ssh-dss'), Buffer.concat([dsa, Buffer.from([0])]), Buffer.concat([sshString('ssh-foo'), sshString('x')])]) {
+    expect((await verifyCommitObject('x', 'x', commit(sshArmor(sigOf(dsa))), empty, opts)).verdict).toBe(
+      'untrusted-key',
+    );
+    for (const key of [
+      sshString('ssh-dss'),
+      Buffer.concat([dsa, Buffer.from([0])]),
+      Buffer.concat([sshString('ssh-foo'), sshString('x')]),
+    ]) {
       expect((await verifyCommitObject('x', 'x', commit(sshArmor(sigOf(key))), empty, opts)).verdict).toBe('malformed');
     }
   });
@@ -64,16 +114,41 @@ describe('SSHSIG details', () => {
     };
     const keyBlob = Buffer.concat([sshString('ssh-rsa'), sshString(mp(jwk.e!)), sshString(mp(jwk.n!))]);
     const payload = Buffer.from('tree x\n\nhello\n');
-    const signed = Buffer.concat([Buffer.from('SSHSIG'), sshString('git'), sshString(''), sshString('sha256'), sshString(createHash('sha256').update(payload).digest())]);
-    const sig = (alg: string, hash: string): SshSignature => ({ publicKey: keyBlob, keyType: 'ssh-rsa', namespace: 'git', reserved: Buffer.alloc(0), hashAlgorithm: 'sha256', signatureAlgorithm: alg, signature: cryptoSign(hash, signed, privateKey) });
+    const signed = Buffer.concat([
+      Buffer.from('SSHSIG'),
+      sshString('git'),
+      sshString(''),
+      sshString('sha256'),
+      sshString(createHash('sha256').update(payload).digest()),
+    ]);
+    const sig = (alg: string, hash: string): SshSignature => ({
+      publicKey: keyBlob,
+      keyType: 'ssh-rsa',
+      namespace: 'git',
+      reserved: Buffer.alloc(0),
+      hashAlgorithm: 'sha256',
+      signatureAlgorithm: alg,
+      signature: cryptoSign(hash, signed, privateKey),
+    });
     expect(verifySshSignature(sig('rsa-sha2-256', 'sha256'), payload)).toEqual({ ok: true });
     expect(verifySshSignature(sig('rsa-sha2-256', 'sha256'), Buffer.from('tree x\n\nhellO\n'))).toEqual({ ok: false });
     expect(verifySshSignature(sig('ssh-rsa', 'sha1'), payload).problem).toMatch(/SHA-1 ssh-rsa is forbidden/);
   });
 
   it('an armor with trailing bytes in its blob is refused', () => {
-    const blob = Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), sshString(sshString('ssh-ed25519')), sshString('git'), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.alloc(64))])), Buffer.from([1])]);
-    expect(parseSshSignature(`-----BEGIN SSH SIGNATURE-----\n${blob.toString('base64')}\n-----END SSH SIGNATURE-----\n`)).toEqual({ ok: false, problem: 'the SSH signature blob has trailing bytes' });
+    const blob = Buffer.concat([
+      Buffer.from('SSHSIG'),
+      Buffer.from([0, 0, 0, 1]),
+      sshString(sshString('ssh-ed25519')),
+      sshString('git'),
+      sshString(''),
+      sshString('sha512'),
+      sshString(Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.alloc(64))])),
+      Buffer.from([1]),
+    ]);
+    expect(
+      parseSshSignature(`-----BEGIN SSH SIGNATURE-----\n${blob.toString('base64')}\n-----END SSH SIGNATURE-----\n`),
+    ).toEqual({ ok: false, problem: 'the SSH signature blob has trailing bytes' });
   });
 });
 
