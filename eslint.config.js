@@ -44,8 +44,8 @@ export default tseslint.config(
           patterns: [
             { group: ['@hono/*', '@octokit/*'], message: 'agent/core is pure: side effects belong in agent/io' },
             {
-              group: ['**/io/*', '**/daemon/*', '**/client/*', '**/scripts/*', '**/bench/*'],
-              message: 'agent/core imports nothing above it (io, daemon, client, scripts, bench)',
+              group: ['**/io/*', '**/daemon/*', '**/client/*', '**/scripts/*', '**/bench/*', '**/devtools/*'],
+              message: 'agent/core imports nothing above it (io, daemon, client, scripts, bench, devtools)',
             },
           ],
         },

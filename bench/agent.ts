@@ -8,9 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGitServer } from './git-server.js';
-import { copyExample, fleetRemote } from './fleet-remote.js';
-import { AGENT_ENV, benchDeviceSettings } from './bench-device.js';
+import { startGitServer } from '../devtools/git-server.js';
+import { copyExample, fleetRemote } from '../devtools/fleet-remote.js';
+import { AGENT_ENV, benchDeviceSettings } from '../devtools/bench-device.js';
 import { loadTest, openStreams } from './api-load.js';
 import { addToken } from '../agent/io/token-file.js';
 import { median } from './measure.js';
@@ -87,7 +87,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const pipeline = spawn(
       process.execPath,
       [
-        join(root, 'dist/agent/client/example-pipeline.js'),
+        join(root, 'dist/examples/pipeline/example-pipeline.js'),
         '--components-dir',
         join(state, 'components'),
         '--root',
@@ -247,7 +247,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     const wpipe = spawn(
       process.execPath,
       [
-        join(root, 'dist/agent/client/example-pipeline.js'),
+        join(root, 'dist/examples/pipeline/example-pipeline.js'),
         '--components-dir',
         join(wstate, 'components'),
         '--root',

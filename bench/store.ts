@@ -13,12 +13,12 @@ import { verifyRange } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
 import { GitStore } from '../agent/io/git-store.js';
 import { addToken } from '../agent/io/token-file.js';
-import { AGENT_ENV, benchDeviceSettings } from './bench-device.js';
+import { AGENT_ENV, benchDeviceSettings } from '../devtools/bench-device.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { fleetRemote } from './fleet-remote.js';
-import type { FleetRemote } from './fleet-remote.js';
-import { startGitServer } from './git-server.js';
-import type { GitServer } from './git-server.js';
+import { fleetRemote } from '../devtools/fleet-remote.js';
+import type { FleetRemote } from '../devtools/fleet-remote.js';
+import { startGitServer } from '../devtools/git-server.js';
+import type { GitServer } from '../devtools/git-server.js';
 import { median } from './measure.js';
 import type { Row } from './measure.js';
 
@@ -90,7 +90,7 @@ async function agentOverChanges(root: string, cli: string, dir: string, rows: Ro
       spawn(
         process.execPath,
         [
-          join(root, 'dist/agent/client/example-pipeline.js'),
+          join(root, 'dist/examples/pipeline/example-pipeline.js'),
           '--components-dir',
           join(state, 'components'),
           '--root',

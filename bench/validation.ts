@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clearDocumentMemo } from '../agent/core/documents.js';
-import { listDevices, listEnvironments } from '../agent/core/repo-layout.js';
-import { validateRepository } from '../agent/core/validate.js';
+import { clearDocumentMemo } from '../agent/core/repo/documents.js';
+import { listDevices, listEnvironments } from '../agent/core/repo/layout.js';
+import { validateRepository } from '../agent/core/validate/validate.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import { timeInProcess, timeProcess } from './measure.js';
 import type { Row } from './measure.js';

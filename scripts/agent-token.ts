@@ -2,7 +2,7 @@
 // The token is printed once, on add; the file keeps only its SHA-256 hash.
 
 import { GitopsError } from '../agent/core/errors.js';
-import { ROLES } from '../agent/core/api/tokens.js';
+import { ROLES } from '../agent/core/contracts/tokens.js';
 import { addToken, listTokens, revokeToken } from '../agent/io/token-file.js';
 import { EXIT_OK, oneOf, out, parse } from './cli.js';
 

@@ -5,14 +5,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { HardwareProfile } from '../agent/core/config-types.js';
+import type { HardwareProfile } from '../agent/core/config/types.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { hardwareProfileFile, listDevices, listEnvironments } from '../agent/core/repo-layout.js';
+import { hardwareProfileFile, listDevices, listEnvironments } from '../agent/core/repo/layout.js';
 import { Agent } from '../agent/daemon/agent.js';
 import { Hardware } from '../agent/daemon/hardware.js';
 import { startApi } from '../agent/daemon/api.js';
-import { hashToken } from '../agent/core/api/tokens.js';
-import type { TokenEntry } from '../agent/core/api/tokens.js';
+import { hashToken } from '../agent/core/contracts/tokens.js';
+import type { TokenEntry } from '../agent/core/contracts/tokens.js';
 import { newToken, tokenSource } from '../agent/io/token-file.js';
 import { Runner } from '../agent/daemon/runner.js';
 import { loadSettings, PACKAGE_ROOT } from '../agent/daemon/settings.js';
@@ -196,7 +196,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     pipeline = spawn(
       process.execPath,
       [
-        join(PACKAGE_ROOT, 'dist/agent/client/example-pipeline.js'),
+        join(PACKAGE_ROOT, 'dist/examples/pipeline/example-pipeline.js'),
         '--components-dir',
         join(agent.options.stateDir, 'components'),
         '--root',

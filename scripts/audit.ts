@@ -3,14 +3,15 @@
 // committed it, its signature verdict and signer, the pull request it came from, and the
 // rendered configuration paths it changed on which environments and devices.
 
-import { diffRepositories } from '../agent/core/diff.js';
-import type { PathChange } from '../agent/core/diff.js';
+import { diffRepositories } from '../agent/core/change/diff.js';
+import type { PathChange } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { isObject, parseDotted } from '../agent/core/paths.js';
-import { listDevices, listEnvironments } from '../agent/core/repo-layout.js';
-import type { RepoFiles } from '../agent/core/repo-layout.js';
-import type { Repository } from '../agent/core/repository.js';
-import { closest } from '../agent/core/suggest.js';
+import { parseDotted } from '../agent/core/json/pointer.js';
+import { isObject } from '../agent/core/json/value.js';
+import { listDevices, listEnvironments } from '../agent/core/repo/layout.js';
+import type { RepoFiles } from '../agent/core/repo/layout.js';
+import type { Repository } from '../agent/core/repo/repository.js';
+import { closest } from '../agent/core/format/suggest.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../agent/core/trust/verify-object.js';
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
 import { objectReader } from '../agent/io/git-objects.js';

@@ -5,11 +5,11 @@
 // decides the exit code; GitHub API failures are reported, not fatal.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { diffRepositories } from '../agent/core/diff.js';
+import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { formatDiffText } from '../agent/core/format-diff.js';
-import { formatGithub } from '../agent/core/format-diagnostics.js';
-import { prComment } from '../agent/core/pr-comment.js';
+import { formatDiffText } from '../agent/core/format/diff.js';
+import { formatGithub } from '../agent/core/format/diagnostics.js';
+import { prComment } from '../agent/core/format/pr-comment.js';
 import { verifyRange } from '../agent/core/trust/history.js';
 import type { RangeResult } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';

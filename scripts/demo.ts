@@ -15,9 +15,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fleetRemote } from '../bench/fleet-remote.js';
-import { startGitServer } from '../bench/git-server.js';
-import { benchDeviceSettings } from '../bench/bench-device.js';
+import { fleetRemote } from '../devtools/fleet-remote.js';
+import { startGitServer } from '../devtools/git-server.js';
+import { benchDeviceSettings } from '../devtools/bench-device.js';
 import { PACKAGE_ROOT } from '../agent/daemon/settings.js';
 import { addToken } from '../agent/io/token-file.js';
 

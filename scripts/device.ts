@@ -15,13 +15,13 @@ import {
   secretsFile,
   TEMPLATES_DIR,
   templateFile,
-} from '../agent/core/repo-layout.js';
-import { openRepository } from '../agent/core/repository.js';
-import { SOPS_CONFIG } from '../agent/core/secrets-check.js';
+} from '../agent/core/repo/layout.js';
+import { openRepository } from '../agent/core/repo/repository.js';
+import { SOPS_CONFIG } from '../agent/core/validate/secrets-check.js';
 import { parseSopsConfig, pickCreationRule } from '../agent/core/sops/sops-config.js';
 import { readEncrypted, updateKeys } from '../agent/core/sops/sops-file.js';
-import { closest } from '../agent/core/suggest.js';
-import { validateOpened } from '../agent/core/validate.js';
+import { closest } from '../agent/core/format/suggest.js';
+import { validateOpened } from '../agent/core/validate/validate.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { EXIT_INVALID, EXIT_OK, list, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';

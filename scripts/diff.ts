@@ -1,8 +1,8 @@
 // gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--format text|markdown|json] [--exit-code]
 // Both revisions are rendered straight from git objects: no checkout, a dirty tree is fine.
 
-import { diffRepositories } from '../agent/core/diff.js';
-import { formatDiffMarkdown, formatDiffText } from '../agent/core/format-diff.js';
+import { diffRepositories } from '../agent/core/change/diff.js';
+import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { readRevisionPair } from '../agent/io/git-revisions.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, out, parse, repoRoot, rootOption } from './cli.js';

@@ -2,13 +2,14 @@
 // chain of files that set it.
 
 import { GitopsError } from '../agent/core/errors.js';
-import { describeOrigin } from '../agent/core/format-render.js';
-import { provenanceChain } from '../agent/core/merge.js';
-import { getAt, isObject, parseDotted, toPointer } from '../agent/core/paths.js';
-import { originFor, REDACTED, render } from '../agent/core/render.js';
-import { matchesSegments } from '../agent/core/schema-set.js';
-import { validateFor } from '../agent/core/validate.js';
-import { closest } from '../agent/core/suggest.js';
+import { describeOrigin } from '../agent/core/format/render.js';
+import { provenanceChain } from '../agent/core/config/merge.js';
+import { parseDotted, toPointer } from '../agent/core/json/pointer.js';
+import { getAt, isObject } from '../agent/core/json/value.js';
+import { originFor, REDACTED, render } from '../agent/core/config/render.js';
+import { matchesSegments } from '../agent/core/schema/schema-set.js';
+import { validateFor } from '../agent/core/validate/validate.js';
+import { closest } from '../agent/core/format/suggest.js';
 import { EXIT_INVALID, EXIT_OK, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
 

@@ -2,11 +2,11 @@
 // keeping comments and layout. --check changes nothing and exits 1 when something would change.
 
 import { join } from 'node:path';
-import { loadDocument } from '../agent/core/documents.js';
-import { formatText } from '../agent/core/format-diagnostics.js';
-import { CURRENT_VERSION } from '../agent/core/migrate.js';
-import { isYamlFile } from '../agent/core/repo-layout.js';
-import { compareText } from '../agent/core/paths.js';
+import { loadDocument } from '../agent/core/repo/documents.js';
+import { formatText } from '../agent/core/format/diagnostics.js';
+import { CURRENT_VERSION } from '../agent/core/schema/migrate.js';
+import { isYamlFile } from '../agent/core/repo/layout.js';
+import { compareText } from '../agent/core/json/value.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, err, loadTree, out, parse, rootOption, useColor } from './cli.js';
 

@@ -5,12 +5,12 @@
 
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { diffRepositories } from '../agent/core/diff.js';
+import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
-import { formatText } from '../agent/core/format-diagnostics.js';
-import { formatDiffMarkdown } from '../agent/core/format-diff.js';
-import { applySettings, parseSetting } from '../agent/core/propose.js';
-import { validateRepository } from '../agent/core/validate.js';
+import { formatText } from '../agent/core/format/diagnostics.js';
+import { formatDiffMarkdown } from '../agent/core/format/diff.js';
+import { applySettings, parseSetting } from '../agent/core/change/propose.js';
+import { validateRepository } from '../agent/core/validate/validate.js';
 import { GitHub } from '../agent/io/github.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';

@@ -1,8 +1,8 @@
 // gitops render --env E [--device D] [--format yaml|json] [--show-origin]
 
-import { renderJson, renderYaml } from '../agent/core/format-render.js';
-import { redactSecrets } from '../agent/core/render.js';
-import { validateFor } from '../agent/core/validate.js';
+import { renderJson, renderYaml } from '../agent/core/format/render.js';
+import { redactSecrets } from '../agent/core/config/render.js';
+import { validateFor } from '../agent/core/validate/validate.js';
 import { decryptEnvironmentSecrets } from '../agent/io/environment-secrets.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { EXIT_INVALID, EXIT_OK, list, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';

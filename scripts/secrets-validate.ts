@@ -3,8 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { schemaDiagnostics } from '../agent/core/schema-diagnostics.js';
-import { loadSchemas } from '../agent/core/schema-set.js';
+import { schemaDiagnostics } from '../agent/core/schema/diagnostics.js';
+import { loadSchemas } from '../agent/core/schema/schema-set.js';
 import type { MapNode } from '../agent/core/sops/tree.js';
 import { toPlain } from '../agent/core/sops/tree.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';

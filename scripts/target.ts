@@ -1,9 +1,9 @@
 // Picking one environment (and device) on the command line, with "Did you mean" when wrong.
 
 import { GitopsError } from '../agent/core/errors.js';
-import type { Repository } from '../agent/core/repository.js';
-import type { RenderTarget } from '../agent/core/render.js';
-import { closest } from '../agent/core/suggest.js';
+import type { Repository } from '../agent/core/repo/repository.js';
+import type { RenderTarget } from '../agent/core/config/render.js';
+import { closest } from '../agent/core/format/suggest.js';
 
 export function pickTarget(
   repo: Pick<Repository, 'environments' | 'devices'>,

@@ -1,10 +1,10 @@
 // gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--format text|json|github] [--summary]
 
 import { parse as parseYaml } from 'yaml';
-import type { HardwareProfile } from '../agent/core/config-types.js';
-import type { DiagnosticFormat } from '../agent/core/format-diagnostics.js';
-import { summariseTarget } from '../agent/core/summary.js';
-import { validateOpened } from '../agent/core/validate.js';
+import type { HardwareProfile } from '../agent/core/config/types.js';
+import type { DiagnosticFormat } from '../agent/core/format/diagnostics.js';
+import { summariseTarget } from '../agent/core/format/summary.js';
+import { validateOpened } from '../agent/core/validate/validate.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';
 import { GitopsError } from '../agent/core/errors.js';

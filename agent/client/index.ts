@@ -8,8 +8,9 @@
 
 import { mkdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { FILES, readProtocolFile, writeProtocolFile } from './protocol.js';
-import type { Health, Proposal, Verdict } from './protocol.js';
+import { FILES } from '../core/contracts/protocol.js';
+import { readProtocolFile, writeProtocolFile } from '../io/protocol-files.js';
+import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
 
 export type SectionHandler = (value: unknown, all: Record<string, unknown>) => void | Promise<void>;
 /** Returns a reason to refuse the proposal, or undefined to accept it. */

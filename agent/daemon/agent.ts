@@ -5,23 +5,23 @@
 // for the bake time, and records the release as last good; on any failure it switches back to
 // the last good release, delivers it again, and remembers the commit as bad (never retried).
 
-import type { Proposal } from '../client/protocol.js';
-import { planChanges } from '../core/agent/plan.js';
-import type { Component, HardwareProfile } from '../core/config-types.js';
+import type { Proposal } from '../core/contracts/protocol.js';
+import { planChanges } from '../core/change/plan.js';
+import type { Component, HardwareProfile } from '../core/config/types.js';
 import { GitopsError } from '../core/errors.js';
-import { formatText } from '../core/format-diagnostics.js';
-import { compareText, isObject } from '../core/paths.js';
-import type { JsonObject } from '../core/paths.js';
-import { policyOf } from '../core/policy.js';
-import { environmentFile } from '../core/repo-layout.js';
-import type { RepoFiles } from '../core/repo-layout.js';
-import { openRepository } from '../core/repository.js';
+import { formatText } from '../core/format/diagnostics.js';
+import { compareText, isObject } from '../core/json/value.js';
+import type { JsonObject } from '../core/json/value.js';
+import { policyOf } from '../core/validate/policy.js';
+import { environmentFile } from '../core/repo/layout.js';
+import type { RepoFiles } from '../core/repo/layout.js';
+import { openRepository } from '../core/repo/repository.js';
 import type { Identities } from '../core/sops/keys.js';
-import { validateFor } from '../core/validate.js';
-import type { ValidationReport } from '../core/validate.js';
-import { checkState, INITIAL_STATE } from '../core/agent/state.js';
-import type { AgentState, LocatedFinding } from '../core/agent/state.js';
-import type { Diagnostic } from '../core/diagnostics.js';
+import { validateFor } from '../core/validate/validate.js';
+import type { ValidationReport } from '../core/validate/validate.js';
+import { checkState, INITIAL_STATE } from '../core/contracts/agent-state.js';
+import type { AgentState, LocatedFinding } from '../core/contracts/agent-state.js';
+import type { Diagnostic } from '../core/validate/diagnostics.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import { Delivery } from '../io/delivery.js';
 import type { ComponentTarget } from '../io/delivery.js';
@@ -30,8 +30,8 @@ import { ReleaseStore } from '../io/release-store.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
 import type { JournalEntry } from '../io/release-store.js';
 import { join } from 'node:path';
-import { redactSecrets } from '../core/render.js';
-import type { EnvironmentInfo } from '../core/render.js';
+import { redactSecrets } from '../core/config/render.js';
+import type { EnvironmentInfo } from '../core/config/render.js';
 import { AgentEvents } from './events.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
@@ -47,7 +47,7 @@ export interface CandidateInfo {
   steps?: Record<string, number>;
 }
 
-export type { AgentState } from '../core/agent/state.js';
+export type { AgentState } from '../core/contracts/agent-state.js';
 
 export interface AgentOptions {
   environment: string;

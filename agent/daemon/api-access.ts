@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { allows, findToken } from '../core/api/tokens.js';
-import type { Role, TokenEntry } from '../core/api/tokens.js';
+import { allows, findToken } from '../core/contracts/tokens.js';
+import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { GitopsError } from '../core/errors.js';
 import { redact } from '../io/redactor.js';
 

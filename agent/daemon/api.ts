@@ -12,10 +12,11 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
-import { releaseDiff } from '../core/api/release-diff.js';
-import type { Role, TokenEntry } from '../core/api/tokens.js';
+import { releaseDiff } from '../core/change/release-diff.js';
+import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { GitopsError } from '../core/errors.js';
-import { getAt, parseDotted } from '../core/paths.js';
+import { parseDotted } from '../core/json/pointer.js';
+import { getAt } from '../core/json/value.js';
 import { redact } from '../io/redactor.js';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import {

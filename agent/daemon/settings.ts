@@ -6,10 +6,10 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GitopsError } from '../core/errors.js';
-import { formatText } from '../core/format-diagnostics.js';
-import { schemaDiagnostics } from '../core/schema-diagnostics.js';
-import { loadSchemas } from '../core/schema-set.js';
-import { indexPositions, locate, parseSource } from '../core/yaml-source.js';
+import { formatText } from '../core/format/diagnostics.js';
+import { schemaDiagnostics } from '../core/schema/diagnostics.js';
+import { loadSchemas } from '../core/schema/schema-set.js';
+import { indexPositions, locate, parseSource } from '../core/repo/yaml-source.js';
 import { readWorkingTree } from '../io/repo-files.js';
 
 export interface AgentSettings {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { compareText } from '../core/paths.js';
+import { compareText } from '../core/json/value.js';
 import { readWorkingTree } from '../io/repo-files.js';
 import type { Agent, CycleResult } from './agent.js';
 import { QUIET_TRIGGER } from './runner.js';

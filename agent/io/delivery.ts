@@ -5,9 +5,10 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILES, readProtocolFile, writeProtocolFile } from '../client/protocol.js';
-import type { Health, Proposal, Verdict } from '../client/protocol.js';
-import type { Component } from '../core/config-types.js';
+import { FILES } from '../core/contracts/protocol.js';
+import { readProtocolFile, writeProtocolFile } from './protocol-files.js';
+import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
+import type { Component } from '../core/config/types.js';
 import { readRegularFile } from './safe-read.js';
 
 export interface ComponentTarget {

@@ -1,10 +1,10 @@
 // Decrypting an environment's secrets.sops.yaml for rendering (on the device, or with
 // `gitops render --reveal-secrets`): every value is registered with the redactor first.
 
-import type { JsonObject } from '../core/paths.js';
-import { isObject } from '../core/paths.js';
-import { secretsFile } from '../core/repo-layout.js';
-import type { RepoFiles } from '../core/repo-layout.js';
+import type { JsonObject } from '../core/json/value.js';
+import { isObject } from '../core/json/value.js';
+import { secretsFile } from '../core/repo/layout.js';
+import type { RepoFiles } from '../core/repo/layout.js';
 import type { Identities } from '../core/sops/keys.js';
 import { decryptFile } from '../core/sops/sops-file.js';
 import { toPlain } from '../core/sops/tree.js';

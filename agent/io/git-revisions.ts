@@ -2,7 +2,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { GitopsError } from '../core/errors.js';
-import type { RepoFiles } from '../core/repo-layout.js';
+import type { RepoFiles } from '../core/repo/layout.js';
 import { readCommitFiles } from './git-tree.js';
 
 export function resolveRevision(root: string, rev: string): string {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
-import { formatSize } from '../core/format-size.js';
+import { formatSize } from '../core/format/size.js';
 import { objectReader } from './git-objects.js';
 import {
   checkPack,

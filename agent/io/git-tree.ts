@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
-import type { RepoFiles } from '../core/repo-layout.js';
-import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo-file.js';
+import type { RepoFiles } from '../core/repo/layout.js';
+import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
 
 const ROOTS = new Set(['config', 'environments', 'schemas']);
 const TOP_FILES = new Set(['.sops.yaml']);

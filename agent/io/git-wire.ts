@@ -6,7 +6,7 @@
 import { inflateSync } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
 import { GitopsError } from '../core/errors.js';
-import { formatSize } from '../core/format-size.js';
+import { formatSize } from '../core/format/size.js';
 
 export interface WireLimits {
   /** Refs in the advertisement (each peeled tag line counts). */

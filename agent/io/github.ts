@@ -3,7 +3,7 @@
 
 import { Octokit } from '@octokit/rest';
 import { GitopsError } from '../core/errors.js';
-import { MARKER } from '../core/pr-comment.js';
+import { MARKER } from '../core/format/pr-comment.js';
 
 export interface PrTarget {
   owner: string;

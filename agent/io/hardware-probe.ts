@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { arch, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ProbeFacts } from '../core/hardware-profile.js';
+import type { ProbeFacts } from '../core/hardware/profile.js';
 import { redactUrl, parseFfprobe } from '../core/parsers/ffprobe.js';
 import { parseMeminfo } from '../core/parsers/meminfo.js';
 import { parseNvidiaProcVersion } from '../core/parsers/nvidia-proc.js';

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { GitopsError } from '../core/errors.js';
-import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo-file.js';
+import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
 import { readRegularFile } from './safe-read.js';
 
 const ROOTS = ['config', 'environments', 'schemas'];

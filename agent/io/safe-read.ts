@@ -4,7 +4,7 @@
 // and never read past a cap (/dev/zero or a huge file cannot fill memory).
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import type { FileProblemCode } from '../core/repo-file.js';
+import type { FileProblemCode } from '../core/repo/file.js';
 
 export type SafeRead =
   | { ok: true; bytes: Buffer }

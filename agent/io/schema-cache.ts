@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import type { CompiledSchemaCache, SchemaName } from '../core/schema-set.js';
+import type { CompiledSchemaCache, SchemaName } from '../core/schema/schema-set.js';
 import { writeFileAtomic } from './repo-files.js';
 
 const requireForCode = createRequire(import.meta.url);

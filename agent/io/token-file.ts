@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { GitopsError } from '../core/errors.js';
-import { hashToken, parseTokens } from '../core/api/tokens.js';
-import type { Role, TokenEntry } from '../core/api/tokens.js';
+import { hashToken, parseTokens } from '../core/contracts/tokens.js';
+import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { writeFileAtomic } from './repo-files.js';
 
 export function newToken(): string {

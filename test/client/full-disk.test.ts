@@ -7,7 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILES, writeProtocolFile } from '../../agent/client/protocol.js';
+import { FILES } from '../../agent/core/contracts/protocol.js';
+import { writeProtocolFile } from '../../agent/io/protocol-files.js';
 import { until } from '../helpers/fleet.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkCameraMode } from '../../agent/core/camera-modes.js';
-import type { Camera } from '../../agent/core/config-types.js';
+import { checkCameraMode } from '../../agent/core/hardware/camera-modes.js';
+import type { Camera } from '../../agent/core/config/types.js';
 import { cameraFromV4l2, parseV4l2Formats } from '../../agent/core/parsers/v4l2-formats.js';
 import { fixture, hasShared } from '../helpers/shared.js';
 

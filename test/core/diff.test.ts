@@ -2,8 +2,8 @@
 // that caused it, policy changes, the head's validity, the risk, and both printed forms.
 
 import { describe, expect, it } from 'vitest';
-import { diffRepositories } from '../../agent/core/diff.js';
-import { formatDiffMarkdown, formatDiffText, riskLine } from '../../agent/core/format-diff.js';
+import { diffRepositories } from '../../agent/core/change/diff.js';
+import { formatDiffMarkdown, formatDiffText, riskLine } from '../../agent/core/format/diff.js';
 import { edit, exampleFiles, withFiles } from '../helpers/project.js';
 
 const DEVICE = 'environments/production/devices/prod-berlin-001.yaml';

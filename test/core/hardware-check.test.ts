@@ -1,17 +1,17 @@
 // Validation against hardware facts, with profiles built from the real captures.
 
 import { describe, expect, it } from 'vitest';
-import type { Config, HardwareProfile } from '../../agent/core/config-types.js';
-import { checkHardware } from '../../agent/core/hardware-check.js';
-import { profileFromFacts } from '../../agent/core/hardware-profile.js';
-import type { ProbeFacts } from '../../agent/core/hardware-profile.js';
+import type { Config, HardwareProfile } from '../../agent/core/config/types.js';
+import { checkHardware } from '../../agent/core/hardware/check.js';
+import { profileFromFacts } from '../../agent/core/hardware/profile.js';
+import type { ProbeFacts } from '../../agent/core/hardware/profile.js';
 import { parseFfprobe } from '../../agent/core/parsers/ffprobe.js';
 import { parseNvidiaSmiTable } from '../../agent/core/parsers/nvidia-smi.js';
 import { parseTegraRelease } from '../../agent/core/parsers/tegra.js';
 import { parseLsusb } from '../../agent/core/parsers/usb-accel.js';
 import { cameraFromV4l2, parseV4l2Formats } from '../../agent/core/parsers/v4l2-formats.js';
-import { render } from '../../agent/core/render.js';
-import { openRepository } from '../../agent/core/repository.js';
+import { render } from '../../agent/core/config/render.js';
+import { openRepository } from '../../agent/core/repo/repository.js';
 import { exampleFiles } from '../helpers/project.js';
 import { fixture, hasShared } from '../helpers/shared.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeLayer, provenanceChain, provenanceFor } from '../../agent/core/merge.js';
-import type { Rendered } from '../../agent/core/merge.js';
-import type { JsonObject } from '../../agent/core/paths.js';
+import { mergeLayer, provenanceChain, provenanceFor } from '../../agent/core/config/merge.js';
+import type { Rendered } from '../../agent/core/config/merge.js';
+import type { JsonObject } from '../../agent/core/json/value.js';
 
 const empty: Rendered = { value: {}, provenance: new Map() };
 const at = (file: string) => (_pointer: string) => ({ layer: 'base' as const, file });

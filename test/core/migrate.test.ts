@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CURRENT_VERSION, MIGRATIONS, migrateDocument } from '../../agent/core/migrate.js';
-import { v1ToV2 } from '../../agent/core/migrations/v1-to-v2.js';
+import { CURRENT_VERSION, MIGRATIONS, migrateDocument } from '../../agent/core/schema/migrate.js';
+import { v1ToV2 } from '../../agent/core/schema/migrations/v1-to-v2.js';
 
 describe('migration steps are ordered and end at the current version', () => {
   it('chains from version 1 to the current one', () => {

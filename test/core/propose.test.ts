@@ -2,8 +2,8 @@
 // kept; refused before anything is written for unknown paths, secrets and wrong values.
 
 import { describe, expect, it } from 'vitest';
-import { applySettings, parseSetting } from '../../agent/core/propose.js';
-import { openRepository } from '../../agent/core/repository.js';
+import { applySettings, parseSetting } from '../../agent/core/change/propose.js';
+import { openRepository } from '../../agent/core/repo/repository.js';
 import { exampleFiles, withFiles } from '../helpers/project.js';
 
 const repo = () => openRepository(exampleFiles());

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadDocument } from '../../agent/core/documents.js';
-import { renderJson, renderYaml } from '../../agent/core/format-render.js';
-import { plaintextSecrets, REDACTED, redactSecrets, render } from '../../agent/core/render.js';
-import { openRepository } from '../../agent/core/repository.js';
-import { summariseTarget } from '../../agent/core/summary.js';
-import { validateRepository } from '../../agent/core/validate.js';
+import { loadDocument } from '../../agent/core/repo/documents.js';
+import { renderJson, renderYaml } from '../../agent/core/format/render.js';
+import { plaintextSecrets, REDACTED, redactSecrets, render } from '../../agent/core/config/render.js';
+import { openRepository } from '../../agent/core/repo/repository.js';
+import { summariseTarget } from '../../agent/core/format/summary.js';
+import { validateRepository } from '../../agent/core/validate/validate.js';
 import { edit, exampleFiles, PROJECT, readText } from '../helpers/project.js';
 
 const berlin = { environment: 'production', device: 'prod-berlin-001' };

@@ -3,9 +3,9 @@
 // value could not be redacted safely.
 
 import { describe, expect, it } from 'vitest';
-import { schemaDiagnostics } from '../../agent/core/schema-diagnostics.js';
-import { loadSchemas } from '../../agent/core/schema-set.js';
-import type { SchemaSet } from '../../agent/core/schema-set.js';
+import { schemaDiagnostics } from '../../agent/core/schema/diagnostics.js';
+import { loadSchemas } from '../../agent/core/schema/schema-set.js';
+import type { SchemaSet } from '../../agent/core/schema/schema-set.js';
 import { edit, exampleFiles } from '../helpers/project.js';
 
 type Tree = Record<string, unknown>;

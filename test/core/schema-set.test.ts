@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadSchemas, matchesSegments } from '../../agent/core/schema-set.js';
-import type { CompiledSchemaCache } from '../../agent/core/schema-set.js';
+import { loadSchemas, matchesSegments } from '../../agent/core/schema/schema-set.js';
+import type { CompiledSchemaCache } from '../../agent/core/schema/schema-set.js';
 import { edit, exampleFiles, withFiles } from '../helpers/project.js';
 
 describe('the repository schemas', () => {

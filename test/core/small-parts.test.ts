@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { coerce } from '../../agent/core/env-overrides.js';
-import { formatGithub, formatText } from '../../agent/core/format-diagnostics.js';
-import { interpolate, MAX_INTERPOLATED_TOTAL } from '../../agent/core/interpolate.js';
-import { compareText, fromPointer, parseDotted, toDotted, toPointer } from '../../agent/core/paths.js';
-import { closest, editDistance } from '../../agent/core/suggest.js';
-import { dedupeDiagnostics } from '../../agent/core/diagnostics.js';
+import { coerce } from '../../agent/core/config/env-overrides.js';
+import { formatGithub, formatText } from '../../agent/core/format/diagnostics.js';
+import { interpolate, MAX_INTERPOLATED_TOTAL } from '../../agent/core/config/interpolate.js';
+import { fromPointer, parseDotted, toDotted, toPointer } from '../../agent/core/json/pointer.js';
+import { compareText } from '../../agent/core/json/value.js';
+import { closest, editDistance } from '../../agent/core/format/suggest.js';
+import { dedupeDiagnostics } from '../../agent/core/validate/diagnostics.js';
 
 describe('text order', () => {
   it('is the order of git ls-files (code units), whatever the locale', () => {

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JsonObject } from '../../agent/core/paths.js';
+import type { JsonObject } from '../../agent/core/json/value.js';
 import { addIdentityText, emptyIdentities } from '../../agent/core/sops/identities.js';
-import { validateRepository } from '../../agent/core/validate.js';
+import { validateRepository } from '../../agent/core/validate/validate.js';
 import { decryptEnvironmentSecrets } from '../../agent/io/environment-secrets.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';
 

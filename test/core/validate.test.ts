@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../agent/core/diagnostics.js';
-import { validateRepository } from '../../agent/core/validate.js';
+import type { Diagnostic } from '../../agent/core/validate/diagnostics.js';
+import { validateRepository } from '../../agent/core/validate/validate.js';
 import { edit, exampleFiles, withFiles } from '../helpers/project.js';
 
 const errorsOf = (files: Map<string, string>, options = {}): Diagnostic[] =>

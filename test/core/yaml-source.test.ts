@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadDocument } from '../../agent/core/documents.js';
-import { indexPositions, locate, MAX_DOCUMENT_BYTES, parseSource, toJson } from '../../agent/core/yaml-source.js';
+import { loadDocument } from '../../agent/core/repo/documents.js';
+import { indexPositions, locate, MAX_DOCUMENT_BYTES, parseSource, toJson } from '../../agent/core/repo/yaml-source.js';
 
 describe('parseSource and positions', () => {
   it('indexes where every key and value starts', () => {

@@ -23,7 +23,7 @@ describe('crash safety of the agent', () => {
   const pipeline = spawn(
     process.execPath,
     [
-      join(PROJECT, 'dist/agent/client/example-pipeline.js'),
+      join(PROJECT, 'dist/examples/pipeline/example-pipeline.js'),
       '--components-dir',
       join(state, 'components'),
       '--root',

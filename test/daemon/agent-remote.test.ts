@@ -13,7 +13,7 @@ import { startGitServer } from '../helpers/git-server.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 import { gitops } from '../helpers/cli.js';
-import { benchDeviceSettings } from '../../bench/bench-device.js';
+import { benchDeviceSettings } from '../../devtools/bench-device.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
 
 interface Result {

@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetRemote } from '../../bench/fleet-remote.js';
-import { benchDeviceSettings } from '../../bench/bench-device.js';
+import { fleetRemote } from '../../devtools/fleet-remote.js';
+import { benchDeviceSettings } from '../../devtools/bench-device.js';
 import { startFollowing } from '../helpers/agent-process.js';
 import { requestFresh } from '../helpers/fleet.js';
 import type { AgentProcess } from '../helpers/agent-process.js';

@@ -13,7 +13,7 @@ import { addToken } from '../../agent/io/token-file.js';
 import { decryptEnvironmentSecrets } from '../../agent/io/environment-secrets.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
-import { leaves } from '../../agent/core/paths.js';
+import { leaves } from '../../agent/core/json/value.js';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { gitopsAsync } from '../helpers/cli.js';

@@ -5,8 +5,8 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { benchDeviceSettings } from '../../bench/bench-device.js';
-import type { BenchDevice } from '../../bench/bench-device.js';
+import { benchDeviceSettings } from '../../devtools/bench-device.js';
+import type { BenchDevice } from '../../devtools/bench-device.js';
 import { makeRepo, run, signerLine, sshKey, trustDir } from './git.js';
 import type { Repo } from './git.js';
 import { startGitServer } from './git-server.js';

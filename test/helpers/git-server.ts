@@ -1,3 +1,3 @@
 // The smart-HTTP git server the tests and the benchmark share.
-export { startGitServer } from '../../bench/git-server.js';
-export type { GitServer } from '../../bench/git-server.js';
+export { startGitServer } from '../../devtools/git-server.js';
+export type { GitServer } from '../../devtools/git-server.js';

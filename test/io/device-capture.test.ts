@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { profileFromFacts } from '../../agent/core/hardware-profile.js';
+import { profileFromFacts } from '../../agent/core/hardware/profile.js';
 import {
   parseNvidiaSmiCsv,
   parseNvidiaSmiQuery,

@@ -1,8 +1,8 @@
 import { cpSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileProblem } from '../../agent/core/repo-file.js';
-import { validateRepository } from '../../agent/core/validate.js';
+import { fileProblem } from '../../agent/core/repo/file.js';
+import { validateRepository } from '../../agent/core/validate/validate.js';
 import { readCommitFiles } from '../../agent/io/git-tree.js';
 import { makeRepo } from '../helpers/git.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { profileFromFacts } from '../../agent/core/hardware-profile.js';
-import { loadSchemas } from '../../agent/core/schema-set.js';
+import { profileFromFacts } from '../../agent/core/hardware/profile.js';
+import { loadSchemas } from '../../agent/core/schema/schema-set.js';
 import { probeFacts } from '../../agent/io/hardware-probe.js';
 import { runTool } from '../../agent/io/tool-runner.js';
 import { fakeRoot, fakeTools, section, shellQuote } from '../helpers/fake-tools.js';

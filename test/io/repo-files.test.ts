@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GitopsError } from '../../agent/core/errors.js';
 import { readUserFile, readWorkingTree, writeFileAtomic } from '../../agent/io/repo-files.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
-import { loadSchemas } from '../../agent/core/schema-set.js';
+import { loadSchemas } from '../../agent/core/schema/schema-set.js';
 import { edit, exampleFiles, readText, tempDir } from '../helpers/project.js';
 
 describe('readWorkingTree', () => {

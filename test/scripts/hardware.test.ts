@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadSchemas } from '../../agent/core/schema-set.js';
+import { loadSchemas } from '../../agent/core/schema/schema-set.js';
 import { gitops } from '../helpers/cli.js';
 import { fakeRoot, fakeTools, section, shellQuote } from '../helpers/fake-tools.js';
 import { exampleCopy, exampleFiles, PROJECT, readText, tempDir, writeText } from '../helpers/project.js';

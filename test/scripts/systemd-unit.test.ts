@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_ENV } from '../../bench/bench-device.js';
+import { AGENT_ENV } from '../../devtools/bench-device.js';
 import { PROJECT } from '../helpers/project.js';
 import { which } from '../helpers/tools.js';
 

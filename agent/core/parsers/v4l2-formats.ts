@@ -3,7 +3,7 @@
 // Accepts the current layout ("[0]: 'YUYV' (YUYV 4:2:2)") and the old one ("Pixel Format: 'YUYV'"
 // under "Index : 0"), tabs or spaces, CRLF and colour codes. Never throws.
 
-import type { Camera } from '../config-types.js';
+import type { Camera } from '../config/types.js';
 import { cleanOutput } from './text.js';
 
 export interface V4l2Mode {

@@ -2,7 +2,7 @@
 // and summarising what changed between two encrypted files from their ciphertexts alone.
 
 import { GitopsError } from '../errors.js';
-import { compareText } from '../paths.js';
+import { compareText } from '../json/value.js';
 import { isEncrypted } from './cipher.js';
 import { entry, map } from './tree.js';
 import type { MapNode, Node } from './tree.js';

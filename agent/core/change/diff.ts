@@ -1,0 +1,191 @@
+// The semantic diff of a change: every environment and device rendered at two revisions, and
+// per target the configuration paths added, removed or changed (old -> new, and the file that
+// caused it); secrets at key level from their ciphertexts (no key needed); the validation
+// result at the head; and the risk of the change.
+
+import type { Diagnostic } from '../validate/diagnostics.js';
+import { provenanceFor } from '../config/merge.js';
+import { isObject, leafChanges } from '../json/value.js';
+import type { Json, JsonObject } from '../json/value.js';
+import { environmentFile, secretsFile } from '../repo/layout.js';
+import type { RepoFiles } from '../repo/layout.js';
+import { openRepository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository.js';
+import type { CompiledSchemaCache } from '../schema/schema-set.js';
+import { redactSecrets, render } from '../config/render.js';
+import type { RenderResult } from '../config/render.js';
+import { secretChanges } from '../sops/edit.js';
+import type { SecretChange } from '../sops/edit.js';
+import { readEncrypted } from '../sops/sops-file.js';
+import { validateOpened } from '../validate/validate.js';
+
+export interface PathChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  old?: Json;
+  new?: Json;
+  /** The file (and line) that set the new value, or that held the removed one. */
+  file?: string;
+  line?: number;
+}
+
+export interface TargetDiff {
+  environment: string;
+  device: string | null;
+  status: 'added' | 'removed' | 'changed';
+  tier: string;
+  changes: PathChange[];
+}
+
+export interface EnvironmentDiff {
+  environment: string;
+  tier: string;
+  secrets: SecretChange[];
+  policy: PathChange[];
+}
+
+export interface Risk {
+  production: boolean;
+  sensitive: string[];
+  devicesAffected: number;
+  level: 'low' | 'medium' | 'high';
+}
+
+export interface ChangeReport {
+  targets: TargetDiff[];
+  environments: EnvironmentDiff[];
+  valid: boolean;
+  diagnostics: Diagnostic[];
+  risk: Risk;
+}
+
+/** Paths whose change a reviewer must look at twice. */
+const SENSITIVE = [
+  /^web_interface\.(auth|tls|listen_address)/,
+  /^policy\./,
+  /^trust/,
+  /^components\.[^.]+\.reload\.(command|pid_file|url)/,
+  /^logging\.level$/,
+];
+
+interface Side {
+  repo: Repository;
+  targets: Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>;
+}
+
+function side(
+  files: RepoFiles,
+  envs: readonly string[] | undefined,
+  devices: readonly string[] | undefined,
+  cache: CompiledSchemaCache | undefined,
+): Side {
+  const repo = openRepository(files, cache);
+  const targets = new Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>();
+  if (!repo.schemas) return { repo, targets };
+  for (const env of repo.environments()) {
+    if (envs?.length && !envs.includes(env)) continue;
+    const list = repo.devices(env);
+    for (const device of list.length > 0 ? list : [null]) {
+      if (devices?.length && (device === null || !devices.includes(device))) continue;
+      const result = render(repo, device === null ? { environment: env } : { environment: env, device });
+      targets.set(`${env}/${device ?? ''}`, { env, device, result, config: redactSecrets(repo, result.config) });
+    }
+  }
+  return { repo, targets };
+}
+
+function changesBetween(
+  before: JsonObject | undefined,
+  after: JsonObject | undefined,
+  result: RenderResult | undefined,
+  beforeResult: RenderResult | undefined,
+): PathChange[] {
+  const origin = (r: RenderResult | undefined, pointer: string): { file?: string; line?: number } => {
+    const hit = r ? provenanceFor(r.provenance, pointer) : undefined;
+    return hit ? { file: hit.entry.file, ...(hit.entry.line !== undefined ? { line: hit.entry.line } : {}) } : {};
+  };
+  return leafChanges(before ?? {}, after ?? {}).map(({ pointer, ...c }) => ({
+    ...c,
+    ...origin(c.change === 'removed' ? beforeResult : result, pointer),
+  }));
+}
+
+function secretTrees(files: RepoFiles, env: string): Parameters<typeof secretChanges>[0] {
+  const text = files.get(secretsFile(env));
+  if (text === undefined) return undefined;
+  try {
+    return readEncrypted(Buffer.from(text, 'utf8'), secretsFile(env)).branches;
+  } catch {
+    return undefined;
+  }
+}
+
+function policyOf(repo: Repository, env: string): JsonObject {
+  const d = repo.document(environmentFile(env));
+  return d?.value && isObject(d.value)
+    ? { policy: isObject(d.value.policy) ? d.value.policy : {}, tier: (d.value.tier as Json) ?? null }
+    : {};
+}
+
+export function diffRepositories(
+  baseFiles: RepoFiles,
+  headFiles: RepoFiles,
+  options: { environments?: readonly string[]; devices?: readonly string[]; schemaCache?: CompiledSchemaCache } = {},
+): ChangeReport {
+  const base = side(baseFiles, options.environments, options.devices, options.schemaCache);
+  const head = side(headFiles, options.environments, options.devices, options.schemaCache);
+  const tierOf = (env: string): string =>
+    String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
+  const targets: TargetDiff[] = [];
+  for (const key of [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort()) {
+    const b = base.targets.get(key);
+    const h = head.targets.get(key);
+    const changes = changesBetween(b?.config, h?.config, h?.result, b?.result);
+    if (changes.length === 0) continue;
+    const env = (h ?? b)!.env;
+    targets.push({
+      environment: env,
+      device: (h ?? b)!.device,
+      status: !b ? 'added' : !h ? 'removed' : 'changed',
+      tier: tierOf(env),
+      changes,
+    });
+  }
+  const environments: EnvironmentDiff[] = [];
+  const envNames = [...new Set([...base.repo.environments(), ...head.repo.environments()])]
+    .filter((e) => !options.environments?.length || options.environments.includes(e))
+    .sort();
+  for (const env of envNames) {
+    const secrets = secretChanges(secretTrees(baseFiles, env), secretTrees(headFiles, env));
+    const policy = changesBetween(policyOf(base.repo, env), policyOf(head.repo, env), undefined, undefined).map(
+      (c) => ({ ...c, file: environmentFile(env) }),
+    );
+    if (secrets.length > 0 || policy.length > 0)
+      environments.push({ environment: env, tier: tierOf(env), secrets, policy });
+  }
+  const report = validateOpened(head.repo, {
+    ...(options.environments ? { environments: options.environments } : {}),
+    ...(options.devices ? { devices: options.devices } : {}),
+  });
+  const sensitive = [
+    ...new Set([
+      ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
+      ...environments.flatMap((e) => [...e.policy.map((c) => c.path), ...e.secrets.map((s) => `secret ${s.path}`)]),
+    ]),
+  ].sort();
+  const production = targets.some((t) => t.tier === 'production') || environments.some((e) => e.tier === 'production');
+  const devicesAffected = new Set(targets.filter((t) => t.device).map((t) => `${t.environment}/${t.device}`)).size;
+  const level =
+    !report.valid || (production && sensitive.length > 0)
+      ? 'high'
+      : production || sensitive.length > 0
+        ? 'medium'
+        : 'low';
+  return {
+    targets,
+    environments,
+    valid: report.valid,
+    diagnostics: report.diagnostics.filter((d) => d.severity === 'error'),
+    risk: { production, sensitive, devicesAffected, level },
+  };
+}

@@ -1,0 +1,337 @@
+// Render: the layered merge of DESIGN.md section 2 for one environment and (optionally) one
+// device, with provenance for every leaf and a way to map any path back to file:line:col.
+
+import type { Diagnostic } from '../validate/diagnostics.js';
+import { collectEnvOverrides, overridePointerMap, overridesPatch } from './env-overrides.js';
+import { interpolate, MAX_INTERPOLATED_LENGTH, MAX_INTERPOLATED_TOTAL } from './interpolate.js';
+import { mergeLayer, provenanceFor } from './merge.js';
+import type { Layer, Origin, Provenance, ProvenanceEntry, Rendered } from './merge.js';
+import { fromPointer, pointerToDotted, toPointer } from '../json/pointer.js';
+import { isObject } from '../json/value.js';
+import type { Json, JsonObject } from '../json/value.js';
+import { configSectionFiles, deviceFile, environmentFile, overridesFile, secretsFile } from '../repo/layout.js';
+import type { Repository } from '../repo/repository.js';
+import { matchesSegments } from '../schema/schema-set.js';
+import { closest } from '../format/suggest.js';
+import { locate } from '../repo/yaml-source.js';
+
+export const REDACTED = '<redacted>';
+
+export interface RenderTarget {
+  environment: string;
+  device?: string;
+}
+
+export interface DeviceInfo {
+  id: string;
+  model: string;
+  labels: Record<string, string>;
+  cohort?: string;
+  description?: string;
+}
+
+export interface EnvironmentInfo {
+  name: string;
+  tier: string;
+  policy: JsonObject;
+}
+
+export interface Location {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface RenderOptions {
+  /** Process environment for x-env overrides. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Decrypted secrets (on the device); without them the secrets file contributes redacted values. */
+  secrets?: JsonObject;
+}
+
+export interface RenderResult {
+  target: RenderTarget;
+  config: JsonObject;
+  provenance: Provenance;
+  environment: EnvironmentInfo | undefined;
+  device: DeviceInfo | undefined;
+  diagnostics: Diagnostic[];
+  /** Where a configuration pointer was set (preferKey: the key rather than the value). */
+  locate(pointer: string, preferKey?: boolean): Location | undefined;
+}
+
+const layerRank: Record<Layer, number> = {
+  default: 0,
+  base: 1,
+  environment: 2,
+  device: 3,
+  secrets: 4,
+  env: 5,
+  runtime: 6,
+};
+
+export function render(repo: Repository, target: RenderTarget, options: RenderOptions = {}): RenderResult {
+  const diagnostics: Diagnostic[] = [];
+  const schemas = repo.schemas;
+  const { environment: env } = target;
+  const empty: Rendered = { value: {}, provenance: new Map() };
+  const docs = new Map<string, ReturnType<Repository['document']>>();
+
+  // A document that does not parse is an error for every target that reads it: its layer is
+  // never silently left out (a missing policy is never "no policy").
+  const docOf = (file: string) => {
+    const d = repo.document(file);
+    docs.set(file, d);
+    if (d) diagnostics.push(...d.diagnostics);
+    return d;
+  };
+  const layerFrom = (state: Rendered, file: string, layer: Layer, value: JsonObject): Rendered => {
+    const d = docs.get(file);
+    return mergeLayer(state, value, (pointer) => {
+      const pos = d ? locate(d.positions, pointer) : undefined;
+      const origin: Origin = { layer, file };
+      if (pos) Object.assign(origin, pos);
+      return origin;
+    });
+  };
+
+  // 1. schema defaults
+  let state = empty;
+  if (schemas) {
+    const defaults = schemas.defaults();
+    const d = mergeLayer(empty, defaults, (pointer) => ({
+      layer: 'default',
+      file: schemas.fileOf(fromPointer(pointer)),
+    }));
+    state = d;
+  }
+
+  // 2. base: config/<section>.yaml, each holding the section of its own name
+  const sections = schemas?.sections() ?? [];
+  for (const file of configSectionFiles(repo.files)) {
+    const d = docOf(file);
+    if (!d?.value) continue;
+    const name = file.slice('config/'.length).replace(/\.ya?ml$/, '');
+    const body = withoutKeys(d.value, ['version']);
+    if (!sections.includes(name)) {
+      const guess = closest(name, sections);
+      diagnostics.push({
+        severity: 'error',
+        code: 'unknown-section-file',
+        message: `${file} is not a configuration section${guess ? `. Did you mean config/${guess}.yaml?` : ''}`,
+        file,
+        line: 1,
+        column: 1,
+        hint: `files directly under config/ are named for their section: ${sections.join(', ')}`,
+        ...(guess ? { suggestion: `config/${guess}.yaml` } : {}),
+      });
+      continue;
+    }
+    for (const key of Object.keys(body)) {
+      if (key === name) continue;
+      const pos = locate(d.positions, toPointer([key]), true);
+      diagnostics.push({
+        severity: 'error',
+        code: 'section-file-mismatch',
+        message: `${file} may only hold the "${name}" section, not "${key}"`,
+        file,
+        ...(pos ?? {}),
+        hint: sections.includes(key) ? `move it to config/${key}.yaml` : `remove "${key}" or move it under ${name}`,
+      });
+    }
+    if (isObject(body[name])) state = layerFrom(state, file, 'base', { [name]: body[name] });
+  }
+
+  // environment policy document
+  let environment: EnvironmentInfo | undefined;
+  const envDoc = docOf(environmentFile(env));
+  if (!envDoc) diagnostics.push(missingEnvironmentFile(env));
+  if (envDoc?.value) {
+    const policy = isObject(envDoc.value.policy) ? envDoc.value.policy : {};
+    environment = {
+      name: env,
+      tier: typeof envDoc.value.tier === 'string' ? envDoc.value.tier : 'development',
+      policy,
+    };
+  }
+
+  // 3. environments/<env>/overrides.yaml
+  const over = docOf(overridesFile(env));
+  if (over?.value) state = layerFrom(state, over.file, 'environment', withoutKeys(over.value, ['version']));
+
+  // 4. environments/<env>/devices/<id>.yaml
+  let device: DeviceInfo | undefined;
+  if (target.device !== undefined) {
+    const d = docOf(deviceFile(env, target.device));
+    if (!d)
+      diagnostics.push({
+        severity: 'error',
+        code: 'unknown-device',
+        message: `there is no device "${target.device}" in ${env}`,
+        file: deviceFile(env, target.device),
+        hint: `add it with gitops device add ${target.device} --env ${env} --model MODEL`,
+      });
+    if (d?.value) {
+      const meta = isObject(d.value.device) ? d.value.device : {};
+      device = {
+        id: target.device,
+        model: typeof meta.model === 'string' ? meta.model : '',
+        labels: isObject(meta.labels)
+          ? (Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)])) as Record<string, string>)
+          : {},
+        ...(typeof meta.cohort === 'string' ? { cohort: meta.cohort } : {}),
+        ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
+      };
+      if (typeof meta.id === 'string' && meta.id !== target.device) {
+        const pos = locate(d.positions, '/device/id');
+        diagnostics.push({
+          severity: 'error',
+          code: 'device-id-mismatch',
+          message: `device.id "${meta.id}" does not match the file name ${target.device}.yaml`,
+          file: d.file,
+          ...(pos ?? {}),
+          hint: `set device.id to "${target.device}" or rename the file`,
+        });
+      }
+      state = layerFrom(state, d.file, 'device', withoutKeys(d.value, ['version', 'device']));
+    }
+  }
+
+  // 5. secrets: decrypted on the device; elsewhere the keys of the SOPS file with redacted values
+  const secretsPath = secretsFile(env);
+  if (options.secrets) {
+    docOf(secretsPath);
+    state = layerFrom(state, secretsPath, 'secrets', options.secrets);
+  } else {
+    const s = repo.files.has(secretsPath) ? docOf(secretsPath) : undefined;
+    if (s?.value)
+      state = layerFrom(state, secretsPath, 'secrets', redactLeaves(withoutKeys(s.value, ['sops', 'version'])));
+  }
+
+  // 6. environment variables allowed by x-env and the policy
+  if (schemas && options.env) {
+    const allowed = Array.isArray(environment?.policy.allowed_env_overrides)
+      ? environment.policy.allowed_env_overrides.map(String)
+      : [];
+    const { overrides, diagnostics: envDiags } = collectEnvOverrides(schemas, options.env, allowed, env);
+    diagnostics.push(...envDiags);
+    if (overrides.length > 0) {
+      const byPointer = overridePointerMap(overrides);
+      state = mergeLayer(state, overridesPatch(overrides), (pointer) => ({
+        layer: 'env',
+        file: `env:${byPointer.get(pointer) ?? '?'}`,
+      }));
+    }
+  }
+
+  // interpolation
+  const interpolated = interpolate(state.value, {
+    environment: env,
+    ...(device ? { device: { id: device.id, labels: device.labels } } : {}),
+  });
+
+  const locateFn = (pointer: string, preferKey = false): Location | undefined => {
+    const entry = originFor(state.provenance, pointer);
+    if (!entry) return undefined;
+    const d = docs.get(entry.file);
+    const pos = d ? locate(d.positions, pointer, preferKey) : undefined;
+    return {
+      file: entry.file,
+      ...(pos ?? (entry.line !== undefined ? { line: entry.line, column: entry.column } : {})),
+    };
+  };
+
+  for (const p of interpolated.problems) {
+    const at = locateFn(p.pointer);
+    if (p.tooLong) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'interpolation-too-long',
+        message: `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters (or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`,
+        ...(at ?? {}),
+        path: pointerToDotted(p.pointer),
+        hint: 'use shorter labels, or write the value out',
+      });
+      continue;
+    }
+    const guess = closest(p.variable.trim(), p.known);
+    diagnostics.push({
+      severity: target.device === undefined && p.variable.startsWith('device.') ? 'info' : 'error',
+      code: 'unknown-variable',
+      message: `\${${p.variable}} is not a known variable${guess ? `. Did you mean \${${guess}}?` : ''}`,
+      ...(at ?? {}),
+      hint: `variables available here: ${p.known.map((k) => `\${${k}}`).join(', ')}; labels come from device.labels in the device file`,
+      ...(guess ? { suggestion: `\${${guess}}` } : {}),
+    });
+  }
+
+  return {
+    target,
+    config: interpolated.value,
+    provenance: state.provenance,
+    environment,
+    device,
+    diagnostics,
+    locate: locateFn,
+  };
+}
+
+export function missingEnvironmentFile(env: string): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'missing-environment-file',
+    message: `environment "${env}" has no environment.yaml`,
+    file: environmentFile(env),
+    hint: "create it with version, name, tier and policy (copy another environment's)",
+  };
+}
+
+/** The provenance of the leaf at or above `pointer`, else of the most specific leaf below it. */
+export function originFor(provenance: Provenance, pointer: string): ProvenanceEntry | undefined {
+  const hit = provenanceFor(provenance, pointer);
+  if (hit) return hit.entry;
+  let best: ProvenanceEntry | undefined;
+  const prefix = pointer + '/';
+  for (const [p, entry] of provenance) {
+    if (p.startsWith(prefix) && (!best || layerRank[entry.layer] > layerRank[best.layer])) best = entry;
+  }
+  return best;
+}
+
+function withoutKeys(value: JsonObject, keys: readonly string[]): JsonObject {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k)));
+}
+
+function redactLeaves(value: JsonObject): JsonObject {
+  const walk = (v: Json): Json =>
+    isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : REDACTED;
+  return walk(value) as JsonObject;
+}
+
+/** Replaces every `x-secret` value with `<redacted>`. */
+export function redactSecrets(repo: Repository, config: JsonObject): JsonObject {
+  const secrets = repo.schemas?.annotated('x-secret') ?? [];
+  if (secrets.length === 0) return config;
+  const walk = (v: Json, segments: string[]): Json => {
+    if (secrets.some((s) => matchesSegments(s.segments, segments))) return REDACTED;
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...segments, k])]));
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...segments, String(i)]));
+    return v;
+  };
+  return walk(config, []) as JsonObject;
+}
+
+/** x-secret values written anywhere but the secrets file, in any layer (even when overridden). */
+export function plaintextSecrets(
+  repo: Repository,
+  result: RenderResult,
+): Array<{ pointer: string; entry: ProvenanceEntry }> {
+  const secrets = repo.schemas?.annotated('x-secret') ?? [];
+  const out: Array<{ pointer: string; entry: ProvenanceEntry }> = [];
+  for (const [pointer, leaf] of result.provenance) {
+    if (!secrets.some((s) => matchesSegments(s.segments, fromPointer(pointer)))) continue;
+    for (let e: ProvenanceEntry | undefined = leaf; e; e = e.overrode)
+      if (e.layer !== 'secrets' && e.layer !== 'default') out.push({ pointer, entry: e });
+  }
+  return out;
+}

@@ -1,0 +1,358 @@
+// The validation pipeline of DESIGN.md section 3, the same for CI and the device:
+// parse -> migrate -> merge -> schema -> cross-section rules -> environment policy -> hardware.
+// Findings are returned as diagnostics; nothing here throws on a user's mistake.
+
+import type { ErrorObject } from 'ajv';
+import type { Config, Finding, HardwareProfile } from '../config/types.js';
+import type { Diagnostic } from './diagnostics.js';
+import { dedupeDiagnostics, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { checkHardware } from '../hardware/check.js';
+import { isAtOrBelow, pointerToDotted } from '../json/pointer.js';
+import { isObject } from '../json/value.js';
+import { checkBaseline, checkPolicy } from './policy.js';
+import {
+  deviceFile,
+  environmentFile,
+  overridesFile,
+  hardwareProfileFile,
+  isYamlFile,
+  listHardwareModels,
+  secretsFile,
+  TEMPLATES_DIR,
+} from '../repo/layout.js';
+import type { RepoFiles } from '../repo/layout.js';
+import { openRepository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository.js';
+import { missingEnvironmentFile, plaintextSecrets, REDACTED, render } from '../config/render.js';
+import type { RenderOptions, RenderResult, RenderTarget } from '../config/render.js';
+import { describeProblem, fileProblem } from '../repo/file.js';
+import { checkRules } from './rules.js';
+import { checkSecretsFile } from './secrets-check.js';
+import { schemaDiagnostics } from '../schema/diagnostics.js';
+import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
+import { closest } from '../format/suggest.js';
+import { locate } from '../repo/yaml-source.js';
+
+export interface ValidateOptions extends RenderOptions {
+  environments?: readonly string[];
+  devices?: readonly string[];
+  /** Check the environment itself, without its devices (validateFor an environment). */
+  wholeEnvironment?: boolean;
+  /** Validate every device against this profile instead of its model's recorded one (a live probe). */
+  hardwareProfile?: { profile: HardwareProfile; source: string };
+}
+
+export interface TargetReport {
+  target: RenderTarget;
+  result: RenderResult;
+  diagnostics: Diagnostic[];
+}
+
+export interface ValidationReport {
+  valid: boolean;
+  diagnostics: Diagnostic[];
+  targets: TargetReport[];
+}
+
+export function validateRepository(
+  files: RepoFiles,
+  options: ValidateOptions = {},
+  schemaCache?: CompiledSchemaCache,
+): ValidationReport {
+  return validateOpened(openRepository(files, schemaCache), options);
+}
+
+export function validateOpened(repo: Repository, options: ValidateOptions = {}): ValidationReport {
+  const diagnostics: Diagnostic[] = [...repo.schemaDiagnostics];
+  if (!repo.schemas) return finish(diagnostics, []);
+  const known = repo.environments();
+  const envs = options.environments?.length ? [...options.environments] : known;
+  const targets: TargetReport[] = [];
+
+  for (const env of envs)
+    if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
+  const selected = envs.filter((e) => known.includes(e));
+  const candidates = selected.flatMap((e) => repo.devices(e));
+  for (const d of options.devices ?? [])
+    if (!candidates.includes(d))
+      diagnostics.push(
+        unknownName(
+          'device',
+          d,
+          candidates,
+          selected.length === 1 ? `environments/${selected[0]}/devices/` : 'environments/*/devices/',
+        ),
+      );
+
+  diagnostics.push(...checkDocuments(repo, selected));
+  for (const env of selected) {
+    const all = repo.devices(env);
+    const devices = options.devices?.length ? all.filter((d) => options.devices!.includes(d)) : all;
+    // An environment without devices is still rendered and checked as a whole.
+    const list: Array<string | undefined> = options.wholeEnvironment
+      ? [undefined]
+      : devices.length > 0
+        ? devices
+        : options.devices?.length
+          ? []
+          : [undefined];
+    for (const device of list) {
+      const report = validateTarget(
+        repo,
+        device === undefined ? { environment: env } : { environment: env, device },
+        options,
+      );
+      targets.push(report);
+      diagnostics.push(...report.diagnostics);
+    }
+  }
+  return finish(diagnostics, targets);
+}
+
+/**
+ * The one entry point for one environment or device: what CI checks for it (every document of
+ * its environment and of the base, the schemas, then the rendered target). The agent, restore,
+ * `render` and `explain` use it, so the device refuses exactly what `gitops validate` refuses.
+ */
+export function validateFor(repo: Repository, target: RenderTarget, options: ValidateOptions = {}): ValidationReport {
+  return validateOpened(repo, {
+    ...options,
+    environments: [target.environment],
+    ...(target.device === undefined ? { devices: [], wholeEnvironment: true } : { devices: [target.device] }),
+  });
+}
+
+function finish(diagnostics: Diagnostic[], targets: TargetReport[]): ValidationReport {
+  // a finding about a file as a whole (no key to point at: the file is empty, or does not parse)
+  // is at its start, so that every diagnostic about a file reads file:line:col
+  const located = diagnostics.map((d) =>
+    d.file && d.line === undefined && /\.(ya?ml|json)$/.test(d.file) ? { ...d, line: 1, column: 1 } : d,
+  );
+  const all = sortDiagnostics(dedupeDiagnostics(located));
+  return { valid: !hasErrors(all), diagnostics: all, targets };
+}
+
+function unknownName(
+  kind: 'environment' | 'device',
+  name: string,
+  known: readonly string[],
+  where: string,
+): Diagnostic {
+  const guess = closest(name, known);
+  return {
+    severity: 'error',
+    code: `unknown-${kind}`,
+    message: `there is no ${kind} "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
+    file: where.replace(/\/$/, ''),
+    hint:
+      known.length > 0
+        ? `${kind}s in ${where}: ${known.join(', ')}`
+        : `create ${where}${name}${kind === 'device' ? '.yaml (gitops device add)' : '/environment.yaml'}`,
+    ...(guess ? { suggestion: guess } : {}),
+  };
+}
+
+/**
+ * Layer documents (section files, overrides, device files, templates) are checked on their own
+ * too, so that a bad value is caught even where every device overrides it. Their sections are
+ * partial overlays: a key required in the merged result may be missing from one layer.
+ */
+const layerErrors = (e: ErrorObject): boolean =>
+  e.keyword !== 'required' || isAtOrBelow(e.instancePath, '/device') || e.instancePath === '';
+
+/** Checks each document on its own: YAML, version, and the schema of documents that are not merged. */
+function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  // files that cannot be configuration at all (links, not UTF-8, too large), whatever their name
+  for (const [file, text] of repo.files) {
+    const problem = fileProblem(text);
+    const inScope = !file.startsWith('environments/') || envs.some((e) => file.startsWith(`environments/${e}/`));
+    if (!problem || !inScope) continue;
+    out.push({
+      severity: 'error',
+      code: problem.code,
+      ...describeProblem(file, problem),
+      file,
+      line: problem.line ?? 1,
+      column: problem.column ?? 1,
+    });
+  }
+  const schemaCheck = (file: string, name: SchemaName, keep: (error: ErrorObject) => boolean = () => true): void => {
+    const d = repo.document(file);
+    if (!d) return;
+    out.push(...d.diagnostics);
+    if (!d.value) return;
+    const errors = repo.schemas!.validate(name, d.value).filter(keep);
+    out.push(
+      ...schemaDiagnostics(
+        errors,
+        (pointer, preferKey) => ({ file, ...(locate(d.positions, pointer, preferKey) ?? {}) }),
+        { scope: file },
+      ),
+    );
+  };
+  for (const file of [...repo.files.keys()].filter((f) => f.startsWith('config/') && isYamlFile(f)).sort()) {
+    if (file.startsWith('config/hardware/')) {
+      schemaCheck(file, 'hardwareProfile');
+      const d = repo.document(file);
+      const model = file.slice('config/hardware/'.length).replace(/\.ya?ml$/, '');
+      if (d?.value && d.value.model !== model)
+        out.push({
+          severity: 'error',
+          code: 'model-name-mismatch',
+          message: `${file} records model "${String(d.value.model)}"; the file name says "${model}"`,
+          file,
+          ...(locate(d.positions, '/model') ?? {}),
+          hint: `set model: ${model}`,
+        });
+    } else if (file.startsWith(TEMPLATES_DIR + '/')) schemaCheck(file, 'device', layerErrors);
+    else schemaCheck(file, 'config', layerErrors);
+  }
+  for (const env of envs) {
+    const envFile = environmentFile(env);
+    if (!repo.files.has(envFile)) {
+      out.push(missingEnvironmentFile(env));
+    } else {
+      schemaCheck(envFile, 'environment');
+      const d = repo.document(envFile)!;
+      if (d.value && d.value.name !== env)
+        out.push({
+          severity: 'error',
+          code: 'environment-name-mismatch',
+          message: `${envFile} is named "${String(d.value.name)}" but lives in environments/${env}/`,
+          file: envFile,
+          ...(locate(d.positions, '/name') ?? {}),
+          hint: `set name: ${env}`,
+        });
+      if (
+        d.value &&
+        isObject(d.value.policy) &&
+        typeof d.value.tier === 'string' &&
+        repo.schemas!.validate('environment', d.value).length === 0
+      ) {
+        for (const f of checkBaseline({ name: env, tier: d.value.tier, policy: d.value.policy }, envFile))
+          out.push(locateInDocument(repo, f, envFile));
+      }
+    }
+    for (const file of [...repo.files.keys()]
+      .filter((f) => f.startsWith(`environments/${env}/`) && isYamlFile(f))
+      .sort()) {
+      if (file === envFile) continue;
+      if (file.startsWith(`environments/${env}/devices/`)) schemaCheck(file, 'device', layerErrors);
+      else if (file === overridesFile(env)) schemaCheck(file, 'config', layerErrors);
+      else if (file === secretsFile(env)) {
+        const d = repo.document(file);
+        out.push(...(d?.diagnostics ?? []));
+        if (d?.value) out.push(...checkSecretsFile(repo, env));
+      } else out.push(...(repo.document(file)?.diagnostics ?? []));
+    }
+  }
+  return out;
+}
+
+function locateInDocument(repo: Repository, f: Finding, file: string): Diagnostic {
+  const d = repo.document(file);
+  const pos = d ? locate(d.positions, f.pointer, true) : undefined;
+  return {
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
+    file,
+    ...(pos ?? {}),
+    path: pointerToDotted(f.pointer),
+    ...(f.hint ? { hint: f.hint } : {}),
+    ...(f.suggestion ? { suggestion: f.suggestion } : {}),
+  };
+}
+
+/** Validates one environment (and device): render, schema, rules, policy, hardware. */
+export function validateTarget(repo: Repository, target: RenderTarget, options: ValidateOptions = {}): TargetReport {
+  const schemas = repo.schemas!;
+  const result = render(repo, target, options);
+  const diagnostics: Diagnostic[] = [...result.diagnostics];
+  const tag = (d: Diagnostic): Diagnostic => ({
+    ...d,
+    environment: target.environment,
+    ...(target.device !== undefined ? { device: target.device } : {}),
+  });
+  const fromFinding = (f: Finding): Diagnostic => {
+    if (f.file) return locateInDocument(repo, f, f.file);
+    const at = result.locate(f.pointer);
+    return {
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      ...(at ?? {}),
+      path: pointerToDotted(f.pointer),
+      ...(f.hint ? { hint: f.hint } : {}),
+      ...(f.suggestion ? { suggestion: f.suggestion } : {}),
+    };
+  };
+
+  for (const { pointer, entry } of plaintextSecrets(repo, result)) {
+    const d = repo.document(entry.file);
+    const at = d ? locate(d.positions, pointer) : undefined;
+    diagnostics.push({
+      severity: 'error',
+      code: 'plaintext-secret',
+      message: `${pointerToDotted(pointer)} is a secret but has a plaintext value in ${entry.file}`,
+      file: entry.file,
+      ...(at ?? {}),
+      path: pointerToDotted(pointer),
+      hint: `remove it here and store it encrypted: gitops secrets set environments/${target.environment}/secrets.sops.yaml ${pointerToDotted(pointer)} -`,
+    });
+  }
+
+  // Without keys (CI) secret values are placeholders: their type is checked where they are decrypted.
+  const schemaErrors = schemas.validate('config', result.config).filter((e) => e.data !== REDACTED);
+  diagnostics.push(...schemaDiagnostics(schemaErrors, result.locate));
+  if (schemaErrors.length === 0 && !hasErrors(result.diagnostics)) {
+    const config = result.config as unknown as Config;
+    diagnostics.push(
+      ...checkRules(config, { environment: target.environment, sections: schemas.sections() }).map(fromFinding),
+    );
+    if (result.environment) diagnostics.push(...checkPolicy(config, result.environment).map(fromFinding));
+    if (result.device) diagnostics.push(...hardwareDiagnostics(repo, result, config, options, fromFinding));
+  }
+  return { target, result, diagnostics: diagnostics.map(tag) };
+}
+
+function hardwareDiagnostics(
+  repo: Repository,
+  result: RenderResult,
+  config: Config,
+  options: ValidateOptions,
+  fromFinding: (f: Finding) => Diagnostic,
+): Diagnostic[] {
+  const device = result.device!;
+  let profile = options.hardwareProfile?.profile;
+  if (!profile) {
+    const file = hardwareProfileFile(device.model);
+    const d = repo.document(file);
+    if (!d) {
+      const models = listHardwareModels(repo.files);
+      const guess = closest(device.model, models);
+      const devFile = deviceFile(result.target.environment, device.id);
+      const pos = repo.document(devFile) ? locate(repo.document(devFile)!.positions, '/device/model') : undefined;
+      return [
+        {
+          severity: 'error',
+          code: 'unknown-model',
+          message: `device ${device.id} is model "${device.model}", which has no hardware profile${guess ? `. Did you mean "${guess}"?` : ''}`,
+          file: devFile,
+          ...(pos ?? {}),
+          path: 'device.model',
+          hint: `models with profiles: ${models.join(', ') || '(none)'}; record a new one with gitops hardware capture --model ${device.model}`,
+          ...(guess ? { suggestion: guess } : {}),
+        },
+      ];
+    }
+    if (!d.value || repo.schemas!.validate('hardwareProfile', d.value).length > 0) return []; // reported by the document check
+    profile = d.value as unknown as HardwareProfile;
+  }
+  return checkHardware(config, profile, {
+    environment: result.target.environment,
+    device: device.id,
+    model: device.model,
+  }).map(fromFinding);
+}
