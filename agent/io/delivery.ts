@@ -2,7 +2,6 @@
 // http (validate, apply and health endpoints), signal (SIGHUP to the pid in a pid file),
 // command (run without a shell, with a timeout), or file (the agent/client protocol).
 
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES } from '../core/contracts/protocol.js';
@@ -10,6 +9,7 @@ import { readProtocolFile, writeProtocolFile } from './protocol-files.js';
 import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
 import type { Component } from '../core/config/types.js';
 import { readRegularFile } from './safe-read.js';
+import { failure, nodeProcessRunner } from './process.js';
 
 export interface ComponentTarget {
   name: string;
@@ -139,10 +139,11 @@ export class Delivery {
         }
         case 'command': {
           const [cmd, ...args] = r.command!;
-          await new Promise<void>((resolve, reject) =>
-            execFile(cmd!, args, { timeout, killSignal: 'SIGKILL' }, (e) => (e ? reject(e) : resolve())),
-          );
-          return { ok: true };
+          const run = await nodeProcessRunner.run(cmd!, args, { timeoutMs: timeout, maxOutputBytes: 1024 * 1024 });
+          const failed = failure(cmd!, run);
+          return failed
+            ? { ok: false, reason: `${t.name} could not be reconfigured by command: ${failed}` }
+            : { ok: true };
         }
       }
     } catch (e) {
