@@ -72,9 +72,9 @@ export async function auditCommand(args: string[]): Promise<number> {
     );
   // names are checked against the working tree and every tree the audit reads
   const { root, files: tree, repo: current } = openTree(values.root);
-  const gitdir = gitDirectory(root);
+  const gitdir = await gitDirectory(root);
   // one commit more than asked for says whether the cap cut the history
-  const read = firstParentLog(root, { max: max + 1, ...(since !== undefined ? { since } : {}) });
+  const read = await firstParentLog(root, { max: max + 1, ...(since !== undefined ? { since } : {}) });
   const cut = read.length > max;
   const log = read.slice(0, max);
   const trust: TrustStore | undefined = values.trust ? await loadTrustStore(values.trust) : undefined;

@@ -255,7 +255,7 @@ export async function secretsCommand(args: string[]): Promise<number> {
     case 'changes': {
       // From the ciphertexts alone: unchanged values keep their ciphertext, so no key is needed.
       const base = values.base ?? 'HEAD';
-      const old = fileAtRevision(resolve(file), base);
+      const old = await fileAtRevision(resolve(file), base);
       const changes = secretChanges(
         old ? readEncrypted(old, file).branches : undefined,
         readEncrypted(readFile(file), file).branches,

@@ -1,42 +1,40 @@
 // A file as it was at a git revision, read with the git binary the operator already has.
 
-import { execFileSync } from 'node:child_process';
 import { dirname, relative } from 'node:path';
 import { GitopsError } from '../core/errors.js';
+import { git } from './git-revisions.js';
+import { succeeded } from './process.js';
+import type { ProcessRunner } from './process.js';
+
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** The bytes of `file` at `rev`, or undefined when the file did not exist there. */
-export function fileAtRevision(file: string, rev: string): Buffer | undefined {
+export async function fileAtRevision(
+  file: string,
+  rev: string,
+  processes?: ProcessRunner,
+): Promise<Buffer | undefined> {
   const cwd = dirname(file);
-  let top: string;
-  try {
-    top = execFileSync('git', ['rev-parse', '--show-toplevel'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
-  } catch {
+  const top = await git(cwd, ['rev-parse', '--show-toplevel'], { processes });
+  if (!succeeded(top))
     throw new GitopsError(
       'not-a-repository',
       `${file} is not inside a git repository`,
       'compare two revisions of a file tracked by git',
     );
-  }
-  try {
-    execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd, stdio: 'ignore' });
-  } catch {
+  if (!succeeded(await git(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { processes })))
     throw new GitopsError(
       'unknown-revision',
       `"${rev}" is not a commit in this repository`,
       'name a branch, a tag or a commit id (git log shows them)',
     );
-  }
-  try {
-    return execFileSync('git', ['show', `${rev}:${relative(top, file).split('\\').join('/')}`], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch {
-    return undefined;
-  }
+  const path = relative(top.stdout.toString('utf8').trim(), file).split('\\').join('/');
+  const shown = await git(cwd, ['show', `${rev}:${path}`], { maxOutputBytes: MAX_FILE_BYTES, processes });
+  if (shown.truncated)
+    throw new GitopsError(
+      'file-too-large',
+      `${path} at ${rev} is larger than ${MAX_FILE_BYTES} bytes`,
+      'a secrets file is a few kilobytes: check that the path names the right file',
+    );
+  return succeeded(shown) ? shown.stdout : undefined;
 }
