@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { CLI } from './project.js';
+import { CLI, coverageEnv } from './project.js';
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -32,7 +32,7 @@ export function startAgent(
           ...args,
         ];
   const child = spawn(command[0]!, command.slice(1), {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...coverageEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

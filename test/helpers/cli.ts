@@ -1,12 +1,17 @@
 // Running the built `gitops` command as a real process.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { CLI } from './project.js';
+import { CLI, coverageEnv } from './project.js';
 
 export interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** The command's environment: only what a test gives it, over a minimal base. */
+function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...coverageEnv(), ...extra };
 }
 
 export function gitops(
@@ -16,7 +21,7 @@ export function gitops(
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env },
+    env: cliEnv(options.env),
     input: options.input ?? '',
     timeout: 30_000,
   });
@@ -31,7 +36,7 @@ export function gitopsAsync(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env },
+      env: cliEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

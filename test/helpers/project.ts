@@ -10,6 +10,13 @@ import { readWorkingTree } from '../../agent/io/repo-files.js';
 export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(PROJECT, 'dist/scripts/gitops.js');
 
+/** What a child process started with an explicit environment keeps of this one: under `npm run coverage`, where
+ * node writes its coverage (NODE_V8_COVERAGE, set by vitest.config.ts). */
+export function coverageEnv(): Record<string, string> {
+  const dir = process.env.NODE_V8_COVERAGE;
+  return dir ? { NODE_V8_COVERAGE: dir } : {};
+}
+
 /** The example repository's configuration files, in memory. */
 export function exampleFiles(): Map<string, string> {
   return readWorkingTree(PROJECT);
