@@ -23,7 +23,8 @@ import { DEFAULT_RULE } from '../agent/core/sops/walk.js';
 import { editInPrivateFile } from '../agent/io/editor.js';
 import { fileAtRevision } from '../agent/io/git-show.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
-import { registerSecret } from '../agent/io/redactor.js';
+import { registerValues } from '../agent/io/environment-secrets.js';
+import { processRedactor } from '../agent/io/redactor.js';
 import { findSopsConfig, loadIdentities } from '../agent/io/sops-keys.js';
 import { secretsProblems } from './secrets-validate.js';
 import { EXIT_INVALID, EXIT_OK, err, list, out, parse } from './cli.js';
@@ -54,15 +55,13 @@ const readFile = (file: string): Buffer => {
   return readFileSync(file);
 };
 
+// The instance scripts/cli.ts's err() redacts with: every decrypted value is registered with it
+// before anything can print it.
+const redactor = processRedactor;
+
 /** Registers every decrypted value with the redactor before anything can print it. */
 function registerAll(d: DecryptedFile): void {
-  const visit = (v: unknown): void => {
-    if (typeof v === 'string') registerSecret(v);
-    else if (typeof v === 'number') registerSecret(String(v));
-    else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
-  };
-  for (const b of d.branches) visit(toPlain(b));
+  for (const b of d.branches) registerValues(redactor, toPlain(b));
 }
 
 function rulesFor(file: string): { groups: string[][]; threshold: number; rule: ReturnType<typeof pickCreationRule> } {
@@ -172,7 +171,7 @@ export async function secretsCommand(args: string[]): Promise<number> {
           value = text;
         }
       }
-      if (typeof value === 'string') registerSecret(value);
+      if (typeof value === 'string') redactor.register(value);
       const d = await decrypt();
       const branches = [setPath(d.branches[0]!, parseSecretPath(path), fromPlain(value)), ...d.branches.slice(1)];
       return saveChanged(file, d, branches, now, write);

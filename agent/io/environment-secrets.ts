@@ -8,26 +8,33 @@ import type { RepoFiles } from '../core/repo/layout.js';
 import type { Identities } from '../core/sops/keys.js';
 import { decryptFile } from '../core/sops/sops-file.js';
 import { toPlain } from '../core/sops/tree.js';
-import { registerSecret } from './redactor.js';
+import { processRedactor } from './redactor.js';
+import type { Redactor } from './redactor.js';
 
-function registerValues(v: unknown): void {
-  if (typeof v === 'string') registerSecret(v);
-  else if (typeof v === 'number') registerSecret(String(v));
-  else if (Array.isArray(v)) v.forEach(registerValues);
-  else if (isObject(v)) Object.values(v).forEach(registerValues);
+/** Registers every string and number in `v` (a decrypted tree) with `redactor`. */
+export function registerValues(redactor: Redactor, v: unknown): void {
+  if (typeof v === 'string') redactor.register(v);
+  else if (typeof v === 'number') redactor.register(String(v));
+  else if (Array.isArray(v)) for (const x of v) registerValues(redactor, x);
+  else if (isObject(v)) for (const x of Object.values(v)) registerValues(redactor, x);
 }
 
-/** The decrypted secrets of `env`, or undefined when the environment has no secrets file. */
+/**
+ * The decrypted secrets of `env`, or undefined when the environment has no secrets file; every
+ * value is registered with `redactor` before it is returned. (The default, the deprecated process
+ * instance, stays until the daemon and scripts/render.ts pass theirs.)
+ */
 export async function decryptEnvironmentSecrets(
   files: RepoFiles,
   env: string,
   ids: Identities,
+  redactor: Redactor = processRedactor,
 ): Promise<JsonObject | undefined> {
   const file = secretsFile(env);
   const text = files.get(file);
   if (text === undefined) return undefined;
   const d = await decryptFile(Buffer.from(text, 'utf8'), file, ids);
   const plain = toPlain(d.branches[0]!);
-  registerValues(plain);
+  registerValues(redactor, plain);
   return isObject(plain) ? (plain as JsonObject) : {};
 }

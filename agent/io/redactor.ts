@@ -1,5 +1,5 @@
-// Every decrypted secret value (and its base64 form) is registered here, and every line this
-// process prints or logs goes through `redact`: a secret can never reach a log line, an error
+// Every decrypted secret value (and its base64 form) is registered with a Redactor, and every line
+// this process prints or logs goes through its `redact`: a secret can never reach a log line, an error
 // message or an HTTP answer by accident.
 //
 // A value of 4 characters or more is replaced wherever it occurs. A shorter one ("ab", a 3-digit
@@ -8,12 +8,11 @@
 // escaping) — which is how a value appears in a message, a JSON answer or an event. A quoted
 // token directly followed by `:` is a JSON key, not a value, and stays. Every value is also
 // registered in its JSON-escaped form, since API answers and events are JSON.
+//
+// One instance is made at the composition root and passed down (decryption registers into the
+// instance it is given; the logger and the CLI's output redact with it).
 
 const MIN_ANYWHERE = 4;
-
-/** Longest first, so that a secret containing another one is replaced whole. */
-let anywhere: string[] = [];
-const quoted = new Map<string, RegExp>();
 
 const jsonEscaped = (value: string): string => JSON.stringify(value).slice(1, -1);
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -24,22 +23,43 @@ function forms(value: string): string[] {
   return [...new Set([value, once, jsonEscaped(once), Buffer.from(value, 'utf8').toString('base64')])];
 }
 
-export function registerSecret(value: string): void {
-  if (value === '') return;
-  for (const form of forms(value)) {
-    if (value.length >= MIN_ANYWHERE) {
-      if (!anywhere.includes(form)) anywhere = [...anywhere, form].sort((a, b) => b.length - a.length);
-    } else if (!quoted.has(form)) quoted.set(form, new RegExp(`(\\\\*["'\`])${escapeRegExp(form)}\\1(?!\\s*:)`, 'g'));
+export class Redactor {
+  /** Longest first, so that a secret containing another one is replaced whole. */
+  private anywhere: string[] = [];
+  private readonly quoted = new Map<string, RegExp>();
+
+  register(value: string): void {
+    if (value === '') return;
+    for (const form of forms(value)) {
+      if (value.length >= MIN_ANYWHERE) {
+        if (!this.anywhere.includes(form)) this.anywhere = [...this.anywhere, form].sort((a, b) => b.length - a.length);
+      } else if (!this.quoted.has(form))
+        this.quoted.set(form, new RegExp(`(\\\\*["'\`])${escapeRegExp(form)}\\1(?!\\s*:)`, 'g'));
+    }
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.anywhere) if (out.includes(s)) out = out.split(s).join('<redacted>');
+    for (const [form, re] of this.quoted) if (out.includes(form)) out = out.replace(re, '$1<redacted>$1');
+    return out;
+  }
+
+  /** How many forms are registered (each value counts once per form it takes). */
+  count(): number {
+    return this.anywhere.length + this.quoted.size;
   }
 }
 
-export function redact(text: string): string {
-  let out = text;
-  for (const s of anywhere) if (out.includes(s)) out = out.split(s).join('<redacted>');
-  for (const [form, re] of quoted) if (out.includes(form)) out = out.replace(re, '$1<redacted>$1');
-  return out;
-}
+/**
+ * The process's one default instance.
+ * @deprecated pass a Redactor down from the composition root instead; the module functions below
+ * delegate to this instance only until the last callers (daemon, scripts/cli.ts, scripts/agent.ts) take one.
+ */
+export const processRedactor = new Redactor();
 
-export function registeredSecretCount(): number {
-  return anywhere.length + quoted.size;
-}
+/** @deprecated use a Redactor instance's register */
+export const registerSecret = (value: string): void => processRedactor.register(value);
+
+/** @deprecated use a Redactor instance's redact */
+export const redact = (text: string): string => processRedactor.redact(text);
