@@ -14,9 +14,8 @@ import { openRepository } from '../agent/core/repo/repository.js';
 import type { Repository } from '../agent/core/repo/repository.js';
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
 
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
+/** Exit statuses: 0, 1 (invalid, failed), 2 (usage); an error's is its code's (ERROR_CODES). */
+export { EXIT_INVALID, EXIT_OK, EXIT_USAGE, exitStatusOf } from '../agent/core/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -3,7 +3,7 @@
 // loaded only when used, so that a cold `gitops validate` starts fast.
 
 import { GitopsError } from '../agent/core/errors.js';
-import { err, EXIT_INVALID, EXIT_USAGE, out } from './cli.js';
+import { err, EXIT_INVALID, EXIT_USAGE, exitStatusOf, out } from './cli.js';
 
 type Command = (args: string[]) => Promise<number> | number;
 
@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof GitopsError) {
       err(`gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
-      return e.code === 'usage' ? EXIT_USAGE : EXIT_INVALID;
+      return exitStatusOf(e);
     }
     err(
       `gitops ${name}: internal error: ${(e as Error).message}${process.env.DOORBELL_DEBUG ? `\n${(e as Error).stack ?? ''}` : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'}`,

@@ -10,44 +10,43 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { allows, findToken } from '../core/contracts/tokens.js';
 import type { Role, TokenEntry } from '../core/contracts/tokens.js';
-import { GitopsError } from '../core/errors.js';
+import type { Caller, ErrorAnswer } from '../core/contracts/api.js';
+import { GitopsError, httpStatusOf } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { redact } from '../io/redactor.js';
 
-export type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 429 | 500 | 503;
-
-/** A JSON error, through the redactor like every other answer. */
+/** A JSON error, through the redactor like every other answer; its HTTP status is the code's (ERROR_CODES). */
 export function problem(
   c: Context,
-  status: Status,
-  code: string,
+  code: ErrorCode,
   message: string,
   hint: string,
   headers: Record<string, string> = {},
 ): Response {
-  return c.body(redact(JSON.stringify({ code, message, hint })), status, {
+  return answerError(c, { code, message, hint }, headers);
+}
+
+function answerError(c: Context, body: ErrorAnswer, headers: Record<string, string> = {}): Response {
+  return c.body(redact(JSON.stringify(body)), httpStatusOf(body.code), {
     'content-type': 'application/json; charset=utf-8',
     ...headers,
   });
 }
 
-/** HTTP status of an error the agent raised, by its stable code. */
-const STATUS_OF: Record<string, Status> = {
-  'bad-request': 400,
-  'bad-release': 400,
-  'bad-path': 400,
-  'release-unknown': 404,
-  'no-such-path': 404,
-  'no-release': 409,
-  'release-not-good': 409,
-  'already-running': 409,
-  'release-unverified': 409,
-  'rollback-failed': 500,
-};
+/** The error answer of a GitopsError: its code, message and hint, and the findings a refusal rests on. */
+export function errorAnswer(e: GitopsError): ErrorAnswer {
+  return {
+    code: e.code,
+    message: e.message,
+    hint: e.hint ?? '',
+    ...(e.diagnostics?.length ? { diagnostics: e.diagnostics } : {}),
+  };
+}
 
 export function errorResponse(c: Context, e: unknown, log: (line: string) => void): Response {
-  if (e instanceof GitopsError) return problem(c, STATUS_OF[e.code] ?? 500, e.code, e.message, e.hint ?? '');
+  if (e instanceof GitopsError) return answerError(c, errorAnswer(e));
   log(`API internal error on ${c.req.method} ${c.req.path}: ${(e as Error).message}`);
-  return problem(c, 500, 'internal', 'internal error', 'the agent log has the details');
+  return problem(c, 'internal', 'internal error', 'the agent log has the details');
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -57,11 +56,7 @@ export interface AccessOptions {
   allowLoopbackReads: boolean;
 }
 
-export interface Caller {
-  role: Role;
-  /** The token's name, or "loopback" for an unauthenticated loopback read. */
-  name: string;
-}
+export type { Caller } from '../core/contracts/api.js';
 
 /** Host names a browser may use to reach the API: IP literals, localhost, this machine's name. */
 export function hostAllowed(host: string | undefined): boolean {
@@ -83,7 +78,6 @@ export function access(
     if (!hostAllowed(c.req.header('host')))
       return problem(
         c,
-        421,
         'bad-host',
         `this agent does not answer to the host name "${c.req.header('host')}"`,
         "use the device's IP address or localhost",
@@ -97,7 +91,6 @@ export function access(
       if (!entry)
         return problem(
           c,
-          401,
           'bad-token',
           'the bearer token is not valid',
           'check the token; an operator can make a new one with gitops agent token add',
@@ -106,7 +99,6 @@ export function access(
       if (!allows(entry.role, role))
         return problem(
           c,
-          403,
           'forbidden',
           `the token "${entry.name}" has the role ${entry.role}; this needs ${role}`,
           'ask for an operator token',
@@ -121,7 +113,6 @@ export function access(
     }
     return problem(
       c,
-      401,
       'no-token',
       `${c.req.method} ${c.req.path} needs a bearer token with the role ${role}`,
       'send Authorization: Bearer <token> (gitops agent token add makes one)',
@@ -147,7 +138,6 @@ export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{
       const wait = Math.ceil(((1 - b.tokens) * 60) / perMinute);
       return problem(
         c,
-        429,
         'rate-limited',
         `too many requests from ${key}: at most ${perMinute} a minute (${burst} at once)`,
         `try again in ${wait} s`,
@@ -249,12 +239,13 @@ export function capConnections(
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!refused.has(req.socket)) return listener(req, res);
-    const body = JSON.stringify({
+    const answer: ErrorAnswer = {
       code: 'too-many-connections',
       message: `the agent holds as many connections as it takes (${limits.total} in all, ${limits.perClient} from one address)`,
       hint: 'close idle connections and try again',
-    });
-    res.writeHead(503, {
+    };
+    const body = JSON.stringify(answer);
+    res.writeHead(httpStatusOf(answer.code), {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'retry-after': '5',

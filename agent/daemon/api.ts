@@ -13,6 +13,19 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { releaseDiff } from '../core/change/release-diff.js';
+import type {
+  ConfigAnswer,
+  DiffAnswer,
+  HardwareProbeAnswer,
+  HealthzAnswer,
+  JournalAnswer,
+  ReadyzAnswer,
+  ReleaseRef,
+  ReleasesAnswer,
+  RollbackAnswer,
+  StatusAnswer,
+  SyncAnswer,
+} from '../core/contracts/api.js';
 import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { GitopsError } from '../core/errors.js';
 import { parseDotted } from '../core/json/pointer.js';
@@ -30,7 +43,7 @@ import {
 } from './api-access.js';
 import type { Caller, ConnectionLimits } from './api-access.js';
 import { REDACTED_VIEW } from './agent.js';
-import type { Agent, ReleaseDescription } from './agent.js';
+import type { Agent } from './agent.js';
 import type { Hardware } from './hardware.js';
 import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
@@ -100,14 +113,13 @@ export function buildApi(o: ApiOptions): {
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
   const metrics = new AgentMetrics(agent, identity, streams.open);
-  const describe = (id: string | null | undefined): ReleaseDescription | { commit: string } | null =>
-    !id ? null : agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id };
+  const describe = (id: string): ReleaseRef =>
+    agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id };
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
   app.notFound((c) =>
     problem(
       c,
-      404,
       'not-found',
       `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`,
       'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback',
@@ -153,7 +165,6 @@ export function buildApi(o: ApiOptions): {
       onError: (c) =>
         problem(
           c,
-          413,
           'body-too-large',
           `the request body is larger than ${o.maxBody ?? 4096} bytes`,
           'send only {"to": ..., "reason": ...}',
@@ -161,18 +172,23 @@ export function buildApi(o: ApiOptions): {
     }),
   );
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/healthz', (c) => c.json({ ok: true } satisfies HealthzAnswer));
   app.get('/readyz', (c) => {
     const current = agent.store.current();
     const sick = [...agent.health].filter(([, h]) => !h.healthy);
-    if (!current) return send(c, { ready: false, reason: 'no release has been applied yet' }, 503);
+    if (!current)
+      return send(c, { ready: false, reason: 'no release has been applied yet' } satisfies ReadyzAnswer, 503);
     if (sick.length > 0)
       return send(
         c,
-        { ready: false, commit: current, reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; ') },
+        {
+          ready: false,
+          commit: current,
+          reason: sick.map(([n, h]) => `${n}: ${h.reason ?? 'unhealthy'}`).join('; '),
+        } satisfies ReadyzAnswer,
         503,
       );
-    return send(c, { ready: true, commit: current });
+    return send(c, { ready: true, commit: current } satisfies ReadyzAnswer);
   });
   const page = readPageAssets(PACKAGE_ROOT);
   app.get('/', (c) => c.html(page.html));
@@ -190,7 +206,7 @@ export function buildApi(o: ApiOptions): {
     return send(c, {
       ...identity,
       current: id ? { ...describe(id), applied_at: s.applied === id ? s.applied_at : null } : null,
-      last_good: describe(s.last_good),
+      last_good: s.last_good ? describe(s.last_good) : null,
       components: [...agent.health].map(([name, h]) => ({ name, ...h })),
       syncing: runner.busy,
       last_sync: s.last_sync,
@@ -198,13 +214,13 @@ export function buildApi(o: ApiOptions): {
       next_poll: runner.nextPollAt,
       caller: c.get('caller'),
       state: s,
-    });
+    } satisfies StatusAnswer);
   });
   app.get('/api/v1/config', (c) => {
     const id = agent.findRelease(c.req.query('release') ?? 'current');
     const config = agent.releaseConfig(id, REDACTED_VIEW);
     const path = c.req.query('path');
-    if (path === undefined || path === '') return send(c, { commit: id, config });
+    if (path === undefined || path === '') return send(c, { commit: id, config } satisfies ConfigAnswer);
     const segments = parseDotted(path);
     if (!segments)
       throw new GitopsError(
@@ -219,7 +235,7 @@ export function buildApi(o: ApiOptions): {
         `${path} is not set in release ${id.slice(0, 12)}`,
         'GET /api/v1/config without ?path= shows the whole configuration',
       );
-    return send(c, { commit: id, path, value });
+    return send(c, { commit: id, path, value } satisfies ConfigAnswer);
   });
   app.get('/api/v1/journal', (c) => {
     const raw = c.req.query('limit') ?? '100';
@@ -231,9 +247,10 @@ export function buildApi(o: ApiOptions): {
         'e.g. ?limit=50',
       );
     const event = c.req.query('event');
-    return send(c, agent.store.journal(limit, event ? (e) => e.event === event : undefined));
+    const entries: JournalAnswer = agent.store.journal(limit, event ? (e) => e.event === event : undefined);
+    return send(c, entries);
   });
-  app.get('/api/v1/releases', (c) => send(c, agent.releases()));
+  app.get('/api/v1/releases', (c) => send(c, agent.releases() satisfies ReleasesAnswer));
   app.get('/api/v1/diff', (c) => {
     const to = agent.findRelease(c.req.query('to') ?? 'current');
     const from = agent.findRelease(c.req.query('from') ?? (to === agent.store.current() ? 'previous' : 'current'));
@@ -241,14 +258,17 @@ export function buildApi(o: ApiOptions): {
       config: agent.releaseConfig(id),
       redacted: agent.releaseConfig(id, REDACTED_VIEW),
     });
-    return send(c, { from: describe(from), to: describe(to), changes: releaseDiff(view(from), view(to)) });
+    return send(c, {
+      from: describe(from),
+      to: describe(to),
+      changes: releaseDiff(view(from), view(to)),
+    } satisfies DiffAnswer);
   });
   app.get('/api/v1/events', (c) => {
     const release = streams.take(`${c.get('caller').name}@${getConnInfo(c).remote.address ?? '?'}`);
     if (!release)
       return problem(
         c,
-        503,
         'too-many-streams',
         `the agent serves at most ${limits.streams} event streams, ${limits.streamsPerClient} to one caller from one address`,
         'close another stream (a status page tab) and try again',
@@ -294,14 +314,12 @@ export function buildApi(o: ApiOptions): {
   app.post('/api/v1/sync', async (c) => {
     await jsonBody(c);
     const result = await runner.trigger(`api (${c.get('caller').name})`);
-    return send(
-      c,
-      result ?? {
-        outcome: 'no-change',
-        state: agent.state.last_sync,
-        error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null,
-      },
-    );
+    const answer: SyncAnswer = result ?? {
+      outcome: 'no-change',
+      state: agent.state.last_sync,
+      error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null,
+    };
+    return send(c, answer);
   });
   app.post('/api/v1/rollback', async (c) => {
     const body = await jsonBody(c);
@@ -326,7 +344,7 @@ export function buildApi(o: ApiOptions): {
         ...(o.verify ? { verify: o.verify } : {}),
       }),
     );
-    return send(c, result);
+    return send(c, result satisfies RollbackAnswer);
   });
   app.post('/api/v1/hardware/probe', async (c) => {
     if (!o.hardware)
@@ -336,12 +354,12 @@ export function buildApi(o: ApiOptions): {
         'remove hardware_profile_file from agent.yaml to probe the device',
       );
     o.hardware.invalidate(`asked through the API by ${c.get('caller').name}`);
-    return send(c, await o.hardware.profile());
+    return send(c, (await o.hardware.profile()) satisfies HardwareProbeAnswer);
   });
   app.all('/api/v1/sync', (c) =>
-    problem(c, 405, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'),
+    problem(c, 'method-not-allowed', 'use POST', 'curl -X POST -H "Authorization: Bearer $TOKEN" .../api/v1/sync'),
   );
-  app.all('/api/v1/rollback', (c) => problem(c, 405, 'method-not-allowed', 'use POST', 'POST {"to":"previous"}'));
+  app.all('/api/v1/rollback', (c) => problem(c, 'method-not-allowed', 'use POST', 'POST {"to":"previous"}'));
   return { app, metrics, streams: streams.open, limits };
 }
 

@@ -4,10 +4,18 @@
 // the agent's events, gauges are read from its state at each scrape.
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CycleAnswer } from '../core/contracts/api.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { Agent } from './agent.js';
 
-const OUTCOMES = ['applied', 'unchanged', 'refused', 'rolled-back'];
-const REASONS = [
+const OUTCOMES: readonly string[] = [
+  'applied',
+  'unchanged',
+  'refused',
+  'rolled-back',
+] satisfies CycleAnswer['outcome'][];
+/** Refusal codes counted from zero, so that a dashboard shows them before the first one happens. */
+const REASONS: readonly ErrorCode[] = [
   'unsigned',
   'untrusted-key',
   'bad-signature',

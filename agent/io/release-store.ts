@@ -27,15 +27,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { JournalEntry } from '../core/contracts/api.js';
 import { GitopsError } from '../core/errors.js';
 import { writeFileAtomic } from './repo-files.js';
 
-export interface JournalEntry {
-  time: string;
-  event: string;
-  commit?: string | null;
-  [key: string]: unknown;
-}
+export type { JournalEntry } from '../core/contracts/api.js';
 
 const COMPLETE = 'release.json';
 const JOURNAL = 'journal.jsonl';

@@ -1,0 +1,134 @@
+// The answers of the agent's local API (agent/daemon/api.ts), defined once: the daemon builds
+// them (`satisfies`), the command-line client (agent/io/api-client.ts, scripts/agent-client.ts)
+// and its formatter (core/format/agent-answers.ts) read them. Fields are added, never renamed:
+// an older `gitops` may talk to a newer agent and the other way round.
+
+import type { ReleaseChange } from '../change/release-diff.js';
+import type { HardwareProfile } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { Diagnostic } from '../validate/diagnostics.js';
+import type { Json, JsonObject } from '../json/value.js';
+import type { AgentState } from './agent-state.js';
+import type { Role } from './tokens.js';
+
+/** A value that is read, never changed: the agent hands its (read-only) state to answers as it is. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type LastSync = DeepReadonly<AgentState['last_sync']>;
+type LastError = DeepReadonly<AgentState['last_error']>;
+
+/** What a release on the device is: its commit, subject, signer and times. */
+export interface ReleaseDescription {
+  commit: string;
+  subject: string | null;
+  signer: string | null;
+  committed_at: string | null;
+  written_at: string | null;
+}
+
+/** A release as answers name it: described when it is on disk, its commit id alone when not. */
+export type ReleaseRef = { commit: string } & Partial<Omit<ReleaseDescription, 'commit'>>;
+
+/** One entry of GET /api/v1/releases: a release on disk and what became of it. */
+export interface ReleaseInfo extends ReleaseDescription {
+  current: boolean;
+  last_good: boolean;
+  /** Applied and found good: an operator may return to it. */
+  good: boolean;
+  /** Refused, rolled back or replaced by a rollback: never applied again. */
+  bad: boolean;
+}
+
+/** A running component's health as last checked, and since when. */
+export interface ComponentHealth {
+  name: string;
+  healthy: boolean;
+  reason?: string;
+  code?: string;
+  since: string;
+}
+
+/** Who made the request: a token's name and role, or "loopback" for a loopback read without one. */
+export interface Caller {
+  role: Role;
+  name: string;
+}
+
+/** GET /healthz */
+export interface HealthzAnswer {
+  ok: true;
+}
+
+/** GET /readyz (HTTP 503 when not ready) */
+export type ReadyzAnswer = { ready: true; commit: string } | { ready: false; commit?: string; reason: string };
+
+/** GET /api/v1/status */
+export interface StatusAnswer {
+  environment: string;
+  device: string;
+  mode: string;
+  current: (ReleaseRef & { applied_at: string | null }) | null;
+  last_good: ReleaseRef | null;
+  components: ComponentHealth[];
+  syncing: boolean;
+  last_sync: LastSync;
+  last_error: LastError;
+  /** When the next poll is due (ISO 8601), or null in watch mode or while a sync runs. */
+  next_poll: string | null;
+  caller: Caller;
+  state: DeepReadonly<AgentState>;
+}
+
+/** GET /api/v1/config[?release=R][&path=P]: the whole (redacted) configuration, or one value of it. */
+export type ConfigAnswer = { commit: string; config: JsonObject } | { commit: string; path: string; value: Json };
+
+/** One line of the journal (GET /api/v1/journal answers a list of them, newest first). */
+export interface JournalEntry {
+  time: string;
+  event: string;
+  commit?: string | null;
+  [key: string]: unknown;
+}
+
+export type JournalAnswer = JournalEntry[];
+
+export type ReleasesAnswer = ReleaseInfo[];
+
+/** GET /api/v1/diff?from=R&to=R */
+export interface DiffAnswer {
+  from: ReleaseRef | null;
+  to: ReleaseRef | null;
+  changes: ReleaseChange[];
+}
+
+/** What handling a candidate (or an operator's rollback) came to. */
+export interface CycleAnswer {
+  outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back';
+  commit: string;
+  reason?: string;
+  components?: string[];
+  ms: number;
+}
+
+/** POST /api/v1/sync: the cycle's outcome, or no-change with the last sync (and its error when it failed). */
+export type SyncAnswer = CycleAnswer | { outcome: 'no-change'; state: LastSync; error: LastError };
+
+/** POST /api/v1/rollback */
+export type RollbackAnswer = CycleAnswer;
+
+/** POST /api/v1/hardware/probe */
+export type HardwareProbeAnswer = HardwareProfile;
+
+/** Every error answer (4xx, 5xx): the code's HTTP status is in ERROR_CODES. */
+export interface ErrorAnswer {
+  code: ErrorCode;
+  message: string;
+  /** How to fix it; '' when there is nothing to say. */
+  hint: string;
+  /** The findings a refusal rests on, where there are some. */
+  diagnostics?: readonly Diagnostic[];
+}
