@@ -13,6 +13,7 @@ import { prComment } from '../agent/core/format/pr-comment.js';
 import { verifyRange } from '../agent/core/trust/history.js';
 import type { RangeResult } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
+import { environmentsRequiringSignedCommits } from '../agent/core/validate/signing.js';
 import { objectReader } from '../agent/io/git-objects.js';
 import { GitHub } from '../agent/io/github.js';
 import { readRevisionPair } from '../agent/io/git-revisions.js';
@@ -48,10 +49,7 @@ export async function ciCommand(args: string[]): Promise<number> {
 
   // Signed commits, when an environment asks for them.
   let signatures: RangeResult | { skipped: string } = { skipped: 'no environment requires signed commits' };
-  const requires = [...headFiles].some(
-    ([f, t]) => /^environments\/[^/]+\/environment\.yaml$/.test(f) && /require_signed_commits:\s*true/.test(t),
-  );
-  if (requires) {
+  if (environmentsRequiringSignedCommits(headFiles).length > 0) {
     if (!values.trust || !existsSync(values.trust)) signatures = { skipped: 'no trust directory given (--trust)' };
     else {
       try {
