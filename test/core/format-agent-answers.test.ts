@@ -1,0 +1,188 @@
+// How `gitops agent ...` prints the API's answers (core/format/agent-answers.ts), to the byte,
+// at a fixed time: status, journal, releases, diff, sync and rollback.
+
+import { describe, expect, it } from 'vitest';
+import { INITIAL_STATE } from '../../agent/core/contracts/agent-state.js';
+import type { StatusAnswer, SyncAnswer } from '../../agent/core/contracts/api.js';
+import {
+  ago,
+  formatDiff,
+  formatJournal,
+  formatReleases,
+  formatRollback,
+  formatStatus,
+  formatSync,
+  syncFailed,
+} from '../../agent/core/format/agent-answers.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00.000Z');
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
+describe('ago', () => {
+  it('counts seconds, minutes, hours and days before now', () => {
+    expect(ago('2026-12-01T11:59:15.000Z', NOW)).toBe('45 s ago');
+    expect(ago('2026-12-01T11:30:00.000Z', NOW)).toBe('30 min ago');
+    expect(ago('2026-12-01T06:00:00.000Z', NOW)).toBe('6 h ago');
+    expect(ago('2026-11-21T12:00:00.000Z', NOW)).toBe('10 days ago');
+    expect(ago(null, NOW)).toBe('never');
+  });
+});
+
+describe('formatStatus', () => {
+  const status: StatusAnswer = {
+    environment: 'production',
+    device: 'front-door-01',
+    mode: 'remote',
+    current: {
+      commit: A,
+      subject: 'faster capture',
+      signer: 'ops@example.com',
+      committed_at: '2026-12-01T11:00:00.000Z',
+      written_at: '2026-12-01T11:01:00.000Z',
+      applied_at: '2026-12-01T11:58:00.000Z',
+    },
+    last_good: { commit: A },
+    components: [],
+    syncing: false,
+    last_sync: { time: '2026-12-01T11:59:30.000Z', trigger: 'poll', result: 'up to date' },
+    last_error: null,
+    next_poll: '2026-12-01T12:01:00.000Z',
+    caller: { role: 'viewer', name: 'loopback' },
+    state: INITIAL_STATE,
+  };
+
+  it('says what runs, since when, the last sync and the components', () => {
+    expect(formatStatus(status, NOW)).toBe(
+      [
+        'production/front-door-01 (remote)',
+        '  runs       aaaaaaaaaaaa "faster capture", signed by ops@example.com, committed 60 min ago; applied 2 min ago',
+        '  last good  the same',
+        '  last sync  up to date (poll, 30 s ago); next poll 2026-12-01T12:01:00.000Z',
+        '  components not checked yet',
+      ].join('\n'),
+    );
+  });
+
+  it('shows another last good, the last error over several lines, and unhealthy components', () => {
+    const text = formatStatus(
+      {
+        ...status,
+        current: null,
+        last_good: { commit: B, subject: null, signer: null, committed_at: null, written_at: null },
+        last_sync: null,
+        next_poll: null,
+        last_error: {
+          time: '2026-12-01T11:50:00.000Z',
+          commit: B,
+          code: 'invalid',
+          reason: 'the configuration is not valid:\nframe_capture.fps too high',
+        },
+        components: [
+          { name: 'capture', healthy: true, since: '2026-12-01T11:00:00.000Z' },
+          { name: 'detector', healthy: false, reason: 'no heartbeat', since: '2026-12-01T11:00:00.000Z' },
+          { name: 'uploader', healthy: false, since: '2026-12-01T11:00:00.000Z' },
+        ],
+      },
+      NOW,
+    );
+    expect(text).toBe(
+      [
+        'production/front-door-01 (remote)',
+        '  runs       nothing',
+        '  last good  bbbbbbbbbbbb',
+        '  last sync  none yet',
+        '  last error invalid on bbbbbbbbbbbb 10 min ago: the configuration is not valid:',
+        '             frame_capture.fps too high',
+        '  components capture healthy, detector UNHEALTHY (no heartbeat), uploader UNHEALTHY (?)',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('formatJournal', () => {
+  it('puts one entry on a line, with what it has, and says when there is none', () => {
+    expect(
+      formatJournal([
+        {
+          time: '2026-12-01T08:00:00.000Z',
+          event: 'rolled-back',
+          commit: A,
+          to: B,
+          by: 'alice',
+          code: 'health',
+          reason: 'detector crashed\nstack...',
+        },
+        { time: '2026-12-01T07:00:00.000Z', event: 'health-changed', commit: A, component: 'detector' },
+        { event: 'refused', subject: { odd: true } },
+      ]),
+    ).toBe(
+      [
+        '2026-12-01T08:00:00.000Z  rolled-back    aaaaaaaaaaaa -> bbbbbbbbbbbb by alice [health]: detector crashed',
+        '2026-12-01T07:00:00.000Z  health-changed aaaaaaaaaaaa detector',
+        '?  refused        - "{"odd":true}"',
+      ].join('\n'),
+    );
+    expect(formatJournal([])).toBe('the journal is empty');
+  });
+});
+
+describe('formatReleases', () => {
+  it('marks the running release and each one good, bad or neither', () => {
+    const release = { subject: null, signer: null, committed_at: null, written_at: null, last_good: false };
+    expect(
+      formatReleases([
+        { ...release, commit: A, current: true, good: true, bad: false, subject: 'x', signer: 'ops', written_at: 'T2' },
+        { ...release, commit: B, current: false, good: true, bad: true },
+        { ...release, commit: 'tree-0123456789abcdef', current: false, good: false, bad: false },
+      ]),
+    ).toBe(['* aaaaaaaaaaaa  good T2  x (ops)', '  bbbbbbbbbbbb  bad    ', '  tree-0123456  -      '].join('\n'));
+  });
+});
+
+describe('formatDiff', () => {
+  it('shows each change, a secret without its values, and no differences', () => {
+    expect(
+      formatDiff({
+        from: { commit: A },
+        to: { commit: B },
+        changes: [
+          { path: 'frame_capture.fps', change: 'changed', old: 15, new: 30 },
+          { path: 'detectors[1]', change: 'added', new: { model: 'yolo' } },
+          { path: 'uploader.token', change: 'changed', secret: true },
+          { path: 'debug', change: 'removed', old: true },
+        ],
+      }),
+    ).toBe(
+      [
+        'aaaaaaaaaaaa -> bbbbbbbbbbbb',
+        '  ~ frame_capture.fps: 15 -> 30',
+        '  + detectors[1]: null -> {"model":"yolo"}',
+        '  ~ uploader.token (secret, value not shown)',
+        '  - debug: true -> null',
+      ].join('\n'),
+    );
+    expect(formatDiff({ from: null, to: { commit: A }, changes: [] })).toBe('- -> aaaaaaaaaaaa\n  no differences');
+  });
+});
+
+describe('formatSync and formatRollback', () => {
+  it('print the outcome, and say when a sync did not apply', () => {
+    const applied: SyncAnswer = { outcome: 'applied', commit: A, components: ['capture', 'detector'], ms: 1234.4 };
+    expect(formatSync(applied)).toBe('applied aaaaaaaaaaaa: reconfigured capture, detector in 1234 ms');
+    const refused: SyncAnswer = { outcome: 'refused', commit: A, reason: 'unsigned\ncommit is not signed', ms: 5 };
+    expect(formatSync(refused)).toBe('refused aaaaaaaaaaaa\n  unsigned\n  commit is not signed in 5 ms');
+    const failed: SyncAnswer = {
+      outcome: 'no-change',
+      state: { time: '2026-12-01T11:59:00.000Z', trigger: 'api (alice)', result: 'failed' },
+      error: null,
+    };
+    expect(formatSync(failed)).toBe('no-change: failed');
+    expect(formatSync({ outcome: 'no-change', state: null, error: null })).toBe('no-change');
+    expect([applied, refused, failed].map(syncFailed)).toEqual([false, true, true]);
+    expect(syncFailed({ outcome: 'rolled-back', commit: A, ms: 1 })).toBe(true);
+    expect(formatRollback({ outcome: 'rolled-back', commit: B, components: [], ms: 99.6 })).toBe(
+      'rolled back to bbbbbbbbbbbb; reconfigured nothing in 100 ms',
+    );
+  });
+});
