@@ -3,15 +3,11 @@
 // committed it, its signature verdict and signer, the pull request it came from, and the
 // rendered configuration paths it changed on which environments and devices.
 
-import { diffRepositories } from '../agent/core/change/diff.js';
-import type { PathChange } from '../agent/core/change/diff.js';
+import { AuditSelection, formatAuditText, pullRequestOfSubject } from '../agent/core/change/audit.js';
+import type { AuditEntry } from '../agent/core/change/audit.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { parseDotted } from '../agent/core/json/pointer.js';
-import { isObject } from '../agent/core/json/value.js';
-import { listDevices, listEnvironments } from '../agent/core/repo/layout.js';
 import type { RepoFiles } from '../agent/core/repo/layout.js';
-import type { Repository } from '../agent/core/repo/repository.js';
-import { closest } from '../agent/core/format/suggest.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../agent/core/trust/verify-object.js';
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
 import { objectReader } from '../agent/io/git-objects.js';
@@ -24,18 +20,6 @@ import { err, EXIT_OK, list, oneOf, openTree, out, parse, rootOption } from './c
 
 const USAGE =
   'gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--format text|json] [--root DIR]';
-
-interface AuditEntry {
-  commit: string;
-  date: string;
-  subject: string;
-  author: string;
-  committer: string;
-  pr: number | null;
-  signature: { verdict: string; signer: string | null };
-  changes: Array<{ target: string } & PathChange>;
-  secrets: Array<{ environment: string; path: string; change: string }>;
-}
 
 export async function auditCommand(args: string[]): Promise<number> {
   const { values } = parse(
@@ -86,7 +70,6 @@ export async function auditCommand(args: string[]): Promise<number> {
     if (!hit) trees.set(oid, (hit = readCommitFiles(gitdir, oid, { cache }).catch(() => new Map<string, string>())));
     return hit;
   };
-  const schemaCache = fileSchemaCache();
   // Squash and merge subjects name their PR; other commits are looked up when a token is set.
   const repoName = values.repo ?? process.env.GITHUB_REPOSITORY;
   const token = process.env.GITHUB_TOKEN;
@@ -95,29 +78,20 @@ export async function auditCommand(args: string[]): Promise<number> {
       ? new GitHub(token, process.env.GITHUB_API_URL ?? 'https://api.github.com')
       : undefined;
   const [owner, name] = (repoName ?? '/').split('/') as [string, string];
-  const environments = list(values.env);
-  const devices = list(values.device);
-  const seen = { environments: new Set<string>(), devices: new Set<string>(), path: false };
-  noteNames(tree, environments, seen);
-  const wanted = (p: string): boolean =>
-    !values.path || p === values.path || p.startsWith(`${values.path}.`) || p.startsWith(`${values.path}[`);
+  const selection = new AuditSelection({
+    environments: list(values.env),
+    devices: list(values.device),
+    ...(values.path !== undefined ? { path: values.path } : {}),
+    schemaCache: fileSchemaCache(),
+  });
+  selection.note(tree);
   const entries: AuditEntry[] = [];
   for (const { commit, parent, author, committer, date, subject } of log) {
-    const [before, after] = [parent ? await filesAt(parent) : new Map<string, string>(), await filesAt(commit)];
-    for (const files of [before, after]) noteNames(files, environments, seen);
-    const report = diffRepositories(before, after, { environments, devices, schemaCache });
-    if (!seen.path && report.targets.some((t) => t.changes.some((c) => wanted(c.path)))) seen.path = true;
-    const changes = report.targets.flatMap((t) =>
-      t.changes
-        .filter((c) => wanted(c.path))
-        .map((c) => ({ target: `${t.environment}/${t.device ?? '(environment)'}`, ...c })),
+    const changed = selection.changesOf(
+      parent ? await filesAt(parent) : new Map<string, string>(),
+      await filesAt(commit),
     );
-    const secrets = report.environments.flatMap((e) =>
-      e.secrets
-        .filter((s) => wanted(s.path))
-        .map((s) => ({ environment: e.environment, path: s.path, change: s.change })),
-    );
-    if (changes.length === 0 && secrets.length === 0) continue;
+    if (!changed) continue;
     let signature: AuditEntry['signature'] = { verdict: 'not checked (no --trust)', signer: null };
     if (trust) {
       const raw = await reader.read(commit);
@@ -129,15 +103,11 @@ export async function auditCommand(args: string[]): Promise<number> {
         : undefined;
       signature = { verdict: v?.verdict ?? 'malformed', signer: v?.signer ?? null };
     }
-    const fromSubject = /^Merge pull request #(\d+)/.exec(subject)?.[1] ?? /\(#(\d+)\)\s*$/.exec(subject)?.[1];
-    const pr = fromSubject
-      ? Number(fromSubject)
-      : github
-        ? await github.pullForCommit({ owner, repo: name }, commit)
-        : null;
-    entries.push({ commit, date, subject, author, committer, pr, signature, changes, secrets });
+    const pr =
+      pullRequestOfSubject(subject) ?? (github ? await github.pullForCommit({ owner, repo: name }, commit) : null);
+    entries.push({ commit, date, subject, author, committer, pr, signature, ...changed });
   }
-  checkNames({ environments, devices, path: values.path }, seen, current.schemas);
+  selection.check(current.schemas);
   if (cut)
     err(
       `gitops audit: only the newest ${max} commits were read (--max ${max}); older history was not audited: give a larger --max, or --since DATE`,
@@ -146,80 +116,6 @@ export async function auditCommand(args: string[]): Promise<number> {
     out(JSON.stringify(entries, null, 2));
     return EXIT_OK;
   }
-  if (entries.length === 0) out('no commit changed what the selected devices run');
-  const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-  for (const e of entries) {
-    out(
-      `${e.commit.slice(0, 12)} ${e.date.slice(0, 19).replace('T', ' ')}  ${e.subject}${e.pr ? `  (PR #${e.pr})` : ''}`,
-    );
-    out(
-      `    author ${e.author}; committer ${e.committer}; signature ${e.signature.verdict}${e.signature.signer ? ` by ${e.signature.signer}` : ''}`,
-    );
-    for (const c of e.changes)
-      out(
-        `    ${c.target}: ${c.path} ${c.change === 'changed' ? `${show(c.old)} -> ${show(c.new)}` : c.change === 'added' ? `+ ${show(c.new)}` : `- ${show(c.old)}`}${c.file ? `  (${c.file}${c.line !== undefined ? `:${c.line}` : ''})` : ''}`,
-      );
-    for (const s of e.secrets) out(`    ${s.environment}: secret ${s.path} ${s.change}`);
-  }
+  for (const line of formatAuditText(entries)) out(line);
   return EXIT_OK;
-}
-
-/** Records the environments and devices (of the selected environments) that a tree holds. */
-function noteNames(
-  files: RepoFiles,
-  environments: readonly string[],
-  seen: { environments: Set<string>; devices: Set<string> },
-): void {
-  for (const env of listEnvironments(files)) {
-    seen.environments.add(env);
-    if (environments.length === 0 || environments.includes(env))
-      for (const d of listDevices(files, env)) seen.devices.add(d);
-  }
-}
-
-/**
- * A selection that names nothing the history read ever held (a typo, most often) is an error
- * with the nearest name, never an empty audit. A path counts when a commit changed it or the
- * working tree's schemas define it.
- */
-function checkNames(
-  asked: { environments: readonly string[]; devices: readonly string[]; path: string | undefined },
-  seen: { environments: Set<string>; devices: Set<string>; path: boolean },
-  schemas: Repository['schemas'],
-): void {
-  for (const env of asked.environments) {
-    if (seen.environments.has(env)) continue;
-    const guess = closest(env, seen.environments);
-    throw new GitopsError(
-      'unknown-environment',
-      `there is no environment "${env}" in the working tree or the history read${guess ? `. Did you mean "${guess}"?` : ''}`,
-      `environments: ${[...seen.environments].sort().join(', ') || '(none)'}`,
-    );
-  }
-  for (const device of asked.devices) {
-    if (seen.devices.has(device)) continue;
-    const guess = closest(device, seen.devices);
-    const where = asked.environments.length > 0 ? ` in ${asked.environments.join(', ')}` : '';
-    throw new GitopsError(
-      'unknown-device',
-      `there is no device "${device}"${where} in the working tree or the history read${guess ? `. Did you mean "${guess}"?` : ''}`,
-      `devices${where}: ${[...seen.devices].sort().join(', ') || '(none)'}`,
-    );
-  }
-  if (asked.path === undefined || seen.path) return;
-  const segments = parseDotted(asked.path)!;
-  if (!schemas || schemas.nodeAt(segments)) return;
-  const parent = segments.length > 1 ? schemas.nodeAt(segments.slice(0, -1)) : undefined;
-  const names =
-    segments.length === 1
-      ? schemas.sections()
-      : parent && isObject(parent.properties)
-        ? Object.keys(parent.properties)
-        : [];
-  const guess = closest(String(segments[segments.length - 1]), names);
-  throw new GitopsError(
-    'unknown-path',
-    `${asked.path} is not a configuration path${guess ? `. Did you mean "${[...segments.slice(0, -1), guess].join('.')}"?` : ''}`,
-    names.length > 0 ? `keys here: ${names.join(', ')}` : 'gitops explain PATH shows the schema of a path',
-  );
 }
