@@ -5,11 +5,10 @@
 import { GitopsError } from '../errors.js';
 import { isObject } from '../json/value.js';
 import type { Json, JsonObject } from '../json/value.js';
+import type { Component } from '../config/types.js';
 
-export interface ComponentSpec {
-  sections: string[];
-  depends_on?: string[];
-}
+/** What the plan reads of a component (the configuration's type, config/types.ts). */
+export type ComponentSpec = Pick<Component, 'sections' | 'depends_on'>;
 
 export interface Plan {
   changedSections: string[];

@@ -42,7 +42,7 @@ export function checkHardware(config: Config, profile: HardwareProfile, subject:
       cudaUsers.push({
         name: `detector "${name}"`,
         pointer: p('detectors', name, 'runtime'),
-        memory: det.gpu_memory_mb,
+        memory: det.gpu_memory_mb ?? 0, // the schema's default (the renderer fills no defaults inside maps)
       });
   }
   if (config.face_recognition.enabled && config.face_recognition.runtime === 'cuda')

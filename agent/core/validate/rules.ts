@@ -6,6 +6,9 @@ import { closest } from '../format/suggest.js';
 
 const p = (...segments: string[]): string => toPointer(segments);
 
+/** schemas/detectors.schema.json's default of a detector's labels (the renderer fills no defaults inside maps). */
+const DEFAULT_LABELS = ['person'];
+
 type Rule = (config: Config, ctx: RuleContext) => Finding[];
 
 export interface RuleContext {
@@ -42,7 +45,9 @@ const faceRecognitionNeedsDetector: Rule = (c) => {
       message: `face_recognition is enabled but its detector "${fr.detector}" is disabled`,
       hint: `enable detectors.${fr.detector}, or disable face_recognition`,
     });
-  if (!det.labels.includes('person') && !det.labels.includes('face'))
+  // a detector without labels reports what the schema defaults them to
+  const labels = det.labels ?? DEFAULT_LABELS;
+  if (!labels.includes('person') && !labels.includes('face'))
     out.push({
       severity: 'warning',
       code: 'face-recognition-detector',
@@ -53,28 +58,39 @@ const faceRecognitionNeedsDetector: Rule = (c) => {
   return out;
 };
 
-const channelNeeds: Record<string, Array<{ key: string; secret: boolean }>> = {
-  telegram: [
-    { key: 'bot_token', secret: true },
-    { key: 'chat_id', secret: false },
+const channelNeeds: Array<
+  [channel: 'telegram' | 'webhook' | 'email' | 'push', Array<{ key: string; secret: boolean }>]
+> = [
+  [
+    'telegram',
+    [
+      { key: 'bot_token', secret: true },
+      { key: 'chat_id', secret: false },
+    ],
   ],
-  webhook: [{ key: 'url', secret: false }],
-  email: [
-    { key: 'smtp_host', secret: false },
-    { key: 'username', secret: false },
-    { key: 'password', secret: true },
-    { key: 'to', secret: false },
+  ['webhook', [{ key: 'url', secret: false }]],
+  [
+    'email',
+    [
+      { key: 'smtp_host', secret: false },
+      { key: 'username', secret: false },
+      { key: 'password', secret: true },
+      { key: 'to', secret: false },
+    ],
   ],
-  push: [
-    { key: 'server_url', secret: false },
-    { key: 'topic', secret: false },
+  [
+    'push',
+    [
+      { key: 'server_url', secret: false },
+      { key: 'topic', secret: false },
+    ],
   ],
-};
+];
 
 const notificationCredentials: Rule = (c, ctx) => {
   const out: Finding[] = [];
-  for (const [channel, needs] of Object.entries(channelNeeds)) {
-    const cfg = c.notifications[channel] as Record<string, unknown> | undefined;
+  for (const [channel, needs] of channelNeeds) {
+    const cfg: Record<string, unknown> | undefined = c.notifications[channel];
     if (!cfg?.enabled) continue;
     for (const need of needs) {
       if (cfg[need.key] !== undefined && cfg[need.key] !== '') continue;

@@ -1,0 +1,866 @@
+// Generated from schemas/ by `npm run gen:types` (devtools/gen-types.ts): do not edit by hand.
+// `Config` is the rendered configuration of a device: the properties that schema defaults fill in are present.
+
+/**
+ * A configuration document (config/*.yaml, environments/* /overrides.yaml) and, merged, the rendered configuration of one device.
+ */
+export interface Config {
+  /**
+   * Format version of this document; `gitops migrate` brings older documents up to date.
+   */
+  version?: number;
+  frame_capture: FrameCapture;
+  motion: Motion;
+  detectors: Detectors;
+  face_recognition: FaceRecognition;
+  notifications: Notifications;
+  storage: Storage;
+  web_interface: WebInterface;
+  logging: Logging;
+  hardware: Hardware;
+  components: Components;
+}
+/**
+ * How the doorbell grabs frames from its camera: source, pixel format, resolution and frame rate.
+ */
+export interface FrameCapture {
+  /**
+   * Where frames come from: a V4L2 device node (USB webcam), the board's CSI camera through libcamera, or an RTSP stream.
+   */
+  source: 'v4l2' | 'csi' | 'rtsp';
+  /**
+   * Camera device node for v4l2 and csi sources, as listed in the model's hardware profile.
+   */
+  device: string;
+  /**
+   * RTSP URL for rtsp sources, without credentials (they belong in username/password).
+   */
+  url?: string;
+  /**
+   * RTSP user name.
+   */
+  username?: string;
+  /**
+   * RTSP password.
+   */
+  password?: string;
+  /**
+   * V4L2 FourCC of the capture format. Compressed formats (MJPG, H264) give higher frame rates on USB 2 webcams.
+   */
+  pixel_format: 'MJPG' | 'YUYV' | 'H264' | 'NV12' | 'NV21' | 'YU12' | 'YV12' | 'UYVY' | 'RGB3' | 'BGR3' | 'JPEG';
+  /**
+   * Capture width in pixels; the camera must offer this size in the chosen pixel format.
+   */
+  width: number;
+  /**
+   * Capture height in pixels.
+   */
+  height: number;
+  /**
+   * Frames per second asked of the camera.
+   */
+  fps: number;
+  /**
+   * Clockwise rotation applied to every frame, for cameras mounted sideways or upside down.
+   */
+  rotation: 0 | 90 | 180 | 270;
+  /**
+   * Frames buffered between capture and analysis; more smooths bursts, fewer keeps latency low.
+   */
+  buffer_frames: number;
+}
+/**
+ * Motion detection that gates the (more expensive) object detectors.
+ */
+export interface Motion {
+  /**
+   * Run motion detection; when off, every frame goes to the detectors.
+   */
+  enabled: boolean;
+  /**
+   * 0 ignores everything, 1 reacts to a single changed pixel.
+   */
+  sensitivity: number;
+  /**
+   * Smallest changed area, in percent of the frame, that counts as motion.
+   */
+  min_area_percent: number;
+  /**
+   * Seconds after a motion event during which a new event is not raised.
+   */
+  cooldown_seconds: number;
+  /**
+   * Named areas of the frame to watch, keyed by zone name; an empty map watches the whole frame.
+   */
+  zones: {
+    /**
+     * One zone.
+     */
+    [k: string]: {
+      /**
+       * Corners of the zone as [x, y] pairs, in fractions of the frame (0..1).
+       *
+       * @minItems 3
+       */
+      polygon: [[number, number], [number, number], [number, number], ...[number, number][]];
+      /**
+       * Mask this zone out instead of watching it (a street, a tree).
+       */
+      ignore?: boolean;
+    };
+  };
+}
+/**
+ * Object detectors run on frames with motion, keyed by detector name.
+ */
+export interface Detectors {
+  /**
+   * One object detector.
+   */
+  [k: string]: {
+    /**
+     * Run this detector.
+     */
+    enabled?: boolean;
+    /**
+     * Where inference runs: the CPU, an NVIDIA GPU through CUDA, a Coral Edge TPU, a Hailo NPU, or Intel graphics through OpenVINO.
+     */
+    runtime: 'cpu' | 'cuda' | 'coral' | 'hailo' | 'openvino';
+    /**
+     * Absolute path of the model file on the device.
+     */
+    model_path: string;
+    /**
+     * SHA-256 of the model file; the device refuses a model whose digest differs.
+     */
+    model_sha256?: string;
+    /**
+     * Object classes this detector reports.
+     */
+    labels?: string[];
+    /**
+     * Detections below this score are dropped.
+     */
+    confidence_threshold?: number;
+    /**
+     * Square input size of the model in pixels.
+     */
+    input_size?: number;
+    /**
+     * GPU memory the detector needs when its runtime is cuda (on a Jetson, this comes out of system RAM).
+     */
+    gpu_memory_mb?: number;
+  };
+}
+/**
+ * Recognise known visitors in the crops of a person detector.
+ */
+export interface FaceRecognition {
+  /**
+   * Run face recognition.
+   */
+  enabled: boolean;
+  /**
+   * Name of the detector (under detectors) whose person crops are searched for faces; it must be enabled.
+   */
+  detector: string;
+  /**
+   * Where the face embedding model runs.
+   */
+  runtime: 'cpu' | 'cuda';
+  /**
+   * Absolute path of the face embedding model on the device.
+   */
+  model_path: string;
+  /**
+   * Cosine similarity above which a face counts as a known visitor.
+   */
+  match_threshold: number;
+  /**
+   * Directory with one sub-directory of reference images per known visitor.
+   */
+  known_faces_dir: string;
+  /**
+   * Faces examined per frame at most.
+   */
+  max_faces_per_frame: number;
+}
+/**
+ * Where the doorbell tells people that someone is at the door.
+ */
+export interface Notifications {
+  /**
+   * Seconds between two notifications for the same kind of event.
+   */
+  min_interval_seconds: number;
+  /**
+   * Local time window in which only doorbell presses notify, e.g. 22:00-07:00.
+   */
+  quiet_hours?: string;
+  /**
+   * Events that notify.
+   */
+  events: ('ring' | 'person' | 'known_face' | 'package' | 'motion')[];
+  /**
+   * Telegram bot messages.
+   */
+  telegram: {
+    /**
+     * Send through Telegram.
+     */
+    enabled: boolean;
+    /**
+     * Bot token from @BotFather.
+     */
+    bot_token?: string;
+    /**
+     * Chat that receives the messages.
+     */
+    chat_id?: string;
+  };
+  /**
+   * An HTTP POST with a JSON body per event.
+   */
+  webhook: {
+    /**
+     * Call the webhook.
+     */
+    enabled: boolean;
+    /**
+     * Endpoint that receives the POST.
+     */
+    url?: string;
+    /**
+     * Value of the Authorization header sent with the POST.
+     */
+    auth_header?: string;
+    /**
+     * Give up on the webhook after this many milliseconds.
+     */
+    timeout_ms: number;
+  };
+  /**
+   * E-mail through an SMTP relay.
+   */
+  email: {
+    /**
+     * Send e-mail.
+     */
+    enabled: boolean;
+    /**
+     * SMTP relay host name.
+     */
+    smtp_host?: string;
+    /**
+     * SMTP port (587 for STARTTLS, 465 for TLS).
+     */
+    smtp_port: number;
+    /**
+     * SMTP user.
+     */
+    username?: string;
+    /**
+     * SMTP password.
+     */
+    password?: string;
+    /**
+     * Recipients.
+     *
+     * @minItems 1
+     */
+    to?: [string, ...string[]];
+  };
+  /**
+   * Push notifications through an ntfy-compatible server.
+   */
+  push: {
+    /**
+     * Send push notifications.
+     */
+    enabled: boolean;
+    /**
+     * Base URL of the push server.
+     */
+    server_url?: string;
+    /**
+     * Topic the phones subscribe to; may use ${device.id}.
+     */
+    topic?: string;
+    /**
+     * Token for a protected topic.
+     */
+    access_token?: string;
+    /**
+     * Message priority (1 lowest, 5 urgent).
+     */
+    priority: number;
+  };
+}
+/**
+ * Event clips kept on the device.
+ */
+export interface Storage {
+  /**
+   * Directory for clips and snapshots.
+   */
+  path: string;
+  /**
+   * Clips older than this are deleted.
+   */
+  retention_days: number;
+  /**
+   * Space the clips may use; the oldest go first when it is reached.
+   */
+  max_size_gb: number;
+  /**
+   * Length of a clip per event.
+   */
+  clip_seconds: number;
+  /**
+   * Encoding bit rate of clips.
+   */
+  bitrate_kbps: number;
+  /**
+   * Planning figure: events per day, used to check that retention fits max_size_gb.
+   */
+  expected_events_per_day: number;
+}
+/**
+ * The doorbell's local web interface (live view, clips, settings).
+ */
+export interface WebInterface {
+  /**
+   * Serve the web interface.
+   */
+  enabled: boolean;
+  /**
+   * Address to bind; 127.0.0.1 keeps it local, 0.0.0.0 opens it to the network.
+   */
+  listen_address: {
+    [k: string]: unknown;
+  } & string;
+  /**
+   * TCP port.
+   */
+  port: number;
+  /**
+   * HTTPS.
+   */
+  tls: {
+    /**
+     * Serve HTTPS instead of HTTP.
+     */
+    enabled: boolean;
+    /**
+     * PEM certificate chain.
+     */
+    cert_file?: string;
+    /**
+     * PEM private key (a path on the device, not the key itself).
+     */
+    key_file?: string;
+    /**
+     * CA bundle that client certificates must chain to (for auth.mode client_certificate).
+     */
+    client_ca_file?: string;
+  };
+  /**
+   * Who may use the web interface.
+   */
+  auth: {
+    /**
+     * none (open), basic (users below), or client_certificate (mutual TLS).
+     */
+    mode: 'none' | 'basic' | 'client_certificate';
+    /**
+     * Users for basic authentication, keyed by user name.
+     */
+    users?: {
+      /**
+       * One user.
+       */
+      [k: string]: {
+        /**
+         * bcrypt or argon2 hash of the password.
+         */
+        password_hash?: string;
+        /**
+         * viewer watches, admin also changes settings.
+         */
+        role?: 'viewer' | 'admin';
+      };
+    };
+    /**
+     * Minutes before a login expires.
+     */
+    session_minutes: number;
+  };
+  /**
+   * Concurrent live-view clients at most.
+   */
+  max_stream_clients: number;
+}
+/**
+ * Log output of every pipeline component.
+ */
+export interface Logging {
+  /**
+   * Lowest level written.
+   */
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * text for people, json for collectors.
+   */
+  format: 'text' | 'json';
+  /**
+   * Where logs go.
+   */
+  destination: 'stdout' | 'journald' | 'file';
+  /**
+   * Log file when destination is file.
+   */
+  file?: string;
+  /**
+   * Rotate the log file at this size.
+   */
+  max_file_mb: number;
+}
+/**
+ * What the configuration needs from the device; checked against the model's recorded profile in CI and against a live probe on the device.
+ */
+export interface Hardware {
+  /**
+   * System RAM the pipeline needs.
+   */
+  min_ram_mb: number;
+  /**
+   * Disk that must stay free beside storage.max_size_gb.
+   */
+  min_free_disk_mb: number;
+  /**
+   * Oldest CUDA version (as nvidia-smi reports it, or the CUDA of the Jetson's L4T) the cuda detectors are built for.
+   */
+  min_cuda_version: string;
+}
+/**
+ * The processes of the pipeline, keyed by name: which sections each consumes, how it is reloaded and health-checked, and what it depends on.
+ */
+export interface Components {
+  /**
+   * One pipeline process.
+   */
+  [k: string]: {
+    /**
+     * What the process does.
+     */
+    description?: string;
+    /**
+     * Configuration sections this process consumes; it is reconfigured when one of them changes.
+     *
+     * @minItems 1
+     */
+    sections: [string, ...string[]];
+    /**
+     * Components that must be reconfigured before this one.
+     */
+    depends_on?: string[];
+    /**
+     * TCP port the process listens on (checked for clashes).
+     */
+    listen_port?: number;
+    /**
+     * How the agent hands the process a new configuration.
+     */
+    reload: {
+      /**
+       * http: POST to validate/apply endpoints; signal: SIGHUP to the pid in pid_file; command: run a command; file: the process watches its file through agent/client.
+       */
+      method: 'http' | 'signal' | 'command' | 'file';
+      /**
+       * Base URL of the process's configuration endpoints (http).
+       */
+      url?: string;
+      /**
+       * File holding the process id (signal): an absolute path, not under /dev, /proc or /sys.
+       */
+      pid_file?: string;
+      /**
+       * Program and arguments, run without a shell (command).
+       *
+       * @minItems 1
+       */
+      command?: [string, ...string[]];
+      /**
+       * Give up on the reload after this many milliseconds.
+       */
+      timeout_ms?: number;
+    };
+    /**
+     * How the agent decides the process runs well after a change.
+     */
+    health?: {
+      /**
+       * HTTP endpoint that answers 2xx when healthy.
+       */
+      url?: string;
+      /**
+       * Timeout of one health request.
+       */
+      timeout_ms?: number;
+      /**
+       * How long the process must stay healthy before the release counts as good.
+       */
+      bake_seconds?: number;
+    };
+  };
+}
+
+/**
+ * What a device model (config/hardware/<model>.yaml) or a live device (gitops hardware probe) offers: CPU, memory, disk, GPU, accelerators and cameras with their modes.
+ */
+export interface HardwareProfile {
+  /**
+   * Format version of this document.
+   */
+  version: number;
+  /**
+   * Model name; equals the file name under config/hardware/.
+   */
+  model: string;
+  /**
+   * What the model is, for people.
+   */
+  description?: string;
+  /**
+   * Captured command outputs the facts were taken from.
+   */
+  sources?: string[];
+  /**
+   * Processor.
+   */
+  cpu?: {
+    /**
+     * Machine architecture as uname -m prints it.
+     */
+    arch?: string;
+    /**
+     * Logical CPUs.
+     */
+    cores?: number;
+  };
+  /**
+   * Board model from /proc/device-tree/model (Raspberry Pi, Jetson), when there is one.
+   */
+  board?: string;
+  /**
+   * System RAM in MiB.
+   */
+  memory_mb: number;
+  /**
+   * RAM available when a live probe measured it (MemAvailable).
+   */
+  memory_available_mb?: number;
+  /**
+   * The file system that holds storage.path.
+   */
+  disk?: {
+    /**
+     * Mount point measured.
+     */
+    path?: string;
+    /**
+     * Size in MiB.
+     */
+    total_mb: number;
+    /**
+     * Free space in MiB when measured (live probes).
+     */
+    free_mb?: number;
+  };
+  /**
+   * NVIDIA GPU, if any (absent or null: no CUDA).
+   */
+  gpu?: {
+    /**
+     * GPU name as nvidia-smi prints it.
+     */
+    name: string;
+    /**
+     * desktop: discrete GPU with its own memory; jetson: integrated, memory shared with the system.
+     */
+    platform: 'desktop' | 'jetson';
+    /**
+     * GPU memory (desktop GPUs).
+     */
+    memory_mib?: number;
+    /**
+     * Kernel driver version.
+     */
+    driver_version?: string;
+    /**
+     * Highest CUDA version the driver supports (desktop) or the L4T release's CUDA (Jetson).
+     */
+    cuda_version?: string | null;
+    /**
+     * L4T release on a Jetson, e.g. 32.7.6.
+     */
+    l4t_version?: string;
+  } | null;
+  /**
+   * Inference accelerators found.
+   */
+  accelerators?: {
+    /**
+     * Kind of accelerator.
+     */
+    type: 'coral-usb' | 'coral-pcie' | 'hailo' | 'intel-vaapi';
+    /**
+     * Device node or USB id.
+     */
+    device?: string;
+    /**
+     * Driver or firmware detail.
+     */
+    detail?: string;
+  }[];
+  /**
+   * Cameras and the modes each offers.
+   */
+  cameras: {
+    /**
+     * Device node, e.g. /dev/video0.
+     */
+    device: string;
+    /**
+     * Card name reported by the driver.
+     */
+    name?: string;
+    /**
+     * Kernel driver, e.g. uvcvideo.
+     */
+    driver?: string;
+    /**
+     * Bus the camera hangs off, e.g. usb or csi.
+     */
+    bus?: string;
+    /**
+     * Pixel formats with their frame sizes and rates.
+     */
+    formats: {
+      /**
+       * V4L2 FourCC.
+       */
+      fourcc: string;
+      /**
+       * Driver's description.
+       */
+      description?: string;
+      /**
+       * Discrete frame sizes.
+       */
+      modes: {
+        /**
+         * Width in pixels.
+         */
+        width: number;
+        /**
+         * Height in pixels.
+         */
+        height: number;
+        /**
+         * Frame rates offered (empty: not enumerable).
+         */
+        fps: number[];
+      }[];
+      /**
+       * A continuous size range instead of discrete modes.
+       */
+      stepwise?: {
+        /**
+         * Smallest width.
+         */
+        min_width: number;
+        /**
+         * Largest width.
+         */
+        max_width: number;
+        /**
+         * Width step.
+         */
+        step_width: number;
+        /**
+         * Smallest height.
+         */
+        min_height: number;
+        /**
+         * Largest height.
+         */
+        max_height: number;
+        /**
+         * Height step.
+         */
+        step_height: number;
+      } | null;
+    }[];
+  }[];
+  /**
+   * Network camera streams probed with ffprobe (URLs without credentials).
+   */
+  streams?: {
+    /**
+     * The stream URL, credentials removed.
+     */
+    url: string;
+    /**
+     * Video codec.
+     */
+    codec?: string | null;
+    /**
+     * Width in pixels; null when not seen.
+     */
+    width?: number | null;
+    /**
+     * Height in pixels; null when not seen.
+     */
+    height?: number | null;
+    /**
+     * Frame rate; null when the camera does not signal it.
+     */
+    fps?: number | null;
+    /**
+     * Why the stream could not be probed.
+     */
+    error?: string;
+  }[];
+  /**
+   * Model files the configuration names, as found on the device.
+   */
+  model_files?: {
+    /**
+     * Absolute path.
+     */
+    path: string;
+    /**
+     * The file exists and is readable.
+     */
+    present: boolean;
+    /**
+     * Its SHA-256, when present.
+     */
+    sha256?: string | null;
+    /**
+     * Its size in bytes, when present.
+     */
+    size?: number | null;
+  }[];
+  /**
+   * When a live probe measured this (absent for recorded profiles).
+   */
+  probed_at?: string;
+  /**
+   * Facts a live probe could not establish, with the reason (e.g. v4l2-ctl missing).
+   */
+  unknown?: {
+    /**
+     * Why.
+     */
+    [k: string]: string;
+  };
+}
+
+/**
+ * The on-device agent's own settings (agent.yaml, given with gitops agent --config). The trust root lives here, never in the repository.
+ */
+export interface AgentSettings {
+  /**
+   * Format version of this document.
+   */
+  version: number;
+  /**
+   * The configuration repository.
+   */
+  remote: {
+    /**
+     * Smart-HTTP(S) URL of the repository.
+     */
+    url: string;
+    /**
+     * Branch the device follows.
+     */
+    branch?: string;
+    /**
+     * File holding an access token for a private remote.
+     */
+    token_file?: string;
+    /**
+     * Largest pack the agent accepts.
+     */
+    max_fetch_mb?: number;
+    /**
+     * Give up a fetch after this long.
+     */
+    fetch_timeout_seconds?: number;
+  };
+  /**
+   * Environment this device belongs to.
+   */
+  environment: string;
+  /**
+   * This device's id (environments/<env>/devices/<id>.yaml).
+   */
+  device_id: string;
+  /**
+   * The device's age identity, for its environment's secrets.
+   */
+  age_identity_file?: string;
+  /**
+   * Which signatures the device accepts.
+   */
+  trust: {
+    /**
+     * Directory with allowed_signers and *.asc public keys.
+     */
+    dir: string;
+    /**
+     * Verify every new commit, or the first-parent chain only.
+     */
+    mode?: 'all' | 'first-parent';
+    /**
+     * Commit the first sync starts from (pinned at enrolment).
+     */
+    anchor_commit?: string;
+  };
+  /**
+   * Directory for releases, journal and state.
+   */
+  state_dir: string;
+  /**
+   * Seconds between polls of the remote (jitter is added).
+   */
+  poll_interval_seconds?: number;
+  /**
+   * The local HTTP API.
+   */
+  api?: {
+    /**
+     * host:port to listen on.
+     */
+    listen?: string;
+    /**
+     * File of hashed bearer tokens with roles (gitops agent token add writes it).
+     */
+    tokens_file?: string;
+    /**
+     * Let unauthenticated loopback clients read status, configuration (redacted), journal, releases, events and metrics.
+     */
+    allow_loopback_reads?: boolean;
+    /**
+     * Sync and rollback requests one caller may make per minute (10 at once).
+     */
+    mutations_per_minute?: number;
+  };
+  /**
+   * Validate against this recorded profile instead of probing the hardware (a bench unit standing in for a device model).
+   */
+  hardware_profile_file?: string;
+}
