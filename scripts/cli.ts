@@ -30,7 +30,7 @@ export function parse<T extends Options>(command: string, args: string[], option
       strict: true,
     });
   } catch (err) {
-    throw new GitopsError('usage', `${command}: ${(err as Error).message}`, `usage: ${usage}`);
+    throw new GitopsError('usage', `${command}: ${(err as Error).message}`, `usage: ${usage}`, { cause: err });
   }
 }
 

@@ -106,7 +106,10 @@ export async function main(argv: string[]): Promise<number> {
     )(rest);
   } catch (e) {
     if (e instanceof GitopsError) {
-      err(`gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+      const cause = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : undefined;
+      err(
+        `gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}${process.env.DOORBELL_DEBUG && cause ? `\n  cause: ${cause}` : ''}`,
+      );
       return exitStatusOf(e);
     }
     err(

@@ -77,6 +77,7 @@ export async function proposeCommand(args: string[]): Promise<number> {
         'git-failed',
         `committed on branch ${branch} but could not push it: ${reason}`,
         `push it yourself with: git push --set-upstream origin ${branch}`,
+        { cause: e },
       );
     await git.raw(['reset', '-q', '--', file]).catch(() => undefined);
     await git.raw(['checkout', '--', file]).catch(() => undefined);
@@ -86,6 +87,7 @@ export async function proposeCommand(args: string[]): Promise<number> {
       'git-failed',
       `git could not commit the change: ${reason}`,
       'fix your git setup (user.name, user.email, signing key) and run the same command again; nothing was changed',
+      { cause: e },
     );
   } finally {
     if ((await git.revparse(['--abbrev-ref', 'HEAD'])) !== baseBranch) await git.checkout(baseBranch);

@@ -50,6 +50,7 @@ export function validateCommand(args: string[]): number {
         'bad-hardware-profile',
         `hardware profile ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
         'produce it with gitops hardware probe',
+        { cause: e },
       );
     }
     hardwareProfile = { profile: profile as HardwareProfile, source: path };

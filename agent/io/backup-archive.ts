@@ -22,6 +22,7 @@ export async function writeArchive(out: string, files: Record<string, string | B
       'backup-write-failed',
       `cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       'check that its directory exists and is writable',
+      { cause: e },
     );
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -55,6 +56,7 @@ export async function readArchive(
       'backup-invalid',
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       'give a file written by gitops agent export',
+      { cause: e },
     );
   }
   if (total > maxBytes)

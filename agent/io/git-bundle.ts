@@ -113,6 +113,7 @@ export async function readBundle(
       'bundle-invalid',
       `${label}: the pack cannot be read: ${(e as Error).message.split('\n')[0]}`,
       'the file is damaged',
+      { cause: e },
     );
   }
   return refs;

@@ -266,6 +266,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
       'sync-failed',
       `fetching ${o.branch} from ${o.url.replace(/\/\/[^@/]*@/, '//***@')} failed: ${msg}`,
       'the agent keeps the running configuration and retries with backoff',
+      { cause: e },
     );
   };
   let commit: string | undefined;

@@ -29,6 +29,7 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       'commit-unreadable',
       `cannot read the tree of ${commit}: ${(e as Error).message}`,
       'the commit or one of its objects is missing (a shallow or interrupted fetch)',
+      { cause: e },
     );
   }
   const walk = async (oid: string, prefix: string): Promise<void> => {

@@ -25,6 +25,7 @@ function explain(e: unknown, what: string): GitopsError {
       'github-unauthorized',
       `${what}: the token was refused (HTTP 401)`,
       'check that GITHUB_TOKEN is set and not expired',
+      { cause: e },
     );
   if (
     (err.status === 403 || err.status === 429) &&
@@ -34,23 +35,27 @@ function explain(e: unknown, what: string): GitopsError {
       'github-rate-limited',
       `${what}: GitHub's rate limit was hit${retry ? `; retry after ${retry} s` : ''}`,
       'run the job again later',
+      { cause: e, retryable: true },
     );
   if (err.status === 403)
     return new GitopsError(
       'github-forbidden',
       `${what}: the token may not write here (HTTP 403); a pull request from a fork gets a read-only token`,
       'the validation result above still stands; a maintainer can re-run the workflow, or grant pull-requests: write',
+      { cause: e },
     );
   if (err.status === 404)
     return new GitopsError(
       'github-not-found',
       `${what}: the repository or pull request was not found (HTTP 404)`,
       'check GITHUB_REPOSITORY and the pull request number, and that the token can see the repository',
+      { cause: e },
     );
   return new GitopsError(
     'github-failed',
     `${what}: ${err.message ?? String(e)}`,
     "see GitHub's status page; the validation result above still stands",
+    { cause: e },
   );
 }
 

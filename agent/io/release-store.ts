@@ -169,6 +169,7 @@ export class ReleaseStore {
         'release-write-failed',
         `could not write release ${id}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         'check free disk space in the state directory; the running release is untouched',
+        { cause: e },
       );
     }
   }

@@ -103,6 +103,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 
       'write-failed',
       `could not write ${path}: ${(err as Error).message}`,
       'check free disk space and permissions; the original file is unchanged',
+      { cause: err },
     );
   }
 }
@@ -124,6 +125,7 @@ export function readUserFile(path: string, what: string): string {
       'file-not-readable',
       `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       'check the path',
+      { cause: err },
     );
   }
 }

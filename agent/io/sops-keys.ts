@@ -1,15 +1,17 @@
 // Where this machine's SOPS identities come from, as sops looks for them: --identity FILE
 // (repeatable), else SOPS_AGE_KEY_FILE, else SOPS_AGE_KEY, else ~/.config/sops/age/keys.txt.
-// Also finding .sops.yaml from the working directory upwards.
+// Also finding .sops.yaml from the working directory upwards, the creation rule that picks a file,
+// and reading a secrets file with its size cap.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { addIdentityText, emptyIdentities } from '../core/sops/identities.js';
 import type { Identities } from '../core/sops/keys.js';
-import { parseSopsConfig } from '../core/sops/sops-config.js';
+import { parseSopsConfig, pickCreationRule } from '../core/sops/sops-config.js';
 import type { CreationRule } from '../core/sops/sops-config.js';
+import { readBoundedFile } from './local-files.js';
 
 export async function loadIdentities(
   identityFiles: readonly string[],
@@ -25,6 +27,7 @@ export async function loadIdentities(
         'sops-identity-unreadable',
         `cannot read the identity ${label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         'check the path and its permissions',
+        { cause: e },
       );
     }
     await addIdentityText(ids, text, label);
@@ -58,3 +61,29 @@ export function findSopsConfig(cwd: string): { file: string; dir: string; rules:
   }
   return undefined;
 }
+
+/**
+ * The creation rule that picks `file` in the nearest .sops.yaml from `cwd` upwards; undefined
+ * when there is no .sops.yaml (a .sops.yaml whose rules miss the file is an error).
+ */
+export function creationRuleFor(file: string, cwd: string): { configFile: string; rule: CreationRule } | undefined {
+  const config = findSopsConfig(cwd);
+  if (!config) return undefined;
+  const rel = relative(config.dir, resolve(cwd, file)).split('\\').join('/');
+  return { configFile: config.file, rule: pickCreationRule(config.rules, rel, config.file) };
+}
+
+const MAX_SECRETS_BYTES = 4 * 1024 * 1024;
+
+/** A secrets file's bytes; one over 4 MiB is refused before it is read. */
+export const readSecretsFile = (file: string): Buffer =>
+  readBoundedFile(
+    file,
+    MAX_SECRETS_BYTES,
+    (size) =>
+      new GitopsError(
+        'sops-file-too-large',
+        `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; secrets files are limited to ${MAX_SECRETS_BYTES / 1024 / 1024} MiB`,
+        'keep large data out of secrets files (store a path or a URL instead)',
+      ),
+  );

@@ -23,6 +23,7 @@ function read(file: string, missingOk: boolean): TokenEntry[] {
       'tokens-unreadable',
       `cannot read the API tokens file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       'create it with: gitops agent token add --tokens-file FILE --name NAME --role viewer|operator',
+      { cause: e },
     );
   }
   return parseTokens(text, file);

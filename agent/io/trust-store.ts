@@ -18,6 +18,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       'trust-dir-unreadable',
       `cannot read the trust directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       'pass --trust with a directory holding allowed_signers and/or *.asc public keys',
+      { cause: e },
     );
   }
   const store: TrustStore = { signers: [], pgpKeys: [], problems: [] };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitopsError } from '../../agent/core/errors.js';
 import { agentApi, completeReleaseName, readTokenFile } from '../../agent/io/api-client.js';
+import { gitops } from '../helpers/cli.js';
 import { tempDir, writeText } from '../helpers/project.js';
 
 interface Seen {
@@ -149,5 +150,19 @@ describe('readTokenFile', () => {
     })();
     expect(e?.code).toBe('usage');
     expect(e?.message).toBe(`cannot read the token file ${join(dir, 'missing')}: ENOENT`);
+  });
+});
+
+describe('gitops agent, when a call fails', () => {
+  it('says what and how to fix it, exits 2 for usage, and shows the cause only with DOORBELL_DEBUG', () => {
+    const missing = join(tempDir(), 'no-token');
+    const plain = gitops(['agent', 'status', '--token-file', missing]);
+    expect(plain.status).toBe(2);
+    expect(plain.stderr).toBe(
+      `gitops agent: cannot read the token file ${missing}: ENOENT\n  hint: give --token-file with a file holding an API token\n`,
+    );
+    const debug = gitops(['agent', 'status', '--token-file', missing], { env: { DOORBELL_DEBUG: '1' } });
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toContain(`\n  cause: Error: ENOENT: no such file or directory, open '${missing}'\n    at `);
   });
 });

@@ -37,6 +37,7 @@ export function parseTokens(text: string, file: string): TokenEntry[] {
       'tokens-invalid',
       `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
       'gitops agent token add writes this file; fix or recreate it',
+      { cause: e },
     );
   }
   if (!Array.isArray(value))

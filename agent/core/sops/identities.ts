@@ -18,6 +18,7 @@ export async function addIdentityText(ids: Identities, text: string, source: str
         'sops-bad-identity',
         `${source} is not a readable OpenPGP private key: ${(e as Error).message}`,
         'export it with gpg --armor --export-secret-keys',
+        { cause: e },
       );
     }
     if (keys.some((k) => !k.isDecrypted()))

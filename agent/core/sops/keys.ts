@@ -100,6 +100,7 @@ async function wrapAge(secret: Uint8Array, recipient: string): Promise<AgeEntry>
       'sops-bad-recipient',
       `"${recipient}" is not an age recipient: ${(err as Error).message}`,
       'age recipients start with age1 (X25519) or age1pq1 (post-quantum hybrid)',
+      { cause: err },
     );
   }
   return { recipient, enc: armor.encode(await e.encrypt(secret)) };

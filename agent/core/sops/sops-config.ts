@@ -30,6 +30,7 @@ export function parseSopsConfig(text: string, file: string): CreationRule[] {
       'sops-bad-config',
       `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
       'fix the YAML syntax of .sops.yaml',
+      { cause: e },
     );
   }
   const rules = (doc as { creation_rules?: unknown } | null)?.creation_rules;
@@ -62,6 +63,7 @@ export function parseSopsConfig(text: string, file: string): CreationRule[] {
           'sops-bad-config',
           `${where}: path_regex is not a valid regular expression (${(e as Error).message})`,
           'fix the path_regex',
+          { cause: e },
         );
       }
     }
