@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../agent/core/validate/diagnostics.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
 import { edit, exampleFiles, withFiles } from '../helpers/project.js';
+import { examplePosition, positionIn } from '../helpers/lines.js';
 
 const errorsOf = (files: Map<string, string>, options = {}): Diagnostic[] =>
   validateRepository(files, options).diagnostics.filter((d) => d.severity === 'error');
@@ -35,7 +36,11 @@ describe('the example repository', () => {
 describe('schema diagnostics point at the file, line and column and say how to fix it', () => {
   it('fps out of range names the range', () => {
     const d = one(edit(exampleFiles(), 'config/frame_capture.yaml', '  fps: 15', '  fps: 500'), 'schema-range');
-    expect(d).toMatchObject({ file: 'config/frame_capture.yaml', line: 14, column: 8, path: 'frame_capture.fps' });
+    expect(d).toMatchObject({
+      file: 'config/frame_capture.yaml',
+      ...examplePosition('config/frame_capture.yaml', '  fps: 15', '  fps: '.length),
+      path: 'frame_capture.fps',
+    });
     expect(d.message).toBe('frame_capture.fps is 500, above the maximum 120');
     expect(d.hint).toMatch(/allowed range: more than 0 and at most 120/);
   });
@@ -48,7 +53,7 @@ describe('schema diagnostics point at the file, line and column and say how to f
       );
       expect(d).toMatchObject({
         file: 'config/components.yaml',
-        line: 34,
+        line: examplePosition('config/components.yaml', 'pid_file: /run/doorbell/notifier.pid').line,
         path: 'components.notifier.reload.pid_file',
       });
     }
@@ -56,7 +61,11 @@ describe('schema diagnostics point at the file, line and column and say how to f
 
   it('a misspelled key gets "Did you mean" and the allowed keys', () => {
     const d = one(edit(exampleFiles(), 'config/frame_capture.yaml', '  fps: 15', '  fsp: 15'), 'unknown-key');
-    expect(d).toMatchObject({ file: 'config/frame_capture.yaml', line: 14, column: 3, suggestion: 'fps' });
+    expect(d).toMatchObject({
+      file: 'config/frame_capture.yaml',
+      ...examplePosition('config/frame_capture.yaml', '  fps: 15', 2),
+      suggestion: 'fps',
+    });
     expect(d.message).toBe('"fsp" is not allowed in frame_capture. Did you mean "fps"?');
     expect(d.hint).toContain('allowed keys: source, device');
   });
@@ -64,7 +73,11 @@ describe('schema diagnostics point at the file, line and column and say how to f
   it('a misspelled key in an environment override is located in that file', () => {
     const files = edit(exampleFiles(), 'environments/production/overrides.yaml', '  port: 8443', '  prot: 8443');
     const d = one(files, 'unknown-key');
-    expect(d).toMatchObject({ file: 'environments/production/overrides.yaml', line: 7, column: 3, suggestion: 'port' });
+    expect(d).toMatchObject({
+      file: 'environments/production/overrides.yaml',
+      ...examplePosition('environments/production/overrides.yaml', '  port: 8443', 2),
+      suggestion: 'port',
+    });
   });
 
   it('an enum typo suggests the nearest allowed value', () => {
@@ -90,7 +103,10 @@ describe('schema diagnostics point at the file, line and column and say how to f
       edit(exampleFiles(), 'config/storage.yaml', 'retention_days: 14', 'retention_days: 0'),
       'schema-range',
     );
-    expect(d).toMatchObject({ file: 'config/storage.yaml', line: 7, column: 19 });
+    expect(d).toMatchObject({
+      file: 'config/storage.yaml',
+      ...examplePosition('config/storage.yaml', 'retention_days: 14', 'retention_days: '.length),
+    });
   });
 
   it('an unknown section file suggests the right name', () => {
@@ -103,8 +119,7 @@ describe('schema diagnostics point at the file, line and column and say how to f
     const files = edit(exampleFiles(), 'config/motion.yaml', 'version: 2\n', 'version: 2\nlogging:\n  level: info\n');
     expect(one(files, 'section-file-mismatch')).toMatchObject({
       file: 'config/motion.yaml',
-      line: 4,
-      column: 1,
+      ...positionIn(files.get('config/motion.yaml')!, 'logging:'),
       hint: 'move it to config/logging.yaml',
     });
   });
@@ -215,7 +230,10 @@ describe('environment policy', () => {
       'logging:\n  level: debug\nface_recognition:',
     );
     const d = one(files, 'policy-log-level', { environments: ['production'] });
-    expect(d).toMatchObject({ file: 'environments/production/overrides.yaml', line: 16 });
+    expect(d).toMatchObject({
+      file: 'environments/production/overrides.yaml',
+      line: positionIn(files.get('environments/production/overrides.yaml')!, 'level: debug').line,
+    });
   });
 
   it('production refuses an open or plain-HTTP web interface', () => {
@@ -269,7 +287,8 @@ describe('hardware', () => {
     expect(d.message).toBe(
       'detector "person" runs on cuda, but device prod-hamburg-002 (model rpi4-camv2) has no NVIDIA GPU and no CUDA',
     );
-    expect(d).toMatchObject({ file: 'environments/production/devices/prod-hamburg-002.yaml', line: 22, column: 14 });
+    const device = 'environments/production/devices/prod-hamburg-002.yaml';
+    expect(d).toMatchObject({ file: device, ...positionIn(files.get(device)!, 'runtime: cuda', 'runtime: '.length) });
   });
 
   it('a camera mode the board does not have names the nearest modes it has', () => {
@@ -351,7 +370,9 @@ describe('targets', () => {
       'id: stg-office-01',
       'id: stg-office-02',
     );
-    expect(one(files, 'device-id-mismatch')).toMatchObject({ line: 5, column: 7 });
+    expect(one(files, 'device-id-mismatch')).toMatchObject(
+      positionIn(files.get('environments/staging/devices/stg-office-01.yaml')!, 'id: stg-office-02', 'id: '.length),
+    );
   });
 
   it('a missing environment.yaml is reported', () => {
@@ -362,7 +383,10 @@ describe('targets', () => {
   it('malformed YAML in one file is a located diagnostic and the rest still validates', () => {
     const files = edit(exampleFiles(), 'config/motion.yaml', 'enabled: true', 'enabled: true\n  enabled: false');
     const errs = errorsOf(files);
-    expect(errs.find((d) => d.code === 'duplicate-key')).toMatchObject({ file: 'config/motion.yaml', line: 6 });
+    expect(errs.find((d) => d.code === 'duplicate-key')).toMatchObject({
+      file: 'config/motion.yaml',
+      line: positionIn(files.get('config/motion.yaml')!, 'enabled: false').line,
+    });
   });
 });
 

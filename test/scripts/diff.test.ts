@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
 
 function fleet(): ReturnType<typeof makeRepo> & { edit(file: string, from: string, to: string): void } {
   const repo = makeRepo();
@@ -54,7 +55,14 @@ describe('gitops diff', () => {
       'staging/stg-office-01',
     ]);
     expect(d.targets[0]!.changes).toEqual([
-      { path: 'motion.sensitivity', change: 'changed', old: 0.6, new: 0.7, file: 'config/motion.yaml', line: 6 },
+      {
+        path: 'motion.sensitivity',
+        change: 'changed',
+        old: 0.6,
+        new: 0.7,
+        file: 'config/motion.yaml',
+        line: examplePosition('config/motion.yaml', 'sensitivity: 0.6').line,
+      },
     ]);
     expect(d.risk).toMatchObject({ production: true, devicesAffected: 4, level: 'medium' });
     expect(d.valid).toBe(true);
@@ -119,9 +127,10 @@ describe('gitops diff', () => {
     const text = gitops(['diff', '--root', r.dir]);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain('staging/stg-office-02 (added):');
-    expect(text.stdout).toContain('~ frame_capture.fps: 15 -> 500    (config/frame_capture.yaml:14)');
+    const fps = examplePosition('config/frame_capture.yaml', '  fps: 15', '  fps: '.length);
+    expect(text.stdout).toContain(`~ frame_capture.fps: 15 -> 500    (config/frame_capture.yaml:${fps.line})`);
     expect(text.stdout).toContain('head is INVALID');
-    expect(text.stdout).toContain('config/frame_capture.yaml:14:8 schema-range');
+    expect(text.stdout).toContain(`config/frame_capture.yaml:${fps.line}:${fps.column} schema-range`);
     expect(text.stdout).toMatch(/risk high: production not touched/);
     const markdown = gitops(['diff', '--format', 'markdown', '--root', r.dir]).stdout;
     expect(markdown).toContain('**❌ invalid**');

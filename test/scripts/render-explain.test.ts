@@ -2,6 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { gitops } from '../helpers/cli.js';
 import { PROJECT } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
+
+const OVERRIDES = 'environments/production/overrides.yaml';
+/** file:line:column of a value in the example repository, as the origin of a rendered value names it. */
+const origin = (file: string, text: string, skip: number): string => {
+  const { line, column } = examplePosition(file, text, skip);
+  return `${file}:${line}:${column}`;
+};
+const DEVICE_FPS = origin('environments/production/devices/prod-berlin-001.yaml', '  fps: 20', '  fps: '.length);
+const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const BASE_FPS = origin('config/frame_capture.yaml', '  fps: 15', '  fps: '.length);
 
 describe('gitops render', () => {
   it('prints the rendered configuration of a device as YAML', () => {
@@ -20,9 +31,14 @@ describe('gitops render', () => {
       cwd: PROJECT,
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:17:8 (device)');
+    expect(r.stdout).toContain(`fps: 20 # ${DEVICE_FPS} (device)`);
     expect(r.stdout).toContain('rotation: 0 # schemas/frame_capture.schema.json (schema default)');
-    expect(r.stdout).toContain('enabled: true # environments/production/overrides.yaml:16:12 (environment)');
+    const faces = examplePosition(
+      OVERRIDES,
+      'face_recognition:\n  enabled: true',
+      'face_recognition:\n  enabled: '.length,
+    );
+    expect(r.stdout).toContain(`enabled: true # ${OVERRIDES}:${faces.line}:${faces.column} (environment)`);
   });
 
   it('--format json --show-origin gives the chain per path', () => {
@@ -53,10 +69,8 @@ describe('gitops explain', () => {
     expect(r.stdout).toContain('frame_capture.fps = 20    [production/prod-berlin-001]');
     expect(r.stdout).toContain('Frames per second asked of the camera.');
     expect(r.stdout).toContain('environment variable: DOORBELL_CAMERA_FPS (not allowed by the production policy)');
-    expect(r.stdout).toMatch(
-      /set by\s+environments\/production\/devices\/prod-berlin-001\.yaml:17:8 \(device\)\s+= 20/,
-    );
-    expect(r.stdout).toMatch(/overrode config\/frame_capture\.yaml:14:8 \(base\)\s+= 15/);
+    expect(r.stdout).toMatch(new RegExp(`set by\\s+${escaped(DEVICE_FPS)} \\(device\\)\\s+= 20`));
+    expect(r.stdout).toMatch(new RegExp(`overrode ${escaped(BASE_FPS)} \\(base\\)\\s+= 15`));
     expect(r.stdout).toMatch(/overrode schemas\/frame_capture\.schema\.json \(schema default\)\s+= 15/);
   });
 

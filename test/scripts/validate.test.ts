@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
 import { exampleCopy, PROJECT, readText, writeText } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
 
 describe('gitops validate', () => {
   it('exits 0 on the example repository', () => {
@@ -17,8 +18,9 @@ describe('gitops validate', () => {
     writeText(file, readText(file).replace('  fps: 15', '  fps: 500'));
     const r = gitops(['validate', '--root', dir]);
     expect(r.status).toBe(1);
+    const { line, column } = examplePosition('config/frame_capture.yaml', '  fps: 15', '  fps: '.length);
     expect(r.stdout).toContain(
-      'config/frame_capture.yaml:14:8 error schema-range frame_capture.fps is 500, above the maximum 120',
+      `config/frame_capture.yaml:${line}:${column} error schema-range frame_capture.fps is 500, above the maximum 120`,
     );
     expect(r.stdout).toContain('hint: allowed range: more than 0 and at most 120');
   });
@@ -38,8 +40,7 @@ describe('gitops validate', () => {
     expect(parsed.targets).toHaveLength(4);
     expect(parsed.diagnostics.find((d) => d.code === 'unknown-key')).toMatchObject({
       file: 'config/frame_capture.yaml',
-      line: 14,
-      column: 3,
+      ...examplePosition('config/frame_capture.yaml', '  fps: 15', 2),
       suggestion: 'fps',
       severity: 'error',
     });
@@ -51,8 +52,9 @@ describe('gitops validate', () => {
     writeText(file, readText(file).replace('  fps: 15', '  fsp: 15'));
     const r = gitops(['validate', '--format', 'github', '--root', dir]);
     expect(r.status).toBe(1);
+    const { line, column } = examplePosition('config/frame_capture.yaml', '  fps: 15', 2);
     expect(r.stdout.split('\n')).toContain(
-      '::error file=config/frame_capture.yaml,line=14,col=3,title=unknown-key::"fsp" is not allowed in frame_capture. Did you mean "fps"?%0Ahint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames',
+      `::error file=config/frame_capture.yaml,line=${line},col=${column},title=unknown-key::"fsp" is not allowed in frame_capture. Did you mean "fps"?%0Ahint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames`,
     );
   });
 
