@@ -1,8 +1,7 @@
 // gitops secrets decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify
 // A SOPS-compatible implementation over age (and OpenPGP for decryption); no sops binary needed.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
 import {
   readEncrypted,
@@ -14,8 +13,9 @@ import {
   updateKeys,
 } from '../agent/core/sops/sops-file.js';
 import type { DecryptedFile } from '../agent/core/sops/sops-file.js';
-import { parseSecretPath, plaintextLeaves, secretChanges, setPath, unsetPath } from '../agent/core/sops/edit.js';
-import { pickCreationRule } from '../agent/core/sops/sops-config.js';
+import type { CreationRule } from '../agent/core/sops/sops-config.js';
+import { parseSecretPath, secretChanges, setPath, unsetPath } from '../agent/core/sops/edit.js';
+import { recipientChange, rotationGroups, verifyProblems } from '../agent/core/sops/recipients.js';
 import { readStore } from '../agent/core/sops/stores.js';
 import { fromPlain, toPlain } from '../agent/core/sops/tree.js';
 import type { MapNode } from '../agent/core/sops/tree.js';
@@ -25,7 +25,8 @@ import { fileAtRevision } from '../agent/io/git-show.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { registerValues } from '../agent/io/environment-secrets.js';
 import { processRedactor } from '../agent/io/redactor.js';
-import { findSopsConfig, loadIdentities } from '../agent/io/sops-keys.js';
+import { readStdinText } from '../agent/io/local-files.js';
+import { creationRuleFor, loadIdentities, readSecretsFile as readFile } from '../agent/io/sops-keys.js';
 import { secretsProblems } from './secrets-validate.js';
 import { EXIT_INVALID, EXIT_OK, err, list, out, parse } from './cli.js';
 
@@ -41,20 +42,6 @@ const USAGE = [
   'gitops secrets changes FILE [--base REV]   (which keys changed since REV, without any key)',
 ].join('\n       ');
 
-const MAX_SECRETS_BYTES = 4 * 1024 * 1024;
-
-const readFile = (file: string): Buffer => {
-  if (!existsSync(file)) throw new GitopsError('file-not-found', `${file} does not exist`, 'check the path');
-  const size = statSync(file).size;
-  if (size > MAX_SECRETS_BYTES)
-    throw new GitopsError(
-      'sops-file-too-large',
-      `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; secrets files are limited to ${MAX_SECRETS_BYTES / 1024 / 1024} MiB`,
-      'keep large data out of secrets files (store a path or a URL instead)',
-    );
-  return readFileSync(file);
-};
-
 // The instance scripts/cli.ts's err() redacts with: every decrypted value is registered with it
 // before anything can print it.
 const redactor = processRedactor;
@@ -64,17 +51,15 @@ function registerAll(d: DecryptedFile): void {
   for (const b of d.branches) registerValues(redactor, toPlain(b));
 }
 
-function rulesFor(file: string): { groups: string[][]; threshold: number; rule: ReturnType<typeof pickCreationRule> } {
-  const config = findSopsConfig(process.cwd());
-  if (!config)
+function rulesFor(file: string): { groups: string[][]; threshold: number; rule: CreationRule } {
+  const picked = creationRuleFor(file, process.cwd());
+  if (!picked)
     throw new GitopsError(
       'sops-no-config',
       'no .sops.yaml was found from the current directory upwards',
       'create one with creation_rules, or pass --age RECIPIENT',
     );
-  const rel = relative(config.dir, resolve(file)).split('\\').join('/');
-  const rule = pickCreationRule(config.rules, rel, config.file);
-  return { groups: rule.groups, threshold: rule.shamirThreshold, rule };
+  return { groups: picked.rule.groups, threshold: picked.rule.shamirThreshold, rule: picked.rule };
 }
 
 export async function secretsCommand(args: string[]): Promise<number> {
@@ -162,7 +147,7 @@ export async function secretsCommand(args: string[]): Promise<number> {
           'secrets set takes FILE PATH VALUE (or - to read the value from stdin)',
           `usage: ${USAGE}`,
         );
-      const text = raw === '-' ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : raw;
+      const text = raw === '-' ? readStdinText().replace(/\r?\n$/, '') : raw;
       let value: unknown = text;
       if (raw !== '-') {
         try {
@@ -186,17 +171,10 @@ export async function secretsCommand(args: string[]): Promise<number> {
     }
     case 'rotate': {
       const d = await decrypt();
-      const add = list(values['add-age']);
-      const rm = new Set(list(values['rm-age']));
-      const groups = d.metadata.keyGroups.map((g, i) =>
-        [...g.age.map((a) => a.recipient), ...(i === 0 ? add : [])].filter((r) => !rm.has(r)),
-      );
-      if (d.metadata.keyGroups.some((g) => g.pgp.length + g.other.length > 0))
-        throw new GitopsError(
-          'sops-cannot-rewrap',
-          `${file} is also encrypted to PGP or cloud KMS keys, which this tool cannot wrap a new data key for`,
-          'rotate it with sops, or remove those keys from its creation rule',
-        );
+      const groups = rotationGroups(file, d.metadata, {
+        add: list(values['add-age']),
+        remove: list(values['rm-age']),
+      });
       write(await rotate(d, groups, d.metadata.shamirThreshold, now));
       err(`${file}: new data key, every value re-encrypted, wrapped to ${groups.flat().length} recipient(s)`);
       return EXIT_OK;
@@ -204,11 +182,8 @@ export async function secretsCommand(args: string[]): Promise<number> {
     case 'updatekeys': {
       const { groups, threshold } = rulesFor(file);
       const current = readEncrypted(readFile(file), file).metadata;
-      const before = new Set(current.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
-      const after = new Set(groups.flat());
-      const added = [...after].filter((r) => !before.has(r));
-      const removed = [...before].filter((r) => !after.has(r));
-      if (added.length === 0 && removed.length === 0 && current.keyGroups.length === groups.length) {
+      const { added, removed, same } = recipientChange(current, groups);
+      if (same) {
         err(`${file}: recipients already match .sops.yaml`);
         return EXIT_OK;
       }
@@ -221,23 +196,12 @@ export async function secretsCommand(args: string[]): Promise<number> {
     case 'verify': {
       const bytes = readFile(file);
       const enc = readEncrypted(bytes, file);
-      const problems = plaintextLeaves(enc.branches, enc.metadata.rule).map(
-        (p) => `${p} should be encrypted but is plaintext`,
+      const picked = creationRuleFor(file, process.cwd());
+      const problems = verifyProblems(
+        file,
+        enc,
+        picked && { configFile: picked.configFile, groups: picked.rule.groups },
       );
-      const config = findSopsConfig(process.cwd());
-      if (config) {
-        const rel = relative(config.dir, resolve(file)).split('\\').join('/');
-        const want = new Set(pickCreationRule(config.rules, rel, config.file).groups.flat());
-        const have = new Set(enc.metadata.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
-        for (const r of want)
-          if (!have.has(r))
-            problems.push(
-              `recipient ${r} (from ${config.file}) cannot decrypt it: run gitops secrets updatekeys ${file}`,
-            );
-        for (const r of have)
-          if (!want.has(r))
-            problems.push(`recipient ${r} is not in ${config.file} any more: run gitops secrets updatekeys ${file}`);
-      }
       let macNote = 'MAC not checked: no key for it on this machine';
       const ids = await identities();
       if (ids.sources.length > 0) {
