@@ -4,7 +4,6 @@
 // (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL). The validation verdict
 // decides the exit code; GitHub API failures are reported, not fatal.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { formatDiffText } from '../agent/core/format/diff.js';
@@ -16,6 +15,7 @@ import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
 import { environmentsRequiringSignedCommits } from '../agent/core/validate/signing.js';
 import { objectReader } from '../agent/io/git-objects.js';
 import { GitHub } from '../agent/io/github.js';
+import { fileExists, readText } from '../agent/io/local-files.js';
 import { readRevisionPair } from '../agent/io/git-revisions.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
@@ -36,7 +36,7 @@ export async function ciCommand(args: string[]): Promise<number> {
       `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: gitops ci pr runs inside a GitHub Actions pull_request job`,
       'run gitops diff and gitops validate locally instead',
     );
-  const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH!, 'utf8')) as {
+  const event = JSON.parse(readText(env.GITHUB_EVENT_PATH!)) as {
     pull_request?: { number: number; base: { sha: string }; head: { sha: string } };
   };
   const pr = event.pull_request;
@@ -50,7 +50,7 @@ export async function ciCommand(args: string[]): Promise<number> {
   // Signed commits, when an environment asks for them.
   let signatures: RangeResult | { skipped: string } = { skipped: 'no environment requires signed commits' };
   if (environmentsRequiringSignedCommits(headFiles).length > 0) {
-    if (!values.trust || !existsSync(values.trust)) signatures = { skipped: 'no trust directory given (--trust)' };
+    if (!values.trust || !fileExists(values.trust)) signatures = { skipped: 'no trust directory given (--trust)' };
     else {
       try {
         const trust = await loadTrustStore(values.trust);
