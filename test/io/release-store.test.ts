@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { countJournalEntries, linesFromEnd, ReleaseStore } from '../../agent/io/release-store.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
+import { withCode } from '../helpers/codes.js';
 
 describe('ReleaseStore', () => {
   it('writes releases 0700/0600, switches current, keeps state and a journal', () => {
@@ -24,8 +25,8 @@ describe('ReleaseStore', () => {
     expect(store.readState({})).toEqual({ applied: 'aaa' });
     store.appendJournal({ time: 't', event: 'applied', commit: 'aaa' });
     expect(store.journal()).toEqual([{ time: 't', event: 'applied', commit: 'aaa' }]);
-    expect(() => store.switchCurrent('nope')).toThrow(/release nope is not complete/);
-    expect(() => store.writeRelease('../escape', {}, {})).toThrow(/is not a release id/);
+    expect(() => store.switchCurrent('nope')).toThrow(withCode('release-missing', 'nope'));
+    expect(() => store.writeRelease('../escape', {}, {})).toThrow(withCode('bad-release-id'));
   });
 
   it('after SIGKILL at many instants, current is always a whole release and the journal in order', async () => {

@@ -23,6 +23,7 @@ import { formatGoFloat, str, toPlain } from '../../../agent/core/sops/tree.js';
 import type { AgeKey } from '../../helpers/age.js';
 import { ageKey } from '../../helpers/age.js';
 import { tempDir } from '../../helpers/project.js';
+import { withCode } from '../../helpers/codes.js';
 
 const NOW = new Date('2026-11-27T10:00:00.123Z');
 const idsOf = async (...keys: AgeKey[]): Promise<Identities> => {
@@ -178,7 +179,7 @@ describe('round trips', () => {
     ).toBe(33);
     expect(toPlain((await decryptFile(enc, 's.yaml', await idsOf(a!, c!))).branches[0]!)).toEqual({ secret: 'value' });
     await expect(decryptFile(enc, 's.yaml', await idsOf(b!))).rejects.toThrow(
-      /open 1 of its 3 key groups; 2 are needed/,
+      withCode('sops-no-key', 'open 1 of its 3 key groups; 2 are needed'),
     );
   });
 
@@ -274,20 +275,20 @@ describe('round trips', () => {
     const u = await decryptFile(updated, 's.yaml', await idsOf(l));
     expect(u.dataKey.equals(d.dataKey)).toBe(true);
     expect(updated.toString().split('\n')[0]).toBe(enc.toString().split('\n')[0]);
-    await expect(decryptFile(updated, 's.yaml', await idsOf(k))).rejects.toThrow(/none of the available keys/);
+    await expect(decryptFile(updated, 's.yaml', await idsOf(k))).rejects.toThrow(withCode('sops-no-key'));
   });
 
   it('refuses to encrypt a file twice, and a key group without recipients', async () => {
     const k = await ageKey();
     const enc = await encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[k.recipient]] }, NOW);
     await expect(encryptFile(enc, 's.yaml', { groups: [[k.recipient]] }, NOW)).rejects.toThrow(
-      /already has sops metadata/,
+      withCode('sops-already-encrypted'),
     );
     await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[]] }, NOW)).rejects.toThrow(
-      /a key group has no recipient/,
+      withCode('sops-no-recipients'),
     );
     await expect(encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [['not-a-recipient']] }, NOW)).rejects.toThrow(
-      /is not an age recipient/,
+      withCode('sops-bad-recipient'),
     );
   });
 });
@@ -299,20 +300,22 @@ describe('hand-edited and truncated files', () => {
     const enc = (await encryptFile(Buffer.from('a: b\n'), 's.yaml', { groups: [[k.recipient]] }, NOW)).toString();
     await expect(
       decryptFile(Buffer.from(enc.replace('version: 3.13.2', 'version: mytool')), 's.yaml', ids),
-    ).rejects.toThrow(/version "mytool" is not a semantic version/);
+    ).rejects.toThrow(withCode('sops-bad-metadata', 'version "mytool"'));
     await expect(
       decryptFile(
         Buffer.from(enc.replace('lastmodified: "2026-11-27T10:00:00Z"', 'lastmodified: 2026-11-27T10:00:00Z')),
         's.yaml',
         ids,
       ),
-    ).rejects.toThrow(/lastmodified is an unquoted YAML timestamp/);
+    ).rejects.toThrow(withCode('sops-bad-metadata', 'lastmodified'));
     await expect(decryptFile(Buffer.from(enc.slice(0, enc.indexOf('sops:'))), 's.yaml', ids)).rejects.toThrow(
-      /has no sops metadata/,
+      withCode('sops-bad-metadata', 'has no sops metadata'),
     );
     await expect(decryptFile(Buffer.from(enc.slice(0, enc.length - 200)), 's.yaml', ids)).rejects.toThrow(/s\.yaml/);
     const kmsOnly =
       'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\nsops:\n    kms:\n        - arn: arn:aws:kms:x\n          enc: xyz\n    lastmodified: "2026-11-27T10:00:00Z"\n    mac: x\n    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n';
-    await expect(decryptFile(Buffer.from(kmsOnly), 's.yaml', ids)).rejects.toThrow(/it is encrypted to kms/);
+    await expect(decryptFile(Buffer.from(kmsOnly), 's.yaml', ids)).rejects.toThrow(
+      withCode('sops-no-key', 'it is encrypted to kms'),
+    );
   });
 });
