@@ -20,6 +20,7 @@ import { startGitServer } from '../devtools/git-server.js';
 import { benchDeviceSettings } from '../devtools/bench-device.js';
 import { PACKAGE_ROOT } from '../agent/daemon/settings.js';
 import { addToken } from '../agent/io/token-file.js';
+import type { CycleAnswer } from '../agent/core/contracts/api.js';
 
 interface Row {
   step: string;
@@ -114,10 +115,7 @@ async function main(): Promise<number> {
       }
     };
     const api = (await waitFor(/API on (http:\/\/\S+)/))[1]!;
-    const post = async (
-      path: string,
-      body?: unknown,
-    ): Promise<{ outcome: string; commit: string; reason?: string; components?: string[]; ms: number }> =>
+    const post = async (path: string, body?: unknown): Promise<CycleAnswer> =>
       (await (
         await fetch(`${api}${path}`, {
           method: 'POST',

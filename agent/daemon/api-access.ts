@@ -123,13 +123,18 @@ export function access(
 
 /**
  * A token bucket per caller for mutating requests: `burst` at once, then `perMinute`.
- * Callers are told when to come back (Retry-After).
+ * Callers are told when to come back (Retry-After). `monotonic` is the clock port's monotonic
+ * time (milliseconds).
  */
-export function rateLimit(perMinute: number, burst: number): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+export function rateLimit(
+  perMinute: number,
+  burst: number,
+  monotonic: () => number,
+): MiddlewareHandler<{ Variables: { caller: Caller } }> {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return async (c, next) => {
     const key = c.get('caller')?.name ?? getConnInfo(c).remote.address ?? '?';
-    const now = performance.now(); // monotonic: a clock set back never locks a caller out
+    const now = monotonic(); // a clock set back never locks a caller out
     const b = buckets.get(key) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 60_000) * perMinute);
     b.at = now;
@@ -192,6 +197,7 @@ export function capConnections(
   limits: ConnectionLimits,
   listener: (req: IncomingMessage, res: ServerResponse) => void,
   log: (line: string) => void,
+  monotonic: () => number,
 ): { open: () => number } {
   const byClient = new Map<string, number>();
   const refused = new WeakSet<Socket>();
@@ -201,7 +207,7 @@ export function capConnections(
   let unlogged = 0;
   const note = (client: string): void => {
     unlogged++;
-    const now = performance.now();
+    const now = monotonic();
     if (now - lastLog < 60_000) return;
     log(
       `API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`,

@@ -156,7 +156,11 @@ export function buildApi(o: ApiOptions): {
           : 'operator',
     ),
   );
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10));
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    '*',
+    rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10, () => agent.clock.monotonic()),
+  );
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
     '*',
@@ -370,7 +374,13 @@ export async function startApi(o: ApiOptions, listen: string): Promise<Listening
   const { app, limits } = buildApi(o);
   const server = createServer();
   const listener = getRequestListener(app.fetch);
-  capConnections(server, limits, (req, res) => void listener(req, res), o.log ?? (() => undefined));
+  capConnections(
+    server,
+    limits,
+    (req, res) => void listener(req, res),
+    o.log ?? (() => undefined),
+    () => o.agent.clock.monotonic(),
+  );
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
