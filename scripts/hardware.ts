@@ -2,11 +2,10 @@
 // device model, and the facts of one captured command output.
 
 import { join } from 'node:path';
-import { Document } from 'yaml';
 import { GitopsError } from '../agent/core/errors.js';
 import { profileFromFacts } from '../agent/core/hardware/profile.js';
+import { probeTargets, recordedProfile, recordedProfileText } from '../agent/core/hardware/record.js';
 import { PARSERS } from '../agent/core/parsers/index.js';
-import type { JsonObject } from '../agent/core/json/value.js';
 import { isObject } from '../agent/core/json/value.js';
 import { hardwareProfileFile } from '../agent/core/repo/layout.js';
 import { render } from '../agent/core/config/render.js';
@@ -56,23 +55,15 @@ export async function hardwareCommand(args: string[]): Promise<number> {
     );
 
   // What the configuration names for this device: storage path, model files, camera streams.
-  let storagePath = values.storage;
-  const modelFiles: string[] = [];
-  const streams: string[] = [];
-  if (values.env !== undefined) {
-    const { repo } = openTree(values.root);
-    const target = pickTarget(repo, values.env, values.device, USAGE);
-    const c = render(repo, target).config as JsonObject & {
-      storage?: { path?: string };
-      detectors?: Record<string, { enabled?: boolean; model_path?: string }>;
-      face_recognition?: { enabled?: boolean; model_path?: string };
-      frame_capture?: { source?: string; url?: string };
-    };
-    storagePath ??= c.storage?.path;
-    for (const d of Object.values(c.detectors ?? {})) if (d.enabled && d.model_path) modelFiles.push(d.model_path);
-    if (c.face_recognition?.enabled && c.face_recognition.model_path) modelFiles.push(c.face_recognition.model_path);
-    if (c.frame_capture?.source === 'rtsp' && c.frame_capture.url) streams.push(c.frame_capture.url);
-  }
+  const named =
+    values.env === undefined
+      ? { modelFiles: [], streams: [] }
+      : (() => {
+          const { repo } = openTree(values.root);
+          return probeTargets(render(repo, pickTarget(repo, values.env, values.device, USAGE)).config);
+        })();
+  const storagePath = values.storage ?? named.storagePath;
+  const { modelFiles, streams } = named;
   const { facts } = await probeFacts({
     model,
     ...(values.sysroot ? { root: values.sysroot } : {}),
@@ -88,17 +79,16 @@ export async function hardwareCommand(args: string[]): Promise<number> {
   }
   // capture: a recorded profile describes the model, not this moment: drop live-only facts.
   const { root, repo } = openTree(values.root);
-  const recorded: JsonObject = { ...profile, description: `${model}, recorded with gitops hardware capture` };
-  for (const key of ['probed_at', 'memory_available_mb', 'model_files', 'streams']) delete recorded[key];
-  if (isObject(recorded.disk)) delete recorded.disk.free_mb;
+  const recorded = recordedProfile(profile, model);
   const errors = repo.schemas?.validate('hardwareProfile', recorded) ?? [];
   if (errors.length > 0) {
     err(formatText(schemaDiagnostics(errors, () => ({ file: hardwareProfileFile(model) }))));
     return EXIT_INVALID;
   }
-  const doc = new Document(recorded);
-  doc.commentBefore = ` yaml-language-server: $schema=../../schemas/hardware-profile.schema.json\n Hardware profile of model "${model}", recorded by gitops hardware capture on ${String(profile.probed_at).slice(0, 10)}.\n CI validates every device of this model against these facts.`;
-  writeFileAtomic(join(root, hardwareProfileFile(model)), doc.toString({ lineWidth: 0 }));
+  writeFileAtomic(
+    join(root, hardwareProfileFile(model)),
+    recordedProfileText(recorded, model, String(profile.probed_at)),
+  );
   out(
     `wrote ${hardwareProfileFile(model)}${isObject(profile.unknown) ? ` (unknown: ${Object.keys(profile.unknown).join(', ')})` : ''}`,
   );
