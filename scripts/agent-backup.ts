@@ -4,9 +4,9 @@
 
 import { resolve } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
-import { Agent } from '../agent/daemon/agent.js';
 import { exportBackup, importBackup } from '../agent/daemon/backup.js';
 import { Hardware } from '../agent/daemon/hardware.js';
+import { buildDaemon } from '../agent/daemon/main.js';
 import { loadSettings } from '../agent/daemon/settings.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
@@ -49,7 +49,7 @@ export async function importCommand(args: string[]): Promise<number> {
   const trust = await loadTrustStore(settings.trust.dir);
   warnTrustProblems(trust);
   const hardware = new Hardware(settings.hardware_profile_file);
-  const agent = new Agent({
+  const daemon = buildDaemon({
     environment: settings.environment,
     device: settings.device_id,
     stateDir: settings.state_dir,
@@ -57,7 +57,7 @@ export async function importCommand(args: string[]): Promise<number> {
     hardwareProfile: () => hardware.profile(),
     env: process.env,
   });
-  const r = await importBackup(settings, agent, trust, resolve(file));
+  const r = await importBackup(settings, daemon, trust, resolve(file));
   out(
     `restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`,
   );

@@ -5,7 +5,7 @@
 // hardware, and stages it as the current release; the agent delivers it when it starts.
 
 import { join } from 'node:path';
-import { GitopsError } from '../core/errors.js';
+import { GitopsError, verdictErrorCode } from '../core/errors.js';
 import { verifyRange } from '../core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../core/trust/verify-object.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
@@ -15,7 +15,8 @@ import { discardRepository, hasRepository, readBundle, setRef, writeBundle } fro
 import { objectReader } from '../io/git-objects.js';
 import { readCommitFiles } from '../io/git-tree.js';
 import { countJournalEntries, ReleaseStore } from '../io/release-store.js';
-import type { Agent, AgentState } from './agent.js';
+import type { AgentState } from './agent.js';
+import type { Daemon } from './main.js';
 import type { AgentSettings } from './settings.js';
 
 export interface BackupManifest {
@@ -73,11 +74,12 @@ export async function exportBackup(
 
 export async function importBackup(
   settings: AgentSettings,
-  agent: Agent,
+  daemon: Pick<Daemon, 'agent' | 'store' | 'clock'>,
   trust: TrustStore,
   file: string,
 ): Promise<BackupManifest & { signer: string | null }> {
-  const running = agent.store.current();
+  const { agent, store, clock } = daemon;
+  const running = store.current();
   if (running)
     throw new GitopsError(
       'state-not-empty',
@@ -127,21 +129,23 @@ export async function importBackup(
         'the file is damaged',
       );
     const verdict = await verifyRange(objectReader(gitdir), anchor, manifest.commit, trust, {
-      now: Math.floor(agent.clock.now().getTime() / 1000),
+      now: Math.floor(clock.now().getTime() / 1000),
       skewSeconds: DEFAULT_SKEW_SECONDS,
       mode: settings.trust.mode,
     });
     if (verdict.verdict !== 'trusted')
       throw new GitopsError(
-        verdict.verdict,
+        verdictErrorCode(verdict.verdict, verdict.code),
         `the restored history does not verify against ${settings.trust.dir}: ${verdict.reason}`,
         'nothing was restored; a backup is trusted no more than the commits in it',
       );
     const head = verdict.commits.find((c) => c.oid === manifest.commit);
     const signer = head?.signer ?? null;
     const files = await readCommitFiles(gitdir, manifest.commit);
-    agent.state.bad = Array.isArray(exported.bad) ? exported.bad.filter((c) => typeof c === 'string') : [];
-    agent.state.generation = typeof exported.generation === 'number' ? exported.generation : 0;
+    const adopted = {
+      bad: Array.isArray(exported.bad) ? exported.bad.filter((c) => typeof c === 'string') : [],
+      generation: typeof exported.generation === 'number' ? exported.generation : 0,
+    };
     await agent.stage(
       files,
       {
@@ -151,10 +155,12 @@ export async function importBackup(
         trigger: 'import',
         ...(head?.time ? { committed_at: new Date(head.time * 1000).toISOString() } : {}),
       },
+      (id) => store.switchCurrent(id),
+      adopted,
       { from: file, exported_at: manifest.exported_at },
     );
     await setRef(gitdir, `refs/remotes/origin/${manifest.branch}`, manifest.commit);
-    agent.store.prependJournal(parts.get('journal.jsonl')!); // the device's earlier journal, then this restore
+    store.prependJournal(parts.get('journal.jsonl')!); // the device's earlier journal, then this restore
     return { ...manifest, signer };
   } catch (e) {
     if (fresh) discardRepository(gitdir);

@@ -2,14 +2,13 @@
 // cached, probed again when asked (POST /api/v1/hardware/probe) or when a device node appears
 // or disappears under /dev (a camera unplugged, an accelerator attached).
 
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { HardwareProfile } from '../core/config/types.js';
 import { profileFromFacts } from '../core/hardware/profile.js';
 import { probeFacts } from '../io/hardware-probe.js';
 import { readUserFile } from '../io/repo-files.js';
+import { watchEntries } from '../io/tree-watcher.js';
+import type { TreeWatch } from '../io/tree-watcher.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
 
@@ -17,7 +16,7 @@ const WATCHED = /^(video\d+|nvidia\d*|nvidiactl|apex_\d+|hailo\d+|dri)$/;
 
 export class Hardware {
   private cached: HardwareProfile | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: TreeWatch | undefined;
   probes = 0;
 
   /** `source`: a profile file, or undefined to probe this machine. */
@@ -45,17 +44,13 @@ export class Hardware {
   /** Forgets the cached probe whenever a camera, GPU or accelerator node comes or goes. */
   watchDevices(dev = '/dev'): void {
     if (this.source) return;
-    try {
-      this.watcher = watch(dev, (_event, name) => {
-        if (name && WATCHED.test(String(name))) this.invalidate(`${join(dev, String(name))} appeared or disappeared`);
-      });
-      this.watcher.on('error', () => undefined);
-    } catch {
-      // no /dev to watch (a container): probes happen when asked
-    }
+    // no /dev to watch (a container): probes happen when asked
+    this.watcher = watchEntries(dev, (path, name) => {
+      if (WATCHED.test(name)) this.invalidate(`${path} appeared or disappeared`);
+    });
   }
 
   stop(): void {
-    this.watcher?.close();
+    this.watcher?.stop();
   }
 }

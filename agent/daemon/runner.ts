@@ -4,11 +4,19 @@
 // disturbs the running configuration.
 
 import { GitopsError } from '../core/errors.js';
-import { redact } from '../io/redactor.js';
-import type { Agent, CycleResult } from './agent.js';
+import type { Clock } from '../io/clock.js';
+import type { CycleResult } from './agent.js';
+import type { AgentEvents } from './events.js';
+import { QUIET_TRIGGER } from './source.js';
+import type { StateKeeper } from './state.js';
 
-/** Watch mode's safety-net rescan every few seconds: not announced on the event stream unless it applies something. */
-export const QUIET_TRIGGER = 'rescan';
+export interface RunnerDeps {
+  state: StateKeeper;
+  events: AgentEvents;
+  clock: Pick<Clock, 'now' | 'random'>;
+  redact: (text: string) => string;
+  log: (line: string) => void;
+}
 
 export type Cycle = (trigger: string) => Promise<CycleResult | undefined>;
 
@@ -24,10 +32,9 @@ export class Runner {
   nextPollAt: string | null = null;
 
   constructor(
-    private readonly agent: Agent,
+    private readonly d: RunnerDeps,
     private readonly cycle: Cycle,
     private readonly pollSeconds: number | undefined,
-    private readonly log: (line: string) => void,
   ) {}
 
   /** Runs a cycle now, or right after the work in progress; resolves with its result. */
@@ -58,37 +65,30 @@ export class Runner {
 
   private async run(reason: string): Promise<CycleResult | undefined> {
     const quiet = reason === QUIET_TRIGGER;
-    if (!quiet) this.agent.events.emit('sync-started', { trigger: reason });
+    const { events, state } = this.d;
+    if (!quiet) events.emit('sync-started', { trigger: reason });
     try {
       const result = await this.cycle(reason);
-      if (!result && !quiet)
-        this.agent.events.emit('sync-finished', {
+      if (!result && !quiet) {
+        const last = state.state.last_sync;
+        events.emit('sync-finished', {
           trigger: reason,
-          result: this.agent.state.last_sync?.result ?? 'no change',
+          result: last?.result ?? 'no change',
+          ...(last?.detail ? { detail: last.detail } : {}),
         });
+      }
       this.failures = 0;
       this.schedule(this.pollSeconds === undefined ? undefined : this.pollSeconds * 1000);
       return result;
     } catch (e) {
       this.failures++;
-      const message = redact(e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`);
-      const time = this.agent.clock.now().toISOString();
-      this.agent.state.last_error = {
-        time,
-        commit: null,
-        reason: message,
-        code: e instanceof GitopsError ? e.code : 'internal',
-      };
-      this.agent.state.last_sync = { time, trigger: reason, result: 'failed' };
-      this.agent.store.writeState(this.agent.state);
-      this.agent.events.emit('sync-failed', {
-        trigger: reason,
-        code: this.agent.state.last_error.code,
-        reason: message,
-      });
+      const message = this.d.redact(e instanceof GitopsError ? e.message : `internal error: ${(e as Error).message}`);
+      const code = e instanceof GitopsError ? e.code : 'internal';
+      state.syncFailed(reason, code, message);
+      events.emit('sync-failed', { trigger: reason, code, reason: message });
       const poll = (this.pollSeconds ?? 60) * 1000;
       const backoff = Math.min(poll, 1000 * 2 ** Math.min(this.failures, 16));
-      this.log(`sync failed (${this.failures} in a row): ${message}; retrying in ${Math.round(backoff / 1000)} s`);
+      this.d.log(`sync failed (${this.failures} in a row): ${message}; retrying in ${Math.round(backoff / 1000)} s`);
       this.schedule(backoff);
       return undefined;
     }
@@ -97,8 +97,8 @@ export class Runner {
   private schedule(ms: number | undefined): void {
     if (this.timer) clearTimeout(this.timer);
     if (ms === undefined || this.stopped) return;
-    const jittered = Math.round(ms * (0.9 + this.agent.clock.random() * 0.2));
-    this.nextPollAt = new Date(this.agent.clock.now().getTime() + jittered).toISOString();
+    const jittered = Math.round(ms * (0.9 + this.d.clock.random() * 0.2));
+    this.nextPollAt = new Date(this.d.clock.now().getTime() + jittered).toISOString();
     this.timer = setTimeout(() => void this.trigger('poll'), jittered);
     this.timer.unref?.();
   }

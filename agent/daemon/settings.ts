@@ -1,7 +1,6 @@
 // The agent's own settings (agent.yaml, schemas/agent.schema.json): checked at start; an
 // unknown or invalid setting stops the agent with a clear message.
 
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -11,6 +10,10 @@ import { schemaDiagnostics } from '../core/schema/diagnostics.js';
 import { loadSchemas } from '../core/schema/schema-set.js';
 import { indexPositions, locate, parseSource } from '../core/repo/yaml-source.js';
 import { readWorkingTree } from '../io/repo-files.js';
+import { readRegularFile } from '../io/safe-read.js';
+
+/** agent.yaml is a few hundred bytes; a file named by mistake is not read whole. */
+const MAX_SETTINGS_BYTES = 1024 * 1024;
 
 export interface AgentSettings {
   version: number;
@@ -29,16 +32,14 @@ export interface AgentSettings {
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function loadSettings(file: string): AgentSettings {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
+  const read = readRegularFile(file, MAX_SETTINGS_BYTES, { followLinks: true });
+  if (!read.ok)
     throw new GitopsError(
       'settings-unreadable',
-      `cannot read the agent settings ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `cannot read the agent settings ${file}: ${read.errno ?? read.code}`,
       'pass --config with the path of agent.yaml',
     );
-  }
+  const text = read.bytes.toString('utf8');
   const source = parseSource(file, text);
   if (!source.doc || source.diagnostics.some((d) => d.severity === 'error'))
     throw new GitopsError(

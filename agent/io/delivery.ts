@@ -19,12 +19,17 @@ export interface ComponentTarget {
   };
 }
 
-export interface Outcome {
-  ok: boolean;
-  reason?: string;
-  /** What kind of failure (health): no report for this generation yet, or reports that stopped. */
-  code?: 'not-reported' | 'stale';
-}
+/**
+ * What kind of failure: the component refused the proposal (`vetoed`), did not answer or judge it
+ * (`unavailable`: not the configuration's fault), could not be handed it (`reload-failed`), has
+ * not reported health for this generation yet (`not-reported`), stopped reporting (`stale`), or
+ * reports itself unhealthy (`unhealthy`). Decisions are taken on this code, never on the reason.
+ */
+export type OutcomeCode = 'vetoed' | 'unavailable' | 'reload-failed' | 'not-reported' | 'stale' | 'unhealthy';
+
+export type Outcome = { ok: true } | { ok: false; code: OutcomeCode; reason: string };
+
+const fail = (code: OutcomeCode, reason: string): Outcome => ({ ok: false, code, reason });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -89,9 +94,9 @@ export class Delivery {
       try {
         const r = await httpJson(`${t.spec.reload.url}/validate`, p, timeout);
         if (r.status >= 200 && r.status < 300) return { ok: true };
-        return { ok: false, reason: `${t.name} refused it: ${String(r.json?.reason ?? `HTTP ${r.status}`)}` };
+        return fail('vetoed', `${t.name} refused it: ${String(r.json?.reason ?? `HTTP ${r.status}`)}`);
       } catch (e) {
-        return { ok: false, reason: `${t.name} ${why(e)} at ${t.spec.reload.url}/validate` };
+        return fail('unavailable', `${t.name} ${why(e)} at ${t.spec.reload.url}/validate`);
       }
     }
     if (t.spec.reload.method === 'file') {
@@ -100,11 +105,9 @@ export class Delivery {
       for (const deadline = performance.now() + timeout; performance.now() < deadline; await sleep(10)) {
         const v = readProtocolFile<Verdict>(dir, FILES.verdict);
         if (v?.generation === p.generation)
-          return v.accept
-            ? { ok: true }
-            : { ok: false, reason: `${t.name} refused it: ${v.reason ?? 'no reason given'}` };
+          return v.accept ? { ok: true } : fail('vetoed', `${t.name} refused it: ${v.reason ?? 'no reason given'}`);
       }
-      return { ok: false, reason: `${t.name} did not judge the proposal within ${timeout} ms (is it running?)` };
+      return fail('unavailable', `${t.name} did not judge the proposal within ${timeout} ms (is it running?)`);
     }
     return { ok: true };
   }
@@ -118,7 +121,7 @@ export class Delivery {
           const res = await httpJson(`${r.url}/apply`, p, timeout);
           return res.status >= 200 && res.status < 300
             ? { ok: true }
-            : { ok: false, reason: `${t.name} answered HTTP ${res.status} to apply` };
+            : { ok: false, code: 'reload-failed', reason: `${t.name} answered HTTP ${res.status} to apply` };
         }
         case 'file':
           writeProtocolFile(this.dirOf(t.name), FILES.config, p);
@@ -129,11 +132,12 @@ export class Delivery {
           if (!read.ok)
             return {
               ok: false,
+              code: 'reload-failed',
               reason: `${r.pid_file} cannot be read as a pid file (${read.code}${read.errno ? ` ${read.errno}` : ''})`,
             };
           const pid = Number(read.bytes.toString('latin1').trim());
           if (!Number.isInteger(pid) || pid <= 1)
-            return { ok: false, reason: `${r.pid_file} does not hold a process id` };
+            return { ok: false, code: 'reload-failed', reason: `${r.pid_file} does not hold a process id` };
           process.kill(pid, 'SIGHUP');
           return { ok: true };
         }
@@ -142,12 +146,16 @@ export class Delivery {
           const run = await nodeProcessRunner.run(cmd!, args, { timeoutMs: timeout, maxOutputBytes: 1024 * 1024 });
           const failed = failure(cmd!, run);
           return failed
-            ? { ok: false, reason: `${t.name} could not be reconfigured by command: ${failed}` }
+            ? { ok: false, code: 'reload-failed', reason: `${t.name} could not be reconfigured by command: ${failed}` }
             : { ok: true };
         }
       }
     } catch (e) {
-      return { ok: false, reason: `${t.name} could not be reconfigured by ${r.method}: ${why(e)}` };
+      return {
+        ok: false,
+        code: 'reload-failed',
+        reason: `${t.name} could not be reconfigured by ${r.method}: ${why(e)}`,
+      };
     }
   }
 
@@ -176,9 +184,7 @@ export class Delivery {
           code: 'stale',
           reason: `${t.name} has not reported health for ${Math.round(age / 1000)} s (is it running?)`,
         };
-      return h.healthy
-        ? { ok: true }
-        : { ok: false, reason: `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}` };
+      return h.healthy ? { ok: true } : fail('unhealthy', `${t.name} is unhealthy: ${h.reason ?? 'no reason given'}`);
     }
     const url = t.spec.health?.url;
     if (!url) return { ok: true };
@@ -188,10 +194,11 @@ export class Delivery {
         ? { ok: true }
         : {
             ok: false,
+            code: 'unhealthy',
             reason: `${t.name} health check answered HTTP ${r.status}${r.json?.reason ? `: ${String(r.json.reason)}` : ''}`,
           };
     } catch (e) {
-      return { ok: false, reason: `${t.name} health check ${why(e)}` };
+      return { ok: false, code: 'unhealthy', reason: `${t.name} health check ${why(e)}` };
     }
   }
 }

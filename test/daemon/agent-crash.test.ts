@@ -150,7 +150,7 @@ describe('crash safety of the agent', () => {
       const api = await agent.api;
       type Status = {
         last_error: { code: string; commit: string } | null;
-        last_sync: { result: string } | null;
+        last_sync: { result: string; detail?: string } | null;
         state: { bad: string[]; in_progress: unknown };
       };
       const s = await until(
@@ -161,7 +161,8 @@ describe('crash safety of the agent', () => {
       expect(s.last_error).toMatchObject({ code: 'crash-loop', commit: tree });
       expect(s.state.bad).toContain(tree);
       expect(s.state.in_progress).toBeNull();
-      expect(s.last_sync!.result).toMatch(/^held: .* stopped the agent/);
+      expect(s.last_sync!.result).toBe('held');
+      expect(s.last_sync!.detail).toMatch(/ stopped the agent while it was applied/);
       expect(existsSync(proposed)).toBe(false);
       const journal = readFileSync(join(st, 'journal.jsonl'), 'utf8')
         .trim()

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FILES } from '../../agent/core/contracts/protocol.js';
 import { writeProtocolFile } from '../../agent/io/protocol-files.js';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
-import { Agent } from '../../agent/daemon/agent.js';
+import { buildDaemon } from '../../agent/daemon/main.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { until } from '../helpers/fleet.js';
@@ -18,21 +18,27 @@ describe('health monitoring', () => {
   it('a component that stays silent is journaled once as unhealthy, once as healthy again', async () => {
     const stateDir = tempDir('health-state-');
     const profile = parse(readFileSync(join(PROJECT, 'config/hardware/edge-p4-c920.yaml'), 'utf8')) as HardwareProfile;
-    const agent = new Agent({
+    const { agent, health, delivery, store } = buildDaemon({
       environment: 'development',
       device: 'dev-bench-01',
       stateDir,
       identities: await loadIdentities([join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')]),
       hardwareProfile: async () => profile,
       watchMode: true,
+      env: {},
     });
-    await agent.stage(readWorkingTree(PROJECT), { commit: 'tree-0000000000000001', trigger: 'test' });
+    await agent.stage(
+      readWorkingTree(PROJECT),
+      { commit: 'tree-0000000000000001', trigger: 'test' },
+      (id) => store.switchCurrent(id),
+      { bad: [], generation: 0 },
+    );
     const components = Object.keys(
       (JSON.parse(readFileSync(join(stateDir, 'current', 'config.json'), 'utf8')) as { components: object }).components,
     );
     const report = (): void => {
       for (const name of components)
-        writeProtocolFile(agent.delivery.dirOf(name), FILES.health, {
+        writeProtocolFile(delivery.dirOf(name), FILES.health, {
           generation: 0,
           healthy: true,
           time: new Date().toISOString(),
@@ -46,12 +52,12 @@ describe('health monitoring', () => {
         .filter((e) => e.event === 'health-changed');
 
     report();
-    await agent.checkHealth(200);
-    expect([...agent.health.values()].every((h) => h.healthy)).toBe(true);
+    await health.check(200);
+    expect([...health.health.values()].every((h) => h.healthy)).toBe(true);
     // silent from now on: stale after 200 ms, then still stale, "for 0 s", "for 1 s", ...
     await until(
       'the reports to go stale',
-      async () => (await agent.checkHealth(200), [...agent.health.values()]),
+      async () => (await health.check(200), [...health.health.values()]),
       (hs) => hs.every((h) => !h.healthy),
     );
     const stale = changes().length;
@@ -60,13 +66,13 @@ describe('health monitoring', () => {
     const t0 = performance.now();
     await until(
       'more than a second of silence',
-      async () => (await agent.checkHealth(200), performance.now() - t0),
+      async () => (await health.check(200), performance.now() - t0),
       (ms) => ms > 1200,
     );
     expect(changes()).toHaveLength(stale);
     // reporting again: one change each
     report();
-    await agent.checkHealth(200);
+    await health.check(200);
     expect(changes()).toHaveLength(2 * components.length);
     expect(
       changes()

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Delivery } from '../../agent/io/delivery.js';
-import type { ComponentTarget } from '../../agent/io/delivery.js';
+import type { ComponentTarget, Outcome } from '../../agent/io/delivery.js';
 import { startAgent } from '../helpers/agent-process.js';
 import { gitops } from '../helpers/cli.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
@@ -147,6 +147,8 @@ describe('delivery methods', () => {
     health?: ComponentTarget['spec']['health'],
   ): ComponentTarget => ({ name: 'c', spec: { sections: ['motion'], reload, ...(health ? { health } : {}) } });
   const proposal = { generation: 1, commit: 'abc', sections: { motion: { sensitivity: 0.5 } } };
+  const codeOf = (o: Outcome): string | undefined => (o.ok ? undefined : o.code);
+  const reasonOf = (o: Outcome): string | undefined => (o.ok ? undefined : o.reason);
 
   it('http: validate (with a veto), apply and health endpoints, and a component that never answers', async () => {
     const calls: string[] = [];
@@ -169,6 +171,7 @@ describe('delivery methods', () => {
       expect(await d.propose(t, proposal)).toEqual({ ok: true });
       expect(await d.propose(t, { ...proposal, commit: 'veto' })).toEqual({
         ok: false,
+        code: 'vetoed',
         reason: 'c refused it: cannot run that',
       });
       expect(await d.apply(t, proposal)).toEqual({ ok: true });
@@ -182,11 +185,12 @@ describe('delivery methods', () => {
       const slow = target({ method: 'http', url: `${base}/slow`, timeout_ms: 200 });
       expect(await d.propose(slow, proposal)).toEqual({
         ok: false,
+        code: 'unavailable',
         reason: `c did not answer in time at ${base}/slow/validate`,
       });
-      expect(
-        (await d.health(target({ method: 'http', url: base }, { url: 'http://127.0.0.1:1/health' }), 1)).reason,
-      ).toMatch(/^c health check (ECONNREFUSED|fetch failed)/);
+      const down = await d.health(target({ method: 'http', url: base }, { url: 'http://127.0.0.1:1/health' }), 1);
+      expect(codeOf(down)).toBe('unhealthy');
+      expect(reasonOf(down)).toMatch(/^c health check (ECONNREFUSED|fetch failed)/);
     } finally {
       server.close();
     }
@@ -209,15 +213,15 @@ describe('delivery methods', () => {
     expect(await d.apply(target({ method: 'signal', pid_file: join(dir, 'c.pid') }), proposal)).toEqual({ ok: true });
     expect(await out).toContain('reloaded');
     writeFileSync(join(dir, 'bad.pid'), 'not a pid');
-    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'bad.pid') }), proposal)).reason).toContain(
-      'does not hold a process id',
-    );
+    const bad = await d.apply(target({ method: 'signal', pid_file: join(dir, 'bad.pid') }), proposal);
+    expect(codeOf(bad)).toBe('reload-failed');
+    expect(reasonOf(bad)).toContain('does not hold a process id');
     // a pid file that is a FIFO nobody writes, or /dev/zero, neither blocks nor fills memory
     spawnSync('mkfifo', [join(dir, 'fifo.pid')]);
     for (const f of [join(dir, 'fifo.pid'), '/dev/zero'])
-      expect((await d.apply(target({ method: 'signal', pid_file: f }), proposal)).reason).toContain('(not-a-file)');
+      expect(reasonOf(await d.apply(target({ method: 'signal', pid_file: f }), proposal))).toContain('(not-a-file)');
     writeFileSync(join(dir, 'huge.pid'), '1'.repeat(100_000));
-    expect((await d.apply(target({ method: 'signal', pid_file: join(dir, 'huge.pid') }), proposal)).reason).toContain(
+    expect(reasonOf(await d.apply(target({ method: 'signal', pid_file: join(dir, 'huge.pid') }), proposal))).toContain(
       '(file-too-large)',
     );
     expect(
@@ -227,11 +231,11 @@ describe('delivery methods', () => {
       ),
     ).toEqual({ ok: true });
     expect(readFileSync(join(dir, 'ran'), 'utf8')).toBe('done\n');
-    expect((await d.apply(target({ method: 'command', command: ['sleep', '5'], timeout_ms: 200 }), proposal)).ok).toBe(
-      false,
-    );
-    expect((await d.apply(target({ method: 'command', command: ['/nonexistent/reload'] }), proposal)).reason).toContain(
-      'ENOENT',
-    );
+    expect(
+      codeOf(await d.apply(target({ method: 'command', command: ['sleep', '5'], timeout_ms: 200 }), proposal)),
+    ).toBe('reload-failed');
+    expect(
+      reasonOf(await d.apply(target({ method: 'command', command: ['/nonexistent/reload'] }), proposal)),
+    ).toContain('ENOENT');
   });
 });

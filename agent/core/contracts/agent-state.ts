@@ -10,6 +10,19 @@ export interface LocatedFinding {
   path?: string;
 }
 
+/** What the last sync came to: a state, never prose (the prose, where there is some, is `detail`). */
+export const SYNC_RESULTS = [
+  'applied',
+  'unchanged',
+  'rolled-back',
+  'restored',
+  'failed',
+  'up to date',
+  'held',
+  'known-bad',
+] as const;
+export type SyncResult = (typeof SYNC_RESULTS)[number];
+
 export interface AgentState {
   applied: string | null;
   last_good: string | null;
@@ -17,7 +30,7 @@ export interface AgentState {
   /** Commits that became last good, oldest first (the releases an operator may return to). */
   good: string[];
   generation: number;
-  last_sync: { time: string; trigger: string; result: string } | null;
+  last_sync: { time: string; trigger: string; result: SyncResult; detail?: string } | null;
   last_error: {
     time: string;
     commit: string | null;
@@ -74,6 +87,8 @@ export function checkState(raw: unknown): { state: AgentState } | { problem: str
       return { problem: `${field} is ${JSON.stringify(raw[field])?.slice(0, 60) ?? 'undefined'}` };
   }
   const state = { ...structuredClone(INITIAL_STATE), ...(raw as Partial<AgentState>) };
+  // an older agent wrote prose as the result ("held: ...", "known bad commit ..."): it is informational
+  if (state.last_sync && !(SYNC_RESULTS as readonly unknown[]).includes(state.last_sync.result)) state.last_sync = null;
   if (state.last_good && !state.good.includes(state.last_good)) state.good.push(state.last_good);
   return { state };
 }

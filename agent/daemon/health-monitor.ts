@@ -1,0 +1,85 @@
+// Component health while nothing is being applied: every few seconds, and right after each
+// apply or rollback. A change (healthy to unhealthy, silent, back) is journaled and streamed.
+
+import type { Delivery } from '../io/delivery.js';
+import type { Clock } from '../io/clock.js';
+import type { AgentEvents } from './events.js';
+import type { Journal } from './journal.js';
+import type { Releases } from './releases.js';
+import { allTargets } from './switchover.js';
+
+export interface ComponentHealth {
+  healthy: boolean;
+  reason?: string;
+  code?: string;
+  since: string;
+}
+
+/** A component whose last report is older than this has stopped reporting. */
+export const MAX_REPORT_AGE_MS = 15_000;
+const EVERY_MS = 5000;
+
+export class HealthMonitor {
+  /** Each running component's health as last checked, and since when. */
+  readonly health = new Map<string, ComponentHealth>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly delivery: Delivery,
+    private readonly releases: Releases,
+    private readonly journal: Journal,
+    private readonly clock: Pick<Clock, 'now'>,
+    private readonly redact: (text: string) => string,
+  ) {}
+
+  /** Checks each running component's health once. */
+  async check(maxAgeMs = MAX_REPORT_AGE_MS): Promise<void> {
+    const running = this.releases.current();
+    if (!running) return;
+    const targets = allTargets(this.releases.config(running));
+    for (const name of this.health.keys()) if (!targets.some((t) => t.name === name)) this.health.delete(name);
+    for (const t of targets) {
+      const h = await this.delivery.health(t, 0, maxAgeMs);
+      const reason = h.ok ? undefined : this.redact(h.reason);
+      const code = h.ok ? undefined : h.code;
+      const prev = this.health.get(t.name);
+      // a component that stays silent is one state, however long ("for 20 s", "for 25 s", ...)
+      const sameState =
+        prev && prev.healthy === h.ok && (code === 'stale' ? prev.code === 'stale' : prev.reason === reason);
+      if (sameState) continue;
+      this.health.set(t.name, {
+        healthy: h.ok,
+        ...(reason ? { reason } : {}),
+        ...(code ? { code } : {}),
+        since: this.clock.now().toISOString(),
+      });
+      if (prev || !h.ok)
+        this.journal.record({
+          event: 'health-changed',
+          commit: running,
+          component: t.name,
+          healthy: h.ok,
+          ...(code ? { code } : {}),
+          reason: reason ?? null,
+        });
+    }
+  }
+
+  /** Checks every few seconds while `busy()` is false, and right after an apply or a rollback. */
+  start(events: AgentEvents, busy: () => boolean, log: (line: string) => void): void {
+    const check = (): void => void this.check().catch((e: Error) => log(`health check failed: ${e.message}`));
+    this.timer = setInterval(() => {
+      if (!busy()) check();
+    }, EVERY_MS);
+    this.timer.unref();
+    this.unsubscribe = events.subscribe((e) => {
+      if (e.type === 'applied' || e.type === 'rolled-back') setImmediate(check);
+    });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+  }
+}

@@ -1,0 +1,379 @@
+// The composition root of the on-device agent: the one place that builds the real io (release
+// store, delivery, schema cache, clock, redactor, hardware, sources) and wires the agent, the
+// runner, the API, the health monitor and the signals. `gitops agent` (scripts/agent.ts) parses
+// its arguments and calls `runAgent`; `gitops agent import` calls `buildDaemon`.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { checkState } from '../core/contracts/agent-state.js';
+import type { AgentState } from '../core/contracts/agent-state.js';
+import type { HardwareProfile } from '../core/config/types.js';
+import { hashToken } from '../core/contracts/tokens.js';
+import type { TokenEntry } from '../core/contracts/tokens.js';
+import { deviceFile, hardwareProfileFile } from '../core/repo/layout.js';
+import type { Identities } from '../core/sops/keys.js';
+import type { TrustStore } from '../core/trust/verify-object.js';
+import { systemClock } from '../io/clock.js';
+import type { Clock } from '../io/clock.js';
+import { Delivery } from '../io/delivery.js';
+import { redact as redactRegistered } from '../io/redactor.js';
+import { ReleaseStore } from '../io/release-store.js';
+import { readUserFile, readWorkingTree } from '../io/repo-files.js';
+import { fileSchemaCache } from '../io/schema-cache.js';
+import { newToken, tokenSource } from '../io/token-file.js';
+import { watchTree } from '../io/tree-watcher.js';
+import { Agent } from './agent.js';
+import { startApi } from './api.js';
+import { AgentEvents } from './events.js';
+import { Hardware } from './hardware.js';
+import { HealthMonitor } from './health-monitor.js';
+import { Journal } from './journal.js';
+import { Releases } from './releases.js';
+import { OperatorRollback } from './rollback.js';
+import { Runner } from './runner.js';
+import type { AgentSettings } from './settings.js';
+import { PACKAGE_ROOT } from './settings.js';
+import type { Source } from './source.js';
+import { StateKeeper } from './state.js';
+import { Switchover } from './switchover.js';
+import { WatchSource } from './watch-source.js';
+
+export interface DaemonConfig {
+  environment: string;
+  device: string;
+  stateDir: string;
+  identities: Identities;
+  hardwareProfile: () => Promise<HardwareProfile>;
+  bakeSeconds?: number;
+  watchMode?: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  log?: (line: string) => void;
+  clock?: Clock;
+}
+
+/** Everything a running agent is made of, built once. */
+export interface Daemon {
+  agent: Agent;
+  state: StateKeeper;
+  store: ReleaseStore;
+  releases: Releases;
+  journal: Journal;
+  events: AgentEvents;
+  health: HealthMonitor;
+  rollback: OperatorRollback;
+  delivery: Delivery;
+  clock: Clock;
+  redact: (text: string) => string;
+  log: (line: string) => void;
+  stateDir: string;
+}
+
+/**
+ * state.json as saved, or, when it is not an agent state (hand-edited, damaged), rebuilt from
+ * what is on disk: the running release becomes applied and last good, generations continue
+ * above every one the components have seen. The bad file is kept beside it and journaled.
+ */
+function openState(
+  store: ReleaseStore,
+  delivery: Delivery,
+  journal: Journal,
+  clock: Clock,
+  log: (line: string) => void,
+): StateKeeper {
+  const read = store.readStateFile();
+  const checked = 'error' in read ? { problem: read.error } : checkState(read.value);
+  const keeper = (initial: AgentState): StateKeeper =>
+    new StateKeeper(
+      initial,
+      (s) => store.writeState(s),
+      () => clock.now(),
+    );
+  if ('state' in checked) return keeper(checked.state);
+  const aside = store.setStateAside(clock.now());
+  const running = store.current() ?? null;
+  const state = keeper(StateKeeper.rebuilt(running, delivery.highestGeneration()));
+  store.writeState(state.state);
+  journal.record({
+    event: 'recovered',
+    commit: running,
+    reason: `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store${running ? `: running ${running.slice(0, 12)}` : ''}`,
+  });
+  log(`warning: state.json was not an agent state (${checked.problem}); kept as ${aside}, rebuilt`);
+  return state;
+}
+
+export function buildDaemon(c: DaemonConfig): Daemon {
+  const clock = c.clock ?? systemClock;
+  const log = c.log ?? (() => undefined);
+  const redact = redactRegistered;
+  const store = new ReleaseStore(c.stateDir);
+  const delivery = new Delivery(join(c.stateDir, 'components'));
+  const events = new AgentEvents(() => clock.now());
+  const journal = new Journal(store, events, () => clock.now());
+  const state = openState(store, delivery, journal, clock, log);
+  const releases = new Releases(store, () => state.state, redact);
+  const switchover = new Switchover(delivery, state, (id) => store.switchCurrent(id), clock);
+  const health = new HealthMonitor(delivery, releases, journal, clock, redact);
+  const rollback = new OperatorRollback({
+    releases,
+    state,
+    switchover,
+    journal,
+    clock,
+    redact,
+    log,
+    ...(c.bakeSeconds !== undefined ? { bakeSeconds: c.bakeSeconds } : {}),
+  });
+  const agent = new Agent({
+    environment: c.environment,
+    device: c.device,
+    identities: c.identities,
+    hardwareProfile: c.hardwareProfile,
+    ...(c.bakeSeconds !== undefined ? { bakeSeconds: c.bakeSeconds } : {}),
+    ...(c.watchMode !== undefined ? { watchMode: c.watchMode } : {}),
+    env: c.env,
+    state,
+    store,
+    events,
+    health,
+    rollback,
+    releases,
+    journal,
+    switchover,
+    delivery,
+    // compiled validators kept in the state directory: no schema compiler in memory after the first run
+    schemaCache: fileSchemaCache(join(c.stateDir, 'cache')),
+    clock,
+    redact,
+    log,
+  });
+  return {
+    agent,
+    state,
+    store,
+    releases,
+    journal,
+    events,
+    health,
+    rollback,
+    delivery,
+    clock,
+    redact,
+    log,
+    stateDir: c.stateDir,
+  };
+}
+
+/** How long a stopping agent waits for the work in progress before it exits anyway. */
+export const STOP_GRACE_MS = 3000;
+
+export type AgentMode =
+  | {
+      kind: 'watch';
+      dir: string;
+      environment: string;
+      device: string;
+      stateDir: string;
+      identities: Identities;
+      /** A profile file, `recorded` (the model's profile in the watched tree), or undefined: probe. */
+      hardwareProfile: string | undefined;
+      listen: string;
+      tokensFile: string | undefined;
+      allowLoopbackReads: boolean;
+    }
+  | {
+      kind: 'remote';
+      settings: AgentSettings;
+      identities: Identities;
+      trust: TrustStore;
+      listen: string | undefined;
+      tokensFile: string | undefined;
+    };
+
+export interface RunOptions {
+  mode: AgentMode;
+  bakeSeconds: number | undefined;
+  withExamplePipeline: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  /** A line for the operator (standard output), redacted. */
+  out: (line: string) => void;
+}
+
+/** The recorded profile of the device's model, read from the watched working tree at each use. */
+function recordedProfile(dir: string, env: string, device: string): () => Promise<HardwareProfile> {
+  const model = (): string =>
+    String(
+      (parseYaml(readUserFile(join(dir, deviceFile(env, device)), 'device file')) as { device?: { model?: string } })
+        .device?.model ?? '',
+    );
+  return async () =>
+    parseYaml(readUserFile(join(dir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
+}
+
+/** Runs the agent until SIGTERM or SIGINT. */
+export async function runAgent(o: RunOptions): Promise<void> {
+  const log = (line: string): void => o.out(`[agent] ${line}`);
+  const m = o.mode;
+  /** Watchers started once the API listens: a start that fails leaves nothing running. */
+  const starters: Array<() => void> = [];
+  const stoppers: Array<() => void> = [];
+  let hardware: Hardware | undefined;
+  let daemon: Daemon;
+  let source: Source;
+  let pollSeconds: number | undefined;
+  let tokens: () => readonly TokenEntry[] = () => [];
+  let sessionToken: string | undefined;
+  let verify: ((commit: string) => Promise<string | undefined>) | undefined;
+  let perMinute: number | undefined;
+  let listen: string;
+  let allowLoopbackReads: boolean;
+  let description: string;
+  if (m.kind === 'watch') {
+    let profile: () => Promise<HardwareProfile>;
+    if (m.hardwareProfile === 'recorded') profile = recordedProfile(m.dir, m.environment, m.device);
+    else {
+      const h = new Hardware(m.hardwareProfile, log);
+      starters.push(() => h.watchDevices());
+      stoppers.push(() => h.stop());
+      profile = () => h.profile();
+    }
+    daemon = buildDaemon({
+      environment: m.environment,
+      device: m.device,
+      stateDir: m.stateDir,
+      identities: m.identities,
+      hardwareProfile: profile,
+      watchMode: true,
+      bakeSeconds: o.bakeSeconds ?? 0,
+      env: o.env,
+      log,
+    });
+    const watch = new WatchSource({
+      readTree: () => readWorkingTree(m.dir),
+      watch: (onChange) => watchTree(m.dir, ['config', 'environments', 'schemas'], 40, onChange),
+    });
+    source = watch;
+    starters.push(() => watch.start((trigger) => void runner.trigger(trigger)));
+    stoppers.push(() => watch.stop());
+    listen = m.listen;
+    allowLoopbackReads = m.allowLoopbackReads;
+    description = `watch ${m.dir}`;
+    if (m.tokensFile) tokens = tokenSource(m.tokensFile, log);
+    else {
+      // development: one operator token for this run, shown once in the page's address
+      const token = newToken();
+      sessionToken = token;
+      const entry = { name: 'this-session', role: 'operator' as const, sha256: hashToken(token) };
+      tokens = () => [entry];
+    }
+  } else {
+    // remote mode only: the git client and the signature verifiers are not loaded in watch mode
+    const { RemoteSource } = await import('./remote-source.js');
+    const s = m.settings;
+    const h = (hardware = new Hardware(s.hardware_profile_file, log));
+    starters.push(() => h.watchDevices());
+    stoppers.push(() => h.stop());
+    daemon = buildDaemon({
+      environment: s.environment,
+      device: s.device_id,
+      stateDir: s.state_dir,
+      identities: m.identities,
+      hardwareProfile: () => h.profile(),
+      ...(o.bakeSeconds !== undefined ? { bakeSeconds: o.bakeSeconds } : {}),
+      env: o.env,
+      log,
+    });
+    const d = daemon;
+    const remote = new RemoteSource(() => d.state.state, s, m.trust, {
+      readToken: (file) => readFileSync(file, 'utf8').trim(),
+      clock: d.clock,
+      log,
+    });
+    source = remote;
+    pollSeconds = s.poll_interval_seconds;
+    listen = m.listen ?? s.api.listen;
+    allowLoopbackReads = s.api.allow_loopback_reads;
+    perMinute = s.api.mutations_per_minute;
+    const tokensFile = m.tokensFile ?? s.api.tokens_file;
+    if (tokensFile) tokens = tokenSource(tokensFile, log);
+    else log('no api.tokens_file: only loopback reads are possible (no sync or rollback through the API)');
+    verify = (commit) => remote.verifyCommit(commit);
+    description = `remote ${s.remote.url.replace(/\/\/[^@/]*@/, '//***@')} (${s.remote.branch})`;
+  }
+  const { agent, health, events, state } = daemon;
+  const runner = new Runner(
+    { state, events, clock: daemon.clock, redact: daemon.redact, log },
+    (trigger) => agent.sync(source, trigger),
+    pollSeconds,
+  );
+
+  const pipeline: ChildProcess | undefined = o.withExamplePipeline
+    ? spawn(
+        process.execPath,
+        [
+          join(PACKAGE_ROOT, 'dist/examples/pipeline/example-pipeline.js'),
+          '--components-dir',
+          join(daemon.stateDir, 'components'),
+          '--root',
+          join(PACKAGE_ROOT, 'examples/device-root'),
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      )
+    : undefined;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  const environment = agent.deps.environment;
+  const device = agent.deps.device;
+  try {
+    await agent.recover(daemon.store);
+    api = await startApi(
+      {
+        agent,
+        runner,
+        identity: { environment, device, mode: description },
+        tokens,
+        allowLoopbackReads,
+        log,
+        ...(hardware ? { hardware } : {}),
+        ...(verify ? { verify } : {}),
+        ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}),
+      },
+      listen,
+    );
+  } catch (e) {
+    pipeline?.kill('SIGTERM'); // never leave the example pipeline behind
+    throw e;
+  }
+  for (const start of starters) start();
+  log(`${environment}/${device}, ${description}; state in ${daemon.stateDir}; API on ${api.url}`);
+  o.out(
+    `status page: ${api.url}/${sessionToken ? `#token=${sessionToken}  (an operator token for this run only)` : ''}`,
+  );
+  // component health: every 5 s while idle, and right after each apply or rollback
+  health.start(events, () => runner.busy, log);
+  process.on('SIGHUP', () => void runner.trigger('signal'));
+  runner.start();
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      log('stopping');
+      // whatever it is doing (a bake, a component that does not answer), the agent is gone within
+      // a few seconds: every step is crash-safe, so an apply cut short is taken up at the next start
+      setTimeout(() => {
+        log(`stopped in the middle of ${runner.busy ? 'a sync' : 'shutting down'}; it is taken up at the next start`);
+        pipeline?.kill('SIGTERM');
+        process.exit(0);
+      }, STOP_GRACE_MS).unref();
+      for (const s of stoppers) s();
+      void runner.stop().then(() => {
+        health.stop();
+        void api.close();
+        pipeline?.kill('SIGTERM');
+        done();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,192 @@
+// The daemon in process, as main.ts wires it, with a fake clock and temp-dir io: the release
+// store, the state file and the journal are real files, the components are real commands and a
+// real HTTP health endpoint; only time is simulated, so a bake of minutes takes none of them and
+// every timestamp is the fake clock's.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HardwareProfile } from '../../agent/core/config/types.js';
+import type { RepoFiles } from '../../agent/core/repo/layout.js';
+import { buildDaemon } from '../../agent/daemon/main.js';
+import type { Daemon } from '../../agent/daemon/main.js';
+import type { Source } from '../../agent/daemon/source.js';
+import type { Clock } from '../../agent/io/clock.js';
+import { loadIdentities } from '../../agent/io/sops-keys.js';
+import type { Identities } from '../../agent/core/sops/keys.js';
+import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
+
+const START = Date.parse('2030-06-01T12:00:00.000Z');
+
+/** Wall time that starts at START and moves only when the daemon sleeps; sleeping costs no real time. */
+function fakeClock(): Clock & { slept: number } {
+  const c = {
+    slept: 0,
+    now: () => new Date(START + c.slept),
+    monotonic: () => c.slept,
+    sleep: async (ms: number) => {
+      c.slept += ms;
+      await new Promise((r) => setImmediate(r));
+    },
+    random: () => 0.5,
+  };
+  return c;
+}
+
+/** A source that offers whatever tree the test sets, under the id the test gives it. */
+function testSource(): Source & { offer(id: string, files: RepoFiles): void } {
+  let current: { id: string; files: RepoFiles } | undefined;
+  return {
+    retriesBadAtStart: false,
+    offer(id, files) {
+      current = { id, files };
+    },
+    async next(trigger) {
+      const c = current!;
+      return { id: c.id, open: async () => ({ files: c.files, info: { commit: c.id, subject: c.id, trigger } }) };
+    },
+  };
+}
+
+describe('the daemon in process, with a fake clock', () => {
+  // /health/sick answers 500, every other name 200
+  const server = createServer((req, res) => {
+    if (req.url === '/health/sick') res.writeHead(500).end(JSON.stringify({ reason: 'cannot open the camera' }));
+    else res.writeHead(200).end('{}');
+  });
+  let base = '';
+  let identities: Identities;
+  let profile: HardwareProfile;
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    identities = await loadIdentities([join(PROJECT, 'environments/development/keys/dev-bench-01.agekey')]);
+    const model = 'edge-p4-c920';
+    profile = parseDocument(
+      readFileSync(join(PROJECT, `config/hardware/${model}.yaml`), 'utf8'),
+    ).toJSON() as HardwareProfile;
+  });
+  afterAll(() => void server.close());
+
+  /** The example repository (development) with every component reloaded by a command, and capture judged by the test's health endpoint for a bake of two minutes. */
+  function repository(reload: (name: string) => string[] = () => ['true'], health = 'capture'): Map<string, string> {
+    const files = exampleFiles();
+    const doc = parseDocument(files.get('config/components.yaml')!);
+    const components = doc.get('components') as { items: Array<{ key: { value: string } }> };
+    for (const { key } of components.items) {
+      const name = key.value;
+      doc.setIn(['components', name, 'reload'], { method: 'command', command: reload(name), timeout_ms: 5000 });
+      // one component judged over HTTP (each check is a real request), the others healthy by definition
+      if (name === 'capture')
+        doc.setIn(['components', name, 'health'], { url: `${base}/health/${health}`, bake_seconds: 120 });
+      else doc.deleteIn(['components', name, 'health']);
+    }
+    // the bench's overrides (the file protocol of the example pipeline) are not what this test runs
+    const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
+    overrides.delete('components');
+    return new Map(files)
+      .set('config/components.yaml', doc.toString())
+      .set('environments/development/overrides.yaml', overrides.toString());
+  }
+
+  function daemon(clock: Clock): Daemon {
+    return buildDaemon({
+      environment: 'development',
+      device: 'dev-bench-01',
+      stateDir: tempDir('in-process-'),
+      identities,
+      hardwareProfile: async () => profile,
+      env: {},
+      clock,
+    });
+  }
+
+  const journal = (d: Daemon): Array<Record<string, unknown>> =>
+    readFileSync(join(d.stateDir, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('a bake of two minutes passes on the fake clock; every record carries its time', async () => {
+    const clock = fakeClock();
+    const d = daemon(clock);
+    const source = testSource();
+    source.offer('a'.repeat(40), repository());
+    const r = await d.agent.sync(source, 'test');
+    expect(r, r?.reason).toMatchObject({ outcome: 'applied', commit: 'a'.repeat(40) });
+    expect(clock.slept).toBeGreaterThanOrEqual(120_000);
+    const applied = journal(d).find((e) => e.event === 'applied')!;
+    expect((applied.steps as Record<string, number>).bake).toBeGreaterThanOrEqual(120_000);
+    expect(Date.parse(applied.time as string)).toBeGreaterThanOrEqual(START + 120_000);
+    expect(d.state.state).toMatchObject({ applied: 'a'.repeat(40), last_good: 'a'.repeat(40), last_error: null });
+    expect(d.state.state.last_sync).toMatchObject({ result: 'applied', trigger: 'test' });
+    // offered again: nothing to do, recorded as the sync's result, no journal entry
+    const entries = journal(d).length;
+    expect(await d.agent.sync(source, 'poll')).toBeUndefined();
+    expect(d.state.state.last_sync).toMatchObject({ result: 'up to date', trigger: 'poll' });
+    expect(journal(d)).toHaveLength(entries);
+  });
+
+  it('a component unhealthy during the bake: rolled back by code, the previous release delivered again, never retried', async () => {
+    const d = daemon(fakeClock());
+    const source = testSource();
+    const good = 'b'.repeat(40);
+    const bad = 'c'.repeat(40);
+    source.offer(good, repository());
+    expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
+    // the new release's capture reports itself unhealthy
+    source.offer(
+      bad,
+      edit(repository(undefined, 'sick'), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7'),
+    );
+    expect(await d.agent.sync(source, 'test')).toMatchObject({ outcome: 'rolled-back', commit: bad });
+    const rolled = journal(d).find((e) => e.event === 'rolled-back')!;
+    expect(rolled).toMatchObject({ code: 'unhealthy', commit: bad });
+    expect(rolled.restored).toMatch(/delivered again and healthy$/);
+    expect(d.releases.current()).toBe(good);
+    expect(d.state.state).toMatchObject({ applied: good, last_good: good, bad: [bad] });
+    expect(d.state.state.last_error).toMatchObject({ code: 'health', commit: bad });
+    // the same commit offered again is known bad: not applied, and said so
+    expect(await d.agent.sync(source, 'poll')).toBeUndefined();
+    expect(d.state.state.last_sync).toMatchObject({ result: 'known-bad' });
+    expect(d.releases.current()).toBe(good);
+  });
+
+  it('a component whose reload fails: rolled back with reload-failed; an operator then returns to the previous release', async () => {
+    const d = daemon(fakeClock());
+    const source = testSource();
+    const first = 'd'.repeat(40);
+    const second = 'e'.repeat(40);
+    const broken = 'f'.repeat(40);
+    source.offer(first, repository());
+    expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
+    source.offer(second, edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'));
+    expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
+    source.offer(
+      broken,
+      edit(
+        repository((name) => (name === 'capture' ? ['false'] : ['true'])),
+        'config/motion.yaml',
+        'sensitivity: 0.6',
+        'sensitivity: 0.7',
+      ),
+    );
+    expect((await d.agent.sync(source, 'test'))?.outcome).toBe('rolled-back');
+    expect(journal(d).at(-1)).toMatchObject({ event: 'rolled-back', code: 'reload-failed', commit: broken });
+    expect(d.releases.current()).toBe(second);
+
+    const back = await d.rollback.run('previous', { by: 'on-call' });
+    expect(back).toMatchObject({ outcome: 'rolled-back', commit: first });
+    expect(d.releases.current()).toBe(first);
+    expect(d.state.state).toMatchObject({ applied: first, last_good: first });
+    expect(d.state.state.bad).toContain(second);
+    expect(d.state.state.good).not.toContain(second);
+    expect(journal(d).at(-1)).toMatchObject({ event: 'rolled-back', to: first, by: 'on-call', trigger: 'operator' });
+    // nothing earlier to return to that is good and not running
+    expect(() => d.rollback.target(first)).toThrow(expect.objectContaining({ code: 'already-running' }));
+  });
+});
