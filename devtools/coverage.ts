@@ -154,6 +154,7 @@ async function main(): Promise<void> {
 
   const context = libReport.createContext({ dir: OUT, coverageMap: map });
   reports.create('html', { subdir: 'html' } as never).execute(context);
+  reports.create('json').execute(context);
   reports.create('json-summary').execute(context);
   reports.create('text').execute(context);
 
