@@ -1,11 +1,9 @@
 // Before secrets are written: when the file belongs to an environment of a configuration
-// repository, its values must fit the configuration schema at their paths.
+// repository, its values must fit the configuration schema at their paths (core/sops/secret-values).
 
 import { dirname, join, relative } from 'node:path';
-import { schemaDiagnostics } from '../agent/core/schema/diagnostics.js';
-import { loadSchemas } from '../agent/core/schema/schema-set.js';
+import { isEnvironmentSecretsFile, secretValueProblems } from '../agent/core/sops/secret-values.js';
 import type { MapNode } from '../agent/core/sops/tree.js';
-import { toPlain } from '../agent/core/sops/tree.js';
 import { fileExists } from '../agent/io/local-files.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 
@@ -22,11 +20,7 @@ function repoRootOf(file: string): string | undefined {
 
 export function secretsProblems(file: string, branches: readonly MapNode[]): string[] {
   const root = repoRootOf(file);
-  if (!root || !/^environments\/[^/]+\/secrets\.sops\.yaml$/.test(relative(root, file).split('\\').join('/')))
-    return [];
-  const { set } = loadSchemas(readWorkingTree(root));
-  if (!set) return ['the repository schemas do not compile; run gitops validate'];
-  const value = toPlain(branches[0]!);
-  const errors = set.validate('config', value).filter((e) => e.keyword !== 'required');
-  return schemaDiagnostics(errors, () => undefined).map((d) => `${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+  if (root === undefined) return [];
+  const rel = relative(root, file).split('\\').join('/');
+  return isEnvironmentSecretsFile(rel) ? secretValueProblems(rel, readWorkingTree(root), branches) : [];
 }
