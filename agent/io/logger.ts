@@ -1,5 +1,6 @@
-// The logger port: leveled lines, JSON (one object a line, for journald and log shippers) or text
-// (for a terminal), written to a stream. Every line goes through the redactor instance the logger
+// The logger port: leveled lines, JSON (one object a line, for journald and log shippers), text
+// (time, level, message, fields: for a terminal) or plain (the message and fields only, after a
+// prefix: the agent's "[agent] ..." lines as they have always been), written to a stream. Every line goes through the redactor instance the logger
 // was given, so a decrypted secret cannot reach a log by accident, whatever a caller passes in.
 
 import type { Redactor } from './redactor.js';
@@ -22,7 +23,9 @@ export interface LoggerOptions {
   /** Where lines go (process.stderr, a file stream, a test's collector). */
   stream: { write(text: string): unknown };
   redactor: Redactor;
-  format?: 'json' | 'text';
+  format?: 'json' | 'text' | 'plain';
+  /** Written before every plain line ("[agent] "). */
+  prefix?: string;
   /** Lines below this level are dropped; info by default. */
   level?: LogLevel;
   /** The wall clock each line is stamped with; no stamp when absent (journald stamps its own). */
@@ -48,15 +51,13 @@ export function streamLogger(options: LoggerOptions): Logger {
     if (rank(level) < threshold) return;
     const all = Object.fromEntries(Object.entries({ ...base, ...fields }).map(([k, v]) => [k, plain(v)]));
     const time = options.now?.().toISOString();
+    const pairs = Object.entries(all).map(([k, v]) => `${k}=${textValue(v)}`);
     const line =
       format === 'json'
         ? JSON.stringify({ ...(time ? { time } : {}), level, msg: message, ...all })
-        : [
-            ...(time ? [time] : []),
-            level.toUpperCase().padEnd(5),
-            message,
-            ...Object.entries(all).map(([k, v]) => `${k}=${textValue(v)}`),
-          ].join(' ');
+        : format === 'plain'
+          ? (options.prefix ?? '') + [message, ...pairs].join(' ')
+          : [...(time ? [time] : []), level.toUpperCase().padEnd(5), message, ...pairs].join(' ');
     options.stream.write(`${options.redactor.redact(line)}\n`);
   };
   return {

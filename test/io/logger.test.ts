@@ -64,4 +64,17 @@ describe('streamLogger', () => {
       error: { name: 'Error', message: 'boom', code: 'git-failed' },
     });
   });
+
+  it('plain lines are the prefix, the message and the fields, without time or level', () => {
+    const { stream, lines } = collect();
+    const redactor = new Redactor();
+    redactor.register('hunter2-token');
+    const log = streamLogger({ stream, redactor, format: 'plain', prefix: '[agent] ', now, level: 'debug' });
+    log.debug('API on http://127.0.0.1:8420');
+    log.warn('token hunter2-token refused', { from: '10.0.0.2' });
+    expect(lines).toEqual([
+      '[agent] API on http://127.0.0.1:8420\n',
+      '[agent] token <redacted> refused from=10.0.0.2\n',
+    ]);
+  });
 });
