@@ -9,7 +9,8 @@ import { planChanges } from '../core/change/plan.js';
 import type { HardwareProfile } from '../core/config/types.js';
 import { redactSecrets } from '../core/config/render.js';
 import type { EnvironmentInfo } from '../core/config/render.js';
-import type { AgentState, LocatedFinding } from '../core/contracts/agent-state.js';
+import type { LocatedFinding } from '../core/contracts/agent-state.js';
+import type { CycleAnswer } from '../core/contracts/api.js';
 import { GitopsError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
 import { formatText } from '../core/format/diagnostics.js';
@@ -28,12 +29,8 @@ import type { Clock } from '../io/clock.js';
 import type { Delivery } from '../io/delivery.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import type { Journal } from './journal.js';
-import type { ReleaseStore } from '../io/release-store.js';
-import type { AgentEvents } from './events.js';
-import type { HealthMonitor } from './health-monitor.js';
 import { REDACTED_VIEW } from './releases.js';
-import type { ReleaseDescription, ReleaseInfo, Releases, ReleaseView } from './releases.js';
-import type { OperatorRollback, RollbackRequest } from './rollback.js';
+import type { Releases } from './releases.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Source } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -51,10 +48,6 @@ export interface CandidateInfo {
   steps?: Record<string, number>;
 }
 
-export type { AgentState } from '../core/contracts/agent-state.js';
-export { REDACTED_VIEW } from './releases.js';
-export type { ReleaseDescription, ReleaseInfo } from './releases.js';
-
 export interface AgentDeps {
   environment: string;
   device: string;
@@ -66,10 +59,6 @@ export interface AgentDeps {
   /** The process environment, for the x-env overrides the policy allows. */
   env: Readonly<Record<string, string | undefined>>;
   state: StateKeeper;
-  store: ReleaseStore;
-  events: AgentEvents;
-  health: HealthMonitor;
-  rollback: OperatorRollback;
   releases: Releases;
   journal: Journal;
   switchover: Switchover;
@@ -80,13 +69,8 @@ export interface AgentDeps {
   log: (line: string) => void;
 }
 
-export type CycleResult = {
-  outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back';
-  commit: string;
-  reason?: string;
-  components?: string[];
-  ms: number;
-};
+/** What one cycle came to: the API's answer to a sync or a rollback. */
+export type CycleResult = CycleAnswer;
 
 /** A candidate during whose apply the agent died this many times is marked bad at the next start. */
 export const CRASH_ATTEMPTS = 2;
@@ -119,38 +103,6 @@ export class Agent {
 
   private get keeper(): StateKeeper {
     return this.deps.state;
-  }
-
-  // What the API and the metrics read, until they take these from main.ts themselves.
-  get state(): AgentState {
-    return this.deps.state.state as AgentState;
-  }
-  get store(): ReleaseStore {
-    return this.deps.store;
-  }
-  get events(): AgentEvents {
-    return this.deps.events;
-  }
-  get health(): HealthMonitor['health'] {
-    return this.deps.health.health;
-  }
-  get clock(): Clock {
-    return this.deps.clock;
-  }
-  describeRelease(id: string): ReleaseDescription {
-    return this.deps.releases.describe(id);
-  }
-  findRelease(name: string): string {
-    return this.deps.releases.find(name);
-  }
-  releaseConfig(id: string, view?: ReleaseView): JsonObject {
-    return this.deps.releases.config(id, view);
-  }
-  releases(): ReleaseInfo[] {
-    return this.deps.releases.list();
-  }
-  rollbackTo(to: string, request: RollbackRequest): Promise<CycleResult> {
-    return this.deps.rollback.run(to, request);
   }
 
   private elapsed(since: number): number {

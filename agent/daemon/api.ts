@@ -42,8 +42,8 @@ import {
   streamCaps,
 } from './api-access.js';
 import type { Caller, ConnectionLimits } from './api-access.js';
-import { REDACTED_VIEW } from './agent.js';
-import type { Agent } from './agent.js';
+import type { Daemon } from './main.js';
+import { REDACTED_VIEW } from './releases.js';
 import type { Hardware } from './hardware.js';
 import { AgentMetrics } from './metrics.js';
 import type { Runner } from './runner.js';
@@ -51,8 +51,11 @@ import { openFileLimit } from '../io/open-files.js';
 import { readPageAssets } from '../io/page-assets.js';
 import { PACKAGE_ROOT } from './settings.js';
 
+/** What the API reads and asks of the running agent. */
+export type ApiDaemon = Pick<Daemon, 'state' | 'releases' | 'journal' | 'events' | 'health' | 'rollback' | 'clock'>;
+
 export interface ApiOptions {
-  agent: Agent;
+  daemon: ApiDaemon;
   runner: Runner;
   identity: { environment: string; device: string; mode: string };
   tokens: () => readonly TokenEntry[];
@@ -108,13 +111,14 @@ export function buildApi(o: ApiOptions): {
   streams: () => number;
   limits: ConnectionLimits;
 } {
-  const { agent, runner, identity } = o;
+  const { daemon, runner, identity } = o;
+  const { releases, events, health, journal } = daemon;
+  const state = (): ApiDaemon['state']['state'] => daemon.state.state;
   const log = o.log ?? (() => undefined);
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
-  const metrics = new AgentMetrics(agent, identity, streams.open);
-  const describe = (id: string): ReleaseRef =>
-    agent.store.hasRelease(id) ? agent.describeRelease(id) : { commit: id };
+  const metrics = new AgentMetrics(daemon, identity, streams.open);
+  const describe = (id: string): ReleaseRef => (releases.has(id) ? releases.describe(id) : { commit: id });
   const app = new Hono<Env>();
   app.onError((e, c) => errorResponse(c, e, log));
   app.notFound((c) =>
@@ -159,7 +163,7 @@ export function buildApi(o: ApiOptions): {
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
     '*',
-    rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10, () => agent.clock.monotonic()),
+    rateLimit(o.rate?.perMinute ?? 30, o.rate?.burst ?? 10, () => daemon.clock.monotonic()),
   );
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -178,8 +182,8 @@ export function buildApi(o: ApiOptions): {
 
   app.get('/healthz', (c) => c.json({ ok: true } satisfies HealthzAnswer));
   app.get('/readyz', (c) => {
-    const current = agent.store.current();
-    const sick = [...agent.health].filter(([, h]) => !h.healthy);
+    const current = releases.current();
+    const sick = [...health.health].filter(([, h]) => !h.healthy);
     if (!current)
       return send(c, { ready: false, reason: 'no release has been applied yet' } satisfies ReadyzAnswer, 503);
     if (sick.length > 0)
@@ -205,13 +209,13 @@ export function buildApi(o: ApiOptions): {
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.get('/api/v1/status', (c) => {
-    const s = agent.state;
-    const id = agent.store.current();
+    const s = state();
+    const id = releases.current();
     return send(c, {
       ...identity,
       current: id ? { ...describe(id), applied_at: s.applied === id ? s.applied_at : null } : null,
       last_good: s.last_good ? describe(s.last_good) : null,
-      components: [...agent.health].map(([name, h]) => ({ name, ...h })),
+      components: [...health.health].map(([name, h]) => ({ name, ...h })),
       syncing: runner.busy,
       last_sync: s.last_sync,
       last_error: s.last_error,
@@ -221,8 +225,8 @@ export function buildApi(o: ApiOptions): {
     } satisfies StatusAnswer);
   });
   app.get('/api/v1/config', (c) => {
-    const id = agent.findRelease(c.req.query('release') ?? 'current');
-    const config = agent.releaseConfig(id, REDACTED_VIEW);
+    const id = releases.find(c.req.query('release') ?? 'current');
+    const config = releases.config(id, REDACTED_VIEW);
     const path = c.req.query('path');
     if (path === undefined || path === '') return send(c, { commit: id, config } satisfies ConfigAnswer);
     const segments = parseDotted(path);
@@ -251,16 +255,16 @@ export function buildApi(o: ApiOptions): {
         'e.g. ?limit=50',
       );
     const event = c.req.query('event');
-    const entries: JournalAnswer = agent.store.journal(limit, event ? (e) => e.event === event : undefined);
+    const entries: JournalAnswer = journal.entries(limit, event ? (e) => e.event === event : undefined);
     return send(c, entries);
   });
-  app.get('/api/v1/releases', (c) => send(c, agent.releases() satisfies ReleasesAnswer));
+  app.get('/api/v1/releases', (c) => send(c, releases.list() satisfies ReleasesAnswer));
   app.get('/api/v1/diff', (c) => {
-    const to = agent.findRelease(c.req.query('to') ?? 'current');
-    const from = agent.findRelease(c.req.query('from') ?? (to === agent.store.current() ? 'previous' : 'current'));
+    const to = releases.find(c.req.query('to') ?? 'current');
+    const from = releases.find(c.req.query('from') ?? (to === releases.current() ? 'previous' : 'current'));
     const view = (id: string) => ({
-      config: agent.releaseConfig(id),
-      redacted: agent.releaseConfig(id, REDACTED_VIEW),
+      config: releases.config(id),
+      redacted: releases.config(id, REDACTED_VIEW),
     });
     return send(c, {
       from: describe(from),
@@ -284,7 +288,7 @@ export function buildApi(o: ApiOptions): {
       let wake = (): void => undefined;
       const write = (e: { id: number; type: string }): Promise<void> =>
         stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
-      const unsubscribe = agent.events.subscribe((e) => void write(e).catch(() => undefined));
+      const unsubscribe = events.subscribe((e) => void write(e).catch(() => undefined));
       // a closed stream lets go of everything at once, its keep-alive timer too (no 15 s wait at exit)
       const end = (): void => {
         closed = true;
@@ -296,11 +300,11 @@ export function buildApi(o: ApiOptions): {
       try {
         await stream.writeSSE({
           event: 'hello',
-          data: JSON.stringify({ ...identity, current: agent.store.current() ?? null }),
+          data: JSON.stringify({ ...identity, current: releases.current() ?? null }),
           retry: 2000,
         });
         const last = Number(c.req.header('last-event-id') ?? 0);
-        if (last > 0) for (const e of agent.events.since(last)) await write(e);
+        if (last > 0) for (const e of events.since(last)) await write(e);
         while (!closed) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 15_000);
@@ -320,8 +324,8 @@ export function buildApi(o: ApiOptions): {
     const result = await runner.trigger(`api (${c.get('caller').name})`);
     const answer: SyncAnswer = result ?? {
       outcome: 'no-change',
-      state: agent.state.last_sync,
-      error: agent.state.last_sync?.result === 'failed' ? agent.state.last_error : null,
+      state: state().last_sync,
+      error: state().last_sync?.result === 'failed' ? state().last_error : null,
     };
     return send(c, answer);
   });
@@ -342,7 +346,7 @@ export function buildApi(o: ApiOptions): {
       );
     const by = c.get('caller').name;
     const result = await runner.exclusive(() =>
-      agent.rollbackTo(to, {
+      daemon.rollback.run(to, {
         by,
         ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
         ...(o.verify ? { verify: o.verify } : {}),
@@ -379,7 +383,7 @@ export async function startApi(o: ApiOptions, listen: string): Promise<Listening
     limits,
     (req, res) => void listener(req, res),
     o.log ?? (() => undefined),
-    () => o.agent.clock.monotonic(),
+    () => o.daemon.clock.monotonic(),
   );
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

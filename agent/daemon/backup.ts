@@ -15,7 +15,7 @@ import { discardRepository, hasRepository, readBundle, setRef, writeBundle } fro
 import { objectReader } from '../io/git-objects.js';
 import { readCommitFiles } from '../io/git-tree.js';
 import { countJournalEntries, ReleaseStore } from '../io/release-store.js';
-import type { AgentState } from './agent.js';
+import type { AgentState } from '../core/contracts/agent-state.js';
 import type { Daemon } from './main.js';
 import type { AgentSettings } from './settings.js';
 

@@ -4,16 +4,21 @@
 import type { JournalEntry } from '../io/release-store.js';
 import type { AgentEvents } from './events.js';
 
-export interface JournalWriter {
+export interface JournalStore {
   appendJournal(entry: JournalEntry): void;
+  journal(limit: number, wanted?: (entry: JournalEntry) => boolean): JournalEntry[];
 }
 
-export class Journal {
+export class Journal implements JournalReader {
   constructor(
-    private readonly store: JournalWriter,
+    private readonly store: JournalStore,
     private readonly events: AgentEvents,
     private readonly now: () => Date,
   ) {}
+
+  entries(limit: number, wanted?: (entry: JournalEntry) => boolean): JournalEntry[] {
+    return this.store.journal(limit, wanted);
+  }
 
   record(entry: { event: string; [key: string]: unknown }): void {
     const line = { time: this.now().toISOString(), ...entry } as JournalEntry;
@@ -21,4 +26,9 @@ export class Journal {
     const { event, ...data } = line;
     this.events.emit(event, data);
   }
+}
+
+export interface JournalReader {
+  /** The last `limit` entries that `wanted` keeps, newest last. */
+  entries(limit: number, wanted?: (entry: JournalEntry) => boolean): JournalEntry[];
 }

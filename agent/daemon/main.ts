@@ -136,10 +136,6 @@ export function buildDaemon(c: DaemonConfig): Daemon {
     ...(c.watchMode !== undefined ? { watchMode: c.watchMode } : {}),
     env: c.env,
     state,
-    store,
-    events,
-    health,
-    rollback,
     releases,
     journal,
     switchover,
@@ -330,7 +326,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
     await agent.recover(daemon.store);
     api = await startApi(
       {
-        agent,
+        daemon,
         runner,
         identity: { environment, device, mode: description },
         tokens,

@@ -6,7 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CycleAnswer } from '../core/contracts/api.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { Agent } from './agent.js';
+import type { Daemon } from './main.js';
 
 const OUTCOMES: readonly string[] = [
   'applied',
@@ -46,7 +46,11 @@ const STEPS = [
 export class AgentMetrics {
   readonly registry = new Registry();
 
-  constructor(agent: Agent, identity: { environment: string; device: string }, streams: () => number) {
+  constructor(
+    daemon: Pick<Daemon, 'state' | 'releases' | 'events' | 'health'>,
+    identity: { environment: string; device: string },
+    streams: () => number,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // gauges that prom-client names like counters (promtool's lint refuses them)
@@ -95,14 +99,14 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        const current = agent.store.current();
+        const current = daemon.releases.current();
         if (current)
           this.set(
             {
               environment: identity.environment,
               device: identity.device,
               commit: current,
-              last_good: agent.state.last_good ?? '',
+              last_good: daemon.state.state.last_good ?? '',
             },
             1,
           );
@@ -113,7 +117,7 @@ export class AgentMetrics {
       help: 'When a release was last applied and found healthy (Unix time); 0 when never.',
       registers,
       collect() {
-        this.set(agent.state.applied_at ? Date.parse(agent.state.applied_at) / 1000 : 0);
+        this.set(daemon.state.state.applied_at ? Date.parse(daemon.state.state.applied_at) / 1000 : 0);
       },
     });
     new Gauge({
@@ -123,7 +127,7 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [name, h] of agent.health) this.set({ component: name }, h.healthy ? 1 : 0);
+        for (const [name, h] of daemon.health.health) this.set({ component: name }, h.healthy ? 1 : 0);
       },
     });
     new Gauge({
@@ -135,7 +139,7 @@ export class AgentMetrics {
       },
     });
 
-    agent.events.subscribe((e) => {
+    daemon.events.subscribe((e) => {
       if (e.type === 'rolled-back' && e.trigger === 'operator') return rollbacks.inc({ result: 'ok' });
       if (e.type === 'rollback-failed') return rollbacks.inc({ result: 'failed' });
       if (e.type === 'sync-failed') return failures.inc({ code: String(e.code ?? 'internal') });

@@ -6,7 +6,7 @@
 import { planChanges } from '../core/change/plan.js';
 import { GitopsError } from '../core/errors.js';
 import type { Clock } from '../io/clock.js';
-import type { CycleResult } from './agent.js';
+import type { CycleAnswer } from '../core/contracts/api.js';
 import type { Journal } from './journal.js';
 import type { Releases } from './releases.js';
 import type { StateKeeper } from './state.js';
@@ -54,7 +54,7 @@ export class OperatorRollback {
     return id;
   }
 
-  async run(to: string, request: RollbackRequest): Promise<CycleResult> {
+  async run(to: string, request: RollbackRequest): Promise<CycleAnswer> {
     const { releases, switchover, journal, redact } = this.d;
     const started = this.d.clock.monotonic();
     const current = releases.current();

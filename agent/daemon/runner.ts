@@ -5,7 +5,7 @@
 
 import { GitopsError } from '../core/errors.js';
 import type { Clock } from '../io/clock.js';
-import type { CycleResult } from './agent.js';
+import type { CycleAnswer } from '../core/contracts/api.js';
 import type { AgentEvents } from './events.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -18,13 +18,13 @@ export interface RunnerDeps {
   log: (line: string) => void;
 }
 
-export type Cycle = (trigger: string) => Promise<CycleResult | undefined>;
+export type Cycle = (trigger: string) => Promise<CycleAnswer | undefined>;
 
 export class Runner {
   /** Everything that changes what runs (cycles, rollbacks) goes through this chain, one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
   /** A cycle queued behind the running one: later triggers join it instead of queueing more. */
-  private queued: Promise<CycleResult | undefined> | undefined;
+  private queued: Promise<CycleAnswer | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
@@ -38,7 +38,7 @@ export class Runner {
   ) {}
 
   /** Runs a cycle now, or right after the work in progress; resolves with its result. */
-  trigger(reason: string): Promise<CycleResult | undefined> {
+  trigger(reason: string): Promise<CycleAnswer | undefined> {
     if (this.queued) return this.queued;
     const q = this.exclusive(() => {
       this.queued = undefined;
@@ -63,7 +63,7 @@ export class Runner {
     return p;
   }
 
-  private async run(reason: string): Promise<CycleResult | undefined> {
+  private async run(reason: string): Promise<CycleAnswer | undefined> {
     const quiet = reason === QUIET_TRIGGER;
     const { events, state } = this.d;
     if (!quiet) events.emit('sync-started', { trigger: reason });

@@ -4,6 +4,7 @@
 import { INITIAL_STATE } from '../core/contracts/agent-state.js';
 import type { AgentState, LocatedFinding, SyncResult } from '../core/contracts/agent-state.js';
 import type { DeepReadonly } from '../core/contracts/api.js';
+import type { ErrorCode } from '../core/errors.js';
 
 /** Good releases kept on disk to return to; older ones are removed. */
 export const KEEP_RELEASES = 20;
@@ -12,7 +13,7 @@ export type StateView = DeepReadonly<AgentState>;
 
 export interface Refused {
   commit: string;
-  code: string;
+  code: ErrorCode;
   /** Already redacted. */
   reason: string;
   markBad: boolean;
@@ -158,7 +159,7 @@ export class StateKeeper {
   }
 
   /** A sync that did not get as far as a candidate (the remote unreachable, a bad answer). */
-  syncFailed(trigger: string, code: string, reason: string): void {
+  syncFailed(trigger: string, code: ErrorCode, reason: string): void {
     this.s.last_error = { time: this.time(), commit: null, reason, code };
     this.synced(trigger, 'failed');
     this.save();

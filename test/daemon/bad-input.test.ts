@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { gitops } from '../helpers/cli.js';
-import { signedFleet, until } from '../helpers/fleet.js';
+import { requestFresh, signedFleet, until } from '../helpers/fleet.js';
 import type { SignedFleet } from '../helpers/fleet.js';
 import { run } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
@@ -177,7 +177,10 @@ describe('every bad input is refused alike by gitops validate, the watch agent, 
   let remote: AgentProcess;
   let watchApi = '';
   let remoteApi = '';
-  const status = async (api: string): Promise<Status> => (await (await fetch(`${api}/api/v1/status`)).json()) as Status;
+  // a connection of its own each time: the test process blocks for seconds in spawnSync (validate,
+  // import), long enough for the agent to close a pooled keep-alive connection under it
+  const status = async (api: string): Promise<Status> =>
+    JSON.parse((await requestFresh(`${api}/api/v1/status`)).text) as Status;
   const delivered = (state: string): string =>
     readFileSync(join(state, 'components', 'capture', 'config.json'), 'utf8');
 

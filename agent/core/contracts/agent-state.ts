@@ -2,6 +2,8 @@
 // wrong shape (hand-edited, truncated by a bad disk, written by a future version) is reported,
 // never half-used, so that the agent can set it aside and rebuild instead of crash-looping.
 
+import type { ErrorCode } from '../errors.js';
+
 export interface LocatedFinding {
   code: string;
   file?: string;
@@ -35,7 +37,7 @@ export interface AgentState {
     time: string;
     commit: string | null;
     reason: string;
-    code: string;
+    code: ErrorCode;
     diagnostics?: LocatedFinding[];
   } | null;
   applied_at: string | null;

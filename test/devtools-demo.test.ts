@@ -3,11 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT } from '../helpers/project.js';
+import { PROJECT } from './helpers/project.js';
 
 describe('npm run demo', () => {
   it('applies a good change, refuses an unsigned and an unrunnable commit, rolls back a failing one and an operator rolls back', () => {
-    const r = spawnSync(process.execPath, [join(PROJECT, 'dist/scripts/demo.js')], {
+    const r = spawnSync(process.execPath, [join(PROJECT, 'dist/devtools/demo.js')], {
       encoding: 'utf8',
       timeout: 90_000,
     });
