@@ -77,6 +77,7 @@ describe('profileFromFacts', () => {
         flavour: 'open',
         arch: null,
         platform: 'desktop',
+        raw: '',
       },
     });
     expect(profile.gpu).toEqual({
