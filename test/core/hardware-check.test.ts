@@ -13,6 +13,7 @@ import { cameraFromV4l2, parseV4l2Formats } from '../../agent/core/parsers/v4l2-
 import { render } from '../../agent/core/config/render.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
 import { exampleFiles } from '../helpers/project.js';
+import { probeFacts } from '../helpers/probe-facts.js';
 import { fixture, hasShared } from '../helpers/shared.js';
 
 const subject = { environment: 'production', device: 'door-1', model: 'probe' };
@@ -20,22 +21,7 @@ const baseConfig = (): Config =>
   structuredClone(
     render(openRepository(exampleFiles()), { environment: 'production', device: 'prod-berlin-001' }).config,
   ) as unknown as Config;
-const facts = (over: Partial<ProbeFacts>): ProbeFacts => ({
-  model: 'probe',
-  cpu: { arch: 'x86_64', cores: 4 },
-  board: null,
-  memory: { totalMb: 16384, availableMb: 12000 },
-  disk: { path: '/var/lib/doorbell', totalMb: 500000, freeMb: 400000 },
-  nvidia: null,
-  nvidiaProc: null,
-  tegra: null,
-  accelerators: [],
-  cameras: [],
-  streams: [],
-  modelFiles: [],
-  unknown: {},
-  ...over,
-});
+const facts = probeFacts;
 const profile = (over: Partial<ProbeFacts>): HardwareProfile =>
   profileFromFacts(facts(over), '2026-11-27T00:00:00Z') as unknown as HardwareProfile;
 const codes = (fs: Array<{ code: string; severity: string }>): string[] => fs.map((f) => `${f.severity}:${f.code}`);

@@ -8,24 +8,12 @@ import type { ProbeFacts } from '../../agent/core/hardware/profile.js';
 import type { NvidiaFacts, NvidiaGpu } from '../../agent/core/parsers/nvidia-smi.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
 import { exampleFiles } from '../helpers/project.js';
+import { probeFacts } from '../helpers/probe-facts.js';
 
 const schemas = openRepository(exampleFiles()).schemas!;
-const facts = (over: Partial<ProbeFacts>): ProbeFacts => ({
-  model: 'probe',
-  cpu: { arch: 'aarch64', cores: 6 },
-  board: null,
-  memory: { totalMb: 8192, availableMb: null },
-  disk: null,
-  nvidia: null,
-  nvidiaProc: null,
-  tegra: null,
-  accelerators: [],
-  cameras: [],
-  streams: [],
-  modelFiles: [],
-  unknown: {},
-  ...over,
-});
+/** A device whose probe got only memory (no available memory, no disk), changed in one place per case. */
+const facts = (over: Partial<ProbeFacts>): ProbeFacts =>
+  probeFacts({ memory: { totalMb: 8192, availableMb: null }, disk: null, ...over });
 const gpu = (name: string | null, memoryTotalMiB: number | null): NvidiaGpu => ({
   index: 0,
   name,
