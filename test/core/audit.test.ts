@@ -6,6 +6,7 @@ import { AuditSelection, formatAuditText, pullRequestOfSubject } from '../../age
 import type { AuditEntry } from '../../agent/core/change/audit.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
 import { edit, exampleFiles } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
 
 const DEVICE = 'environments/production/devices/prod-berlin-001.yaml';
 
@@ -23,7 +24,7 @@ describe('AuditSelection', () => {
           old: 20,
           new: 18,
           file: DEVICE,
-          line: 17,
+          line: examplePosition(DEVICE, '  fps: 20').line,
         },
       ],
       secrets: [],

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { diffRepositories } from '../../agent/core/change/diff.js';
 import { formatDiffMarkdown, formatDiffText, riskLine } from '../../agent/core/format/diff.js';
 import { edit, exampleFiles, withFiles } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
 
 const DEVICE = 'environments/production/devices/prod-berlin-001.yaml';
 
@@ -23,6 +24,7 @@ describe('diffRepositories', () => {
     const r = diffRepositories(exampleFiles(), edit(exampleFiles(), DEVICE, '  fps: 20', '  fps: 18'), {
       environments: ['production'],
     });
+    const fpsLine = examplePosition(DEVICE, '  fps: 20').line;
     expect(r.targets).toHaveLength(1);
     expect(r.targets[0]).toMatchObject({
       environment: 'production',
@@ -31,12 +33,12 @@ describe('diffRepositories', () => {
       status: 'changed',
     });
     expect(r.targets[0]!.changes).toEqual([
-      { path: 'frame_capture.fps', change: 'changed', old: 20, new: 18, file: DEVICE, line: 17 },
+      { path: 'frame_capture.fps', change: 'changed', old: 20, new: 18, file: DEVICE, line: fpsLine },
     ]);
     expect(r.risk).toMatchObject({ production: true, devicesAffected: 1 });
     expect(riskLine(r)).toContain('production touched; 1 device(s) affected');
-    expect(formatDiffText(r)).toContain(`  ~ frame_capture.fps: 20 -> 18    (${DEVICE}:17)`);
-    expect(formatDiffMarkdown(r)).toContain(`| \`frame_capture.fps\` | \`20\` | \`18\` | ${DEVICE}:17 |`);
+    expect(formatDiffText(r)).toContain(`  ~ frame_capture.fps: 20 -> 18    (${DEVICE}:${fpsLine})`);
+    expect(formatDiffMarkdown(r)).toContain(`| \`frame_capture.fps\` | \`20\` | \`18\` | ${DEVICE}:${fpsLine} |`);
   });
 
   it('a policy change is reported per environment and marked sensitive', () => {

@@ -7,6 +7,9 @@ import { openRepository } from '../../agent/core/repo/repository.js';
 import { summariseTarget } from '../../agent/core/format/summary.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
 import { edit, exampleFiles, PROJECT, readText } from '../helpers/project.js';
+import { examplePosition } from '../helpers/lines.js';
+
+const BERLIN = 'environments/production/devices/prod-berlin-001.yaml';
 
 const berlin = { environment: 'production', device: 'prod-berlin-001' };
 
@@ -86,7 +89,8 @@ describe('printing a rendered configuration', () => {
   const r = render(openRepository(exampleFiles()), berlin);
   it('YAML with origins puts file:line (layer) beside each value and still parses to the same data', () => {
     const text = renderYaml(r.config, r.provenance);
-    expect(text).toContain('fps: 20 # environments/production/devices/prod-berlin-001.yaml:17:8 (device)');
+    const fps = examplePosition(BERLIN, '  fps: 20', '  fps: '.length);
+    expect(text).toContain(`fps: 20 # ${BERLIN}:${fps.line}:${fps.column} (device)`);
     expect(parse(text)).toEqual(r.config);
   });
   it('JSON with origins lists the whole chain of each leaf', () => {
@@ -94,8 +98,12 @@ describe('printing a rendered configuration', () => {
       origins: Record<string, Array<{ file: string; line?: number; layer: string }>>;
     };
     expect(parsed.origins['frame_capture.width']).toEqual([
-      { layer: 'device', file: 'environments/production/devices/prod-berlin-001.yaml', line: 15, column: 10 },
-      { layer: 'base', file: 'config/frame_capture.yaml', line: 11, column: 10 },
+      { layer: 'device', file: BERLIN, ...examplePosition(BERLIN, '  width: 1920', '  width: '.length) },
+      {
+        layer: 'base',
+        file: 'config/frame_capture.yaml',
+        ...examplePosition('config/frame_capture.yaml', '  width: ', '  width: '.length),
+      },
       { layer: 'default', file: 'schemas/frame_capture.schema.json' },
     ]);
     expect(JSON.parse(renderJson(r.config))).toEqual(r.config);
