@@ -10,7 +10,7 @@ import { buildDaemon } from '../agent/daemon/main.js';
 import { loadSettings } from '../agent/daemon/settings.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { EXIT_OK, out, parse, warnTrustProblems } from './cli.js';
+import { EXIT_OK, out, parse, redactor, warnTrustProblems } from './cli.js';
 
 const USAGE = 'gitops agent export --config agent.yaml --out FILE | gitops agent import FILE --config agent.yaml';
 
@@ -56,6 +56,7 @@ export async function importCommand(args: string[]): Promise<number> {
     identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []),
     hardwareProfile: () => hardware.profile(),
     env: process.env,
+    redactor,
   });
   const r = await importBackup(settings, daemon, trust, resolve(file));
   out(

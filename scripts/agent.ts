@@ -6,10 +6,9 @@ import { GitopsError } from '../agent/core/errors.js';
 import { listDevices, listEnvironments } from '../agent/core/repo/layout.js';
 import { runAgent } from '../agent/daemon/main.js';
 import { loadSettings } from '../agent/daemon/settings.js';
-import { redact } from '../agent/io/redactor.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
-import { EXIT_OK, list, out, parse, warnTrustProblems } from './cli.js';
+import { EXIT_OK, list, out, parse, redactor, warnTrustProblems } from './cli.js';
 import { pickTarget } from './target.js';
 
 const USAGE = [
@@ -67,7 +66,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     bakeSeconds: bake,
     withExamplePipeline: values['with-example-pipeline'] === true,
     env: process.env,
-    out: (line: string) => out(redact(line)),
+    redactor,
+    out,
   };
   if (values.watch !== undefined) {
     const dir = resolve(values.watch);

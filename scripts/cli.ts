@@ -9,7 +9,7 @@ import { countSeverities, formatGithub, formatText } from '../agent/core/format/
 import type { DiagnosticFormat } from '../agent/core/format/diagnostics.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
-import { redact } from '../agent/io/redactor.js';
+import { Redactor } from '../agent/io/redactor.js';
 import { openRepository } from '../agent/core/repo/repository.js';
 import type { Repository } from '../agent/core/repo/repository.js';
 import type { TrustStore } from '../agent/core/trust/verify-object.js';
@@ -73,9 +73,15 @@ export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
 }
 
+/**
+ * The command's one redactor: every secret a command decrypts is registered with it, and every
+ * line it prints to standard error (and the agent, to standard output) goes through it.
+ */
+export const redactor = new Redactor();
+
 /** Standard error, with every registered secret value replaced by <redacted>. */
 export function err(text: string): void {
-  const safe = redact(text);
+  const safe = redactor.redact(text);
   process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
 }
 

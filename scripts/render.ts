@@ -5,7 +5,18 @@ import { redactSecrets } from '../agent/core/config/render.js';
 import { validateFor } from '../agent/core/validate/validate.js';
 import { decryptEnvironmentSecrets } from '../agent/io/environment-secrets.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
-import { EXIT_INVALID, EXIT_OK, list, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  list,
+  openTree,
+  oneOf,
+  out,
+  parse,
+  reportInvalid,
+  rootOption,
+  redactor,
+} from './cli.js';
 import { pickTarget } from './target.js';
 
 const USAGE =
@@ -33,7 +44,12 @@ export async function renderCommand(args: string[]): Promise<number> {
   const reveal = values['reveal-secrets'] === true;
   // Revealing needs a key: the secrets are decrypted and merged at their paths.
   const secrets = reveal
-    ? await decryptEnvironmentSecrets(repo.files, target.environment, await loadIdentities(list(values.identity)))
+    ? await decryptEnvironmentSecrets(
+        repo.files,
+        target.environment,
+        await loadIdentities(list(values.identity)),
+        redactor,
+      )
     : undefined;
   // the same validation as gitops validate and the device: print what renders, exit 1 if invalid
   const report = validateFor(repo, target, { env: process.env, ...(secrets ? { secrets } : {}) });

@@ -24,11 +24,10 @@ import { editInPrivateFile } from '../agent/io/editor.js';
 import { fileAtRevision } from '../agent/io/git-show.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
 import { registerValues } from '../agent/io/environment-secrets.js';
-import { processRedactor } from '../agent/io/redactor.js';
 import { readStdinText } from '../agent/io/local-files.js';
 import { creationRuleFor, loadIdentities, readSecretsFile as readFile } from '../agent/io/sops-keys.js';
 import { secretsProblems } from './secrets-validate.js';
-import { EXIT_INVALID, EXIT_OK, err, list, out, parse } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, err, list, out, parse, redactor } from './cli.js';
 
 const USAGE = [
   'gitops secrets decrypt FILE [--identity F]... [--ignore-mac]',
@@ -44,7 +43,6 @@ const USAGE = [
 
 // The instance scripts/cli.ts's err() redacts with: every decrypted value is registered with it
 // before anything can print it.
-const redactor = processRedactor;
 
 /** Registers every decrypted value with the redactor before anything can print it. */
 function registerAll(d: DecryptedFile): void {

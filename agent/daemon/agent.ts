@@ -28,6 +28,7 @@ import type { ValidationReport } from '../core/validate/validate.js';
 import type { Clock } from '../io/clock.js';
 import type { Delivery } from '../io/delivery.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
+import type { Redactor } from '../io/redactor.js';
 import type { Journal } from './journal.js';
 import { REDACTED_VIEW } from './releases.js';
 import type { Releases } from './releases.js';
@@ -52,6 +53,8 @@ export interface AgentDeps {
   environment: string;
   device: string;
   identities: Identities;
+  /** Decrypted secrets are registered with it before anything can print them. */
+  redactor: Redactor;
   hardwareProfile: () => Promise<HardwareProfile>;
   /** Seconds of bake; overrides the components' bake_seconds when set (tests, watch mode). */
   bakeSeconds?: number;
@@ -272,7 +275,7 @@ export class Agent {
     if (early) checkWatchMode(early);
     const secrets = await step('decrypt', async () => {
       try {
-        return await decryptEnvironmentSecrets(files, environment, this.deps.identities);
+        return await decryptEnvironmentSecrets(files, environment, this.deps.identities, this.deps.redactor);
       } catch (e) {
         // a secrets file that does not even parse is refused as CI refuses it
         const report = validateFor(repo, { environment, device }, scope);

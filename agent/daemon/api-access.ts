@@ -13,7 +13,6 @@ import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import type { Caller, ErrorAnswer } from '../core/contracts/api.js';
 import { GitopsError, httpStatusOf } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
-import { redact } from '../io/redactor.js';
 
 /** A JSON error, through the redactor like every other answer; its HTTP status is the code's (ERROR_CODES). */
 export function problem(
@@ -26,8 +25,19 @@ export function problem(
   return answerError(c, { code, message, hint }, headers);
 }
 
+/** The redactor every answer passes (set on each request by the API's first middleware). */
+export const REDACT = 'redact';
+export type Redact = (text: string) => string;
+
+/** The request's redactor; an answer is never sent unredacted. */
+export function redactorOf(c: Context): Redact {
+  const redact = c.get(REDACT) as Redact | undefined;
+  if (!redact) throw new Error('the API answered before its redactor was set');
+  return redact;
+}
+
 function answerError(c: Context, body: ErrorAnswer, headers: Record<string, string> = {}): Response {
-  return c.body(redact(JSON.stringify(body)), httpStatusOf(body.code), {
+  return c.body(redactorOf(c)(JSON.stringify(body)), httpStatusOf(body.code), {
     'content-type': 'application/json; charset=utf-8',
     ...headers,
   });

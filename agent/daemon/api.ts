@@ -30,7 +30,6 @@ import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { GitopsError } from '../core/errors.js';
 import { parseDotted } from '../core/json/pointer.js';
 import { getAt } from '../core/json/value.js';
-import { redact } from '../io/redactor.js';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import {
   access,
@@ -40,8 +39,10 @@ import {
   problem,
   rateLimit,
   streamCaps,
+  REDACT,
+  redactorOf,
 } from './api-access.js';
-import type { Caller, ConnectionLimits } from './api-access.js';
+import type { Caller, ConnectionLimits, Redact } from './api-access.js';
 import type { Daemon } from './main.js';
 import { REDACTED_VIEW } from './releases.js';
 import type { Hardware } from './hardware.js';
@@ -52,7 +53,10 @@ import { readPageAssets } from '../io/page-assets.js';
 import { PACKAGE_ROOT } from './settings.js';
 
 /** What the API reads and asks of the running agent. */
-export type ApiDaemon = Pick<Daemon, 'state' | 'releases' | 'journal' | 'events' | 'health' | 'rollback' | 'clock'>;
+export type ApiDaemon = Pick<
+  Daemon,
+  'state' | 'releases' | 'journal' | 'events' | 'health' | 'rollback' | 'clock' | 'redact'
+>;
 
 export interface ApiOptions {
   daemon: ApiDaemon;
@@ -78,12 +82,12 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-type Env = { Variables: { caller: Caller } };
+type Env = { Variables: { caller: Caller; [REDACT]: Redact } };
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/', '/app.js', '/app.css', '/favicon.ico']);
 
 function send(c: Context, body: unknown, status: 200 | 503 = 200): Response {
-  return c.body(redact(JSON.stringify(body)), status, { 'content-type': 'application/json; charset=utf-8' });
+  return c.body(redactorOf(c)(JSON.stringify(body)), status, { 'content-type': 'application/json; charset=utf-8' });
 }
 
 /** The request body as JSON (an empty body is {}), or a 400 that says what is wrong. */
@@ -120,6 +124,11 @@ export function buildApi(o: ApiOptions): {
   const metrics = new AgentMetrics(daemon, identity, streams.open);
   const describe = (id: string): ReleaseRef => (releases.has(id) ? releases.describe(id) : { commit: id });
   const app = new Hono<Env>();
+  // first: every answer, an error included, passes the daemon's redactor
+  app.use('*', async (c, next) => {
+    c.set(REDACT, daemon.redact);
+    await next();
+  });
   app.onError((e, c) => errorResponse(c, e, log));
   app.notFound((c) =>
     problem(
@@ -287,7 +296,7 @@ export function buildApi(o: ApiOptions): {
       let closed = false;
       let wake = (): void => undefined;
       const write = (e: { id: number; type: string }): Promise<void> =>
-        stream.writeSSE({ id: String(e.id), event: e.type, data: redact(JSON.stringify(e)) });
+        stream.writeSSE({ id: String(e.id), event: e.type, data: daemon.redact(JSON.stringify(e)) });
       const unsubscribe = events.subscribe((e) => void write(e).catch(() => undefined));
       // a closed stream lets go of everything at once, its keep-alive timer too (no 15 s wait at exit)
       const end = (): void => {

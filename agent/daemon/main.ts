@@ -19,7 +19,9 @@ import type { TrustStore } from '../core/trust/verify-object.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
 import { Delivery } from '../io/delivery.js';
-import { redact as redactRegistered } from '../io/redactor.js';
+import { nodeProcessRunner } from '../io/process.js';
+import type { Redactor } from '../io/redactor.js';
+import { streamLogger } from '../io/logger.js';
 import { ReleaseStore } from '../io/release-store.js';
 import { readUserFile, readWorkingTree } from '../io/repo-files.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
@@ -50,6 +52,8 @@ export interface DaemonConfig {
   bakeSeconds?: number;
   watchMode?: boolean;
   env: Readonly<Record<string, string | undefined>>;
+  /** The process's redactor: decrypted secrets are registered with it, every answer and line passes it. */
+  redactor: Redactor;
   log?: (line: string) => void;
   clock?: Clock;
 }
@@ -108,9 +112,9 @@ function openState(
 export function buildDaemon(c: DaemonConfig): Daemon {
   const clock = c.clock ?? systemClock;
   const log = c.log ?? (() => undefined);
-  const redact = redactRegistered;
+  const redact = (text: string): string => c.redactor.redact(text);
   const store = new ReleaseStore(c.stateDir);
-  const delivery = new Delivery(join(c.stateDir, 'components'));
+  const delivery = new Delivery(join(c.stateDir, 'components'), nodeProcessRunner);
   const events = new AgentEvents(() => clock.now());
   const journal = new Journal(store, events, () => clock.now());
   const state = openState(store, delivery, journal, clock, log);
@@ -131,6 +135,7 @@ export function buildDaemon(c: DaemonConfig): Daemon {
     environment: c.environment,
     device: c.device,
     identities: c.identities,
+    redactor: c.redactor,
     hardwareProfile: c.hardwareProfile,
     ...(c.bakeSeconds !== undefined ? { bakeSeconds: c.bakeSeconds } : {}),
     ...(c.watchMode !== undefined ? { watchMode: c.watchMode } : {}),
@@ -194,7 +199,8 @@ export interface RunOptions {
   bakeSeconds: number | undefined;
   withExamplePipeline: boolean;
   env: Readonly<Record<string, string | undefined>>;
-  /** A line for the operator (standard output), redacted. */
+  redactor: Redactor;
+  /** Standard output: the status page's address, and the log lines (each through the redactor). */
   out: (line: string) => void;
 }
 
@@ -211,7 +217,13 @@ function recordedProfile(dir: string, env: string, device: string): () => Promis
 
 /** Runs the agent until SIGTERM or SIGINT. */
 export async function runAgent(o: RunOptions): Promise<void> {
-  const log = (line: string): void => o.out(`[agent] ${line}`);
+  const logger = streamLogger({
+    stream: { write: (text: string) => o.out(text) },
+    redactor: o.redactor,
+    format: 'plain',
+    prefix: '[agent] ',
+  });
+  const log = (line: string): void => logger.info(line);
   const m = o.mode;
   /** Watchers started once the API listens: a start that fails leaves nothing running. */
   const starters: Array<() => void> = [];
@@ -245,6 +257,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
       watchMode: true,
       bakeSeconds: o.bakeSeconds ?? 0,
       env: o.env,
+      redactor: o.redactor,
       log,
     });
     const watch = new WatchSource({
@@ -280,6 +293,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
       hardwareProfile: () => h.profile(),
       ...(o.bakeSeconds !== undefined ? { bakeSeconds: o.bakeSeconds } : {}),
       env: o.env,
+      redactor: o.redactor,
       log,
     });
     const d = daemon;

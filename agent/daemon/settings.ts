@@ -1,7 +1,7 @@
 // The agent's own settings (agent.yaml, schemas/agent.schema.json): checked at start; an
 // unknown or invalid setting stops the agent with a clear message.
 
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GitopsError } from '../core/errors.js';
@@ -28,8 +28,12 @@ export interface AgentSettings {
   hardware_profile_file?: string;
 }
 
-/** The product's own schemas (next to the built code), not the configuration repository's. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+/**
+ * The product's own files (its schemas, the status page, the example pipeline), not the
+ * configuration repository's: two levels above this file, three when it runs built from dist/.
+ */
+export const PACKAGE_ROOT = resolve(HERE, basename(resolve(HERE, '../..')) === 'dist' ? '../../..' : '../..');
 
 export function loadSettings(file: string): AgentSettings {
   const read = readRegularFile(file, MAX_SETTINGS_BYTES, { followLinks: true });

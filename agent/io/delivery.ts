@@ -9,7 +9,8 @@ import { readProtocolFile, writeProtocolFile } from './protocol-files.js';
 import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
 import type { Component } from '../core/config/types.js';
 import { readRegularFile } from './safe-read.js';
-import { failure, nodeProcessRunner } from './process.js';
+import { failure } from './process.js';
+import type { ProcessRunner } from './process.js';
 
 export interface ComponentTarget {
   name: string;
@@ -63,7 +64,11 @@ export class Delivery {
   /** Each file component's last health report, and when (monotonic) this process first saw it. */
   private readonly seen = new Map<string, { time: string; at: number }>();
 
-  constructor(private readonly componentsDir: string) {}
+  constructor(
+    private readonly componentsDir: string,
+    /** Runs `command` reloads. */
+    private readonly processes: ProcessRunner,
+  ) {}
 
   dirOf(name: string): string {
     return join(this.componentsDir, name);
@@ -143,7 +148,7 @@ export class Delivery {
         }
         case 'command': {
           const [cmd, ...args] = r.command!;
-          const run = await nodeProcessRunner.run(cmd!, args, { timeoutMs: timeout, maxOutputBytes: 1024 * 1024 });
+          const run = await this.processes.run(cmd!, args, { timeoutMs: timeout, maxOutputBytes: 1024 * 1024 });
           const failed = failure(cmd!, run);
           return failed
             ? { ok: false, code: 'reload-failed', reason: `${t.name} could not be reconfigured by command: ${failed}` }

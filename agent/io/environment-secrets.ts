@@ -8,7 +8,6 @@ import type { RepoFiles } from '../core/repo/layout.js';
 import type { Identities } from '../core/sops/keys.js';
 import { decryptFile } from '../core/sops/sops-file.js';
 import { toPlain } from '../core/sops/tree.js';
-import { processRedactor } from './redactor.js';
 import type { Redactor } from './redactor.js';
 
 /** Registers every string and number in `v` (a decrypted tree) with `redactor`. */
@@ -21,14 +20,13 @@ export function registerValues(redactor: Redactor, v: unknown): void {
 
 /**
  * The decrypted secrets of `env`, or undefined when the environment has no secrets file; every
- * value is registered with `redactor` before it is returned. (The default, the deprecated process
- * instance, stays until the daemon and scripts/render.ts pass theirs.)
+ * value is registered with `redactor` (the process's, from its composition root) before it is returned.
  */
 export async function decryptEnvironmentSecrets(
   files: RepoFiles,
   env: string,
   ids: Identities,
-  redactor: Redactor = processRedactor,
+  redactor: Redactor,
 ): Promise<JsonObject | undefined> {
   const file = secretsFile(env);
   const text = files.get(file);

@@ -50,16 +50,3 @@ export class Redactor {
     return this.anywhere.length + this.quoted.size;
   }
 }
-
-/**
- * The process's one default instance.
- * @deprecated pass a Redactor down from the composition root instead; the module functions below
- * delegate to this instance only until the last callers (daemon, scripts/cli.ts, scripts/agent.ts) take one.
- */
-export const processRedactor = new Redactor();
-
-/** @deprecated use a Redactor instance's register */
-export const registerSecret = (value: string): void => processRedactor.register(value);
-
-/** @deprecated use a Redactor instance's redact */
-export const redact = (text: string): string => processRedactor.redact(text);

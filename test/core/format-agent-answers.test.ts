@@ -64,6 +64,21 @@ describe('formatStatus', () => {
     );
   });
 
+  it('a sync that found nothing to do says why, after its result', () => {
+    const held = {
+      ...status,
+      last_sync: {
+        time: '2026-12-01T11:59:30.000Z',
+        trigger: 'watch',
+        result: 'held' as const,
+        detail: 'the working tree is tree-0123456789abcdef, which was refused',
+      },
+      next_poll: null,
+    };
+    expect(formatStatus(held, NOW).split('\n')[3]).toBe(
+      '  last sync  held (watch, 30 s ago): the working tree is tree-0123456789abcdef, which was refused',
+    );
+  });
   it('shows another last good, the last error over several lines, and unhealthy components', () => {
     const text = formatStatus(
       {

@@ -10,6 +10,7 @@ import type { JsonObject } from '../../agent/core/json/value.js';
 import { addIdentityText, emptyIdentities } from '../../agent/core/sops/identities.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
 import { decryptEnvironmentSecrets } from '../../agent/io/environment-secrets.js';
+import { Redactor } from '../../agent/io/redactor.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';
 
 describe('validation with decrypted secrets', () => {
@@ -21,7 +22,7 @@ describe('validation with decrypted secrets', () => {
       readFileSync(join(PROJECT, 'environments/development/keys/dev-operator.agekey'), 'utf8'),
       'dev-operator',
     );
-    const secrets = (await decryptEnvironmentSecrets(files, 'development', ids))!;
+    const secrets = (await decryptEnvironmentSecrets(files, 'development', ids, new Redactor()))!;
     expect(
       validateRepository(files, { environments: ['development'], secrets }).diagnostics.filter(
         (d) => d.severity === 'error',

@@ -10,6 +10,7 @@ import { writeProtocolFile } from '../../agent/io/protocol-files.js';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
+import { Redactor } from '../../agent/io/redactor.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { until } from '../helpers/fleet.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
@@ -26,6 +27,7 @@ describe('health monitoring', () => {
       hardwareProfile: async () => profile,
       watchMode: true,
       env: {},
+      redactor: new Redactor(),
     });
     await agent.stage(
       readWorkingTree(PROJECT),

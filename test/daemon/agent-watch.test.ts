@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Delivery } from '../../agent/io/delivery.js';
+import { nodeProcessRunner } from '../../agent/io/process.js';
 import type { ComponentTarget, Outcome } from '../../agent/io/delivery.js';
 import { startAgent } from '../helpers/agent-process.js';
 import { gitops } from '../helpers/cli.js';
@@ -165,7 +166,7 @@ describe('delivery methods', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const d = new Delivery(tempDir());
+    const d = new Delivery(tempDir(), nodeProcessRunner);
     try {
       const t = target({ method: 'http', url: `${base}/cfg` }, { url: `${base}/health` });
       expect(await d.propose(t, proposal)).toEqual({ ok: true });
@@ -208,7 +209,7 @@ describe('delivery methods', () => {
     );
     await new Promise((r) => child.stdout!.once('data', r));
     writeFileSync(join(dir, 'c.pid'), `${child.pid}\n`);
-    const d = new Delivery(tempDir());
+    const d = new Delivery(tempDir(), nodeProcessRunner);
     const out = new Promise<string>((r) => child.stdout!.on('data', (b: Buffer) => r(b.toString())));
     expect(await d.apply(target({ method: 'signal', pid_file: join(dir, 'c.pid') }), proposal)).toEqual({ ok: true });
     expect(await out).toContain('reloaded');

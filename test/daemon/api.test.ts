@@ -11,6 +11,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken } from '../../agent/io/token-file.js';
 import { decryptEnvironmentSecrets } from '../../agent/io/environment-secrets.js';
+import { Redactor } from '../../agent/io/redactor.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { leaves } from '../../agent/core/json/value.js';
@@ -73,6 +74,7 @@ describe('the local API', () => {
       readWorkingTree(PROJECT),
       'development',
       await loadIdentities([key], {}),
+      new Redactor(),
     );
     secrets = leaves(values ?? {})
       .map(([, v]) => String(v))

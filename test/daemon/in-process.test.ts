@@ -11,10 +11,15 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
 import type { RepoFiles } from '../../agent/core/repo/layout.js';
+import { buildApi } from '../../agent/daemon/api.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
+import { Runner } from '../../agent/daemon/runner.js';
+import { hashToken } from '../../agent/core/contracts/tokens.js';
+import { newToken } from '../../agent/io/token-file.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import type { Source } from '../../agent/daemon/source.js';
 import type { Clock } from '../../agent/io/clock.js';
+import { Redactor } from '../../agent/io/redactor.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import type { Identities } from '../../agent/core/sops/keys.js';
 import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
@@ -93,7 +98,7 @@ describe('the daemon in process, with a fake clock', () => {
       .set('environments/development/overrides.yaml', overrides.toString());
   }
 
-  function daemon(clock: Clock): Daemon {
+  function daemon(clock: Clock, redactor = new Redactor()): Daemon {
     return buildDaemon({
       environment: 'development',
       device: 'dev-bench-01',
@@ -101,6 +106,7 @@ describe('the daemon in process, with a fake clock', () => {
       identities,
       hardwareProfile: async () => profile,
       env: {},
+      redactor,
       clock,
     });
   }
@@ -188,5 +194,81 @@ describe('the daemon in process, with a fake clock', () => {
     expect(journal(d).at(-1)).toMatchObject({ event: 'rolled-back', to: first, by: 'on-call', trigger: 'operator' });
     // nothing earlier to return to that is good and not running
     expect(() => d.rollback.target(first)).toThrow(expect.objectContaining({ code: 'already-running' }));
+  });
+
+  it('the API in process (app.request): status, the redacted configuration, an operator rollback, codes for refusals', async () => {
+    const redactor = new Redactor();
+    const d = daemon(fakeClock(), redactor);
+    const source = testSource();
+    const first = '1'.repeat(40);
+    const second = '2'.repeat(40);
+    source.offer(first, repository());
+    const runner = new Runner(
+      { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: () => undefined },
+      (trigger) => d.agent.sync(source, trigger),
+      undefined,
+    );
+    const operator = newToken();
+    const viewer = newToken();
+    const { app } = buildApi({
+      daemon: d,
+      runner,
+      identity: { environment: 'development', device: 'dev-bench-01', mode: 'test' },
+      tokens: () => [
+        { name: 'ops', role: 'operator', sha256: hashToken(operator) },
+        { name: 'look', role: 'viewer', sha256: hashToken(viewer) },
+      ],
+      allowLoopbackReads: false,
+      limits: { total: 8, perClient: 8, refusing: 2, streams: 2, streamsPerClient: 1 },
+    });
+    // what @hono/node-server's getConnInfo reads of a request that came over a socket
+    const socket = { incoming: { socket: { remoteAddress: '127.0.0.1', remotePort: 40000, remoteFamily: 'IPv4' } } };
+    const call = async (path: string, token?: string, init: RequestInit = {}) => {
+      const r = await app.request(
+        `http://127.0.0.1:8420${path}`,
+        { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), host: '127.0.0.1:8420' } },
+        socket,
+      );
+      return { status: r.status, text: await r.text() };
+    };
+
+    expect(JSON.parse((await call('/api/v1/status')).text)).toMatchObject({ code: 'no-token' });
+    const synced = await call('/api/v1/sync', operator, { method: 'POST' });
+    expect(synced.status, synced.text).toBe(200);
+    expect(JSON.parse(synced.text)).toMatchObject({ outcome: 'applied', commit: first });
+    source.offer(second, edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'));
+    expect(JSON.parse((await call('/api/v1/sync', operator, { method: 'POST' })).text)).toMatchObject({
+      outcome: 'applied',
+      commit: second,
+    });
+    const status = JSON.parse((await call('/api/v1/status', viewer)).text) as {
+      current: { commit: string };
+      last_sync: { result: string };
+    };
+    expect(status.current.commit).toBe(second);
+    expect(status.last_sync.result).toBe('applied');
+
+    // every value decrypted for this daemon is registered with its redactor, and no answer shows one
+    expect(redactor.count()).toBeGreaterThan(0);
+    const secretConfig = d.releases.config(second);
+    const plain = JSON.stringify(secretConfig);
+    const config = await call('/api/v1/config', viewer);
+    expect(config.status).toBe(200);
+    expect(redactor.redact(plain)).not.toBe(plain);
+    expect(config.text).toBe(redactor.redact(config.text));
+
+    expect(JSON.parse((await call('/api/v1/rollback', viewer, { method: 'POST' })).text)).toMatchObject({
+      code: 'forbidden',
+    });
+    const back = await call('/api/v1/rollback', operator, {
+      method: 'POST',
+      body: JSON.stringify({ to: 'previous', reason: 'motion too eager' }),
+    });
+    expect(JSON.parse(back.text)).toMatchObject({ outcome: 'rolled-back', commit: first });
+    expect(d.state.state.bad).toContain(second);
+    const again = await call('/api/v1/rollback', operator, { method: 'POST', body: JSON.stringify({ to: first }) });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.text)).toMatchObject({ code: 'already-running' });
+    await runner.stop();
   });
 });

@@ -2,7 +2,7 @@
 // that merely contains a short secret's letters is left alone.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { processRedactor, redact, Redactor, registerSecret } from '../../agent/io/redactor.js';
+import { Redactor } from '../../agent/io/redactor.js';
 
 describe('the redactor', () => {
   let r: Redactor;
@@ -64,12 +64,5 @@ describe('the redactor', () => {
     r.register('hunter2-token');
     expect(r.count()).toBe(2);
     expect(new Redactor().redact('hunter2-token')).toBe('hunter2-token');
-  });
-
-  it('the deprecated module functions delegate to the one process instance', () => {
-    registerSecret('process-wide-secret');
-    expect(processRedactor.redact('x process-wide-secret')).toBe('x <redacted>');
-    expect(redact('x process-wide-secret')).toBe('x <redacted>');
-    expect(r.redact('x process-wide-secret')).toBe('x process-wide-secret');
   });
 });

@@ -38,7 +38,7 @@ export function formatStatus(s: StatusAnswer, now: number): string {
     `${s.environment}/${s.device} (${s.mode})`,
     `  runs       ${describeRelease(s.current, now)}${s.current?.applied_at ? `; applied ${ago(s.current.applied_at, now)}` : ''}`,
     `  last good  ${s.last_good?.commit === s.current?.commit ? 'the same' : describeRelease(s.last_good, now)}`,
-    `  last sync  ${s.last_sync ? `${s.last_sync.result} (${s.last_sync.trigger}, ${ago(s.last_sync.time, now)})` : 'none yet'}${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
+    `  last sync  ${s.last_sync ? `${s.last_sync.result} (${s.last_sync.trigger}, ${ago(s.last_sync.time, now)})${s.last_sync.detail ? `: ${s.last_sync.detail}` : ''}` : 'none yet'}${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
   ];
   if (s.last_error)
     lines.push(
