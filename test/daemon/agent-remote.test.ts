@@ -268,7 +268,8 @@ describe('the agent following a remote', () => {
     expect(r.status).toBe(200);
     const s = await status();
     expect(s.current?.commit).toBe(good);
-    expect(s.state.last_error!.reason).toMatch(/fetching main from .* failed/);
+    expect(s.state.last_error).toMatchObject({ code: 'sync-failed', commit: null });
+    expect(s.state.last_error!.reason).toContain('fetching main from '); // which branch, from where
     server.mode = 'ok';
   });
 
