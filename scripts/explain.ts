@@ -9,6 +9,8 @@ import { getAt, isObject } from '../agent/core/json/value.js';
 import { originFor, REDACTED, render } from '../agent/core/config/render.js';
 import { matchesSegments } from '../agent/core/schema/schema-set.js';
 import { validateFor } from '../agent/core/validate/validate.js';
+import { targetTunables } from '../agent/core/tunables/narrowing.js';
+import { describeSpec } from '../agent/core/tunables/spec.js';
 import { closest } from '../agent/core/format/suggest.js';
 import { EXIT_INVALID, EXIT_OK, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
@@ -69,6 +71,7 @@ export function explainCommand(args: string[]): number {
     ? provenanceChain(entry).map((e) => ({ ...e, ...(secret && 'value' in e ? { value: REDACTED } : {}) }))
     : [];
   const shown = secret && value !== undefined ? REDACTED : value;
+  const tunable = targetTunables(repo, target)?.at(segments);
   const facts = {
     path,
     environment: target.environment,
@@ -82,7 +85,7 @@ export function explainCommand(args: string[]): number {
     enum: schema.enum ?? null,
     env: schema['x-env'] ?? null,
     secret,
-    tunable: schema['x-tunable'] ?? null,
+    tunable: tunable ?? null,
     origins: chain,
   };
   const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
@@ -108,7 +111,7 @@ export function explainCommand(args: string[]): number {
       `  environment variable: ${String(facts.env)} (${allowed ? 'allowed' : 'not allowed'} by the ${target.environment} policy)`,
     );
   }
-  if (facts.tunable) lines.push(`  tunable at runtime within ${JSON.stringify(facts.tunable)}`);
+  if (tunable) lines.push(`  tunable at runtime within ${describeSpec(tunable)}`);
   if (secret) lines.push(`  secret: only from environments/${target.environment}/secrets.sops.yaml`);
   lines.push('');
   if (chain.length === 0) lines.push('  not set by any layer');

@@ -60,7 +60,18 @@ describe('gitops explain: what the schema says', () => {
     expect(sensitivity.stdout).toContain(
       'environment variable: DOORBELL_MOTION_SENSITIVITY (allowed by the development policy)',
     );
-    expect(sensitivity.stdout).toContain('tunable at runtime within {"minimum":0.2,"maximum":0.9}');
+    expect(sensitivity.stdout).toContain(
+      'tunable at runtime within 0.2..0.9 step 0.05; applies hot, the governor may only lower it; ' +
+        'owners experiment, tuner, governor, operator; leases 900 s by default, at most 86400 s; at most 6 changes an hour',
+    );
+    // production narrows the frame rate in its overrides
+    const fps = explain('frame_capture.fps', '--env', 'production', '--device', 'prod-berlin-001');
+    expect(fps.stdout).toContain(
+      'tunable at runtime within 5..20 step 1; applies by restart of its component, the governor may only lower it; ' +
+        'owners governor, operator; leases 900 s by default, at most 86400 s; at most 6 changes an hour; ' +
+        'narrowed by environments/production/overrides.yaml',
+    );
+    expect(explain('frame_capture.width', '--env', 'production').stdout).not.toContain('tunable at runtime');
     const size = explain('storage.max_size_gb', '--env', 'production', '--device', 'prod-berlin-001');
     expect(size.stdout).toContain('type number, > 0, <= 16384, default 16');
     const overridden = examplePosition(

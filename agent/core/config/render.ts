@@ -155,9 +155,9 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
     };
   }
 
-  // 3. environments/<env>/overrides.yaml
+  // 3. environments/<env>/overrides.yaml (its tunables: narrow runtime bounds, agent/core/tunables, and are not rendered)
   const over = docOf(overridesFile(env));
-  if (over?.value) state = layerFrom(state, over.file, 'environment', withoutKeys(over.value, ['version']));
+  if (over?.value) state = layerFrom(state, over.file, 'environment', withoutKeys(over.value, ['version', 'tunables']));
 
   // 4. environments/<env>/devices/<id>.yaml
   let device: DeviceInfo | undefined;
@@ -193,7 +193,7 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
           hint: `set device.id to "${target.device}" or rename the file`,
         });
       }
-      state = layerFrom(state, d.file, 'device', withoutKeys(d.value, ['version', 'device']));
+      state = layerFrom(state, d.file, 'device', withoutKeys(d.value, ['version', 'device', 'tunables']));
     }
   }
 

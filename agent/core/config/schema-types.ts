@@ -2,7 +2,7 @@
 // `Config` is the rendered configuration of a device: the properties that schema defaults fill in are present.
 
 /**
- * A configuration document (config/*.yaml, environments/* /overrides.yaml) and, merged, the rendered configuration of one device.
+ * A configuration document (config/*.yaml, environments/* /overrides.yaml) and, merged, the rendered configuration of one device. tunables (overrides.yaml only) narrows runtime tunables and is not rendered.
  */
 export interface Config {
   /**
@@ -19,6 +19,7 @@ export interface Config {
   logging: Logging;
   hardware: Hardware;
   components: Components;
+  tunables?: Tunables;
 }
 /**
  * How the doorbell grabs frames from its camera: source, pixel format, resolution and frame rate.
@@ -512,6 +513,46 @@ export interface Components {
        */
       bake_seconds?: number;
     };
+  };
+}
+/**
+ * Narrowing of runtime tunables for an environment (tunables: in environments/<env>/overrides.yaml) or one device (tunables: in its device file). A field is tunable when its schema carries x-tunable: bounds (minimum and maximum on a grid of step, or enum), applies (hot, or restart of its component), safe_direction (down or up: the load governor may only move the value that way), owners (who may hold a lease on it: operator, governor, experiment, tuner), default_ttl_seconds, max_ttl_seconds (default 86400) and max_changes_per_hour. Here each key is the dotted path of such a field (a map entry may be *); its value may only narrow what the schema (and, for a device, its environment) allows, never widen it. Not part of the rendered configuration.
+ */
+export interface Tunables {
+  /**
+   * What this environment or device allows for one tunable field, within what the schema allows.
+   */
+  [k: string]: {
+    /**
+     * Lowest value a runtime layer may set; on the field's step grid.
+     */
+    minimum?: number;
+    /**
+     * Highest value a runtime layer may set; on the field's step grid.
+     */
+    maximum?: number;
+    /**
+     * The values a runtime layer may set, a subset of the schema's.
+     *
+     * @minItems 1
+     */
+    enum?: [string | number | boolean, ...(string | number | boolean)[]];
+    /**
+     * Who may hold a lease on the field here, a subset of the schema's owners.
+     */
+    owners?: ('operator' | 'governor' | 'experiment' | 'tuner')[];
+    /**
+     * Time to live of a lease that names none.
+     */
+    default_ttl_seconds?: number;
+    /**
+     * Longest time to live of a lease.
+     */
+    max_ttl_seconds?: number;
+    /**
+     * Change budget: lease changes per hour at most.
+     */
+    max_changes_per_hour?: number;
   };
 }
 

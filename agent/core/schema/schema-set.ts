@@ -1,6 +1,7 @@
 // The JSON Schemas of a repository (schemas/*.schema.json), compiled once with ajv (2020-12,
 // strict, all errors), plus what the renderer needs from them: defaults, `x-env`, `x-secret`,
-// `x-tunable`, descriptions and the names allowed at each path.
+// `x-tunable` (checked here as the schemas load: agent/core/tunables/annotation.ts), descriptions
+// and the names allowed at each path.
 
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -12,6 +13,8 @@ import type { Segment } from '../json/pointer.js';
 import type { Json, JsonObject } from '../json/value.js';
 import type { RepoFiles } from '../repo/layout.js';
 import { SCHEMA_DIR } from '../repo/layout.js';
+import { indexPositions, locate, parseSource } from '../repo/yaml-source.js';
+import { checkAnnotation } from '../tunables/annotation.js';
 
 // ajv is loaded only when schemas must be compiled: with a warm compiled-schema cache a cold
 // process never pays for loading the compiler.
@@ -155,6 +158,11 @@ function compile(
         column: 1,
         hint: 'the $id must match the file name so that references resolve',
       });
+      continue;
+    }
+    const tunable = tunableDiagnostics(file, text, schema);
+    if (tunable.length > 0) {
+      diagnostics.push(...tunable);
       continue;
     }
     const withId = { ...schema, $id: id };
@@ -323,13 +331,40 @@ function makeSet(
     },
     sections() {
       const props = deref(root, rootId).node.properties;
-      return isObject(props) ? Object.keys(props).filter((k) => k !== 'version') : [];
+      return isObject(props) ? Object.keys(props).filter((k) => k !== 'version' && k !== 'tunables') : [];
     },
     fileOf(segments) {
       const hit = segments.length > 0 ? walkTo(segments.slice(0, 1)) : undefined;
       return fileById.get(hit?.id ?? rootId) ?? `schemas/${SCHEMA_NAMES.config}`;
     },
   };
+}
+
+/** Every `x-tunable` of one schema file checked against the field it annotates, located in the file. */
+function tunableDiagnostics(file: string, text: string, schema: JsonObject): Diagnostic[] {
+  const problems: Array<{ pointer: string; message: string; hint: string }> = [];
+  const visit = (node: Json, pointer: string): void => {
+    if (Array.isArray(node)) node.forEach((n, i) => visit(n, `${pointer}/${i}`));
+    else if (isObject(node))
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'x-tunable')
+          for (const p of checkAnnotation(v, node))
+            problems.push({ ...p, pointer: `${pointer}/x-tunable${p.pointer}` });
+        else visit(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      }
+  };
+  visit(schema, '');
+  if (problems.length === 0) return [];
+  const source = parseSource(file, text);
+  const positions = indexPositions(source.doc, source.lineCounter);
+  return problems.map((p) => ({
+    severity: 'error',
+    code: 'tunable-invalid',
+    message: `${file}: ${p.message}`,
+    file,
+    ...(locate(positions, p.pointer, true) ?? { line: 1, column: 1 }),
+    hint: p.hint,
+  }));
 }
 
 /** True when a concrete path matches an annotated path with `*` wildcards. */

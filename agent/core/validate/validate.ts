@@ -28,6 +28,7 @@ import type { RenderOptions, RenderResult, RenderTarget } from '../config/render
 import { describeProblem, fileProblem } from '../repo/file.js';
 import { checkRules } from './rules.js';
 import { checkSecretsFile } from './secrets-check.js';
+import { checkNarrowings, checkSignedValues } from '../tunables/narrowing.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
@@ -246,6 +247,7 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
         if (d?.value) out.push(...checkSecretsFile(repo, env));
       } else out.push(...(repo.document(file)?.diagnostics ?? []));
     }
+    out.push(...checkNarrowings(repo, env));
   }
   return out;
 }
@@ -312,6 +314,7 @@ export function validateTarget(repo: Repository, target: RenderTarget, options: 
       ...checkRules(config, { environment: target.environment, sections: schemas.sections() }).map(fromFinding),
     );
     if (result.environment) diagnostics.push(...checkPolicy(config, result.environment).map(fromFinding));
+    diagnostics.push(...checkSignedValues(repo, target, result.config).map(fromFinding));
     if (result.device) diagnostics.push(...hardwareDiagnostics(repo, result, config, options, fromFinding));
   }
   return { target, result, diagnostics: diagnostics.map(tag) };

@@ -1,0 +1,111 @@
+// The lease events a journal records, and the reducer that replays them into the set of leases in
+// force: replaying the same events gives the same leases, hence the same effective configuration.
+
+import { OWNERS } from './annotation.js';
+import type { Owner } from './annotation.js';
+import { afterRestart, checkLease, revalidate, toMs } from './lease.js';
+import type { DroppedLease, Lease, LeaseFinding, LeasePolicy } from './lease.js';
+import type { TunableSpec } from './spec.js';
+import { compareText } from '../json/value.js';
+
+export type LeaseEvent =
+  /** a lease set (or replaced: one lease per path and owner) */
+  | { type: 'set'; at: string; lease: Lease }
+  /** a lease removed before its expiry */
+  | { type: 'clear'; at: string; path: string; owner: Owner; actor: string }
+  /** the leases expired by `at` are gone */
+  | { type: 'expire'; at: string }
+  /** a new signed commit: every lease is checked against its specs */
+  | { type: 'commit'; at: string; commit: string }
+  /** the agent restarted: only operator leases remain, until they expire */
+  | { type: 'restart'; at: string };
+
+export interface LeaseState {
+  /** The signed commit in force (undefined before the first commit event). */
+  commit: string | undefined;
+  /** The leases, sorted by path and owner. */
+  leases: Lease[];
+}
+
+export const NO_LEASES: LeaseState = { commit: undefined, leases: [] };
+
+export interface ReplayContext {
+  /** The tunable specs of a commit (undefined before any commit: the lease's own). */
+  specs(commit: string): (path: string) => TunableSpec | undefined;
+  policy?: LeasePolicy;
+}
+
+export interface EventOutcome {
+  state: LeaseState;
+  /** Leases the event removed, with why (a clear, an expiry, a commit they no longer fit, a restart). */
+  dropped: DroppedLease[];
+  /** Why a set was refused (then the state is unchanged). */
+  refused: LeaseFinding[];
+}
+
+const order = (a: Lease, b: Lease): number =>
+  compareText(a.path, b.path) || OWNERS.indexOf(a.owner) - OWNERS.indexOf(b.owner);
+const sorted = (leases: Lease[]): Lease[] => [...leases].sort(order);
+const same = (l: Lease, path: string, owner: Owner): boolean => l.path === path && l.owner === owner;
+
+/** Applies one event. Never throws; a set that does not fit is refused with its findings. */
+export function applyLeaseEvent(state: LeaseState, event: LeaseEvent, ctx: ReplayContext): EventOutcome {
+  const none = { dropped: [], refused: [] };
+  switch (event.type) {
+    case 'set': {
+      const { lease } = event;
+      const specs = ctx.specs(state.commit ?? lease.commit);
+      const refused = checkLease(lease, specs(lease.path), ctx.policy);
+      if (refused.length > 0) return { state, dropped: [], refused };
+      const others = state.leases.filter((l) => !same(l, lease.path, lease.owner));
+      return { ...none, state: { ...state, leases: sorted([...others, lease]) } };
+    }
+    case 'clear': {
+      const gone = state.leases.filter((l) => same(l, event.path, event.owner));
+      const why: LeaseFinding = { code: 'lease-cleared', message: `cleared by ${event.actor}`, hint: '' };
+      return {
+        state: { ...state, leases: state.leases.filter((l) => !same(l, event.path, event.owner)) },
+        dropped: gone.map((lease) => ({ lease, why: [why] })),
+        refused: [],
+      };
+    }
+    case 'expire': {
+      const at = toMs(event.at);
+      const gone = state.leases.filter((l) => toMs(l.expires) <= at);
+      return {
+        state: { ...state, leases: state.leases.filter((l) => toMs(l.expires) > at) },
+        dropped: gone.map((lease) => ({
+          lease,
+          why: [{ code: 'lease-expired', message: `expired at ${lease.expires}`, hint: '' }],
+        })),
+        refused: [],
+      };
+    }
+    case 'commit': {
+      const { kept, dropped } = revalidate(state.leases, ctx.specs(event.commit), ctx.policy);
+      return { state: { commit: event.commit, leases: kept }, dropped, refused: [] };
+    }
+    case 'restart': {
+      const { kept, dropped } = afterRestart(state.leases, event.at);
+      return { state: { ...state, leases: kept }, dropped, refused: [] };
+    }
+  }
+}
+
+/** Replays events in order from `initial`; the state after the last, and everything dropped or refused on the way. */
+export function replayLeases(
+  events: readonly LeaseEvent[],
+  ctx: ReplayContext,
+  initial: LeaseState = NO_LEASES,
+): { state: LeaseState; dropped: DroppedLease[]; refused: Array<{ event: LeaseEvent; why: LeaseFinding[] }> } {
+  let state = initial;
+  const dropped: DroppedLease[] = [];
+  const refused: Array<{ event: LeaseEvent; why: LeaseFinding[] }> = [];
+  for (const event of events) {
+    const out = applyLeaseEvent(state, event, ctx);
+    state = out.state;
+    dropped.push(...out.dropped);
+    if (out.refused.length > 0) refused.push({ event, why: out.refused });
+  }
+  return { state, dropped, refused };
+}
