@@ -14,6 +14,7 @@ import type { Identities } from '../../agent/core/sops/keys.js';
 import { CRASH_ATTEMPTS } from '../../agent/daemon/agent.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
 import type { Daemon } from '../../agent/daemon/main.js';
+import { AgentMetrics } from '../../agent/daemon/metrics.js';
 import { Runner } from '../../agent/daemon/runner.js';
 import type { Source } from '../../agent/daemon/source.js';
 import type { Clock } from '../../agent/io/clock.js';
@@ -270,5 +271,52 @@ describe('the daemon at its edges', () => {
     expect(journal).toContain('removed 1 half-written release(s)');
     expect(journal).toContain('the current link was missing; repaired to last good');
     expect(lines.some((l) => l.startsWith('refused'))).toBe(true);
+  });
+
+  it('the metrics count what the events say: applies by outcome, refusals by code, sync failures, operator rollbacks', async () => {
+    const d = daemon();
+    const metrics = new AgentMetrics(d, { environment: 'development', device: 'dev-bench-01' }, () => 3);
+    const value = async (series: string): Promise<number> => {
+      const line = (await metrics.text()).split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? NaN : Number(line.split(' ').at(-1));
+    };
+    expect(await value('doorbell_agent_applies_total{outcome="applied"}')).toBe(0);
+    expect(await value('doorbell_agent_last_successful_apply_timestamp_seconds')).toBe(0);
+    const s = source();
+    const first = '8a'.repeat(20);
+    const second = '9b'.repeat(20);
+    s.offer({ id: first, files: repository() });
+    await d.agent.sync(s, 'test');
+    s.offer({ id: second, files: sensitivity(repository(), '0.65') });
+    await d.agent.sync(s, 'test');
+    s.offer({ id: 'ac'.repeat(20), files: sensitivity(repository(), '7') });
+    await d.agent.sync(s, 'test');
+    const runner = new Runner(
+      { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: () => undefined },
+      async () => {
+        throw new GitopsError('sync-failed', 'the remote is down');
+      },
+      600,
+    );
+    await runner.trigger('poll');
+    await runner.stop();
+    await d.rollback.run('previous', { by: 'ops' });
+    await d.health.check();
+    expect(await value('doorbell_agent_applies_total{outcome="applied"}')).toBe(2);
+    expect(await value('doorbell_agent_applies_total{outcome="refused"}')).toBe(1);
+    expect(await value('doorbell_agent_refusals_total{reason="invalid"}')).toBe(1);
+    expect(await value('doorbell_agent_sync_failures_total{code="sync-failed"}')).toBe(1);
+    expect(await value('doorbell_agent_operator_rollbacks_total{result="ok"}')).toBe(1);
+    expect(await value('doorbell_agent_operator_rollbacks_total{result="failed"}')).toBe(0);
+    expect(
+      await value(
+        `doorbell_agent_release_info{environment="development",device="dev-bench-01",commit="${first}",last_good="${first}"}`,
+      ),
+    ).toBe(1);
+    expect(await value('doorbell_agent_component_healthy{component="capture"}')).toBe(1);
+    expect(await value('doorbell_agent_event_streams')).toBe(3);
+    // the fake clock's wall time, not the machine's
+    expect(await value('doorbell_agent_last_successful_apply_timestamp_seconds')).toBeGreaterThanOrEqual(START / 1000);
+    expect(await value('doorbell_agent_step_duration_seconds_count{step="validate"}')).toBe(3);
   });
 });
