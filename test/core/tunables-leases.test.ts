@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { loadSchemas } from '../../agent/core/schema/schema-set.js';
 import { tunableTable } from '../../agent/core/tunables/spec.js';
 import type { TunableSpec } from '../../agent/core/tunables/spec.js';
-import { afterRestart, checkLease, isActive, revalidate, withinBudget } from '../../agent/core/tunables/lease.js';
+import {
+  afterRestart,
+  checkAssignment,
+  checkLease,
+  isActive,
+  newLease,
+  revalidate,
+  withinBudget,
+} from '../../agent/core/tunables/lease.js';
 import type { Lease } from '../../agent/core/tunables/lease.js';
 import { atLeastAsSafe, effectiveConfig, effectiveValue, fitValue } from '../../agent/core/tunables/effective.js';
 import { applyLeaseEvent, NO_LEASES, replayLeases } from '../../agent/core/tunables/events.js';
@@ -81,6 +89,29 @@ describe('checkLease', () => {
       isActive(lease(), iso(899)),
       isActive(lease(), iso(900)),
     ]).toEqual([false, true, true, false]);
+  });
+});
+
+describe('newLease and checkAssignment', () => {
+  it("a new lease starts now and runs the given TTL, or the spec's default", () => {
+    const ask = { owner: 'operator' as const, actor: 'alice', reason: 'testing night mode', value: 10, commit: 'c1' };
+    expect(newLease(fps, ask, iso(0))).toEqual(lease());
+    expect(newLease(fps, { ...ask, ttlSeconds: 60 }, T0).expires).toBe(iso(60));
+  });
+
+  it('a value a signed rule would write is checked for path, owner, bounds and grid, not for time', () => {
+    const at = (p: string): TunableSpec | undefined => table.at(p);
+    expect(checkAssignment('frame_capture.fps', 5, 'governor', at)).toEqual([]);
+    expect(checkAssignment('frame_capture.fps', 0.5, 'governor', at).map((f) => f.code)).toEqual([
+      'lease-out-of-bounds',
+    ]);
+    expect(checkAssignment('frame_capture.width', 640, 'governor', at).map((f) => f.code)).toEqual(['not-tunable']);
+    expect(checkAssignment('logging.level', 'warn', 'governor', at).map((f) => f.code)).toEqual([
+      'lease-owner-not-allowed',
+    ]);
+    expect(checkAssignment('motion.sensitivity', 0.33, 'experiment', at).map((f) => f.code)).toEqual([
+      'lease-off-grid',
+    ]);
   });
 });
 

@@ -115,6 +115,50 @@ export function checkLease(lease: Lease, spec: TunableSpec | undefined, policy: 
   return out;
 }
 
+/** A lease from what a caller asks for: it starts at `now` and runs `ttlSeconds`, or the spec's default TTL. */
+export function newLease(
+  spec: TunableSpec,
+  ask: { owner: Owner; actor: string; reason: string; value: TunableValue; commit: string; ttlSeconds?: number },
+  now: string | number,
+): Lease {
+  const start = toMs(now);
+  const ttl = ask.ttlSeconds ?? spec.default_ttl_seconds;
+  return {
+    path: spec.path,
+    owner: ask.owner,
+    actor: ask.actor,
+    reason: ask.reason,
+    value: ask.value,
+    start: new Date(start).toISOString(),
+    expires: new Date(start + ttl * 1000).toISOString(),
+    commit: ask.commit,
+  };
+}
+
+/**
+ * What CI asks of a value a signed rule will write at runtime (a governor's ladder step, an
+ * experiment's variant, a tuner's search space bound): the path is tunable, the owner may set it,
+ * and the value lies within the bounds and on the grid. Times are not checked: they come later.
+ */
+export function checkAssignment(
+  path: string,
+  value: TunableValue,
+  owner: Owner,
+  specs: (path: string) => TunableSpec | undefined,
+): LeaseFinding[] {
+  const probe: Lease = {
+    path,
+    owner,
+    value,
+    actor: '',
+    reason: '',
+    start: '1970-01-01T00:00:00.000Z',
+    expires: '1970-01-01T00:00:01.000Z',
+    commit: '',
+  };
+  return checkLease(probe, specs(path)).filter((f) => f.code !== 'lease-ttl-too-long' && f.code !== 'lease-bad-time');
+}
+
 export interface DroppedLease {
   lease: Lease;
   /** Why: the findings against the new specs, or `restart` / `expired`. */
