@@ -363,6 +363,24 @@ describe('lease events', () => {
       ['logging.level', 'operator', 'debug'],
     ]);
     expect(r.refused.map((x) => x.why.map((w) => w.code))).toEqual([['lease-out-of-bounds']]);
+    // every accepted set is a change of its path, the refused one is not
+    expect(r.changes).toEqual([
+      { path: 'frame_capture.fps', at: iso(1) },
+      { path: 'frame_capture.fps', at: iso(2) },
+      { path: 'frame_capture.fps', at: iso(3) },
+      { path: 'logging.level', at: iso(4) },
+    ]);
+    // renewing a lease with the same value spends nothing; clearing one does
+    const renewed = replayLeases(
+      [
+        { type: 'set', at: iso(10), lease: lease({ owner: 'governor', value: 8, start: iso(10), expires: iso(600) }) },
+        { type: 'clear', at: iso(11), path: 'logging.level', owner: 'operator', actor: 'alice' },
+        { type: 'clear', at: iso(12), path: 'logging.level', owner: 'operator', actor: 'alice' },
+      ],
+      ctx,
+      r.state,
+    );
+    expect(renewed.changes).toEqual([{ path: 'logging.level', at: iso(11) }]);
 
     const expired = applyLeaseEvent(r.state, { type: 'expire', at: iso(60) }, ctx);
     expect(expired.dropped.map((d) => d.lease.path)).toEqual(['logging.level']);

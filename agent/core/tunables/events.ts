@@ -4,7 +4,7 @@
 import { OWNERS } from './annotation.js';
 import type { Owner } from './annotation.js';
 import { afterRestart, checkLease, revalidate, toMs } from './lease.js';
-import type { DroppedLease, Lease, LeaseFinding, LeasePolicy } from './lease.js';
+import type { ChangeRecord, DroppedLease, Lease, LeaseFinding, LeasePolicy } from './lease.js';
 import type { TunableSpec } from './spec.js';
 import { compareText } from '../json/value.js';
 
@@ -92,20 +92,42 @@ export function applyLeaseEvent(state: LeaseState, event: LeaseEvent, ctx: Repla
   }
 }
 
-/** Replays events in order from `initial`; the state after the last, and everything dropped or refused on the way. */
+/**
+ * Whether an applied event changed a field's runtime value on purpose, for the change budget
+ * (`withinBudget`): a set that is not a renewal of the same value by the same owner, or a clear
+ * that removed a lease. Expiries, commits and restarts are not spent from the budget.
+ */
+export function changeOf(before: LeaseState, event: LeaseEvent, outcome: EventOutcome): ChangeRecord | undefined {
+  if (event.type === 'set' && outcome.refused.length === 0) {
+    const prior = before.leases.find((l) => same(l, event.lease.path, event.lease.owner));
+    return prior?.value === event.lease.value ? undefined : { path: event.lease.path, at: event.at };
+  }
+  if (event.type === 'clear' && outcome.dropped.length > 0) return { path: event.path, at: event.at };
+  return undefined;
+}
+
+/** Replays events in order from `initial`; the state after the last, and what was dropped, refused or changed on the way. */
 export function replayLeases(
   events: readonly LeaseEvent[],
   ctx: ReplayContext,
   initial: LeaseState = NO_LEASES,
-): { state: LeaseState; dropped: DroppedLease[]; refused: Array<{ event: LeaseEvent; why: LeaseFinding[] }> } {
+): {
+  state: LeaseState;
+  dropped: DroppedLease[];
+  refused: Array<{ event: LeaseEvent; why: LeaseFinding[] }>;
+  changes: ChangeRecord[];
+} {
   let state = initial;
   const dropped: DroppedLease[] = [];
   const refused: Array<{ event: LeaseEvent; why: LeaseFinding[] }> = [];
+  const changes: ChangeRecord[] = [];
   for (const event of events) {
     const out = applyLeaseEvent(state, event, ctx);
+    const change = changeOf(state, event, out);
+    if (change) changes.push(change);
     state = out.state;
     dropped.push(...out.dropped);
     if (out.refused.length > 0) refused.push({ event, why: out.refused });
   }
-  return { state, dropped, refused };
+  return { state, dropped, refused, changes };
 }
