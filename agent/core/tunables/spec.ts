@@ -54,7 +54,7 @@ export function narrowSpec(
   const widened = (pointer: string, message: string, hint: string): void =>
     void problems.push({ pointer, code: 'tunable-widened', message, hint });
   let next: TunableSpec = { ...spec, narrowed_by: [...spec.narrowed_by, file] };
-  const where = spec.narrowed_by.length > 0 ? `${spec.narrowed_by[spec.narrowed_by.length - 1]!}` : 'the schema';
+  const where = spec.narrowed_by.at(-1) ?? 'the schema';
   /** The listed values that `allowed` has, in its order; each one it lacks is a widening (then undefined). */
   const subset = <T extends Json>(key: 'enum' | 'owners', allowed: readonly T[], what: (v: Json) => string) => {
     const listed = narrowing[key];
