@@ -5,10 +5,10 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkState } from '../core/contracts/agent-state.js';
+import { GitopsError } from '../core/errors.js';
 import type { AgentState } from '../core/contracts/agent-state.js';
 import type { HardwareProfile } from '../core/config/types.js';
 import { hashToken } from '../core/contracts/tokens.js';
@@ -19,6 +19,7 @@ import type { TrustStore } from '../core/trust/verify-object.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
 import { Delivery } from '../io/delivery.js';
+import { readRegularFile } from '../io/safe-read.js';
 import { nodeProcessRunner } from '../io/process.js';
 import type { Redactor } from '../io/redactor.js';
 import { streamLogger } from '../io/logger.js';
@@ -215,6 +216,21 @@ function recordedProfile(dir: string, env: string, device: string): () => Promis
     parseYaml(readUserFile(join(dir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
 }
 
+/** A remote's access token is a line; a file named by mistake (a FIFO, a disk image) is not read whole. */
+const MAX_TOKEN_BYTES = 64 * 1024;
+
+/** The remote's token from remote.token_file, read at each sync (it may be rotated). */
+export function readRemoteToken(file: string): string {
+  const read = readRegularFile(file, MAX_TOKEN_BYTES, { followLinks: true });
+  if (!read.ok)
+    throw new GitopsError(
+      read.code === 'file-too-large' ? 'file-too-large' : 'file-not-readable',
+      `remote.token_file ${file} cannot be read (${read.errno ?? read.code})`,
+      'point remote.token_file at the file holding the deploy token',
+    );
+  return read.bytes.toString('utf8').trim();
+}
+
 /** Runs the agent until SIGTERM or SIGINT. */
 export async function runAgent(o: RunOptions): Promise<void> {
   const logger = streamLogger({
@@ -298,7 +314,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
     });
     const d = daemon;
     const remote = new RemoteSource(() => d.state.state, s, m.trust, {
-      readToken: (file) => readFileSync(file, 'utf8').trim(),
+      readToken: readRemoteToken,
       clock: d.clock,
       log,
     });

@@ -4,6 +4,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRemoteToken } from '../../agent/daemon/main.js';
 import { loadSettings } from '../../agent/daemon/settings.js';
 import { tempDir } from '../helpers/project.js';
 import { withCode } from '../helpers/codes.js';
@@ -59,5 +60,14 @@ describe('agent settings', () => {
     writeFileSync(join(dir, 'real.yaml'), MINIMAL);
     symlinkSync(join(dir, 'real.yaml'), join(dir, 'linked.yaml'));
     expect(loadSettings(join(dir, 'linked.yaml')).device_id).toBe('prod-berlin-001');
+  });
+
+  it("the remote's token: a line, trimmed; a file that cannot be read or is too large is a coded error", () => {
+    const dir = tempDir('token-');
+    writeFileSync(join(dir, 'token'), '  ghp_exampletoken\n');
+    expect(readRemoteToken(join(dir, 'token'))).toBe('ghp_exampletoken');
+    expect(() => readRemoteToken(join(dir, 'missing'))).toThrow(withCode('file-not-readable'));
+    writeFileSync(join(dir, 'huge'), 'x'.repeat(100_000));
+    expect(() => readRemoteToken(join(dir, 'huge'))).toThrow(withCode('file-too-large'));
   });
 });
