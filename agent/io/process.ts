@@ -102,13 +102,13 @@ function run(file: string, args: readonly string[], options: RunOptions = {}): P
     };
     const collect = (which: 0 | 1) => (chunk: Buffer) => {
       const o = out[which]!;
-      if (o.bytes >= max) return;
-      const keep = chunk.subarray(0, max - o.bytes);
+      const keep = chunk.subarray(0, Math.max(0, max - o.bytes));
       o.chunks.push(keep);
       o.bytes += keep.length;
+      // a chunk that does not fit, even one arriving after the cap was reached exactly on a chunk boundary
       if (keep.length < chunk.length) {
+        if (!truncated) killGroup();
         truncated = true;
-        killGroup();
       } else if (which === 0 && options.stopWhen && !stopped && options.stopWhen(Buffer.concat(o.chunks))) {
         stopped = true;
         killGroup();

@@ -45,6 +45,19 @@ describe('nodeProcessRunner.run', () => {
     expect(failure('yes', r)).toMatch(/more output than allowed/);
   });
 
+  it('output that reaches the cap exactly on a chunk boundary and goes on is still cut; output of exactly the cap is not', async () => {
+    // 64 KiB is the pipe's chunk size: the cap is reached by whole chunks, the next one does not fit at all
+    const flood = await run('/bin/sh', ['-c', 'head -c 4194304 /dev/zero'], {
+      maxOutputBytes: 65536,
+      timeoutMs: 10_000,
+    });
+    expect(flood.truncated).toBe(true);
+    expect(flood.stdout.length).toBe(65536);
+    const exact = await run('/bin/sh', ['-c', 'head -c 65536 /dev/zero'], { maxOutputBytes: 65536, timeoutMs: 10_000 });
+    expect(exact).toMatchObject({ code: 0, truncated: false });
+    expect(exact.stdout.length).toBe(65536);
+  });
+
   it('stops early when stopWhen holds', async () => {
     const r = await sh('echo one; sleep 30; echo two', {
       stopWhen: (out: Buffer) => out.includes(10),
