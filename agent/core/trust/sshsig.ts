@@ -26,8 +26,10 @@ const END = '-----END SSH SIGNATURE-----';
 
 export function parseSshSignature(armored: string): ParsedSshSignature {
   const text = armored.replace(/\r\n/g, '\n').trim();
-  if (!text.startsWith(BEGIN)) return { ok: false, problem: 'the signature does not start with the SSH armor line' };
-  const end = text.indexOf(END);
+  if (!text.startsWith(BEGIN + '\n'))
+    return { ok: false, problem: 'the signature does not start with the SSH armor line' };
+  // the footer is a line of its own, as ssh-keygen reads it ("missing footer" otherwise)
+  const end = text.indexOf('\n' + END);
   if (end < 0) return { ok: false, problem: 'the SSH signature has no END line' };
   const body = text.slice(BEGIN.length, end).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0)

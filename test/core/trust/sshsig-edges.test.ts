@@ -64,6 +64,15 @@ describe('parseSshSignature refuses', () => {
     expect(problem(ed.armored.replace(/\r?\n/g, '\r\n'))).toBe('parsed');
   });
 
+  it('a footer or header that is not a line of its own (ssh-keygen: "missing footer"), as a flipped bit makes it', () => {
+    // found by the git agreement property: "\n" flipped to "\v" before the footer; git calls it bad, we trusted it
+    for (const joint of ['\v', ' ', ''])
+      expect(problem(ed.armored.replace('\n-----END', `${joint}-----END`))).toBe('the SSH signature has no END line');
+    expect(problem(ed.armored.replace('SIGNATURE-----\n', 'SIGNATURE-----\v'))).toBe(
+      'the signature does not start with the SSH armor line',
+    );
+  });
+
   it('trailing or missing bytes, and a public key that does not decode', () => {
     const blob = blobOf(ed.armored);
     expect(problem(armor(Buffer.concat([blob, Buffer.from([0])])))).toBe('the SSH signature blob has trailing bytes');
