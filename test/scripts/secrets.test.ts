@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
 import { ageKey } from '../helpers/age.js';
-import { CLI, tempDir, writeText } from '../helpers/project.js';
+import { CLI, coverageEnv, tempDir, writeText } from '../helpers/project.js';
 
 async function workspace(): Promise<{
   dir: string;
@@ -109,7 +109,7 @@ describe('gitops secrets', () => {
     const hang = join(tempDir(), 'hang.sh');
     writeFileSync(hang, `#!/bin/sh\necho "$1" > '${record}'\nexec sleep 30\n`, { mode: 0o755 });
     const child = spawn(process.execPath, [CLI, 'secrets', 'edit', w.file], {
-      env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...w.env, EDITOR: hang },
+      env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...w.env, EDITOR: hang, ...coverageEnv() },
       stdio: 'ignore',
     });
     for (let i = 0; i < 100 && !existsSync(record); i++) await new Promise((res) => setTimeout(res, 50));
