@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
+import { commitLabel } from '../agent/core/format/agent-answers.js';
 import { exportBackup, importBackup } from '../agent/daemon/backup.js';
 import { Hardware } from '../agent/daemon/hardware.js';
 import { buildDaemon } from '../agent/daemon/main.js';
@@ -30,7 +31,8 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (!values.out) throw new GitopsError('usage', 'agent export: --out FILE is required', `usage: ${USAGE}`);
   const r = await exportBackup(settingsOf(values.config), resolve(values.out));
   out(
-    `wrote ${values.out}: ${r.environment}/${r.device}, history up to ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''} (${r.bytes} bytes of git bundle), ${r.journal} journal entries, the state; no release, no secret, no key`,
+    `wrote ${values.out}: ${r.environment}/${r.device}, history up to ${commitLabel(r.commit, r.subject)} ` +
+      `(${r.bytes} bytes of git bundle), ${r.journal} journal entries, the state; no release, no secret, no key`,
   );
   return EXIT_OK;
 }
@@ -60,7 +62,8 @@ export async function importCommand(args: string[]): Promise<number> {
   });
   const r = await importBackup(settings, daemon, trust, resolve(file));
   out(
-    `restored ${r.commit.slice(0, 12)}${r.subject ? ` "${r.subject}"` : ''}, signed by ${r.signer ?? '?'}: history verified against ${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`,
+    `restored ${commitLabel(r.commit, r.subject)}, signed by ${r.signer ?? '?'}: history verified against ` +
+      `${settings.trust.dir}, rendered and validated for ${r.device}; start the agent to deliver it`,
   );
   return EXIT_OK;
 }

@@ -13,7 +13,8 @@ import { pickTarget } from './target.js';
 
 const USAGE = [
   'gitops agent --config agent.yaml',
-  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
+  'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded]' +
+    ' [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
   'gitops agent status | journal | releases | diff | sync | rollback [--to R] [--reason TEXT]   (a running agent, through its API)',
   'gitops agent token add --name N --role viewer|operator | list | revoke --name N   (--tokens-file F)',
   'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',

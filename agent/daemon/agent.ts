@@ -13,6 +13,7 @@ import type { LocatedFinding } from '../core/contracts/agent-state.js';
 import type { CycleAnswer } from '../core/contracts/api.js';
 import { GitopsError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
+import { commitLabel } from '../core/format/agent-answers.js';
 import { formatText } from '../core/format/diagnostics.js';
 import { isObject } from '../core/json/value.js';
 import type { JsonObject } from '../core/json/value.js';
@@ -300,7 +301,9 @@ export class Agent {
   private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): void {
     this.deps.releases.write(
       {
-        ...described(info),
+        commit: info.commit,
+        subject: info.subject ?? null,
+        signer: info.signer ?? null,
         committed_at: info.committed_at ?? null,
         written_at: this.deps.clock.now().toISOString(),
         plan,
@@ -437,8 +440,10 @@ export class Agent {
         steps,
         ms: Math.round(ms),
       });
+      const changed = plan.changedSections.join(', ') || 'no section';
+      const reconfigured = plan.components.join(', ') || 'nothing';
       this.deps.log(
-        `applied ${info.commit.slice(0, 12)}${info.subject ? ` "${info.subject}"` : ''}: ${plan.changedSections.join(', ') || 'no section'} changed; reconfigured ${plan.components.join(', ') || 'nothing'} (${Math.round(ms)} ms)`,
+        `applied ${commitLabel(info.commit, info.subject)}: ${changed} changed; reconfigured ${reconfigured} (${Math.round(ms)} ms)`,
       );
       return { outcome: 'applied', commit: info.commit, components: plan.components, ms };
     } catch (e) {

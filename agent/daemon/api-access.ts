@@ -220,7 +220,8 @@ export function capConnections(
     const now = monotonic();
     if (now - lastLog < 60_000) return;
     log(
-      `API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`,
+      `API: refusing connections (${unlogged} since the last note; ${open} open, at most ${limits.total}, ` +
+        `${limits.perClient} from one address; ${client} holds ${byClient.get(client) ?? 0})`,
     );
     lastLog = now;
     unlogged = 0;

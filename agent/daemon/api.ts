@@ -411,7 +411,8 @@ export async function startApi(o: ApiOptions, listen: string): Promise<Listening
     server.listen(Number(portText), host.replace(/^\[(.*)\]$/, '$1'), resolve);
   });
   o.log?.(
-    `API: at most ${limits.total} connections (${limits.perClient} from one address) and ${limits.streams} event streams (${limits.streamsPerClient} for one caller); more are answered 503`,
+    `API: at most ${limits.total} connections (${limits.perClient} from one address) and ` +
+      `${limits.streams} event streams (${limits.streamsPerClient} for one caller); more are answered 503`,
   );
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -104,7 +104,9 @@ function openState(
   journal.record({
     event: 'recovered',
     commit: running,
-    reason: `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store${running ? `: running ${running.slice(0, 12)}` : ''}`,
+    reason:
+      `state.json was not an agent state (${checked.problem}); kept as ${aside} and rebuilt from the release store` +
+      (running ? `: running ${running.slice(0, 12)}` : ''),
   });
   log(`warning: state.json was not an agent state (${checked.problem}); kept as ${aside}, rebuilt`);
   return state;

@@ -9,75 +9,22 @@ import { parseDocument } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
 import { GitopsError } from '../../agent/core/errors.js';
-import type { RepoFiles } from '../../agent/core/repo/layout.js';
 import type { Identities } from '../../agent/core/sops/keys.js';
 import { CRASH_ATTEMPTS } from '../../agent/daemon/agent.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { AgentMetrics } from '../../agent/daemon/metrics.js';
 import { Runner } from '../../agent/daemon/runner.js';
-import type { Source } from '../../agent/daemon/source.js';
-import type { Clock } from '../../agent/io/clock.js';
 import { Redactor } from '../../agent/io/redactor.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { until } from '../helpers/fleet.js';
-import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
+import { commandRepository, fakeClock, START, testSource } from '../helpers/in-process.js';
+import { edit, PROJECT, tempDir } from '../helpers/project.js';
 
-const START = Date.parse('2030-06-01T12:00:00.000Z');
-
-function fakeClock(): Clock {
-  let t = 0;
-  return {
-    now: () => new Date(START + t),
-    monotonic: () => t,
-    sleep: async (ms) => {
-      t += ms;
-      await new Promise((r) => setImmediate(r));
-    },
-    random: () => 0.5,
-  };
-}
-
-/** The example repository with every component reloaded by `true` and no health check: applies take no time. */
-function repository(reload: (name: string) => string[] = () => ['true']): Map<string, string> {
-  const files = exampleFiles();
-  const doc = parseDocument(files.get('config/components.yaml')!);
-  for (const { key } of (doc.get('components') as { items: Array<{ key: { value: string } }> }).items) {
-    doc.setIn(['components', key.value, 'reload'], { method: 'command', command: reload(key.value) });
-    doc.deleteIn(['components', key.value, 'health']);
-  }
-  const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
-  overrides.delete('components');
-  return new Map(files)
-    .set('config/components.yaml', doc.toString())
-    .set('environments/development/overrides.yaml', overrides.toString());
-}
+const repository = (reload?: (name: string) => string[]): Map<string, string> => commandRepository(reload);
 
 const sensitivity = (files: Map<string, string>, value: string): Map<string, string> =>
   edit(files, 'config/motion.yaml', 'sensitivity: 0.6', `sensitivity: ${value}`);
-
-type Offer = { id: string; files?: RepoFiles; refused?: { code: 'unsigned'; markBad: boolean } };
-
-function source(): Source & { offer(o: Offer): void } {
-  let current: Offer | undefined;
-  return {
-    retriesBadAtStart: false,
-    offer(o) {
-      current = o;
-    },
-    async next(trigger) {
-      const c = current!;
-      const info = { commit: c.id, trigger };
-      return {
-        id: c.id,
-        open: async () =>
-          c.refused
-            ? { refused: { info, code: c.refused.code, reason: 'no signature', markBad: c.refused.markBad } }
-            : { files: c.files!, info },
-      };
-    },
-  };
-}
 
 describe('the daemon at its edges', () => {
   let identities: Identities;
@@ -116,7 +63,7 @@ describe('the daemon at its edges', () => {
     expect(codeOf(() => d.releases.find('current'))).toBe('release-unknown');
     expect(codeOf(() => d.releases.find('last_good'))).toBe('no-release');
     expect(codeOf(() => d.releases.find('../../etc/passwd'))).toBe('bad-release');
-    const s = source();
+    const s = testSource();
     const older = 'abcdef01' + '0'.repeat(32);
     const newer = 'abcdef01' + '1'.repeat(32);
     s.offer({ id: older, files: repository() });
@@ -144,7 +91,7 @@ describe('the daemon at its edges', () => {
 
   it('an operator rollback: to a release never found good, to what runs, unverified, and one that fails', async () => {
     const d = daemon();
-    const s = source();
+    const s = testSource();
     const good = '1a'.repeat(20);
     const later = '2b'.repeat(20);
     const refused = '3c'.repeat(20);
@@ -177,7 +124,7 @@ describe('the daemon at its edges', () => {
 
   it('a candidate refused before it is read: marked bad unless retryable; the same refusal is journaled once', async () => {
     const d = daemon();
-    const s = source();
+    const s = testSource();
     s.offer({ id: '4d'.repeat(20), refused: { code: 'unsigned', markBad: false } });
     expect(await d.agent.sync(s, 'poll')).toMatchObject({ outcome: 'refused' });
     expect(await d.agent.sync(s, 'poll')).toMatchObject({ outcome: 'refused' });
@@ -251,7 +198,7 @@ describe('the daemon at its edges', () => {
   it('a restart: half-written releases removed, a missing current link repaired, a crash loop refused', async () => {
     const stateDir = tempDir('edges-restart-');
     const first = daemon(stateDir);
-    const s = source();
+    const s = testSource();
     const good = '6f'.repeat(20);
     s.offer({ id: good, files: repository() });
     await first.agent.sync(s, 'test');
@@ -282,7 +229,7 @@ describe('the daemon at its edges', () => {
     };
     expect(await value('doorbell_agent_applies_total{outcome="applied"}')).toBe(0);
     expect(await value('doorbell_agent_last_successful_apply_timestamp_seconds')).toBe(0);
-    const s = source();
+    const s = testSource();
     const first = '8a'.repeat(20);
     const second = '9b'.repeat(20);
     s.offer({ id: first, files: repository() });

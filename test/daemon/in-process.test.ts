@@ -10,51 +10,17 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
-import type { RepoFiles } from '../../agent/core/repo/layout.js';
 import { buildApi } from '../../agent/daemon/api.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
 import { Runner } from '../../agent/daemon/runner.js';
 import { hashToken } from '../../agent/core/contracts/tokens.js';
 import { newToken } from '../../agent/io/token-file.js';
 import type { Daemon } from '../../agent/daemon/main.js';
-import type { Source } from '../../agent/daemon/source.js';
-import type { Clock } from '../../agent/io/clock.js';
 import { Redactor } from '../../agent/io/redactor.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import type { Identities } from '../../agent/core/sops/keys.js';
-import { edit, exampleFiles, PROJECT, tempDir } from '../helpers/project.js';
-
-const START = Date.parse('2030-06-01T12:00:00.000Z');
-
-/** Wall time that starts at START and moves only when the daemon sleeps; sleeping costs no real time. */
-function fakeClock(): Clock & { slept: number } {
-  const c = {
-    slept: 0,
-    now: () => new Date(START + c.slept),
-    monotonic: () => c.slept,
-    sleep: async (ms: number) => {
-      c.slept += ms;
-      await new Promise((r) => setImmediate(r));
-    },
-    random: () => 0.5,
-  };
-  return c;
-}
-
-/** A source that offers whatever tree the test sets, under the id the test gives it. */
-function testSource(): Source & { offer(id: string, files: RepoFiles): void } {
-  let current: { id: string; files: RepoFiles } | undefined;
-  return {
-    retriesBadAtStart: false,
-    offer(id, files) {
-      current = { id, files };
-    },
-    async next(trigger) {
-      const c = current!;
-      return { id: c.id, open: async () => ({ files: c.files, info: { commit: c.id, subject: c.id, trigger } }) };
-    },
-  };
-}
+import { commandRepository, fakeClock, START, testSource } from '../helpers/in-process.js';
+import { edit, PROJECT, tempDir } from '../helpers/project.js';
 
 describe('the daemon in process, with a fake clock', () => {
   // /health/sick answers 500, every other name 200
@@ -77,28 +43,11 @@ describe('the daemon in process, with a fake clock', () => {
   });
   afterAll(() => void server.close());
 
-  /** The example repository (development) with every component reloaded by a command, and capture judged by the test's health endpoint for a bake of two minutes. */
-  function repository(reload: (name: string) => string[] = () => ['true'], health = 'capture'): Map<string, string> {
-    const files = exampleFiles();
-    const doc = parseDocument(files.get('config/components.yaml')!);
-    const components = doc.get('components') as { items: Array<{ key: { value: string } }> };
-    for (const { key } of components.items) {
-      const name = key.value;
-      doc.setIn(['components', name, 'reload'], { method: 'command', command: reload(name), timeout_ms: 5000 });
-      // one component judged over HTTP (each check is a real request), the others healthy by definition
-      if (name === 'capture')
-        doc.setIn(['components', name, 'health'], { url: `${base}/health/${health}`, bake_seconds: 120 });
-      else doc.deleteIn(['components', name, 'health']);
-    }
-    // the bench's overrides (the file protocol of the example pipeline) are not what this test runs
-    const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
-    overrides.delete('components');
-    return new Map(files)
-      .set('config/components.yaml', doc.toString())
-      .set('environments/development/overrides.yaml', overrides.toString());
-  }
+  /** The example repository with command reloads; capture's health is /health/`health` of the test's server. */
+  const repository = (reload?: (name: string) => string[], health = 'capture'): Map<string, string> =>
+    commandRepository(reload, `${base}/health/${health}`);
 
-  function daemon(clock: Clock, redactor = new Redactor()): Daemon {
+  function daemon(clock: ReturnType<typeof fakeClock>, redactor = new Redactor()): Daemon {
     return buildDaemon({
       environment: 'development',
       device: 'dev-bench-01',
@@ -121,7 +70,7 @@ describe('the daemon in process, with a fake clock', () => {
     const clock = fakeClock();
     const d = daemon(clock);
     const source = testSource();
-    source.offer('a'.repeat(40), repository());
+    source.offer({ id: 'a'.repeat(40), files: repository() });
     const r = await d.agent.sync(source, 'test');
     expect(r, r?.reason).toMatchObject({ outcome: 'applied', commit: 'a'.repeat(40) });
     expect(clock.slept).toBeGreaterThanOrEqual(120_000);
@@ -142,13 +91,13 @@ describe('the daemon in process, with a fake clock', () => {
     const source = testSource();
     const good = 'b'.repeat(40);
     const bad = 'c'.repeat(40);
-    source.offer(good, repository());
+    source.offer({ id: good, files: repository() });
     expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
     // the new release's capture reports itself unhealthy
-    source.offer(
-      bad,
-      edit(repository(undefined, 'sick'), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7'),
-    );
+    source.offer({
+      id: bad,
+      files: edit(repository(undefined, 'sick'), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7'),
+    });
     expect(await d.agent.sync(source, 'test')).toMatchObject({ outcome: 'rolled-back', commit: bad });
     const rolled = journal(d).find((e) => e.event === 'rolled-back')!;
     expect(rolled).toMatchObject({ code: 'unhealthy', commit: bad });
@@ -168,19 +117,22 @@ describe('the daemon in process, with a fake clock', () => {
     const first = 'd'.repeat(40);
     const second = 'e'.repeat(40);
     const broken = 'f'.repeat(40);
-    source.offer(first, repository());
+    source.offer({ id: first, files: repository() });
     expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
-    source.offer(second, edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'));
+    source.offer({
+      id: second,
+      files: edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'),
+    });
     expect((await d.agent.sync(source, 'test'))?.outcome).toBe('applied');
-    source.offer(
-      broken,
-      edit(
+    source.offer({
+      id: broken,
+      files: edit(
         repository((name) => (name === 'capture' ? ['false'] : ['true'])),
         'config/motion.yaml',
         'sensitivity: 0.6',
         'sensitivity: 0.7',
       ),
-    );
+    });
     expect((await d.agent.sync(source, 'test'))?.outcome).toBe('rolled-back');
     expect(journal(d).at(-1)).toMatchObject({ event: 'rolled-back', code: 'reload-failed', commit: broken });
     expect(d.releases.current()).toBe(second);
@@ -202,7 +154,7 @@ describe('the daemon in process, with a fake clock', () => {
     const source = testSource();
     const first = '1'.repeat(40);
     const second = '2'.repeat(40);
-    source.offer(first, repository());
+    source.offer({ id: first, files: repository() });
     const runner = new Runner(
       { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: () => undefined },
       (trigger) => d.agent.sync(source, trigger),
@@ -236,7 +188,10 @@ describe('the daemon in process, with a fake clock', () => {
     const synced = await call('/api/v1/sync', operator, { method: 'POST' });
     expect(synced.status, synced.text).toBe(200);
     expect(JSON.parse(synced.text)).toMatchObject({ outcome: 'applied', commit: first });
-    source.offer(second, edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'));
+    source.offer({
+      id: second,
+      files: edit(repository(), 'config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.65'),
+    });
     expect(JSON.parse((await call('/api/v1/sync', operator, { method: 'POST' })).text)).toMatchObject({
       outcome: 'applied',
       commit: second,

@@ -15,6 +15,10 @@ import type {
 /** A commit id as the client shows it: 12 digits, or "-" for none. */
 export const shortId = (c: unknown): string => (typeof c === 'string' ? c.slice(0, 12) : '-');
 
+/** A commit as people name it: its short id and, when it has one, its subject in quotes. */
+export const commitLabel = (commit: unknown, subject?: string | null): string =>
+  `${shortId(commit)}${subject ? ` "${subject}"` : ''}`;
+
 /** How long before `now` (ms since the epoch) an ISO time was: "42 s ago", "3 min ago", ... */
 export function ago(iso: unknown, now: number): string {
   if (typeof iso !== 'string') return 'never';
@@ -30,7 +34,7 @@ export function ago(iso: unknown, now: number): string {
 
 function describeRelease(r: ReleaseRef | null, now: number): string {
   if (!r) return 'nothing';
-  return `${shortId(r.commit)}${r.subject ? ` "${r.subject}"` : ''}${r.signer ? `, signed by ${r.signer}` : ''}${r.committed_at ? `, committed ${ago(r.committed_at, now)}` : ''}`;
+  return `${commitLabel(r.commit, r.subject)}${r.signer ? `, signed by ${r.signer}` : ''}${r.committed_at ? `, committed ${ago(r.committed_at, now)}` : ''}`;
 }
 
 export function formatStatus(s: StatusAnswer, now: number): string {
