@@ -18,7 +18,7 @@ export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
 
 /** The HTTP statuses an error answer of the agent's API may have. */
-export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 421 | 429 | 500 | 503;
+export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 421 | 422 | 429 | 500 | 503;
 
 export interface ErrorCodeInfo {
   /** Exit status of a `gitops` command that ends with this error. */
@@ -159,6 +159,30 @@ export const ERROR_CODES = {
   'release-unverified': { exit: 1, http: 409, meaning: 'the release no longer verifies against the trust root' },
   'rollback-failed': { exit: 1, http: 500, meaning: 'the release rolled back to did not become healthy' },
   'body-too-large': { exit: 1, http: 413, meaning: 'the request body is larger than the limit' },
+
+  // runtime leases (DESIGN.md section 9): a lease refused before anything is delivered
+  'not-tunable': {
+    exit: 1,
+    http: 422,
+    meaning: 'the path takes no runtime lease (no x-tunable, or not in this configuration)',
+  },
+  'lease-owner-not-allowed': { exit: 1, http: 403, meaning: 'this owner may not hold a lease on the path here' },
+  'lease-out-of-bounds': { exit: 1, http: 422, meaning: 'the value is outside the signed bounds of the path' },
+  'lease-off-grid': { exit: 1, http: 422, meaning: 'the value is not on the step grid of the path' },
+  'lease-wrong-type': { exit: 1, http: 422, meaning: 'the value has the wrong type for the path' },
+  'lease-ttl-too-long': {
+    exit: 1,
+    http: 422,
+    meaning: 'the time to live is longer than the path or the policy allows',
+  },
+  'lease-bad-time': { exit: 1, http: 422, meaning: 'the time to live is not a positive duration' },
+  'lease-budget': { exit: 1, http: 429, meaning: "the path's change budget for this hour is spent" },
+  'lease-policy': { exit: 1, http: 403, meaning: "the environment's policy forbids operator leases" },
+  'lease-not-found': { exit: 1, http: 404, meaning: 'no lease of that owner on the path' },
+  'lease-invalid': { exit: 1, http: 422, meaning: 'the configuration with the lease does not validate' },
+  'lease-vetoed': { exit: 1, http: 409, meaning: 'a component refused the configuration with the lease' },
+  'lease-rolled-back': { exit: 1, http: 409, meaning: 'the lease made a component unhealthy and was rolled back' },
+  'no-release-yet': { exit: 1, http: 409, meaning: 'nothing runs yet: a lease needs an applied release' },
 
   // the agent's API: access and capacity
   'no-token': { exit: 1, http: 401, meaning: 'the request needs a bearer token' },

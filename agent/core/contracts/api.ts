@@ -10,6 +10,10 @@ import type { Diagnostic } from '../validate/diagnostics.js';
 import type { Json, JsonObject } from '../json/value.js';
 import type { AgentState } from './agent-state.js';
 import type { Role } from './tokens.js';
+import type { Owner } from '../tunables/annotation.js';
+import type { LayerExplanation, LayerName } from '../tunables/effective.js';
+import type { Lease } from '../tunables/lease.js';
+import type { TunableSpec } from '../tunables/spec.js';
 
 /** A value that is read, never changed: the agent hands its (read-only) state to answers as it is. */
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -122,6 +126,73 @@ export type RollbackAnswer = CycleAnswer;
 
 /** POST /api/v1/hardware/probe */
 export type HardwareProbeAnswer = HardwareProfile;
+
+/** One tunable field of the running release: its signed spec, every layer and the one that wins. */
+export interface TunableEntry {
+  path: string;
+  spec: TunableSpec;
+  /** The value of the signed configuration (null: not set). */
+  signed: Json | null;
+  /** The effective value delivered to the components. */
+  value: Json | null;
+  winner: LayerName;
+  /** Every layer, lowest first (signed, experiment, tuner, governor, operator). */
+  layers: LayerExplanation[];
+}
+
+/** A signal the load governor watches, as it stands. */
+export interface GovernorSignalView {
+  name: string;
+  /** The last sample (null: no sample yet, or the source gave none). */
+  value: number | null;
+  /** normal; entering (above the enter threshold, dwelling); hot (entered); leaving (below exit, dwelling). */
+  state: 'normal' | 'entering' | 'hot' | 'leaving';
+  /** When the signal reached its state (ISO 8601); null before its first sample. */
+  since: string | null;
+  enter_above: number;
+  exit_below: number;
+}
+
+/** The load governor of the running release. */
+export interface GovernorView {
+  enabled: boolean;
+  /** Steps taken down the ladder: 0 is the signed configuration. */
+  step: number;
+  /** The ladder, mildest first: what each step sets. */
+  steps: Array<{ name: string; set: Record<string, Json> }>;
+  signals: GovernorSignalView[];
+  /** The last move on the ladder. */
+  last_transition: { at: string; from: number; to: number; reason: string } | null;
+  /** Moves in the last hour, and the most an hour allows. */
+  transitions_last_hour: number;
+  max_transitions_per_hour: number;
+}
+
+/** GET /api/v1/tunables */
+export interface TunablesAnswer {
+  /** The release the specs and signed values are from (null: nothing runs yet). */
+  commit: string | null;
+  now: string;
+  tunables: TunableEntry[];
+  /** Every lease held, in force or not yet removed. */
+  leases: Lease[];
+  governor: GovernorView | null;
+}
+
+/** PUT /api/v1/tunables/{path} (body {value, ttl, reason}) and DELETE /api/v1/tunables/{path}. A refusal is an error answer. */
+export interface LeaseAnswer {
+  /** applied: delivered and healthy; unchanged: the effective configuration did not change. */
+  outcome: 'applied' | 'unchanged';
+  path: string;
+  owner: Owner;
+  /** The lease set (null after a clear). */
+  lease: Lease | null;
+  /** The effective value now. */
+  value: Json | null;
+  winner: LayerName;
+  components: string[];
+  ms: number;
+}
 
 /** Every error answer (4xx, 5xx): the code's HTTP status is in ERROR_CODES. */
 export interface ErrorAnswer {
