@@ -15,6 +15,8 @@ export interface Policy {
   verification_mode: 'all' | 'first-parent';
   allow_watch_mode: boolean;
   allowed_env_overrides: string[];
+  /** Operator leases on tunable fields: allowed, and for how long at most (DESIGN.md section 9). */
+  operator_leases: { allowed?: boolean; max_ttl_seconds?: number };
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -25,6 +27,7 @@ export const DEFAULT_POLICY: Policy = {
   verification_mode: 'all',
   allow_watch_mode: false,
   allowed_env_overrides: [],
+  operator_leases: { allowed: true },
 };
 
 /** What a production-tier environment may not weaken. */
