@@ -5,12 +5,13 @@
 //   c.validate((sections) => sections.frame_capture.fps > 60 ? 'too fast for this process' : undefined);
 //   c.on('frame_capture', (fc) => camera.reconfigure(fc));
 //   c.start();
+//   setInterval(() => c.report({ inference_latency_ms: 42, dropped_frames_per_s: 0, queue_depth: 1 }), 1000);
 
 import { mkdirSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { FILES } from '../core/contracts/protocol.js';
+import { checkMetrics, FILES } from '../core/contracts/protocol.js';
 import { readProtocolFile, writeProtocolFile } from '../io/protocol-files.js';
-import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
+import type { ComponentMetrics, Health, Proposal, Verdict } from '../core/contracts/protocol.js';
 
 export type SectionHandler = (value: unknown, all: Record<string, unknown>) => void | Promise<void>;
 /** Returns a reason to refuse the proposal, or undefined to accept it. */
@@ -22,6 +23,14 @@ export interface Client {
   on(section: string, handler: SectionHandler): Client;
   validate(check: Validator): Client;
   health(check: HealthCheck): Client;
+  /**
+   * Reports the component's own figures (dropped frames per second, inference latency in ms,
+   * queue depth, ...) for the agent's load governor; call it about once a second, as a report
+   * older than a few seconds counts as none. At most 64 names like `inference_latency_ms`, each a
+   * finite number: anything else throws a GitopsError (bad-metrics) and nothing is written. True
+   * when the report was written (false on a full disk: the component runs on regardless).
+   */
+  report(metrics: Record<string, number>): boolean;
   /** Sections as last applied. */
   current(): Record<string, unknown> | undefined;
   start(): Client;
@@ -120,6 +129,10 @@ export function createClient(options: ClientOptions): Client {
     health(check) {
       checks.push(check);
       return client;
+    },
+    report(metrics) {
+      const report: ComponentMetrics = { time: new Date().toISOString(), values: checkMetrics(metrics) };
+      return write(FILES.metrics, report);
     },
     current: () => applied?.sections,
     start() {

@@ -184,6 +184,9 @@ export const ERROR_CODES = {
   'lease-rolled-back': { exit: 1, http: 409, meaning: 'the lease made a component unhealthy and was rolled back' },
   'no-release-yet': { exit: 1, http: 409, meaning: 'nothing runs yet: a lease needs an applied release' },
 
+  // a component's report of its own figures (agent/client report(), DESIGN.md section 9)
+  'bad-metrics': { exit: 1, http: 400, meaning: "a component's report is not a set of named finite numbers" },
+
   // the agent's API: access and capacity
   'no-token': { exit: 1, http: 401, meaning: 'the request needs a bearer token' },
   'bad-token': { exit: 1, http: 401, meaning: 'the bearer token is not valid' },

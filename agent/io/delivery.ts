@@ -1,12 +1,13 @@
 // Handing a component its configuration, by the method its definition in components.yaml names:
 // http (validate, apply and health endpoints), signal (SIGHUP to the pid in a pid file),
-// command (run without a shell, with a timeout), or file (the agent/client protocol).
+// command (run without a shell, with a timeout), or file (the agent/client protocol). It also
+// reads what a component reports of itself (metrics): its metrics.json, or a metrics URL.
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILES } from '../core/contracts/protocol.js';
+import { FILES, MAX_METRICS_FILE, METRICS_MAX_AGE_MS, readMetrics } from '../core/contracts/protocol.js';
 import { readProtocolFile, writeProtocolFile } from './protocol-files.js';
-import type { Health, Proposal, Verdict } from '../core/contracts/protocol.js';
+import type { ComponentMetrics, Health, Proposal, Verdict } from '../core/contracts/protocol.js';
 import type { Component } from '../core/config/types.js';
 import { readRegularFile } from './safe-read.js';
 import { failure } from './process.js';
@@ -17,7 +18,15 @@ export interface ComponentTarget {
   spec: Component & {
     reload: Component['reload'] & { timeout_ms?: number };
     health?: { url?: string; timeout_ms?: number; bake_seconds?: number };
+    /** Where the component answers GET with its own figures ({time?, values}), for any reload method. */
+    metrics?: { url?: string; timeout_ms?: number };
   };
+}
+
+/** The clock metrics are aged on: wall time (the report's time is the component's) and monotonic time. */
+export interface MetricsClock {
+  now(): Date;
+  monotonic(): number;
 }
 
 /**
@@ -64,10 +73,14 @@ export class Delivery {
   /** Each file component's last health report, and when (monotonic) this process first saw it. */
   private readonly seen = new Map<string, { time: string; at: number }>();
 
+  /** Each component's last metrics report, and when (monotonic) this process first saw it. */
+  private readonly seenMetrics = new Map<string, { time: string; at: number }>();
+
   constructor(
     private readonly componentsDir: string,
     /** Runs `command` reloads. */
     private readonly processes: ProcessRunner,
+    private readonly clock: MetricsClock = { now: () => new Date(), monotonic: () => performance.now() },
   ) {}
 
   dirOf(name: string): string {
@@ -205,5 +218,65 @@ export class Delivery {
     } catch (e) {
       return { ok: false, code: 'unhealthy', reason: `${t.name} health check ${why(e)}` };
     }
+  }
+
+  /**
+   * The component's latest report of its own figures, or undefined when there is none to use:
+   * none written (or no metrics URL), not readable within MAX_METRICS_FILE, not a valid report,
+   * or stale. A report counts as stale when its time is more than `maxAgeMs` before now, or when
+   * this process has seen the same report for longer than that (a component that stopped
+   * reporting leaves its last file behind; the monotonic count holds when the wall clock jumps).
+   * A component whose spec names `metrics.url` is asked by HTTP GET; else a file component's
+   * metrics.json is read.
+   */
+  async metrics(t: ComponentTarget, maxAgeMs: number = METRICS_MAX_AGE_MS): Promise<ComponentMetrics | undefined> {
+    const now = this.clock.now();
+    let report: ComponentMetrics | undefined;
+    const url = t.spec.metrics?.url;
+    if (url) {
+      const body = await httpBoundedText(url, t.spec.metrics?.timeout_ms ?? 2000, MAX_METRICS_FILE).catch(
+        () => undefined,
+      );
+      report = body === undefined ? undefined : readMetrics(parseJson(body), now.toISOString());
+    } else if (t.spec.reload.method === 'file') {
+      const read = readRegularFile(join(this.dirOf(t.name), FILES.metrics), MAX_METRICS_FILE);
+      report = read.ok ? readMetrics(parseJson(read.bytes.toString('utf8'))) : undefined;
+    }
+    if (!report) return undefined;
+    const prior = this.seenMetrics.get(t.name);
+    const seen = prior?.time === report.time ? prior : { time: report.time, at: this.clock.monotonic() };
+    this.seenMetrics.set(t.name, seen);
+    const wallAge = now.getTime() - Date.parse(report.time);
+    const heldFor = this.clock.monotonic() - seen.at;
+    return wallAge <= maxAgeMs && heldFor <= maxAgeMs ? report : undefined;
+  }
+}
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The body of a GET, or undefined when it does not answer 2xx or sends more than `maxBytes`. */
+async function httpBoundedText(url: string, timeoutMs: number, maxBytes: number): Promise<string | undefined> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const res = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
+    if (!res.ok || !res.body || Number(res.headers.get('content-length') ?? 0) > maxBytes) return undefined;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) return undefined;
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    clearTimeout(timer);
+    controller.abort(); // the rest of an oversized or unread body is not waited for
   }
 }
