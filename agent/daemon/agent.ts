@@ -18,6 +18,7 @@ import { formatText } from '../core/format/diagnostics.js';
 import { isObject } from '../core/json/value.js';
 import type { JsonObject } from '../core/json/value.js';
 import { environmentFile } from '../core/repo/layout.js';
+import { targetTunables } from '../core/tunables/narrowing.js';
 import type { RepoFiles } from '../core/repo/layout.js';
 import { openRepository } from '../core/repo/repository.js';
 import type { CompiledSchemaCache } from '../core/schema/schema-set.js';
@@ -31,8 +32,10 @@ import type { Delivery } from '../io/delivery.js';
 import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import type { Redactor } from '../io/redactor.js';
 import type { Journal } from './journal.js';
-import { REDACTED_VIEW } from './releases.js';
-import type { Releases } from './releases.js';
+import { releaseRuntime } from './leases.js';
+import type { RuntimeLayers } from './leases.js';
+import { REDACTED_VIEW, RUNTIME_VIEW } from './releases.js';
+import type { ReleaseRuntime, Releases } from './releases.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Source } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -67,6 +70,8 @@ export interface AgentDeps {
   journal: Journal;
   switchover: Switchover;
   delivery: Delivery;
+  /** The leases above the signed configuration: every delivery carries them. */
+  runtime: RuntimeLayers;
   schemaCache: CompiledSchemaCache;
   clock: Clock;
   redact: (text: string) => string;
@@ -167,7 +172,7 @@ export class Agent {
     const running = releases.current();
     if (running) {
       // Deliver the running release again so that every component runs exactly it.
-      const config = releases.config(running);
+      const config = this.deps.runtime.effective(running);
       const { verdict } = await this.deps.switchover.deliver(allTargets(config), running, config);
       if (!verdict.ok) this.deps.log(`warning: after restart, ${verdict.reason}`);
     }
@@ -249,7 +254,7 @@ export class Agent {
   private async prepare(
     files: RepoFiles,
     step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
-  ): Promise<{ config: JsonObject; redacted: JsonObject }> {
+  ): Promise<{ config: JsonObject; redacted: JsonObject; runtime: ReleaseRuntime }> {
     const { environment, device } = this.deps;
     const repo = openRepository(files, this.deps.schemaCache);
     const scope = { env: this.deps.env };
@@ -295,10 +300,24 @@ export class Agent {
     if (!report.valid) throw invalid(report);
     const result = report.targets[0]!.result;
     checkWatchMode(result.environment);
-    return { config: result.config, redacted: redactSecrets(repo, result.config) };
+    const context = {
+      environment: result.environment!,
+      device: result.device,
+      specs: targetTunables(repo, { environment, device })?.concrete(result.config) ?? [],
+    };
+    return {
+      config: result.config,
+      redacted: redactSecrets(repo, result.config),
+      runtime: releaseRuntime(context, files),
+    };
   }
 
-  private writeRelease(info: CandidateInfo, config: JsonObject, redacted: JsonObject, plan: object): void {
+  private writeRelease(
+    info: CandidateInfo,
+    prepared: { config: JsonObject; redacted: JsonObject; runtime: ReleaseRuntime },
+    plan: object,
+    leases: readonly object[] = [],
+  ): void {
     this.deps.releases.write(
       {
         commit: info.commit,
@@ -307,8 +326,13 @@ export class Agent {
         committed_at: info.committed_at ?? null,
         written_at: this.deps.clock.now().toISOString(),
         plan,
+        leases,
       },
-      { 'config.json': JSON.stringify(config, null, 2), [REDACTED_VIEW]: JSON.stringify(redacted, null, 2) },
+      {
+        'config.json': JSON.stringify(prepared.config, null, 2),
+        [REDACTED_VIEW]: JSON.stringify(prepared.redacted, null, 2),
+        [RUNTIME_VIEW]: JSON.stringify(prepared.runtime),
+      },
     );
   }
 
@@ -335,7 +359,7 @@ export class Agent {
         });
       throw e;
     }
-    this.writeRelease(info, prepared.config, prepared.redacted, planChanges(undefined, prepared.config));
+    this.writeRelease(info, prepared, planChanges(undefined, prepared.config));
     switchCurrent(info.commit);
     this.keeper.restored(info.commit, info.trigger, exported);
     this.deps.journal.record({
@@ -371,12 +395,16 @@ export class Agent {
       }
     };
     try {
-      const { config, redacted } = await this.prepare(files, step);
+      const prepared = await this.prepare(files, step);
+      // what runs is the signed configuration with the leases that still fit the new commit
+      const layered = this.deps.runtime.layered(prepared.config, prepared.runtime.context);
+      const config = layered.effective.config;
       const previous = releases.current();
-      const before = previous ? releases.config(previous) : undefined;
+      const before = previous ? this.deps.runtime.effective(previous) : undefined;
       const plan = planChanges(before, config);
       if (previous && plan.components.length === 0 && plan.changedSections.length === 0) {
         this.keeper.unchanged(info.commit, info.trigger);
+        this.deps.runtime.adopt(previous, layered, info.trigger);
         journal.record({
           event: 'unchanged',
           commit: info.commit,
@@ -386,7 +414,7 @@ export class Agent {
         return { outcome: 'unchanged', commit: info.commit, components: [], ms: this.elapsed(started) };
       }
       const targets = targetsOf(config, plan.components);
-      await step('write', () => this.writeRelease(info, config, redacted, plan));
+      await step('write', () => this.writeRelease(info, prepared, plan, layered.kept));
       const generation = this.keeper.nextGeneration();
       await step('accept', async () => {
         for (const t of targets) {
@@ -430,6 +458,7 @@ export class Agent {
         return { outcome: 'rolled-back', commit: info.commit, reason: safe, ms: this.elapsed(started) };
       }
       this.keeper.applied(info.commit, info.trigger);
+      this.deps.runtime.adopt(info.commit, layered, info.trigger);
       releases.prune(new Set(this.keeper.state.good));
       const ms = this.elapsed(started);
       journal.record({
@@ -437,6 +466,9 @@ export class Agent {
         ...described(info),
         sections: plan.changedSections,
         components: plan.components,
+        ...(layered.kept.length > 0
+          ? { leases: layered.kept.map((l) => `${l.owner}:${l.path}=${String(l.value)}`) }
+          : {}),
         steps,
         ms: Math.round(ms),
       });

@@ -34,6 +34,7 @@ import { AgentEvents } from './events.js';
 import { Hardware } from './hardware.js';
 import { HealthMonitor } from './health-monitor.js';
 import { Journal } from './journal.js';
+import { RuntimeLayers } from './leases.js';
 import { Releases } from './releases.js';
 import { OperatorRollback } from './rollback.js';
 import { Runner } from './runner.js';
@@ -70,6 +71,7 @@ export interface Daemon {
   health: HealthMonitor;
   rollback: OperatorRollback;
   delivery: Delivery;
+  runtime: RuntimeLayers;
   clock: Clock;
   redact: (text: string) => string;
   log: (line: string) => void;
@@ -124,11 +126,29 @@ export function buildDaemon(c: DaemonConfig): Daemon {
   const releases = new Releases(store, () => state.state, redact);
   const switchover = new Switchover(delivery, state, (id) => store.switchCurrent(id), clock);
   const health = new HealthMonitor(delivery, releases, journal, clock, redact);
+  // compiled validators kept in the state directory: no schema compiler in memory after the first run
+  const schemaCache = fileSchemaCache(join(c.stateDir, 'cache'));
+  const runtime = new RuntimeLayers({
+    releases,
+    store,
+    switchover,
+    delivery,
+    state,
+    journal,
+    clock,
+    schemaCache,
+    hardwareProfile: c.hardwareProfile,
+    ...(c.bakeSeconds !== undefined ? { bakeSeconds: c.bakeSeconds } : {}),
+    redact,
+    log,
+  });
+  runtime.load();
   const rollback = new OperatorRollback({
     releases,
     state,
     switchover,
     journal,
+    runtime,
     clock,
     redact,
     log,
@@ -148,8 +168,8 @@ export function buildDaemon(c: DaemonConfig): Daemon {
     journal,
     switchover,
     delivery,
-    // compiled validators kept in the state directory: no schema compiler in memory after the first run
-    schemaCache: fileSchemaCache(join(c.stateDir, 'cache')),
+    runtime,
+    schemaCache,
     clock,
     redact,
     log,
@@ -164,6 +184,7 @@ export function buildDaemon(c: DaemonConfig): Daemon {
     health,
     rollback,
     delivery,
+    runtime,
     clock,
     redact,
     log,

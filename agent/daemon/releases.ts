@@ -7,10 +7,13 @@ import { compareText } from '../core/json/value.js';
 import type { JsonObject } from '../core/json/value.js';
 import type { ReleaseDescription, ReleaseInfo } from '../core/contracts/api.js';
 import type { ReleaseStore } from '../io/release-store.js';
+import type { RuntimeContext } from '../core/validate/effective.js';
 import type { StateView } from './state.js';
 
 /** The release's configuration with every secret replaced by <redacted>: what the API shows. */
 export const REDACTED_VIEW = 'config.redacted.json';
+/** What a release keeps to check and explain its runtime layers: RuntimeContext and the schema texts. */
+export const RUNTIME_VIEW = 'runtime.json';
 /** What an operator may call a release; nothing else reaches the release store. */
 const RELEASE_NAME = /^(current|last_good|previous|[0-9a-f]{7,40}|tree-[0-9a-f]{7,16})$/;
 
@@ -20,11 +23,20 @@ export interface ReleaseManifest {
   signer?: string | null;
   committed_at?: string | null;
   written_at?: string;
+  /** The leases in force when it was applied (owner, path, value, actor, expiry). */
+  leases?: readonly object[];
 }
 
 export type { ReleaseDescription, ReleaseInfo } from '../core/contracts/api.js';
 
 export type ReleaseView = 'config.json' | typeof REDACTED_VIEW;
+
+/** A release's runtime.json: how to check its leases (written since leases exist; absent in older releases). */
+export interface ReleaseRuntime {
+  context: RuntimeContext;
+  /** The schema files the release was validated with, by path. */
+  schemas: Record<string, string>;
+}
 
 export class Releases {
   private readonly manifests = new Map<string, ReleaseManifest>();
@@ -44,7 +56,10 @@ export class Releases {
   }
 
   /** Writes a release (its views and manifest); it runs once `current` is switched to it. */
-  write(manifest: ReleaseManifest & { plan: object }, views: Record<ReleaseView, string>): void {
+  write(
+    manifest: ReleaseManifest & { plan: object },
+    views: Record<ReleaseView, string> & { [RUNTIME_VIEW]?: string },
+  ): void {
     this.manifests.delete(manifest.commit);
     this.store.writeRelease(manifest.commit, views, manifest);
   }
@@ -62,6 +77,15 @@ export class Releases {
       if (view === REDACTED_VIEW)
         return JSON.parse(this.redact(this.store.readRelease(id, 'config.json'))) as JsonObject;
       throw e;
+    }
+  }
+
+  /** The release's runtime.json, or undefined for a release written before leases existed. */
+  runtime(id: string): ReleaseRuntime | undefined {
+    try {
+      return JSON.parse(this.store.readRelease(id, RUNTIME_VIEW)) as ReleaseRuntime;
+    } catch {
+      return undefined;
     }
   }
 

@@ -8,6 +8,7 @@ import { GitopsError } from '../core/errors.js';
 import type { Clock } from '../io/clock.js';
 import type { CycleAnswer } from '../core/contracts/api.js';
 import type { Journal } from './journal.js';
+import type { RuntimeLayers } from './leases.js';
 import type { Releases } from './releases.js';
 import type { StateKeeper } from './state.js';
 import { bakeMsOf, targetsOf } from './switchover.js';
@@ -25,6 +26,7 @@ export interface RollbackDeps {
   state: StateKeeper;
   switchover: Switchover;
   journal: Journal;
+  runtime: Pick<RuntimeLayers, 'layered' | 'effective' | 'runtime' | 'adopt'>;
   clock: Pick<Clock, 'monotonic'>;
   redact: (text: string) => string;
   log: (line: string) => void;
@@ -66,8 +68,10 @@ export class OperatorRollback {
         `release ${target.slice(0, 12)} does not verify any more: ${problem}`,
         "only commits whose signature verifies against this device's trust root are applied",
       );
-    const config = releases.config(target);
-    const before = current ? releases.config(current) : undefined;
+    // the leases in force that fit the release returned to go with it
+    const layered = this.d.runtime.layered(releases.config(target), this.d.runtime.runtime(target)?.runtime.context);
+    const config = layered.effective.config;
+    const before = current ? this.d.runtime.effective(current) : undefined;
     const plan = planChanges(before, config);
     const targets = targetsOf(config, plan.components);
     const verdict = await switchover.switchTo(target, config, targets, bakeMsOf(targets, this.d.bakeSeconds));
@@ -93,6 +97,7 @@ export class OperatorRollback {
       );
     }
     this.d.state.operatorRolledBack(current, target);
+    this.d.runtime.adopt(target, layered, 'operator');
     const ms = this.d.clock.monotonic() - started;
     journal.record({
       event: 'rolled-back',

@@ -120,6 +120,9 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/** The runtime layers: the leases in force and the changes of the last hour. */
+const LEASES = 'leases.json';
+
 export class ReleaseStore {
   readonly releases: string;
 
@@ -255,6 +258,19 @@ export class ReleaseStore {
     renameSync(join(this.dir, 'state.json'), join(this.dir, name));
     fsyncDir(this.dir);
     return name;
+  }
+
+  /** leases.json (the runtime layers) as parsed JSON; undefined when there is none or it is not JSON. */
+  readLeases(): unknown {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, LEASES), 'utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  writeLeases(value: object): void {
+    writeFileAtomic(join(this.dir, LEASES), JSON.stringify(value, null, 2) + '\n', 0o600);
   }
 
   writeState(state: object): void {
