@@ -5,39 +5,66 @@
 // live (no restart). Its detector is unhealthy when a model file does not exist, so the agent's
 // rollback can be seen.
 //
+// It simulates load (examples/pipeline/load-model.ts): a frame costs more with a higher fps and
+// resolution, each enabled detector (more with a larger input_size, less with a larger
+// frame_interval) and face recognition. About once a second the detector reports, through
+// agent/client report(), inference_latency_ms, dropped_frames_per_s and queue_depth, and capture
+// reports frames_per_s. A synthetic load factor multiplies the cost: --synthetic-load N at start,
+// and at any time the file DIR/synthetic-load (DIR the --components-dir) holding a number from 0
+// to 1000, read once a second; the file wins while it exists, and removing it gives back the flag's.
+//
 //   node dist/examples/pipeline/example-pipeline.js --components-dir STATE/components --root examples/device-root
+//   echo 10 > STATE/components/synthetic-load      # ten times the work per frame: latency and drops rise
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from '../../agent/client/index.js';
 import type { Client } from '../../agent/client/index.js';
+import { emptyQueue, frameCost, parseLoadFactor, stepQueue, takeFigures } from './load-model.js';
+import type { LoadSections } from './load-model.js';
 
 interface Capture {
   width: number;
   height: number;
   fps: number;
   pixel_format: string;
+  buffer_frames?: number;
 }
-type Detectors = Record<string, { enabled: boolean; runtime: string; model_path: string }>;
+type Detectors = Record<
+  string,
+  { enabled: boolean; runtime: string; model_path: string; input_size?: number; frame_interval?: number }
+>;
 
 const { values } = parseArgs({
-  options: { 'components-dir': { type: 'string' }, root: { type: 'string' }, components: { type: 'string' } },
+  options: {
+    'components-dir': { type: 'string' },
+    root: { type: 'string' },
+    components: { type: 'string' },
+    'synthetic-load': { type: 'string' },
+  },
 });
 const dir = values['components-dir'];
 if (!dir) {
   process.stderr.write(
-    'usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...]\n',
+    'usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...] [--synthetic-load N]\n',
   );
   process.exit(2);
 }
 const root = values.root ?? '/';
 const names = (values.components ?? 'capture,detector,notifier,recorder,web,logging').split(',');
 const say = (line: string): void => void process.stdout.write(`[pipeline] ${line}\n`);
+const flagLoad = values['synthetic-load'] === undefined ? 1 : parseLoadFactor(values['synthetic-load']);
+if (flagLoad === undefined) {
+  process.stderr.write('example-pipeline: --synthetic-load takes a number from 0 to 1000\n');
+  process.exit(2);
+}
 
 let frames = 0;
 let frameTimer: NodeJS.Timeout | undefined;
 const clients: Client[] = [];
+/** What the simulated load is computed from, as each component last applied it. */
+const running: LoadSections = {};
 
 for (const name of names) {
   const c = createClient({ dir: join(dir, name), pollMs: 100 });
@@ -45,8 +72,9 @@ for (const name of names) {
   if (name === 'capture') {
     c.on('frame_capture', (v) => {
       const fc = v as Capture;
+      running.frame_capture = fc;
       if (frameTimer) clearInterval(frameTimer);
-      frameTimer = setInterval(() => frames++, 1000 / fc.fps);
+      frameTimer = setInterval(() => (frames++, framesSinceReport++), 1000 / fc.fps);
       say(`capture: now ${fc.width}x${fc.height} ${fc.pixel_format} at ${fc.fps} fps (live, no restart)`);
     });
     c.on('motion', (v) => say(`capture: motion sensitivity ${(v as { sensitivity: number }).sensitivity}`));
@@ -58,12 +86,16 @@ for (const name of names) {
   }
   if (name === 'detector') {
     c.on('detectors', (v) => {
+      running.detectors = v as Detectors;
       const enabled = Object.entries(v as Detectors).filter(([, d]) => d.enabled);
-      say(`detector: running ${enabled.map(([n, d]) => `${n} on ${d.runtime}`).join(', ') || 'nothing'}`);
+      say(
+        `detector: running ${enabled.map(([n, d]) => `${n} on ${d.runtime}${(d.frame_interval ?? 1) > 1 ? ` every ${d.frame_interval} frames` : ''}`).join(', ') || 'nothing'}`,
+      );
     });
-    c.on('face_recognition', (v) =>
-      say(`detector: face recognition ${(v as { enabled: boolean }).enabled ? 'on' : 'off'}`),
-    );
+    c.on('face_recognition', (v) => {
+      running.face_recognition = v as LoadSections['face_recognition'];
+      say(`detector: face recognition ${(v as { enabled: boolean }).enabled ? 'on' : 'off'}`);
+    });
     c.health((s) => {
       for (const [n, d] of Object.entries((s.detectors ?? {}) as Detectors)) {
         if (d.enabled && !existsSync(join(root, d.model_path)))
@@ -95,6 +127,61 @@ for (const name of names) {
   c.start();
 }
 
+// the simulated load: the queue in front of the detectors stepped every 100 ms, reported every second
+const loadFile = join(dir, 'synthetic-load');
+let loadFactor = flagLoad;
+let loadFrom = 'default';
+/** The factor in the file (read bounded), the flag's while there is none, and what to say of a bad one. */
+const readLoadFactor = (): { factor: number; from: string } => {
+  try {
+    if (statSync(loadFile).size > 64) return { factor: loadFactor, from: `${loadFile} (too large: ignored)` };
+    const v = parseLoadFactor(readFileSync(loadFile, 'utf8'));
+    return v === undefined
+      ? { factor: loadFactor, from: `${loadFile} (not a number from 0 to 1000: ignored)` }
+      : { factor: v, from: loadFile };
+  } catch {
+    return { factor: flagLoad, from: values['synthetic-load'] === undefined ? 'default' : '--synthetic-load' };
+  }
+};
+let queue = emptyQueue();
+let overloaded = false;
+let last = performance.now();
+let reported = last;
+let framesSinceReport = 0;
+const clientOf = (name: string): Client | undefined => clients[names.indexOf(name)];
+const load = setInterval(() => {
+  const now = performance.now();
+  const cost = frameCost(running, loadFactor);
+  queue = stepQueue(queue, cost, now - last);
+  last = now;
+  if (now - reported < 1000) return;
+  const seconds = (now - reported) / 1000;
+  reported = now;
+  const read = readLoadFactor();
+  if (read.factor !== loadFactor || read.from !== loadFrom) {
+    ({ factor: loadFactor, from: loadFrom } = read);
+    say(`load: synthetic load x${loadFactor} (${loadFrom})`);
+  }
+  const { figures, next } = takeFigures(queue, cost);
+  queue = next;
+  const behind = figures.dropped_frames_per_s > 0;
+  if (behind !== overloaded) {
+    overloaded = behind;
+    say(
+      behind
+        ? `detector: overloaded: ${figures.inference_latency_ms} ms per frame, ${figures.dropped_frames_per_s} frames dropped a second`
+        : `detector: keeping up: ${figures.inference_latency_ms} ms per frame`,
+    );
+  }
+  // figures only from a component that runs a configuration: before that there is nothing to measure
+  const detector = clientOf('detector');
+  if (detector?.current()) detector.report({ ...figures });
+  const capture = clientOf('capture');
+  if (capture?.current()) capture.report({ frames_per_s: Math.round((framesSinceReport / seconds) * 100) / 100 });
+  framesSinceReport = 0;
+}, 100);
+load.unref();
+
 const stats = setInterval(() => {
   if (frames > 0) say(`capture: ${frames} frames in the last 10 s`);
   frames = 0;
@@ -104,6 +191,7 @@ stats.unref();
 const stop = (): void => {
   for (const c of clients) c.stop();
   if (frameTimer) clearInterval(frameTimer);
+  clearInterval(load);
   process.exit(0);
 };
 process.on('SIGTERM', stop);
