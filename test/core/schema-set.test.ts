@@ -19,6 +19,7 @@ describe('the repository schemas', () => {
       'face_recognition',
       'frame_capture',
       'hardware',
+      'load_governor',
       'logging',
       'motion',
       'notifications',

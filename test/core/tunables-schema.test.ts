@@ -38,6 +38,9 @@ describe('x-tunable in the schemas', () => {
     const specs = schemaSpecs(set!);
     expect(specs.map((s) => s.path).sort()).toEqual([
       'detectors.*.confidence_threshold',
+      'detectors.*.frame_interval',
+      'detectors.*.input_size',
+      'face_recognition.enabled',
       'face_recognition.match_threshold',
       'frame_capture.fps',
       'logging.level',

@@ -19,6 +19,7 @@ export interface Config {
   logging: Logging;
   hardware: Hardware;
   components: Components;
+  load_governor: LoadGovernor;
   tunables?: Tunables;
 }
 /**
@@ -147,6 +148,10 @@ export interface Detectors {
      * Square input size of the model in pixels.
      */
     input_size?: number;
+    /**
+     * Run inference on every n-th frame with motion (1: every frame, 2: every other frame); the tracker bridges the frames in between.
+     */
+    frame_interval?: number;
     /**
      * GPU memory the detector needs when its runtime is cuda (on a Jetson, this comes out of system RAM).
      */
@@ -514,6 +519,97 @@ export interface Components {
       bake_seconds?: number;
     };
   };
+}
+/**
+ * The load governor of the agent (DESIGN.md section 9): signals from the machine and from components, each with an enter and an exit threshold and a dwell time (hysteresis), and a degradation ladder. While any signal is hot the agent steps down the ladder, one step per degrade_interval_seconds at most; once every signal is back to normal it steps back up, one step per restore_interval_seconds at most. Each step is a set of governor leases on tunable fields (x-tunable with owner governor), within the signed bounds and only in a field's safe direction; protected fields are never written. No data holds: a missing sample never restores a step. CI refuses a ladder step that is not tunable here, leaves its bounds or grid, touches a protected field or is less conservative than the signed value.
+ */
+export interface LoadGovernor {
+  /**
+   * Run the load governor on the device. When off, no governor lease is held and the signed configuration stands.
+   */
+  enabled: boolean;
+  /**
+   * How often the governor samples its signals and decides; a step it enters takes effect within one tick.
+   */
+  tick_seconds: number;
+  /**
+   * At least this long between two steps down the ladder (degrade fast: the first step is taken at once).
+   */
+  degrade_interval_seconds: number;
+  /**
+   * At least this long at a step, after the last move either way, before one step back up (restore slowly).
+   */
+  restore_interval_seconds: number;
+  /**
+   * Moves on the ladder (down or up) in any hour at most; keep it within the change budget (max_changes_per_hour) of every field the ladder sets.
+   */
+  max_transitions_per_hour: number;
+  /**
+   * How long a governor lease lives unless the governor renews it (it renews every tick while the step holds), so that a stalled governor lets go on its own. At least two ticks, and within every ladder field's max_ttl_seconds.
+   */
+  lease_ttl_seconds: number;
+  /**
+   * What the governor watches, keyed by a name of your choice. A signal is hot after staying beyond its enter threshold for enter_for_seconds, and normal again after staying beyond its exit threshold for exit_for_seconds. Give enter_above and exit_below (high is bad: temperature, utilisation, latency) or enter_below and exit_above (low is bad: available memory).
+   */
+  signals: {
+    /**
+     * One signal: a source, two thresholds and two dwell times.
+     */
+    [k: string]: {
+      /**
+       * Where the value comes from. From the machine: soc_temp_c (hottest thermal zone, degrees C), cpu_utilisation (0..1, /proc/stat), load_per_core (1-minute load average per core), gpu_temp_c, gpu_utilisation (0..1), gpu_throttled (0 or 1: NVIDIA clock throttle reasons for power or heat), pi_throttled (0 or 1: vcgencmd get_throttled, now), mem_available_ratio (MemAvailable / MemTotal). From a component: <component>.<metric>, a figure the component reports itself (agent/client report), e.g. detector.inference_latency_ms.
+       */
+      source: string;
+      /**
+       * The signal starts to enter (heat up) above this value.
+       */
+      enter_above?: number;
+      /**
+       * The signal starts to leave (cool down) below this value; below enter_above.
+       */
+      exit_below?: number;
+      /**
+       * For a signal where low is bad: it starts to enter below this value.
+       */
+      enter_below?: number;
+      /**
+       * For a signal where low is bad: it starts to leave above this value; above enter_below.
+       */
+      exit_above?: number;
+      /**
+       * How long the value must stay beyond the enter threshold, every sample, before the signal is hot (0: at the first such sample).
+       */
+      enter_for_seconds?: number;
+      /**
+       * How long the value must stay beyond the exit threshold, every sample, before the signal is normal again. A missing sample starts this dwell over.
+       */
+      exit_for_seconds?: number;
+    };
+  };
+  /**
+   * The degradation steps, mildest first. Step n holds the settings of steps 1..n (a later step wins for a field both set); step 0 is the signed configuration.
+   *
+   * @maxItems 32
+   */
+  ladder: {
+    /**
+     * What the step does, unique in the ladder, e.g. face_recognition_off.
+     */
+    name: string;
+    /**
+     * Dotted path of a tunable field (a map entry may be *, for every entry of the map) -> the value this step gives it.
+     */
+    set: {
+      /**
+       * The value.
+       */
+      [k: string]: string | number | boolean;
+    };
+  }[];
+  /**
+   * Dotted paths or prefixes the governor never writes. notifications (the ring and its notifications), web_interface (live view) and storage (recording) are always protected, listed here or not.
+   */
+  protected: string[];
 }
 /**
  * Narrowing of runtime tunables for an environment (tunables: in environments/<env>/overrides.yaml) or one device (tunables: in its device file). A field is tunable when its schema carries x-tunable: bounds (minimum and maximum on a grid of step, or enum), applies (hot, or restart of its component), safe_direction (down or up: the load governor may only move the value that way), owners (who may hold a lease on it: operator, governor, experiment, tuner), default_ttl_seconds, max_ttl_seconds (default 86400) and max_changes_per_hour. Here each key is the dotted path of such a field (a map entry may be *); its value may only narrow what the schema (and, for a device, its environment) allows, never widen it. Not part of the rendered configuration.
