@@ -17,15 +17,20 @@ import type {
   ConfigAnswer,
   DiffAnswer,
   HardwareProbeAnswer,
+  GovernorView,
   HealthzAnswer,
   JournalAnswer,
+  LeaseAnswer,
   ReadyzAnswer,
   ReleaseRef,
   ReleasesAnswer,
   RollbackAnswer,
   StatusAnswer,
   SyncAnswer,
+  TunablesAnswer,
 } from '../core/contracts/api.js';
+import { parseTtl } from '../core/tunables/ttl.js';
+import type { LeaseRequest } from './leases.js';
 import type { Role, TokenEntry } from '../core/contracts/tokens.js';
 import { GitopsError } from '../core/errors.js';
 import { parseDotted } from '../core/json/pointer.js';
@@ -55,7 +60,7 @@ import { PACKAGE_ROOT } from './settings.js';
 /** What the API reads and asks of the running agent. */
 export type ApiDaemon = Pick<
   Daemon,
-  'state' | 'releases' | 'journal' | 'events' | 'health' | 'rollback' | 'clock' | 'redact'
+  'state' | 'releases' | 'journal' | 'events' | 'health' | 'rollback' | 'runtime' | 'clock' | 'redact'
 >;
 
 export interface ApiOptions {
@@ -65,6 +70,8 @@ export interface ApiOptions {
   tokens: () => readonly TokenEntry[];
   allowLoopbackReads: boolean;
   hardware?: Hardware;
+  /** The load governor's state, when the release runs one. */
+  governor?: () => GovernorView | null;
   /** Verifies a commit again before an operator's rollback to it (remote mode). */
   verify?: (commit: string) => Promise<string | undefined>;
   log?: (line: string) => void;
@@ -135,7 +142,8 @@ export function buildApi(o: ApiOptions): {
       c,
       'not-found',
       `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}`,
-      'GET /api/v1/status, /api/v1/config, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; POST /api/v1/sync, /api/v1/rollback',
+      'GET /api/v1/status, /api/v1/config, /api/v1/tunables, /api/v1/journal, /api/v1/releases, /api/v1/diff, /api/v1/events, /metrics; ' +
+        'POST /api/v1/sync, /api/v1/rollback; PUT and DELETE /api/v1/tunables/{path}',
     ),
   );
   app.use(
@@ -235,9 +243,15 @@ export function buildApi(o: ApiOptions): {
   });
   app.get('/api/v1/config', (c) => {
     const id = releases.find(c.req.query('release') ?? 'current');
-    const config = releases.config(id, REDACTED_VIEW);
+    // what runs is the signed configuration with the leases in force; another release is shown as signed
+    const running = id === releases.current();
+    const config = running ? daemon.runtime.effective(id, REDACTED_VIEW) : releases.config(id, REDACTED_VIEW);
     const path = c.req.query('path');
-    if (path === undefined || path === '') return send(c, { commit: id, config } satisfies ConfigAnswer);
+    const explain = ['1', 'true'].includes(c.req.query('explain') ?? '');
+    const layers = (): TunablesAnswer['tunables'] =>
+      running ? daemon.runtime.view().tunables.filter((t) => !path || t.path === path) : [];
+    if (path === undefined || path === '')
+      return send(c, { commit: id, config, ...(explain ? { explain: layers() } : {}) } satisfies ConfigAnswer);
     const segments = parseDotted(path);
     if (!segments)
       throw new GitopsError(
@@ -252,7 +266,7 @@ export function buildApi(o: ApiOptions): {
         `${path} is not set in release ${id.slice(0, 12)}`,
         'GET /api/v1/config without ?path= shows the whole configuration',
       );
-    return send(c, { commit: id, path, value } satisfies ConfigAnswer);
+    return send(c, { commit: id, path, value, ...(explain ? { explain: layers() } : {}) } satisfies ConfigAnswer);
   });
   app.get('/api/v1/journal', (c) => {
     const raw = c.req.query('limit') ?? '100';
@@ -363,6 +377,55 @@ export function buildApi(o: ApiOptions): {
     );
     return send(c, result satisfies RollbackAnswer);
   });
+  app.get('/api/v1/tunables', (c) =>
+    send(c, { ...daemon.runtime.view(), governor: o.governor?.() ?? null } satisfies TunablesAnswer),
+  );
+  const leasePath = (c: Context): string => {
+    const path = c.req.param('path') ?? '';
+    if (!/^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_-]*)+$/.test(path))
+      throw new GitopsError(
+        'bad-path',
+        `"${path.slice(0, 80)}" is not the dotted path of a configuration field`,
+        'e.g. PUT /api/v1/tunables/frame_capture.fps; GET /api/v1/tunables lists the tunable fields',
+      );
+    return path;
+  };
+  const leaseChange = async (c: Context, request: LeaseRequest): Promise<Response> => {
+    const [answer] = await runner.exclusive(() => daemon.runtime.change([request], `api (${request.actor})`));
+    return send(c, answer! satisfies LeaseAnswer);
+  };
+  app.put('/api/v1/tunables/:path', async (c) => {
+    const path = leasePath(c);
+    const body = await jsonBody(c);
+    const example = 'e.g. {"value": 10, "ttl": "30m", "reason": "night: fewer false alarms"}';
+    const { value, reason } = body;
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      throw new GitopsError('bad-request', '"value" must be a number, a string or a boolean', example);
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
+      throw new GitopsError('bad-request', '"reason" must say why, in at most 500 characters', example);
+    let ttlSeconds: number | undefined;
+    if (body.ttl !== undefined) {
+      ttlSeconds = typeof body.ttl === 'string' || typeof body.ttl === 'number' ? parseTtl(body.ttl) : undefined;
+      if (ttlSeconds === undefined)
+        throw new GitopsError(
+          'bad-request',
+          `"ttl" ${JSON.stringify(body.ttl).slice(0, 40)} is not a duration`,
+          'give seconds or a duration such as "90s", "30m", "2h"; leave it out for the field\'s default',
+        );
+    }
+    return leaseChange(c, {
+      kind: 'set',
+      path,
+      value: value as string | number | boolean,
+      owner: 'operator',
+      actor: c.get('caller').name,
+      reason: reason.trim(),
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    });
+  });
+  app.delete('/api/v1/tunables/:path', (c) =>
+    leaseChange(c, { kind: 'clear', path: leasePath(c), owner: 'operator', actor: c.get('caller').name }),
+  );
   app.post('/api/v1/hardware/probe', async (c) => {
     if (!o.hardware)
       throw new GitopsError(

@@ -116,6 +116,8 @@ function refusalOf(findings: readonly LeaseFinding[]): GitopsError {
 export class RuntimeLayers {
   private current: LeaseState = NO_LEASES;
   private changes: ChangeRecord[] = [];
+  /** When the leases in force were last delivered: what runs is the effective configuration at that instant. */
+  private deliveredAt = 0;
   private cached: { id: string; runtime: ReleaseRuntime; schemas: SchemaSet | undefined } | undefined;
 
   constructor(private readonly d: LeaseDeps) {}
@@ -148,6 +150,7 @@ export class RuntimeLayers {
       : [];
     const { kept, dropped } = afterRestart(leases, this.now());
     this.current = { commit: typeof raw?.commit === 'string' ? raw.commit : undefined, leases: kept };
+    this.deliveredAt = this.now();
     this.journalDropped(dropped, 'restart');
     if (raw !== undefined) this.save();
   }
@@ -203,14 +206,16 @@ export class RuntimeLayers {
     return { kept, dropped, effective: effectiveConfig(config, table, kept, this.now()) };
   }
 
-  /** What runs for release `id`: its signed configuration (or view) with the leases in force. */
+  /** What runs for release `id`: its signed configuration (or view) with the leases in force when they were delivered. */
   effective(id: string, view: 'config.json' | typeof REDACTED_VIEW = 'config.json'): JsonObject {
-    return this.layered(this.d.releases.config(id, view), this.runtime(id)?.runtime.context).effective.config;
+    const table = specTable(this.runtime(id)?.runtime.context.specs ?? []);
+    return effectiveConfig(this.d.releases.config(id, view), table, this.current.leases, this.deliveredAt).config;
   }
 
   /** After `commit` ran with `layered`: its leases are the ones in force, those dropped are journaled. */
   adopt(commit: string, layered: Pick<Layered, 'kept' | 'dropped'>, trigger: string): void {
     this.current = { commit, leases: layered.kept };
+    this.deliveredAt = this.now();
     this.journalDropped(layered.dropped, trigger);
     this.save();
   }
@@ -267,7 +272,7 @@ export class RuntimeLayers {
     const events: LeaseEvent[] =
       requests === 'expire'
         ? [{ type: 'expire', at }]
-        : requests.map((r) => this.eventOf(r, running, context, table.at(r.path), at));
+        : requests.map((r) => this.eventOf(r, running, context, table.at(r.path), at, trigger));
     let next = this.current;
     const dropped: DroppedLease[] = [];
     const changes: ChangeRecord[] = [];
@@ -307,10 +312,11 @@ export class RuntimeLayers {
       next = out.state;
     }
     const signed = releases.config(running);
-    const before = effectiveConfig(signed, table, this.current.leases, nowMs);
+    const before = effectiveConfig(signed, table, this.current.leases, this.deliveredAt);
     const after = effectiveConfig(signed, table, next.leases, nowMs);
     const commitNext = (): void => {
       this.current = next;
+      this.deliveredAt = nowMs;
       this.changes.push(...changes);
       this.save();
     };
@@ -418,19 +424,35 @@ export class RuntimeLayers {
     context: RuntimeContext | undefined,
     spec: TunableSpec | undefined,
     at: string,
+    trigger: string,
   ): LeaseEvent {
+    const refuse = (e: GitopsError): GitopsError => {
+      const { kind: _, ...asked } = r;
+      this.d.journal.record({
+        event: 'lease-refused',
+        ...asked,
+        trigger,
+        code: e.code,
+        reason: this.d.redact(e.message),
+      });
+      return e;
+    };
     if (r.owner === 'operator' && policyOf(context?.environment).operator_leases.allowed === false)
-      throw new GitopsError(
-        'lease-policy',
-        `the ${context?.environment.name ?? 'environment'} policy forbids operator leases (policy.operator_leases.allowed)`,
-        'change the value by a pull request',
+      throw refuse(
+        new GitopsError(
+          'lease-policy',
+          `the ${context?.environment.name ?? 'environment'} policy forbids operator leases (policy.operator_leases.allowed)`,
+          'change the value by a pull request',
+        ),
       );
     if (r.kind === 'clear') return { type: 'clear', at, path: r.path, owner: r.owner, actor: r.actor };
     if (!spec)
-      throw new GitopsError(
-        'not-tunable',
-        `${r.path} is not tunable at runtime on this device`,
-        `tunable here: ${(context?.specs ?? []).map((s) => s.path).join(', ') || '(none)'}`,
+      throw refuse(
+        new GitopsError(
+          'not-tunable',
+          `${r.path} is not tunable at runtime on this device`,
+          `tunable here: ${(context?.specs ?? []).map((s) => s.path).join(', ') || '(none)'}`,
+        ),
       );
     const lease = newLease(
       spec,

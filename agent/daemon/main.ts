@@ -43,6 +43,7 @@ import { PACKAGE_ROOT } from './settings.js';
 import type { Source } from './source.js';
 import { StateKeeper } from './state.js';
 import { Switchover } from './switchover.js';
+import { Ticker } from './ticker.js';
 import { WatchSource } from './watch-source.js';
 
 export interface DaemonConfig {
@@ -404,6 +405,9 @@ export async function runAgent(o: RunOptions): Promise<void> {
   health.start(events, () => runner.busy, log);
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();
+  const ticker = new Ticker({ runtime: daemon.runtime, runner, log });
+  ticker.start();
+  stoppers.push(() => ticker.stop());
   await new Promise<void>((done) => {
     const stop = (): void => {
       log('stopping');

@@ -10,16 +10,20 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
-import { buildApi } from '../../agent/daemon/api.js';
 import { buildDaemon } from '../../agent/daemon/main.js';
-import { Runner } from '../../agent/daemon/runner.js';
-import { hashToken } from '../../agent/core/contracts/tokens.js';
-import { newToken } from '../../agent/io/token-file.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { Redactor } from '../../agent/io/redactor.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
 import type { Identities } from '../../agent/core/sops/keys.js';
-import { commandRepository, fakeClock, START, testSource } from '../helpers/in-process.js';
+import {
+  commandRepository,
+  fakeClock,
+  inProcessApi,
+  journalOf,
+  runnerOf,
+  START,
+  testSource,
+} from '../helpers/in-process.js';
 import { edit, PROJECT, tempDir } from '../helpers/project.js';
 
 describe('the daemon in process, with a fake clock', () => {
@@ -60,11 +64,7 @@ describe('the daemon in process, with a fake clock', () => {
     });
   }
 
-  const journal = (d: Daemon): Array<Record<string, unknown>> =>
-    readFileSync(join(d.stateDir, 'journal.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const journal = journalOf;
 
   it('a bake of two minutes passes on the fake clock; every record carries its time', async () => {
     const clock = fakeClock();
@@ -155,33 +155,17 @@ describe('the daemon in process, with a fake clock', () => {
     const first = '1'.repeat(40);
     const second = '2'.repeat(40);
     source.offer({ id: first, files: repository() });
-    const runner = new Runner(
-      { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: () => undefined },
-      (trigger) => d.agent.sync(source, trigger),
-      undefined,
-    );
-    const operator = newToken();
-    const viewer = newToken();
-    const { app } = buildApi({
-      daemon: d,
-      runner,
-      identity: { environment: 'development', device: 'dev-bench-01', mode: 'test' },
-      tokens: () => [
-        { name: 'ops', role: 'operator', sha256: hashToken(operator) },
-        { name: 'look', role: 'viewer', sha256: hashToken(viewer) },
-      ],
-      allowLoopbackReads: false,
-      limits: { total: 8, perClient: 8, refusing: 2, streams: 2, streamsPerClient: 1 },
-    });
-    // what @hono/node-server's getConnInfo reads of a request that came over a socket
-    const socket = { incoming: { socket: { remoteAddress: '127.0.0.1', remotePort: 40000, remoteFamily: 'IPv4' } } };
+    const runner = runnerOf(d, source);
+    const api = inProcessApi(d, runner);
+    const { operator, viewer } = api;
     const call = async (path: string, token?: string, init: RequestInit = {}) => {
-      const r = await app.request(
-        `http://127.0.0.1:8420${path}`,
-        { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), host: '127.0.0.1:8420' } },
-        socket,
+      const r = await api.call(
+        init.method ?? 'GET',
+        path,
+        init.body ? JSON.parse(init.body as string) : undefined,
+        token ?? null,
       );
-      return { status: r.status, text: await r.text() };
+      return { status: r.status, text: r.text };
     };
 
     expect(JSON.parse((await call('/api/v1/status')).text)).toMatchObject({ code: 'no-token' });

@@ -88,7 +88,10 @@ export interface StatusAnswer {
 }
 
 /** GET /api/v1/config[?release=R][&path=P]: the whole (redacted) configuration, or one value of it. */
-export type ConfigAnswer = { commit: string; config: JsonObject } | { commit: string; path: string; value: Json };
+/** GET /api/v1/config: the configuration that runs (signed + leases); with ?explain=1 every tunable field's layers. */
+export type ConfigAnswer = ({ commit: string; config: JsonObject } | { commit: string; path: string; value: Json }) & {
+  explain?: TunableEntry[];
+};
 
 /** One line of the journal (GET /api/v1/journal answers a list of them, newest first). */
 export interface JournalEntry {

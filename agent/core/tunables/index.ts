@@ -7,3 +7,4 @@ export * from './narrowing.js';
 export * from './lease.js';
 export * from './effective.js';
 export * from './events.js';
+export * from './ttl.js';

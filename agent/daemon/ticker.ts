@@ -1,0 +1,46 @@
+// The runtime layers' heartbeat, once a second: an expired lease is removed (the layer below
+// it runs again within one tick), and the load governor samples its signals and moves on its
+// ladder. Every change goes through the runner, one at a time with syncs and rollbacks.
+
+import { GitopsError } from '../core/errors.js';
+import type { RuntimeLayers } from './leases.js';
+import type { Runner } from './runner.js';
+
+export interface TickerDeps {
+  runtime: Pick<RuntimeLayers, 'due' | 'change'>;
+  runner: Pick<Runner, 'exclusive'>;
+  log: (line: string) => void;
+  /** The governor's tick, when the release runs one. */
+  governor?: () => Promise<void>;
+}
+
+export class Ticker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly d: TickerDeps) {}
+
+  /** One tick; a tick still running when the next is due is not doubled. */
+  tick(): Promise<void> {
+    this.running ??= this.once().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async once(): Promise<void> {
+    try {
+      if (this.d.runtime.due()) await this.d.runner.exclusive(() => this.d.runtime.change('expire', 'expiry'));
+      if (this.d.governor) await this.d.governor();
+    } catch (e) {
+      this.d.log(`runtime tick: ${e instanceof GitopsError ? `${e.code}: ${e.message}` : String(e)}`);
+    }
+  }
+
+  start(ms = 1000): void {
+    this.timer = setInterval(() => void this.tick(), ms);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
