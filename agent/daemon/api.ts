@@ -128,7 +128,7 @@ export function buildApi(o: ApiOptions): {
   const log = o.log ?? (() => undefined);
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
-  const metrics = new AgentMetrics(daemon, identity, streams.open);
+  const metrics = new AgentMetrics(daemon, identity, streams.open, o.governor);
   const describe = (id: string): ReleaseRef => (releases.has(id) ? releases.describe(id) : { commit: id });
   const app = new Hono<Env>();
   // first: every answer, an error included, passes the daemon's redactor

@@ -4,7 +4,8 @@
 // the agent's events, gauges are read from its state at each scrape.
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CycleAnswer } from '../core/contracts/api.js';
+import type { CycleAnswer, GovernorView } from '../core/contracts/api.js';
+import { isActive } from '../core/tunables/lease.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Daemon } from './main.js';
 
@@ -29,6 +30,15 @@ const REASONS: readonly ErrorCode[] = [
   'component-unavailable',
   'internal',
 ];
+/** Lease events, counted from zero. */
+const LEASE_EVENTS = [
+  'lease-set',
+  'lease-cleared',
+  'lease-expired',
+  'lease-dropped',
+  'lease-refused',
+  'lease-rolled-back',
+];
 const STEPS = [
   'fetch',
   'verify',
@@ -47,9 +57,10 @@ export class AgentMetrics {
   readonly registry = new Registry();
 
   constructor(
-    daemon: Pick<Daemon, 'state' | 'releases' | 'events' | 'health'>,
+    daemon: Pick<Daemon, 'state' | 'releases' | 'events' | 'health' | 'runtime' | 'clock'>,
     identity: { environment: string; device: string },
     streams: () => number,
+    governor: () => GovernorView | null = () => null,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -87,6 +98,13 @@ export class AgentMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+    const leaseEvents = new Counter({
+      name: 'doorbell_agent_lease_events_total',
+      help: 'Runtime lease events (set, cleared, expired, dropped by a commit or a restart, refused, rolled back), by event and owner.',
+      labelNames: ['event', 'owner'],
+      registers,
+    });
+    for (const e of LEASE_EVENTS) leaseEvents.inc({ event: e, owner: 'operator' }, 0);
     for (const o of OUTCOMES) applies.inc({ outcome: o }, 0);
     for (const r of REASONS) refusals.inc({ reason: r }, 0);
     for (const r of ['ok', 'failed']) rollbacks.inc({ result: r }, 0);
@@ -139,7 +157,52 @@ export class AgentMetrics {
       },
     });
 
+    new Gauge({
+      name: 'doorbell_agent_lease_active',
+      help: 'Each runtime lease in force (value 1), by owner and configuration path.',
+      labelNames: ['owner', 'path'],
+      registers,
+      collect() {
+        this.reset();
+        const now = daemon.clock.now().getTime();
+        for (const l of daemon.runtime.leases) if (isActive(l, now)) this.set({ owner: l.owner, path: l.path }, 1);
+      },
+    });
+    new Gauge({
+      name: 'doorbell_agent_governor_step',
+      help: "The load governor's step down its ladder (0: the signed configuration); absent when it does not run.",
+      registers,
+      collect() {
+        this.reset();
+        const g = governor();
+        if (g?.enabled) this.set(g.step);
+      },
+    });
+    new Gauge({
+      name: 'doorbell_agent_governor_signal',
+      help: 'The last sample of each signal the load governor watches.',
+      labelNames: ['signal'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of governor()?.signals ?? []) if (s.value !== null) this.set({ signal: s.name }, s.value);
+      },
+    });
+    new Gauge({
+      name: 'doorbell_agent_governor_signal_hot',
+      help: 'Each signal the load governor watches: 1 when it has entered (hot, or leaving but not yet back), 0 otherwise.',
+      labelNames: ['signal'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of governor()?.signals ?? [])
+          this.set({ signal: s.name }, s.state === 'hot' || s.state === 'leaving' ? 1 : 0);
+      },
+    });
+
     daemon.events.subscribe((e) => {
+      if (LEASE_EVENTS.includes(e.type))
+        return leaseEvents.inc({ event: e.type, owner: String(e.owner ?? 'operator') });
       if (e.type === 'rolled-back' && e.trigger === 'operator') return rollbacks.inc({ result: 'ok' });
       if (e.type === 'rollback-failed') return rollbacks.inc({ result: 'failed' });
       if (e.type === 'sync-failed') return failures.inc({ code: String(e.code ?? 'internal') });

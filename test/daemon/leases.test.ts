@@ -4,6 +4,7 @@
 // a component unhealthy; gone within a tick of its expiry; kept across a restart (operator) or
 // dropped (governor); dropped by a commit whose bounds it no longer fits.
 
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseDocument } from 'yaml';
@@ -13,6 +14,9 @@ import type { Daemon } from '../../agent/daemon/main.js';
 import { Ticker } from '../../agent/daemon/ticker.js';
 import { devDaemons, fakeClock, inProcessApi, journalOf, runnerOf, testSource } from '../helpers/in-process.js';
 import { edit, exampleFiles, tempDir } from '../helpers/project.js';
+import { which } from '../helpers/tools.js';
+
+const promtool = which('promtool');
 
 type Applied = { generation: number; sections: { frame_capture?: { fps?: number } } };
 
@@ -91,11 +95,11 @@ describe('runtime leases on the daemon', () => {
       return { status: r.status, body: r.body as Record<string, unknown> & Partial<LeaseAnswer> };
     };
     const ticker = new Ticker({ runtime: d.runtime, runner, log: () => undefined });
-    return { d, source, runner, call, ticker, clock, first, viewer };
+    return { d, source, runner, call, request, ticker, clock, first, viewer };
   }
 
   it('an operator lease: checked, delivered to the components it changes, shown by layer, and gone a tick after it expires', async () => {
-    const { d, call, ticker, clock, first, viewer } = await running('a'.repeat(40));
+    const { d, call, request, ticker, clock, first, viewer } = await running('a'.repeat(40));
     expect(first?.outcome, first?.reason).toBe('applied');
     const signed = lastFps();
     expect(signed).toBe(15);
@@ -141,6 +145,14 @@ describe('runtime leases on the daemon', () => {
     ]);
     const explained = (await call('GET', '/api/v1/config?path=frame_capture.fps&explain=1', undefined, viewer)).body;
     expect(explained).toMatchObject({ value: 10, explain: [{ path: 'frame_capture.fps', winner: 'operator' }] });
+    // the metrics say which lease is in force, and promtool finds nothing to lint
+    const metrics = (await request('GET', '/metrics', undefined, viewer)).text;
+    expect(metrics).toContain('doorbell_agent_lease_active{owner="operator",path="frame_capture.fps"} 1');
+    expect(metrics).toContain('doorbell_agent_lease_events_total{event="lease-set",owner="operator"} 1');
+    if (promtool) {
+      const checked = spawnSync(promtool, ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    }
     // a viewer may not set one
     const forbidden = await call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 12, reason: 'x' }, viewer);
     expect(forbidden.body.code).toBe('forbidden');

@@ -138,7 +138,8 @@ export function inProcessApi(d: Daemon, runner: Runner, extra: Partial<ApiOption
       socket,
     );
     const text = await r.text();
-    return { status: r.status, text, body: JSON.parse(text) as Record<string, unknown> };
+    const json = r.headers.get('content-type')?.startsWith('application/json') ?? false;
+    return { status: r.status, text, body: (json ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
   return { app, call, operator, viewer };
 }
