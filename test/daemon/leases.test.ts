@@ -293,6 +293,23 @@ describe('runtime leases on the daemon', () => {
     expect(again.d.releases.manifest('f'.repeat(40)).leases).toEqual([]);
   });
 
+  it('a lease the hardware cannot run is refused by the same checks as a commit (raw YUYV at 720p tops out at 10 fps)', async () => {
+    const yuyv = edit(repository(), 'config/frame_capture.yaml', 'pixel_format: MJPG', 'pixel_format: YUYV');
+    const { d, call } = await running('3'.repeat(40), edit(yuyv, 'config/frame_capture.yaml', 'fps: 15', 'fps: 10'));
+    const before = lastFps();
+    expect(before).toBe(10);
+    const r = await call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 15, reason: 'smoother' });
+    expect([r.status, r.body.code]).toEqual([422, 'lease-invalid']);
+    expect((r.body.diagnostics as Array<{ code: string; path: string }>)[0]).toMatchObject({
+      path: 'frame_capture.fps',
+    });
+    expect(lastFps()).toBe(before);
+    expect(journal(d).at(-1)).toMatchObject({ event: 'lease-refused', code: 'lease-invalid', value: 15 });
+    expect((await call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 5, reason: 'slower' })).body.outcome).toBe(
+      'applied',
+    );
+  });
+
   it('an environment whose policy forbids operator leases refuses them; its maximum time to live holds', async () => {
     const files = repository();
     const env = 'environments/development/environment.yaml';
