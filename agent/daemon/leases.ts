@@ -276,6 +276,8 @@ export class RuntimeLayers {
     let next = this.current;
     const dropped: DroppedLease[] = [];
     const changes: ChangeRecord[] = [];
+    /** Sets that only renew a lease (same owner, path and value): saved, not journaled. */
+    const renewals = new Set<LeaseEvent>();
     for (const event of events) {
       const owner = event.type === 'set' ? event.lease.owner : event.type === 'clear' ? event.owner : undefined;
       const ctx: ReplayContext = { specs: () => (p) => table.at(p), policy: this.policy(context, owner) };
@@ -308,6 +310,7 @@ export class RuntimeLayers {
           );
       }
       if (change) changes.push(change);
+      else if (event.type === 'set') renewals.add(event);
       dropped.push(...out.dropped);
       next = out.state;
     }
@@ -402,7 +405,7 @@ export class RuntimeLayers {
     }
     commitNext();
     for (const e of events)
-      if (e.type === 'set' || e.type === 'clear')
+      if ((e.type === 'set' || e.type === 'clear') && !renewals.has(e))
         journal.record({
           event: e.type === 'set' ? 'lease-set' : 'lease-cleared',
           ...this.describe(e),

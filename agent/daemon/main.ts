@@ -31,6 +31,7 @@ import { watchTree } from '../io/tree-watcher.js';
 import { Agent } from './agent.js';
 import { startApi } from './api.js';
 import { AgentEvents } from './events.js';
+import { Governor } from './governor.js';
 import { Hardware } from './hardware.js';
 import { HealthMonitor } from './health-monitor.js';
 import { Journal } from './journal.js';
@@ -359,6 +360,17 @@ export async function runAgent(o: RunOptions): Promise<void> {
     (trigger) => agent.sync(source, trigger),
     pollSeconds,
   );
+  const governor = new Governor({
+    releases: daemon.releases,
+    runtime: daemon.runtime,
+    runner,
+    delivery: daemon.delivery,
+    sampleMachine: async () => ({}),
+    journal: daemon.journal,
+    events,
+    clock: daemon.clock,
+    log,
+  });
 
   const pipeline: ChildProcess | undefined = o.withExamplePipeline
     ? spawn(
@@ -386,6 +398,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
         tokens,
         allowLoopbackReads,
         log,
+        governor: () => governor.view(),
         ...(hardware ? { hardware } : {}),
         ...(verify ? { verify } : {}),
         ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}),
@@ -405,7 +418,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
   health.start(events, () => runner.busy, log);
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();
-  const ticker = new Ticker({ runtime: daemon.runtime, runner, log });
+  const ticker = new Ticker({ runtime: daemon.runtime, runner, log, governor: () => governor.tick() });
   ticker.start();
   stoppers.push(() => ticker.stop());
   await new Promise<void>((done) => {

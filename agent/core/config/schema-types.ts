@@ -518,6 +518,19 @@ export interface Components {
        */
       bake_seconds?: number;
     };
+    /**
+     * Where the process reports its own figures (inference latency, dropped frames, queue depth) for the load governor; a file-method component reports them with agent/client's report() instead.
+     */
+    metrics?: {
+      /**
+       * HTTP endpoint that answers {"time", "values": {name: number}}.
+       */
+      url: string;
+      /**
+       * Timeout of one metrics request.
+       */
+      timeout_ms?: number;
+    };
   };
 }
 /**
