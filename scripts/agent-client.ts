@@ -1,7 +1,9 @@
 // gitops agent status | journal | releases | diff | sync | rollback: a running agent, through
 // its local API. The address comes from --url or $DOORBELL_AGENT_URL (default
 // http://127.0.0.1:8420); the token from --token-file, $DOORBELL_AGENT_TOKEN_FILE or
-// $DOORBELL_AGENT_TOKEN (reads on loopback may need none).
+// $DOORBELL_AGENT_TOKEN (reads on loopback may need none). `status` also shows the leases in
+// force and the load governor when the agent reports them (GET /api/v1/tunables; an older agent
+// answers 404 and nothing more is shown).
 
 import { GitopsError } from '../agent/core/errors.js';
 import {
@@ -13,7 +15,10 @@ import {
   formatSync,
   syncFailed,
 } from '../agent/core/format/agent-answers.js';
+import { formatActiveLeases, formatGovernor } from '../agent/core/format/tunables.js';
 import { agentApi, completeReleaseName, readTokenFile } from '../agent/io/api-client.js';
+import type { AgentApi } from '../agent/io/api-client.js';
+import type { TunablesAnswer } from '../agent/core/contracts/api.js';
 import { EXIT_INVALID, EXIT_OK, out, parse } from './cli.js';
 
 const USAGE =
@@ -22,6 +27,21 @@ const USAGE =
 function tokenFrom(file: string | undefined): string | undefined {
   const path = file ?? process.env.DOORBELL_AGENT_TOKEN_FILE;
   return path ? readTokenFile(path) : process.env.DOORBELL_AGENT_TOKEN || undefined;
+}
+
+/** The agent's API as the `gitops agent` commands find it: --url, --token-file, then the environment. */
+export function connect(url: string | undefined, tokenFile: string | undefined): AgentApi {
+  return agentApi(url ?? process.env.DOORBELL_AGENT_URL ?? 'http://127.0.0.1:8420', tokenFrom(tokenFile));
+}
+
+/** The runtime layers, or undefined from an agent that has none (an older one answers 404) or will not show them. */
+export async function tunablesIfAny(api: AgentApi): Promise<TunablesAnswer | undefined> {
+  try {
+    return await api.getTunables();
+  } catch (e) {
+    if (e instanceof GitopsError && (e.code === 'not-found' || e.code === 'forbidden')) return undefined;
+    throw e;
+  }
 }
 
 export async function clientCommand(args: string[]): Promise<number> {
@@ -42,15 +62,21 @@ export async function clientCommand(args: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
-  const api = agentApi(
-    values.url ?? process.env.DOORBELL_AGENT_URL ?? 'http://127.0.0.1:8420',
-    tokenFrom(values['token-file']),
-  );
+  const api = connect(values.url, values['token-file']);
   const show = (value: unknown, text: () => string): void => out(values.json ? JSON.stringify(value, null, 2) : text());
   switch (action) {
     case 'status': {
       const s = await api.status();
-      show(s, () => formatStatus(s, Date.now()));
+      const runtime = values.json ? undefined : await tunablesIfAny(api);
+      show(s, () => {
+        if (!runtime) return formatStatus(s, Date.now());
+        const now = Date.parse(runtime.now);
+        return [
+          formatStatus(s, Date.now()),
+          formatActiveLeases(runtime.leases ?? [], now),
+          ...(runtime.governor ? [formatGovernor(runtime.governor, now).replace(/^/gm, '  ')] : []),
+        ].join('\n');
+      });
       return s.current && !s.components.some((c) => !c.healthy) ? EXIT_OK : EXIT_INVALID;
     }
     case 'journal': {

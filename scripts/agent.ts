@@ -16,6 +16,7 @@ const USAGE = [
   'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded]' +
     ' [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
   'gitops agent status | journal | releases | diff | sync | rollback [--to R] [--reason TEXT]   (a running agent, through its API)',
+  'gitops agent tune list | set PATH=VALUE [--ttl 30m] --reason TEXT | clear PATH   (operator leases on a running agent)',
   'gitops agent token add --name N --role viewer|operator | list | revoke --name N   (--tokens-file F)',
   'gitops agent export --config agent.yaml --out FILE | import FILE --config agent.yaml',
 ].join('\n       ');
@@ -29,6 +30,7 @@ const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<numb
   diff: client,
   sync: client,
   rollback: client,
+  tune: async () => (await import('./agent-tune.js')).tuneCommand,
   token: async () => (await import('./agent-token.js')).tokenCommand,
   export: async () => (await import('./agent-backup.js')).exportCommand,
   import: async () => (await import('./agent-backup.js')).importCommand,

@@ -1,5 +1,7 @@
 // gitops explain PATH --env E [--device D] [--format text|json]: the value, its schema and the
-// chain of files that set it.
+// chain of files that set it. With --agent URL (token from --token-file or the environment, as
+// for `gitops agent`), also every runtime layer of the field on that running agent and the one
+// that wins; the environment and device default to the agent's.
 
 import { GitopsError } from '../agent/core/errors.js';
 import { describeOrigin } from '../agent/core/format/render.js';
@@ -14,10 +16,36 @@ import { describeSpec } from '../agent/core/tunables/spec.js';
 import { closest } from '../agent/core/format/suggest.js';
 import { EXIT_INVALID, EXIT_OK, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
 import { pickTarget } from './target.js';
+import { connect } from './agent-client.js';
+import type { AgentApi } from '../agent/io/api-client.js';
+import type { TunableEntry } from '../agent/core/contracts/api.js';
+import type { Json } from '../agent/core/json/value.js';
+import { formatRuntimeLayers } from '../agent/core/format/tunables.js';
 
-const USAGE = 'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR]';
+const USAGE =
+  'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR] [--agent URL [--token-file F]]';
 
-export function explainCommand(args: string[]): number {
+/** What the running agent has of one path: the value that runs and, when it is tunable there, its layers. */
+interface RuntimeFacts {
+  commit: string;
+  /** null: the running release does not set the path. */
+  value: Json | null;
+  tunable: TunableEntry | null;
+}
+
+async function runtimeFacts(api: AgentApi, path: string): Promise<RuntimeFacts> {
+  try {
+    const a = await api.config({ path, explain: true });
+    const value = 'value' in a ? a.value : null;
+    return { commit: a.commit, value, tunable: a.explain?.find((t) => t.path === path) ?? null };
+  } catch (e) {
+    if (!(e instanceof GitopsError) || e.code !== 'no-such-path') throw e;
+    const t = await api.config({ explain: true });
+    return { commit: t.commit, value: null, tunable: t.explain?.find((x) => x.path === path) ?? null };
+  }
+}
+
+export async function explainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     'explain',
     args,
@@ -26,6 +54,8 @@ export function explainCommand(args: string[]): number {
       env: { type: 'string', short: 'e' },
       device: { type: 'string', short: 'd' },
       format: { type: 'string', short: 'f' },
+      agent: { type: 'string' },
+      'token-file': { type: 'string' },
     },
     USAGE,
   );
@@ -42,7 +72,15 @@ export function explainCommand(args: string[]): number {
       'write it with dots, e.g. detectors.person.runtime',
     );
   const { repo } = openTree(values.root);
-  const target = pickTarget(repo, values.env, values.device, USAGE);
+  const api = values.agent !== undefined ? connect(values.agent, values['token-file']) : undefined;
+  // with an agent and no --env, the agent's own environment and device
+  const running = api && values.env === undefined ? await api.status() : undefined;
+  const target = pickTarget(
+    repo,
+    values.env ?? running?.environment,
+    values.device ?? (values.env === undefined ? running?.device : undefined),
+    USAGE,
+  );
   const schemas = repo.schemas;
   if (!schemas)
     throw new GitopsError('schemas-invalid', 'the repository schemas do not compile', 'run gitops validate to see why');
@@ -88,8 +126,9 @@ export function explainCommand(args: string[]): number {
     tunable: tunable ?? null,
     origins: chain,
   };
+  const runtime = api ? await runtimeFacts(api, path) : undefined;
   const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
-  if (format === 'json') return (out(JSON.stringify(facts, null, 2)), done());
+  if (format === 'json') return (out(JSON.stringify({ ...facts, ...(runtime ? { runtime } : {}) }, null, 2)), done());
   const lines = [
     `${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`,
   ];
@@ -119,6 +158,15 @@ export function explainCommand(args: string[]): number {
     const v = 'value' in e ? `  = ${JSON.stringify(e.value)}` : '';
     lines.push(`  ${i === 0 ? 'set by ' : 'overrode'} ${describeOrigin(e)}${v}`);
   });
+  if (runtime) {
+    lines.push('');
+    if (runtime.tunable) lines.push(formatRuntimeLayers(runtime.tunable, runtime.commit, Date.now()));
+    else
+      lines.push(
+        `  on the agent (release ${runtime.commit.slice(0, 12)}): ${runtime.value === null ? '(not set)' : JSON.stringify(runtime.value)}` +
+          `${tunable ? '' : '; not tunable at runtime: the signed value runs'}`,
+      );
+  }
   out(lines.join('\n'));
   return done();
 }

@@ -7,15 +7,38 @@
 
 import { readFileSync } from 'node:fs';
 import type {
+  ConfigAnswer,
   DiffAnswer,
   ErrorAnswer,
   JournalEntry,
+  LeaseAnswer,
   ReleasesAnswer,
   RollbackAnswer,
   StatusAnswer,
   SyncAnswer,
+  TunablesAnswer,
 } from '../core/contracts/api.js';
 import { GitopsError, isErrorCode } from '../core/errors.js';
+import type { TunableValue } from '../core/tunables/annotation.js';
+
+/** The agent's refusal: a GitopsError with its code, and the error answer as the agent sent it. */
+export class AgentRefusal extends GitopsError {
+  constructor(
+    readonly answer: Partial<ErrorAnswer> & Pick<ErrorAnswer, 'code'>,
+    readonly status: number,
+    message: string,
+    hint: string,
+  ) {
+    super(answer.code, message, hint, answer.diagnostics ? { diagnostics: answer.diagnostics } : {});
+  }
+}
+
+/** What PUT /api/v1/tunables/{path} takes: the value, a time to live (seconds or "30m"; absent: the field's default) and why. */
+export interface LeaseBody {
+  value: TunableValue;
+  ttl?: number | string;
+  reason: string;
+}
 
 export interface AgentApi {
   status(): Promise<StatusAnswer>;
@@ -25,13 +48,21 @@ export interface AgentApi {
   diff(query: { from?: string; to?: string }): Promise<DiffAnswer>;
   sync(): Promise<SyncAnswer>;
   rollback(body: { to: string; reason?: string }): Promise<RollbackAnswer>;
+  /** The running configuration, or one value of it; with `explain`, every tunable field's runtime layers. */
+  config(query: { path?: string; explain?: boolean }): Promise<ConfigAnswer>;
+  /** GET /api/v1/tunables: the tunable fields, their layers and leases, and the governor. */
+  getTunables(): Promise<TunablesAnswer>;
+  /** An operator lease on `path` (operator token); a refusal is an AgentRefusal with the agent's code. */
+  setLease(path: string, body: LeaseBody): Promise<LeaseAnswer>;
+  /** Clears the operator lease on `path` (operator token). */
+  clearLease(path: string): Promise<LeaseAnswer>;
 }
 
 const TIMEOUT_MS = 120_000;
 
 /** The API of the agent at `url`, with a bearer token when one is given. */
 export function agentApi(url: string, token: string | undefined): AgentApi {
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let r: Response;
     try {
       r = await fetch(new URL(path, url), {
@@ -66,11 +97,11 @@ export function agentApi(url: string, token: string | undefined): AgentApi {
     }
     if (!r.ok) {
       const p = (typeof json === 'object' && json !== null ? json : {}) as Partial<ErrorAnswer>;
-      throw new GitopsError(
-        isErrorCode(p.code) ? p.code : 'agent-error',
+      throw new AgentRefusal(
+        { ...p, code: isErrorCode(p.code) ? p.code : 'agent-error' },
+        r.status,
         `the agent refused: ${p.message ?? `HTTP ${r.status}`}`,
         p.hint ?? '',
-        p.diagnostics ? { diagnostics: p.diagnostics } : {},
       );
     }
     return json as T;
@@ -90,6 +121,11 @@ export function agentApi(url: string, token: string | undefined): AgentApi {
     diff: (q) => call<DiffAnswer>('GET', `/api/v1/diff?${query(q)}`),
     sync: () => call<SyncAnswer>('POST', '/api/v1/sync'),
     rollback: (body) => call<RollbackAnswer>('POST', '/api/v1/rollback', body),
+    config: (q) =>
+      call<ConfigAnswer>('GET', `/api/v1/config?${query({ path: q.path, explain: q.explain ? '1' : undefined })}`),
+    getTunables: () => call<TunablesAnswer>('GET', '/api/v1/tunables'),
+    setLease: (path, body) => call<LeaseAnswer>('PUT', `/api/v1/tunables/${encodeURIComponent(path)}`, body),
+    clearLease: (path) => call<LeaseAnswer>('DELETE', `/api/v1/tunables/${encodeURIComponent(path)}`),
   };
 }
 

@@ -174,7 +174,7 @@ describe('formatTunables', () => {
         'frame_capture.fps = 10  (operator lease; signed 15; 5..20 step 1, applies by restart)',
         '    governor 12 by load-governor "step fewer-frames", 5m left',
         '  * operator 10 by oncall "hot afternoon", 29m59s left',
-        'logging.level = "info"  (signed; signed "info"; one of debug, info, warn, applies hot)',
+        'logging.level = "info"  (signed; one of debug, info, warn, applies hot)',
         'leases on fields this release does not list:',
         '  motion.sensitivity: operator 0.5 by alice "windy", expired',
         'governor   step 1 of 2 (no-faces); 1 move in the last hour, at most 6',
@@ -213,7 +213,7 @@ describe('formatTunables', () => {
     );
     const sparse = { commit: A, now: iso(0), tunables: [{ path: 'x.y', value: 3, winner: 'signed' }] };
     expect(formatTunables(sparse as unknown as TunablesAnswer)).toBe(
-      'tunables of aaaaaaaaaaaa\nx.y = 3  (signed; signed (not set))',
+      'tunables of aaaaaaaaaaaa\nx.y = 3  (signed)',
     );
     expect(describeLease({}, NOW)).toBe('? (not set) by ?, ?');
   });

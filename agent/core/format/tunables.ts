@@ -42,9 +42,8 @@ function layerDetail(l: LayerExplanation, now: number): string {
 /** One field: its effective value and winner, its signed value and bounds, and each layer that holds something. */
 export function formatTunable(t: TunableEntry, now: number): string {
   const bounds = t.spec ? `${describeBounds(t.spec)}, applies ${t.spec.applies === 'hot' ? 'hot' : 'by restart'}` : '';
-  const lines = [
-    `${t.path} = ${show(t.value)}  (${t.winner === 'signed' ? 'signed' : `${t.winner} lease`}; signed ${show(t.signed)}${bounds ? `; ${bounds}` : ''})`,
-  ];
+  const source = t.winner === 'signed' ? 'signed' : `${t.winner} lease; signed ${show(t.signed)}`;
+  const lines = [`${t.path} = ${show(t.value)}  (${source}${bounds ? `; ${bounds}` : ''})`];
   for (const l of t.layers ?? [])
     if (l.layer !== 'signed' && l.status !== 'unset')
       lines.push(`  ${l.layer === t.winner ? '*' : ' '} ${l.layer} ${layerDetail(l, now)}`);
