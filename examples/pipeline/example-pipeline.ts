@@ -83,6 +83,14 @@ for (const name of names) {
         ? 'this pipeline cannot keep up with more than 60 fps'
         : undefined,
     );
+    // unhealthy when the detectors cannot keep up with the frames at all (a frame costs more than
+    // two frame periods under the load of the moment): the agent rolls such a change back
+    c.health((s) => {
+      const cost = frameCost({ ...running, frame_capture: s.frame_capture as Capture }, readLoadFactor().factor);
+      return cost.fps > 0 && cost.costMs > 2000 / cost.fps
+        ? `capture: a frame costs the detectors ${Math.round(cost.costMs)} ms and one comes every ${Math.round(1000 / cost.fps)} ms at ${cost.fps} fps`
+        : undefined;
+    });
   }
   if (name === 'detector') {
     c.on('detectors', (v) => {

@@ -8,7 +8,8 @@ export interface AgentProcess {
   child: ChildProcess;
   lines: string[];
   api: Promise<string>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The first line matching `pattern`, of those from index `since` on (0: every line so far), or one still to come. */
+  waitFor(pattern: RegExp, timeoutMs?: number, since?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -55,8 +56,8 @@ export function startAgent(
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const waitFor = (pattern: RegExp, timeoutMs = 20_000): Promise<string> => {
-    const seen = lines.find((l) => pattern.test(l));
+  const waitFor = (pattern: RegExp, timeoutMs = 20_000, since = 0): Promise<string> => {
+    const seen = lines.slice(since).find((l) => pattern.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
