@@ -7,7 +7,7 @@ export interface Row {
   group: string;
   name: string;
   value: number;
-  unit: 'ms' | 'MB' | 'req/s' | 'bytes' | 'count';
+  unit: 'ms' | 'µs' | 'MB' | 'req/s' | 'bytes' | 'count';
   target?: string;
   pass?: boolean;
   note?: string;

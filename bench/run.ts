@@ -8,6 +8,7 @@ import type { Row } from './measure.js';
 import { benchAgent } from './agent.js';
 import { benchDiff } from './diff.js';
 import { benchHardware } from './hardware.js';
+import { benchLeases } from './leases.js';
 import { benchSecrets } from './secrets.js';
 import { benchStore } from './store.js';
 import { benchTrust } from './trust.js';
@@ -43,6 +44,7 @@ const rows: Row[] = [
   ...(await benchSecrets(cli)),
   ...(await benchTrust(cli)),
   ...(await benchAgent(root, cli)),
+  ...(await benchLeases(root, cli)),
   ...(await benchStore(root, cli)),
 ];
 const machine = {
