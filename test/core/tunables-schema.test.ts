@@ -289,13 +289,14 @@ describe('tunables: in the signed configuration', () => {
       files,
       BERLIN,
       'frame_capture:\n',
-      'tunables:\n  frame_capture.fps: { maximum: 20, minimum: 10 }\nframe_capture:\n',
+      // (the load governor's ladder goes down to 5 fps, so the minimum stays: config/load_governor.yaml)
+      'tunables:\n  frame_capture.fps: { maximum: 20, default_ttl_seconds: 600 }\nframe_capture:\n',
     );
     expect(errors(narrower)).toEqual([]);
     const spec = targetTunables(openRepository(narrower), { environment: 'production', device: 'prod-berlin-001' })!.at(
       'frame_capture.fps',
     );
-    expect(spec).toMatchObject({ minimum: 10, maximum: 20, narrowed_by: [PROD, BERLIN] });
+    expect(spec).toMatchObject({ minimum: 5, maximum: 20, default_ttl_seconds: 600, narrowed_by: [PROD, BERLIN] });
     // within the schema, but wider than production allows
     const wider = edit(
       files,

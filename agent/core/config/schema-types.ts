@@ -566,7 +566,7 @@ export interface LoadGovernor {
    */
   signals: {
     /**
-     * One signal: a source, two thresholds and two dwell times.
+     * One signal: a source, two thresholds (enter_above and exit_below, or enter_below and exit_above) and two dwell times.
      */
     [k: string]: {
       /**

@@ -9,6 +9,7 @@ import { dedupeDiagnostics, hasErrors, sortDiagnostics } from './diagnostics.js'
 import { checkHardware } from '../hardware/check.js';
 import { isAtOrBelow, pointerToDotted } from '../json/pointer.js';
 import { isObject } from '../json/value.js';
+import type { JsonObject } from '../json/value.js';
 import { checkBaseline, checkPolicy } from './policy.js';
 import {
   deviceFile,
@@ -28,7 +29,8 @@ import type { RenderOptions, RenderResult, RenderTarget } from '../config/render
 import { describeProblem, fileProblem } from '../repo/file.js';
 import { checkRules } from './rules.js';
 import { checkSecretsFile } from './secrets-check.js';
-import { checkNarrowings, checkSignedValues } from '../tunables/narrowing.js';
+import { checkNarrowings, checkSignedValues, targetTunables } from '../tunables/narrowing.js';
+import { checkGovernor, checkLadderSteps } from '../governor/check.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
@@ -315,18 +317,64 @@ export function validateTarget(repo: Repository, target: RenderTarget, options: 
     );
     if (result.environment) diagnostics.push(...checkPolicy(config, result.environment).map(fromFinding));
     diagnostics.push(...checkSignedValues(repo, target, result.config).map(fromFinding));
-    if (result.device) diagnostics.push(...hardwareDiagnostics(repo, result, config, options, fromFinding));
+    const hardware = result.device ? hardwareProfileFor(repo, result, options) : undefined;
+    const subject = result.device && {
+      environment: target.environment,
+      device: result.device.id,
+      model: result.device.model,
+    };
+    const checkHardwareOf = (c: Config): Finding[] =>
+      hardware?.profile && subject ? checkHardware(c, hardware.profile, subject) : [];
+    if (hardware) diagnostics.push(...hardware.diagnostics, ...checkHardwareOf(config).map(fromFinding));
+    diagnostics.push(
+      ...governorDiagnostics(repo, target, result, (c) => [
+        ...checkRules(c, { environment: target.environment, sections: schemas.sections() }),
+        ...(result.environment ? checkPolicy(c, result.environment) : []),
+        ...checkHardwareOf(c),
+      ]).map(fromFinding),
+    );
   }
   return { target, result, diagnostics: diagnostics.map(tag) };
 }
 
-function hardwareDiagnostics(
+/**
+ * The load governor's rules for this target (agent/core/governor/check.ts) and, where it is on,
+ * the configuration at every step of its ladder: the schema, then `check` (rules, policy, hardware).
+ */
+function governorDiagnostics(
+  repo: Repository,
+  target: RenderTarget,
+  result: RenderResult,
+  check: (config: Config) => Finding[],
+): Finding[] {
+  const table = targetTunables(repo, target);
+  if (!table || !repo.schemas) return [];
+  const schemas = repo.schemas;
+  const origin = (pointer: string): string | undefined => {
+    const at = result.locate(pointer);
+    return at ? `${at.file}${at.line !== undefined ? `:${at.line}` : ''}` : undefined;
+  };
+  const findings = checkGovernor(result.config, { table, schemas, origin });
+  const stepFindings = (c: JsonObject): Finding[] => {
+    const errors = schemas.validate('config', c).filter((e) => e.data !== REDACTED);
+    if (errors.length > 0)
+      return errors.map((e) => ({
+        severity: 'error',
+        code: `schema-${e.keyword}`,
+        pointer: e.instancePath,
+        message: `${pointerToDotted(e.instancePath) || 'the configuration'} ${e.message ?? 'is invalid'}`,
+      }));
+    return check(c as unknown as Config);
+  };
+  return [...findings, ...checkLadderSteps(result.config, stepFindings)];
+}
+
+/** The hardware profile a device is validated against (a live probe's, or its model's recorded one), or why there is none. */
+function hardwareProfileFor(
   repo: Repository,
   result: RenderResult,
-  config: Config,
   options: ValidateOptions,
-  fromFinding: (f: Finding) => Diagnostic,
-): Diagnostic[] {
+): { profile?: HardwareProfile; diagnostics: Diagnostic[] } {
   const device = result.device!;
   let profile = options.hardwareProfile?.profile;
   if (!profile) {
@@ -337,25 +385,24 @@ function hardwareDiagnostics(
       const guess = closest(device.model, models);
       const devFile = deviceFile(result.target.environment, device.id);
       const pos = repo.document(devFile) ? locate(repo.document(devFile)!.positions, '/device/model') : undefined;
-      return [
-        {
-          severity: 'error',
-          code: 'unknown-model',
-          message: `device ${device.id} is model "${device.model}", which has no hardware profile${guess ? `. Did you mean "${guess}"?` : ''}`,
-          file: devFile,
-          ...(pos ?? {}),
-          path: 'device.model',
-          hint: `models with profiles: ${models.join(', ') || '(none)'}; record a new one with gitops hardware capture --model ${device.model}`,
-          ...(guess ? { suggestion: guess } : {}),
-        },
-      ];
+      return {
+        diagnostics: [
+          {
+            severity: 'error',
+            code: 'unknown-model',
+            message: `device ${device.id} is model "${device.model}", which has no hardware profile${guess ? `. Did you mean "${guess}"?` : ''}`,
+            file: devFile,
+            ...(pos ?? {}),
+            path: 'device.model',
+            hint: `models with profiles: ${models.join(', ') || '(none)'}; record a new one with gitops hardware capture --model ${device.model}`,
+            ...(guess ? { suggestion: guess } : {}),
+          },
+        ],
+      };
     }
-    if (!d.value || repo.schemas!.validate('hardwareProfile', d.value).length > 0) return []; // reported by the document check
+    // a profile that does not pass its schema is reported by the document check
+    if (!d.value || repo.schemas!.validate('hardwareProfile', d.value).length > 0) return { diagnostics: [] };
     profile = d.value as unknown as HardwareProfile;
   }
-  return checkHardware(config, profile, {
-    environment: result.target.environment,
-    device: device.id,
-    model: device.model,
-  }).map(fromFinding);
+  return { profile, diagnostics: [] };
 }
