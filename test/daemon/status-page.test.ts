@@ -5,14 +5,13 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { exampleCopy, PROJECT } from '../helpers/project.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
-import { which } from '../helpers/tools.js';
+import { browserPath, launchChromium, phonePage } from '../helpers/browser.js';
 
 // what the functions run inside the page see (this project's TypeScript has no DOM library)
 interface Element {
@@ -26,7 +25,6 @@ declare const document: {
 };
 declare const window: unknown;
 
-const browserPath = which('chromium');
 const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
 const ARTIFACTS = join(PROJECT, 'artifacts');
 
@@ -76,22 +74,8 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
     ]);
     api = await agent.api;
     await agent.waitFor(/applied tree-\w+ "working tree"/);
-    browser = await chromium.launch({
-      executablePath: browserPath!,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    // a phone: 390 x 844 CSS pixels
-    page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-    page.on('dialog', (d) => void d.accept());
+    browser = await launchChromium();
+    page = await phonePage(browser);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,9 @@
 // The agent's status page: plain DOM, no framework. Data comes from the local API with the
 // token kept in this tab's sessionStorage (given once as #token=... or pasted under Access);
 // updates arrive through the event stream, read with fetch so that the token travels in a
-// header, never in a URL. Every value is written as text, never as HTML.
+// header, never in a URL. Every value is written as text, never as HTML. The runtime panel shows
+// the leases in force (counting down on this tab's clock, set against the agent's) with a Clear
+// button for an operator's own kind, and the load governor's step and signals.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -103,6 +105,138 @@ function renderStatus(s) {
   $('sync').disabled = !!s.syncing;
 }
 
+// How far the agent's clock is ahead of this tab's, from the last tunables answer: remaining
+// times count down against the agent's clock, as the agent expires leases by it.
+let skew = 0;
+const agentNow = () => Date.now() + skew;
+
+function left(iso) {
+  let s = Math.ceil((Date.parse(iso) - agentNow()) / 1000);
+  if (!(s > 0)) return 'expired';
+  const parts = [];
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ]) {
+    const n = Math.floor(s / size);
+    s -= n * size;
+    if (n > 0 || (parts.length > 0 && parts.length < 2)) parts.push(n + unit);
+    if (parts.length === 2) break;
+  }
+  return parts.filter((p, i) => i === 0 || !p.startsWith('0')).join('') + ' left';
+}
+
+const SIGNAL_STATES = {
+  normal: 'normal',
+  entering: 'above its threshold, waiting',
+  hot: 'hot',
+  leaving: 'back below its threshold, waiting',
+};
+
+function renderRuntime(t) {
+  $('runtime').hidden = !t;
+  if (!t) return;
+  skew = Date.parse(t.now) - Date.now();
+  const entries = new Map((t.tunables || []).map((e) => [e.path, e]));
+  const now = agentNow();
+  const active = (t.leases || []).filter((l) => Date.parse(l.start) <= now && now < Date.parse(l.expires));
+  $('leases').replaceChildren(
+    ...active.map((l) => {
+      const e = entries.get(l.path);
+      const winning = e && e.winner === l.owner;
+      return el(
+        'li',
+        { class: 'lease ' + l.owner, 'data-path': l.path, 'data-owner': l.owner },
+        el('code', {}, l.path),
+        ' = ',
+        el('strong', { class: 'value' }, JSON.stringify(l.value)),
+        ' ',
+        el('span', { class: 'pill owner' }, l.owner),
+        e
+          ? el(
+              'span',
+              { class: 'meta' },
+              ' signed ' + JSON.stringify(e.signed) + (winning ? '' : ' · held by ' + e.winner),
+            )
+          : null,
+        el('div', { class: 'meta' }, 'by ' + l.actor + (l.reason ? ': ' + l.reason : '')),
+        el('div', { class: 'meta' }, el('span', { class: 'remaining', 'data-expires': l.expires }, left(l.expires))),
+        l.owner === 'operator' && role === 'operator'
+          ? el('button', { type: 'button', class: 'clear', 'data-clear': l.path }, 'Clear')
+          : null,
+      );
+    }),
+  );
+  if (!active.length) $('leases').append(el('li', { class: 'meta' }, 'no leases: the signed configuration runs'));
+  renderGovernor(t.governor);
+}
+
+function renderGovernor(g) {
+  $('governor').hidden = !g;
+  if (!g) return;
+  const steps = g.steps || [];
+  const current = g.step > 0 ? steps[g.step - 1] : null;
+  $('governor-step').textContent = !g.enabled
+    ? 'off'
+    : 'step ' + g.step + ' of ' + steps.length + (current ? ': ' + current.name : ': the signed configuration');
+  $('governor-step').dataset.step = String(g.step);
+  $('governor-ladder').replaceChildren(
+    ...steps.map((s, i) =>
+      el(
+        'li',
+        { class: g.step === i + 1 ? 'current' : g.step > i ? 'taken' : '' },
+        el('strong', {}, s.name),
+        ' ',
+        el(
+          'span',
+          { class: 'meta' },
+          Object.entries(s.set || {})
+            .map(([k, v]) => k + '=' + JSON.stringify(v))
+            .join(', '),
+        ),
+      ),
+    ),
+  );
+  $('governor-signals').replaceChildren(
+    ...(g.signals || []).map((s) =>
+      el(
+        'li',
+        { class: 'signal ' + s.state, 'data-signal': s.name, 'data-state': s.state },
+        el('strong', {}, s.name),
+        ' ',
+        s.value === null ? '(no sample)' : String(s.value),
+        ' — ',
+        SIGNAL_STATES[s.state] || s.state,
+        s.since ? ' since ' + ago(s.since) : '',
+        el('div', { class: 'meta' }, 'enter above ' + s.enter_above + ', exit below ' + s.exit_below),
+      ),
+    ),
+  );
+  const m = g.last_transition;
+  $('governor-moves').textContent =
+    (m ? 'last move ' + m.from + ' → ' + m.to + ' ' + ago(m.at) + ': ' + m.reason + ' · ' : '') +
+    g.transitions_last_hour +
+    ' move' +
+    (g.transitions_last_hour === 1 ? '' : 's') +
+    ' in the last hour (at most ' +
+    g.max_transitions_per_hour +
+    ')';
+}
+
+// once a second: the remaining times count down; one that runs out asks for a refresh (the agent
+// removes the lease within a tick)
+function countDown() {
+  let ran = false;
+  for (const e of document.querySelectorAll('#leases .remaining')) {
+    const text = left(e.dataset.expires);
+    if (text === 'expired' && e.textContent !== 'expired') ran = true;
+    e.textContent = text;
+  }
+  if (ran) void refresh();
+}
+
 function renderJournal(entries) {
   $('journal').replaceChildren(
     ...entries
@@ -115,7 +249,12 @@ function renderJournal(entries) {
           el('span', { class: 'ev ' + e.event }, e.event),
           ' ',
           el('code', {}, short(e.commit)),
-          e.to ? [' → ', el('code', {}, short(e.to))] : null,
+          typeof e.to === 'string' ? [' → ', el('code', {}, short(e.to))] : null,
+          // the governor's moves, and lease events: the step, or the path, value and owner
+          typeof e.to === 'number' ? ' step ' + e.from + ' → ' + e.to + (e.step ? ' (' + e.step + ')' : '') : null,
+          e.path ? [' ', el('code', {}, e.path)] : null,
+          e.path && e.value !== undefined ? ' = ' + JSON.stringify(e.value) : null,
+          e.path && e.owner ? ' (' + e.owner + (e.actor ? ' ' + e.actor : '') + ')' : null,
           e.component ? ' ' + e.component : null,
           e.subject ? ' “' + e.subject + '”' : null,
           e.by ? ' by ' + e.by : null,
@@ -188,14 +327,17 @@ async function refresh() {
   }
   refreshing = (async () => {
     try {
-      const [s, j, r] = await Promise.all([
+      const [s, j, r, t] = await Promise.all([
         api('GET', '/api/v1/status'),
         api('GET', '/api/v1/journal?limit=30'),
         api('GET', '/api/v1/releases'),
+        // an agent without runtime layers (or a token that may not see them): no panel
+        api('GET', '/api/v1/tunables').catch(() => null),
       ]);
       renderStatus(s);
       renderJournal(j);
       renderReleases(r);
+      renderRuntime(t);
     } catch (e) {
       say(
         e.status === 401
@@ -289,6 +431,16 @@ document.addEventListener('DOMContentLoaded', () => {
     );
   });
   $('diff-show').addEventListener('click', () => void showDiff());
+  $('leases').addEventListener('click', (e) => {
+    const button = e.target.closest('button[data-clear]');
+    if (!button) return;
+    const path = button.dataset.clear;
+    if (!confirm('Clear the operator lease on ' + path + '? The layers below it take over again.')) return;
+    void act(button, 'DELETE', '/api/v1/tunables/' + encodeURIComponent(path), null, (r) =>
+      say('cleared ' + path + ': it runs ' + JSON.stringify(r.value) + ' (' + r.winner + ')'),
+    );
+  });
+  setInterval(countDown, 1000);
   $('token-form').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem('token', $('token').value.trim());
