@@ -23,6 +23,7 @@ import { readRegularFile } from '../io/safe-read.js';
 import { nodeProcessRunner } from '../io/process.js';
 import type { Redactor } from '../io/redactor.js';
 import { streamLogger } from '../io/logger.js';
+import { LoadSignals } from '../io/load-signals.js';
 import { ReleaseStore } from '../io/release-store.js';
 import { readUserFile, readWorkingTree } from '../io/repo-files.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
@@ -360,12 +361,14 @@ export async function runAgent(o: RunOptions): Promise<void> {
     (trigger) => agent.sync(source, trigger),
     pollSeconds,
   );
+  // the machine's load, sampled only while a release runs the governor
+  const load = new LoadSignals();
   const governor = new Governor({
     releases: daemon.releases,
     runtime: daemon.runtime,
     runner,
     delivery: daemon.delivery,
-    sampleMachine: async () => ({}),
+    sampleMachine: async () => load.sample(daemon.clock.now().getTime()).values,
     journal: daemon.journal,
     events,
     clock: daemon.clock,

@@ -152,8 +152,12 @@ export interface GovernorSignalView {
   state: 'normal' | 'entering' | 'hot' | 'leaving';
   /** When the signal reached its state (ISO 8601); null before its first sample. */
   since: string | null;
+  /** The enter threshold: the signal enters above it (below it when `direction` is `below`). */
   enter_above: number;
+  /** The exit threshold: the signal leaves below it (above it when `direction` is `below`). */
   exit_below: number;
+  /** above: high is bad (temperature, latency); below: low is bad (available memory). */
+  direction?: 'above' | 'below';
 }
 
 /** The load governor of the running release. */
