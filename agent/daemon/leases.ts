@@ -480,6 +480,7 @@ export class RuntimeLayers {
         actor: e.lease.actor,
         reason: this.d.redact(e.lease.reason),
         value: e.lease.value,
+        start: e.lease.start,
         expires: e.lease.expires,
         commit: e.lease.commit,
       };

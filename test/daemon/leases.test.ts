@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseAnswer, TunablesAnswer } from '../../agent/core/contracts/api.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { Ticker } from '../../agent/daemon/ticker.js';
+import { leasesOfJournal } from '../../agent/core/tunables/events.js';
 import { devDaemons, fakeClock, inProcessApi, journalOf, runnerOf, testSource } from '../helpers/in-process.js';
 import { edit, exampleFiles, tempDir } from '../helpers/project.js';
 import { which } from '../helpers/tools.js';
@@ -291,6 +292,13 @@ describe('runtime leases on the daemon', () => {
       code: 'lease-out-of-bounds',
     });
     expect(again.d.releases.manifest('f'.repeat(40)).leases).toEqual([]);
+    // the journal is the audit trail of the leases: replayed, it gives what the agent holds
+    await again.d.runtime.change(
+      [{ kind: 'set', path: 'motion.sensitivity', value: 0.5, owner: 'operator', actor: 'ops', reason: 'r' }],
+      'test',
+    );
+    expect(leasesOfJournal(journal(again.d))).toEqual(again.d.runtime.leases);
+    expect(again.d.runtime.leases).toHaveLength(1);
   });
 
   it('a lease the hardware cannot run is refused by the same checks as a commit (raw YUYV at 720p tops out at 10 fps)', async () => {

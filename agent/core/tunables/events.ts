@@ -131,3 +131,43 @@ export function replayLeases(
   }
   return { state, dropped, refused, changes };
 }
+
+/** A journal entry of the agent, as far as leases go (event lease-set, lease-cleared, lease-expired, lease-dropped). */
+export interface LeaseJournalEntry {
+  event?: unknown;
+  path?: unknown;
+  owner?: unknown;
+  actor?: unknown;
+  reason?: unknown;
+  value?: unknown;
+  start?: unknown;
+  expires?: unknown;
+  commit?: unknown;
+}
+
+/**
+ * The leases in force after the journal's lease events, replayed in order: a set adds (or
+ * replaces) the lease of its path and owner; a clear, an expiry or a drop removes it. The agent
+ * keeps leases.json the same way, so the two agree (the journal is the audit trail of both).
+ */
+export function leasesOfJournal(entries: readonly LeaseJournalEntry[]): Lease[] {
+  const byKey = new Map<string, Lease>();
+  for (const e of entries) {
+    if (typeof e.path !== 'string' || !OWNERS.includes(e.owner as Owner)) continue;
+    const key = `${e.path}\0${String(e.owner)}`;
+    if (e.event === 'lease-set')
+      byKey.set(key, {
+        path: e.path,
+        owner: e.owner as Owner,
+        actor: String(e.actor),
+        reason: String(e.reason),
+        value: e.value as Lease['value'],
+        start: String(e.start),
+        expires: String(e.expires),
+        commit: String(e.commit),
+      });
+    else if (e.event === 'lease-cleared' || e.event === 'lease-expired' || e.event === 'lease-dropped')
+      byKey.delete(key);
+  }
+  return sorted([...byKey.values()]);
+}
