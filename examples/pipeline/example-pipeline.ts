@@ -60,6 +60,9 @@ if (flagLoad === undefined) {
   process.exit(2);
 }
 
+/** How often a detector runs, when not on every frame: ` every 2 frames`. */
+const every = (interval: number | undefined): string => ((interval ?? 1) > 1 ? ` every ${interval} frames` : '');
+
 let frames = 0;
 let frameTimer: NodeJS.Timeout | undefined;
 const clients: Client[] = [];
@@ -97,7 +100,7 @@ for (const name of names) {
       running.detectors = v as Detectors;
       const enabled = Object.entries(v as Detectors).filter(([, d]) => d.enabled);
       say(
-        `detector: running ${enabled.map(([n, d]) => `${n} on ${d.runtime}${(d.frame_interval ?? 1) > 1 ? ` every ${d.frame_interval} frames` : ''}`).join(', ') || 'nothing'}`,
+        `detector: running ${enabled.map(([n, d]) => `${n} on ${d.runtime}${every(d.frame_interval)}`).join(', ') || 'nothing'}`,
       );
     });
     c.on('face_recognition', (v) => {

@@ -212,9 +212,7 @@ describe('formatTunables', () => {
       'tunables of nothing (no release runs yet)\n  no field of this release is tunable at runtime',
     );
     const sparse = { commit: A, now: iso(0), tunables: [{ path: 'x.y', value: 3, winner: 'signed' }] };
-    expect(formatTunables(sparse as unknown as TunablesAnswer)).toBe(
-      'tunables of aaaaaaaaaaaa\nx.y = 3  (signed)',
-    );
+    expect(formatTunables(sparse as unknown as TunablesAnswer)).toBe('tunables of aaaaaaaaaaaa\nx.y = 3  (signed)');
     expect(describeLease({}, NOW)).toBe('? (not set) by ?, ?');
   });
 });

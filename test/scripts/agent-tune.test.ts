@@ -94,14 +94,20 @@ describe('gitops agent tune against a running agent', () => {
     expect(set.stderr).toBe('');
     expect(set.status).toBe(0);
     expect(set.stdout).toMatch(
-      /^applied: frame_capture\.fps = 10 \(operator lease\); reconfigured capture in \d+ ms\n {2}lease operator 10 by oncall "hot afternoon", (30m|29m\d+s) left\n$/,
+      new RegExp(
+        String.raw`^applied: frame_capture\.fps = 10 \(operator lease\); reconfigured capture in \d+ ms\n` +
+          String.raw` {2}lease operator 10 by oncall "hot afternoon", (30m|29m\d+s) left\n$`,
+      ),
     );
     expect(applied.at(-1)).toBe(10);
     expect(await fps()).toMatchObject({ value: 10, winner: 'operator', signed: 15 });
 
     const list = await tune(['list'], 'viewer');
     expect(list.stdout).toMatch(
-      /\nframe_capture\.fps = 10 {2}\(operator lease; signed 15; 1\.\.30 step 1, applies by restart\)\n {2}\* operator 10 by oncall "hot afternoon", 29m\d+s left\n/,
+      new RegExp(
+        String.raw`\nframe_capture\.fps = 10 {2}\(operator lease; signed 15; 1\.\.30 step 1, applies by restart\)\n` +
+          String.raw` {2}\* operator 10 by oncall "hot afternoon", 29m\d+s left\n`,
+      ),
     );
 
     const status = await run(['agent', 'status']);
