@@ -402,7 +402,12 @@ export class Agent {
       const previous = releases.current();
       const before = previous ? this.deps.runtime.effective(previous) : undefined;
       const plan = planChanges(before, config);
-      if (previous && plan.components.length === 0 && plan.changedSections.length === 0) {
+      // a commit that changes only what governs the leases (bounds, owners, the policy) is applied
+      // like any other, delivering nothing: its release is what the next lease is checked against
+      const sameRuntime =
+        previous !== undefined &&
+        JSON.stringify(releases.runtime(previous)?.context) === JSON.stringify(prepared.runtime.context);
+      if (previous && plan.components.length === 0 && plan.changedSections.length === 0 && sameRuntime) {
         this.keeper.unchanged(info.commit, info.trigger);
         this.deps.runtime.adopt(previous, layered, info.trigger);
         journal.record({

@@ -17,7 +17,7 @@ import { loadSchemas } from '../core/schema/schema-set.js';
 import type { CompiledSchemaCache, SchemaSet } from '../core/schema/schema-set.js';
 import { OWNERS } from '../core/tunables/annotation.js';
 import type { Owner, TunableValue } from '../core/tunables/annotation.js';
-import { effectiveConfig, effectiveValue } from '../core/tunables/effective.js';
+import { atLeastAsSafe, effectiveConfig, effectiveValue } from '../core/tunables/effective.js';
 import type { EffectiveConfig } from '../core/tunables/effective.js';
 import { applyLeaseEvent, changeOf, NO_LEASES } from '../core/tunables/events.js';
 import type { LeaseEvent, LeaseState, ReplayContext } from '../core/tunables/events.js';
@@ -190,9 +190,14 @@ export class RuntimeLayers {
     return { runtime: c.runtime, schemas };
   }
 
+  /** What the environment's policy adds for leases of `owner` (policy.operator_leases). */
   private policy(context: RuntimeContext | undefined, owner: Owner | undefined): LeasePolicy {
     const op = policyOf(context?.environment).operator_leases;
-    return owner === 'operator' && op.max_ttl_seconds !== undefined ? { maxTtlSeconds: op.max_ttl_seconds } : {};
+    if (owner !== 'operator') return {};
+    return {
+      ...(op.allowed === false ? { owners: OWNERS.filter((o) => o !== 'operator') } : {}),
+      ...(op.max_ttl_seconds !== undefined ? { maxTtlSeconds: op.max_ttl_seconds } : {}),
+    };
   }
 
   /** `config` (a release's signed configuration) with the leases that fit `context`; nothing is kept yet. */
@@ -202,7 +207,18 @@ export class RuntimeLayers {
     leases: readonly Lease[] = this.current.leases,
   ): Layered {
     const table = specTable(context?.specs ?? []);
-    const { kept, dropped } = revalidate(leases, (p) => table.at(p), this.policy(context, undefined));
+    const at = (p: string): TunableSpec | undefined => table.at(p);
+    const ops = revalidate(
+      leases.filter((l) => l.owner === 'operator'),
+      at,
+      this.policy(context, 'operator'),
+    );
+    const others = revalidate(
+      leases.filter((l) => l.owner !== 'operator'),
+      at,
+    );
+    const kept = [...ops.kept, ...others.kept];
+    const dropped = [...ops.dropped, ...others.dropped];
     return { kept, dropped, effective: effectiveConfig(config, table, kept, this.now()) };
   }
 
@@ -381,7 +397,17 @@ export class RuntimeLayers {
         : delivered.verdict;
     }
     const ms = Math.round(clock.monotonic() - started);
-    if (!verdict.ok && !expiry) {
+    // A governor step that only makes fields more conservative is kept even when a component is
+    // still unhealthy after it: going back to the less safe values could not help (under heavy
+    // load the next step may). Only the governor's own budget and intervals limit it.
+    const mitigation =
+      !expiry &&
+      events.every((e) => e.type === 'set' && e.lease.owner === 'governor') &&
+      after.values.every((v) => {
+        const spec = table.at(v.path);
+        return !spec || atLeastAsSafe(spec, v.value, getAt(before.config, keySegments(v.path)));
+      });
+    if (!verdict.ok && !expiry && !mitigation) {
       const back = await this.d.switchover.deliver(targets, running, before.config);
       const reason = this.d.redact(verdict.reason);
       for (const e of events)
@@ -411,13 +437,15 @@ export class RuntimeLayers {
           ...this.describe(e),
           trigger,
           components: plan.components,
+          ...(verdict.ok ? {} : { health: this.d.redact(verdict.reason) }),
           ms,
         });
     this.journalDropped(
       dropped.filter((x) => x.why[0]?.code === 'lease-expired'),
       trigger,
     );
-    if (!verdict.ok) this.d.log(`after an expiry, ${this.d.redact(verdict.reason)}`);
+    if (!verdict.ok)
+      this.d.log(`${expiry ? 'after an expiry' : 'kept a governor step although'} ${this.d.redact(verdict.reason)}`);
     return answers(plan.components, plan.components.length > 0 ? 'applied' : 'unchanged');
   }
 

@@ -18,12 +18,15 @@ type Delivered = { generation: number; sections: Record<string, Record<string, u
 describe('the load governor on the daemon', () => {
   const delivered = new Map<string, Delivered[]>();
   let latency = 20;
+  /** While set, every component's health check fails: still overloaded after a step. */
+  let sick = false;
   const server = createServer((req, res) => {
     const [, , name, action] = (req.url ?? '').split('/');
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       if (action === 'apply') delivered.set(name!, [...(delivered.get(name!) ?? []), JSON.parse(body) as Delivered]);
+      if (action === 'healthz' && sick) return res.writeHead(500).end(JSON.stringify({ reason: 'still behind' }));
       if (action === 'metrics')
         return res.writeHead(200).end(JSON.stringify({ values: { inference_latency_ms: latency, queue_depth: 1 } }));
       return res.writeHead(200).end('{}');
@@ -70,7 +73,8 @@ describe('the load governor on the daemon', () => {
       .set('environments/development/overrides.yaml', overrides.toString());
   }
 
-  it('steps down while the detector is slow and back up after it recovers, never touching a protected section', async () => {
+  /** A daemon that runs the repository with its governor, and a clock that moves a second per tick. */
+  async function governed() {
     const clock = fakeClock();
     const d = daemons.build({ clock });
     const source = testSource();
@@ -100,6 +104,11 @@ describe('the load governor on the daemon', () => {
     const capture = (): Delivered['sections'] => delivered.get('capture')!.at(-1)!.sections;
     const detector = (): Delivered['sections'] => delivered.get('detector')!.at(-1)!.sections;
 
+    return { d, clock, runner, governor, call, viewer, second, step, capture, detector };
+  }
+
+  it('steps down while the detector is slow and back up after it recovers, never touching a protected section', async () => {
+    const { d, clock, governor, call, viewer, second, step, capture, detector } = await governed();
     await second(10);
     expect(step()).toBe(0);
     // slow: hot after 5 s above 100 ms, then one step down per 10 s
@@ -178,5 +187,26 @@ describe('the load governor on the daemon', () => {
     expect(String(moves[0]!.reason)).toMatch(/180/);
     // renewals are not journaled: one lease-set per step down, one clear or set per step up
     expect(journalOf(d).filter((e) => e.event === 'lease-set' && e.owner === 'governor').length).toBeLessThanOrEqual(9);
+  });
+
+  it('a step down is kept while a component is still unhealthy after it: a less safe configuration could not help', async () => {
+    const { d, second, step, capture } = await governed();
+    latency = 180;
+    sick = true;
+    try {
+      await second(16);
+      expect(step()).toBe(2);
+      // 10 fps is delivered and stays, although the capture still reports itself unhealthy
+      expect(capture().frame_capture?.fps).toBe(10);
+      expect(d.runtime.leases.map((l) => l.path)).toContain('frame_capture.fps');
+      const kept = journalOf(d)
+        .filter((e) => e.event === 'lease-set' && e.path === 'frame_capture.fps')
+        .at(-1);
+      expect(kept).toMatchObject({ owner: 'governor', health: expect.stringMatching(/still behind/) });
+      expect(journalOf(d).some((e) => e.event === 'lease-rolled-back')).toBe(false);
+    } finally {
+      sick = false;
+      latency = 20;
+    }
   });
 });

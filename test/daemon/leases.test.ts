@@ -325,6 +325,20 @@ describe('runtime leases on the daemon', () => {
     const { call } = await running('1'.repeat(40), forbid);
     const r = await call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 10, reason: 'r' });
     expect([r.status, r.body.code]).toEqual([403, 'lease-policy']);
+    // a commit that changes only the policy is applied: the operator's lease ends with it, and the next is refused
+    const open = await running('4'.repeat(40), files);
+    expect(
+      (await open.call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 10, reason: 'r' })).body.outcome,
+    ).toBe('applied');
+    open.source.offer({ id: '5'.repeat(40), files: forbid });
+    expect(await open.runner.trigger('test')).toMatchObject({ outcome: 'applied', components: ['capture'] });
+    expect(open.d.releases.current()).toBe('5'.repeat(40));
+    expect(open.d.runtime.leases).toEqual([]);
+    expect(lastFps()).toBe(15);
+    expect(journal(open.d).find((e) => e.event === 'lease-dropped')).toMatchObject({ code: 'lease-owner-not-allowed' });
+    expect((await open.call('PUT', '/api/v1/tunables/frame_capture.fps', { value: 11, reason: 'r' })).body.code).toBe(
+      'lease-policy',
+    );
     const short = edit(files, env, 'policy:', 'policy:\n  operator_leases:\n    max_ttl_seconds: 600');
     const s = await running('2'.repeat(40), short);
     expect(
