@@ -108,7 +108,7 @@ describe('the load governor on the daemon', () => {
   }
 
   it('steps down while the detector is slow and back up after it recovers, never touching a protected section', async () => {
-    const { d, clock, governor, call, viewer, second, step, capture, detector } = await governed();
+    const { d, clock, call, viewer, second, step, capture, detector } = await governed();
     await second(10);
     expect(step()).toBe(0);
     // slow: hot after 5 s above 100 ms, then one step down per 10 s
