@@ -45,7 +45,7 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
     const schema = join(repo, 'schemas/frame_capture.schema.json');
     writeFileSync(
       schema,
-      readFileSync(schema, 'utf8').replace('"max_changes_per_hour": 6', '"max_changes_per_hour": 1000'),
+      readFileSync(schema, 'utf8').replace(/"max_changes_per_hour": \d+/, '"max_changes_per_hour": 1000'),
     );
     const state = join(dir, 'state');
     const agent = spawn(

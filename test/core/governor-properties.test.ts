@@ -324,8 +324,8 @@ describe('a thermal ramp is followed step by step down and back up', () => {
     const above = (temps: number[]): number => temps.filter((t) => t > 78).length;
     expect(Math.max(...governed.temps)).toBeLessThan(Math.max(...baseline.temps) - 3);
     expect(above(governed.temps)).toBeLessThan(above(baseline.temps) / 2);
-    // the budget of the example: at most 6 moves in any hour
+    // the budget of the example: at most 10 moves in any hour
     for (const m of moves)
-      expect(moves.filter((x) => x.at > m.at - HOUR && x.at <= m.at).length).toBeLessThanOrEqual(6);
+      expect(moves.filter((x) => x.at > m.at - HOUR && x.at <= m.at).length).toBeLessThanOrEqual(10);
   });
 });

@@ -59,7 +59,7 @@ describe('x-tunable in the schemas', () => {
       owners: ['experiment', 'tuner', 'governor', 'operator'],
       default_ttl_seconds: 900,
       max_ttl_seconds: 86400,
-      max_changes_per_hour: 6,
+      max_changes_per_hour: 12,
       narrowed_by: [],
     });
     expect(specs.find((s) => s.path === 'logging.level')).toMatchObject({
@@ -178,7 +178,7 @@ describe('tunables: in the signed configuration', () => {
     });
     expect(describeSpec(spec!)).toBe(
       '5..20 step 1; applies by restart of its component, the governor may only lower it; owners governor, operator; ' +
-        'leases 900 s by default, at most 86400 s; at most 6 changes an hour; narrowed by environments/production/overrides.yaml',
+        'leases 900 s by default, at most 86400 s; at most 12 changes an hour; narrowed by environments/production/overrides.yaml',
     );
     // development does not narrow it
     expect(targetTunables(repo, { environment: 'development' })!.at('frame_capture.fps')).toMatchObject({

@@ -68,7 +68,7 @@ describe('gitops explain: what the schema says', () => {
     const fps = explain('frame_capture.fps', '--env', 'production', '--device', 'prod-berlin-001');
     expect(fps.stdout).toContain(
       'tunable at runtime within 5..20 step 1; applies by restart of its component, the governor may only lower it; ' +
-        'owners governor, operator; leases 900 s by default, at most 86400 s; at most 6 changes an hour; ' +
+        'owners governor, operator; leases 900 s by default, at most 86400 s; at most 12 changes an hour; ' +
         'narrowed by environments/production/overrides.yaml',
     );
     expect(explain('frame_capture.width', '--env', 'production').stdout).not.toContain('tunable at runtime');
