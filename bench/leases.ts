@@ -16,6 +16,12 @@ import { setFlagsFromString } from 'node:v8';
 import { parseDocument } from 'yaml';
 import { copyExample } from '../devtools/fleet-remote.js';
 import { governorRules, tick } from '../agent/core/governor/index.js';
+import { buildDaemon } from '../agent/daemon/main.js';
+import { Governor } from '../agent/daemon/governor.js';
+import type { HardwareProfile } from '../agent/core/config/types.js';
+import { Redactor } from '../agent/io/redactor.js';
+import { readWorkingTree } from '../agent/io/repo-files.js';
+import { loadIdentities } from '../agent/io/sops-keys.js';
 import type { GovernorState } from '../agent/core/governor/index.js';
 import { median } from './measure.js';
 import type { Row } from './measure.js';
@@ -209,5 +215,101 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
     target: '< 1 MB',
     pass: grown < 1,
   });
+  rows.push(...(await governedDaemon(root, gc)));
   return rows;
+}
+
+/**
+ * The governor inside the daemon, in process, over 10,000 ticks of a simulated second each: a
+ * temperature going round its band moves it down and up its ladder, each step a lease delivered
+ * to components reloaded by a command. What it costs a tick, and the memory it keeps.
+ */
+async function governedDaemon(root: string, gc: () => void): Promise<Row[]> {
+  const group = 'leases';
+  const dir = mkdtempSync(join(tmpdir(), 'bench-governed-'));
+  try {
+    const files = readWorkingTree(root);
+    const components = parseDocument(files.get('config/components.yaml')!);
+    for (const { key } of (components.get('components') as { items: Array<{ key: { value: string } }> }).items) {
+      components.setIn(['components', key.value, 'reload'], { method: 'command', command: ['true'] });
+      components.deleteIn(['components', key.value, 'health']);
+    }
+    const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
+    overrides.delete('components');
+    overrides.set('load_governor', { enabled: true });
+    files.set('config/components.yaml', components.toString());
+    files.set('environments/development/overrides.yaml', overrides.toString());
+    let t = Date.parse('2030-01-01T00:00:00Z');
+    const clock = {
+      now: () => new Date(t),
+      monotonic: () => performance.now(),
+      sleep: async () => undefined,
+      random: () => 0.5,
+    };
+    const profile = parseDocument(
+      readFileSync(join(root, 'config/hardware/edge-p4-c920.yaml'), 'utf8'),
+    ).toJSON() as HardwareProfile;
+    const d = buildDaemon({
+      environment: 'development',
+      device: 'dev-bench-01',
+      stateDir: join(dir, 'state'),
+      identities: await loadIdentities([join(root, 'environments/development/keys/dev-bench-01.agekey')]),
+      hardwareProfile: async () => profile,
+      bakeSeconds: 0,
+      env: {},
+      redactor: new Redactor(),
+      clock,
+    });
+    const applied = await d.agent.apply(files, { commit: 'b'.repeat(40), trigger: 'bench' });
+    if (applied.outcome !== 'applied') throw new Error(`bench governed daemon: ${JSON.stringify(applied)}`);
+    let i = 0;
+    const governor = new Governor({
+      releases: d.releases,
+      runtime: d.runtime,
+      runner: { exclusive: (work) => work() },
+      delivery: d.delivery,
+      // round the band every ~40 minutes: hot past 78 C, normal under 70 C
+      sampleMachine: async () => ({ soc_temp_c: 74 + 10 * Math.sin(i / 400), cpu_utilisation: 0.3 }),
+      journal: d.journal,
+      events: d.events,
+      clock,
+      log: () => undefined,
+    });
+    const times: number[] = [];
+    const tickOnce = async (): Promise<void> => {
+      t += 1000;
+      const t0 = performance.now();
+      await governor.tick();
+      times.push(performance.now() - t0);
+      i++;
+    };
+    for (let k = 0; k < 1000; k++) await tickOnce();
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const rss0 = process.memoryUsage().rss;
+    for (let k = 0; k < 10_000; k++) await tickOnce();
+    gc();
+    const heapGrowth = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+    const rssGrowth = (process.memoryUsage().rss - rss0) / 2 ** 20;
+    const moves = d.journal.entries(100_000, (e) => e.event === 'governor-step').length;
+    return [
+      {
+        group,
+        name: `governor tick in the daemon (sampled, ${moves} moves delivered as leases), median`,
+        value: median(times) * 1000,
+        unit: 'µs',
+      },
+      {
+        group,
+        name: 'daemon heap growth over 10,000 governor ticks (after 1,000 to warm up)',
+        value: heapGrowth,
+        unit: 'MB',
+        target: '< 1 MB',
+        pass: heapGrowth < 1,
+      },
+      { group, name: 'daemon resident memory growth over the same 10,000 ticks', value: rssGrowth, unit: 'MB' },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
