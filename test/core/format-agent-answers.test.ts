@@ -142,6 +142,41 @@ describe('formatJournal', () => {
   });
 });
 
+describe('formatJournal of runtime layers', () => {
+  it('says which lease (owner, path, value, actor) and which governor move', () => {
+    expect(
+      formatJournal([
+        {
+          time: 'T1',
+          event: 'lease-set',
+          commit: A,
+          path: 'frame_capture.fps',
+          owner: 'operator',
+          actor: 'ops',
+          value: 10,
+        },
+        {
+          time: 'T2',
+          event: 'lease-refused',
+          path: 'frame_capture.fps',
+          owner: 'operator',
+          value: 40,
+          code: 'lease-out-of-bounds',
+        },
+        { time: 'T3', event: 'governor-step', from: 0, to: 1, step: 'face_recognition_off', reason: 'soc_temp is hot' },
+        { time: 'T4', event: 'lease-cleared', path: 'frame_capture.fps', owner: 'governor', actor: 'governor/ladder' },
+      ]),
+    ).toBe(
+      [
+        'T1  lease-set      aaaaaaaaaaaa operator frame_capture.fps=10 by ops',
+        'T2  lease-refused  - operator frame_capture.fps=40 [lease-out-of-bounds]',
+        'T3  governor-step  - step 0 -> 1 (face_recognition_off): soc_temp is hot',
+        'T4  lease-cleared  - governor frame_capture.fps by governor/ladder',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('formatReleases', () => {
   it('marks the running release and each one good, bad or neither', () => {
     const release = { subject: null, signer: null, committed_at: null, written_at: null, last_good: false };

@@ -58,15 +58,22 @@ export function formatStatus(s: StatusAnswer, now: number): string {
 const text = (v: unknown): string =>
   typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 
+/** What a lease or governor entry is about: `operator frame_capture.fps=10 by ops`, `step 0 -> 1`. */
+function runtimeDetail(e: Partial<JournalEntry>): string {
+  if (e.event === 'governor-step') return ` step ${text(e.from)} -> ${text(e.to)}${e.step ? ` (${text(e.step)})` : ''}`;
+  if (!String(e.event ?? '').startsWith('lease-') || e.path === undefined) return '';
+  const value = e.value === undefined ? '' : `=${JSON.stringify(e.value)}`;
+  return ` ${text(e.owner)} ${text(e.path)}${value}${e.actor ? ` by ${text(e.actor)}` : ''}`;
+}
+
 export function formatJournal(entries: readonly Partial<JournalEntry>[]): string {
-  return (
-    entries
-      .map(
-        (e) =>
-          `${text(e.time) || '?'}  ${(text(e.event) || '?').padEnd(14)} ${shortId(e.commit)}${e.to ? ` -> ${shortId(e.to)}` : ''}${e.component ? ` ${text(e.component)}` : ''}${e.by ? ` by ${text(e.by)}` : ''}${e.subject ? ` "${text(e.subject)}"` : ''}${e.code ? ` [${text(e.code)}]` : ''}${e.reason ? `: ${text(e.reason).split('\n')[0]}` : ''}`,
-      )
-      .join('\n') || 'the journal is empty'
-  );
+  const line = (e: Partial<JournalEntry>): string =>
+    `${text(e.time) || '?'}  ${(text(e.event) || '?').padEnd(14)} ${shortId(e.commit)}` +
+    `${e.to && e.event !== 'governor-step' ? ` -> ${shortId(e.to)}` : ''}${e.component ? ` ${text(e.component)}` : ''}` +
+    runtimeDetail(e) +
+    `${e.by ? ` by ${text(e.by)}` : ''}${e.subject ? ` "${text(e.subject)}"` : ''}${e.code ? ` [${text(e.code)}]` : ''}` +
+    `${e.reason ? `: ${text(e.reason).split('\n')[0]}` : ''}`;
+  return entries.map(line).join('\n') || 'the journal is empty';
 }
 
 export function formatReleases(list: ReleasesAnswer): string {
