@@ -31,6 +31,7 @@ import { checkRules } from './rules.js';
 import { checkSecretsFile } from './secrets-check.js';
 import { checkNarrowings, checkSignedValues, targetTunables } from '../tunables/narrowing.js';
 import { checkGovernor, checkLadderSteps } from '../governor/check.js';
+import { checkRollout } from '../rollout/check.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
@@ -250,6 +251,7 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
       } else out.push(...(repo.document(file)?.diagnostics ?? []));
     }
     out.push(...checkNarrowings(repo, env));
+    out.push(...checkRollout(repo, env));
   }
   return out;
 }
