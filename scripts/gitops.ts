@@ -56,6 +56,11 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'hardware probe | capture --model M | parse KIND FILE',
     load: async () => (await import('./hardware.js')).hardwareCommand,
   },
+  rollout: {
+    summary:
+      'rollout plan --env E [--output json|text]: the wave of each device (its cohort, or its bucket), its bucket and ref',
+    load: async () => (await import('./rollout.js')).rolloutCommand,
+  },
   device: {
     summary:
       'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped',

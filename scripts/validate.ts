@@ -4,6 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import type { HardwareProfile } from '../agent/core/config/types.js';
 import type { DiagnosticFormat } from '../agent/core/format/diagnostics.js';
 import { summariseTarget } from '../agent/core/format/summary.js';
+import { rolloutSummaryLine } from '../agent/core/format/rollout.js';
+import { environmentPlan } from '../agent/core/rollout/check.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';
@@ -79,8 +81,15 @@ export function validateCommand(args: string[]): number {
       ),
     );
   } else {
-    if (values.summary && format === 'text') for (const t of report.targets) out(summariseTarget(t));
-    if (values.summary && format === 'text') out('');
+    if (values.summary && format === 'text') {
+      for (const t of report.targets) out(summariseTarget(t));
+      // per environment with a rollout: how many of its devices each wave holds
+      for (const env of new Set(report.targets.map((t) => t.target.environment))) {
+        const { plan } = environmentPlan(repo, env);
+        if (plan?.declared) out(rolloutSummaryLine(plan));
+      }
+      out('');
+    }
     const envs = new Set(report.targets.map((t) => t.target.environment)).size;
     const devices = report.targets.filter((t) => t.target.device).length;
     printDiagnostics(

@@ -9,7 +9,8 @@ import type { JsonObject } from '../json/value.js';
 import { deviceFile, environmentFile } from '../repo/layout.js';
 import type { Repository } from '../repo/repository.js';
 import { locate } from '../repo/yaml-source.js';
-import type { GateLimits, Rollout, Wave } from './waves.js';
+import { planRollout } from './waves.js';
+import type { GateLimits, Rollout, RolloutPlan, Wave } from './waves.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -190,4 +191,12 @@ export function checkRollout(repo: Repository, env: string): Diagnostic[] {
     });
   }
   return out;
+}
+
+/** The plan of an environment's rollout from the repository (its devices with their cohorts), when the rollout is readable. */
+export function environmentPlan(repo: Repository, env: string): { read: RolloutRead; plan: RolloutPlan | undefined } {
+  const read = readRollout(repo, env);
+  if (read.kind === 'invalid') return { read, plan: undefined };
+  const devices = repo.devices(env).map((id) => ({ id, cohort: cohortOf(repo, env, id) }));
+  return { read, plan: planRollout(env, read.kind === 'declared' ? read.rollout : undefined, devices) };
 }
