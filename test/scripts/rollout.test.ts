@@ -112,6 +112,9 @@ describe('gitops rollout plan', () => {
       expect(d.wave).toBe(expected('production-1', d.device));
       expect(d.ref).toBe(`refs/heads/rollout/production/${d.wave}`);
     }
+    const text = gitops(['rollout', 'plan', '--env', 'production', '--root', dir]).stdout;
+    expect(text).toMatch(/^prod-berlin-001\s+canary\s+0\.\d{6}\s+cohort$/m);
+    expect(text).toMatch(/^prod-extra-0\s+(canary|early|stable)\s+0\.\d{6}\s+bucket$/m);
     // the wave of each device is a function of seed and id: another seed, another split
     copyWith(PROD, 'seed: production-1', 'seed: production-2', dir);
     const reseeded = planOf(['--env', 'production'], dir);
