@@ -144,7 +144,7 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
     expect(await text('#governor-step')).toBe('step 1 of 5: face_recognition_off');
     expect(await text('#governor-ladder li.current')).toBe('face_recognition_off face_recognition.enabled=false');
     expect(await text('#governor-moves')).toMatch(
-      /^last move 0 → 1 \d+ s ago: inference_latency is hot: .* · 1 move in the last hour \(at most 6\)$/,
+      /^last move 0 → 1 \d+ s ago: inference_latency is hot: .* · 1 move in the last hour \(at most 10\)$/,
     );
     await page
       .locator('#journal li[data-event="governor-step"]', { hasText: 'step 0 → 1 (face_recognition_off)' })
