@@ -174,7 +174,8 @@ async function main(): Promise<number> {
     const firstApply = await waitFor(/applied ([0-9a-f]{12}) "the fleet configuration"[^\n]*\((\d+) ms\)/);
     await waitFor(/\[pipeline\] capture: now [^\n]*/);
     say(
-      `   ✓ applied ${firstApply[1]} in ${firstApply[2]} ms (${Math.round(performance.now() - started)} ms from start, process start-up included); every component configured`,
+      `   ✓ applied ${firstApply[1]} in ${firstApply[2]} ms ` +
+        `(${Math.round(performance.now() - started)} ms from start, process start-up included); every component configured`,
     );
     rows.push({
       step: 'first commit, at start',
@@ -237,7 +238,8 @@ async function main(): Promise<number> {
     const rb = await post('/api/v1/rollback', { to: anchor, reason: 'the night frame rate drops too many frames' });
     const ms6 = performance.now() - t6;
     say(
-      `   ${rb.outcome === 'rolled-back' ? '✓' : '✗'} ${rb.outcome} to ${short(rb.commit ?? '')} in ${Math.round(ms6)} ms: reconfigured ${rb.components?.join(', ') || 'nothing'}; ${short(good[1]!)} is marked bad and not applied again`,
+      `   ${rb.outcome === 'rolled-back' ? '✓' : '✗'} ${rb.outcome} to ${short(rb.commit ?? '')} in ${Math.round(ms6)} ms: ` +
+        `reconfigured ${rb.components?.join(', ') || 'nothing'}; ${short(good[1]!)} is marked bad and not applied again`,
     );
     rows.push({
       step: 'operator rollback (API)',

@@ -72,6 +72,29 @@ function rendered(node: unknown): unknown {
 
 const OPTIONS = { bannerComment: '', additionalProperties: false, format: false } as const;
 
+/** Doc-comment lines (` * text`) longer than `width` broken between words; the formatter leaves comments as they are. */
+export function wrapComments(text: string, width = 110): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^(\s*\* )(.*)$/.exec(line);
+      if (!m || line.length <= width) return [line];
+      const lead = m[1]!;
+      const body = m[2]!;
+      const out: string[] = [];
+      let cur = '';
+      for (const word of body.split(' ')) {
+        if (cur && lead.length + cur.length + 1 + word.length > width) {
+          out.push(lead + cur);
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      if (cur) out.push(lead + cur);
+      return out;
+    })
+    .join('\n');
+}
+
 /** The text of schema-types.ts. */
 export async function generateSchemaTypes(): Promise<string> {
   const config = document('config.schema.json');
@@ -95,7 +118,10 @@ export async function generateSchemaTypes(): Promise<string> {
     '',
     ...parts,
   ].join('\n');
-  return prettier.format(text, { ...(await prettier.resolveConfig(SCHEMA_TYPES)), filepath: SCHEMA_TYPES });
+  return prettier.format(wrapComments(text), {
+    ...(await prettier.resolveConfig(SCHEMA_TYPES)),
+    filepath: SCHEMA_TYPES,
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -22,7 +22,8 @@ import type { TunablesAnswer } from '../agent/core/contracts/api.js';
 import { EXIT_INVALID, EXIT_OK, out, parse } from './cli.js';
 
 const USAGE =
-  'gitops agent status | journal [--limit N] [--event E] | releases | diff [--from R] [--to R] | sync | rollback [--to previous|last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--json]';
+  'gitops agent status | journal [--limit N] [--event E] | releases | diff [--from R] [--to R] | sync | ' +
+  'rollback [--to previous|last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--json]';
 
 function tokenFrom(file: string | undefined): string | undefined {
   const path = file ?? process.env.DOORBELL_AGENT_TOKEN_FILE;

@@ -130,7 +130,8 @@ export async function explainCommand(args: string[]): Promise<number> {
   const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
   if (format === 'json') return (out(JSON.stringify({ ...facts, ...(runtime ? { runtime } : {}) }, null, 2)), done());
   const lines = [
-    `${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    [${target.device ? `${target.environment}/${target.device}` : target.environment}]`,
+    `${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    ` +
+      `[${target.device ? `${target.environment}/${target.device}` : target.environment}]`,
   ];
   if (schema.description) lines.push(`  ${String(schema.description)}`);
   const bits: string[] = [];

@@ -118,7 +118,10 @@ export async function main(argv: string[]): Promise<number> {
       return exitStatusOf(e);
     }
     err(
-      `gitops ${name}: internal error: ${(e as Error).message}${process.env.DOORBELL_DEBUG ? `\n${(e as Error).stack ?? ''}` : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'}`,
+      `gitops ${name}: internal error: ${(e as Error).message}` +
+        (process.env.DOORBELL_DEBUG
+          ? `\n${(e as Error).stack ?? ''}`
+          : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'),
     );
     return EXIT_INVALID;
   }

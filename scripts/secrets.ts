@@ -187,7 +187,8 @@ export async function secretsCommand(args: string[]): Promise<number> {
       }
       write(await updateKeys(readFile(file), file, await identities(), groups, threshold));
       err(
-        `${file}: data key re-wrapped; added ${added.length ? added.join(', ') : 'none'}; removed ${removed.length ? removed.join(', ') : 'none'}; values untouched`,
+        `${file}: data key re-wrapped; added ${added.length ? added.join(', ') : 'none'}; ` +
+          `removed ${removed.length ? removed.join(', ') : 'none'}; values untouched`,
       );
       return EXIT_OK;
     }
@@ -209,7 +210,8 @@ export async function secretsCommand(args: string[]): Promise<number> {
       }
       for (const p of problems) err(`${file}: ${p}`);
       out(
-        `${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`,
+        `${file}: ${problems.length === 0 ? 'ok' : `${problems.length} problem(s)`}; ` +
+          `${enc.metadata.keyGroups.flatMap((g) => g.age).length} age recipient(s); ${macNote}`,
       );
       return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
     }

@@ -162,7 +162,8 @@ describe('model files, memory and disk from a live probe', () => {
     });
     const found = checkHardware(config, p, subject);
     expect(found.map((f) => f.message)).toEqual([
-      'model file /opt/doorbell/models/ssd-mobilenet-v2-person.tflite on device door-1 (model probe) has sha256 bbbbbbbbbbbb…, not the configured aaaaaaaaaaaa…',
+      'model file /opt/doorbell/models/ssd-mobilenet-v2-person.tflite on device door-1 (model probe) ' +
+        'has sha256 bbbbbbbbbbbb…, not the configured aaaaaaaaaaaa…',
       'model file /opt/doorbell/models/facenet-512.onnx is missing on device door-1 (model probe)',
     ]);
   });

@@ -111,7 +111,8 @@ describe('printing a rendered configuration', () => {
   it('a summary line says what a device runs', () => {
     const report = validateRepository(exampleFiles(), { environments: ['production'], devices: ['prod-berlin-001'] });
     expect(summariseTarget(report.targets[0]!)).toBe(
-      '✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], notify telegram,push, web :8443 tls auth=client_certificate, log info',
+      '✓ production/prod-berlin-001     edge-p4-c920, 1920x1080 MJPG @ 20 fps, detectors person[cuda], faces[cuda], ' +
+        'notify telegram,push, web :8443 tls auth=client_certificate, log info',
     );
   });
 });

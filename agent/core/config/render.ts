@@ -247,7 +247,9 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
       diagnostics.push({
         severity: 'error',
         code: 'interpolation-too-long',
-        message: `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters (or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`,
+        message:
+          `\${${p.variable}} makes ${pointerToDotted(p.pointer)} longer than ${MAX_INTERPOLATED_LENGTH} characters ` +
+          `(or all interpolated values longer than ${MAX_INTERPOLATED_TOTAL})`,
         ...(at ?? {}),
         path: pointerToDotted(p.pointer),
         hint: 'use shorter labels, or write the value out',

@@ -2,7 +2,8 @@
 // `Config` is the rendered configuration of a device: the properties that schema defaults fill in are present.
 
 /**
- * A configuration document (config/*.yaml, environments/* /overrides.yaml) and, merged, the rendered configuration of one device. tunables (overrides.yaml only) narrows runtime tunables and is not rendered.
+ * A configuration document (config/*.yaml, environments/* /overrides.yaml) and, merged, the rendered
+ * configuration of one device. tunables (overrides.yaml only) narrows runtime tunables and is not rendered.
  */
 export interface Config {
   /**
@@ -27,7 +28,8 @@ export interface Config {
  */
 export interface FrameCapture {
   /**
-   * Where frames come from: a V4L2 device node (USB webcam), the board's CSI camera through libcamera, or an RTSP stream.
+   * Where frames come from: a V4L2 device node (USB webcam), the board's CSI camera through libcamera, or an
+   * RTSP stream.
    */
   source: 'v4l2' | 'csi' | 'rtsp';
   /**
@@ -47,7 +49,8 @@ export interface FrameCapture {
    */
   password?: string;
   /**
-   * V4L2 FourCC of the capture format. Compressed formats (MJPG, H264) give higher frame rates on USB 2 webcams.
+   * V4L2 FourCC of the capture format. Compressed formats (MJPG, H264) give higher frame rates on USB 2
+   * webcams.
    */
   pixel_format: 'MJPG' | 'YUYV' | 'H264' | 'NV12' | 'NV21' | 'YU12' | 'YV12' | 'UYVY' | 'RGB3' | 'BGR3' | 'JPEG';
   /**
@@ -125,7 +128,8 @@ export interface Detectors {
      */
     enabled?: boolean;
     /**
-     * Where inference runs: the CPU, an NVIDIA GPU through CUDA, a Coral Edge TPU, a Hailo NPU, or Intel graphics through OpenVINO.
+     * Where inference runs: the CPU, an NVIDIA GPU through CUDA, a Coral Edge TPU, a Hailo NPU, or Intel graphics
+     * through OpenVINO.
      */
     runtime: 'cpu' | 'cuda' | 'coral' | 'hailo' | 'openvino';
     /**
@@ -149,7 +153,8 @@ export interface Detectors {
      */
     input_size?: number;
     /**
-     * Run inference on every n-th frame with motion (1: every frame, 2: every other frame); the tracker bridges the frames in between.
+     * Run inference on every n-th frame with motion (1: every frame, 2: every other frame); the tracker bridges
+     * the frames in between.
      */
     frame_interval?: number;
     /**
@@ -432,7 +437,8 @@ export interface Logging {
   max_file_mb: number;
 }
 /**
- * What the configuration needs from the device; checked against the model's recorded profile in CI and against a live probe on the device.
+ * What the configuration needs from the device; checked against the model's recorded profile in CI and
+ * against a live probe on the device.
  */
 export interface Hardware {
   /**
@@ -444,12 +450,14 @@ export interface Hardware {
    */
   min_free_disk_mb: number;
   /**
-   * Oldest CUDA version (as nvidia-smi reports it, or the CUDA of the Jetson's L4T) the cuda detectors are built for.
+   * Oldest CUDA version (as nvidia-smi reports it, or the CUDA of the Jetson's L4T) the cuda detectors are
+   * built for.
    */
   min_cuda_version: string;
 }
 /**
- * The processes of the pipeline, keyed by name: which sections each consumes, how it is reloaded and health-checked, and what it depends on.
+ * The processes of the pipeline, keyed by name: which sections each consumes, how it is reloaded and
+ * health-checked, and what it depends on.
  */
 export interface Components {
   /**
@@ -479,7 +487,8 @@ export interface Components {
      */
     reload: {
       /**
-       * http: POST to validate/apply endpoints; signal: SIGHUP to the pid in pid_file; command: run a command; file: the process watches its file through agent/client.
+       * http: POST to validate/apply endpoints; signal: SIGHUP to the pid in pid_file; command: run a command;
+       * file: the process watches its file through agent/client.
        */
       method: 'http' | 'signal' | 'command' | 'file';
       /**
@@ -519,7 +528,8 @@ export interface Components {
       bake_seconds?: number;
     };
     /**
-     * Where the process reports its own figures (inference latency, dropped frames, queue depth) for the load governor; a file-method component reports them with agent/client's report() instead.
+     * Where the process reports its own figures (inference latency, dropped frames, queue depth) for the load
+     * governor; a file-method component reports them with agent/client's report() instead.
      */
     metrics?: {
       /**
@@ -534,11 +544,19 @@ export interface Components {
   };
 }
 /**
- * The load governor of the agent (DESIGN.md section 9): signals from the machine and from components, each with an enter and an exit threshold and a dwell time (hysteresis), and a degradation ladder. While any signal is hot the agent steps down the ladder, one step per degrade_interval_seconds at most; once every signal is back to normal it steps back up, one step per restore_interval_seconds at most. Each step is a set of governor leases on tunable fields (x-tunable with owner governor), within the signed bounds and only in a field's safe direction; protected fields are never written. No data holds: a missing sample never restores a step. CI refuses a ladder step that is not tunable here, leaves its bounds or grid, touches a protected field or is less conservative than the signed value.
+ * The load governor of the agent (DESIGN.md section 9): signals from the machine and from components, each
+ * with an enter and an exit threshold and a dwell time (hysteresis), and a degradation ladder. While any
+ * signal is hot the agent steps down the ladder, one step per degrade_interval_seconds at most; once every
+ * signal is back to normal it steps back up, one step per restore_interval_seconds at most. Each step is a
+ * set of governor leases on tunable fields (x-tunable with owner governor), within the signed bounds and only
+ * in a field's safe direction; protected fields are never written. No data holds: a missing sample never
+ * restores a step. CI refuses a ladder step that is not tunable here, leaves its bounds or grid, touches a
+ * protected field or is less conservative than the signed value.
  */
 export interface LoadGovernor {
   /**
-   * Run the load governor on the device. When off, no governor lease is held and the signed configuration stands.
+   * Run the load governor on the device. When off, no governor lease is held and the signed configuration
+   * stands.
    */
   enabled: boolean;
   /**
@@ -554,23 +572,34 @@ export interface LoadGovernor {
    */
   restore_interval_seconds: number;
   /**
-   * Moves on the ladder (down or up) in any hour at most; keep it within the change budget (max_changes_per_hour) of every field the ladder sets.
+   * Moves on the ladder (down or up) in any hour at most; keep it within the change budget
+   * (max_changes_per_hour) of every field the ladder sets.
    */
   max_transitions_per_hour: number;
   /**
-   * How long a governor lease lives unless the governor renews it (it renews every tick while the step holds), so that a stalled governor lets go on its own. At least two ticks, and within every ladder field's max_ttl_seconds.
+   * How long a governor lease lives unless the governor renews it (it renews every tick while the step holds),
+   * so that a stalled governor lets go on its own. At least two ticks, and within every ladder field's
+   * max_ttl_seconds.
    */
   lease_ttl_seconds: number;
   /**
-   * What the governor watches, keyed by a name of your choice. A signal is hot after staying beyond its enter threshold for enter_for_seconds, and normal again after staying beyond its exit threshold for exit_for_seconds. Give enter_above and exit_below (high is bad: temperature, utilisation, latency) or enter_below and exit_above (low is bad: available memory).
+   * What the governor watches, keyed by a name of your choice. A signal is hot after staying beyond its enter
+   * threshold for enter_for_seconds, and normal again after staying beyond its exit threshold for
+   * exit_for_seconds. Give enter_above and exit_below (high is bad: temperature, utilisation, latency) or
+   * enter_below and exit_above (low is bad: available memory).
    */
   signals: {
     /**
-     * One signal: a source, two thresholds (enter_above and exit_below, or enter_below and exit_above) and two dwell times.
+     * One signal: a source, two thresholds (enter_above and exit_below, or enter_below and exit_above) and two
+     * dwell times.
      */
     [k: string]: {
       /**
-       * Where the value comes from. From the machine: soc_temp_c (hottest thermal zone, degrees C), cpu_utilisation (0..1, /proc/stat), load_per_core (1-minute load average per core), gpu_temp_c, gpu_utilisation (0..1), gpu_throttled (0 or 1: NVIDIA clock throttle reasons for power or heat), pi_throttled (0 or 1: vcgencmd get_throttled, now), mem_available_ratio (MemAvailable / MemTotal). From a component: <component>.<metric>, a figure the component reports itself (agent/client report), e.g. detector.inference_latency_ms.
+       * Where the value comes from. From the machine: soc_temp_c (hottest thermal zone, degrees C), cpu_utilisation
+       * (0..1, /proc/stat), load_per_core (1-minute load average per core), gpu_temp_c, gpu_utilisation (0..1),
+       * gpu_throttled (0 or 1: NVIDIA clock throttle reasons for power or heat), pi_throttled (0 or 1: vcgencmd
+       * get_throttled, now), mem_available_ratio (MemAvailable / MemTotal). From a component: <component>.<metric>,
+       * a figure the component reports itself (agent/client report), e.g. detector.inference_latency_ms.
        */
       source: string;
       /**
@@ -590,17 +619,20 @@ export interface LoadGovernor {
        */
       exit_above?: number;
       /**
-       * How long the value must stay beyond the enter threshold, every sample, before the signal is hot (0: at the first such sample).
+       * How long the value must stay beyond the enter threshold, every sample, before the signal is hot (0: at the
+       * first such sample).
        */
       enter_for_seconds?: number;
       /**
-       * How long the value must stay beyond the exit threshold, every sample, before the signal is normal again. A missing sample starts this dwell over.
+       * How long the value must stay beyond the exit threshold, every sample, before the signal is normal again. A
+       * missing sample starts this dwell over.
        */
       exit_for_seconds?: number;
     };
   };
   /**
-   * The degradation steps, mildest first. Step n holds the settings of steps 1..n (a later step wins for a field both set); step 0 is the signed configuration.
+   * The degradation steps, mildest first. Step n holds the settings of steps 1..n (a later step wins for a
+   * field both set); step 0 is the signed configuration.
    *
    * @maxItems 32
    */
@@ -610,7 +642,8 @@ export interface LoadGovernor {
      */
     name: string;
     /**
-     * Dotted path of a tunable field (a map entry may be *, for every entry of the map) -> the value this step gives it.
+     * Dotted path of a tunable field (a map entry may be *, for every entry of the map) -> the value this step
+     * gives it.
      */
     set: {
       /**
@@ -620,12 +653,20 @@ export interface LoadGovernor {
     };
   }[];
   /**
-   * Dotted paths or prefixes the governor never writes. notifications (the ring and its notifications), web_interface (live view) and storage (recording) are always protected, listed here or not.
+   * Dotted paths or prefixes the governor never writes. notifications (the ring and its notifications),
+   * web_interface (live view) and storage (recording) are always protected, listed here or not.
    */
   protected: string[];
 }
 /**
- * Narrowing of runtime tunables for an environment (tunables: in environments/<env>/overrides.yaml) or one device (tunables: in its device file). A field is tunable when its schema carries x-tunable: bounds (minimum and maximum on a grid of step, or enum), applies (hot, or restart of its component), safe_direction (down or up: the load governor may only move the value that way), owners (who may hold a lease on it: operator, governor, experiment, tuner), default_ttl_seconds, max_ttl_seconds (default 86400) and max_changes_per_hour. Here each key is the dotted path of such a field (a map entry may be *); its value may only narrow what the schema (and, for a device, its environment) allows, never widen it. Not part of the rendered configuration.
+ * Narrowing of runtime tunables for an environment (tunables: in environments/<env>/overrides.yaml) or one
+ * device (tunables: in its device file). A field is tunable when its schema carries x-tunable: bounds
+ * (minimum and maximum on a grid of step, or enum), applies (hot, or restart of its component),
+ * safe_direction (down or up: the load governor may only move the value that way), owners (who may hold a
+ * lease on it: operator, governor, experiment, tuner), default_ttl_seconds, max_ttl_seconds (default 86400)
+ * and max_changes_per_hour. Here each key is the dotted path of such a field (a map entry may be *); its
+ * value may only narrow what the schema (and, for a device, its environment) allows, never widen it. Not part
+ * of the rendered configuration.
  */
 export interface Tunables {
   /**
@@ -666,7 +707,8 @@ export interface Tunables {
 }
 
 /**
- * What a device model (config/hardware/<model>.yaml) or a live device (gitops hardware probe) offers: CPU, memory, disk, GPU, accelerators and cameras with their modes.
+ * What a device model (config/hardware/<model>.yaml) or a live device (gitops hardware probe) offers: CPU,
+ * memory, disk, GPU, accelerators and cameras with their modes.
  */
 export interface HardwareProfile {
   /**
@@ -919,7 +961,8 @@ export interface HardwareProfile {
 }
 
 /**
- * The on-device agent's own settings (agent.yaml, given with gitops agent --config). The trust root lives here, never in the repository.
+ * The on-device agent's own settings (agent.yaml, given with gitops agent --config). The trust root lives
+ * here, never in the repository.
  */
 export interface AgentSettings {
   /**
@@ -1001,7 +1044,8 @@ export interface AgentSettings {
      */
     tokens_file?: string;
     /**
-     * Let unauthenticated loopback clients read status, configuration (redacted), journal, releases, events and metrics.
+     * Let unauthenticated loopback clients read status, configuration (redacted), journal, releases, events and
+     * metrics.
      */
     allow_loopback_reads?: boolean;
     /**
@@ -1010,7 +1054,8 @@ export interface AgentSettings {
     mutations_per_minute?: number;
   };
   /**
-   * Validate against this recorded profile instead of probing the hardware (a bench unit standing in for a device model).
+   * Validate against this recorded profile instead of probing the hardware (a bench unit standing in for a
+   * device model).
    */
   hardware_profile_file?: string;
 }

@@ -42,14 +42,24 @@ export function formatStatus(s: StatusAnswer, now: number): string {
     `${s.environment}/${s.device} (${s.mode})`,
     `  runs       ${describeRelease(s.current, now)}${s.current?.applied_at ? `; applied ${ago(s.current.applied_at, now)}` : ''}`,
     `  last good  ${s.last_good?.commit === s.current?.commit ? 'the same' : describeRelease(s.last_good, now)}`,
-    `  last sync  ${s.last_sync ? `${s.last_sync.result} (${s.last_sync.trigger}, ${ago(s.last_sync.time, now)})${s.last_sync.detail ? `: ${s.last_sync.detail}` : ''}` : 'none yet'}${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
+    `  last sync  ${
+      s.last_sync
+        ? `${s.last_sync.result} (${s.last_sync.trigger}, ${ago(s.last_sync.time, now)})` +
+          (s.last_sync.detail ? `: ${s.last_sync.detail}` : '')
+        : 'none yet'
+    }${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
   ];
   if (s.last_error)
     lines.push(
-      `  last error ${s.last_error.code} on ${shortId(s.last_error.commit)} ${ago(s.last_error.time, now)}: ${s.last_error.reason.split('\n').join('\n             ')}`,
+      `  last error ${s.last_error.code} on ${shortId(s.last_error.commit)} ${ago(s.last_error.time, now)}: ` +
+        s.last_error.reason.split('\n').join('\n             '),
     );
   lines.push(
-    `  components ${s.components.length === 0 ? 'not checked yet' : s.components.map((c) => `${c.name} ${c.healthy ? 'healthy' : `UNHEALTHY (${c.reason ?? '?'})`}`).join(', ')}`,
+    `  components ${
+      s.components.length === 0
+        ? 'not checked yet'
+        : s.components.map((c) => `${c.name} ${c.healthy ? 'healthy' : `UNHEALTHY (${c.reason ?? '?'})`}`).join(', ')
+    }`,
   );
   return lines.join('\n');
 }
@@ -80,7 +90,8 @@ export function formatReleases(list: ReleasesAnswer): string {
   return list
     .map(
       (r) =>
-        `${r.current ? '*' : ' '} ${shortId(r.commit)}  ${(r.bad ? 'bad' : r.good ? 'good' : '-').padEnd(4)} ${r.written_at ?? ''}  ${r.subject ?? ''}${r.signer ? ` (${r.signer})` : ''}`,
+        `${r.current ? '*' : ' '} ${shortId(r.commit)}  ${(r.bad ? 'bad' : r.good ? 'good' : '-').padEnd(4)} ` +
+        `${r.written_at ?? ''}  ${r.subject ?? ''}${r.signer ? ` (${r.signer})` : ''}`,
     )
     .join('\n');
 }
@@ -91,7 +102,10 @@ export function formatDiff(d: DiffAnswer): string {
       `${shortId(d.from?.commit)} -> ${shortId(d.to?.commit)}`,
       ...d.changes.map(
         (c) =>
-          `  ${c.change === 'added' ? '+' : c.change === 'removed' ? '-' : '~'} ${c.path}${c.secret ? ' (secret, value not shown)' : `: ${JSON.stringify(c.old ?? null)} -> ${JSON.stringify(c.new ?? null)}`}`,
+          `  ${c.change === 'added' ? '+' : c.change === 'removed' ? '-' : '~'} ${c.path}` +
+          (c.secret
+            ? ' (secret, value not shown)'
+            : `: ${JSON.stringify(c.old ?? null)} -> ${JSON.stringify(c.new ?? null)}`),
       ),
     ].join('\n') + (d.changes.length === 0 ? '\n  no differences' : '')
   );
@@ -107,7 +121,11 @@ export function formatSync(answer: SyncAnswer): string {
     ms?: number;
     state?: { result: string } | null;
   } = answer;
-  return `${r.outcome}${r.commit ? ` ${shortId(r.commit)}` : ''}${r.components?.length ? `: reconfigured ${r.components.join(', ')}` : ''}${r.state ? `: ${r.state.result}` : ''}${r.reason ? `\n  ${r.reason.split('\n').join('\n  ')}` : ''}${r.ms !== undefined ? ` in ${Math.round(r.ms)} ms` : ''}`;
+  return (
+    `${r.outcome}${r.commit ? ` ${shortId(r.commit)}` : ''}` +
+    `${r.components?.length ? `: reconfigured ${r.components.join(', ')}` : ''}${r.state ? `: ${r.state.result}` : ''}` +
+    `${r.reason ? `\n  ${r.reason.split('\n').join('\n  ')}` : ''}${r.ms !== undefined ? ` in ${Math.round(r.ms)} ms` : ''}`
+  );
 }
 
 /** True when a sync's answer says the candidate was not applied (refused, rolled back) or the sync failed. */

@@ -28,7 +28,8 @@ export function formatRolloutPlan(plan: RolloutPlan): string {
   const counts = new Map(countByWave(plan).map((c) => [c.wave, c.devices]));
   if (!plan.declared) {
     lines.push(
-      `${plan.environment} declares no rollout: every device is in one wave, all, and takes a change as soon as it polls the branch it follows (its agent's remote.branch).`,
+      `${plan.environment} declares no rollout: every device is in one wave, all, ` +
+        "and takes a change as soon as it polls the branch it follows (its agent's remote.branch).",
       `Declare rollout: in environments/${plan.environment}/environment.yaml to stage changes in waves.`,
       '',
     );

@@ -197,7 +197,8 @@ export function checkGovernor(config: JsonObject, ctx: GovernorCheckContext): Fi
       warn(
         'governor-field-budget',
         P('max_transitions_per_hour'),
-        `the governor may move ${perHour} times an hour, but ${path} allows ${spec.max_changes_per_hour} changes an hour: the field would change more often than its budget`,
+        `the governor may move ${perHour} times an hour, but ${path} allows ${spec.max_changes_per_hour} changes an hour: ` +
+          'the field would change more often than its budget',
         `give max_transitions_per_hour at most ${spec.max_changes_per_hour}`,
       );
   }

@@ -209,7 +209,9 @@ function compile(
           file: fileById.get(id)!,
           line: 1,
           column: 1,
-          hint: 'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, and every $ref must point at an existing schema file or $defs entry',
+          hint:
+            'fix the schema: every keyword must be JSON Schema 2020-12 or x-env/x-secret/x-tunable, ' +
+            'and every $ref must point at an existing schema file or $defs entry',
         });
       }
     }

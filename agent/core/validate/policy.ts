@@ -59,7 +59,9 @@ export function checkBaseline(env: EnvironmentInfo, file: string): Finding[] {
       code: 'policy-baseline',
       file,
       pointer: toPointer(['policy', key]),
-      message: `production-tier environment "${env.name}" sets policy.${key} to ${JSON.stringify(have)}; the production baseline requires ${JSON.stringify(want)}`,
+      message:
+        `production-tier environment "${env.name}" sets policy.${key} to ${JSON.stringify(have)}; ` +
+        `the production baseline requires ${JSON.stringify(want)}`,
       hint: `set policy.${key}: ${JSON.stringify(want)} in ${file}`,
     });
   }

@@ -47,7 +47,9 @@ describe('sops metadata read by hand-edited files', () => {
 
   it('mac_only_encrypted and a PGP entry are read and written back in sops order', () => {
     const pgp =
-      '    pgp:\n        - created_at: "2026-01-01T00:00:00Z"\n          enc: |\n              -----BEGIN PGP MESSAGE-----\n              x\n              -----END PGP MESSAGE-----\n          fp: 0123456789ABCDEF\n';
+      '    pgp:\n        - created_at: "2026-01-01T00:00:00Z"\n          enc: |\n' +
+      '              -----BEGIN PGP MESSAGE-----\n              x\n              -----END PGP MESSAGE-----\n' +
+      '          fp: 0123456789ABCDEF\n';
     const edited = text.replace(
       '    unencrypted_suffix:',
       `    mac_only_encrypted: true\n${pgp}    unencrypted_suffix:`,
