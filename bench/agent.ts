@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitServer } from '../devtools/git-server.js';
 import { copyExample, fleetRemote } from '../devtools/fleet-remote.js';
-import { AGENT_ENV, benchDeviceSettings } from '../devtools/bench-device.js';
+import { AGENT_ENV, benchDeviceSettings, benchWatchArgs } from '../devtools/bench-device.js';
 import { loadTest, openStreams } from './api-load.js';
 import { addToken } from '../agent/io/token-file.js';
-import { median } from './measure.js';
+import { ChildOutput, median } from './measure.js';
 import type { Row } from './measure.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,24 +23,10 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** Everything a child printed, collected from its start, so that no line is missed between waits. */
-const outputs = new WeakMap<ChildProcess, { text: string }>();
-function collectOutput(child: ChildProcess): void {
-  const o = { text: '' };
-  outputs.set(child, o);
-  child.stdout!.on('data', (c: Buffer) => (o.text += c.toString()));
-}
-
-async function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(outputs.get(child)?.text ?? '');
-    if (m) return m[0];
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${pattern}: ${(outputs.get(child)?.text ?? '').slice(-500)}`);
-    await sleep(10);
-  }
-}
+/** Everything each agent printed, collected from its start. */
+const outputs = new WeakMap<ChildProcess, ChildOutput>();
+const waitForLine = async (child: ChildProcess, pattern: RegExp): Promise<string> =>
+  (await outputs.get(child)!.waitFor(pattern)).match;
 
 export async function benchAgent(root: string, cli: string): Promise<Row[]> {
   const group = 'agent';
@@ -102,7 +88,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
         env: { ...process.env, ...AGENT_ENV },
       });
       children.push(child);
-      collectOutput(child);
+      outputs.set(child, new ChildOutput(child));
       const line = await waitForLine(child, /API on http:\/\/\S+/);
       return { child, api: line.replace('API on ', '') };
     };
@@ -256,22 +242,7 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
       { stdio: 'ignore' },
     );
     children.push(wpipe);
-    const w = await startAgent([
-      '--watch',
-      wdir,
-      '--env',
-      'development',
-      '--device',
-      'dev-bench-01',
-      '--identity',
-      join(root, 'environments/development/keys/dev-bench-01.agekey'),
-      '--hardware-profile',
-      'recorded',
-      '--state',
-      wstate,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
+    const w = await startAgent(benchWatchArgs(root, wdir, wstate));
     await waitForLine(w.child, /applied tree-/);
     await sleep(1000);
     const idle = rssMb(w.child.pid!);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { parseDocument } from 'yaml';
+import { benchWatchArgs } from '../devtools/bench-device.js';
 import { copyExample } from '../devtools/fleet-remote.js';
 import { governorRules, tick } from '../agent/core/governor/index.js';
 import { buildDaemon } from '../agent/daemon/main.js';
@@ -23,20 +24,10 @@ import { Redactor } from '../agent/io/redactor.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import { loadIdentities } from '../agent/io/sops-keys.js';
 import type { GovernorState } from '../agent/core/governor/index.js';
-import { median } from './measure.js';
+import { ChildOutput, median } from './measure.js';
 import type { Row } from './measure.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Waits for the `n`-th line (counting from `from`) of `text()` that matches. */
-async function lineAfter(text: () => string, from: number, pattern: RegExp, timeoutMs = 10_000): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (pattern.test(text().slice(from))) return performance.now();
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${text().slice(-400)}`);
-    await sleep(1);
-  }
-}
 
 export async function benchLeases(root: string, cli: string): Promise<Row[]> {
   const group = 'leases';
@@ -56,34 +47,18 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
     const state = join(dir, 'state');
     const agent = spawn(
       process.execPath,
-      [
-        cli,
-        'agent',
-        '--watch',
-        repo,
-        '--env',
-        'development',
-        '--device',
-        'dev-bench-01',
-        '--identity',
-        join(root, 'environments/development/keys/dev-bench-01.agekey'),
-        '--hardware-profile',
-        'recorded',
-        '--state',
-        state,
-        '--listen',
-        '127.0.0.1:0',
-        '--with-example-pipeline',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      [cli, 'agent', ...benchWatchArgs(root, repo, state, ['--with-example-pipeline'])],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     children.push(agent);
-    let out = '';
-    agent.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    agent.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    const text = (): string => out;
-    await lineAfter(text, 0, /\[pipeline\] capture: now 1280x720 MJPG at 15 fps/, 30_000);
-    const [, url, token] = /status page: (\S+?)\/?#token=(\S+)/.exec(out)!;
+    const out = new ChildOutput(agent, { stderr: true });
+    /** When the line `pattern` came, of those printed from offset `from` on (polled every millisecond). */
+    const lineAfter = async (from: number, pattern: RegExp): Promise<number> =>
+      (await out.waitFor(pattern, 10_000, from, 1)).at;
+    await out.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 15 fps/);
+    const [, url, token] = /status page: (\S+?)\/?#token=(\S+)/.exec(out.text)!;
     const put = async (fps: number): Promise<void> => {
       const r = await fetch(`${url}/api/v1/tunables/frame_capture.fps`, {
         method: 'PUT',
@@ -100,12 +75,12 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
     for (let i = 0; i < 20; i++) {
       if (i >= 8) await sleep(2050);
       const fps = 6 + (i % 2);
-      const from = out.length;
+      const from = out.text.length;
       const t0 = performance.now();
       const answered = put(fps).then(() => performance.now());
       // a refused lease fails the bench where it is awaited, after the pipeline's wait, not as an unhandled rejection
       answered.catch(() => undefined);
-      const seen = await lineAfter(text, from, fpsLine(fps));
+      const seen = await lineAfter(from, fpsLine(fps));
       toPipeline.push(seen - t0);
       toAnswer.push((await answered) - t0);
     }
@@ -125,21 +100,22 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
       unit: 'ms',
     });
     // clear it, so that the working tree's fps runs again
+    const cleared = out.text.length;
     await fetch(`${url}/api/v1/tunables/frame_capture.fps`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${token}` },
     });
-    await lineAfter(text, 0, /lease-cleared|at 15 fps/);
+    await lineAfter(cleared, fpsLine(15));
 
     // the same change by an edit of the watched working tree
     const file = join(repo, 'config/frame_capture.yaml');
     const edits: number[] = [];
     for (let i = 0; i < 15; i++) {
       const fps = 8 + (i % 2);
-      const from = out.length;
+      const from = out.text.length;
       const t0 = performance.now();
       writeFileSync(file, readFileSync(file, 'utf8').replace(/ fps: \d+/, ` fps: ${fps}`));
-      edits.push((await lineAfter(text, from, fpsLine(fps))) - t0);
+      edits.push((await lineAfter(from, fpsLine(fps))) - t0);
       await sleep(50);
     }
     rows.push({
@@ -160,11 +136,11 @@ export async function benchLeases(root: string, cli: string): Promise<Row[]> {
       };
       p.generation += 1000;
       p.sections.frame_capture.fps = fps;
-      const from = out.length;
+      const from = out.text.length;
       const t0 = performance.now();
       writeFileSync(`${config}.tmp`, JSON.stringify(p));
       (await import('node:fs')).renameSync(`${config}.tmp`, config);
-      floor.push((await lineAfter(text, from, fpsLine(fps))) - t0);
+      floor.push((await lineAfter(from, fpsLine(fps))) - t0);
     }
     rows.push({
       group,

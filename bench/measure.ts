@@ -2,6 +2,7 @@
 // from spawn to exit.
 
 import { spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 
 export interface Row {
   group: string;
@@ -50,4 +51,25 @@ export function timeProcess(
     if (r.status !== (options.expectStatus ?? 0)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
   return median(times);
+}
+
+/** What a child prints (stdout, and stderr when asked), collected from its start so that no line is missed between waits. */
+export class ChildOutput {
+  text = '';
+
+  constructor(child: ChildProcess, options: { stderr?: boolean } = {}) {
+    child.stdout!.on('data', (c: Buffer) => (this.text += c.toString()));
+    if (options.stderr) child.stderr!.on('data', (c: Buffer) => (this.text += c.toString()));
+  }
+
+  /** The first match of `pattern` in what came from offset `from` on, and when it was seen (polled every `pollMs`). */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000, from = 0, pollMs = 10): Promise<{ match: string; at: number }> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.text.slice(from));
+      if (m) return { match: m[0], at: performance.now() };
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${this.text.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
 }

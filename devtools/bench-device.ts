@@ -44,3 +44,13 @@ export function benchDeviceSettings(o: BenchDevice): string {
     '',
   ].join('\n');
 }
+
+/** The arguments of `gitops agent` in watch mode on `repo` as the bench doorbell, its API on a free loopback port. */
+export function benchWatchArgs(root: string, repo: string, stateDir: string, extra: readonly string[] = []): string[] {
+  return [
+    ...['--watch', repo, '--env', 'development', '--device', 'dev-bench-01'],
+    ...['--identity', join(root, 'environments/development/keys/dev-bench-01.agekey')],
+    ...['--hardware-profile', 'recorded', '--state', stateDir, '--listen', '127.0.0.1:0'],
+    ...extra,
+  ];
+}

@@ -4,14 +4,12 @@
 // Every move is journaled; the leases go through the runtime layers' apply path like any other.
 
 import type { GovernorView } from '../core/contracts/api.js';
-import type { LoadGovernor } from '../core/config/schema-types.js';
-import { governorRules, governorView, tick } from '../core/governor/index.js';
+import { governorView, rulesOfConfig, tick } from '../core/governor/index.js';
 import type { GovernorRules, GovernorState, Samples } from '../core/governor/index.js';
-import { isObject } from '../core/json/value.js';
 import type { TunableValue } from '../core/tunables/annotation.js';
 import { toMs } from '../core/tunables/lease.js';
 import type { Clock } from '../io/clock.js';
-import type { Delivery } from '../io/delivery.js';
+import type { ComponentTarget, Delivery } from '../io/delivery.js';
 import type { AgentEvents } from './events.js';
 import type { Journal } from './journal.js';
 import type { LeaseRequest, RuntimeLayers } from './leases.js';
@@ -34,32 +32,32 @@ export interface GovernorDeps {
 
 export class Governor {
   private state: GovernorState | undefined;
-  private rules: { release: string; rules: GovernorRules } | undefined;
+  /** The running release's rules and components, read once per release (a tick reads no file of it). */
+  private rules: { release: string; rules: GovernorRules; targets: ComponentTarget[] } | undefined;
   /** After a lease change of the governor failed, it is not tried again before this (epoch ms). */
   private retryAt = 0;
   private lastTick = -Infinity;
 
   constructor(private readonly d: GovernorDeps) {}
 
-  private rulesOf(release: string): GovernorRules {
+  private rulesOf(release: string): { rules: GovernorRules; targets: ComponentTarget[] } {
     if (this.rules?.release !== release) {
       const signed = this.d.releases.config(release);
-      const section = isObject(signed.load_governor) ? (signed.load_governor as unknown as LoadGovernor) : undefined;
-      this.rules = { release, rules: governorRules(section, signed) };
+      this.rules = { release, rules: rulesOfConfig(signed), targets: allTargets(signed) };
     }
-    return this.rules.rules;
+    return this.rules;
   }
 
   /** The governor of the running release as the API shows it; null when nothing runs. */
   view(): GovernorView | null {
     const release = this.d.releases.current();
-    return release ? governorView(this.rulesOf(release), this.state, this.d.clock.now().getTime()) : null;
+    return release ? governorView(this.rulesOf(release).rules, this.state, this.d.clock.now().getTime()) : null;
   }
 
   /** Samples the components' own figures as `<component>.<metric>`. */
-  private async componentSamples(release: string): Promise<Record<string, number>> {
+  private async componentSamples(targets: readonly ComponentTarget[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const t of allTargets(this.d.releases.config(release))) {
+    for (const t of targets) {
       const m = await this.d.delivery.metrics(t);
       for (const [name, value] of Object.entries(m?.values ?? {})) out[`${t.name}.${name}`] = value;
     }
@@ -69,7 +67,7 @@ export class Governor {
   async tick(): Promise<void> {
     const release = this.d.releases.current();
     if (!release) return;
-    const rules = this.rulesOf(release);
+    const { rules, targets } = this.rulesOf(release);
     const held = this.d.runtime.leases.filter((l) => l.owner === 'governor');
     // off and nothing to undo: nothing is sampled
     if (!rules.enabled && (this.state?.step ?? 0) === 0 && held.length === 0) return;
@@ -78,7 +76,7 @@ export class Governor {
     if (now - this.lastTick < rules.tickMs - 50) return;
     this.lastTick = now;
     const samples = rules.enabled
-      ? { ...(await this.d.sampleMachine()), ...(await this.componentSamples(release)) }
+      ? { ...(await this.d.sampleMachine()), ...(await this.componentSamples(targets)) }
       : {};
     const result = tick(rules, this.state, samples, now);
     this.state = result.state;

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../helpers/agent-process.js';
+import { benchWatchArgs } from '../helpers/watch-agent.js';
 import { until } from '../helpers/fleet.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
-
-const key = join(PROJECT, 'environments/development/keys/dev-bench-01.agekey');
 
 /** A copy of the example repository, changed by `change` (path -> text -> text). */
 function copy(change: Record<string, (text: string) => string> = {}): string {
@@ -32,23 +31,7 @@ async function agentOn(dir: string): Promise<{
   call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
 }> {
   const state = join(dir, '.state');
-  const agent = startAgent([
-    '--watch',
-    dir,
-    '--env',
-    'development',
-    '--device',
-    'dev-bench-01',
-    '--identity',
-    key,
-    '--hardware-profile',
-    'recorded',
-    '--state',
-    state,
-    '--listen',
-    '127.0.0.1:0',
-    '--with-example-pipeline',
-  ]);
+  const agent = startAgent(benchWatchArgs(dir, ['--with-example-pipeline']));
   const page = await agent.waitFor(/status page: (\S+)#token=(\S+)/);
   const [, url, token] = /status page: (\S+?)\/?#token=(\S+)/.exec(page)!;
   const call = async (method: string, path: string, body?: unknown) => {

@@ -10,8 +10,15 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GovernorView, TunablesAnswer } from '../../agent/core/contracts/api.js';
 import { Governor } from '../../agent/daemon/governor.js';
-import { devDaemons, fakeClock, inProcessApi, journalOf, runnerOf, testSource } from '../helpers/in-process.js';
-import { exampleFiles } from '../helpers/project.js';
+import {
+  devDaemons,
+  fakeClock,
+  httpComponentsRepository,
+  inProcessApi,
+  journalOf,
+  runnerOf,
+  testSource,
+} from '../helpers/in-process.js';
 
 type Delivered = { generation: number; sections: Record<string, Record<string, unknown> | undefined> };
 
@@ -43,14 +50,7 @@ describe('the load governor on the daemon', () => {
 
   /** The example repository (development) with its load governor on: one signal, the detector's latency. */
   function repository(): Map<string, string> {
-    const files = exampleFiles();
-    const doc = parseDocument(files.get('config/components.yaml')!);
-    for (const { key } of (doc.get('components') as { items: Array<{ key: { value: string } }> }).items) {
-      const url = `${base}/c/${key.value}`;
-      doc.setIn(['components', key.value, 'reload'], { method: 'http', url, timeout_ms: 5000 });
-      doc.setIn(['components', key.value, 'health'], { url: `${url}/healthz`, bake_seconds: 1 });
-      doc.setIn(['components', key.value, 'metrics'], { url: `${url}/metrics` });
-    }
+    const files = httpComponentsRepository(base, { bakeSeconds: 1, metrics: true });
     const gov = parseDocument(files.get('config/load_governor.yaml')!);
     gov.setIn(['load_governor', 'enabled'], true);
     gov.setIn(['load_governor', 'degrade_interval_seconds'], 10);
@@ -65,12 +65,7 @@ describe('the load governor on the daemon', () => {
         exit_for_seconds: 30,
       },
     });
-    const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
-    overrides.delete('components');
-    return new Map(files)
-      .set('config/components.yaml', doc.toString())
-      .set('config/load_governor.yaml', gov.toString())
-      .set('environments/development/overrides.yaml', overrides.toString());
+    return files.set('config/load_governor.yaml', gov.toString());
   }
 
   /** A daemon that runs the repository with its governor, and a clock that moves a second per tick. */

@@ -7,14 +7,21 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseAnswer, TunablesAnswer } from '../../agent/core/contracts/api.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { Ticker } from '../../agent/daemon/ticker.js';
 import { leasesOfJournal } from '../../agent/core/tunables/events.js';
-import { devDaemons, fakeClock, inProcessApi, journalOf, runnerOf, testSource } from '../helpers/in-process.js';
-import { edit, exampleFiles, tempDir } from '../helpers/project.js';
+import {
+  devDaemons,
+  fakeClock,
+  httpComponentsRepository,
+  inProcessApi,
+  journalOf,
+  runnerOf,
+  testSource,
+} from '../helpers/in-process.js';
+import { edit, tempDir } from '../helpers/project.js';
 import { which } from '../helpers/tools.js';
 
 const promtool = which('promtool');
@@ -57,23 +64,7 @@ describe('runtime leases on the daemon', () => {
   afterAll(() => void server.close());
 
   /** The example repository (development) with every component reloaded and judged by the test's server. */
-  function repository(): Map<string, string> {
-    const files = exampleFiles();
-    const doc = parseDocument(files.get('config/components.yaml')!);
-    for (const { key } of (doc.get('components') as { items: Array<{ key: { value: string } }> }).items) {
-      doc.setIn(['components', key.value, 'reload'], {
-        method: 'http',
-        url: `${base}/c/${key.value}`,
-        timeout_ms: 5000,
-      });
-      doc.setIn(['components', key.value, 'health'], { url: `${base}/c/${key.value}/healthz`, bake_seconds: 30 });
-    }
-    const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
-    overrides.delete('components');
-    return new Map(files)
-      .set('config/components.yaml', doc.toString())
-      .set('environments/development/overrides.yaml', overrides.toString());
-  }
+  const repository = (): Map<string, string> => httpComponentsRepository(base, { bakeSeconds: 30 });
 
   const daemon = (clock: ReturnType<typeof fakeClock>, stateDir?: string): Daemon =>
     daemons.build({ clock, ...(stateDir ? { stateDir } : {}) });

@@ -169,3 +169,27 @@ export function devDaemons() {
     },
   };
 }
+
+/**
+ * The example repository (development) with every component reloaded through `${base}/c/NAME`
+ * (POST .../validate and .../apply) and judged by GET .../healthz for `bakeSeconds`; with
+ * `metrics`, each reports its own figures at .../metrics.
+ */
+export function httpComponentsRepository(
+  base: string,
+  o: { bakeSeconds: number; metrics?: boolean },
+): Map<string, string> {
+  const files = exampleFiles();
+  const doc = parseDocument(files.get('config/components.yaml')!);
+  for (const { key } of (doc.get('components') as { items: Array<{ key: { value: string } }> }).items) {
+    const url = `${base}/c/${key.value}`;
+    doc.setIn(['components', key.value, 'reload'], { method: 'http', url, timeout_ms: 5000 });
+    doc.setIn(['components', key.value, 'health'], { url: `${url}/healthz`, bake_seconds: o.bakeSeconds });
+    if (o.metrics) doc.setIn(['components', key.value, 'metrics'], { url: `${url}/metrics` });
+  }
+  const overrides = parseDocument(files.get('environments/development/overrides.yaml')!);
+  overrides.delete('components');
+  return new Map(files)
+    .set('config/components.yaml', doc.toString())
+    .set('environments/development/overrides.yaml', overrides.toString());
+}
