@@ -17,7 +17,17 @@ const MAX_SETTINGS_BYTES = 1024 * 1024;
 
 export interface AgentSettings {
   version: number;
-  remote: { url: string; branch: string; token_file?: string; max_fetch_mb: number; fetch_timeout_seconds: number };
+  remote: {
+    url: string;
+    branch: string;
+    token_file?: string;
+    max_fetch_mb: number;
+    fetch_timeout_seconds: number;
+    /** auto: the wave's ref when the environment declares a rollout; wave: always; branch: never. */
+    follow: 'auto' | 'wave' | 'branch';
+    /** An explicit wave, instead of the one derived from the rollout, cohort and id. */
+    wave?: string;
+  };
   environment: string;
   device_id: string;
   age_identity_file?: string;
@@ -26,6 +36,16 @@ export interface AgentSettings {
   poll_interval_seconds: number;
   api: { listen: string; tokens_file?: string; allow_loopback_reads: boolean; mutations_per_minute: number };
   hardware_profile_file?: string;
+  telemetry?: { remote_write?: RemoteWriteSettings };
+}
+
+export interface RemoteWriteSettings {
+  url: string;
+  token_file?: string;
+  interval_seconds: number;
+  timeout_seconds: number;
+  max_queue: number;
+  labels: Record<string, string>;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -77,6 +97,7 @@ export function loadSettings(file: string): AgentSettings {
       branch: v.remote.branch ?? 'main',
       max_fetch_mb: v.remote.max_fetch_mb ?? 64,
       fetch_timeout_seconds: v.remote.fetch_timeout_seconds ?? 60,
+      follow: v.remote.follow ?? 'auto',
     },
     trust: { ...v.trust, mode: v.trust.mode ?? 'all', dir: abs(v.trust.dir) },
     state_dir: abs(v.state_dir),
@@ -90,5 +111,16 @@ export function loadSettings(file: string): AgentSettings {
     },
     ...(v.age_identity_file ? { age_identity_file: abs(v.age_identity_file) } : {}),
     ...(v.hardware_profile_file ? { hardware_profile_file: abs(v.hardware_profile_file) } : {}),
+    ...(v.telemetry?.remote_write ? { telemetry: { remote_write: remoteWrite(v.telemetry.remote_write) } } : {}),
+  };
+}
+
+function remoteWrite(w: Partial<RemoteWriteSettings> & { url: string }): RemoteWriteSettings {
+  return {
+    ...w,
+    interval_seconds: w.interval_seconds ?? 30,
+    timeout_seconds: w.timeout_seconds ?? 10,
+    max_queue: w.max_queue ?? 120,
+    labels: w.labels ?? {},
   };
 }

@@ -993,6 +993,17 @@ export interface AgentSettings {
      * Give up a fetch after this long.
      */
     fetch_timeout_seconds?: number;
+    /**
+     * Which ref the device follows. auto: its wave's ref (refs/heads/rollout/<env>/<wave>) when the environment
+     * declares a rollout, else the branch. wave: always its wave's ref (a device with no rollout declared holds).
+     * branch: the branch, ignoring any rollout.
+     */
+    follow?: 'auto' | 'wave' | 'branch';
+    /**
+     * The wave this device follows, set explicitly; without it the wave is derived from the environment's
+     * rollout, the device's cohort and its id (gitops rollout plan shows it).
+     */
+    wave?: string;
   };
   /**
    * Environment this device belongs to.
@@ -1052,6 +1063,44 @@ export interface AgentSettings {
      * Sync and rollback requests one caller may make per minute (10 at once).
      */
     mutations_per_minute?: number;
+  };
+  /**
+   * Fleet telemetry: the agent pushes its metrics to a Prometheus remote-write endpoint (Prometheus with
+   * --web.enable-remote-write-receiver, Mimir, Thanos, VictoriaMetrics), so that a device behind NAT needs no
+   * inbound connection.
+   */
+  telemetry?: {
+    /**
+     * Where and how often the agent pushes.
+     */
+    remote_write?: {
+      /**
+       * The remote-write endpoint, e.g. https://prometheus.example/api/v1/write.
+       */
+      url: string;
+      /**
+       * File holding a bearer token sent with every push (read at each push: it may be rotated).
+       */
+      token_file?: string;
+      /**
+       * Seconds between pushes.
+       */
+      interval_seconds?: number;
+      /**
+       * Give up one push after this long (it is queued and retried).
+       */
+      timeout_seconds?: number;
+      /**
+       * Pushes kept while the endpoint cannot be reached; the oldest are dropped beyond it (and counted).
+       */
+      max_queue?: number;
+      /**
+       * Extra labels on every series (environment, device and wave are always set).
+       */
+      labels?: {
+        [k: string]: string;
+      };
+    };
   };
   /**
    * Validate against this recorded profile instead of probing the hardware (a bench unit standing in for a

@@ -43,6 +43,11 @@ export interface AgentState {
   applied_at: string | null;
   /** The candidate being applied, and how many processes have started applying it. */
   in_progress: { commit: string; attempts: number } | null;
+  /**
+   * The ref the device follows and the wave it stands for (all: the environment's branch), as
+   * derived from the release it runs (or set in its settings); null before the first sync.
+   */
+  following: { wave: string; ref: string } | null;
 }
 
 export const INITIAL_STATE: AgentState = {
@@ -55,6 +60,7 @@ export const INITIAL_STATE: AgentState = {
   last_error: null,
   applied_at: null,
   in_progress: null,
+  following: null,
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,6 +78,7 @@ const FIELDS: Record<keyof AgentState, (v: unknown) => boolean> = {
   last_error: recordOrNull,
   applied_at: stringOrNull,
   in_progress: (v) => v === null || (isRecord(v) && typeof v.commit === 'string' && typeof v.attempts === 'number'),
+  following: (v) => v === null || (isRecord(v) && typeof v.wave === 'string' && typeof v.ref === 'string'),
 };
 
 /**
