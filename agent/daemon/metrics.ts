@@ -1,13 +1,16 @@
 // Prometheus metrics of the agent (GET /metrics): applies by outcome, refusals by reason, step
 // durations as histograms, the running release as an info metric, the last successful apply
 // time, component health, open event streams, and Node's process metrics. Counters are fed by
-// the agent's events, gauges are read from its state at each scrape.
+// the agent's events, gauges are read from its state at each scrape. The same registry is what
+// the agent pushes to a remote-write endpoint (telemetry.ts), where the fleet's gate reads
+// release_info (devices per commit of a wave) and candidate_info (who refused or rolled back what).
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CycleAnswer, GovernorView } from '../core/contracts/api.js';
+import type { CycleAnswer, GovernorView, JournalEntry } from '../core/contracts/api.js';
 import { isActive } from '../core/tunables/lease.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Daemon } from './main.js';
+import type { StateView } from './state.js';
 
 const OUTCOMES: readonly string[] = [
   'applied',
@@ -53,15 +56,59 @@ const STEPS = [
   'rollback',
 ];
 
+/** Codes of a candidate that was applied and then left again (health, the agent dying while applying it). */
+const ROLLED_BACK_CODES: ReadonlySet<string> = new Set<ErrorCode>(['health', 'crash-loop']);
+
+export interface Candidate {
+  commit: string;
+  outcome: 'refused' | 'rolled-back';
+  /** The refusal's code, health / crash-loop for a rollback, operator for an operator's. */
+  code: string;
+}
+
+/**
+ * The latest commit this device tried and does not run: the last error's candidate, or else the
+ * last commit marked bad (what happened to it read from the journal, newest entry first).
+ */
+export function lastCandidate(
+  state: StateView,
+  running: string | undefined,
+  journal: (commit: string) => JournalEntry | undefined,
+): Candidate | undefined {
+  const e = state.last_error;
+  if (e?.commit && e.commit !== running)
+    return { commit: e.commit, outcome: ROLLED_BACK_CODES.has(e.code) ? 'rolled-back' : 'refused', code: e.code };
+  const bad = state.bad.at(-1);
+  if (!bad || bad === running) return undefined;
+  const entry = journal(bad);
+  const code = typeof entry?.code === 'string' ? entry.code : entry?.trigger === 'operator' ? 'operator' : 'unknown';
+  const outcome = entry?.event === 'rolled-back' || ROLLED_BACK_CODES.has(code) ? 'rolled-back' : 'refused';
+  return { commit: bad, outcome, code };
+}
+
+/** The wave the device follows (all: the environment's branch, or not known yet). */
+export const waveOf = (state: StateView): string => state.following?.wave ?? 'all';
+
+/** Each daemon's metrics, for what pushes them (the API builds them). */
+const built = new WeakMap<object, AgentMetrics>();
+
 export class AgentMetrics {
   readonly registry = new Registry();
 
+  /** The metrics the API built for `daemon` (the registry the telemetry pusher sends and adds to). */
+  static of(daemon: object): AgentMetrics | undefined {
+    return built.get(daemon);
+  }
+
   constructor(
-    daemon: Pick<Daemon, 'state' | 'releases' | 'events' | 'health' | 'runtime' | 'clock'>,
+    daemon: Pick<Daemon, 'state' | 'releases' | 'events' | 'health' | 'runtime' | 'clock'> & {
+      journal?: Pick<Daemon['journal'], 'entries'>;
+    },
     identity: { environment: string; device: string },
     streams: () => number,
     governor: () => GovernorView | null = () => null,
   ) {
+    built.set(daemon, this);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // gauges that prom-client names like counters (promtool's lint refuses them)
@@ -112,8 +159,8 @@ export class AgentMetrics {
 
     new Gauge({
       name: 'doorbell_agent_release_info',
-      help: 'The release this device runs (value 1), and its last good one.',
-      labelNames: ['environment', 'device', 'commit', 'last_good'],
+      help: 'The release this device runs (value 1), its last good one, and the rollout wave the device follows (all: none).',
+      labelNames: ['environment', 'device', 'wave', 'commit', 'last_good'],
       registers,
       collect() {
         this.reset();
@@ -123,11 +170,36 @@ export class AgentMetrics {
             {
               environment: identity.environment,
               device: identity.device,
+              wave: waveOf(daemon.state.state),
               commit: current,
               last_good: daemon.state.state.last_good ?? '',
             },
             1,
           );
+      },
+    });
+    // what happened to a commit is read from the journal once, not at every scrape
+    let known: JournalEntry | undefined;
+    const journalOf = (commit: string): JournalEntry | undefined => {
+      if (known?.commit !== commit) {
+        const wanted = (x: JournalEntry): boolean =>
+          x.commit === commit && (x.event === 'refused' || x.event === 'rolled-back');
+        known = daemon.journal?.entries(1, wanted)[0];
+      }
+      return known;
+    };
+    new Gauge({
+      name: 'doorbell_agent_candidate_info',
+      help:
+        'The latest commit this device tried and does not run (value 1): refused (validation, signature, history, hardware...) ' +
+        'or rolled-back (applied, then unhealthy, and returned), with the code why; absent when there is none.',
+      labelNames: ['environment', 'device', 'wave', 'commit', 'outcome', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        const state = daemon.state.state;
+        const c = lastCandidate(state, daemon.releases.current(), journalOf);
+        if (c) this.set({ environment: identity.environment, device: identity.device, wave: waveOf(state), ...c }, 1);
       },
     });
     new Gauge({

@@ -356,7 +356,7 @@ describe('the local API', () => {
     await waitUntil(async () => (await metric('doorbell_agent_applies_total', 'outcome="applied"')) === applied + 1);
     const text = await (await fetch(`${api}/metrics`, { headers: bearer(tokens.viewer) })).text();
     expect(text).toMatch(
-      /^doorbell_agent_release_info\{environment="development",device="dev-bench-01",commit="tree-[0-9a-f]+",last_good="tree-[0-9a-f]+"\} 1$/m,
+      /^doorbell_agent_release_info\{environment="development",device="dev-bench-01",wave="all",commit="tree-[0-9a-f]+",last_good="tree-[0-9a-f]+"\} 1$/m,
     );
     expect(text).toMatch(/^doorbell_agent_step_duration_seconds_bucket\{le="\+Inf",step="validate"\} [1-9]/m);
     expect(Number(/^doorbell_agent_last_successful_apply_timestamp_seconds (\S+)$/m.exec(text)![1])).toBeGreaterThan(

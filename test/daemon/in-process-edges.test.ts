@@ -247,7 +247,11 @@ describe('the daemon at its edges', () => {
     );
     await runner.trigger('poll');
     await runner.stop();
+    // the refused commit stays the candidate after a failed sync (its outcome read from the journal)
+    const candidate = 'doorbell_agent_candidate_info{environment="development",device="dev-bench-01",wave="all"';
+    expect(await value(`${candidate},commit="${'ac'.repeat(20)}",outcome="refused",code="invalid"}`)).toBe(1);
     await d.rollback.run('previous', { by: 'ops' });
+    expect(await value(`${candidate},commit="${second}",outcome="rolled-back",code="operator"}`)).toBe(1);
     await d.health.check();
     expect(await value('doorbell_agent_applies_total{outcome="applied"}')).toBe(2);
     expect(await value('doorbell_agent_applies_total{outcome="refused"}')).toBe(1);
@@ -257,7 +261,7 @@ describe('the daemon at its edges', () => {
     expect(await value('doorbell_agent_operator_rollbacks_total{result="failed"}')).toBe(0);
     expect(
       await value(
-        `doorbell_agent_release_info{environment="development",device="dev-bench-01",commit="${first}",last_good="${first}"}`,
+        `doorbell_agent_release_info{environment="development",device="dev-bench-01",wave="all",commit="${first}",last_good="${first}"}`,
       ),
     ).toBe(1);
     expect(await value('doorbell_agent_component_healthy{component="capture"}')).toBe(1);
