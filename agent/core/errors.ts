@@ -124,6 +124,7 @@ export const ERROR_CODES = {
   // the agent's sync from its remote
   'sync-failed': { exit: 1, http: 500, meaning: 'fetching from the remote failed' },
   'sync-timeout': { exit: 1, http: 500, meaning: 'the remote did not finish answering in time' },
+  'ref-missing': { exit: 1, http: 500, meaning: 'the remote has no such ref (a branch, or a wave the rollout has not reached)' },
   'sync-too-large': { exit: 1, http: 500, meaning: 'the remote sent more than remote.max_fetch_mb' },
   'sync-too-many-refs': { exit: 1, http: 500, meaning: 'the remote advertised too many refs' },
   'sync-refs-too-large': { exit: 1, http: 500, meaning: 'the remote advertised too many bytes of refs' },
@@ -201,6 +202,22 @@ export const ERROR_CODES = {
   'agent-unreachable': { exit: 1, http: 500, meaning: 'the agent cannot be reached' },
   'agent-answer': { exit: 1, http: 500, meaning: 'the agent answered something that is not JSON' },
   'agent-error': { exit: 1, http: 500, meaning: 'the agent refused with a code this client does not know' },
+
+  // staged rollouts: gitops rollout advance | status | halt | resume (agent/core/rollout/gate.ts)
+  'rollout-none': { exit: 1, http: 500, meaning: 'the environment declares no rollout (no waves to promote)' },
+  'rollout-halted': { exit: 1, http: 500, meaning: 'the rollout is halted: nothing is promoted until it is resumed' },
+  'rollout-gate-failed': { exit: 1, http: 500, meaning: "a wave's gate failed: the rollout was halted" },
+  'rollout-not-fast-forward': {
+    exit: 1,
+    http: 500,
+    meaning: "a promotion would not be a fast-forward of the wave's ref (devices refuse it)",
+  },
+  'rollout-push-refused': { exit: 1, http: 500, meaning: 'the remote refused the push of the rollout refs' },
+  'rollout-state-invalid': { exit: 1, http: 500, meaning: "the rollout state branch's state.json is not valid" },
+  'rollout-remote-failed': { exit: 1, http: 500, meaning: "the rollout refs could not be read from the remote" },
+  'prometheus-query-failed': { exit: 1, http: 500, meaning: 'Prometheus could not be asked or answered an error' },
+  'prometheus-query-timeout': { exit: 1, http: 500, meaning: 'Prometheus did not answer a query in time' },
+  'prometheus-query-too-large': { exit: 1, http: 500, meaning: "Prometheus's answer is larger than the limit" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,7 +11,7 @@ import git from 'isomorphic-git';
 import type { ObjectReader } from '../core/trust/history.js';
 import { objectReader } from './git-objects.js';
 import { fetchBranch } from './git-sync.js';
-import type { FetchResult, SyncOptions } from './git-sync.js';
+import type { FetchResult, RemoteSession, SyncOptions } from './git-sync.js';
 
 /** Packs beyond this many are compacted into one. */
 export const MAX_PACKS = 8;
@@ -44,6 +44,8 @@ export class GitStore {
   /** Commits read before (immutable: their id is their content); emptied when objects are removed (a refused pack, a compaction). */
   private commits = new Map<string, { type: string; bytes: Uint8Array }>();
   private memoBytes = 0;
+  /** What the remote speaks, learnt at the first sync (git-sync.ts RemoteSession). */
+  private readonly session: RemoteSession = {};
 
   constructor(
     readonly gitdir: string,
@@ -71,9 +73,9 @@ export class GitStore {
     };
   }
 
-  async fetch(o: Omit<SyncOptions, 'cache'>): Promise<FetchResult> {
+  async fetch(o: Omit<SyncOptions, 'cache' | 'session'>): Promise<FetchResult> {
     await this.pending;
-    return fetchBranch(this.gitdir, { ...o, cache: this.objectCache });
+    return fetchBranch(this.gitdir, { ...o, cache: this.objectCache, session: this.session });
   }
 
   /** settle() after the caller's answer: the store is compacted while nothing waits on it. */

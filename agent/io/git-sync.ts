@@ -40,6 +40,17 @@ export interface SyncOptions {
   known?: Iterable<string>;
   /** isomorphic-git's cache (pack indexes), kept by the caller across syncs. */
   cache?: object;
+  /** What the remote was found to speak, kept by the caller across syncs (see RemoteSession). */
+  session?: RemoteSession;
+}
+
+/**
+ * A remote that answered protocol v2 once is asked with one POST of ls-refs at the next polls,
+ * without fetching its capability advertisement first: a no-change poll is one small request.
+ * An answer that is not v2 (the server changed) falls back to the advertisement.
+ */
+export interface RemoteSession {
+  v2?: boolean;
 }
 
 export interface FetchResult {
@@ -104,7 +115,7 @@ function splitAuth(url: string, token: string | undefined): { url: string; autho
 export function cappedHttp(
   maxBytes: number,
   deadline: number,
-  options: { branch: string; token?: string; limits?: Partial<WireLimits> },
+  options: { branch: string; token?: string; limits?: Partial<WireLimits>; session?: RemoteSession },
 ): CappedHttp {
   const limits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
   let received = 0;
@@ -165,11 +176,36 @@ export function cappedHttp(
     headers: Object.fromEntries(res.headers),
     body,
   });
+  /** A protocol v2 ls-refs for the branch alone: its commit (undefined when the remote has no such branch). */
+  const lsRefs = async (url: string, branch: string): Promise<{ commit: string | undefined }> => {
+    const ls = await send({
+      url: `${splitAuth(url, undefined).url}/git-upload-pack`,
+      method: 'POST',
+      headers: {
+        'user-agent': 'git/isomorphic-git',
+        'git-protocol': 'version=2',
+        'content-type': 'application/x-git-upload-pack-request',
+        accept: 'application/x-git-upload-pack-result',
+      },
+      body: single(lsRefsRequest(branch)),
+    });
+    if (ls.res.status !== 200 || ls.res.headers.get('content-type') !== 'application/x-git-upload-pack-result') {
+      await ls.res.body?.cancel();
+      throw new Error(`HTTP Error: ${ls.res.status} ${ls.res.statusText}`);
+    }
+    return { commit: await readLsRefs(ls.chunks, branch, limits) };
+  };
   return {
     exceeded: () => over,
     received: () => received,
     advertised: () => v1?.commit,
     async branchCommit(url, branch) {
+      const session = options.session ?? {};
+      if (session.v2) {
+        const known = await lsRefs(url, branch).catch(() => undefined);
+        if (known) return known.commit;
+        session.v2 = false;
+      }
       const { res, chunks } = await send({
         url: infoRefs(url),
         method: 'GET',
@@ -182,23 +218,9 @@ export function cappedHttp(
         v1 = { url: infoRefs(url), body: ad.filtered, commit: ad.commit };
         return ad.commit;
       }
-      const base = splitAuth(url, undefined).url;
-      const ls = await send({
-        url: `${base}/git-upload-pack`,
-        method: 'POST',
-        headers: {
-          'user-agent': 'git/isomorphic-git',
-          'git-protocol': 'version=2',
-          'content-type': 'application/x-git-upload-pack-request',
-          accept: 'application/x-git-upload-pack-result',
-        },
-        body: single(lsRefsRequest(branch)),
-      });
-      if (ls.res.status !== 200) {
-        await ls.res.body?.cancel();
-        throw new Error(`HTTP Error: ${ls.res.status} ${ls.res.statusText}`);
-      }
-      return readLsRefs(ls.chunks, branch, limits);
+      const answer = await lsRefs(url, branch);
+      session.v2 = true;
+      return answer.commit;
     },
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const method = req.method ?? 'GET';
@@ -255,6 +277,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
     branch: o.branch,
     ...(o.token ? { token: o.token } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.session ? { session: o.session } : {}),
   });
   const cache = o.cache ?? {};
   const haveRef = `refs/heads/${o.branch}`;
@@ -277,7 +300,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
   }
   if (!commit)
     throw new GitopsError(
-      'sync-failed',
+      'ref-missing',
       `the remote has no branch ${o.branch}`,
       'check remote.branch in the agent settings',
     );

@@ -173,14 +173,15 @@ export async function readLsRefs(
   let refs = 0;
   let commit: string | undefined;
   for await (const line of pktLines(refBytesCapped(chunks, limits.maxRefBytes))) {
-    if (line === null) break;
+    // a v2 answer ends with a flush; one cut short (or a v1 server's empty answer) is no answer
+    if (line === null) return commit;
     const m = /^([0-9a-f]{40}) (\S+)/.exec(line.toString('latin1'));
     if (!m)
       throw new Error(`unexpected line in the ls-refs answer: ${JSON.stringify(line.toString('latin1').slice(0, 60))}`);
     if (++refs > limits.maxRefs) throw tooManyRefs(limits.maxRefs);
     if (m[2] === want) commit = m[1];
   }
-  return commit;
+  throw new Error('the ls-refs answer ended before its flush packet');
 }
 
 /** The pack of an upload-pack response: side band 1, or the raw bytes after the ACK/NAK lines without side band (empty when there is none). */

@@ -100,11 +100,14 @@ describe('the device object store', () => {
       expect(store.usage().packs).toBeLessThanOrEqual(MAX_PACKS);
       if (i % 40 === EVERY - 1 || i === COMMITS - 1) {
         const asked = server.packRequests;
+        const requests = server.requests;
         const before = store.usage();
         const again = await store.fetch({ ...opts(), have: applied });
         expect(again).toMatchObject({ commit: applied, pack: null });
         await store.settle(again, [applied]);
         expect(server.packRequests).toBe(asked);
+        // one request: the remote spoke protocol v2 before, so ls-refs is posted without the advertisement
+        expect(server.requests - requests).toBe(1);
         expect(store.usage()).toEqual(before);
         noChange.push(again.bytes);
       }
@@ -146,6 +149,26 @@ describe('the device object store', () => {
       const next = await store.fetch({ ...opts(), have: first.commit });
       expect(next).toMatchObject({ commit: commits[1], pack: expect.any(String) });
       expect(next.bytes).toBeLessThan(first.bytes / 10);
+    } finally {
+      server.v1Only = false;
+      point(commits.at(-1)!);
+    }
+  });
+
+  it('a remote that spoke protocol v2 and then no longer does: the next poll falls back to its advertisement', async () => {
+    const store = new GitStore(join(tempDir('device-'), 'repo.git'));
+    point(commits[0]!);
+    const first = await store.fetch(opts());
+    await store.settle(first, [first.commit]);
+    server.v1Only = true;
+    try {
+      point(commits[1]!);
+      const next = await store.fetch({ ...opts(), have: first.commit });
+      expect(next).toMatchObject({ commit: commits[1], pack: expect.any(String) });
+      await store.settle(next, [next.commit]);
+      const requests = server.requests;
+      expect(await store.fetch({ ...opts(), have: next.commit })).toMatchObject({ commit: commits[1], pack: null });
+      expect(server.requests - requests).toBe(1); // the v1 advertisement alone
     } finally {
       server.v1Only = false;
       point(commits.at(-1)!);

@@ -61,6 +61,6 @@ describe('fetchBranch over smart HTTP', () => {
     await expect(fetchBranch(gitdir, { ...opts, url: `${server.url}/nope.git` })).rejects.toMatchObject({
       code: 'sync-failed',
     });
-    await expect(fetchBranch(gitdir, { ...opts, branch: 'nope' })).rejects.toMatchObject({ code: 'sync-failed' });
+    await expect(fetchBranch(gitdir, { ...opts, branch: 'nope' })).rejects.toMatchObject({ code: 'ref-missing' });
   });
 });

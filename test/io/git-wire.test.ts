@@ -167,6 +167,11 @@ describe('readAdvertisement', () => {
         { maxRefs: 10, maxRefBytes: 1 << 20 },
       ),
     ).rejects.toMatchObject({ code: 'sync-too-many-refs' });
+    // an answer cut short, or a v1 server's empty answer to a v2 request, says nothing about the branch
+    await expect(readLsRefs(of(line(`${oid} refs/heads/main\n`)), 'main', DEFAULT_WIRE_LIMITS)).rejects.toThrow(
+      /flush/,
+    );
+    await expect(readLsRefs(of(Buffer.from('0000')), 'main', DEFAULT_WIRE_LIMITS)).resolves.toBeUndefined();
   });
 
   it('keeps HEAD and the branch only', async () => {
