@@ -27,12 +27,16 @@ export interface BenchDevice {
   pollSeconds?: number;
   listen?: string;
   mutationsPerMinute?: number;
+  /** Extra settings of `remote:` as YAML flow entries, e.g. `wave: canary` or `follow: branch`. */
+  remote?: Record<string, string>;
 }
 
 export function benchDeviceSettings(o: BenchDevice): string {
   return [
     'version: 2',
-    `remote: { url: "${o.url}", branch: main }`,
+    `remote: { url: "${o.url}", branch: main${Object.entries(o.remote ?? {})
+      .map(([k, v]) => `, ${k}: ${v}`)
+      .join('')} }`,
     'environment: development',
     `device_id: ${o.device ?? 'dev-bench-01'}`,
     `age_identity_file: ${join(o.root, 'environments/development/keys/dev-bench-01.agekey')}`,

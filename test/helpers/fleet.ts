@@ -25,6 +25,10 @@ export interface SignedFleet {
   commit(message: string): string;
   /** The work repository's HEAD becomes the remote's main (forced). */
   push(): void;
+  /** A revision of the work repository becomes a ref of the remote (forced: a test may move it back). */
+  pushRef(rev: string, ref: string): void;
+  /** Removes a ref of the remote. */
+  deleteRef(ref: string): void;
   /** Writes agent.yaml for the bench doorbell into `dir`; returns its path. */
   settings(dir: string, state: string, extra?: Partial<BenchDevice>): string;
 }
@@ -81,7 +85,9 @@ export async function signedFleet(): Promise<SignedFleet> {
     );
     return file;
   };
-  return { work, server, trust, anchor, tokens, commit, push, settings };
+  const pushRef = (rev: string, ref: string): void => void work.git(['push', '-q', '--force', bare, `${rev}:${ref}`]);
+  const deleteRef = (ref: string): void => void work.git(['push', '-q', bare, `:${ref}`]);
+  return { work, server, trust, anchor, tokens, commit, push, pushRef, deleteRef, settings };
 }
 
 /** Polls what a process reports until `done` holds; the deadline is generous (a busy machine is slow). */
