@@ -185,6 +185,11 @@ export class Agent {
   async sync(source: Source, trigger: string): Promise<CycleResult | undefined> {
     const candidate = await source.next(trigger);
     try {
+      if (candidate.following) this.keeper.follow(candidate.following);
+      if (candidate.held !== undefined) {
+        this.keeper.nothingToDo(trigger, 'held', candidate.held);
+        return undefined;
+      }
       const state = this.keeper.state;
       const id = candidate.id;
       const crashed = state.last_error?.code === 'crash-loop' && state.last_error.commit === id;

@@ -1,4 +1,5 @@
-// Remote mode: fetch the branch; the candidate is its head. Opened, it is checked against the
+// Remote mode: fetch the ref the device follows (the environment's branch, or its wave's ref:
+// core/rollout/follow.ts); the candidate is its head. Opened, it is checked against the
 // history policy with the device's trust root, and its tree is read for the agent.
 
 import { join } from 'node:path';
@@ -6,9 +7,15 @@ import { commitHeaders, splitCommit } from '../core/trust/git-object.js';
 import { verifyRange } from '../core/trust/history.js';
 import type { TrustStore } from '../core/trust/verify-object.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject } from '../core/trust/verify-object.js';
-import { verdictErrorCode } from '../core/errors.js';
+import { parse } from 'yaml';
+import { GitopsError, verdictErrorCode } from '../core/errors.js';
+import { deviceFile, environmentFile } from '../core/repo/layout.js';
+import { followedRef, needsDeclaration } from '../core/rollout/follow.js';
+import type { FollowSettings, Following } from '../core/rollout/follow.js';
+import { IMPLICIT_WAVE } from '../core/rollout/waves.js';
 import { GitStore } from '../io/git-store.js';
-import { readCommitFiles } from '../io/git-tree.js';
+import type { FetchResult } from '../io/git-sync.js';
+import { readCommitFile, readCommitFiles } from '../io/git-tree.js';
 import type { Clock } from '../io/clock.js';
 import type { CandidateInfo } from './agent.js';
 import type { AgentSettings } from './settings.js';
@@ -29,6 +36,8 @@ export class RemoteSource implements Source {
   readonly gitdir: string;
   /** The fetched objects, kept across syncs with isomorphic-git's cache; compacted to what `kept()` reaches. */
   readonly store: GitStore;
+  /** The ref derived from a release's rollout, by the commit it was read from. */
+  private derived: { commit: string; following: Following } | undefined;
 
   constructor(
     private readonly state: () => StateView,
@@ -46,29 +55,83 @@ export class RemoteSource implements Source {
     return [state.applied, state.last_good, ...state.good, this.settings.trust.anchor_commit];
   }
 
-  /** Fetches the branch: its head is the candidate. Network errors throw. */
+  /** Fetches the ref the device follows: its head is the candidate. Network errors throw. */
   async next(trigger: string): Promise<Candidate> {
     const s = this.settings;
     const t0 = this.io.clock.monotonic();
-    const token = s.remote.token_file ? this.io.readToken(s.remote.token_file) : undefined;
     const state = this.state();
-    const fetched = await this.store.fetch({
+    const following = await this.following(state.applied);
+    let fetched: FetchResult;
+    try {
+      fetched = await this.fetch(following.branch);
+    } catch (e) {
+      // a wave the rollout has not reached yet: nothing to try, and nothing wrong with the remote
+      if (!(e instanceof GitopsError && e.code === 'ref-missing' && following.wave !== IMPLICIT_WAVE)) throw e;
+      return {
+        id: state.applied ?? '',
+        following,
+        held: `the remote has no ${following.ref} yet: the rollout of ${s.environment} has not reached wave ${following.wave} (gitops rollout status --env ${s.environment})`,
+        open: () => Promise.reject(new Error('nothing to open')),
+      };
+    }
+    const steps = { fetch: round(this.io.clock.monotonic() - t0) };
+    return {
+      id: fetched.commit,
+      following,
+      open: () => this.open(fetched.commit, trigger, steps),
+      // pruned and compacted after the cycle; the next fetch and every read wait for it
+      settle: () =>
+        this.store.settleLater(fetched, this.kept(), (e) => this.io.log(`object store: ${(e as Error).message}`)),
+    };
+  }
+
+  private fetch(branch: string): Promise<FetchResult> {
+    const s = this.settings;
+    const state = this.state();
+    const token = s.remote.token_file ? this.io.readToken(s.remote.token_file) : undefined;
+    return this.store.fetch({
       url: s.remote.url,
-      branch: s.remote.branch,
+      branch,
       ...(token ? { token } : {}),
       maxBytes: s.remote.max_fetch_mb * 1024 * 1024,
       timeoutMs: s.remote.fetch_timeout_seconds * 1000,
       have: state.applied ?? s.trust.anchor_commit ?? null,
       known: [...state.bad],
     });
-    const steps = { fetch: round(this.io.clock.monotonic() - t0) };
-    return {
-      id: fetched.commit,
-      open: () => this.open(fetched.commit, trigger, steps),
-      // pruned and compacted after the cycle; the next fetch and every read wait for it
-      settle: () =>
-        this.store.settleLater(fetched, this.kept(), (e) => this.io.log(`object store: ${(e as Error).message}`)),
+  }
+
+  /**
+   * The ref to fetch: from the settings alone, or from the rollout declared in the release that
+   * runs (read once per release); before the first apply, from the branch's head (follow.ts says
+   * why that head need not be verified first).
+   */
+  private async following(applied: string | null): Promise<Following> {
+    const s = this.settings;
+    const settings: FollowSettings = {
+      environment: s.environment,
+      device: s.device_id,
+      branch: s.remote.branch,
+      follow: s.remote.follow,
+      wave: s.remote.wave,
     };
+    if (!needsDeclaration(settings)) return followedRef(settings);
+    const from = applied ?? (await this.fetch(s.remote.branch)).commit;
+    if (this.derived?.commit !== from) {
+      const read = async (path: string): Promise<unknown> => {
+        const text = await readCommitFile(this.gitdir, from, path, { cache: this.store.cache });
+        try {
+          return text === undefined ? undefined : parse(text);
+        } catch {
+          return undefined; // a document that does not parse declares nothing
+        }
+      };
+      const documents = {
+        environment: await read(environmentFile(s.environment)),
+        device: await read(deviceFile(s.environment, s.device_id)),
+      };
+      this.derived = { commit: from, following: followedRef(settings, documents) };
+    }
+    return this.derived.following;
   }
 
   /** The candidate verified from what runs (or the anchor) and read, or why it is refused. */

@@ -23,8 +23,8 @@ export interface AgentSettings {
     token_file?: string;
     max_fetch_mb: number;
     fetch_timeout_seconds: number;
-    /** auto: the wave's ref when the environment declares a rollout; wave: always; branch: never. */
-    follow: 'auto' | 'wave' | 'branch';
+    /** auto: the wave's ref when the environment declares a rollout (or `wave` is set); branch: never. */
+    follow: 'auto' | 'branch';
     /** An explicit wave, instead of the one derived from the rollout, cohort and id. */
     wave?: string;
   };

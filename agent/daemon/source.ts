@@ -15,6 +15,10 @@ export interface Candidate {
   /** The commit (remote) or tree id (watch mode) this candidate would run. */
   id: string;
   open(): Promise<Opened>;
+  /** Why there is nothing to try yet (the ref the device follows does not exist): the sync holds. */
+  held?: string;
+  /** The ref the device follows, for its state. */
+  following?: { wave: string; ref: string };
   /** Called once the cycle is over, whatever it came to. */
   settle?(): void;
 }

@@ -165,6 +165,12 @@ export class StateKeeper {
     this.save();
   }
 
+  /** The ref the device follows (written with the sync's result). */
+  follow(f: { wave: string; ref: string }): void {
+    if (this.s.following?.wave !== f.wave || this.s.following.ref !== f.ref)
+      this.s.following = { wave: f.wave, ref: f.ref };
+  }
+
   /** A sync that found nothing to do. */
   nothingToDo(trigger: string, result: 'up to date' | 'held' | 'known-bad', detail?: string): void {
     this.synced(trigger, result, detail);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
 import type { RepoFiles } from '../core/repo/layout.js';
-import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
+import { decodeFile, fileProblem, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
 
 const ROOTS = new Set(['config', 'environments', 'schemas']);
 const TOP_FILES = new Set(['.sops.yaml']);
@@ -59,4 +59,20 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
 async function blobText(gitdir: string, oid: string, max: number, cache: object): Promise<string> {
   const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
   return decodeFile(blob, max);
+}
+
+/** One configuration file of a commit (undefined when it is absent, too large or not text). */
+export async function readCommitFile(
+  gitdir: string,
+  commit: string,
+  path: string,
+  options: TreeOptions = {},
+): Promise<string | undefined> {
+  try {
+    const { blob } = await git.readBlob({ fs, gitdir, oid: commit, filepath: path, cache: options.cache ?? {} });
+    const text = decodeFile(blob, options.maxFileBytes ?? MAX_FILE_BYTES);
+    return fileProblem(text) ? undefined : text;
+  } catch {
+    return undefined;
+  }
 }

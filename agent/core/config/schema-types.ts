@@ -995,10 +995,10 @@ export interface AgentSettings {
     fetch_timeout_seconds?: number;
     /**
      * Which ref the device follows. auto: its wave's ref (refs/heads/rollout/<env>/<wave>) when the environment
-     * declares a rollout, else the branch. wave: always its wave's ref (a device with no rollout declared holds).
-     * branch: the branch, ignoring any rollout.
+     * declares a rollout (or remote.wave is set), else the branch. branch: the branch, ignoring any rollout (a
+     * bench unit).
      */
-    follow?: 'auto' | 'wave' | 'branch';
+    follow?: 'auto' | 'branch';
     /**
      * The wave this device follows, set explicitly; without it the wave is derived from the environment's
      * rollout, the device's cohort and its id (gitops rollout plan shows it).
