@@ -64,6 +64,18 @@ describe('formatStatus', () => {
     );
   });
 
+  it('a device following its wave says which ref and wave', () => {
+    const following = {
+      ...status,
+      state: { ...INITIAL_STATE, following: { wave: 'canary', ref: 'refs/heads/rollout/production/canary' } },
+    };
+    expect(formatStatus(following, NOW).split('\n')[1]).toBe(
+      '  follows    refs/heads/rollout/production/canary (wave canary)',
+    );
+    const branch = { ...status, state: { ...INITIAL_STATE, following: { wave: 'all', ref: 'refs/heads/main' } } };
+    expect(formatStatus(branch, NOW).split('\n')[1]).toBe('  follows    refs/heads/main');
+  });
+
   it('a sync that found nothing to do says why, after its result', () => {
     const held = {
       ...status,

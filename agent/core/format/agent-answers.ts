@@ -49,6 +49,8 @@ export function formatStatus(s: StatusAnswer, now: number): string {
         : 'none yet'
     }${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
   ];
+  const f = s.state.following;
+  if (f) lines.splice(1, 0, `  follows    ${f.ref}${f.wave === 'all' ? '' : ` (wave ${f.wave})`}`);
   if (s.last_error)
     lines.push(
       `  last error ${s.last_error.code} on ${shortId(s.last_error.commit)} ${ago(s.last_error.time, now)}: ` +
