@@ -29,7 +29,13 @@ export interface BenchDevice {
   mutationsPerMinute?: number;
   /** Extra settings of `remote:` as YAML flow entries, e.g. `wave: canary` or `follow: branch`. */
   remote?: Record<string, string>;
+  /** telemetry.remote_write: where and how often the agent pushes its metrics. */
+  telemetry?: { url: string; interval_seconds?: number; token_file?: string; labels?: Record<string, string> };
 }
+
+/** telemetry.remote_write as one YAML flow mapping (JSON is YAML). */
+const telemetryLine = (t: BenchDevice['telemetry']): string[] =>
+  t ? [`telemetry: { remote_write: ${JSON.stringify(t)} }`] : [];
 
 export function benchDeviceSettings(o: BenchDevice): string {
   return [
@@ -45,6 +51,7 @@ export function benchDeviceSettings(o: BenchDevice): string {
     `poll_interval_seconds: ${o.pollSeconds ?? 3600}`,
     `api: { listen: "${o.listen ?? '127.0.0.1:0'}", tokens_file: "${o.tokensFile}", mutations_per_minute: ${o.mutationsPerMinute ?? 600} }`,
     `hardware_profile_file: ${join(o.root, 'config/hardware/edge-p4-c920.yaml')}`,
+    ...telemetryLine(o.telemetry),
     '',
   ].join('\n');
 }

@@ -45,6 +45,7 @@ import { PACKAGE_ROOT } from './settings.js';
 import type { Source } from './source.js';
 import { StateKeeper } from './state.js';
 import { Switchover } from './switchover.js';
+import { startTelemetry } from './telemetry.js';
 import { Ticker } from './ticker.js';
 import { WatchSource } from './watch-source.js';
 
@@ -408,6 +409,12 @@ export async function runAgent(o: RunOptions): Promise<void> {
       },
       listen,
     );
+    // fleet telemetry: pushed, so that a device behind NAT needs no inbound connection
+    const pushTo = m.kind === 'remote' ? m.settings.telemetry?.remote_write : undefined;
+    if (pushTo) {
+      const pusher = startTelemetry(pushTo, daemon, { environment, device }, log);
+      stoppers.push(() => void pusher.stop());
+    }
   } catch (e) {
     pipeline?.kill('SIGTERM'); // never leave the example pipeline behind
     throw e;
