@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDocument } from '../../agent/core/repo/documents.js';
+import { loadDocument, setDocumentMemoLimit } from '../../agent/core/repo/documents.js';
 import { indexPositions, locate, MAX_DOCUMENT_BYTES, parseSource, toJson } from '../../agent/core/repo/yaml-source.js';
 
 describe('parseSource and positions', () => {
@@ -74,5 +74,21 @@ describe('loadDocument', () => {
   it('rejects a document that is not a mapping, or is empty', () => {
     expect(loadDocument('a.yaml', '- 1\n- 2\n').diagnostics[0]).toMatchObject({ code: 'not-a-mapping' });
     expect(loadDocument('a.yaml', '# only a comment\n').diagnostics[0]).toMatchObject({ code: 'empty-document' });
+  });
+
+  it('reuses the parse of the same file and text, as many as its limit keeps', () => {
+    const a = loadDocument('a.yaml', 'version: 2\n');
+    expect(loadDocument('a.yaml', 'version: 2\n')).toBe(a);
+    try {
+      setDocumentMemoLimit(1);
+      loadDocument('b.yaml', 'version: 2\n');
+      expect(loadDocument('a.yaml', 'version: 2\n')).not.toBe(a);
+      setDocumentMemoLimit(2);
+      const b = loadDocument('b.yaml', 'version: 2\n');
+      loadDocument('a.yaml', 'version: 2\n');
+      expect(loadDocument('b.yaml', 'version: 2\n')).toBe(b);
+    } finally {
+      setDocumentMemoLimit(512);
+    }
   });
 });

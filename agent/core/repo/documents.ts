@@ -22,8 +22,18 @@ export interface ParsedDocument {
   diagnostics: Diagnostic[];
 }
 
-const MEMO_LIMIT = 512;
+let memoLimit = 512;
 const memo = new Map<string, ParsedDocument>();
+
+/**
+ * How many parses are kept (512: a device's environment and the base, many times over). A
+ * process that validates a larger environment over and over (the fleet simulation, which hosts
+ * many agents of one environment) raises it.
+ */
+export function setDocumentMemoLimit(limit: number): void {
+  memoLimit = limit;
+  while (memo.size > memoLimit) memo.delete(memo.keys().next().value!);
+}
 
 /**
  * Parses a document, reusing the result for the same file and text (documents are never
@@ -35,7 +45,7 @@ export function loadDocument(file: string, text: string): ParsedDocument {
   const hit = memo.get(key);
   if (hit) return hit;
   const parsed = parseDocumentFresh(file, text);
-  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value!);
+  if (memo.size >= memoLimit) memo.delete(memo.keys().next().value!);
   memo.set(key, parsed);
   return parsed;
 }
