@@ -26,6 +26,7 @@ import { streamLogger } from '../io/logger.js';
 import { LoadSignals } from '../io/load-signals.js';
 import { ReleaseStore } from '../io/release-store.js';
 import { readUserFile, readWorkingTree } from '../io/repo-files.js';
+import type { CompiledSchemaCache } from '../core/schema/schema-set.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
 import { newToken, tokenSource } from '../io/token-file.js';
 import { watchTree } from '../io/tree-watcher.js';
@@ -62,6 +63,8 @@ export interface DaemonConfig {
   redactor: Redactor;
   log?: (line: string) => void;
   clock?: Clock;
+  /** Compiled validators (default: kept in the state directory); many agents in one process share one. */
+  schemaCache?: CompiledSchemaCache;
 }
 
 /** Everything a running agent is made of, built once. */
@@ -131,7 +134,7 @@ export function buildDaemon(c: DaemonConfig): Daemon {
   const switchover = new Switchover(delivery, state, (id) => store.switchCurrent(id), clock);
   const health = new HealthMonitor(delivery, releases, journal, clock, redact);
   // compiled validators kept in the state directory: no schema compiler in memory after the first run
-  const schemaCache = fileSchemaCache(join(c.stateDir, 'cache'));
+  const schemaCache = c.schemaCache ?? fileSchemaCache(join(c.stateDir, 'cache'));
   const runtime = new RuntimeLayers({
     releases,
     store,
