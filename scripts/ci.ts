@@ -8,7 +8,7 @@ import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { formatDiffText } from '../agent/core/format/diff.js';
 import { formatGithub } from '../agent/core/format/diagnostics.js';
-import { prComment } from '../agent/core/format/pr-comment.js';
+import { COMMENT_LIMIT, prComment } from '../agent/core/format/pr-comment.js';
 import { verifyRange } from '../agent/core/trust/history.js';
 import type { RangeResult } from '../agent/core/trust/history.js';
 import { DEFAULT_SKEW_SECONDS } from '../agent/core/trust/verify-object.js';
@@ -17,6 +17,7 @@ import { objectReader } from '../agent/io/git-objects.js';
 import { GitHub } from '../agent/io/github.js';
 import { fileExists, readText } from '../agent/io/local-files.js';
 import { readRevisionPair } from '../agent/io/git-revisions.js';
+import { haltedRollouts } from '../agent/io/rollout.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
 import { err, EXIT_INVALID, EXIT_OK, out, parse, repoRoot, rootOption, warnTrustProblems } from './cli.js';
@@ -76,7 +77,8 @@ export async function ciCommand(args: string[]): Promise<number> {
     const github = new GitHub(token, env.GITHUB_API_URL ?? 'https://api.github.com');
     const target = { owner, repo, number: pr.number, sha: head };
     try {
-      const done = await github.upsertComment(target, prComment(report, signatures, base, head));
+      const halted = await haltedRollouts(root, headFiles);
+      const done = await github.upsertComment(target, prComment(report, signatures, base, head, COMMENT_LIMIT, halted));
       out(`pull request comment ${done}`);
       await github.setStatus(
         target,

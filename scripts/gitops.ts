@@ -58,7 +58,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   },
   rollout: {
     summary:
-      'rollout plan --env E [--output json|text]: the wave of each device (its cohort, or its bucket), its bucket and ref',
+      'rollout plan | status | advance | halt | resume --env E: the waves of devices, their refs and gates; promote baked waves',
     load: async () => (await import('./rollout.js')).rolloutCommand,
   },
   device: {

@@ -1,9 +1,12 @@
-// The one pull-request comment: a hidden marker to find it again, the summary first, then the
-// per-environment sections, cut to GitHub's 65,536-character limit with a note when needed.
+// The one pull-request comment: a hidden marker to find it again, the summary first (with a line
+// per environment whose rollout is halted), then the per-environment sections, cut to GitHub's
+// 65,536-character limit with a note when needed.
 
 import type { ChangeReport } from '../change/diff.js';
 import { formatDiffMarkdown } from './diff.js';
 import type { RangeResult } from '../trust/history.js';
+import type { Halt } from '../rollout/state.js';
+import { haltedCommentLine } from './rollout.js';
 
 export const MARKER = '<!-- doorbell-gitops:pr-report -->';
 export const COMMENT_LIMIT = 65_536;
@@ -14,6 +17,7 @@ export function prComment(
   base: string,
   head: string,
   limit = COMMENT_LIMIT,
+  halted: ReadonlyArray<{ environment: string; halt: Halt }> = [],
 ): string {
   const sig =
     'skipped' in signatures
@@ -21,7 +25,8 @@ export function prComment(
       : signatures.verdict === 'trusted'
         ? `Signatures: ✅ ${signatures.reason}`
         : `Signatures: ❌ ${signatures.verdict}: ${signatures.reason}`;
-  const head1 = `${MARKER}\n### doorbell-gitops: what this pull request changes on the doorbells\n\n\`${base.slice(0, 12)}\` → \`${head.slice(0, 12)}\` · ${sig}\n\n`;
+  const halts = halted.map((h) => haltedCommentLine(h.environment, h.halt) + '\n\n').join('');
+  const head1 = `${MARKER}\n### doorbell-gitops: what this pull request changes on the doorbells\n\n\`${base.slice(0, 12)}\` → \`${head.slice(0, 12)}\` · ${sig}\n\n${halts}`;
   const body = formatDiffMarkdown(report);
   const full = head1 + body + '\n';
   if (full.length <= limit) return full;

@@ -19,7 +19,7 @@ import { checkAnnotation } from '../tunables/annotation.js';
 // ajv is loaded only when schemas must be compiled: with a warm compiled-schema cache a cold
 // process never pays for loading the compiler.
 const lazyRequire = createRequire(import.meta.url);
-const newAjv = (): Ajv2020 => {
+export const newAjv = (): Ajv2020 => {
   const { Ajv2020: AjvClass } = lazyRequire('ajv/dist/2020.js') as {
     Ajv2020: new (options: typeof AJV_OPTIONS) => Ajv2020;
   };
