@@ -21,8 +21,7 @@ import { TelemetryPusher } from '../../agent/daemon/telemetry.js';
 import type { Timers } from '../../agent/daemon/telemetry.js';
 import { decodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
 import type { PushOptions, PushResult } from '../../agent/io/remote-write.js';
-import { startPrometheus } from '../../devtools/prometheus-server.js';
-import type { PrometheusServer } from '../../devtools/prometheus-server.js';
+import { usePrometheus } from '../helpers/prometheus.js';
 import { startFollowing } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { signedFleet, until } from '../helpers/fleet.js';
@@ -200,13 +199,7 @@ describe('the telemetry queue', () => {
 });
 
 describe('the telemetry queue against a real Prometheus', () => {
-  let prom: PrometheusServer;
-  beforeAll(async () => {
-    prom = await startPrometheus();
-  }, 90_000);
-  afterAll(async () => {
-    await prom?.close();
-  });
+  const prom = usePrometheus();
 
   it('retries while nothing answers on the address, then delivers every batch in order once Prometheus does', async () => {
     const port = await freePort();
@@ -231,13 +224,13 @@ describe('the telemetry queue against a real Prometheus', () => {
     expect(p.stats.failed).toBe(2);
     expect(timers.planned.map((t) => t.ms)).toEqual([1500]);
     expect(log.find((l) => l.includes('push failed'))).toMatch(/ECONNREFUSED/);
-    const server = await forwarder(port, prom.url);
+    const server = await forwarder(port, prom().url);
     try {
       timers.fire();
       await p.flush();
       expect(p.queued).toBe(0);
       expect(p.stats.rejected).toBe(0); // an older sample after a newer one would have been refused (400)
-      const got = (await prom.query('telemetry_test_seq{device="dev-tel-order"}[10m]')) as unknown as Array<{
+      const got = (await prom().query('telemetry_test_seq{device="dev-tel-order"}[10m]')) as unknown as Array<{
         metric: Record<string, string>;
         values: Array<[number, string]>;
       }>;
@@ -311,15 +304,14 @@ describe('the candidate a device did not keep (what the gate counts as refused o
 });
 
 describe('the real agent pushing to a real Prometheus', () => {
-  let prom: PrometheusServer;
+  const prom = usePrometheus();
   let fleet: SignedFleet;
   let agent: AgentProcess | undefined;
   beforeAll(async () => {
-    [prom, fleet] = await Promise.all([startPrometheus(), signedFleet()]);
+    fleet = await signedFleet();
   }, 120_000);
   afterAll(async () => {
     await agent?.stop();
-    await prom?.close();
     await fleet?.server.close();
   });
 
@@ -327,7 +319,7 @@ describe('the real agent pushing to a real Prometheus', () => {
     const dir = mkdtempSync(join(tmpdir(), 'telemetry-agent-'));
     const config = fleet.settings(dir, join(dir, 'state'), {
       telemetry: {
-        url: prom.writeUrl.replace('http://', 'http://fleet:s3cret@'),
+        url: prom().writeUrl.replace('http://', 'http://fleet:s3cret@'),
         interval_seconds: 1,
         labels: { site: 'lab' },
       },
@@ -335,11 +327,11 @@ describe('the real agent pushing to a real Prometheus', () => {
     const started = await startFollowing(config);
     agent = started.agent;
     const line = await agent.waitFor(/telemetry: pushing to/);
-    expect(line).toContain(`telemetry: pushing to ${prom.writeUrl} every 1s`);
+    expect(line).toContain(`telemetry: pushing to ${prom().writeUrl} every 1s`);
     expect(agent.lines.join('\n')).not.toContain('s3cret');
     const info = await until(
       'release_info pushed by the agent',
-      () => prom.query('doorbell_agent_release_info{device="dev-bench-01"}'),
+      () => prom().query('doorbell_agent_release_info{device="dev-bench-01"}'),
       (r) => r.length > 0,
       60_000,
     );
@@ -352,19 +344,19 @@ describe('the real agent pushing to a real Prometheus', () => {
       instance: 'dev-bench-01',
       site: 'lab',
     });
-    const perCommit = await prom.query(
+    const perCommit = await prom().query(
       'count by (commit) (doorbell_agent_release_info{environment="development",wave="all"})',
     );
     expect(perCommit).toEqual([{ metric: { commit: fleet.anchor }, value: [expect.any(Number), '1'] }]);
     // the gate's other question: nobody refused or rolled back the commit that runs
     expect(
-      await prom.query(
+      await prom().query(
         `count(doorbell_agent_candidate_info{environment="development",wave="all",commit="${fleet.anchor}"})`,
       ),
     ).toEqual([]);
     const pushed = await until(
       'the telemetry counters pushed',
-      () => prom.query('doorbell_agent_telemetry_pushes_total{device="dev-bench-01",result="ok"}'),
+      () => prom().query('doorbell_agent_telemetry_pushes_total{device="dev-bench-01",result="ok"}'),
       (r) => r.length > 0 && Number(r[0]!.value[1]) >= 1,
       60_000,
     );
@@ -372,7 +364,7 @@ describe('the real agent pushing to a real Prometheus', () => {
 
     // a commit this device refuses: the gate counts it for its commit and wave
     const file = join(fleet.work.dir, 'config/frame_capture.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^  fps: \d+$/m, '  fps: 500'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^ {2}fps: \d+$/m, '  fps: 500'));
     const bad = fleet.commit('fps 500');
     fleet.push();
     const r = await fetch(`${started.api}/api/v1/sync`, { method: 'POST', headers: bearer(fleet.tokens.operator) });
@@ -380,17 +372,17 @@ describe('the real agent pushing to a real Prometheus', () => {
     const refused = `count(doorbell_agent_candidate_info{environment="development",wave="all",commit="${bad}",outcome="refused"})`;
     await until(
       'the refusal pushed',
-      () => prom.query(refused),
+      () => prom().query(refused),
       (x) => x[0]?.value[1] === '1',
       60_000,
     );
-    const [candidate] = await prom.query(`doorbell_agent_candidate_info{commit="${bad}"}`);
+    const [candidate] = await prom().query(`doorbell_agent_candidate_info{commit="${bad}"}`);
     expect(candidate!.metric).toMatchObject({
       device: 'dev-bench-01',
       outcome: 'refused',
       code: 'invalid',
       job: 'doorbell-agent',
     });
-    expect(prom.log()).not.toMatch(/level=error/);
+    expect(prom().log()).not.toMatch(/level=error/);
   }, 180_000);
 });

@@ -6,9 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrometheus } from '../../devtools/prometheus-server.js';
-import type { PrometheusServer } from '../../devtools/prometheus-server.js';
+import { describe, expect, it } from 'vitest';
+import { usePrometheus } from '../helpers/prometheus.js';
 import { PROJECT } from '../helpers/project.js';
 import { which } from '../helpers/tools.js';
 
@@ -75,13 +74,7 @@ describe('the Grafana dashboard', () => {
   });
 
   describe('against a real Prometheus', () => {
-    let prom: PrometheusServer;
-    beforeAll(async () => {
-      prom = await startPrometheus();
-    }, 90_000);
-    afterAll(async () => {
-      await prom?.close();
-    });
+    const prom = usePrometheus();
 
     it("answers every panel's expression (status success)", async () => {
       const exprs = dashboard.panels.flatMap((p) =>
@@ -89,7 +82,7 @@ describe('the Grafana dashboard', () => {
       );
       expect(exprs.length).toBeGreaterThan(8);
       for (const { panel, expr } of exprs) {
-        const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const r = await fetch(`${prom().url}/api/v1/query?query=${encodeURIComponent(expr)}`);
         const body = (await r.json()) as { status: string; error?: string };
         expect({ panel, status: body.status, error: body.error }).toEqual({
           panel,

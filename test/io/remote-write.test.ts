@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decodeWriteRequest,
   encodeWriteRequest,
@@ -20,8 +20,7 @@ import {
 } from '../../agent/io/remote-write.js';
 import type { TimeSeries } from '../../agent/io/remote-write.js';
 import { GitopsError } from '../../agent/core/errors.js';
-import { startPrometheus } from '../../devtools/prometheus-server.js';
-import type { PrometheusServer } from '../../devtools/prometheus-server.js';
+import { usePrometheus } from '../helpers/prometheus.js';
 
 const AGENT = {
   environment: 'staging',
@@ -126,32 +125,29 @@ describe('remote write encoding', () => {
 });
 
 describe('remote write to a real Prometheus', () => {
-  let prom: PrometheusServer;
-  beforeAll(async () => {
-    prom = await startPrometheus();
-  }, 90_000);
-  afterAll(async () => {
-    await prom?.close();
-  });
+  const prom = usePrometheus();
 
   it('is stored and queried back with its labels and values', async () => {
     const now = Date.now();
     const body = encodeWriteRequest(toTimeSeries(await registry().getMetricsAsJSON(), AGENT, now));
-    expect(await pushWriteRequest({ url: prom.writeUrl, body, timeoutMs: 10_000 })).toEqual({ ok: true, status: 204 });
-    const info = await prom.query('rw_test_release_info{device="dev-rw-01"}');
+    expect(await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 10_000 })).toEqual({
+      ok: true,
+      status: 204,
+    });
+    const info = await prom().query('rw_test_release_info{device="dev-rw-01"}');
     expect(info).toHaveLength(1);
     expect(info[0]!.metric).toEqual({ __name__: 'rw_test_release_info', ...AGENT, commit: 'abc123' });
     expect(info[0]!.value[1]).toBe('1');
-    const applied = await prom.query('rw_test_applies_total{wave="canary",outcome="applied"}');
+    const applied = await prom().query('rw_test_applies_total{wave="canary",outcome="applied"}');
     expect(applied.map((r) => r.value[1])).toEqual(['3']);
-    const count = await prom.query('count by (commit) (rw_test_release_info{environment="staging",wave="canary"})');
+    const count = await prom().query('count by (commit) (rw_test_release_info{environment="staging",wave="canary"})');
     expect(count).toEqual([{ metric: { commit: 'abc123' }, value: [expect.any(Number), '1'] }]);
-    const p50 = await prom.query('histogram_quantile(0.5, rw_test_duration_seconds_bucket{device="dev-rw-01"})');
+    const p50 = await prom().query('histogram_quantile(0.5, rw_test_duration_seconds_bucket{device="dev-rw-01"})');
     expect(Number(p50[0]!.value[1])).toBeGreaterThan(0);
   });
 
   it('is told not to retry a request Prometheus refuses (4xx), with its reason', async () => {
-    const r = await pushWriteRequest({ url: prom.writeUrl, body: new Uint8Array([1, 2, 3, 4]), timeoutMs: 10_000 });
+    const r = await pushWriteRequest({ url: prom().writeUrl, body: new Uint8Array([1, 2, 3, 4]), timeoutMs: 10_000 });
     expect(r).toMatchObject({ ok: false, retry: false, status: 400 });
   });
 
@@ -159,7 +155,7 @@ describe('remote write to a real Prometheus', () => {
     const labels = { ...AGENT, device: 'dev-rw-order', instance: 'dev-rw-order' };
     const push = async (t: number): Promise<unknown> =>
       pushWriteRequest({
-        url: prom.writeUrl,
+        url: prom().writeUrl,
         body: encodeWriteRequest(toTimeSeries(await registry().getMetricsAsJSON(), labels, t)),
         timeoutMs: 10_000,
       });
