@@ -112,6 +112,11 @@ export async function rolloutCommand(args: string[]): Promise<number> {
 }
 
 function ioOf(root: string, values: Values): RolloutIo {
+  // an empty URL (a workflow whose secret is not set) is none: every gate holds, and says so
+  if (values.prometheus === '') {
+    err('gitops rollout: --prometheus is empty: no telemetry, every gate holds');
+    values = { ...values, prometheus: undefined, 'prometheus-token-file': undefined };
+  }
   const token = values['prometheus-token-file'];
   if (token !== undefined && values.prometheus === undefined)
     throw new GitopsError('usage', '--prometheus-token-file goes with --prometheus URL', `usage: ${USAGE}`);

@@ -384,6 +384,9 @@ describe('gitops rollout advance and status', () => {
     expect((await cli(f, ['halt'])).status).toBe(2);
     expect((await cli(f, ['plan', '--prometheus', 'http://x'])).status).toBe(2);
     expect((await cli(f, ['status', '--prometheus', 'not a url'])).status).toBe(2);
+    const unset = await cli(f, ['status', '--prometheus', '', '--prometheus-token-file', '/nonexistent']);
+    expect(unset.status, unset.stderr).toBe(0);
+    expect(unset.stderr).toContain('every gate holds');
     const dev = await gitopsAsync(['rollout', 'advance', '--env', 'development'], { cwd: f.work, env: GIT_ENV });
     expect(dev.status).toBe(1);
     expect(dev.stderr).toContain('declares no rollout');

@@ -26,7 +26,9 @@ export function prComment(
         ? `Signatures: ✅ ${signatures.reason}`
         : `Signatures: ❌ ${signatures.verdict}: ${signatures.reason}`;
   const halts = halted.map((h) => haltedCommentLine(h.environment, h.halt) + '\n\n').join('');
-  const head1 = `${MARKER}\n### doorbell-gitops: what this pull request changes on the doorbells\n\n\`${base.slice(0, 12)}\` → \`${head.slice(0, 12)}\` · ${sig}\n\n${halts}`;
+  const head1 =
+    `${MARKER}\n### doorbell-gitops: what this pull request changes on the doorbells\n\n` +
+    `\`${base.slice(0, 12)}\` → \`${head.slice(0, 12)}\` · ${sig}\n\n${halts}`;
   const body = formatDiffMarkdown(report);
   const full = head1 + body + '\n';
   if (full.length <= limit) return full;
