@@ -164,7 +164,9 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        const current = daemon.releases.current();
+        // the commit the device runs: a commit whose configuration equals the release's is
+        // applied without a new release, and it is that commit the rollout gate asks about
+        const current = daemon.state.state.applied ?? daemon.releases.current();
         if (current)
           this.set(
             {

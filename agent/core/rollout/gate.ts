@@ -433,9 +433,15 @@ export function decisionMessage(d: Decision): string {
 /** The PromQL the gate asks, for one environment: devices per wave and commit, and refusals and rollbacks. */
 export function telemetryQueries(environment: string): { running: string; outcomes: string } {
   const env = JSON.stringify(environment);
+  // Only what each device said in its latest report: a pushed series that a device no longer
+  // sends (the commit it ran before) stays in instant queries for Prometheus's lookback (5 min;
+  // remote write sends no staleness markers), and would count that device twice.
+  const latest = `on (device) group_left max by (device) (timestamp(doorbell_agent_release_info{environment=${env}}))`;
   return {
-    running: `count by (wave, commit) (doorbell_agent_release_info{environment=${env}})`,
-    outcomes: `count by (wave, commit, outcome) (doorbell_agent_candidate_info{environment=${env},outcome=~"refused|rolled-back"})`,
+    running: `count by (wave, commit) (timestamp(doorbell_agent_release_info{environment=${env}}) == ${latest})`,
+    outcomes:
+      `count by (wave, commit, outcome) (timestamp(doorbell_agent_candidate_info{environment=${env},outcome=~"refused|rolled-back"})` +
+      ` == ${latest})`,
   };
 }
 
