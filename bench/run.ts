@@ -1,6 +1,6 @@
 // `npm run bench`: measures what the issues name, prints a table, writes bench/results.json.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +56,14 @@ const machine = {
 process.stdout.write(
   `doorbell-gitops benchmark (${machine.cpus} x ${machine.cpu}, Node ${machine.node})\n\n${table(rows)}\n`,
 );
+// the fleet simulation's figures (npm run fleet-sim) are kept: it runs apart, for minutes
+const file = join(root, 'bench/results.json');
+const kept = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { fleet_sim?: unknown }).fleet_sim
+  : undefined;
 writeFileSync(
-  join(root, 'bench/results.json'),
-  JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2) + '\n',
+  file,
+  JSON.stringify({ date: new Date().toISOString(), machine, rows, ...(kept ? { fleet_sim: kept } : {}) }, null, 2) +
+    '\n',
 );
 process.stdout.write('\nwritten: bench/results.json\n');

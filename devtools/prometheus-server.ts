@@ -45,14 +45,17 @@ async function freePort(): Promise<number> {
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const interval = `${o.scrapeIntervalSeconds ?? 1}s`;
-  const scrape = (o.scrape ?? []).length
-    ? `scrape_configs:\n  - job_name: scraped\n    static_configs:\n      - targets: [${o.scrape!.map((t) => `'${t}'`).join(', ')}]\n`
-    : '';
+  const port = await freePort();
+  // itself too: what it ingests (prometheus_tsdb_head_samples_appended_total) is one of the figures
+  const jobs = [`  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`];
+  if ((o.scrape ?? []).length)
+    jobs.push(
+      `  - job_name: scraped\n    static_configs:\n      - targets: [${o.scrape!.map((t) => `'${t}'`).join(', ')}]\n`,
+    );
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n${scrape}`,
+    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs.join('')}`,
   );
-  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     'prometheus',

@@ -20,6 +20,7 @@ import type { Clock } from '../io/clock.js';
 import type { CandidateInfo } from './agent.js';
 import type { AgentSettings } from './settings.js';
 import type { Candidate, Opened, Source } from './source.js';
+import type { RepoFiles } from '../core/repo/layout.js';
 import type { StateView } from './state.js';
 
 export interface RemoteIo {
@@ -27,6 +28,12 @@ export interface RemoteIo {
   readToken(file: string): string;
   clock: Pick<Clock, 'now' | 'monotonic'>;
   log: (line: string) => void;
+  /**
+   * The files of commits read before, by commit id (a commit's id is its content). A process that
+   * hosts many agents of one fleet (the fleet simulation) shares one, so that each commit's tree
+   * is read once, not once per agent; an agent alone has none.
+   */
+  commitFiles?: Map<string, RepoFiles>;
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -176,7 +183,10 @@ export class RemoteSource implements Source {
       };
     const t2 = this.io.clock.monotonic();
     // an oversized or unreadable file is a located stand-in that validation refuses (core/repo/file.ts)
-    const files = await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
+    const files =
+      this.io.commitFiles?.get(candidate) ??
+      (await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache }));
+    this.io.commitFiles?.set(candidate, files);
     steps.read = round(this.io.clock.monotonic() - t2);
     return { files, info: { ...info, ...(committed_at ? { committed_at } : {}) } };
   }

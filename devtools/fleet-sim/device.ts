@@ -1,0 +1,147 @@
+// One simulated doorbell: the real agent (buildDaemon, the remote source following its wave's
+// ref, the runner's jittered polls, the telemetry pusher) with its own state directory, device
+// id and object store, in a process that hosts many of them. Only the hardware is not real: the
+// bench model's recorded profile stands in for the probe, and the components are the farm's.
+
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HardwareProfile } from '../../agent/core/config/types.js';
+import type { RepoFiles } from '../../agent/core/repo/layout.js';
+import type { CompiledSchemaCache } from '../../agent/core/schema/schema-set.js';
+import type { Identities } from '../../agent/core/sops/keys.js';
+import type { TrustStore } from '../../agent/core/trust/verify-object.js';
+import type { CycleAnswer } from '../../agent/core/contracts/api.js';
+import { systemClock } from '../../agent/io/clock.js';
+import { Redactor } from '../../agent/io/redactor.js';
+import { buildDaemon } from '../../agent/daemon/main.js';
+import type { Daemon } from '../../agent/daemon/main.js';
+import { AgentMetrics, waveOf } from '../../agent/daemon/metrics.js';
+import { RemoteSource } from '../../agent/daemon/remote-source.js';
+import { Runner } from '../../agent/daemon/runner.js';
+import type { AgentSettings, RemoteWriteSettings } from '../../agent/daemon/settings.js';
+import { TelemetryPusher } from '../../agent/daemon/telemetry.js';
+import { AGENT_JOB } from '../../agent/io/remote-write.js';
+
+export interface SimShared {
+  environment: string;
+  gitUrl: string;
+  anchor: string;
+  trust: TrustStore;
+  trustDir: string;
+  identities: Identities;
+  profile: HardwareProfile;
+  schemaCache: CompiledSchemaCache;
+  pollSeconds: number;
+  bakeSeconds: number;
+  telemetry: RemoteWriteSettings | undefined;
+  /** The trees read so far, by commit: each is read once for the whole simulated fleet. */
+  commitFiles: Map<string, RepoFiles>;
+  /** A bare repository holding the anchor's history: a device is enrolled with it. */
+  enrolment: string;
+}
+
+export class SimDevice {
+  readonly daemon: Daemon;
+  private runner: Runner | undefined;
+  private pusher: TelemetryPusher | undefined;
+  private readonly source: RemoteSource;
+  /** What its agent logged last (a failing scenario says it). */
+  lastLine = '';
+
+  constructor(
+    readonly id: string,
+    readonly stateDir: string,
+    private readonly shared: SimShared,
+    enrol: boolean,
+  ) {
+    if (enrol) cpSync(shared.enrolment, join(stateDir, 'repo.git'), { recursive: true });
+    const log = (line: string): void => {
+      this.lastLine = line;
+    };
+    this.daemon = buildDaemon({
+      environment: shared.environment,
+      device: id,
+      stateDir,
+      identities: shared.identities,
+      hardwareProfile: async () => shared.profile,
+      bakeSeconds: shared.bakeSeconds,
+      env: {},
+      redactor: new Redactor(),
+      log,
+      schemaCache: shared.schemaCache,
+    });
+    const d = this.daemon;
+    const settings: AgentSettings = {
+      version: 2,
+      remote: { url: shared.gitUrl, branch: 'main', max_fetch_mb: 64, fetch_timeout_seconds: 120, follow: 'auto' },
+      environment: shared.environment,
+      device_id: id,
+      trust: { dir: shared.trustDir, mode: 'all', anchor_commit: shared.anchor },
+      state_dir: stateDir,
+      poll_interval_seconds: shared.pollSeconds,
+      api: { listen: '127.0.0.1:0', allow_loopback_reads: true, mutations_per_minute: 30 },
+    };
+    this.source = new RemoteSource(() => d.state.state, settings, shared.trust, {
+      readToken: () => '',
+      clock: d.clock,
+      log,
+      commitFiles: shared.commitFiles,
+    });
+  }
+
+  /** The commit it runs. */
+  get running(): string | null {
+    return this.daemon.state.state.applied;
+  }
+
+  get wave(): string {
+    return waveOf(this.daemon.state.state);
+  }
+
+  /** Starts polling (the first sync at once) and pushing telemetry. */
+  async start(): Promise<void> {
+    const d = this.daemon;
+    await d.agent.recover(d.store);
+    this.runner = new Runner(
+      { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: d.log },
+      (trigger) => d.agent.sync(this.source, trigger),
+      this.shared.pollSeconds,
+    );
+    if (this.shared.telemetry) {
+      const metrics =
+        AgentMetrics.of(d) ?? new AgentMetrics(d, { environment: this.shared.environment, device: this.id }, () => 0);
+      this.pusher = new TelemetryPusher({
+        settings: this.shared.telemetry,
+        registry: metrics.registry,
+        labels: () => ({
+          environment: this.shared.environment,
+          device: this.id,
+          wave: waveOf(d.state.state),
+          job: AGENT_JOB,
+          instance: this.id,
+        }),
+        clock: systemClock,
+        log: d.log,
+      });
+      this.pusher.start();
+    }
+    this.runner.start();
+  }
+
+  /** A sync now (the webhook-style trigger). */
+  sync(): Promise<CycleAnswer | undefined> {
+    return this.runner!.trigger('api');
+  }
+
+  get samplesPushed(): number {
+    return this.pusher?.stats.samples ?? 0;
+  }
+
+  /** Goes offline: no polls, no pushes, until started again. */
+  async stop(): Promise<void> {
+    await this.pusher?.stop();
+    await this.runner?.stop();
+    this.pusher = undefined;
+    this.runner = undefined;
+  }
+}

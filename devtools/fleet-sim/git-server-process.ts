@@ -1,0 +1,70 @@
+// The simulated fleet's git server in a process of its own (devtools/git-server.ts: node's HTTP
+// server in front of `git http-backend`), so that its CPU time (its own, and that of every git
+// process it ran and reaped) is measured apart from the agents': /proc/<pid>/stat.
+// Run as a child: it reports its URL, then its counters whenever asked.
+
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startGitServer } from '../git-server.js';
+
+interface Counters {
+  requests: number;
+  packRequests: number;
+  bytesSent: number;
+}
+
+export interface GitServerProcess {
+  url: string;
+  child: ChildProcess;
+  counters(): Promise<Counters>;
+  /** CPU seconds of the server and of the git processes it ran (those reaped so far). */
+  cpuSeconds(): number;
+  close(): Promise<void>;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime + cutime + cstime of a process, in seconds. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is the state (field 3): utime is field 14, so index 11
+  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / TICKS_PER_SECOND;
+}
+
+export async function startGitServerProcess(root: string): Promise<GitServerProcess> {
+  const child = fork(fileURLToPath(import.meta.url), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the git server exited (${code}) before it listened`)));
+  });
+  return {
+    url,
+    child,
+    counters: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as Counters));
+        child.send('counters');
+      }),
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+// the child: serve, report, answer
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
+  const server = await startGitServer(process.argv[2]!);
+  process.on('message', () => {
+    const { requests, packRequests, bytesSent } = server;
+    process.send!({ requests, packRequests, bytesSent });
+  });
+  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  process.send({ url: server.url });
+}
