@@ -124,7 +124,11 @@ export const ERROR_CODES = {
   // the agent's sync from its remote
   'sync-failed': { exit: 1, http: 500, meaning: 'fetching from the remote failed' },
   'sync-timeout': { exit: 1, http: 500, meaning: 'the remote did not finish answering in time' },
-  'ref-missing': { exit: 1, http: 500, meaning: 'the remote has no such ref (a branch, or a wave the rollout has not reached)' },
+  'ref-missing': {
+    exit: 1,
+    http: 500,
+    meaning: 'the remote has no such ref (a branch, or a wave the rollout has not reached)',
+  },
   'sync-too-large': { exit: 1, http: 500, meaning: 'the remote sent more than remote.max_fetch_mb' },
   'sync-too-many-refs': { exit: 1, http: 500, meaning: 'the remote advertised too many refs' },
   'sync-refs-too-large': { exit: 1, http: 500, meaning: 'the remote advertised too many bytes of refs' },
@@ -214,7 +218,7 @@ export const ERROR_CODES = {
   },
   'rollout-push-refused': { exit: 1, http: 500, meaning: 'the remote refused the push of the rollout refs' },
   'rollout-state-invalid': { exit: 1, http: 500, meaning: "the rollout state branch's state.json is not valid" },
-  'rollout-remote-failed': { exit: 1, http: 500, meaning: "the rollout refs could not be read from the remote" },
+  'rollout-remote-failed': { exit: 1, http: 500, meaning: 'the rollout refs could not be read from the remote' },
   'prometheus-query-failed': { exit: 1, http: 500, meaning: 'Prometheus could not be asked or answered an error' },
   'prometheus-query-timeout': { exit: 1, http: 500, meaning: 'Prometheus did not answer a query in time' },
   'prometheus-query-too-large': { exit: 1, http: 500, meaning: "Prometheus's answer is larger than the limit" },
