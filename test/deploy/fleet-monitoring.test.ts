@@ -1,5 +1,5 @@
 // What ships for the operators of a fleet: the Prometheus alerting rules (checked and unit-tested
-// by promtool) and the Grafana dashboard (checked against schemas/grafana-dashboard.schema.json,
+// by promtool) and the Grafana dashboard (checked against deploy/grafana/dashboard.schema.json,
 // each panel's PromQL answered by a real Prometheus).
 
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ interface Dashboard {
 const dashboard = JSON.parse(
   readFileSync(join(PROJECT, 'deploy/grafana/doorbell-fleet.dashboard.json'), 'utf8'),
 ) as Dashboard;
-const schema = JSON.parse(readFileSync(join(PROJECT, 'schemas/grafana-dashboard.schema.json'), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(join(PROJECT, 'deploy/grafana/dashboard.schema.json'), 'utf8')) as object;
 
 /** A panel's expression as Grafana sends it: every variable chosen as All, the rate interval a minute. */
 const expand = (expr: string): string =>
