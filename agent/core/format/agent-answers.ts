@@ -49,7 +49,7 @@ export function formatStatus(s: StatusAnswer, now: number): string {
         : 'none yet'
     }${s.next_poll ? `; next poll ${s.next_poll}` : ''}`,
   ];
-  const f = s.state.following;
+  const f = s.state?.following; // an older agent sends no state, or one without it
   if (f) lines.splice(1, 0, `  follows    ${f.ref}${f.wave === 'all' ? '' : ` (wave ${f.wave})`}`);
   if (s.last_error)
     lines.push(
