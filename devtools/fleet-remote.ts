@@ -24,7 +24,7 @@ export interface FleetRemote {
 /** Copies the configuration of the example repository (config, environments, schemas, .sops.yaml). */
 export function copyExample(root: string, into: string): void {
   for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
-    cpSync(join(root, sub), join(into, sub), { recursive: true });
+    cpSync(join(root, sub), join(into, sub), { recursive: true, dereference: true }); // links copied as files: the copy never writes through one
 }
 
 export function fleetRemote(

@@ -33,7 +33,7 @@ export interface RemoteIo {
    * hosts many agents of one fleet (the fleet simulation) shares one, so that each commit's tree
    * is read once, not once per agent; an agent alone has none.
    */
-  commitFiles?: Map<string, RepoFiles>;
+  commitFiles?: Map<string, Promise<RepoFiles>>;
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -183,10 +183,14 @@ export class RemoteSource implements Source {
       };
     const t2 = this.io.clock.monotonic();
     // an oversized or unreadable file is a located stand-in that validation refuses (core/repo/file.ts)
-    const files =
-      this.io.commitFiles?.get(candidate) ??
-      (await readCommitFiles(this.gitdir, candidate, { cache: this.store.cache }));
-    this.io.commitFiles?.set(candidate, files);
+    // the read itself is shared, not only its result: agents of one process ask at the same time
+    const reading =
+      this.io.commitFiles?.get(candidate) ?? readCommitFiles(this.gitdir, candidate, { cache: this.store.cache });
+    this.io.commitFiles?.set(candidate, reading);
+    const files = await reading.catch((e: unknown) => {
+      this.io.commitFiles?.delete(candidate);
+      throw e;
+    });
     steps.read = round(this.io.clock.monotonic() - t2);
     return { files, info: { ...info, ...(committed_at ? { committed_at } : {}) } };
   }

@@ -35,7 +35,7 @@ export interface SimShared {
   bakeSeconds: number;
   telemetry: RemoteWriteSettings | undefined;
   /** The trees read so far, by commit: each is read once for the whole simulated fleet. */
-  commitFiles: Map<string, RepoFiles>;
+  commitFiles: Map<string, Promise<RepoFiles>>;
   /** A bare repository holding the anchor's history: a device is enrolled with it. */
   enrolment: string;
 }
