@@ -66,5 +66,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
     process.send!({ requests, packRequests, bytesSent });
   });
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  // a parent that dies (killed, crashed) closes the channel: the server goes with it
+  process.on('disconnect', () => process.exit(0));
   process.send({ url: server.url });
 }
