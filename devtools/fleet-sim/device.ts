@@ -34,6 +34,12 @@ export interface SimShared {
   pollSeconds: number;
   bakeSeconds: number;
   telemetry: RemoteWriteSettings | undefined;
+  /**
+   * At most so many agents of the process sync at once: a thousand devices each have a CPU of
+   * their own; here they share one event loop, and a thousand applies at once would starve the
+   * farm's answers past their timeouts.
+   */
+  slots: Slots;
   /** The trees read so far, by commit: each is read once for the whole simulated fleet. */
   commitFiles: Map<string, Promise<RepoFiles>>;
   /** A bare repository holding the anchor's history: a device is enrolled with it. */
@@ -104,7 +110,7 @@ export class SimDevice {
     await d.agent.recover(d.store);
     this.runner = new Runner(
       { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: d.log },
-      (trigger) => d.agent.sync(this.source, trigger),
+      (trigger) => this.shared.slots.run(() => d.agent.sync(this.source, trigger)),
       this.shared.pollSeconds,
     );
     if (this.shared.telemetry) {
@@ -143,5 +149,27 @@ export class SimDevice {
     await this.runner?.stop();
     this.pusher = undefined;
     this.runner = undefined;
+  }
+}
+
+/** A counting semaphore. */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }

@@ -30,7 +30,7 @@ import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { loadTrustStore } from '../../agent/io/trust-store.js';
 import { startPrometheus } from '../prometheus-server.js';
 import type { PrometheusServer } from '../prometheus-server.js';
-import { SimDevice } from './device.js';
+import { SimDevice, Slots } from './device.js';
 import type { SimShared } from './device.js';
 import { startFarm } from './farm.js';
 import type { Farm } from './farm.js';
@@ -173,6 +173,7 @@ export class FleetSim {
       telemetry,
       enrolment,
       commitFiles: new Map(),
+      slots: new Slots(16),
     };
     this.shared = shared;
     const rollout = {
