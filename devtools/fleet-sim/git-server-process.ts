@@ -6,7 +6,9 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../agent/daemon/settings.js';
 import { startGitServer } from '../git-server.js';
 
 interface Counters {
@@ -35,7 +37,9 @@ export function processCpuSeconds(pid: number): number {
 }
 
 export async function startGitServerProcess(root: string): Promise<GitServerProcess> {
-  const child = fork(fileURLToPath(import.meta.url), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // the built module (under vitest this one is the TypeScript source, which node does not run)
+  const built = join(PACKAGE_ROOT, 'dist/devtools/fleet-sim/git-server-process.js');
+  const child = fork(built, [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`the git server exited (${code}) before it listened`)));

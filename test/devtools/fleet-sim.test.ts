@@ -37,8 +37,10 @@ describe.runIf(prometheus)('a simulated fleet of 24 doorbells', () => {
     expect(r.bad.exposed).toBeLessThanOrEqual(canary);
     // the forced move back: refused by every device, none of which changed what it runs
     expect(r.forced).toEqual({ refused: 24, of: 24, still_running_good: 24 });
-    // a no-change poll is one request to the git server
-    expect(r.polls.requests_per_poll).toBe(1);
+    // a no-change poll is one request to the git server (test/io/git-store.test.ts counts exactly
+    // one); a device that rebooted, or whose last ls-refs failed, asks for the advertisement once more
+    expect(r.polls.requests_per_poll).toBeGreaterThanOrEqual(1);
+    expect(r.polls.requests_per_poll).toBeLessThan(1.25);
     expect(r.prometheus.pushed_per_s).toBeGreaterThan(0);
   }, 900_000);
 });
