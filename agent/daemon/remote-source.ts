@@ -77,7 +77,9 @@ export class RemoteSource implements Source {
       return {
         id: state.applied ?? '',
         following,
-        held: `the remote has no ${following.ref} yet: the rollout of ${s.environment} has not reached wave ${following.wave} (gitops rollout status --env ${s.environment})`,
+        held:
+          `the remote has no ${following.ref} yet: the rollout of ${s.environment} has not reached wave ${following.wave}` +
+          ` (gitops rollout status --env ${s.environment})`,
         open: () => Promise.reject(new Error('nothing to open')),
       };
     }

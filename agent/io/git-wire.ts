@@ -1,7 +1,8 @@
 // What a remote says over smart HTTP, bounded before it is held: the ref advertisement read as
 // a stream of pkt-lines (only the branch followed and HEAD are kept, the number and the bytes
-// of refs are capped; a protocol v2 remote is asked for the branch alone with ls-refs), and a pack checked from its object headers (each object's inflated size,
-// a delta's target size, their total) before isomorphic-git inflates or indexes anything.
+// of refs are capped; a protocol v2 remote is asked for the branch alone with ls-refs), and a
+// pack checked from its object headers (each object's inflated size, a delta's target size,
+// their total) before isomorphic-git inflates or indexes anything.
 
 import { inflateSync } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';

@@ -226,7 +226,8 @@ export class FleetSim {
     const behind = of.filter((d) => d.running !== commit).sort((a, b) => order(a) - order(b));
     const some = behind.slice(0, 3).map((d) => {
       const st = d.daemon.state.state;
-      return `${d.id} (${d.wave}) runs ${d.running?.slice(0, 7)}, last sync ${st.last_sync?.result} ${st.last_sync?.detail ?? ''}, last error ${st.last_error?.code}: ${d.lastLine}`;
+      const sync = `last sync ${st.last_sync?.result} ${st.last_sync?.detail ?? ''}`;
+      return `${d.id} (${d.wave}) runs ${d.running?.slice(0, 7)}, ${sync}, last error ${st.last_error?.code}: ${d.lastLine}`;
     });
     return `${behind.length} of ${of.length} behind; e.g. ${some.join('; ')}`;
   }

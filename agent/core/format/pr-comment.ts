@@ -32,7 +32,9 @@ export function prComment(
   const body = formatDiffMarkdown(report);
   const full = head1 + body + '\n';
   if (full.length <= limit) return full;
-  const note = `\n\n> ⚠️ The report was cut to GitHub's comment limit of ${limit.toLocaleString('en')} characters. Run \`npx gitops diff --base ${base.slice(0, 12)} --head ${head.slice(0, 12)}\` for all of it.\n`;
+  const note =
+    `\n\n> ⚠️ The report was cut to GitHub's comment limit of ${limit.toLocaleString('en')} characters.` +
+    ` Run \`npx gitops diff --base ${base.slice(0, 12)} --head ${head.slice(0, 12)}\` for all of it.\n`;
   const room = limit - head1.length - note.length;
   // cut at a section boundary when possible, so that no table is left half-open
   let cut = body.slice(0, room);
