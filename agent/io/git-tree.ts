@@ -1,13 +1,14 @@
 // A commit's configuration files read straight from git objects (no checkout, no working tree):
-// config/, environments/, schemas/ and .sops.yaml, with a cap on every file's size.
+// config/, environments/, schemas/, experiments/ (REPO_ROOTS) and .sops.yaml, with a cap on every file's size.
 
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
+import { REPO_ROOTS } from '../core/repo/layout.js';
 import type { RepoFiles } from '../core/repo/layout.js';
 import { decodeFile, fileProblem, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
 
-const ROOTS = new Set(['config', 'environments', 'schemas']);
+const ROOTS = new Set(REPO_ROOTS);
 const TOP_FILES = new Set(['.sops.yaml']);
 const INCLUDE = /\.(ya?ml|json)$/;
 

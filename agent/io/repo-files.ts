@@ -16,9 +16,10 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
+import { REPO_ROOTS } from '../core/repo/layout.js';
 import { readRegularFile } from './safe-read.js';
 
-const ROOTS = ['config', 'environments', 'schemas'];
+const ROOTS = REPO_ROOTS;
 const TOP_FILES = ['.sops.yaml'];
 const INCLUDE = /\.(ya?ml|json)$/;
 /** Files the user names on the command line may be larger than configuration files. */

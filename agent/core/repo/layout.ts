@@ -9,6 +9,10 @@ export const COMPONENTS_FILE = 'config/components.yaml';
 export const HARDWARE_DIR = 'config/hardware';
 export const TEMPLATES_DIR = 'config/templates';
 export const ENVIRONMENTS_DIR = 'environments';
+export const EXPERIMENTS_DIR = 'experiments';
+
+/** The top-level directories whose files are configuration (read from a working tree and from a commit). */
+export const REPO_ROOTS: readonly string[] = [CONFIG_DIR, ENVIRONMENTS_DIR, SCHEMA_DIR, EXPERIMENTS_DIR];
 
 export const environmentFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/environment.yaml`;
 export const overridesFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/overrides.yaml`;
@@ -16,6 +20,7 @@ export const secretsFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/
 export const deviceFile = (env: string, device: string): string => `${ENVIRONMENTS_DIR}/${env}/devices/${device}.yaml`;
 export const hardwareProfileFile = (model: string): string => `${HARDWARE_DIR}/${model}.yaml`;
 export const templateFile = (name: string): string => `${TEMPLATES_DIR}/${name}.yaml`;
+export const experimentFile = (name: string): string => `${EXPERIMENTS_DIR}/${name}.yaml`;
 
 /** Section files directly under config/ (components.yaml included). */
 export function configSectionFiles(files: RepoFiles): string[] {
@@ -45,6 +50,14 @@ export function listHardwareModels(files: RepoFiles): string[] {
     .map((f) => f.slice(HARDWARE_DIR.length + 1).replace(/\.ya?ml$/, ''))
     .sort();
 }
+
+/** The files directly under experiments/ (experiments/<name>.yaml; any stem: validation checks the name). */
+export function experimentFiles(files: RepoFiles): string[] {
+  return [...files.keys()].filter((f) => /^experiments\/[^/]+\.ya?ml$/.test(f)).sort();
+}
+
+/** An experiment's name: its file's stem. */
+export const experimentName = (file: string): string => file.slice(EXPERIMENTS_DIR.length + 1).replace(/\.ya?ml$/, '');
 
 export function isYamlFile(path: string): boolean {
   return /\.ya?ml$/.test(path);

@@ -62,6 +62,7 @@ export const SCHEMA_NAMES = {
   device: 'device.schema.json',
   hardwareProfile: 'hardware-profile.schema.json',
   agent: 'agent.schema.json',
+  experiment: 'experiment.schema.json',
 } as const;
 
 export type SchemaName = keyof typeof SCHEMA_NAMES;
