@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   'unknown-path': { exit: 1, http: 500, meaning: 'not a configuration path of the schemas' },
   'unknown-model': { exit: 1, http: 500, meaning: 'no hardware profile exists for that device model' },
   'unknown-template': { exit: 1, http: 500, meaning: 'no device template has that name' },
+  'unknown-experiment': { exit: 1, http: 500, meaning: 'no experiments/<name>.yaml has that name' },
   'bad-template': { exit: 1, http: 500, meaning: 'a device template is not one (no device mapping)' },
   'device-exists': { exit: 1, http: 500, meaning: 'the device file to create exists already' },
   'bad-document': { exit: 1, http: 500, meaning: 'a configuration document does not parse' },

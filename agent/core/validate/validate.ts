@@ -1,5 +1,6 @@
 // The validation pipeline of DESIGN.md section 3, the same for CI and the device:
-// parse -> migrate -> merge -> schema -> cross-section rules -> environment policy -> hardware.
+// parse -> migrate -> merge -> schema -> cross-section rules -> environment policy -> hardware;
+// experiments (experiments/*.yaml) are checked with the documents.
 // Findings are returned as diagnostics; nothing here throws on a user's mistake.
 
 import type { ErrorObject } from 'ajv';
@@ -14,6 +15,7 @@ import { checkBaseline, checkPolicy } from './policy.js';
 import {
   deviceFile,
   environmentFile,
+  experimentFiles,
   overridesFile,
   hardwareProfileFile,
   isYamlFile,
@@ -32,6 +34,7 @@ import { checkSecretsFile } from './secrets-check.js';
 import { checkNarrowings, checkSignedValues, targetTunables } from '../tunables/narrowing.js';
 import { checkGovernor, checkLadderSteps } from '../governor/check.js';
 import { checkRollout } from '../rollout/check.js';
+import { checkExperiments } from '../experiments/check.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
@@ -212,6 +215,9 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
     } else if (file.startsWith(TEMPLATES_DIR + '/')) schemaCheck(file, 'device', layerErrors);
     else schemaCheck(file, 'config', layerErrors);
   }
+  // experiments/<name>.yaml: the schema, then what checkExperiments refuses (per device of the environments validated)
+  for (const file of experimentFiles(repo.files)) schemaCheck(file, 'experiment');
+  out.push(...checkExperiments(repo, envs));
   for (const env of envs) {
     const envFile = environmentFile(env);
     if (!repo.files.has(envFile)) {
