@@ -61,6 +61,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
       'rollout plan | status | advance | halt | resume --env E: the waves of devices, their refs and gates; promote baked waves',
     load: async () => (await import('./rollout.js')).rolloutCommand,
   },
+  experiment: {
+    summary: 'experiment assign NAME [--env E]... [--device D]: which variant of an experiment each device gets',
+    load: async () => (await import('./experiment.js')).experimentCommand,
+  },
   device: {
     summary:
       'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped',

@@ -1,0 +1,170 @@
+// gitops experiment VERB NAME ...: the experiments of the repository (experiments/<name>.yaml).
+//   assign NAME [--env E]... [--device D]... [--output json|text]: who gets which variant
+// Each verb is one entry of VERBS (its usage, the flags it takes, and its loader), so that a new
+// verb (report, conclude) is one line here and a file of its own.
+
+import { GitopsError } from '../agent/core/errors.js';
+import { formatText } from '../agent/core/format/diagnostics.js';
+import { closest } from '../agent/core/format/suggest.js';
+import { armCounts, assignFleet, describeCounts } from '../agent/core/experiments/fleet.js';
+import type { FleetAssignment } from '../agent/core/experiments/fleet.js';
+import { experimentNames, readExperiment } from '../agent/core/experiments/read.js';
+import type { Experiment } from '../agent/core/experiments/read.js';
+import type { Repository } from '../agent/core/repo/repository.js';
+import { validateOpened } from '../agent/core/validate/validate.js';
+import { EXIT_INVALID, EXIT_OK, err, list, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
+
+type Options = NonNullable<Parameters<typeof parse>[2]>;
+export type Verb = (name: string, args: string[]) => Promise<number> | number;
+
+interface VerbEntry {
+  usage: string;
+  load: () => Promise<Verb>;
+}
+
+const VERBS: Record<string, VerbEntry> = {
+  assign: {
+    usage: 'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--root DIR]',
+    load: async () => assignVerb,
+  },
+};
+
+const usage = (): string =>
+  Object.values(VERBS)
+    .map((v) => v.usage)
+    .join('\n       ');
+
+export async function experimentCommand(args: string[]): Promise<number> {
+  const [verb, name, ...rest] = args;
+  if (verb === undefined || verb === '--help' || verb === '-h') return (out(`usage: ${usage()}`), EXIT_OK);
+  const entry = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
+  if (!entry) {
+    const guess = closest(verb, Object.keys(VERBS));
+    throw new GitopsError(
+      'usage',
+      `unknown experiment subcommand "${verb}"${guess ? `. Did you mean "${guess}"?` : ''}`,
+      `usage: ${usage()}`,
+    );
+  }
+  if (name === '--help' || name === '-h') return (out(`usage: ${entry.usage}`), EXIT_OK);
+  if (name === undefined || name.startsWith('-'))
+    throw new GitopsError('usage', `experiment ${verb} needs the experiment's NAME`, `usage: ${entry.usage}`);
+  return (await entry.load())(name, rest);
+}
+
+/** Parses a verb's flags (no further positionals). */
+export function parseVerb<T extends Options>(verb: string, args: string[], options: T) {
+  const u = VERBS[verb]?.usage ?? usage();
+  const parsed = parse(`experiment ${verb}`, args, options, u);
+  if (parsed.positionals.length > 0)
+    throw new GitopsError(
+      'usage',
+      `experiment ${verb} takes one NAME, got also "${parsed.positionals.join(' ')}"`,
+      `usage: ${u}`,
+    );
+  return parsed.values;
+}
+
+/**
+ * The experiment NAME of the working tree, when the repository validates; else its errors are
+ * printed on standard error and undefined is returned (exit 1).
+ */
+export function openExperiment(root: unknown, name: string): { repo: Repository; experiment: Experiment } | undefined {
+  const { repo } = openTree(root);
+  const read = readExperiment(repo, name);
+  if (read.kind === 'missing') {
+    const names = experimentNames(repo);
+    const guess = closest(name, names);
+    throw new GitopsError(
+      'unknown-experiment',
+      `there is no experiment "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
+      names.length > 0 ? `experiments: ${names.join(', ')}` : `create experiments/${name}.yaml`,
+    );
+  }
+  const report = validateOpened(repo, read.kind === 'read' ? { environments: read.experiment.environments } : {});
+  const errors = report.diagnostics.filter((d) => d.severity === 'error');
+  if (read.kind !== 'read' || errors.length > 0) {
+    err(formatText(errors, useColor()));
+    err(`\nthe repository does not validate: fix the errors above (gitops validate)`);
+    return undefined;
+  }
+  return { repo, experiment: read.experiment };
+}
+
+function assignVerb(name: string, args: string[]): number {
+  const values = parseVerb('assign', args, {
+    ...rootOption,
+    env: { type: 'string', multiple: true, short: 'e' },
+    device: { type: 'string', multiple: true, short: 'd' },
+    output: { type: 'string', short: 'o' },
+  });
+  if (values.help) return (out(`usage: ${VERBS.assign!.usage}`), EXIT_OK);
+  const output = oneOf(
+    'experiment assign',
+    'output',
+    values.output as string | undefined,
+    ['text', 'json'] as const,
+    'text',
+  );
+  const opened = openExperiment(values.root, name);
+  if (!opened) return EXIT_INVALID;
+  const { repo, experiment } = opened;
+  const envs = list(values.env);
+  const devices = list(values.device);
+  const known = repo.environments();
+  for (const env of envs)
+    if (!known.includes(env)) {
+      const guess = closest(env, known);
+      throw new GitopsError(
+        'unknown-environment',
+        `there is no environment "${env}"${guess ? `. Did you mean "${guess}"?` : ''}`,
+        `environments: ${known.join(', ')}`,
+      );
+    }
+  const fleet = assignFleet(repo, experiment, { environments: envs, devices });
+  for (const d of devices)
+    if (!fleet.devices.some((x) => x.device === d)) {
+      const candidates = (envs.length ? envs : experiment.environments).flatMap((e) => repo.devices(e));
+      const guess = closest(d, candidates);
+      throw new GitopsError(
+        'unknown-device',
+        `there is no device "${d}" in ${(envs.length ? envs : experiment.environments).join(', ')}${guess ? `. Did you mean "${guess}"?` : ''}`,
+        `devices: ${candidates.join(', ') || '(none)'}`,
+      );
+    }
+  out(output === 'json' ? JSON.stringify(fleet, null, 2) : formatAssignment(repo, experiment, fleet));
+  return EXIT_OK;
+}
+
+/** The table of devices, then the devices per arm (and per stratum). */
+export function formatAssignment(repo: Repository, e: Experiment, fleet: FleetAssignment): string {
+  const rows = [
+    ['ENVIRONMENT', 'DEVICE', 'BUCKET', 'IN', 'VARIANT'],
+    ...fleet.devices.map((d) => [
+      d.environment,
+      d.device,
+      d.bucket.toFixed(4),
+      d.in_experiment ? 'yes' : 'no',
+      d.variant ?? '-',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  const { overall, strata } = armCounts(repo, e, fleet);
+  const head =
+    `experiment ${e.name} (${e.status}; seed ${e.hash.seed}; coverage ${e.coverage}` +
+    `${e.namespace ? `; namespace ${e.namespace.name} [${e.namespace.range.join(', ')})` : ''})`;
+  return [
+    head,
+    '',
+    ...lines,
+    '',
+    `${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}: ${describeCounts(overall)}`,
+    ...strata.map((s) => `  ${s.stratum}: ${describeCounts(s)}`),
+  ].join('\n');
+}
