@@ -17,6 +17,7 @@ import { buildDaemon } from '../../agent/daemon/main.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { AgentMetrics, waveOf } from '../../agent/daemon/metrics.js';
 import { RemoteSource } from '../../agent/daemon/remote-source.js';
+import type { Source } from '../../agent/daemon/source.js';
 import { Runner } from '../../agent/daemon/runner.js';
 import type { AgentSettings, RemoteWriteSettings } from '../../agent/daemon/settings.js';
 import { TelemetryPusher } from '../../agent/daemon/telemetry.js';
@@ -53,6 +54,8 @@ export class SimDevice {
   private readonly source: RemoteSource;
   /** What its agent logged last (a failing scenario says it). */
   lastLine = '';
+  /** Where its current cycle is (waiting for a slot, fetching, opening, applying) and since when (monotonic ms). */
+  phase: { what: string; since: number } = { what: 'idle', since: performance.now() };
 
   constructor(
     readonly id: string,
@@ -110,7 +113,7 @@ export class SimDevice {
     await d.agent.recover(d.store);
     this.runner = new Runner(
       { state: d.state, events: d.events, clock: d.clock, redact: d.redact, log: d.log },
-      (trigger) => this.shared.slots.run(() => d.agent.sync(this.source, trigger)),
+      (trigger) => this.tracked(trigger),
       this.shared.pollSeconds,
     );
     if (this.shared.telemetry) {
@@ -134,6 +137,35 @@ export class SimDevice {
     this.runner.start();
   }
 
+  /** One cycle, its phases recorded: a device stuck in one says where. */
+  private async tracked(trigger: string): Promise<CycleAnswer | undefined> {
+    const at = (what: string): void => {
+      this.phase = { what, since: performance.now() };
+    };
+    const source: Source = {
+      retriesBadAtStart: this.source.retriesBadAtStart,
+      next: async (t) => {
+        at('fetching');
+        const c = await this.source.next(t);
+        return {
+          ...c,
+          open: async () => {
+            at('opening');
+            const opened = await c.open();
+            at('applying');
+            return opened;
+          },
+        };
+      },
+    };
+    at('waiting for a slot');
+    try {
+      return await this.shared.slots.run(() => this.daemon.agent.sync(source, trigger));
+    } finally {
+      at('idle');
+    }
+  }
+
   /** A sync now (the webhook-style trigger). */
   sync(): Promise<CycleAnswer | undefined> {
     return this.runner!.trigger('api');
@@ -152,18 +184,21 @@ export class SimDevice {
   }
 }
 
-/** A counting semaphore. */
+/** A counting semaphore that measures how long work waited for it. */
 export class Slots {
   private free: number;
   private readonly waiting: Array<() => void> = [];
+  private waits: number[] = [];
 
   constructor(size: number) {
     this.free = size;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const asked = performance.now();
     if (this.free > 0) this.free--;
     else await new Promise<void>((r) => this.waiting.push(r));
+    this.waits.push(performance.now() - asked);
     try {
       return await work();
     } finally {
@@ -171,5 +206,19 @@ export class Slots {
       if (next) next();
       else this.free++;
     }
+  }
+
+  /** The waits since the last call (ms): how far the process's syncs fell behind the fleet's polls. */
+  takeWaits(): { count: number; p50_ms: number; p99_ms: number; max_ms: number; queued: number } {
+    const w = this.waits.sort((a, b) => a - b);
+    this.waits = [];
+    const at = (q: number): number => w[Math.min(w.length - 1, Math.floor(q * w.length))] ?? 0;
+    return {
+      count: w.length,
+      p50_ms: at(0.5),
+      p99_ms: at(0.99),
+      max_ms: w[w.length - 1] ?? 0,
+      queued: this.waiting.length,
+    };
   }
 }

@@ -53,6 +53,7 @@ export async function runFleetSim(o: {
     const polls = await sim.polls();
     const change = await sim.change();
     const prometheus = await sim.prometheusFigures();
+    const host = sim.host();
     return {
       devices: o.devices,
       waves: waves.map((w) => ({
@@ -71,6 +72,7 @@ export async function runFleetSim(o: {
       polls,
       change,
       prometheus,
+      host,
     };
   } finally {
     await sim.close();
@@ -112,6 +114,12 @@ export function formatFleetSim(r: SimResults): string {
       'Prometheus samples ingested per second',
       `${r.prometheus.samples_per_s.toFixed(0)} over the last minute (${r.prometheus.series.toLocaleString('en')} series;` +
         ` the agents pushed ${r.prometheus.pushed_per_s.toFixed(0)}/s on average)`,
+    ],
+    [
+      'simulation host: sync waits for a slot',
+      `p50 ${(r.host.sync_waits.p50_ms / 1000).toFixed(2)} s, p99 ${(r.host.sync_waits.p99_ms / 1000).toFixed(1)} s,` +
+        ` max ${(r.host.sync_waits.max_ms / 1000).toFixed(1)} s over ${r.host.sync_waits.count.toLocaleString('en')} syncs;` +
+        ` event loop ${(100 * r.host.event_loop_utilisation).toFixed(0)} % busy`,
     ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -83,6 +83,12 @@ export interface SimResults {
     devices_per_core_at_60s: number;
   };
   change: { server_cpu_s_per_device: number; bytes_per_device: number };
+  /**
+   * The simulation's own limits: how long syncs waited for one of the process's slots (p50, p99,
+   * max over the whole run) and how busy its one event loop was. A wait near the poll interval
+   * means the host, not the fleet's design, sets the pace.
+   */
+  host: { sync_waits: ReturnType<Slots['takeWaits']>; event_loop_utilisation: number };
   /** Samples Prometheus ingested per second over the last minute; the agents' average push rate. */
   prometheus: { samples_per_s: number; series: number; pushed_per_s: number };
 }
@@ -115,6 +121,9 @@ export class FleetSim {
   private advanceRuns = 0;
   private shared: SimShared | undefined;
   private started = 0;
+  private elu = performance.eventLoopUtilization();
+  /** Devices taken offline on purpose: not counted as behind. */
+  private offline = new Set<SimDevice>();
 
   constructor(private readonly o: SimOptions) {}
 
@@ -187,6 +196,7 @@ export class FleetSim {
       this.wavesOf.set(id, assignWave(rollout, { id }).wave);
     }
     const t0 = (this.started = performance.now());
+    this.elu = performance.eventLoopUtilization();
     // started a little apart, as a fleet that was not switched on at one instant
     for (const d of this.devices) {
       await d.start();
@@ -223,13 +233,17 @@ export class FleetSim {
   /** Who does not run `commit` yet, and what its agent said last. */
   private behind(commit: string, of: SimDevice[] = this.devices): string {
     const order = (d: SimDevice): number => this.o.waves.findIndex((w) => w.name === this.waveOf(d.id));
-    const behind = of.filter((d) => d.running !== commit).sort((a, b) => order(a) - order(b));
+    const behind = of.filter((d) => d.running !== commit && !this.offline.has(d)).sort((a, b) => order(a) - order(b));
     const some = behind.slice(0, 3).map((d) => {
       const st = d.daemon.state.state;
-      const sync = `last sync ${st.last_sync?.result} ${st.last_sync?.detail ?? ''}`;
-      return `${d.id} (${d.wave}) runs ${d.running?.slice(0, 7)}, ${sync}, last error ${st.last_error?.code}: ${d.lastLine}`;
+      const sync = `last sync ${st.last_sync?.time} ${st.last_sync?.result} ${st.last_sync?.detail ?? ''}`;
+      const phase = `${d.phase.what} for ${((performance.now() - d.phase.since) / 1000).toFixed(0)} s`;
+      return `${d.id} (${d.wave}) runs ${d.running?.slice(0, 7)}, ${phase}, ${sync}, last error ${st.last_error?.code}: ${d.lastLine}`;
     });
-    return `${behind.length} of ${of.length} behind; e.g. ${some.join('; ')}`;
+    const phases = new Map<string, number>();
+    for (const d of behind) phases.set(d.phase.what, (phases.get(d.phase.what) ?? 0) + 1);
+    const where = [...phases].map(([what, n]) => `${n} ${what}`).join(', ');
+    return `${behind.length} of ${of.length} behind (${where}); e.g. ${some.join('; ')}`;
   }
 
   private commit(file: string, from: RegExp, to: string, message: string): string {
@@ -282,6 +296,7 @@ export class FleetSim {
     const lastWave = this.o.waves[this.o.waves.length - 1]!.name;
     const away = this.devices.find((d) => this.waveOf(d.id) === lastWave)!;
     await away.stop();
+    this.offline.add(away);
     const online = this.devices.filter((d) => d !== away);
     const index = this.devices.indexOf(away);
     const commit = this.commit(
@@ -428,6 +443,13 @@ export class FleetSim {
       samples_per_s: Number(rate[0]?.value[1] ?? 0),
       series: Number(series[0]?.value[1] ?? 0),
       pushed_per_s: pushed / ((performance.now() - this.started) / 1000),
+    };
+  }
+
+  host(): SimResults['host'] {
+    return {
+      sync_waits: this.shared!.slots.takeWaits(),
+      event_loop_utilisation: performance.eventLoopUtilization(this.elu).utilization,
     };
   }
 
