@@ -14,8 +14,8 @@ export interface Sample {
 export interface PrometheusQuery {
   /** The base URL asked, e.g. https://prometheus.example (without /api/v1). */
   url: string;
-  /** An instant query: the result vector. */
-  query(expr: string): Promise<Sample[]>;
+  /** An instant query: the result vector, evaluated now or at `time` (Unix seconds). */
+  query(expr: string, time?: number): Promise<Sample[]>;
 }
 
 export interface PrometheusQueryOptions {
@@ -63,14 +63,15 @@ export function prometheusQuery(url: string, options: PrometheusQueryOptions = {
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   return {
     url: base,
-    async query(expr) {
+    async query(expr, time) {
       const where = `Prometheus at ${base}`;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
       try {
         let res: Response;
         try {
-          res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, {
+          const at = time === undefined ? '' : `&time=${encodeURIComponent(String(time))}`;
+          res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}${at}`, {
             signal: controller.signal,
             headers: {
               accept: 'application/json',
