@@ -644,6 +644,8 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
   return analysis;
 }
 
+const pOf = (p: number): string => (p < 0.0001 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
+
 function verdictOf(input: ExperimentInput, a: ExperimentAnalysis, counts: readonly number[]): Verdict {
   const hold = (code: VerdictCode, reason: string): Verdict => ({ decision: 'hold', code, reason });
   const names = input.variants.map((v) => v.name);
@@ -697,7 +699,7 @@ function verdictOf(input: ExperimentInput, a: ExperimentAnalysis, counts: readon
       decision: 'stop-harm',
       code: 'primary-regression',
       variant: worse[0]!.variant,
-      reason: `${worse[0]!.variant} is worse than ${a.control} on ${a.primary.name} (${pct(worse[0]!.relative)}, p = ${worse[0]!.pValue.toPrecision(2)})`,
+      reason: `${worse[0]!.variant} is worse than ${a.control} on ${a.primary.name} (${pct(worse[0]!.relative)}, ${pOf(worse[0]!.pValue)})`,
     };
   const better = a.primary.comparisons
     .filter((c) => c.significance === 'better')
@@ -712,7 +714,7 @@ function verdictOf(input: ExperimentInput, a: ExperimentAnalysis, counts: readon
       variant: ready[0]!.variant,
       reason:
         `${ready[0]!.variant} is better than ${a.control} on ${a.primary.name} (${pct(ready[0]!.relative)}, ` +
-        `p = ${ready[0]!.pValue.toPrecision(2)})${a.guardrails.length > 0 ? ' and within every guardrail' : ''}`,
+        `${pOf(ready[0]!.pValue)})${a.guardrails.length > 0 ? ' and within every guardrail' : ''}`,
     };
   if (input.days >= input.stop.maxDays)
     return {
