@@ -397,6 +397,15 @@ export function checkTuning(repo: Repository, options: CheckTuningOptions = {}):
               { path: p },
             );
       });
+    t.objective.constraints.forEach((c, i) => {
+      if (c.max === undefined && c.min === undefined)
+        err(
+          'tuning-constraint-empty',
+          `/objective/constraints/${i}`,
+          `${file}: the constraint on ${c.metric} gives neither max nor min`,
+          'give max, min or both',
+        );
+    });
     const runsIn = t.environments ?? envs;
     for (const d of t.space)
       for (const x of options.experimentPaths ?? [])
