@@ -36,7 +36,8 @@ const usage = (): string =>
 
 export async function experimentCommand(args: string[]): Promise<number> {
   const [verb, name, ...rest] = args;
-  if (verb === undefined || verb === '--help' || verb === '-h') return (out(`usage: ${usage()}`), EXIT_OK);
+  if (verb === '--help' || verb === '-h') return (out(`usage: ${usage()}`), EXIT_OK);
+  if (verb === undefined) throw new GitopsError('usage', 'experiment needs a subcommand', `usage: ${usage()}`);
   const entry = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
   if (!entry) {
     const guess = closest(verb, Object.keys(VERBS));

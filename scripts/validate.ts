@@ -6,6 +6,7 @@ import type { DiagnosticFormat } from '../agent/core/format/diagnostics.js';
 import { summariseTarget } from '../agent/core/format/summary.js';
 import { rolloutSummaryLine } from '../agent/core/format/rollout.js';
 import { environmentPlan } from '../agent/core/rollout/check.js';
+import { experimentSummaryLines } from '../agent/core/experiments/fleet.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import { EXIT_INVALID, EXIT_OK, list, oneOf, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';
@@ -88,6 +89,8 @@ export function validateCommand(args: string[]): number {
         const { plan } = environmentPlan(repo, env);
         if (plan?.declared) out(rolloutSummaryLine(plan));
       }
+      for (const line of experimentSummaryLines(repo, [...new Set(report.targets.map((t) => t.target.environment))]))
+        out(line);
       out('');
     }
     const envs = new Set(report.targets.map((t) => t.target.environment)).size;

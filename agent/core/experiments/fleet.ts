@@ -6,7 +6,7 @@ import { isObject } from '../json/value.js';
 import { deviceFile } from '../repo/layout.js';
 import type { Repository } from '../repo/repository.js';
 import { assignDevice } from './assign.js';
-import { planOf } from './read.js';
+import { planOf, readExperiments } from './read.js';
 import type { Experiment } from './read.js';
 
 export interface DeviceAssignment {
@@ -100,3 +100,17 @@ export function armCounts(
 /** `control 12, low 11, not in 3`. */
 export const describeCounts = (c: ArmCounts): string =>
   [...c.arms.map((a) => `${a.variant} ${a.devices}`), `not in ${c.notIn}`].join(', ');
+
+/** For `gitops validate --summary`: the experiments, and per one running in `envs` its devices per arm. */
+export function experimentSummaryLines(repo: Repository, envs: readonly string[]): string[] {
+  const all = readExperiments(repo);
+  if (all.length === 0) return [];
+  const lines = [`${all.length} experiment${all.length === 1 ? '' : 's'}:`];
+  for (const e of all) {
+    const here = e.environments.filter((env) => envs.includes(env));
+    if (here.length === 0) continue;
+    const counts = armCounts(repo, e, assignFleet(repo, e, { environments: here })).overall;
+    lines.push(`  ${e.name} (${e.status} in ${here.join(', ')}): ${describeCounts(counts)} (devices per arm)`);
+  }
+  return lines;
+}
