@@ -2,6 +2,7 @@ import { cpSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileProblem } from '../../agent/core/repo/file.js';
+import { REPO_ROOTS } from '../../agent/core/repo/layout.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
 import { readCommitFiles } from '../../agent/io/git-tree.js';
 import { makeRepo } from '../helpers/git.js';
@@ -10,7 +11,7 @@ import { exampleFiles, PROJECT } from '../helpers/project.js';
 describe("reading a commit's configuration from git objects", () => {
   it('gives the same files as the working tree, and validates the same', async () => {
     const repo = makeRepo();
-    for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
+    for (const sub of [...REPO_ROOTS, '.sops.yaml'])
       cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
     writeFileSync(join(repo.dir, 'README.md'), 'not configuration');
     const oid = repo.commit('example', { file: 'README.md', content: 'readme' });
