@@ -80,11 +80,12 @@ function simulate(seed: number, effect: number): { read(day: number): Experiment
       preMap.set(IDS[i]!, pre[i]!);
       latPreMap.set(IDS[i]!, latPre[i]!);
     }
+  // devices only join: one set of maps, updated in place each day (the analysis keeps none of them)
+  const arms = new Map<string, string>();
+  const cpu = new Map<string, number>();
+  const latency = new Map<string, number>();
   return {
     read(day) {
-      const arms = new Map<string, string>();
-      const cpu = new Map<string, number>();
-      const latency = new Map<string, number>();
       for (let i = 0; i < DEVICES; i++) {
         if (first[i]! > day) continue;
         const s = noise[i * 31 + day]! - noise[i * 31 + first[i]! - 1]!;

@@ -285,23 +285,22 @@ export function powerOf(effect: number, se: number, m: number): number {
 // ---- per metric ----
 
 interface Sample {
-  y: Float64Array;
+  y: number[];
   /** The pre-period value, NaN where the device has none. */
-  x: Float64Array;
+  x: number[];
 }
 
 function sampleOf(devices: readonly string[], metric: MetricInput | ArmData): Sample {
-  const y = new Float64Array(devices.length);
-  const x = new Float64Array(devices.length);
-  let n = 0;
+  const y: number[] = [];
+  const x: number[] = [];
   for (const d of devices) {
     const v = metric.values.get(d);
     if (v === undefined || !Number.isFinite(v)) continue;
     const p = metric.pre?.get(d);
-    y[n] = v;
-    x[n++] = p !== undefined && Number.isFinite(p) ? p : NaN;
+    y.push(v);
+    x.push(p !== undefined && Number.isFinite(p) ? p : NaN);
   }
-  return { y: y.subarray(0, n), x: x.subarray(0, n) };
+  return { y, x };
 }
 
 const withPreOf = (s: Sample): number => {
@@ -310,13 +309,13 @@ const withPreOf = (s: Sample): number => {
   return n;
 };
 
-function meanOf(a: Float64Array): number {
+function meanOf(a: readonly number[]): number {
   let s = 0;
   for (const v of a) s += v;
   return s / a.length;
 }
 
-function varianceOf(a: Float64Array, mean = meanOf(a)): number {
+function varianceOf(a: readonly number[], mean = meanOf(a)): number {
   let s = 0;
   for (const v of a) s += (v - mean) * (v - mean);
   return s / (a.length - 1);
@@ -356,9 +355,9 @@ function cupedTheta(samples: readonly Sample[]): { theta: number; xMean: number;
 }
 
 /** y - θ (x - x̄); a device without a pre-period value is x = x̄ (no adjustment), which keeps the estimate unbiased. */
-function adjust(s: Sample, theta: number, xMean: number): Float64Array {
-  const out = new Float64Array(s.y.length);
-  for (let i = 0; i < s.y.length; i++) out[i] = Number.isNaN(s.x[i]!) ? s.y[i]! : s.y[i]! - theta * (s.x[i]! - xMean);
+function adjust(s: Sample, theta: number, xMean: number): readonly number[] {
+  const out: number[] = [];
+  for (let i = 0; i < s.y.length; i++) out.push(Number.isNaN(s.x[i]!) ? s.y[i]! : s.y[i]! - theta * (s.x[i]! - xMean));
   return out;
 }
 
@@ -368,7 +367,7 @@ interface Moments {
   variance: number;
 }
 
-const moments = (a: Float64Array): Moments => {
+const moments = (a: readonly number[]): Moments => {
   const mean = meanOf(a);
   return { n: a.length, mean, variance: a.length > 1 ? varianceOf(a, mean) : NaN };
 };
@@ -425,7 +424,7 @@ function compare(
   return out;
 }
 
-function armStats(variant: string, raw: Float64Array, adjusted: Float64Array | null): ArmStats {
+function armStats(variant: string, raw: readonly number[], adjusted: readonly number[] | null): ArmStats {
   const r = moments(raw);
   return {
     variant,
