@@ -12,6 +12,7 @@ import { experimentNames, readExperiment } from '../agent/core/experiments/read.
 import type { Experiment } from '../agent/core/experiments/read.js';
 import type { Repository } from '../agent/core/repo/repository.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
+import { pickTarget } from './target.js';
 import { EXIT_INVALID, EXIT_OK, err, list, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
 
 type Options = NonNullable<Parameters<typeof parse>[2]>;
@@ -112,16 +113,7 @@ function assignVerb(name: string, args: string[]): number {
   const { repo, experiment } = opened;
   const envs = list(values.env);
   const devices = list(values.device);
-  const known = repo.environments();
-  for (const env of envs)
-    if (!known.includes(env)) {
-      const guess = closest(env, known);
-      throw new GitopsError(
-        'unknown-environment',
-        `there is no environment "${env}"${guess ? `. Did you mean "${guess}"?` : ''}`,
-        `environments: ${known.join(', ')}`,
-      );
-    }
+  for (const env of envs) pickTarget(repo, env, undefined, VERBS.assign!.usage); // an unknown one: Did you mean
   const fleet = assignFleet(repo, experiment, { environments: envs, devices });
   for (const d of devices)
     if (!fleet.devices.some((x) => x.device === d)) {
