@@ -36,6 +36,7 @@ import { releaseRuntime } from './leases.js';
 import type { RuntimeLayers } from './leases.js';
 import { REDACTED_VIEW, RUNTIME_VIEW } from './releases.js';
 import type { ReleaseRuntime, Releases } from './releases.js';
+import { deviceExperiments } from '../core/experiments/device.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Source } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -305,10 +306,12 @@ export class Agent {
     if (!report.valid) throw invalid(report);
     const result = report.targets[0]!.result;
     checkWatchMode(result.environment);
+    const experiments = deviceExperiments(repo, environment, device);
     const context = {
       environment: result.environment!,
       device: result.device,
       specs: targetTunables(repo, { environment, device })?.concrete(result.config) ?? [],
+      ...(experiments.length > 0 ? { experiments } : {}),
     };
     return {
       config: result.config,

@@ -26,6 +26,7 @@ import type {
   ReleasesAnswer,
   RollbackAnswer,
   StatusAnswer,
+  ExperimentStatus,
   SyncAnswer,
   TunablesAnswer,
 } from '../core/contracts/api.js';
@@ -72,6 +73,8 @@ export interface ApiOptions {
   hardware?: Hardware;
   /** The load governor's state, when the release runs one. */
   governor?: () => GovernorView | null;
+  /** The device's experiments (experiments.ts). */
+  experiments?: () => ExperimentStatus[];
   /** Verifies a commit again before an operator's rollback to it (remote mode). */
   verify?: (commit: string) => Promise<string | undefined>;
   log?: (line: string) => void;
@@ -128,7 +131,7 @@ export function buildApi(o: ApiOptions): {
   const log = o.log ?? (() => undefined);
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
-  const metrics = new AgentMetrics(daemon, identity, streams.open, o.governor);
+  const metrics = new AgentMetrics(daemon, identity, streams.open, o.governor, o.experiments);
   const describe = (id: string): ReleaseRef => (releases.has(id) ? releases.describe(id) : { commit: id });
   const app = new Hono<Env>();
   // first: every answer, an error included, passes the daemon's redactor
@@ -239,6 +242,7 @@ export function buildApi(o: ApiOptions): {
       next_poll: runner.nextPollAt,
       caller: c.get('caller'),
       state: s,
+      experiments: o.experiments?.() ?? [],
     } satisfies StatusAnswer);
   });
   app.get('/api/v1/config', (c) => {

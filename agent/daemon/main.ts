@@ -48,6 +48,8 @@ import { StateKeeper } from './state.js';
 import { Switchover } from './switchover.js';
 import { startTelemetry } from './telemetry.js';
 import { Ticker } from './ticker.js';
+import { Experiments } from './experiments.js';
+import { REPO_ROOTS } from '../core/repo/layout.js';
 import { WatchSource } from './watch-source.js';
 
 export interface DaemonConfig {
@@ -308,7 +310,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
     });
     const watch = new WatchSource({
       readTree: () => readWorkingTree(m.dir),
-      watch: (onChange) => watchTree(m.dir, ['config', 'environments', 'schemas'], 40, onChange),
+      watch: (onChange) => watchTree(m.dir, REPO_ROOTS, 40, onChange),
     });
     source = watch;
     starters.push(() => watch.start((trigger) => void runner.trigger(trigger)));
@@ -379,6 +381,14 @@ export async function runAgent(o: RunOptions): Promise<void> {
     log,
   });
 
+  const experiments = new Experiments({
+    releases: daemon.releases,
+    runtime: daemon.runtime,
+    runner,
+    clock: daemon.clock,
+    log,
+  });
+
   const pipeline: ChildProcess | undefined = o.withExamplePipeline
     ? spawn(
         process.execPath,
@@ -406,6 +416,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
         allowLoopbackReads,
         log,
         governor: () => governor.view(),
+        experiments: () => experiments.view(),
         ...(hardware ? { hardware } : {}),
         ...(verify ? { verify } : {}),
         ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}),
@@ -431,7 +442,13 @@ export async function runAgent(o: RunOptions): Promise<void> {
   health.start(events, () => runner.busy, log);
   process.on('SIGHUP', () => void runner.trigger('signal'));
   runner.start();
-  const ticker = new Ticker({ runtime: daemon.runtime, runner, log, governor: () => governor.tick() });
+  const ticker = new Ticker({
+    runtime: daemon.runtime,
+    runner,
+    log,
+    governor: () => governor.tick(),
+    experiments: () => experiments.tick(),
+  });
   ticker.start();
   stoppers.push(() => ticker.stop());
   await new Promise<void>((done) => {

@@ -6,7 +6,7 @@
 // release_info (devices per commit of a wave) and candidate_info (who refused or rolled back what).
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CycleAnswer, GovernorView, JournalEntry } from '../core/contracts/api.js';
+import type { CycleAnswer, ExperimentStatus, GovernorView, JournalEntry } from '../core/contracts/api.js';
 import { isActive } from '../core/tunables/lease.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Daemon } from './main.js';
@@ -107,6 +107,7 @@ export class AgentMetrics {
     identity: { environment: string; device: string },
     streams: () => number,
     governor: () => GovernorView | null = () => null,
+    experiments: () => ExperimentStatus[] = () => [],
   ) {
     built.set(daemon, this);
     const registers = [this.registry];
@@ -271,6 +272,21 @@ export class AgentMetrics {
         this.reset();
         for (const s of governor()?.signals ?? [])
           this.set({ signal: s.name }, s.state === 'hot' || s.state === 'leaving' ? 1 : 0);
+      },
+    });
+
+    new Gauge({
+      name: 'doorbell_experiment_exposure',
+      help:
+        'Each experiment this device runs a variant of (value 1), by experiment and variant: the arm the report counts it in. ' +
+        'A variant the device refused, or one not yet in force, is not an exposure.',
+      labelNames: ['experiment', 'variant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of experiments())
+          if (e.variant !== null && e.state === 'applied')
+            this.set({ experiment: e.experiment, variant: e.variant }, 1);
       },
     });
 

@@ -1,6 +1,6 @@
 // The runtime layers' heartbeat, once a second: an expired lease is removed (the layer below
-// it runs again within one tick), and the load governor samples its signals and moves on its
-// ladder. Every change goes through the runner, one at a time with syncs and rollbacks.
+// it runs again within one tick), the load governor samples its signals and moves on its
+// ladder, and the experiments' leases follow the running release. Every change goes through the runner, one at a time with syncs and rollbacks.
 
 import { GitopsError } from '../core/errors.js';
 import type { RuntimeLayers } from './leases.js';
@@ -12,6 +12,8 @@ export interface TickerDeps {
   log: (line: string) => void;
   /** The governor's tick, when the release runs one. */
   governor?: () => Promise<void>;
+  /** The experiments' reconciliation (experiments.ts). */
+  experiments?: () => Promise<void>;
 }
 
 export class Ticker {
@@ -30,6 +32,7 @@ export class Ticker {
     try {
       if (this.d.runtime.due()) await this.d.runner.exclusive(() => this.d.runtime.change('expire', 'expiry'));
       if (this.d.governor) await this.d.governor();
+      if (this.d.experiments) await this.d.experiments();
     } catch (e) {
       this.d.log(`runtime tick: ${e instanceof GitopsError ? `${e.code}: ${e.message}` : String(e)}`);
     }

@@ -85,6 +85,27 @@ export interface StatusAnswer {
   next_poll: string | null;
   caller: Caller;
   state: DeepReadonly<AgentState>;
+  /** The device's experiments in the running release (absent from agents older than experiments). */
+  experiments?: ExperimentStatus[];
+}
+
+/** One experiment of the running release, as this device runs it. */
+export interface ExperimentStatus {
+  experiment: string;
+  /** The variant-split hash in [0, 1). */
+  bucket: number;
+  /** null: the device is not in the experiment. */
+  variant: string | null;
+  /** What the variant sets, by dotted tunable path. */
+  set: Record<string, string | number | boolean>;
+  /**
+   * applied: its leases are in force; pending: not yet (the next tick of the runtime layers sets
+   * them); refused: the device refused or rolled back the variant and keeps the layer below;
+   * not-in: outside the experiment (namespace, coverage, paused).
+   */
+  state: 'applied' | 'pending' | 'refused' | 'not-in';
+  code?: string;
+  reason?: string;
 }
 
 /** GET /api/v1/config[?release=R][&path=P]: the whole (redacted) configuration, or one value of it. */

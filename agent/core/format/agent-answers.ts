@@ -56,6 +56,15 @@ export function formatStatus(s: StatusAnswer, now: number): string {
       `  last error ${s.last_error.code} on ${shortId(s.last_error.commit)} ${ago(s.last_error.time, now)}: ` +
         s.last_error.reason.split('\n').join('\n             '),
     );
+  if (s.experiments?.length)
+    lines.push(
+      `  experiments ${s.experiments
+        .map(
+          (e) =>
+            `${e.experiment}: ${e.variant === null ? 'not in' : `${e.variant} (${e.state}${e.code ? ` ${e.code}` : ''})`}`,
+        )
+        .join(', ')}`,
+    );
   lines.push(
     `  components ${
       s.components.length === 0

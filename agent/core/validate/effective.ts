@@ -11,6 +11,7 @@ import type { JsonObject } from '../json/value.js';
 import type { SchemaSet } from '../schema/schema-set.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { TunableSpec } from '../tunables/spec.js';
+import type { DeviceExperiment } from '../experiments/device.js';
 import type { Diagnostic } from './diagnostics.js';
 import { checkPolicy } from './policy.js';
 import { checkRules } from './rules.js';
@@ -21,6 +22,8 @@ export interface RuntimeContext {
   device: DeviceInfo | undefined;
   /** The tunable fields of the rendered configuration, with their narrowed specs. */
   specs: TunableSpec[];
+  /** The device's experiments in this commit (absent when the environment runs none). */
+  experiments?: DeviceExperiment[];
 }
 
 /** Everything wrong with `config`, a signed configuration with leases in place; empty when it may be delivered. */
