@@ -10,9 +10,10 @@ export const HARDWARE_DIR = 'config/hardware';
 export const TEMPLATES_DIR = 'config/templates';
 export const ENVIRONMENTS_DIR = 'environments';
 export const EXPERIMENTS_DIR = 'experiments';
+export const TUNING_DIR = 'tuning';
 
 /** The top-level directories whose files are configuration (read from a working tree and from a commit). */
-export const REPO_ROOTS: readonly string[] = [CONFIG_DIR, ENVIRONMENTS_DIR, SCHEMA_DIR, EXPERIMENTS_DIR];
+export const REPO_ROOTS: readonly string[] = [CONFIG_DIR, ENVIRONMENTS_DIR, SCHEMA_DIR, EXPERIMENTS_DIR, TUNING_DIR];
 
 export const environmentFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/environment.yaml`;
 export const overridesFile = (env: string): string => `${ENVIRONMENTS_DIR}/${env}/overrides.yaml`;

@@ -10,7 +10,8 @@ import { closest } from '../format/suggest.js';
 import { toPointer } from '../json/pointer.js';
 import { isObject } from '../json/value.js';
 import type { JsonObject } from '../json/value.js';
-import { hardwareProfileFile, listHardwareModels } from '../repo/layout.js';
+import { hardwareProfileFile, listHardwareModels, TUNING_DIR } from '../repo/layout.js';
+export { TUNING_DIR } from '../repo/layout.js';
 import type { Repository } from '../repo/repository.js';
 import { indexPositions, locate, parseSource, toJson } from '../repo/yaml-source.js';
 import type { PositionIndex } from '../repo/yaml-source.js';
@@ -26,7 +27,7 @@ import type { Diagnostic } from '../validate/diagnostics.js';
 import type { Space } from './space.js';
 import type { DimensionSpec, MethodSpec, Tuning } from './types.js';
 
-export const TUNING_DIR = 'tuning';
+
 export const TUNING_SCHEMA_FILE = 'schemas/tuning.schema.json';
 /** The most candidates a space may hold (a device tries a few dozen at most). */
 export const MAX_CANDIDATES = 1000;

@@ -35,6 +35,8 @@ import { checkNarrowings, checkSignedValues, targetTunables } from '../tunables/
 import { checkGovernor, checkLadderSteps } from '../governor/check.js';
 import { checkRollout } from '../rollout/check.js';
 import { checkExperiments } from '../experiments/check.js';
+import { readExperiments } from '../experiments/read.js';
+import { checkTuning } from '../tuning/spec.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { CompiledSchemaCache, SchemaName } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
@@ -218,6 +220,15 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
   // experiments/<name>.yaml: the schema, then what checkExperiments refuses (per device of the environments validated)
   for (const file of experimentFiles(repo.files)) schemaCheck(file, 'experiment');
   out.push(...checkExperiments(repo, envs));
+  // tuning/<name>.yaml: its schema, bounds and owners per targeted device, never a field an experiment sets
+  const experimentPaths = readExperiments(repo).flatMap((e) =>
+    [...new Set(e.variants.flatMap((v) => Object.keys(v.set)))].map((path) => ({
+      path,
+      experiment: e.name,
+      environments: e.environments,
+    })),
+  );
+  out.push(...checkTuning(repo, { experimentPaths }));
   for (const env of envs) {
     const envFile = environmentFile(env);
     if (!repo.files.has(envFile)) {
