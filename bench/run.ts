@@ -13,6 +13,9 @@ import { benchSecrets } from './secrets.js';
 import { benchStore } from './store.js';
 import { benchTrust } from './trust.js';
 import { benchValidation } from './validation.js';
+import { benchExperiments } from './experiments.js';
+import { benchExperimentReport } from './experiment-report.js';
+import { benchTuning } from './tuning.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -46,6 +49,9 @@ const rows: Row[] = [
   ...(await benchAgent(root, cli)),
   ...(await benchLeases(root, cli)),
   ...(await benchStore(root, cli)),
+  ...(await benchExperiments(root)),
+  ...(await benchExperimentReport()),
+  ...benchTuning(),
 ];
 const machine = {
   node: process.version,
