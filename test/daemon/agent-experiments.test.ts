@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { assignDevice } from '../../agent/core/experiments/assign.js';
 import { startAgent } from '../helpers/agent-process.js';
+import { browserPath, launchChromium, phonePage } from '../helpers/browser.js';
 import { benchWatchArgs } from '../helpers/watch-agent.js';
 import { until } from '../helpers/fleet.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
@@ -103,6 +104,20 @@ describe('experiments on the device', () => {
         { encoding: 'utf8' },
       );
       expect(status).toMatch(/experiments bench-motion: low \(applied\)/);
+      if (browserPath) {
+        // the status page shows it too
+        const browser = await launchChromium();
+        try {
+          const page = await phonePage(browser);
+          await page.goto(`${url}/#token=${token}`);
+          const item = page.locator('[data-experiment="bench-motion"]');
+          await item.waitFor({ timeout: 30_000 });
+          expect(await item.getAttribute('data-state')).toBe('applied');
+          expect(await item.innerText()).toMatch(/variant low[\s\S]*motion\.sensitivity = 0\.45/);
+        } finally {
+          await browser.close();
+        }
+      }
 
       // an operator's lease on the same field is above the experiment's: it wins while it lasts
       const op = await call('PUT', '/api/v1/tunables/motion.sensitivity', { value: 0.7, ttl: '10m', reason: 'e2e' });

@@ -60,6 +60,34 @@ function say(text, bad) {
 
 let role = null;
 
+// The device's experiments (GET /api/v1/status .experiments): its variant, whether its leases are
+// in force, what it sets, and why a variant the device refused does not run.
+function renderExperiments(list) {
+  $('experiments').hidden = list.length === 0;
+  $('experiment-list').replaceChildren(
+    ...list.map((x) =>
+      el(
+        'li',
+        { class: 'experiment', 'data-experiment': x.experiment, 'data-state': x.state },
+        el('strong', {}, x.experiment),
+        ' ',
+        x.variant === null ? 'not in this experiment' : 'variant ' + x.variant,
+        x.variant === null ? null : el('span', { class: 'pill' }, x.state),
+        Object.keys(x.set).length
+          ? el(
+              'div',
+              { class: 'meta' },
+              Object.entries(x.set)
+                .map(([path, value]) => path + ' = ' + JSON.stringify(value))
+                .join(', '),
+            )
+          : null,
+        x.reason ? el('div', { class: 'meta' }, (x.code ? x.code + ': ' : '') + x.reason) : null,
+      ),
+    ),
+  );
+}
+
 function renderStatus(s) {
   $('device').textContent = s.environment + ' / ' + s.device;
   document.title = s.device + ' · ' + short(s.current && s.current.commit);
@@ -99,6 +127,7 @@ function renderStatus(s) {
     ),
   );
   if (!s.components.length) $('components').append(el('li', { class: 'meta' }, 'not checked yet'));
+  renderExperiments(s.experiments || []);
   role = s.caller ? s.caller.role : null;
   $('who').textContent = s.caller ? 'you are ' + s.caller.name + ' (' + s.caller.role + ')' : '';
   $('operator').hidden = role !== 'operator';
