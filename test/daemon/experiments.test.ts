@@ -10,6 +10,7 @@ import type { Lease } from '../../agent/core/tunables/lease.js';
 import { Experiments } from '../../agent/daemon/experiments.js';
 import type { ExperimentDeps } from '../../agent/daemon/experiments.js';
 import type { LeaseRequest } from '../../agent/daemon/leases.js';
+import { applyRequests } from '../helpers/leases.js';
 
 const SPEC = { path: 'motion.sensitivity', max_ttl_seconds: 3600 };
 
@@ -27,21 +28,7 @@ function fixture(experiments: DeviceExperiment[], fail?: GitopsError) {
     change: async (requests) => {
       calls.push([...(requests as LeaseRequest[])]);
       if (fail) throw fail;
-      for (const r of requests as LeaseRequest[]) {
-        const i = leases.findIndex((l) => l.path === r.path && l.owner === r.owner);
-        if (i >= 0) leases.splice(i, 1);
-        if (r.kind === 'set')
-          leases.push({
-            path: r.path,
-            owner: r.owner,
-            actor: r.actor,
-            reason: r.reason,
-            value: r.value,
-            start: new Date(now).toISOString(),
-            expires: new Date(now + (r.ttlSeconds ?? 900) * 1000).toISOString(),
-            commit: release,
-          });
-      }
+      applyRequests(leases, requests as LeaseRequest[], now, release);
       return [];
     },
   };
