@@ -1,51 +1,48 @@
 // gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F]
-//   [--root DIR] [--at ISO]: reads experiments/NAME.yaml, the devices' exposures and metrics from
-// Prometheus (agent/io/experiment-report.ts), and prints the analysis and its verdict; markdown is
-// the evidence table of a pull request. The verdict is printed, not the exit status: 0 whenever the
-// report could be made (hold and stop included), 1 or 2 when it could not.
+//   [--root DIR] [--at ISO]: the experiment of the working tree (read and schema-checked by
+// agent/core/experiments/read.ts, the repository validated), the devices' exposures and metrics
+// from Prometheus (agent/io/experiment-report.ts), the SRM check against the assignment the
+// repository gives every device (assignFleet) and the strata from the device files; prints the
+// analysis and its verdict; markdown is the evidence table of a pull request (`conclude` carries it).
+// The verdict is printed, not the exit status: 0 whenever the report could be made (hold and stop
+// included), 1 or 2 when it could not.
 
-import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { GitopsError } from '../agent/core/errors.js';
-import type { QueryMetric, ExperimentSpec } from '../agent/io/experiment-report.js';
-import { experimentReport } from '../agent/io/experiment-report.js';
+import { assignFleet, stratumValue } from '../agent/core/experiments/fleet.js';
+import type { Experiment } from '../agent/core/experiments/read.js';
 import {
   experimentReportJson,
   formatExperimentReportMarkdown,
   formatExperimentReportText,
 } from '../agent/core/format/experiment-report.js';
+import type { ExperimentReport } from '../agent/core/format/experiment-report.js';
+import type { Repository } from '../agent/core/repo/repository.js';
+import { experimentReport, reportSpecOf } from '../agent/io/experiment-report.js';
 import { prometheusQuery, readPrometheusToken } from '../agent/io/prometheus-query.js';
 import type { PrometheusQuery } from '../agent/io/prometheus-query.js';
-import { readRegularFile } from '../agent/io/safe-read.js';
-import { EXIT_OK, err, oneOf, out, parse, repoRoot, rootOption } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, err, oneOf, out, rootOption } from './cli.js';
+import { openExperiment, parseVerbFlags } from './experiment-open.js';
 
-const USAGE =
+export const REPORT_USAGE =
   'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]';
 
-const OPTIONS = {
+/** The flags of every verb that reads the report (report, conclude). */
+export const REPORT_OPTIONS = {
   ...rootOption,
-  format: { type: 'string', short: 'f' },
-  output: { type: 'string', short: 'o' },
   prometheus: { type: 'string' },
   'prometheus-token-file': { type: 'string' },
   at: { type: 'string' },
 } as const;
 
 const FORMATS = ['text', 'markdown', 'json'] as const;
-const MAX_FILE_BYTES = 256 * 1024;
 
-export async function experimentReportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('experiment report', args, OPTIONS, USAGE);
-  if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
-  if (positionals.length !== 1)
-    throw new GitopsError('usage', 'experiment report takes one experiment name', `usage: ${USAGE}`);
-  const name = positionals[0]!;
-  if (!/^[a-z0-9-]+$/.test(name))
-    throw new GitopsError(
-      'usage',
-      `"${name}" is not an experiment name ([a-z0-9-]+)`,
-      'name the file stem of experiments/NAME.yaml',
-    );
+export async function reportVerb(name: string, args: string[]): Promise<number> {
+  const values = parseVerbFlags('report', REPORT_USAGE, args, {
+    ...REPORT_OPTIONS,
+    format: { type: 'string', short: 'f' },
+    output: { type: 'string', short: 'o' },
+  });
+  if (values.help) return (out(`usage: ${REPORT_USAGE}`), EXIT_OK);
   if (values.format !== undefined && values.output !== undefined && values.format !== values.output)
     throw new GitopsError(
       'usage',
@@ -53,30 +50,10 @@ export async function experimentReportCommand(args: string[]): Promise<number> {
       'give one of them',
     );
   const format = oneOf('experiment report', 'format', values.format ?? values.output, FORMATS, 'text');
-  if (values.prometheus === undefined)
-    throw new GitopsError(
-      'usage',
-      'experiment report needs --prometheus URL: the devices report there',
-      `usage: ${USAGE}`,
-    );
-  const token = values['prometheus-token-file'];
-  if (values.prometheus !== '' && !/^https?:\/\/[^\s]+$/.test(values.prometheus))
-    throw new GitopsError(
-      'usage',
-      `--prometheus ${values.prometheus} is not an http(s) URL`,
-      'e.g. --prometheus https://prometheus.example',
-    );
-  const at = values.at === undefined ? new Date() : new Date(values.at);
-  if (Number.isNaN(at.getTime()))
-    throw new GitopsError('usage', `--at ${values.at} is not a time`, 'e.g. --at 2026-12-15T00:00:00Z (ISO 8601)');
-  const spec = readExperiment(repoRoot(values.root), name);
-  // an empty URL (a workflow whose secret is not set) is no telemetry: no data, the verdict holds
-  let prometheus: Pick<PrometheusQuery, 'query'>;
-  if (values.prometheus === '') {
-    err('gitops experiment report: --prometheus is empty: no telemetry, the verdict holds');
-    prometheus = { query: () => Promise.resolve([]) };
-  } else prometheus = prometheusQuery(values.prometheus, token ? { token: readPrometheusToken(token) } : {});
-  const report = await experimentReport(spec, { prometheus, at });
+  const source = reportSource('report', values, REPORT_USAGE);
+  const opened = openExperiment(values.root, name);
+  if (!opened) return EXIT_INVALID;
+  const report = await readReport(opened.repo, opened.experiment, source);
   out(
     format === 'json'
       ? JSON.stringify(experimentReportJson(report), null, 2)
@@ -87,134 +64,55 @@ export async function experimentReportCommand(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-// ---- experiments/NAME.yaml, the fields the report reads (the experiment schema checks the whole file) ----
-
-type Doc = Record<string, unknown>;
-const isDoc = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Reads and checks the fields of experiments/NAME.yaml that the report needs. */
-export function readExperiment(root: string, name: string): ExperimentSpec {
-  const file = `experiments/${name}.yaml`;
-  const r = readRegularFile(join(root, file), MAX_FILE_BYTES);
-  if (!r.ok) {
-    if (r.code === 'not-found')
-      throw new GitopsError(
-        'file-not-found',
-        `${file} does not exist in ${root}`,
-        'name an experiment of experiments/ (or give --root DIR)',
-      );
-    throw new GitopsError(
-      r.code === 'file-too-large' ? 'file-too-large' : 'file-not-readable',
-      `${file} cannot be read (${r.errno ?? r.code})`,
-      'check the file',
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(r.bytes.toString('utf8'));
-  } catch (e) {
-    throw new GitopsError('bad-document', `${file} is not valid YAML: ${(e as Error).message}`, 'fix the YAML syntax');
-  }
-  return experimentSpecOf(name, doc, file);
+/** Where the report reads from and when: Prometheus (an empty URL is no telemetry) and the analysis time. */
+export interface ReportSource {
+  prometheus: Pick<PrometheusQuery, 'query'>;
+  at: Date;
 }
 
-/** The ExperimentSpec of a parsed experiment file; a missing or wrong field is a bad-document error. */
-export function experimentSpecOf(name: string, doc: unknown, file = `experiments/${name}.yaml`): ExperimentSpec {
-  const bad = (path: string, what: string): GitopsError =>
-    new GitopsError(
-      'bad-document',
-      `${file}: ${path} ${what}`,
-      'fix the experiment file (schemas/experiment.schema.json)',
+/** The --prometheus, --prometheus-token-file and --at of a verb's command line, checked. */
+export function reportSource(
+  verb: string,
+  values: { prometheus?: string | undefined; 'prometheus-token-file'?: string | undefined; at?: string | undefined },
+  usage: string,
+): ReportSource {
+  if (values.prometheus === undefined)
+    throw new GitopsError(
+      'usage',
+      `experiment ${verb} needs --prometheus URL: the devices report there`,
+      `usage: ${usage}`,
     );
-  if (!isDoc(doc)) throw bad('the document', 'must be a mapping');
-  const get = (o: Doc, key: string, path: string): Doc => {
-    const v = o[key];
-    if (v === undefined) return {};
-    if (!isDoc(v)) throw bad(path, 'must be a mapping');
-    return v;
+  if (values.prometheus !== '' && !/^https?:\/\/[^\s]+$/.test(values.prometheus))
+    throw new GitopsError(
+      'usage',
+      `--prometheus ${values.prometheus} is not an http(s) URL`,
+      'e.g. --prometheus https://prometheus.example',
+    );
+  const at = values.at === undefined ? new Date() : new Date(values.at);
+  if (Number.isNaN(at.getTime()))
+    throw new GitopsError('usage', `--at ${values.at} is not a time`, 'e.g. --at 2026-12-15T00:00:00Z (ISO 8601)');
+  // an empty URL (a workflow whose secret is not set) is no telemetry: no data, the verdict holds
+  if (values.prometheus === '') {
+    err(`gitops experiment ${verb}: --prometheus is empty: no telemetry, the verdict holds`);
+    return { prometheus: { query: () => Promise.resolve([]) }, at };
+  }
+  const token = values['prometheus-token-file'];
+  return { prometheus: prometheusQuery(values.prometheus, token ? { token: readPrometheusToken(token) } : {}), at };
+}
+
+/**
+ * The report of experiment `e`: the SRM check against the arm the repository assigns every device
+ * of its environments, and the strata from the device files (hardware model, cohort, labels).
+ */
+export function readReport(repo: Repository, e: Experiment, source: ReportSource): Promise<ExperimentReport> {
+  const fleet = assignFleet(repo, e).devices;
+  const expected = new Map(fleet.map((d) => [d.device, d.variant]));
+  const environmentOf = new Map(fleet.map((d) => [d.device, d.environment]));
+  const strataOf = (device: string): Record<string, string> | undefined => {
+    const env = environmentOf.get(device);
+    // a device the repository does not have: the strata labels of its exposure, where it has them
+    if (env === undefined) return undefined;
+    return Object.fromEntries(e.strata.map((s) => [s, stratumValue(repo, env, device, s)]));
   };
-  const num = (o: Doc, key: string, path: string, fallback: number, ok: (v: number) => boolean): number => {
-    const v = o[key] ?? fallback;
-    if (typeof v !== 'number' || !ok(v)) throw bad(path, `is ${JSON.stringify(v)}: not a valid number here`);
-    return v;
-  };
-  const str = (o: Doc, key: string, path: string): string => {
-    const v = o[key];
-    if (typeof v !== 'string' || v === '') throw bad(path, 'must be a non-empty string');
-    return v;
-  };
-  const startRaw = doc.start instanceof Date ? doc.start.toISOString() : doc.start;
-  const start = typeof startRaw === 'string' ? new Date(startRaw) : new Date(NaN);
-  if (Number.isNaN(start.getTime())) throw bad('start', 'must be an ISO 8601 time');
-  const environments = doc.environments;
-  if (!Array.isArray(environments) || environments.length === 0 || !environments.every((e) => typeof e === 'string'))
-    throw bad('environments', 'must list at least one environment');
-  const status = doc.status ?? 'running';
-  if (status !== 'running' && status !== 'paused') throw bad('status', 'must be running or paused');
-  const variants = doc.variants;
-  if (!Array.isArray(variants) || variants.length < 2) throw bad('variants', 'must list at least two variants');
-  const vs = variants.map((v, i) => {
-    if (!isDoc(v)) throw bad(`variants[${i}]`, 'must be a mapping');
-    return {
-      name: str(v, 'name', `variants[${i}].name`),
-      weight: num(v, 'weight', `variants[${i}].weight`, NaN, (w) => w >= 0),
-    };
-  });
-  const strata = doc.strata ?? [];
-  if (!Array.isArray(strata) || !strata.every((s) => typeof s === 'string'))
-    throw bad('strata', 'must list attribute names');
-  const metrics = get(doc, 'metrics', 'metrics');
-  const metric = (m: unknown, path: string, guardrail: boolean): QueryMetric => {
-    if (!isDoc(m)) throw bad(path, 'must be a mapping with name, query and direction');
-    const direction = m.direction;
-    if (direction !== 'lower' && direction !== 'higher') throw bad(`${path}.direction`, 'must be lower or higher');
-    return {
-      name: str(m, 'name', `${path}.name`),
-      query: str(m, 'query', `${path}.query`),
-      direction,
-      ...(guardrail ? { maxRegression: num(m, 'max_regression', `${path}.max_regression`, 0, (v) => v >= 0) } : {}),
-    };
-  };
-  const guardrails = metrics.guardrails ?? [];
-  if (!Array.isArray(guardrails)) throw bad('metrics.guardrails', 'must be a list');
-  const analysis = get(doc, 'analysis', 'analysis');
-  const stop = get(doc, 'stop', 'stop');
-  const cuped = analysis.cuped ?? true;
-  if (typeof cuped !== 'boolean') throw bad('analysis.cuped', 'must be true or false');
-  const noData = stop.no_data ?? 'hold';
-  if (noData !== 'hold') throw bad('stop.no_data', 'must be hold');
-  const share = (v: number): boolean => v > 0 && v < 1;
-  return {
-    name,
-    environments: environments as string[],
-    status,
-    start,
-    variants: vs,
-    strata: strata as string[],
-    primary: metric(metrics.primary, 'metrics.primary', false),
-    guardrails: guardrails.map((g, i) => metric(g, `metrics.guardrails[${i}]`, true)),
-    analysis: {
-      alpha: num(analysis, 'alpha', 'analysis.alpha', 0.05, share),
-      cuped,
-      prePeriodDays: num(
-        analysis,
-        'pre_period_days',
-        'analysis.pre_period_days',
-        7,
-        (v) => Number.isInteger(v) && v > 0,
-      ),
-      srmAlpha: num(analysis, 'srm_alpha', 'analysis.srm_alpha', 0.001, share),
-    },
-    stop: {
-      maxDays: num(stop, 'max_days', 'stop.max_days', 28, (v) => v > 0),
-      minDevicesPerArm: num(
-        stop,
-        'min_devices_per_arm',
-        'stop.min_devices_per_arm',
-        30,
-        (v) => Number.isInteger(v) && v >= 1,
-      ),
-      noData,
-    },
-  };
+  return experimentReport(reportSpecOf(e), { prometheus: source.prometheus, at: source.at, expected, strataOf });
 }

@@ -4,18 +4,16 @@
 // verb (report, conclude) is one line here and a file of its own.
 
 import { GitopsError } from '../agent/core/errors.js';
-import { formatText } from '../agent/core/format/diagnostics.js';
 import { closest } from '../agent/core/format/suggest.js';
 import { armCounts, assignFleet, describeCounts } from '../agent/core/experiments/fleet.js';
 import type { FleetAssignment } from '../agent/core/experiments/fleet.js';
-import { experimentNames, readExperiment } from '../agent/core/experiments/read.js';
 import type { Experiment } from '../agent/core/experiments/read.js';
 import type { Repository } from '../agent/core/repo/repository.js';
-import { validateOpened } from '../agent/core/validate/validate.js';
+import type { Options } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, list, oneOf, out, rootOption } from './cli.js';
+import { openExperiment, parseVerbFlags } from './experiment-open.js';
 import { pickTarget } from './target.js';
-import { EXIT_INVALID, EXIT_OK, err, list, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
 
-type Options = NonNullable<Parameters<typeof parse>[2]>;
 export type Verb = (name: string, args: string[]) => Promise<number> | number;
 
 interface VerbEntry {
@@ -27,6 +25,11 @@ const VERBS: Record<string, VerbEntry> = {
   assign: {
     usage: 'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--root DIR]',
     load: async () => assignVerb,
+  },
+  report: {
+    usage:
+      'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]',
+    load: async () => (await import('./experiment-report.js')).reportVerb,
   },
 };
 
@@ -56,42 +59,10 @@ export async function experimentCommand(args: string[]): Promise<number> {
 
 /** Parses a verb's flags (no further positionals). */
 export function parseVerb<T extends Options>(verb: string, args: string[], options: T) {
-  const u = VERBS[verb]?.usage ?? usage();
-  const parsed = parse(`experiment ${verb}`, args, options, u);
-  if (parsed.positionals.length > 0)
-    throw new GitopsError(
-      'usage',
-      `experiment ${verb} takes one NAME, got also "${parsed.positionals.join(' ')}"`,
-      `usage: ${u}`,
-    );
-  return parsed.values;
+  return parseVerbFlags(verb, VERBS[verb]?.usage ?? usage(), args, options);
 }
 
-/**
- * The experiment NAME of the working tree, when the repository validates; else its errors are
- * printed on standard error and undefined is returned (exit 1).
- */
-export function openExperiment(root: unknown, name: string): { repo: Repository; experiment: Experiment } | undefined {
-  const { repo } = openTree(root);
-  const read = readExperiment(repo, name);
-  if (read.kind === 'missing') {
-    const names = experimentNames(repo);
-    const guess = closest(name, names);
-    throw new GitopsError(
-      'unknown-experiment',
-      `there is no experiment "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
-      names.length > 0 ? `experiments: ${names.join(', ')}` : `create experiments/${name}.yaml`,
-    );
-  }
-  const report = validateOpened(repo, read.kind === 'read' ? { environments: read.experiment.environments } : {});
-  const errors = report.diagnostics.filter((d) => d.severity === 'error');
-  if (read.kind !== 'read' || errors.length > 0) {
-    err(formatText(errors, useColor()));
-    err(`\nthe repository does not validate: fix the errors above (gitops validate)`);
-    return undefined;
-  }
-  return { repo, experiment: read.experiment };
-}
+export { openExperiment };
 
 function assignVerb(name: string, args: string[]): number {
   const values = parseVerb('assign', args, {

@@ -14,6 +14,7 @@ import type {
   StopRules,
   VariantSpec,
 } from '../core/experiments/analysis.js';
+import type { Experiment } from '../core/experiments/read.js';
 import type { ExperimentReport } from '../core/format/experiment-report.js';
 import type { PrometheusQuery, Sample } from './prometheus-query.js';
 
@@ -34,6 +35,33 @@ export interface ExperimentSpec {
   guardrails: readonly QueryMetric[];
   analysis: AnalysisSettings;
   stop: StopRules;
+}
+
+/** What the report reads of an experiment of the repository (agent/core/experiments/read.ts, schema-checked). */
+export function reportSpecOf(e: Experiment): ExperimentSpec {
+  const { primary, guardrails } = e.metrics;
+  return {
+    name: e.name,
+    environments: e.environments,
+    status: e.status,
+    start: new Date(e.start),
+    variants: e.variants.map((v) => ({ name: v.name, weight: v.weight })),
+    strata: e.strata,
+    primary: { name: primary.name, query: primary.query, direction: primary.direction },
+    guardrails: guardrails.map((g) => ({
+      name: g.name,
+      query: g.query,
+      direction: g.direction,
+      maxRegression: g.max_regression,
+    })),
+    analysis: {
+      alpha: e.analysis.alpha,
+      cuped: e.analysis.cuped,
+      prePeriodDays: e.analysis.pre_period_days,
+      srmAlpha: e.analysis.srm_alpha,
+    },
+    stop: { maxDays: e.stop.max_days, minDevicesPerArm: e.stop.min_devices_per_arm, noData: e.stop.no_data },
+  };
 }
 
 export interface ReportOptions {

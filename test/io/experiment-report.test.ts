@@ -1,22 +1,27 @@
 // The experiment report against a real Prometheus (devtools/prometheus-server.ts): per-device series
 // of two arms pushed by remote write, with a known effect, the pre-period before the start and the
 // experiment after it; the report finds the effect (CUPED on, strata from the exposure labels); an
-// experiment nobody reported holds; `gitops experiment report` prints JSON its schema accepts and a
-// markdown evidence table, and refuses a missing or broken experiment file by its code.
+// experiment nobody reported holds; `gitops experiment report` (the built command) reads the
+// experiment of a repository, checks the sample ratio against the assignment the repository gives
+// and the strata of its device files, prints JSON its schema accepts and a markdown evidence
+// table, and refuses an unknown experiment, one that does not validate, and a bad command line.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { experimentReport, exposureQuery } from '../../agent/io/experiment-report.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assignFleet } from '../../agent/core/experiments/fleet.js';
+import { readExperiment } from '../../agent/core/experiments/read.js';
+import { openRepository } from '../../agent/core/repo/repository.js';
+import { experimentReport, exposureQuery, reportSpecOf } from '../../agent/io/experiment-report.js';
 import type { ExperimentSpec } from '../../agent/io/experiment-report.js';
 import { prometheusQuery } from '../../agent/io/prometheus-query.js';
 import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
-import type { TimeSeries } from '../../agent/io/remote-write.js';
-import { experimentReportCommand } from '../../scripts/experiment-report.js';
-import { withCode } from '../helpers/codes.js';
+import { readWorkingTree } from '../../agent/io/repo-files.js';
+import { fileSchemaCache } from '../../agent/io/schema-cache.js';
+import { gitopsAsync } from '../helpers/cli.js';
+import { armSeries, EXPERIMENT, experimentRepo } from '../helpers/experiment-fleet.js';
 import { PROJECT } from '../helpers/project.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
@@ -25,48 +30,14 @@ const now = Date.now();
 const start = new Date(now - 30 * MIN);
 const PER_ARM = 40;
 
-const series = (labels: Record<string, string>, samples: Array<[number, number]>): TimeSeries => ({
-  labels: Object.keys(labels)
-    .sort()
-    .map((name) => ({ name, value: labels[name]! })),
-  samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
-});
-
-/** A fixed spread, the same every run: device i's level and a small wobble per sample. */
-const level = (i: number): number => 0.5 + 0.05 * Math.sin(i * 12.9898);
-const wobble = (i: number, k: number): number => 0.005 * Math.sin(i * 78.233 + k * 3.7);
-
-function fleet(): TimeSeries[] {
-  const out: TimeSeries[] = [];
-  const pre = [45, 40, 35].map((m) => now - m * MIN);
-  const post = [20, 10, 1].map((m) => now - m * MIN);
-  for (let i = 0; i < 2 * PER_ARM; i++) {
-    const device = `dev-${i}`;
-    const variant = i % 2 ? 'low' : 'control';
-    const base = { device, environment: 'production', job: 'doorbell-agent', instance: device };
-    out.push(
-      series(
-        {
-          ...base,
-          __name__: 'doorbell_experiment_exposure',
-          experiment: 'motion',
-          variant,
-          hardware_model: i % 4 < 2 ? 'p4' : 'p5',
-        },
-        post.map((t) => [t, 1]),
-      ),
-      series({ ...base, __name__: 'doorbell_pipeline_cpu_ratio' }, [
-        ...pre.map((t, k): [number, number] => [t, level(i) + wobble(i, k)]),
-        // the treatment cuts CPU by 0.05 (10 %)
-        ...post.map((t, k): [number, number] => [t, level(i) + wobble(i, k + 3) - (variant === 'low' ? 0.05 : 0)]),
-      ]),
-      series(
-        { ...base, __name__: 'doorbell_detector_latency_p95_ms' },
-        [...pre, ...post].map((t, k) => [t, 100 + 10 * Math.sin(i * 3.1) + Math.sin(i + k)]),
-      ),
-    );
-  }
-  return out;
+function fleet() {
+  const devices = Array.from({ length: 2 * PER_ARM }, (_, i) => ({
+    device: `dev-${i}`,
+    variant: i % 2 ? 'low' : 'control',
+    labels: { hardware_model: i % 4 < 2 ? 'p4' : 'p5' },
+  }));
+  // the treatment cuts CPU by 0.05 (10 %)
+  return armSeries(devices, { now, experiment: 'motion', environment: 'production', effect: { low: 0.05 } });
 }
 
 const spec = (over: Partial<ExperimentSpec> = {}): ExperimentSpec => ({
@@ -142,58 +113,51 @@ describe('experiment report against a real Prometheus', () => {
     expect(r.analysis.exposure.srm).toMatchObject({ expectedFrom: 'assignment', failed: false });
   });
 
-  describe('gitops experiment report', () => {
+  describe('gitops experiment report (the built command, on a repository)', () => {
     let dir = '';
-    let printed = '';
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'experiment-report-'));
-      mkdirSync(join(dir, 'experiments'));
-      writeFileSync(
-        join(dir, 'experiments/motion.yaml'),
-        [
-          'description: Does a lower motion sensitivity cut CPU?',
-          'owner: video-team',
-          'environments: [production]',
-          'status: running',
-          `start: ${start.toISOString()}`,
-          'unit: device',
-          'hash: { version: 2, seed: motion-1 }',
-          'strata: [hardware_model]',
-          'variants:',
-          '  - { name: control, weight: 0.5 }',
-          '  - { name: low, weight: 0.5, set: { motion.sensitivity: 0.45 } }',
-          'design: { type: between }',
-          'metrics:',
-          "  primary: { name: cpu, query: 'avg_over_time(doorbell_pipeline_cpu_ratio[$window])', direction: lower }",
-          '  guardrails:',
-          "    - { name: latency_p95, query: 'max_over_time(doorbell_detector_latency_p95_ms[$window])', direction: lower, max_regression: 0.05 }",
-          'analysis: { alpha: 0.05, cuped: true, pre_period_days: 7, srm_alpha: 0.001 }',
-          'stop: { max_days: 28, min_devices_per_arm: 30, no_data: hold }',
-          '',
-        ].join('\n'),
+    let assigned: Array<{ device: string; variant: string }> = [];
+    beforeAll(async () => {
+      dir = experimentRepo(80, start);
+      const repo = openRepository(readWorkingTree(dir), fileSchemaCache());
+      const read = readExperiment(repo, EXPERIMENT);
+      if (read.kind !== 'read') throw new Error('test setup: the experiment does not read');
+      assigned = assignFleet(repo, read.experiment).devices.flatMap((d) =>
+        d.variant ? [{ device: d.device, variant: d.variant }] : [],
       );
-      writeFileSync(join(dir, 'experiments/broken.yaml'), 'variants: [\n');
-      writeFileSync(join(dir, 'experiments/partial.yaml'), 'environments: [production]\nstart: 2026-12-01T00:00:00Z\n');
-    });
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+      const body = encodeWriteRequest(
+        armSeries(assigned, { now, experiment: EXPERIMENT, environment: 'production', effect: { low: 0.05 } }),
+      );
+      const r = await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 30_000 });
+      expect(r, prom().log()).toMatchObject({ ok: true });
+    }, 60_000);
 
-    const run = async (args: string[]): Promise<number> => {
-      printed = '';
-      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-        printed += String(s);
-        return true;
-      });
-      try {
-        return await experimentReportCommand(args);
-      } finally {
-        spy.mockRestore();
-      }
-    };
-    const base = (): string[] => ['--root', dir, '--prometheus', prom().url, '--at', new Date(now).toISOString()];
+    const report = (args: string[], root = dir) =>
+      gitopsAsync([
+        'experiment',
+        'report',
+        EXPERIMENT,
+        '--root',
+        root,
+        '--prometheus',
+        prom().url,
+        '--at',
+        new Date(now).toISOString(),
+        ...args,
+      ]);
 
-    it('prints JSON that its schema accepts', async () => {
-      expect(await run(['motion', '--format', 'json', ...base()])).toBe(0);
-      const json = JSON.parse(printed) as { verdict: { decision: string; variant: string }; metrics: unknown[] };
+    it('prints JSON that its schema accepts: the SRM check against the assignment, strata from the device files', async () => {
+      const r = await report(['--format', 'json']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const json = JSON.parse(r.stdout) as {
+        verdict: { decision: string; variant: string };
+        exposure: {
+          arms: Array<{ variant: string; devices: number }>;
+          srm: { expected_from: string };
+          unexpected: number;
+        };
+        metrics: Array<{ strata: Array<{ stratum: string }> }>;
+      };
       const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
       addFormats.default(ajv);
       const validate = ajv.compile(
@@ -201,38 +165,90 @@ describe('experiment report against a real Prometheus', () => {
       );
       expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
       expect(json.verdict).toMatchObject({ decision: 'ship', variant: 'low' });
+      const perArm = (v: string): number => assigned.filter((d) => d.variant === v).length;
+      expect(json.exposure.arms.map((a) => [a.variant, a.devices])).toEqual([
+        ['control', perArm('control')],
+        ['low', perArm('low')],
+      ]);
+      expect(json.exposure.srm.expected_from).toBe('assignment');
+      expect(json.exposure.unexpected).toBe(0);
       expect(json.metrics).toHaveLength(2);
+      // no exposure carries a hardware_model label: the strata come from the device files
+      expect(json.metrics[0]!.strata.map((s) => s.stratum)).toContain('hardware_model=rpi4-camv2');
     });
 
     it('prints a markdown evidence table and a text report (--output is --format)', async () => {
-      expect(await run(['motion', '--output', 'markdown', ...base()])).toBe(0);
-      expect(printed).toContain('### Experiment `motion`: **ship low**');
-      expect(printed).toMatch(/^\| `low` \| 40 \|/m);
-      expect(printed).toContain('By stratum (cpu)');
-      expect(await run(['motion', ...base()])).toBe(0);
-      expect(printed).toMatch(/^experiment motion: ship low/);
-      expect(printed).toContain('CUPED on');
+      const md = await report(['--output', 'markdown']);
+      expect(md.status).toBe(0);
+      expect(md.stdout).toContain(`### Experiment \`${EXPERIMENT}\`: **ship low**`);
+      expect(md.stdout).toMatch(/^\| `low` \| \d+ \|/m);
+      expect(md.stdout).toContain('By stratum (cpu)');
+      const text = await report([]);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`^experiment ${EXPERIMENT}: ship low`));
+      expect(text.stdout).toContain('CUPED on');
     });
 
-    it('refuses a missing file, a broken one, a file without the fields, and a bad command line, by code', async () => {
-      await expect(run(['nope', ...base()])).rejects.toThrow(withCode('file-not-found'));
-      await expect(run(['broken', ...base()])).rejects.toThrow(withCode('bad-document'));
-      await expect(run(['partial', ...base()])).rejects.toThrow(withCode('bad-document'));
-      await expect(run(['motion', '--root', dir])).rejects.toThrow(withCode('usage'));
-      await expect(run(['motion', '--format', 'pdf', ...base()])).rejects.toThrow(withCode('usage'));
-      await expect(run(['motion', ...base(), '--at', 'yesterday'])).rejects.toThrow(withCode('usage'));
-      await expect(run(['Motion!', ...base()])).rejects.toThrow(withCode('usage'));
+    it('refuses an unknown experiment and one that does not validate (1), and a bad command line (2)', async () => {
+      const unknown = await gitopsAsync([
+        'experiment',
+        'report',
+        'motion-sensitivty',
+        '--root',
+        dir,
+        '--prometheus',
+        '',
+      ]);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toContain('Did you mean "motion-sensitivity"?');
+      const broken = experimentRepo(0, start);
+      const file = join(broken, `experiments/${EXPERIMENT}.yaml`);
+      writeFileSync(file, readFileSync(file, 'utf8').replace('direction: lower }', 'direction: sideways }'));
+      const invalid = await report([], broken);
+      expect(invalid.status).toBe(1);
+      expect(invalid.stdout).toBe('');
+      expect(invalid.stderr).toContain('the repository does not validate');
+      for (const args of [
+        ['--format', 'pdf'],
+        ['--at', 'yesterday'],
+        ['--format', 'json', '--output', 'text'],
+        ['--prometheus', 'ftp://x'],
+        ['extra'],
+      ])
+        expect((await report(args)).status, args.join(' ')).toBe(2);
+      const noUrl = await gitopsAsync(['experiment', 'report', EXPERIMENT, '--root', dir]);
+      expect(noUrl.status).toBe(2);
+      expect(noUrl.stderr).toContain('needs --prometheus URL');
     });
 
     it('an empty --prometheus (no telemetry configured) holds', async () => {
-      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        expect(await run(['motion', '--format', 'json', '--root', dir, '--prometheus', ''])).toBe(0);
-      } finally {
-        stderr.mockRestore();
-      }
-      expect(JSON.parse(printed)).toMatchObject({ verdict: { decision: 'hold', code: 'no-exposures' } });
+      const r = await gitopsAsync([
+        'experiment',
+        'report',
+        EXPERIMENT,
+        '--format',
+        'json',
+        '--root',
+        dir,
+        '--prometheus',
+        '',
+      ]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain('--prometheus is empty');
+      expect(JSON.parse(r.stdout)).toMatchObject({ verdict: { decision: 'hold', code: 'no-exposures' } });
     });
+  });
+});
+
+describe('reportSpecOf', () => {
+  it("maps the repository's experiment (schema defaults filled in) to what the report reads", () => {
+    const repo = openRepository(readWorkingTree(PROJECT), fileSchemaCache());
+    const read = readExperiment(repo, EXPERIMENT);
+    if (read.kind !== 'read') throw new Error('the example experiment does not read');
+    // the spec of the tests above, but for the example file's name, start and guardrail name
+    const expected = spec({ name: EXPERIMENT, start: new Date('2026-12-01T00:00:00Z') });
+    expected.guardrails = [{ ...expected.guardrails[0]!, name: 'detection_latency_p95' }];
+    expect(reportSpecOf(read.experiment)).toEqual(expected);
   });
 });
 
