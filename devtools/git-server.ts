@@ -1,8 +1,12 @@
 // A real smart-HTTP git server on 127.0.0.1 (tests and benchmark): node's http server in front of `git http-backend`
-// (the CGI that ships with git), serving the bare repositories under a directory.
+// (the CGI that ships with git), serving the bare repositories under a directory. With `direct`, upload-pack is
+// run as forges run it (Gitea's serviceRPC: `git upload-pack --stateless-rpc`, one process a request, no CGI).
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { createGunzip } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 
 export interface GitServer {
@@ -18,6 +22,8 @@ export interface GitServer {
   token?: string;
   /** Speaks protocol v1 only, as an older server would (the Git-Protocol header is not passed on). */
   v1Only?: boolean;
+  /** Fetches are served by `git upload-pack --stateless-rpc` itself rather than through `git http-backend`. */
+  direct?: boolean;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,8 @@ export async function startGitServer(root: string): Promise<GitServer> {
         if (!c.subarray(0, 64).toString('latin1').includes('command=ls-refs')) state.packRequests++;
       });
     }
+    const protocol = req.headers['git-protocol'] && !state.v1Only ? String(req.headers['git-protocol']) : undefined;
+    if (state.direct && uploadPack(root, url, req, res, protocol, state)) return;
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -66,7 +74,7 @@ export async function startGitServer(root: string): Promise<GitServer> {
         REQUEST_METHOD: req.method ?? 'GET',
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
-        ...(req.headers['git-protocol'] && !state.v1Only ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        ...(protocol ? { GIT_PROTOCOL: protocol } : {}),
         REMOTE_ADDR: '127.0.0.1',
       },
     });
@@ -109,4 +117,46 @@ export async function startGitServer(root: string): Promise<GitServer> {
       server.closeAllConnections(); // keep-alive sockets, and answers a client stopped reading
     });
   return state;
+}
+
+/**
+ * Serves an upload-pack request (its advertisement, or a command) by running `git upload-pack
+ * --stateless-rpc` on the repository; false when the request is not one (http-backend answers it).
+ */
+function uploadPack(
+  root: string,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  protocol: string | undefined,
+  state: GitServer,
+): boolean {
+  const path = decodeURIComponent(url.pathname);
+  const advertise =
+    req.method === 'GET' && path.endsWith('/info/refs') && url.searchParams.get('service') === 'git-upload-pack';
+  const rpc = req.method === 'POST' && path.endsWith('/git-upload-pack');
+  if (!advertise && !rpc) return false;
+  const repo = resolve(root, '.' + path.slice(0, path.lastIndexOf(advertise ? '/info/refs' : '/git-upload-pack')));
+  if (!repo.startsWith(resolve(root) + '/')) return false;
+  const git = spawn('git', ['upload-pack', '--stateless-rpc', ...(advertise ? ['--advertise-refs'] : []), repo], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(protocol ? { GIT_PROTOCOL: protocol } : {}) },
+  });
+  const kind = advertise ? 'advertisement' : 'result';
+  res.writeHead(200, { 'content-type': `application/x-git-upload-pack-${kind}`, 'cache-control': 'no-cache' });
+  // protocol v0/v1 advertisements start with the service line; v2's capability list does not
+  if (advertise && !/version=2/.test(protocol ?? '')) {
+    const line = '# service=git-upload-pack\n';
+    const head = `${(line.length + 4).toString(16).padStart(4, '0')}${line}0000`;
+    state.bytesSent += head.length;
+    res.write(head);
+  }
+  if (rpc) (req.headers['content-encoding'] === 'gzip' ? req.pipe(createGunzip()) : req).pipe(git.stdin);
+  else req.resume();
+  git.stdout.on('data', (chunk: Buffer) => {
+    state.bytesSent += chunk.length;
+    res.write(chunk);
+  });
+  git.stdout.on('end', () => res.end());
+  git.on('error', () => res.destroy());
+  return true;
 }

@@ -1,5 +1,5 @@
 // The simulated fleet's git server in a process of its own (devtools/git-server.ts: node's HTTP
-// server in front of `git http-backend`), so that its CPU time (its own, and that of every git
+// server in front of `git http-backend`, or of `git upload-pack` itself as forges run it), so that its CPU time (its own, and that of every git
 // process it ran and reaped) is measured apart from the agents': /proc/<pid>/stat.
 // Run as a child: it reports its URL, then its counters whenever asked.
 
@@ -21,6 +21,8 @@ export interface GitServerProcess {
   url: string;
   child: ChildProcess;
   counters(): Promise<Counters>;
+  /** Serves fetches with `git upload-pack` itself (as forges do) or through `git http-backend`. */
+  setDirect(direct: boolean): Promise<void>;
   /** CPU seconds of the server and of the git processes it ran (those reaped so far). */
   cpuSeconds(): number;
   close(): Promise<void>;
@@ -52,6 +54,11 @@ export async function startGitServerProcess(root: string): Promise<GitServerProc
         child.once('message', (m) => resolve(m as Counters));
         child.send('counters');
       }),
+    setDirect: (direct) =>
+      new Promise((resolve) => {
+        child.once('message', () => resolve());
+        child.send({ direct });
+      }),
     cpuSeconds: () => processCpuSeconds(child.pid!),
     close: () =>
       new Promise((resolve) => {
@@ -65,7 +72,8 @@ export async function startGitServerProcess(root: string): Promise<GitServerProc
 // the child: serve, report, answer
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
   const server = await startGitServer(process.argv[2]!);
-  process.on('message', () => {
+  process.on('message', (m) => {
+    if (typeof m === 'object' && m !== null && 'direct' in m) server.direct = Boolean(m.direct);
     const { requests, packRequests, bytesSent } = server;
     process.send!({ requests, packRequests, bytesSent });
   });

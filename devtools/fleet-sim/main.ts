@@ -51,6 +51,7 @@ export async function runFleetSim(o: {
     const forced = await sim.forced();
     o.log(`forced move back: refused by ${forced.refused} of ${forced.of}`);
     const polls = await sim.polls();
+    const pollsUploadPack = await sim.polls(true);
     const change = await sim.change();
     const prometheus = await sim.prometheusFigures();
     const host = sim.host();
@@ -70,6 +71,7 @@ export async function runFleetSim(o: {
       bad,
       forced,
       polls,
+      polls_upload_pack: pollsUploadPack,
       change,
       prometheus,
       host,
@@ -105,7 +107,12 @@ export function formatFleetSim(r: SimResults): string {
       'bytes per 1,000 no-change polls',
       `${Math.round(r.polls.bytes_per_1000).toLocaleString('en')} B (${r.polls.requests_per_poll.toFixed(2)} requests per poll)`,
     ],
-    ['devices one server core serves at a 60 s poll', r.polls.devices_per_core_at_60s.toLocaleString('en')],
+    [
+      'devices one server core serves at a 60 s poll',
+      `${r.polls.devices_per_core_at_60s.toLocaleString('en')} through git http-backend (CGI);` +
+        ` ${r.polls_upload_pack.devices_per_core_at_60s.toLocaleString('en')} with git upload-pack run directly` +
+        ` (${r.polls_upload_pack.server_cpu_s_per_1000.toFixed(2)} s per 1,000 polls)`,
+    ],
     [
       'git server per device per change',
       `${(r.change.server_cpu_s_per_device * 1000).toFixed(1)} ms CPU, ${Math.round(r.change.bytes_per_device).toLocaleString('en')} B`,

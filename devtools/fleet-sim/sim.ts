@@ -82,6 +82,8 @@ export interface SimResults {
     requests_per_poll: number;
     devices_per_core_at_60s: number;
   };
+  /** The same polls served by `git upload-pack --stateless-rpc` itself (Gitea's way), no CGI. */
+  polls_upload_pack: SimResults['polls'];
   change: { server_cpu_s_per_device: number; bytes_per_device: number };
   /**
    * The simulation's own limits: how long syncs waited for one of the process's slots (p50, p99,
@@ -393,8 +395,12 @@ export class FleetSim {
     return { refused, of: this.devices.length, still_running_good: still };
   }
 
-  /** No-change polls: the git server's CPU and bytes per 1,000, every device asking twice. */
-  async polls(): Promise<SimResults['polls']> {
+  /**
+   * No-change polls: the git server's CPU and bytes per 1,000, every device asking twice; served
+   * through `git http-backend` (the CGI), or by `git upload-pack` itself as forges run it.
+   */
+  async polls(direct = false): Promise<SimResults['polls']> {
+    await this.git.setDirect(direct);
     const c0 = await this.git.counters();
     const cpu0 = this.git.cpuSeconds();
     let polls = 0;
@@ -404,6 +410,7 @@ export class FleetSim {
     }
     const c1 = await this.git.counters();
     const cpu = this.git.cpuSeconds() - cpu0;
+    await this.git.setDirect(false);
     const perPoll = cpu / polls;
     return {
       count: polls,

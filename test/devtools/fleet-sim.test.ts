@@ -41,6 +41,9 @@ describe.runIf(prometheus)('a simulated fleet of 24 doorbells', () => {
     // one); a device that rebooted, or whose last ls-refs failed, asks for the advertisement once more
     expect(r.polls.requests_per_poll).toBeGreaterThanOrEqual(1);
     expect(r.polls.requests_per_poll).toBeLessThan(1.25);
+    // the same polls served by git upload-pack itself: one request each
+    expect(r.polls_upload_pack.requests_per_poll).toBeGreaterThanOrEqual(1);
+    expect(r.polls_upload_pack.requests_per_poll).toBeLessThan(1.25);
     expect(r.prometheus.pushed_per_s).toBeGreaterThan(0);
   }, 900_000);
 });

@@ -155,6 +155,34 @@ describe('the device object store', () => {
     }
   });
 
+  it('a server that runs git upload-pack itself (as forges do, no CGI): the same fetches and one-request polls, v2 and v1', async () => {
+    server.direct = true;
+    try {
+      for (const v1Only of [false, true]) {
+        server.v1Only = v1Only;
+        const store = new GitStore(join(tempDir('device-'), 'repo.git'));
+        point(commits[0]!);
+        const first = await store.fetch(opts());
+        expect(first).toMatchObject({ commit: commits[0], pack: expect.any(String) });
+        await store.settle(first, [first.commit]);
+        const [asked, requests] = [server.packRequests, server.requests];
+        const again = await store.fetch({ ...opts(), have: first.commit });
+        expect(again).toMatchObject({ commit: first.commit, pack: null });
+        expect(server.packRequests).toBe(asked);
+        expect(server.requests - requests).toBe(1);
+        point(commits[1]!);
+        const next = await store.fetch({ ...opts(), have: first.commit });
+        expect(next).toMatchObject({ commit: commits[1], pack: expect.any(String) });
+        expect(next.bytes).toBeLessThan(first.bytes / 10);
+        expect((await readCommitFiles(store.gitdir, next.commit, { cache: store.cache })).size).toBeGreaterThan(10);
+      }
+    } finally {
+      server.direct = false;
+      server.v1Only = false;
+      point(commits.at(-1)!);
+    }
+  });
+
   it('a remote that spoke protocol v2 and then no longer does: the next poll falls back to its advertisement', async () => {
     const store = new GitStore(join(tempDir('device-'), 'repo.git'));
     point(commits[0]!);
