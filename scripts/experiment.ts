@@ -31,6 +31,11 @@ const VERBS: Record<string, VerbEntry> = {
       'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]',
     load: async () => (await import('./experiment-report.js')).reportVerb,
   },
+  conclude: {
+    usage:
+      'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]',
+    load: async () => (await import('./experiment-conclude.js')).concludeVerb,
+  },
 };
 
 const usage = (): string =>

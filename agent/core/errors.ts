@@ -49,6 +49,12 @@ export const ERROR_CODES = {
   'unknown-model': { exit: 1, http: 500, meaning: 'no hardware profile exists for that device model' },
   'unknown-template': { exit: 1, http: 500, meaning: 'no device template has that name' },
   'unknown-experiment': { exit: 1, http: 500, meaning: 'no experiments/<name>.yaml has that name' },
+  'unknown-variant': { exit: 1, http: 500, meaning: 'the experiment has no variant with that name' },
+  'experiment-no-verdict': {
+    exit: 1,
+    http: 500,
+    meaning: "the experiment report's verdict is not to ship that variant (conclude --allow-without-verdict)",
+  },
   'bad-template': { exit: 1, http: 500, meaning: 'a device template is not one (no device mapping)' },
   'device-exists': { exit: 1, http: 500, meaning: 'the device file to create exists already' },
   'bad-document': { exit: 1, http: 500, meaning: 'a configuration document does not parse' },

@@ -6,7 +6,14 @@
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assignFleet } from '../../agent/core/experiments/fleet.js';
+import { readExperiment } from '../../agent/core/experiments/read.js';
+import { openRepository } from '../../agent/core/repo/repository.js';
+import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
 import type { TimeSeries } from '../../agent/io/remote-write.js';
+import { readWorkingTree } from '../../agent/io/repo-files.js';
+import { fileSchemaCache } from '../../agent/io/schema-cache.js';
+import type { PrometheusServer } from '../../devtools/prometheus-server.js';
 import { PROJECT, tempDir } from './project.js';
 
 export const EXPERIMENT = 'motion-sensitivity';
@@ -94,4 +101,30 @@ export function armSeries(
     );
   });
   return out;
+}
+
+/** The devices of repository `dir` in an arm of the example experiment, by the repository's assignment. */
+export function assignedDevices(dir: string): ArmDevice[] {
+  const repo = openRepository(readWorkingTree(dir), fileSchemaCache());
+  const read = readExperiment(repo, EXPERIMENT);
+  if (read.kind !== 'read') throw new Error('test setup: the experiment does not read');
+  return assignFleet(repo, read.experiment).devices.flatMap((d) =>
+    d.variant ? [{ device: d.device, variant: d.variant }] : [],
+  );
+}
+
+/** Pushes the series of the assigned devices of `dir` (the CPU cut by `effect`) to Prometheus; returns them. */
+export async function pushArms(
+  dir: string,
+  prom: PrometheusServer,
+  now: number,
+  effect: Record<string, number>,
+): Promise<ArmDevice[]> {
+  const devices = assignedDevices(dir);
+  const body = encodeWriteRequest(
+    armSeries(devices, { now, experiment: EXPERIMENT, environment: 'production', effect }),
+  );
+  const r = await pushWriteRequest({ url: prom.writeUrl, body, timeoutMs: 30_000 });
+  if (!r.ok) throw new Error(`test setup: Prometheus refused the series: ${r.reason}\n${prom.log()}`);
+  return devices;
 }

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assignFleet } from '../../agent/core/experiments/fleet.js';
 import { readExperiment } from '../../agent/core/experiments/read.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
 import { experimentReport, exposureQuery, reportSpecOf } from '../../agent/io/experiment-report.js';
@@ -21,7 +20,7 @@ import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-writ
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
 import { gitopsAsync } from '../helpers/cli.js';
-import { armSeries, EXPERIMENT, experimentRepo } from '../helpers/experiment-fleet.js';
+import { armSeries, EXPERIMENT, experimentRepo, pushArms } from '../helpers/experiment-fleet.js';
 import { PROJECT } from '../helpers/project.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
@@ -118,17 +117,7 @@ describe('experiment report against a real Prometheus', () => {
     let assigned: Array<{ device: string; variant: string }> = [];
     beforeAll(async () => {
       dir = experimentRepo(80, start);
-      const repo = openRepository(readWorkingTree(dir), fileSchemaCache());
-      const read = readExperiment(repo, EXPERIMENT);
-      if (read.kind !== 'read') throw new Error('test setup: the experiment does not read');
-      assigned = assignFleet(repo, read.experiment).devices.flatMap((d) =>
-        d.variant ? [{ device: d.device, variant: d.variant }] : [],
-      );
-      const body = encodeWriteRequest(
-        armSeries(assigned, { now, experiment: EXPERIMENT, environment: 'production', effect: { low: 0.05 } }),
-      );
-      const r = await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 30_000 });
-      expect(r, prom().log()).toMatchObject({ ok: true });
+      assigned = await pushArms(dir, prom(), now, { low: 0.05 });
     }, 60_000);
 
     const report = (args: string[], root = dir) =>
