@@ -32,7 +32,9 @@ export async function runFleetSim(o: {
     pollSeconds: o.pollSeconds,
     telemetrySeconds: o.telemetrySeconds,
     brokenShare: 0.5,
-    deadlineMs: Math.max(300_000, o.devices * 600),
+    // a stuck fleet is found by its stall; the limit only bounds a crawl (a busy host)
+    stallMs: Math.max(180_000, 5 * o.pollSeconds * 1000),
+    deadlineMs: Math.max(600_000, o.devices * 1800),
     log: o.log,
   });
   const dir = mkdtempSync(join(tmpdir(), 'fleet-sim-'));

@@ -48,8 +48,10 @@ export interface SimOptions {
   telemetrySeconds: number;
   /** Devices whose health the bad commit breaks, as a share of all devices (0..1). */
   brokenShare: number;
-  /** Give up a scenario after this long. */
+  /** Give up a scenario after this long in all. */
   deadlineMs: number;
+  /** Give up a scenario when no more devices took its commit for this long. */
+  stallMs: number;
   log: (line: string) => void;
 }
 
@@ -97,17 +99,44 @@ export interface SimResults {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for `done`, looking every 200 ms, until the deadline; says what it waited for when it fails. */
+/**
+ * Patience for a fleet that moves: given up when its progress (devices on the commit) has not
+ * grown for `stallMs`, or after `limitMs` in all. A busy host slows the fleet without stopping it;
+ * a stuck one stops it.
+ */
+class Patience {
+  private best = -1;
+  private since = performance.now();
+  private readonly end: number;
+
+  constructor(
+    private readonly stallMs: number,
+    limitMs: number,
+  ) {
+    this.end = performance.now() + limitMs;
+  }
+
+  /** Why to give up now, given the progress, or undefined to go on. */
+  exhausted(progress: number): string | undefined {
+    const now = performance.now();
+    if (progress > this.best) [this.best, this.since] = [progress, now];
+    if (now - this.since > this.stallMs) return `no progress for ${Math.round(this.stallMs / 1000)} s`;
+    if (now > this.end) return 'out of time';
+    return undefined;
+  }
+}
+
+/** Waits for `done`, looking every 200 ms, with patience; says what it waited for when it gives up. */
 async function until(
   what: string,
-  deadlineMs: number,
+  patience: Patience,
+  progress: () => number,
   done: () => boolean | Promise<boolean>,
   last?: () => string,
 ): Promise<void> {
-  const end = performance.now() + deadlineMs;
   while (!(await done())) {
-    if (performance.now() > end)
-      throw new Error(`fleet simulation: timed out waiting for ${what}${last ? `: ${last()}` : ''}`);
+    const why = patience.exhausted(progress());
+    if (why) throw new Error(`fleet simulation: ${why} waiting for ${what}${last ? `: ${last()}` : ''}`);
     await sleep(200);
   }
 }
@@ -219,6 +248,10 @@ export class FleetSim {
     return advanceRollout(io, { repo, environment: SIM_ENV, by: 'fleet-sim', ...extra });
   }
 
+  private patience(): Patience {
+    return new Patience(this.o.stallMs, this.o.deadlineMs);
+  }
+
   private running(commit: string, of: SimDevice[] = this.devices): number {
     return of.filter((d) => d.running === commit).length;
   }
@@ -226,7 +259,8 @@ export class FleetSim {
   private allRun(commit: string, what: string, of: SimDevice[] = this.devices): Promise<void> {
     return until(
       what,
-      this.o.deadlineMs,
+      this.patience(),
+      () => this.running(commit, of),
       () => this.running(commit, of) === of.length,
       () => this.behind(commit, of),
     );
@@ -268,7 +302,7 @@ export class FleetSim {
     const t0 = performance.now();
     const reached: Record<string, number> = {};
     let last: RolloutResult | undefined;
-    const end = performance.now() + this.o.deadlineMs;
+    const patience = this.patience();
     let said = '';
     while (!done()) {
       last = await this.advance();
@@ -284,9 +318,10 @@ export class FleetSim {
         if (reached[w.name] === undefined && of.length > 0 && this.running(commit, of) === of.length)
           reached[w.name] = (performance.now() - t0) / 1000;
       }
-      if (performance.now() > end)
+      const why = patience.exhausted(this.running(commit));
+      if (why)
         throw new Error(
-          `fleet simulation: ${commit.slice(0, 7)} did not reach the fleet in time: ${this.behind(commit)}`,
+          `fleet simulation: ${commit.slice(0, 7)} did not reach the fleet (${why}): ${this.behind(commit)}`,
         );
       await sleep(everyMs);
     }
