@@ -19,6 +19,26 @@ import { PROJECT, tempDir } from './project.js';
 export const EXPERIMENT = 'motion-sensitivity';
 const MIN = 60_000;
 
+/**
+ * The example experiment's text, started at `start`, over every device of its environments (no
+ * namespace); with `environment`, run there instead of production; with `minDevicesPerArm`, that stop rule.
+ */
+export function exampleExperiment(o: { start: Date; environment?: string; minDevicesPerArm?: number }): string {
+  const text = readFileSync(join(PROJECT, `experiments/${EXPERIMENT}.yaml`), 'utf8');
+  let edited = text.replace(/^start: .*$/m, `start: ${o.start.toISOString()}`).replace(/^namespace: .*\n/m, '');
+  if (o.environment) edited = edited.replace(/^environments: \[production\]$/m, `environments: [${o.environment}]`);
+  if (o.minDevicesPerArm)
+    edited = edited.replace('min_devices_per_arm: 30', `min_devices_per_arm: ${o.minDevicesPerArm}`);
+  const expected = [
+    'start: ',
+    o.environment ? `environments: [${o.environment}]` : '',
+    `min_devices_per_arm: ${o.minDevicesPerArm ?? 30}`,
+  ];
+  if (edited.includes('namespace:') || !expected.every((e) => edited.includes(e)))
+    throw new Error('test setup: the example experiment changed');
+  return edited;
+}
+
 /** Copies the example repository into `dir` (or a new temp directory) with `count` extra production devices. */
 export function experimentRepo(count: number, start: Date, dir = tempDir('experiment-repo-')): string {
   for (const sub of ['config', 'environments', 'schemas', 'experiments', 'tuning', '.sops.yaml'])
@@ -28,11 +48,7 @@ export function experimentRepo(count: number, start: Date, dir = tempDir('experi
     const id = `prod-sim-${String(i).padStart(3, '0')}`;
     writeFileSync(join(dir, `environments/production/devices/${id}.yaml`), template.replaceAll('prod-hamburg-002', id));
   }
-  const file = join(dir, `experiments/${EXPERIMENT}.yaml`);
-  const text = readFileSync(file, 'utf8');
-  const edited = text.replace(/^start: .*$/m, `start: ${start.toISOString()}`).replace(/^namespace: .*\n/m, '');
-  if (edited === text || edited.includes('namespace:')) throw new Error('test setup: the example experiment changed');
-  writeFileSync(file, edited);
+  writeFileSync(join(dir, `experiments/${EXPERIMENT}.yaml`), exampleExperiment({ start }));
   return dir;
 }
 
