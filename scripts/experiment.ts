@@ -1,7 +1,9 @@
 // gitops experiment VERB NAME ...: the experiments of the repository (experiments/<name>.yaml).
 //   assign NAME [--env E]... [--device D]... [--output json|text]: who gets which variant
+//   report NAME --prometheus URL [--format text|markdown|json]: per-arm estimates and the verdict (experiment-report.ts)
+//   conclude NAME --ship VARIANT --prometheus URL: the pull request that ships it (experiment-conclude.ts)
 // Each verb is one entry of VERBS (its usage, the flags it takes, and its loader), so that a new
-// verb (report, conclude) is one line here and a file of its own.
+// verb is one line here and a file of its own.
 
 import { GitopsError } from '../agent/core/errors.js';
 import { closest } from '../agent/core/format/suggest.js';
