@@ -44,12 +44,13 @@ function run(spec: MethodSpec, seed: number, direction: Direction = 'minimize') 
 const SEEDS = Array.from({ length: 200 }, (_, i) => i);
 
 describe('the search methods on noisy 36-point objectives', () => {
-  it('gp-ei ends within 5 % of the optimum in at most 20 trials for about 90 % of 200 seeds', () => {
+  it('gp-ei ends within 5 % of the optimum in at most 20 trials for at least 90 % of 200 seeds', () => {
     const runs = SEEDS.map((s) => run({ type: 'gp-ei', initial: 6 }, s));
     expect(Math.max(...runs.map((r) => r.trials))).toBeLessThanOrEqual(20);
-    // measured 0.895 on these seeds (0.885 to 0.925 on other sets of 200): the 90 % is at the
-    // edge of what this GP reaches at this noise; the floor below guards against a regression
-    expect(runs.filter((r) => r.ok).length / runs.length).toBeGreaterThanOrEqual(0.85);
+    // measured 0.925 on these seeds (seeds 0-199, the first set; 0.945 to 0.98 on nine other sets of 200,
+    // 0.959 over the 2,000): the quadratic trend suits this bowl, so on a non-quadratic cost (|d|^1.2
+    // with a ripple) the same method reaches 0.78 where the plain GP reached 0.75
+    expect(runs.filter((r) => r.ok).length / runs.length).toBeGreaterThanOrEqual(0.9);
   });
 
   it('gp-ei maximises as well as it minimises (the same runs, the objective negated)', () => {

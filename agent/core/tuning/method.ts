@@ -35,7 +35,7 @@ export function makeMethod(spec: MethodSpec, space: Space, c: MethodContext): Me
       case 'thompson':
         return thompson(space, { direction: c.direction, minTrials: spec.min_trials, random: c.random });
       case 'gp-ei':
-        return gpEi(space, { direction: c.direction, initial: spec.initial, random: c.random });
+        return gpEi(space, { direction: c.direction, initial: spec.initial, random: c.random, budget: c.maxTrials });
     }
   })();
   return {
