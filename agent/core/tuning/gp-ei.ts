@@ -199,6 +199,27 @@ export function gpEi(space: Space, o: GpOptions): Method {
     return { posterior, tried, m, sdev };
   };
 
+  /**
+   * The best tried candidate by the posterior mean: a proposal rests on trials, never on the model
+   * alone. Failed trials (infeasible, aborted) carry a penalty in the search, but here the model is
+   * fitted to the feasible trials only, among the candidates that succeeded at least as often as
+   * they failed: a penalised neighbour would otherwise drag a feasible optimum next to the
+   * constraint's edge up with it (the smooth surface cannot follow the cliff).
+   */
+  const recommend = (history: readonly Observation[]): { index: number; estimate: number } | undefined => {
+    const known = history.filter((h) => indexOf(h.point) >= 0);
+    if (known.length === 0) return undefined;
+    const feasible = known.filter((h) => h.value !== null);
+    const standing = (i: number): boolean => {
+      const of = known.filter((h) => indexOf(h.point) === i);
+      return 2 * of.filter((h) => h.value !== null).length >= of.length;
+    };
+    const { posterior, tried, m, sdev } = model(feasible.length > 0 ? feasible : known);
+    const pool = tried.filter(standing);
+    const index = (pool.length > 0 ? pool : tried).reduce((a, b) => (posterior.mu[b]! < posterior.mu[a]! ? b : a));
+    return { index, estimate: sign * (m + sdev * posterior.mu[index]!) };
+  };
+
   return {
     suggest(history) {
       const distinct = new Set(history.map((h) => indexOf(h.point)).filter((i) => i >= 0));
@@ -225,12 +246,10 @@ export function gpEi(space: Space, o: GpOptions): Method {
       return { kind: 'trial', point: points[best]! };
     },
     best(history): Best | undefined {
-      if (!history.some((h) => indexOf(h.point) >= 0)) return undefined;
-      // the best tried candidate by the posterior mean: a proposal rests on trials, never on the model alone
-      const { posterior, tried, m, sdev } = model(history);
-      const i = tried.reduce((a, b) => (posterior.mu[b]! < posterior.mu[a]! ? b : a));
-      const point = points[i]!;
-      return { point, estimate: sign * (m + sdev * posterior.mu[i]!), trials: observationsOf(history, point).length };
+      const r = recommend(history);
+      if (!r) return undefined;
+      const point = points[r.index]!;
+      return { point, estimate: r.estimate, trials: observationsOf(history, point).length };
     },
   };
 }
