@@ -9,7 +9,10 @@
 // resolution, each enabled detector (more with a larger input_size, less with a larger
 // frame_interval) and face recognition. About once a second the detector reports, through
 // agent/client report(), inference_latency_ms, dropped_frames_per_s and queue_depth, and capture
-// reports frames_per_s. A synthetic load factor multiplies the cost: --synthetic-load N at start,
+// reports frames_per_s; with them it reports cpu_ratio, inference_latency_p95_ms and agreement
+// (detection agreement with the reference configuration), drawn from a noise model seeded by
+// --seed (default `pipeline`), so that experiments and the tuner have a real, noisy signal with a
+// known optimum (load-model.ts). A synthetic load factor multiplies the cost: --synthetic-load N at start,
 // and at any time the file DIR/synthetic-load (DIR the --components-dir) holding a number from 0
 // to 1000, read once a second; the file wins while it exists, and removing it gives back the flag's.
 //
@@ -21,7 +24,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from '../../agent/client/index.js';
 import type { Client } from '../../agent/client/index.js';
-import { emptyQueue, frameCost, parseLoadFactor, stepQueue, takeFigures } from './load-model.js';
+import { normalDraw, seededRandom } from '../../agent/core/tuning/random.js';
+import { detectionFigures, emptyQueue, frameCost, parseLoadFactor, stepQueue, takeFigures } from './load-model.js';
 import type { LoadSections } from './load-model.js';
 
 interface Capture {
@@ -42,12 +46,13 @@ const { values } = parseArgs({
     root: { type: 'string' },
     components: { type: 'string' },
     'synthetic-load': { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 const dir = values['components-dir'];
 if (!dir) {
   process.stderr.write(
-    'usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...] [--synthetic-load N]\n',
+    'usage: example-pipeline --components-dir DIR [--root DIR] [--components capture,detector,...] [--synthetic-load N] [--seed S]\n',
   );
   process.exit(2);
 }
@@ -154,6 +159,8 @@ const readLoadFactor = (): { factor: number; from: string } => {
     return { factor: flagLoad, from: values['synthetic-load'] === undefined ? 'default' : '--synthetic-load' };
   }
 };
+const random = seededRandom(values.seed ?? 'pipeline');
+const normal = (): number => normalDraw(random);
 let queue = emptyQueue();
 let overloaded = false;
 let last = performance.now();
@@ -186,7 +193,8 @@ const load = setInterval(() => {
   }
   // figures only from a component that runs a configuration: before that there is nothing to measure
   const detector = clientOf('detector');
-  if (detector?.current()) detector.report({ ...figures });
+  if (detector?.current())
+    detector.report({ ...figures, ...detectionFigures(running, cost, figures.inference_latency_ms, normal) });
   const capture = clientOf('capture');
   if (capture?.current()) capture.report({ frames_per_s: Math.round((framesSinceReport / seconds) * 100) / 100 });
   framesSinceReport = 0;

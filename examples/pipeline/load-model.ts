@@ -10,6 +10,21 @@
 //              that detector runs
 // where runtime is 1 on the CPU and 0.25 on an accelerator (cuda, coral, hailo, openvino);
 // the whole is multiplied by the synthetic load factor (1 unless an operator or a test raises it).
+//
+// What the tuner and experiments measure (detectionFigures), each report drawn from a seeded noise model:
+//   cpu_ratio                 the busy share of the one worker, min(1, cost x fps / 1000), times
+//                             exp(0.05 N) (N a standard normal draw)
+//   inference_latency_p95_ms  the p95 of the frames' latencies in the report's second: the mean
+//                             latency times exp(1.645 x 0.2) (per-frame latencies lognormal, σ 0.2),
+//                             times exp(0.05 N)
+//   agreement                 the share of the reference configuration's person detections this one
+//                             finds (REFERENCE, as tuning/person-detector.yaml names it), scored on
+//                             sampled frames: 1 - 0.07 ((640 - input_size) / 384)^2
+//                             - 0.0048 (frame_interval - 1)^2 (416 / input_size)^2, plus 0.008 N;
+//                             0 when the person detector is off
+// so that in tuning/person-detector.yaml's space (input_size 256..512, frame_interval 1..4) the
+// least CPU with agreement of at least 0.95 is input_size 416 every 3rd frame (agreement 0.957,
+// cpu_ratio 0.084 at 15 fps on the CPU), 12 % below the next feasible candidate (512, every 4th).
 
 export interface LoadSections {
   frame_capture?: { fps?: number; width?: number; height?: number; buffer_frames?: number };
@@ -106,6 +121,48 @@ export function takeFigures(state: QueueState, cost: FrameCost): { figures: Pipe
       queue_depth: round(state.queue),
     },
     next: { ...emptyQueue(), queue: state.queue },
+  };
+}
+
+/** The configuration detection agreement is scored against (tuning/person-detector.yaml's `reference`). */
+export const REFERENCE = { input_size: 640, frame_interval: 1 } as const;
+
+/** The noise-free expectation of what detectionFigures reports. */
+export function expectedDetection(s: LoadSections, cost: FrameCost): { cpuRatio: number; agreement: number } {
+  const person = s.detectors?.person;
+  const size = num(person?.input_size, 320);
+  const k = interval(person?.frame_interval);
+  const agreement =
+    person && person.enabled !== false
+      ? Math.max(
+          0,
+          1 -
+            0.07 * (Math.max(0, REFERENCE.input_size - size) / 384) ** 2 -
+            0.0048 * (k - REFERENCE.frame_interval) ** 2 * (416 / size) ** 2,
+        )
+      : 0;
+  return { cpuRatio: Math.min(1, (cost.costMs * cost.fps) / 1000), agreement };
+}
+
+export interface DetectionFigures {
+  cpu_ratio: number;
+  inference_latency_p95_ms: number;
+  agreement: number;
+}
+
+/** One report's cpu_ratio, latency p95 and agreement (see the top of this file): `normal` draws standard normal numbers (seeded). */
+export function detectionFigures(
+  s: LoadSections,
+  cost: FrameCost,
+  meanLatencyMs: number,
+  normal: () => number,
+): DetectionFigures {
+  const e = expectedDetection(s, cost);
+  const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+  return {
+    cpu_ratio: round(Math.min(1, e.cpuRatio * Math.exp(0.05 * normal()))),
+    inference_latency_p95_ms: round(meanLatencyMs * Math.exp(1.645 * 0.2 + 0.05 * normal())),
+    agreement: round(Math.min(1, Math.max(0, e.agreement + (e.agreement > 0 ? 0.008 * normal() : 0)))),
   };
 }
 
