@@ -19,10 +19,30 @@ export interface Identities {
 /** age-encryption (and its curve libraries) are loaded only when a key is wrapped or unwrapped. */
 const age = (): Promise<typeof AgeModule> => import('age-encryption');
 
+/** The recipients of identities, computed once per identity. */
+const recipientOf = new Map<string, Promise<string | undefined>>();
+
+async function recipientsOf(ids: Identities): Promise<Set<string>> {
+  const { identityToRecipient } = await age();
+  const out = await Promise.all(
+    ids.age.map((id) => {
+      let r = recipientOf.get(id);
+      if (!r) recipientOf.set(id, (r = identityToRecipient(id).catch(() => undefined)));
+      return r;
+    }),
+  );
+  return new Set(out.filter((r): r is string => r !== undefined));
+}
+
 async function openGroup(g: KeyGroup, ids: Identities): Promise<Buffer | undefined> {
   if (ids.age.length > 0 && g.age.length > 0) {
     const { armor, Decrypter } = await age();
-    for (const a of g.age) {
+    // the entry sops says is for one of our identities first: a file encrypted to a thousand
+    // devices costs a device one unwrap, not a thousand (the others are tried after, in case the
+    // recorded recipient is wrong)
+    const ours = await recipientsOf(ids);
+    const entries = [...g.age].sort((a, b) => Number(ours.has(b.recipient)) - Number(ours.has(a.recipient)));
+    for (const a of entries) {
       try {
         const d = new Decrypter();
         for (const id of ids.age) d.addIdentity(id);
