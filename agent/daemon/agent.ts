@@ -37,6 +37,7 @@ import type { RuntimeLayers } from './leases.js';
 import { REDACTED_VIEW, RUNTIME_VIEW } from './releases.js';
 import type { ReleaseRuntime, Releases } from './releases.js';
 import { deviceExperiments } from '../core/experiments/device.js';
+import { deviceTunings } from '../core/tuning/device.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Source } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -307,11 +308,13 @@ export class Agent {
     const result = report.targets[0]!.result;
     checkWatchMode(result.environment);
     const experiments = deviceExperiments(repo, environment, device);
+    const tuning = deviceTunings(repo, environment, device);
     const context = {
       environment: result.environment!,
       device: result.device,
       specs: targetTunables(repo, { environment, device })?.concrete(result.config) ?? [],
       ...(experiments.length > 0 ? { experiments } : {}),
+      ...(tuning.length > 0 ? { tuning } : {}),
     };
     return {
       config: result.config,

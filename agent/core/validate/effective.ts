@@ -12,6 +12,7 @@ import type { SchemaSet } from '../schema/schema-set.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
 import type { TunableSpec } from '../tunables/spec.js';
 import type { DeviceExperiment } from '../experiments/device.js';
+import type { DeviceTuning } from '../tuning/device.js';
 import type { Diagnostic } from './diagnostics.js';
 import { checkPolicy } from './policy.js';
 import { checkRules } from './rules.js';
@@ -24,6 +25,8 @@ export interface RuntimeContext {
   specs: TunableSpec[];
   /** The device's experiments in this commit (absent when the environment runs none). */
   experiments?: DeviceExperiment[];
+  /** The tuning runs that target the device in this commit, their spaces resolved here (absent when none). */
+  tuning?: DeviceTuning[];
 }
 
 /** Everything wrong with `config`, a signed configuration with leases in place; empty when it may be delivered. */

@@ -1,0 +1,34 @@
+// The tuning runs a device takes part in, computed from the signed commit when a release is
+// prepared (agent/daemon/agent.ts) and kept in the release's runtime context next to its
+// experiments: every tuning file that targets the device (one of its hardware models, in one of
+// its environments) with the search space resolved against the device's own narrowed specs. A
+// file whose space does not resolve here is left out (CI refuses it: checkTuning). Pure.
+
+import type { Repository } from '../repo/repository.js';
+import { targetTunables } from '../tunables/narrowing.js';
+import type { Space } from './space.js';
+import { listTuningFiles, parseTuningFile, resolveSpace, TUNING_SCHEMA_FILE, tuningTargets } from './spec.js';
+import type { Tuning } from './types.js';
+
+export interface DeviceTuning {
+  tuning: Tuning;
+  /** The device's hardware model (a label of its trial series). */
+  model: string;
+  space: Space;
+}
+
+export function deviceTunings(repo: Repository, environment: string, device: string): DeviceTuning[] {
+  const out: DeviceTuning[] = [];
+  const schemaText = repo.files.get(TUNING_SCHEMA_FILE);
+  for (const file of listTuningFiles(repo.files)) {
+    const tuning = parseTuningFile(file, repo.files.get(file)!, schemaText).tuning;
+    if (!tuning) continue;
+    const target = tuningTargets(repo, tuning).find((t) => t.environment === environment && t.device === device);
+    if (!target) continue;
+    const table = targetTunables(repo, { environment, device });
+    if (!table) continue;
+    const { space, problems } = resolveSpace(tuning, (p) => table.at(p));
+    if (space && problems.length === 0) out.push({ tuning, model: target.model, space });
+  }
+  return out.sort((a, b) => (a.tuning.name < b.tuning.name ? -1 : a.tuning.name > b.tuning.name ? 1 : 0));
+}
