@@ -29,7 +29,6 @@ export interface SimShared {
   anchor: string;
   trust: TrustStore;
   trustDir: string;
-  identities: Identities;
   profile: HardwareProfile;
   schemaCache: CompiledSchemaCache;
   pollSeconds: number;
@@ -61,6 +60,7 @@ export class SimDevice {
     readonly id: string,
     readonly stateDir: string,
     private readonly shared: SimShared,
+    identities: Identities,
     enrol: boolean,
   ) {
     if (enrol) cpSync(shared.enrolment, join(stateDir, 'repo.git'), { recursive: true });
@@ -71,7 +71,7 @@ export class SimDevice {
       environment: shared.environment,
       device: id,
       stateDir,
-      identities: shared.identities,
+      identities,
       hardwareProfile: async () => shared.profile,
       bakeSeconds: shared.bakeSeconds,
       env: {},

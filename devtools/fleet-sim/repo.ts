@@ -6,6 +6,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import type { YAMLMap, YAMLSeq } from 'yaml';
+import { encryptFile } from '../../agent/core/sops/sops-file.js';
 import { fleetRemote } from '../fleet-remote.js';
 import type { FleetRemote } from '../fleet-remote.js';
 
@@ -24,6 +26,8 @@ export interface SimRepoOptions {
   /** The component farm's base URL (http://127.0.0.1:PORT). */
   farm: string;
   gates: { maxRolledBack: number; maxRefusing: number };
+  /** Each device's age recipient, by index. */
+  recipients: readonly string[];
 }
 
 export const simDeviceId = (i: number): string => `sim-${String(i).padStart(5, '0')}`;
@@ -81,10 +85,32 @@ export function buildSimRepo(root: string, dir: string, o: SimRepoOptions): { re
   writeFileSync(join(work, 'config/components.yaml'), components.toString());
 
   const devices = Array.from({ length: o.devices }, (_, i) => simDeviceId(i));
-  for (const id of devices)
+  devices.forEach((id, i) =>
     writeFileSync(
       join(envDir, 'devices', `${id}.yaml`),
-      `version: 2\ndevice:\n  id: ${id}\n  model: edge-p4-c920\ndetectors:\n  person:\n    runtime: cuda\n`,
-    );
+      `version: 2\ndevice:\n  id: ${id}\n  model: edge-p4-c920\n  age_recipient: ${o.recipients[i]}\n` +
+        'detectors:\n  person:\n    runtime: cuda\n',
+    ),
+  );
   return { remote, devices };
+}
+
+/**
+ * The fleet's secrets, encrypted to every device's own age key (a creation rule of a thousand
+ * recipients): each device decrypts them with its key alone when it applies a commit.
+ */
+export async function writeFleetSecrets(work: string, recipients: readonly string[]): Promise<void> {
+  const sops = parseDocument(readFileSync(join(work, '.sops.yaml'), 'utf8'));
+  const rules = (sops.get('creation_rules') as YAMLSeq).items.filter(
+    (r) => !String((r as YAMLMap).get('path_regex')).includes(SIM_ENV),
+  );
+  rules.push(sops.createNode({ path_regex: `^environments/${SIM_ENV}/`, age: recipients.join(',') }));
+  sops.set('creation_rules', rules);
+  writeFileSync(join(work, '.sops.yaml'), sops.toString());
+  const file = `environments/${SIM_ENV}/secrets.sops.yaml`;
+  const plain = 'frame_capture:\n  username: sim\n  password: simulated-camera-password\n';
+  writeFileSync(
+    join(work, file),
+    await encryptFile(Buffer.from(plain), file, { groups: [[...recipients]] }, new Date()),
+  );
 }

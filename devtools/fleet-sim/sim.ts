@@ -26,7 +26,6 @@ import { advanceRollout, resumeRollout, rolloutIo } from '../../agent/io/rollout
 import type { RolloutResult } from '../../agent/io/rollout.js';
 import type { Halt } from '../../agent/core/rollout/state.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
-import { loadIdentities } from '../../agent/io/sops-keys.js';
 import { loadTrustStore } from '../../agent/io/trust-store.js';
 import { startPrometheus } from '../prometheus-server.js';
 import type { PrometheusServer } from '../prometheus-server.js';
@@ -36,7 +35,8 @@ import { startFarm } from './farm.js';
 import type { Farm } from './farm.js';
 import { startGitServerProcess } from './git-server-process.js';
 import type { GitServerProcess } from './git-server-process.js';
-import { buildSimRepo, SIM_ENV } from './repo.js';
+import { buildSimRepo, SIM_ENV, writeFleetSecrets } from './repo.js';
+import type { Identities } from '../../agent/core/sops/keys.js';
 import type { SimWave } from './repo.js';
 
 export interface SimOptions {
@@ -152,6 +152,8 @@ export class FleetSim {
   private advanceRuns = 0;
   private shared: SimShared | undefined;
   private started = 0;
+  /** Each device's own age identity. */
+  private identities = new Map<string, Identities>();
   private elu = performance.eventLoopUtilization();
   /** Devices taken offline on purpose: not counted as behind. */
   private offline = new Set<SimDevice>();
@@ -169,12 +171,18 @@ export class FleetSim {
     this.dir = dir;
     setDocumentMemoLimit(this.o.devices + 512);
     this.farm = await startFarm();
+    // each device its own age key; the fleet's secrets are encrypted to all of them
+    const { generateIdentity, identityToRecipient } = await import('age-encryption');
+    const keys = await Promise.all(Array.from({ length: this.o.devices }, () => generateIdentity()));
+    const recipients = await Promise.all(keys.map((k) => identityToRecipient(k)));
     const { remote, devices } = buildSimRepo(this.o.root, dir, {
       devices: this.o.devices,
       waves: this.o.waves,
       farm: this.farm.url,
       gates: { maxRolledBack: 0, maxRefusing: 0 },
+      recipients,
     });
+    await writeFleetSecrets(remote.work, recipients);
     this.remote = remote;
     this.remoteEnv = remote.env;
     this.work = remote.work;
@@ -205,7 +213,6 @@ export class FleetSim {
       anchor,
       trust: await loadTrustStore(remote.trustDir),
       trustDir: remote.trustDir,
-      identities: await loadIdentities([], {}),
       profile,
       schemaCache: fileSchemaCache(join(dir, 'schema-cache')),
       pollSeconds: this.o.pollSeconds,
@@ -220,10 +227,11 @@ export class FleetSim {
       seed: `${SIM_ENV}-1`,
       waves: this.o.waves.map((w) => ({ name: w.name, share: w.share ?? 0, bakeSeconds: w.bakeSeconds })),
     };
-    for (const id of devices) {
+    for (const [i, id] of devices.entries()) {
       const stateDir = join(dir, 'devices', id);
       mkdirSync(stateDir, { recursive: true });
-      this.devices.push(new SimDevice(id, stateDir, shared, true));
+      this.identities.set(id, { age: [keys[i]!], pgp: [], sources: [`${id}'s own key`] });
+      this.devices.push(new SimDevice(id, stateDir, shared, this.identities.get(id)!, true));
       this.wavesOf.set(id, assignWave(rollout, { id }).wave);
     }
     const t0 = (this.started = performance.now());
@@ -347,7 +355,7 @@ export class FleetSim {
     const merge = (performance.now() - t0) / 1000;
     const t1 = performance.now();
     // it comes back as after a power cut: a new agent process over the same state directory
-    const back = new SimDevice(away.id, away.stateDir, this.shared!, false);
+    const back = new SimDevice(away.id, away.stateDir, this.shared!, this.identities.get(away.id)!, false);
     this.devices[index] = back;
     await back.start();
     await this.allRun(commit, 'the device that was offline to catch up', [back]);
