@@ -149,8 +149,12 @@ describe('experiments on the device', () => {
         async () => sensitivity(),
         (v) => v === signed,
       );
-      const after = (await call('GET', '/api/v1/tunables')) as { leases: Array<Record<string, unknown>> };
-      expect(after.leases.filter((l) => l.owner === 'experiment')).toEqual([]);
+      // the lease is gone once the clear has been delivered and baked (the component has the value first)
+      await until(
+        'no experiment lease',
+        async () => ((await call('GET', '/api/v1/tunables')) as { leases: Array<Record<string, unknown>> }).leases,
+        (leases) => !leases.some((l) => l.owner === 'experiment'),
+      );
     } finally {
       await agent.stop();
     }
