@@ -27,7 +27,6 @@ import type { Diagnostic } from '../validate/diagnostics.js';
 import type { Space } from './space.js';
 import type { DimensionSpec, MethodSpec, Tuning } from './types.js';
 
-
 export const TUNING_SCHEMA_FILE = 'schemas/tuning.schema.json';
 /** The most candidates a space may hold (a device tries a few dozen at most). */
 export const MAX_CANDIDATES = 1000;
