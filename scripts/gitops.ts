@@ -65,6 +65,11 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'experiment assign NAME [--env E]... [--device D]: which variant of an experiment each device gets',
     load: async () => (await import('./experiment.js')).experimentCommand,
   },
+  tune: {
+    summary:
+      'tune report | propose NAME: pool the tuning trials per hardware model; propose the best as a pull request',
+    load: async () => (await import('./tune.js')).tuneCommand,
+  },
   device: {
     summary:
       'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped',

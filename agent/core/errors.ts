@@ -55,6 +55,18 @@ export const ERROR_CODES = {
     http: 500,
     meaning: "the experiment report's verdict is not to ship that variant (conclude --allow-without-verdict)",
   },
+  'unknown-tuning': { exit: 1, http: 500, meaning: 'no tuning/<name>.yaml has that name' },
+  'tuning-unknown-model': {
+    exit: 1,
+    http: 500,
+    meaning: 'the tuning run does not target that hardware model, or no device of it is in its environments',
+  },
+  'tuning-no-best': {
+    exit: 1,
+    http: 500,
+    meaning: 'the pooled trials name no best candidate for that model yet (tune propose --candidate)',
+  },
+  'tuning-bad-candidate': { exit: 1, http: 500, meaning: "a candidate is not one of the tuning run's space" },
   'bad-template': { exit: 1, http: 500, meaning: 'a device template is not one (no device mapping)' },
   'device-exists': { exit: 1, http: 500, meaning: 'the device file to create exists already' },
   'bad-document': { exit: 1, http: 500, meaning: 'a configuration document does not parse' },
