@@ -1,0 +1,293 @@
+// gitops tune report | propose, through the built command, on a git repository (the example
+// repository with three more rpi4-camv2 doorbells in staging) with a bare remote, a real Prometheus
+// holding the trial series the devices' tuners push (agent/daemon/tuner.ts: doorbell_tuning_trial and
+// doorbell_tuning_trials, with the device label the pusher adds) and a local server answering like
+// the GitHub API. Four rpi4-camv2 devices tried three candidates, each device with its own offset,
+// one candidate the known best (the hottest device did not try it); one edge-p4-c920 device tried two (too few devices for a best).
+// The report finds the best; --dry-run shows the change and touches nothing; propose opens the pull
+// request that writes it into the model's device files (comments kept) and the branch validates;
+// no data, too few devices, an unknown run, model or candidate are refused by code.
+
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prometheusQuery } from '../../agent/io/prometheus-query.js';
+import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
+import type { TimeSeries } from '../../agent/io/remote-write.js';
+import { readTrialSummaries } from '../../agent/io/tune-report.js';
+import { tuneCommand } from '../../scripts/tune.js';
+import { gitops, gitopsAsync } from '../helpers/cli.js';
+import { withCode } from '../helpers/codes.js';
+import { githubApi } from '../helpers/github-api.js';
+import { makeRepo, run } from '../helpers/git.js';
+import type { Repo } from '../helpers/git.js';
+import { PROJECT, tempDir } from '../helpers/project.js';
+import { usePrometheus } from '../helpers/prometheus.js';
+
+const TUNING = 'person-detector';
+const MODEL = 'rpi4-camv2';
+const key = (size: number, interval: number): string =>
+  `detectors.person.input_size=${size},detectors.person.frame_interval=${interval}`;
+const BEST = key(320, 2);
+/** The objective (CPU ratio) of each candidate before a device's offset; BEST is the lowest. */
+const CPU: Record<string, number> = { [BEST]: 0.3, [key(416, 2)]: 0.36, [key(512, 1)]: 0.5 };
+const SIMS = ['stg-sim-1', 'stg-sim-2', 'stg-sim-3'];
+const RPI = ['stg-office-01', ...SIMS];
+const OFFICE = 'environments/staging/devices/stg-office-01.yaml';
+
+type Pull = { title: string; head: string; base: string; body: string; draft: boolean };
+
+function series(labels: Record<string, string>, value: number, at: number): TimeSeries {
+  return {
+    labels: Object.keys(labels)
+      .sort()
+      .map((name) => ({ name, value: labels[name]! })),
+    samples: [{ timestamp: at, value }],
+  };
+}
+
+/** What the tuners of the devices push: every rpi4 device tried every candidate (offset per device). */
+function trialSeries(at: number): TimeSeries[] {
+  const out: TimeSeries[] = [];
+  const push = (device: string, model: string, candidate: string, mean: number, feasible: number, failed = 0) => {
+    const base = { device, environment: 'staging', job: 'doorbell-agent', instance: device, tuning: TUNING, model };
+    out.push(series({ ...base, __name__: 'doorbell_tuning_trial', candidate }, mean, at));
+    for (const [outcome, n] of [
+      ['feasible', feasible],
+      ['infeasible', failed],
+      ['aborted', 0],
+    ] as const)
+      out.push(series({ ...base, __name__: 'doorbell_tuning_trials', candidate, outcome }, n, at));
+  };
+  // a hot device (+0.2) tried only the worst candidates: without the offsets it would make them look worse still
+  RPI.forEach((device, i) => {
+    const offset = [0.0, 0.05, -0.03, 0.2][i]!;
+    for (const [candidate, cpu] of Object.entries(CPU))
+      if (offset < 0.2 || candidate !== BEST) push(device, MODEL, candidate, cpu + offset + 0.002 * i, 2);
+  });
+  push('dev-bench-01', 'edge-p4-c920', key(416, 2), 0.2, 3);
+  push('dev-bench-01', 'edge-p4-c920', key(512, 1), 0.25, 2, 1);
+  return out;
+}
+
+/** The example repository with three more rpi4-camv2 doorbells in staging. */
+function tuneRepo(dir: string): void {
+  for (const sub of ['config', 'environments', 'schemas', 'experiments', 'tuning', '.sops.yaml'])
+    cpSync(join(PROJECT, sub), join(dir, sub), { recursive: true });
+  const template = readFileSync(join(PROJECT, OFFICE), 'utf8');
+  for (const id of SIMS)
+    writeFileSync(join(dir, `environments/staging/devices/${id}.yaml`), template.replaceAll('stg-office-01', id));
+}
+
+describe('gitops tune', () => {
+  const prom = usePrometheus();
+  const pulls: Pull[] = [];
+  const api = githubApi(({ method, url, body }) => {
+    if (method !== 'POST' || url !== '/repos/fleet/config/pulls') return { status: 404, body: {} };
+    pulls.push(JSON.parse(body) as Pull);
+    return { status: 201, body: { number: 9, html_url: `https://github.example/fleet/config/pull/${pulls.length}` } };
+  });
+  let repo: Repo;
+  let origin = '';
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    tuneRepo(repo.dir);
+    repo.git(['add', '-A']);
+    repo.git(['-c', 'user.name=Ana', '-c', 'user.email=ana@example.test', 'commit', '-q', '-m', 'fleet']);
+    repo.git(['config', 'user.name', 'Ana']);
+    repo.git(['config', 'user.email', 'ana@example.test']);
+    origin = join(tempDir('origin-'), 'fleet.git');
+    run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    repo.git(['remote', 'add', 'upstream', origin]);
+    repo.git(['push', '-q', 'upstream', 'main']);
+    const body = encodeWriteRequest(trialSeries(Date.now() - 60_000));
+    const r = await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 30_000 });
+    expect(r, prom().log()).toMatchObject({ ok: true });
+  }, 90_000);
+
+  const env = (): Record<string, string> => ({
+    GITHUB_TOKEN: 't',
+    GITHUB_API_URL: api.url,
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  });
+  const report = (...more: string[]) =>
+    gitopsAsync(['tune', 'report', TUNING, '--root', repo.dir, '--prometheus', prom().url, ...more], { env: env() });
+  const propose = (...more: string[]): string[] => [
+    'tune',
+    'propose',
+    TUNING,
+    '--root',
+    repo.dir,
+    '--prometheus',
+    prom().url,
+    '--remote',
+    'upstream',
+    '--repo',
+    'fleet/config',
+    ...more,
+  ];
+  const untouched = (): void => {
+    expect(repo.git(['status', '--porcelain'])).toBe('');
+    expect(repo.git(['branch', '--list', '--format=%(refname:short)', 'tuning/*']).split('\n').filter(Boolean)).toEqual(
+      pulls.map((p) => p.head).sort(),
+    );
+    expect(repo.git(['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('main');
+  };
+
+  it('reads every device summary of the run from Prometheus', async () => {
+    const read = await readTrialSummaries(
+      { name: TUNING, hardware_models: [MODEL, 'edge-p4-c920'] },
+      { prometheus: prometheusQuery(prom().url) },
+    );
+    expect(read.warnings).toEqual([]);
+    expect(read.summaries).toHaveLength(RPI.length * 3 - 1 + 2);
+    expect(read.summaries).toContainEqual({
+      model: 'edge-p4-c920',
+      device: 'dev-bench-01',
+      candidate: key(512, 1),
+      mean: 0.25,
+      trials: 2,
+      failed: 1,
+    });
+    // a model the run does not target is left out, and said so
+    const other = await readTrialSummaries(
+      { name: TUNING, hardware_models: [MODEL] },
+      { prometheus: prometheusQuery(prom().url) },
+    );
+    expect(other.summaries.every((s) => s.model === MODEL)).toBe(true);
+    expect(other.warnings[0]).toContain('a model the tuning run does not target');
+  });
+
+  it('report pools per hardware model and finds the known best; the model with one device has none', async () => {
+    const r = await report('--output', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      models: Array<{
+        model: string;
+        best: string | null;
+        candidates: Array<{ candidate: string; devices: number; estimate: number }>;
+      }>;
+    };
+    const rpi = json.models.find((m) => m.model === MODEL)!;
+    expect(rpi.best).toBe(BEST);
+    expect(rpi.candidates.map((c) => c.devices)).toEqual([3, 4, 4]);
+    // device-adjusted: the hot device that skipped the best does not widen the gap (raw means would: 0.11)
+    const est = Object.fromEntries(rpi.candidates.map((c) => [c.candidate, c.estimate]));
+    expect(est[key(416, 2)]! - est[BEST]!).toBeCloseTo(0.06, 5);
+    expect(json.models.find((m) => m.model === 'edge-p4-c920')!.best).toBeNull();
+    const md = await report('--output', 'markdown');
+    expect(md.stdout).toContain(`| ${BEST} (best) | 3 | 6 | 0 |`);
+    const text = await report();
+    expect(text.stdout).toMatch(new RegExp(`${MODEL}: best: ${BEST.replace(/[.]/g, '\\.')}`));
+    expect(text.stdout).toContain('edge-p4-c920: no candidate has 3 devices');
+  });
+
+  it('propose --dry-run shows the change and the evidence, and touches nothing', async () => {
+    const r = await gitopsAsync(propose('--model', MODEL, '--dry-run'), { env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const d of RPI) expect(r.stdout).toContain(`would write  environments/staging/devices/${d}.yaml`);
+    expect(r.stdout).not.toContain('dev-bench-01.yaml');
+    expect(r.stdout).toMatch(/~ detectors\.person\.input_size: 300 -> 320/);
+    expect(r.stdout).toContain(`| ${BEST} (best) | 3 |`);
+    expect(r.stdout).not.toContain('Not the pooled best');
+    untouched();
+    expect(pulls).toHaveLength(0);
+  });
+
+  it("opens the pull request: the best in the model's device files (comments kept), the evidence table as its body", async () => {
+    const r = await gitopsAsync(propose('--model', MODEL), { env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('opened https://github.example/fleet/config/pull/1');
+    expect(pulls).toHaveLength(1);
+    const pull = pulls[0]!;
+    expect(pull).toMatchObject({ title: `tuning ${TUNING}: ${BEST} for ${MODEL}`, base: 'main', draft: false });
+    expect(pull.head).toMatch(new RegExp(`^tuning/${TUNING}-${MODEL}-`));
+    expect(pull.body).toContain(`## Tuning \`${TUNING}\`: \`${BEST}\` for ${MODEL}`);
+    expect(pull.body).toContain(`| ${BEST} (best) | 3 | 6 | 0 |`);
+    expect(pull.body).toContain('`detectors.person.input_size` | `300` | `320`');
+    const show = (path: string): string => run('git', ['--git-dir', origin, 'show', `${pull.head}:${path}`]).toString();
+    expect(show(OFFICE)).toMatch(/^ {4}input_size: 320$/m);
+    expect(show(OFFICE)).toMatch(/^ {4}frame_interval: 2$/m);
+    expect(show(OFFICE)).toContain('# The office entrance: a Raspberry Pi doorbell');
+    const changed = run('git', ['--git-dir', origin, 'diff', '--name-only', 'main', pull.head])
+      .toString()
+      .trim()
+      .split('\n');
+    expect(changed.sort()).toEqual(RPI.map((d) => `environments/staging/devices/${d}.yaml`).sort());
+    const branch = join(tempDir('branch-'), 'tree');
+    run('git', ['clone', '-q', '--branch', pull.head, origin, branch]);
+    const validate = gitops(['validate', '--root', branch]);
+    expect(validate.status, validate.stdout).toBe(0);
+    untouched();
+  });
+
+  it('no data or too few devices: the report holds and propose refuses (tuning-no-best) unless --candidate', async () => {
+    const empty = await gitopsAsync([
+      'tune',
+      'report',
+      TUNING,
+      '--root',
+      repo.dir,
+      '--prometheus',
+      '',
+      '--output',
+      'json',
+    ]);
+    expect(empty.status).toBe(0);
+    expect(empty.stderr).toContain('no telemetry');
+    const json = JSON.parse(empty.stdout) as { models: Array<{ best: null; verdict: string }> };
+    expect(json.models.map((m) => [m.best, m.verdict])).toEqual([
+      [null, 'no trials reported: hold'],
+      [null, 'no trials reported: hold'],
+    ]);
+    const inProcess = (...more: string[]) => tuneCommand(propose(...more).slice(1));
+    await expect(inProcess('--model', 'edge-p4-c920')).rejects.toThrow(
+      withCode('tuning-no-best', 'no candidate has 3 devices'),
+    );
+    const none = await gitopsAsync(
+      ['tune', 'propose', TUNING, '--root', repo.dir, '--prometheus', '', '--model', MODEL],
+      {
+        env: env(),
+      },
+    );
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('no trials reported: hold');
+    expect(none.stderr).toContain('--candidate');
+    // a person may name one: the body says it is not the pooled best
+    const given = await gitopsAsync(propose('--model', 'edge-p4-c920', '--candidate', key(416, 2), '--dry-run'), {
+      env: env(),
+    });
+    expect(given.stderr).toBe('');
+    expect(given.status).toBe(0);
+    expect(given.stdout).toContain('would write  environments/development/devices/dev-bench-01.yaml');
+    expect(given.stdout).toContain('**Not the pooled best** (`--candidate`)');
+    untouched();
+    expect(pulls).toHaveLength(1);
+  });
+
+  it('refuses an unknown run, model and candidate, and a bad command line, by code', async () => {
+    const inProcess = (...args: string[]) => tuneCommand(args);
+    const root = ['--root', repo.dir, '--prometheus', prom().url];
+    await expect(inProcess('report', 'person-detektor', ...root)).rejects.toThrow(
+      withCode('unknown-tuning', 'Did you mean "person-detector"?'),
+    );
+    await expect(inProcess('propose', TUNING, ...root, '--model', 'rpi4-camv3')).rejects.toThrow(
+      withCode('tuning-unknown-model', 'Did you mean "rpi4-camv2"?'),
+    );
+    await expect(
+      inProcess('propose', TUNING, ...root, '--model', MODEL, '--candidate', 'detectors.person.input_size=320'),
+    ).rejects.toThrow(withCode('tuning-bad-candidate', 'has no value for detectors.person.frame_interval'));
+    await expect(inProcess('propose', TUNING, ...root)).rejects.toThrow(withCode('usage'));
+    await expect(inProcess('report', TUNING, '--root', repo.dir)).rejects.toThrow(withCode('usage'));
+    await expect(inProcess('reprot', TUNING)).rejects.toThrow(withCode('usage', 'Did you mean "report"?'));
+    // a value the device's bounds or the governor refuse does not validate: nothing is committed
+    const refused = await gitopsAsync(propose('--model', MODEL, '--candidate', key(320, 3)), { env: env() });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('the proposal would not validate');
+    untouched();
+  });
+});
