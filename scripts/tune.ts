@@ -32,7 +32,7 @@ import { openChangeRequest } from './pull-request.js';
 
 const USAGE = {
   report:
-    'gitops tune report NAME --prometheus URL [--output text|json|markdown] [--window D] [--prometheus-token-file F] [--root DIR]',
+    'gitops tune report NAME --prometheus URL [--output text|json|markdown (alias --format)] [--window D] [--prometheus-token-file F] [--root DIR]',
   propose:
     'gitops tune propose NAME --model M --prometheus URL [--candidate C] [--remote R] [--base BRANCH] [--repo OWNER/NAME] ' +
     '[--title T] [--draft] [--dry-run] [--window D] [--prometheus-token-file F] [--root DIR]',
@@ -46,11 +46,19 @@ const SOURCE_OPTIONS = {
   window: { type: 'string' },
 } as const;
 
+const EXAMPLES = [
+  'examples:',
+  '  gitops tune report person-detector --prometheus https://prometheus.example --output markdown',
+  '  gitops tune propose person-detector --model rpi4-camv2 --prometheus https://prometheus.example --dry-run',
+  '  gitops tune propose person-detector --model rpi4-camv2 --prometheus https://prometheus.example \\',
+  '    --candidate detectors.person.input_size=320,detectors.person.frame_interval=2',
+].join('\n');
+
 const usage = (): string => Object.values(USAGE).join('\n       ');
 
 export async function tuneCommand(args: string[]): Promise<number> {
   const [verb, name, ...rest] = args;
-  if (verb === '--help' || verb === '-h') return (out(`usage: ${usage()}`), EXIT_OK);
+  if (verb === '--help' || verb === '-h') return (out(`usage: ${usage()}\n\n${EXAMPLES}`), EXIT_OK);
   if (verb === undefined) throw new GitopsError('usage', 'tune needs a subcommand', `usage: ${usage()}`);
   if (!Object.hasOwn(USAGE, verb)) {
     const guess = closest(verb, Object.keys(USAGE));
@@ -61,7 +69,7 @@ export async function tuneCommand(args: string[]): Promise<number> {
     );
   }
   const v = verb as VerbName;
-  if (name === '--help' || name === '-h') return (out(`usage: ${USAGE[v]}`), EXIT_OK);
+  if (name === '--help' || name === '-h') return (out(`usage: ${USAGE[v]}\n\n${EXAMPLES}`), EXIT_OK);
   if (name === undefined || name.startsWith('-'))
     throw new GitopsError('usage', `tune ${v} needs the tuning run's NAME`, `usage: ${USAGE[v]}`);
   return v === 'report' ? reportVerb(name, rest) : proposeVerb(name, rest);
@@ -213,9 +221,25 @@ function textTable(p: PooledModel): string {
 }
 
 async function reportVerb(name: string, args: string[]): Promise<number> {
-  const values = parseVerb('report', args, { ...SOURCE_OPTIONS, output: { type: 'string', short: 'o' } });
-  if (values.help) return (out(`usage: ${USAGE.report}`), EXIT_OK);
-  const format = oneOf('tune report', 'output', values.output, ['text', 'json', 'markdown'] as const, 'text');
+  const values = parseVerb('report', args, {
+    ...SOURCE_OPTIONS,
+    output: { type: 'string', short: 'o' },
+    format: { type: 'string', short: 'f' },
+  });
+  if (values.help) return (out(`usage: ${USAGE.report}\n\n${EXAMPLES}`), EXIT_OK);
+  if (values.format !== undefined && values.output !== undefined && values.format !== values.output)
+    throw new GitopsError(
+      'usage',
+      `--format ${values.format} and --output ${values.output} disagree`,
+      'give one of them',
+    );
+  const format = oneOf(
+    'tune report',
+    'output',
+    values.output ?? values.format,
+    ['text', 'json', 'markdown'] as const,
+    'text',
+  );
   const prometheus = prometheusOf('report', values);
   const opened = openTuning(values.root, name);
   if (!opened) return EXIT_INVALID;
@@ -235,7 +259,7 @@ async function proposeVerb(name: string, args: string[]): Promise<number> {
     draft: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
   });
-  if (values.help) return (out(`usage: ${USAGE.propose}`), EXIT_OK);
+  if (values.help) return (out(`usage: ${USAGE.propose}\n\n${EXAMPLES}`), EXIT_OK);
   if (values.model === undefined || values.model === '')
     throw new GitopsError(
       'usage',

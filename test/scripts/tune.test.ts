@@ -177,7 +177,7 @@ describe('gitops tune', () => {
     const est = Object.fromEntries(rpi.candidates.map((c) => [c.candidate, c.estimate]));
     expect(est[key(416, 2)]! - est[BEST]!).toBeCloseTo(0.06, 5);
     expect(json.models.find((m) => m.model === 'edge-p4-c920')!.best).toBeNull();
-    const md = await report('--output', 'markdown');
+    const md = await report('--format', 'markdown'); // --format: the alias of --output
     expect(md.stdout).toContain(`| ${BEST} (best) | 3 | 6 | 0 |`);
     const text = await report();
     expect(text.stdout).toMatch(new RegExp(`${MODEL}: best: ${BEST.replace(/[.]/g, '\\.')}`));
