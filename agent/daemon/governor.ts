@@ -64,6 +64,13 @@ export class Governor {
     return out;
   }
 
+  /** The machine's samples and the running release's components' figures, named as the signals name their sources (the tuner reads them too). */
+  async samples(): Promise<Samples> {
+    const release = this.d.releases.current();
+    const targets = release ? this.rulesOf(release).targets : [];
+    return { ...(await this.d.sampleMachine()), ...(await this.componentSamples(targets)) };
+  }
+
   async tick(): Promise<void> {
     const release = this.d.releases.current();
     if (!release) return;

@@ -19,14 +19,18 @@
 
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { GovernorView } from '../core/contracts/api.js';
+import type { GovernorView, TuningStatus } from '../core/contracts/api.js';
 import type { TunableValue } from '../core/tunables/annotation.js';
 import { toMs } from '../core/tunables/lease.js';
 import { assignment, candidateKey } from '../core/tuning/space.js';
 import type { Best, Method, Observation, Point, Space } from '../core/tuning/space.js';
 import type { Tuning } from '../core/tuning/types.js';
+import { makeMethod } from '../core/tuning/method.js';
+import { seededRandom } from '../core/tuning/random.js';
 import type { Clock } from '../io/clock.js';
 import type { LeaseRequest, RuntimeLayers } from './leases.js';
+import { specTable } from './leases.js';
+import type { Releases } from './releases.js';
 import type { Runner } from './runner.js';
 
 export interface TunerDeps {
@@ -38,7 +42,7 @@ export interface TunerDeps {
   /** The device's hardware model (a label of its telemetry). */
   model: string;
   /** The machine's and components' samples, named as the governor names its sources. */
-  sample: () => Promise<Record<string, number>>;
+  sample: () => Promise<Readonly<Record<string, number | undefined>>>;
   /** The governor's view (Governor.view); null when nothing runs. */
   governor: () => GovernorView | null;
   /** Whether every component is healthy (HealthMonitor.health). */
@@ -135,7 +139,7 @@ export class Tuner {
   }
 
   /** Why a trial may not start now, or undefined when it may. */
-  private blocked(samples: Record<string, number>): string | undefined {
+  private blocked(samples: Readonly<Record<string, number | undefined>>): string | undefined {
     const c = this.d.tuning.conditions;
     if (c.governor_at_rest) {
       const v = this.d.governor();
@@ -217,6 +221,32 @@ export class Tuner {
     this.running = undefined;
     await this.clear(r);
     this.record(r, 'aborted', reason);
+  }
+
+  /** Ends the trial in progress, if any, as aborted (the release it belonged to is gone); its leases are cleared. */
+  async stop(reason: string): Promise<void> {
+    const r = this.running;
+    if (r) await this.abort(r, reason);
+  }
+
+  /** What the status shows of the run. */
+  view(): TuningStatus {
+    const base = { tuning: this.d.tuning.name, model: this.d.model, trials: this.summaries.length };
+    const last = this.summaries.at(-1);
+    const best = this.best();
+    const extra = {
+      ...(last
+        ? {
+            last: { candidate: last.candidate, outcome: last.outcome, ...(last.reason ? { reason: last.reason } : {}) },
+          }
+        : {}),
+      ...(best ? { best: { candidate: candidateKey(this.d.space, best.point), estimate: best.estimate } } : {}),
+    };
+    const current = this.current;
+    if (this.finished) return { ...base, state: 'done', reason: this.finished, ...extra };
+    if (this.d.tuning.status === 'paused') return { ...base, state: 'paused', ...extra };
+    if (current) return { ...base, state: 'trial', trial: current, ...extra };
+    return { ...base, state: 'waiting', ...(this.waiting ? { reason: this.waiting } : {}), ...extra };
   }
 
   /** One tick: call it every second, after the governor's tick. */
@@ -371,4 +401,61 @@ export function registerTunerMetrics(registry: Registry, tuners: () => readonly 
     'candidate',
     'outcome',
   ]);
+}
+
+export interface TunersDeps extends Pick<TunerDeps, 'sample' | 'governor' | 'healthy' | 'clock' | 'log'> {
+  device: string;
+  releases: Pick<Releases, 'current'>;
+  runtime: Pick<RuntimeLayers, 'leases' | 'change' | 'runtime'>;
+  runner: Pick<Runner, 'exclusive'>;
+}
+
+/**
+ * The tuners of the running release: one per tuning run of its runtime context (the runs that
+ * target this device, their spaces resolved from its specs), rebuilt when another release runs;
+ * the trial in progress of the release before is aborted and its leases cleared.
+ */
+export class Tuners {
+  private built: { release: string | undefined; tuners: Tuner[] } = { release: undefined, tuners: [] };
+
+  constructor(private readonly d: TunersDeps) {}
+
+  /** The tuners of the release the last tick saw. */
+  get tuners(): readonly Tuner[] {
+    return this.built.tuners;
+  }
+
+  private build(release: string): Tuner[] {
+    const context = this.d.runtime.runtime(release)?.runtime.context;
+    const table = specTable(context?.specs ?? []);
+    return (context?.tuning ?? []).map(
+      ({ tuning, model, space }) =>
+        new Tuner({
+          ...this.d,
+          tuning,
+          model,
+          space,
+          method: makeMethod(tuning.method, space, {
+            direction: tuning.objective.direction,
+            maxTrials: tuning.budget.max_trials,
+            random: seededRandom(`${this.d.device}/${tuning.name}`),
+          }),
+          maxTtlSeconds: (path) => table.at(path)?.max_ttl_seconds,
+        }),
+    );
+  }
+
+  async tick(): Promise<void> {
+    const release = this.d.releases.current();
+    if (release !== this.built.release) {
+      const old = this.built.tuners;
+      this.built = { release, tuners: release ? this.build(release) : [] };
+      for (const t of old) await t.stop('another release runs');
+    }
+    for (const t of this.built.tuners) await t.tick();
+  }
+
+  view(): TuningStatus[] {
+    return this.built.tuners.map((t) => t.view());
+  }
 }

@@ -87,6 +87,25 @@ export interface StatusAnswer {
   state: DeepReadonly<AgentState>;
   /** The device's experiments in the running release (absent from agents older than experiments). */
   experiments?: ExperimentStatus[];
+  /** The device's tuning runs in the running release (absent from agents older than the tuner). */
+  tuning?: TuningStatus[];
+}
+
+/** One tuning run of the running release, as this device runs it (agent/daemon/tuner.ts). */
+export interface TuningStatus {
+  tuning: string;
+  /** The hardware model its trials are pooled under. */
+  model: string;
+  /** trial: one in progress; waiting: none may start now (reason says why); done: the method's reason; paused by its file. */
+  state: 'trial' | 'waiting' | 'done' | 'paused';
+  reason?: string;
+  /** The trial in progress: its candidate (`path=value,...`), and whether it is past its settling time. */
+  trial?: { candidate: string; measuring: boolean };
+  /** Trials run so far. */
+  trials: number;
+  last?: { candidate: string; outcome: 'feasible' | 'infeasible' | 'aborted'; reason?: string };
+  /** The method's best candidate so far and its estimate of the objective there. */
+  best?: { candidate: string; estimate: number };
 }
 
 /** One experiment of the running release, as this device runs it. */
