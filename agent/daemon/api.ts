@@ -28,6 +28,7 @@ import type {
   StatusAnswer,
   ExperimentStatus,
   SyncAnswer,
+  TuningStatus,
   TunablesAnswer,
 } from '../core/contracts/api.js';
 import { parseTtl } from '../core/tunables/ttl.js';
@@ -75,6 +76,8 @@ export interface ApiOptions {
   governor?: () => GovernorView | null;
   /** The device's experiments (experiments.ts). */
   experiments?: () => ExperimentStatus[];
+  /** The device's tuning runs (tuner.ts). */
+  tuning?: () => TuningStatus[];
   /** Verifies a commit again before an operator's rollback to it (remote mode). */
   verify?: (commit: string) => Promise<string | undefined>;
   log?: (line: string) => void;
@@ -243,6 +246,7 @@ export function buildApi(o: ApiOptions): {
       caller: c.get('caller'),
       state: s,
       experiments: o.experiments?.() ?? [],
+      tuning: o.tuning?.() ?? [],
     } satisfies StatusAnswer);
   });
   app.get('/api/v1/config', (c) => {

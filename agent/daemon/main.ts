@@ -49,6 +49,8 @@ import { Switchover } from './switchover.js';
 import { startTelemetry } from './telemetry.js';
 import { Ticker } from './ticker.js';
 import { Experiments } from './experiments.js';
+import { AgentMetrics } from './metrics.js';
+import { registerTunerMetrics, Tuners } from './tuner.js';
 import { REPO_ROOTS } from '../core/repo/layout.js';
 import { WatchSource } from './watch-source.js';
 
@@ -389,6 +391,19 @@ export async function runAgent(o: RunOptions): Promise<void> {
     log,
   });
 
+  // the tuning runs of the running release: trials as tuner-owned leases, aborted when the governor acts
+  const tuners = new Tuners({
+    device: daemon.agent.deps.device,
+    releases: daemon.releases,
+    runtime: daemon.runtime,
+    runner,
+    sample: () => governor.samples(),
+    governor: () => governor.view(),
+    healthy: () => [...health.health.values()].every((h) => h.healthy),
+    clock: daemon.clock,
+    log,
+  });
+
   const pipeline: ChildProcess | undefined = o.withExamplePipeline
     ? spawn(
         process.execPath,
@@ -417,12 +432,15 @@ export async function runAgent(o: RunOptions): Promise<void> {
         log,
         governor: () => governor.view(),
         experiments: () => experiments.view(),
+        tuning: () => tuners.view(),
         ...(hardware ? { hardware } : {}),
         ...(verify ? { verify } : {}),
         ...(perMinute ? { rate: { perMinute, burst: 10 } } : {}),
       },
       listen,
     );
+    const metrics = AgentMetrics.of(daemon);
+    if (metrics) registerTunerMetrics(metrics.registry, () => tuners.tuners);
     // fleet telemetry: pushed, so that a device behind NAT needs no inbound connection
     const pushTo = m.kind === 'remote' ? m.settings.telemetry?.remote_write : undefined;
     if (pushTo) {
@@ -448,6 +466,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
     log,
     governor: () => governor.tick(),
     experiments: () => experiments.tick(),
+    tuner: () => tuners.tick(),
   });
   ticker.start();
   stoppers.push(() => ticker.stop());

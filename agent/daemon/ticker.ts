@@ -1,6 +1,6 @@
 // The runtime layers' heartbeat, once a second: an expired lease is removed (the layer below
 // it runs again within one tick), the load governor samples its signals and moves on its
-// ladder, and the experiments' leases follow the running release. Every change goes through the runner, one at a time with syncs and rollbacks.
+// ladder, the experiments' leases follow the running release and the tuners run their trials. Every change goes through the runner, one at a time with syncs and rollbacks.
 
 import { GitopsError } from '../core/errors.js';
 import type { RuntimeLayers } from './leases.js';
@@ -14,6 +14,8 @@ export interface TickerDeps {
   governor?: () => Promise<void>;
   /** The experiments' reconciliation (experiments.ts). */
   experiments?: () => Promise<void>;
+  /** The tuners' trials (tuner.ts), after the governor has had its say in the same tick. */
+  tuner?: () => Promise<void>;
 }
 
 export class Ticker {
@@ -33,6 +35,7 @@ export class Ticker {
       if (this.d.runtime.due()) await this.d.runner.exclusive(() => this.d.runtime.change('expire', 'expiry'));
       if (this.d.governor) await this.d.governor();
       if (this.d.experiments) await this.d.experiments();
+      if (this.d.tuner) await this.d.tuner();
     } catch (e) {
       this.d.log(`runtime tick: ${e instanceof GitopsError ? `${e.code}: ${e.message}` : String(e)}`);
     }

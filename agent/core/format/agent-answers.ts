@@ -65,6 +65,16 @@ export function formatStatus(s: StatusAnswer, now: number): string {
         )
         .join(', ')}`,
     );
+  if (s.tuning?.length)
+    lines.push(
+      `  tuning ${s.tuning
+        .map(
+          (t) =>
+            `${t.tuning}: ${t.state === 'trial' ? `trial ${t.trials + 1} ${t.trial!.candidate}` : `${t.state}${t.reason ? ` (${t.reason})` : ''}`}` +
+            `, ${t.trials} trials${t.best ? `, best ${t.best.candidate} (${t.best.estimate.toPrecision(3)})` : ''}`,
+        )
+        .join('; ')}`,
+    );
   lines.push(
     `  components ${
       s.components.length === 0
