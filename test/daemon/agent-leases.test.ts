@@ -6,11 +6,11 @@
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../helpers/agent-process.js';
 import { benchWatchArgs } from '../helpers/watch-agent.js';
 import { until } from '../helpers/fleet.js';
+import { fastGovernor } from '../helpers/fast-governor.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 
@@ -93,24 +93,7 @@ describe('runtime adjustments with the real agent and the example pipeline', () 
   }, 90_000);
 
   it('synthetic load: the governor steps down until the detector keeps up, and back up after the load is gone', async () => {
-    const fast = (text: string): string => {
-      const doc = parseDocument(text);
-      doc.setIn(['load_governor', 'enabled'], true);
-      doc.setIn(['load_governor', 'degrade_interval_seconds'], 2);
-      doc.setIn(['load_governor', 'restore_interval_seconds'], 4);
-      doc.setIn(['load_governor', 'max_transitions_per_hour'], 60);
-      doc.setIn(['load_governor', 'signals'], {
-        inference_latency: {
-          source: 'detector.inference_latency_ms',
-          enter_above: 90,
-          exit_below: 50,
-          enter_for_seconds: 2,
-          exit_for_seconds: 3,
-        },
-      });
-      return doc.toString();
-    };
-    const { agent, state, call } = await agentOn(copy({ 'config/load_governor.yaml': fast }));
+    const { agent, state, call } = await agentOn(copy({ 'config/load_governor.yaml': fastGovernor }));
     try {
       await agent.waitFor(/applied tree-/);
       await agent.waitFor(/\[pipeline\] detector: running person on cuda/);
