@@ -76,6 +76,8 @@ export interface ApiOptions {
   governor?: () => GovernorView | null;
   /** The device's experiments (experiments.ts). */
   experiments?: () => ExperimentStatus[];
+  /** The running components' figures (`<component>.<figure>`), for the metrics. */
+  figures?: () => Promise<Record<string, number>>;
   /** The device's tuning runs (tuner.ts). */
   tuning?: () => TuningStatus[];
   /** Verifies a commit again before an operator's rollback to it (remote mode). */
@@ -134,7 +136,7 @@ export function buildApi(o: ApiOptions): {
   const log = o.log ?? (() => undefined);
   const limits = o.limits ?? connectionLimits(openFileLimit());
   const streams = streamCaps(limits);
-  const metrics = new AgentMetrics(daemon, identity, streams.open, o.governor, o.experiments);
+  const metrics = new AgentMetrics(daemon, identity, streams.open, o.governor, o.experiments, o.figures);
   const describe = (id: string): ReleaseRef => (releases.has(id) ? releases.describe(id) : { commit: id });
   const app = new Hono<Env>();
   // first: every answer, an error included, passes the daemon's redactor

@@ -64,11 +64,15 @@ export class Governor {
     return out;
   }
 
-  /** The machine's samples and the running release's components' figures, named as the signals name their sources (the tuner reads them too). */
-  async samples(): Promise<Samples> {
+  /** The running release's components' figures (`<component>.<figure>`): the tuner's samples and the agent's telemetry. */
+  figures(): Promise<Record<string, number>> {
     const release = this.d.releases.current();
-    const targets = release ? this.rulesOf(release).targets : [];
-    return { ...(await this.d.sampleMachine()), ...(await this.componentSamples(targets)) };
+    return this.componentSamples(release ? this.rulesOf(release).targets : []);
+  }
+
+  /** The machine's samples and the components' figures, named as the signals name their sources (the tuner reads them too). */
+  async samples(): Promise<Samples> {
+    return { ...(await this.d.sampleMachine()), ...(await this.figures()) };
   }
 
   async tick(): Promise<void> {

@@ -432,6 +432,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
         log,
         governor: () => governor.view(),
         experiments: () => experiments.view(),
+        figures: () => governor.figures(),
         tuning: () => tuners.view(),
         ...(hardware ? { hardware } : {}),
         ...(verify ? { verify } : {}),

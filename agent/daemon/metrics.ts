@@ -108,6 +108,7 @@ export class AgentMetrics {
     streams: () => number,
     governor: () => GovernorView | null = () => null,
     experiments: () => ExperimentStatus[] = () => [],
+    figures: () => Promise<Record<string, number>> = async () => ({}),
   ) {
     built.set(daemon, this);
     const registers = [this.registry];
@@ -275,6 +276,22 @@ export class AgentMetrics {
       },
     });
 
+    new Gauge({
+      name: 'doorbell_component_figure',
+      help:
+        'The last figure each running component reported (agent/client report() or its metrics.url), by component and figure: ' +
+        'what experiments and tuning runs measure (detector cpu_ratio, inference_latency_p95_ms, agreement).',
+      labelNames: ['component', 'figure'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [key, value] of Object.entries(await figures())) {
+          const dot = key.indexOf('.');
+          if (dot > 0 && Number.isFinite(value))
+            this.set({ component: key.slice(0, dot), figure: key.slice(dot + 1) }, value);
+        }
+      },
+    });
     new Gauge({
       name: 'doorbell_experiment_exposure',
       help:

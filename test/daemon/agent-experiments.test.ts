@@ -98,6 +98,12 @@ describe('experiments on the device', () => {
       );
       const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
       expect(metrics).toMatch(/doorbell_experiment_exposure\{experiment="bench-motion",variant="low"\} 1/);
+      // and what an experiment measures: the components' own figures
+      await until(
+        "the detector's cpu_ratio in the metrics",
+        async () => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text(),
+        (m) => /doorbell_component_figure\{component="detector",figure="cpu_ratio"\} 0\.\d+/.test(m),
+      );
       const status = execFileSync(
         process.execPath,
         [join(PROJECT, 'dist/scripts/gitops.js'), 'agent', 'status', '--url', url!],

@@ -106,12 +106,12 @@ export function armSeries(
       );
     const cut = options.effect[d.variant] ?? 0;
     out.push(
-      series({ ...base, __name__: 'doorbell_pipeline_cpu_ratio' }, [
+      series({ ...base, __name__: 'doorbell_component_figure', component: 'detector', figure: 'cpu_ratio' }, [
         ...pre.map((t, k): [number, number] => [t, level(i) + wobble(i, k)]),
         ...post.map((t, k): [number, number] => [t, level(i) + wobble(i, k + 3) - cut]),
       ]),
       series(
-        { ...base, __name__: 'doorbell_detector_latency_p95_ms' },
+        { ...base, __name__: 'doorbell_component_figure', component: 'detector', figure: 'inference_latency_p95_ms' },
         [...pre, ...post].map((t, k) => [t, 100 + 10 * Math.sin(i * 3.1) + Math.sin(i + k)]),
       ),
     );

@@ -49,11 +49,16 @@ const spec = (over: Partial<ExperimentSpec> = {}): ExperimentSpec => ({
     { name: 'low', weight: 0.5 },
   ],
   strata: ['hardware_model'],
-  primary: { name: 'cpu', query: 'avg_over_time(doorbell_pipeline_cpu_ratio[$window])', direction: 'lower' },
+  primary: {
+    name: 'cpu',
+    query: 'avg_over_time(doorbell_component_figure{component="detector", figure="cpu_ratio"}[$window])',
+    direction: 'lower',
+  },
   guardrails: [
     {
       name: 'latency_p95',
-      query: 'max_over_time(doorbell_detector_latency_p95_ms[$window])',
+      query:
+        'max_over_time(doorbell_component_figure{component="detector", figure="inference_latency_p95_ms"}[$window])',
       direction: 'lower',
       maxRegression: 0.05,
     },
@@ -192,7 +197,7 @@ describe('experiment report against a real Prometheus', () => {
       expect(unknown.stderr).toContain('Did you mean "motion-sensitivity"?');
       const broken = experimentRepo(0, start);
       const file = join(broken, `experiments/${EXPERIMENT}.yaml`);
-      writeFileSync(file, readFileSync(file, 'utf8').replace('direction: lower }', 'direction: sideways }'));
+      writeFileSync(file, readFileSync(file, 'utf8').replace('direction: lower', 'direction: sideways'));
       const invalid = await report([], broken);
       expect(invalid.status).toBe(1);
       expect(invalid.stdout).toBe('');
