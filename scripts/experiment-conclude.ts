@@ -7,22 +7,18 @@
 // and the pull request carries the report's markdown as its evidence. --dry-run prints the change
 // and the body and touches nothing.
 
-import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { concludeExperiment, variantOf } from '../agent/core/experiments/conclude.js';
 import type { Conclusion } from '../agent/core/experiments/conclude.js';
 import type { Experiment } from '../agent/core/experiments/read.js';
-import { formatText } from '../agent/core/format/diagnostics.js';
-import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
+import { formatDiffMarkdown } from '../agent/core/format/diff.js';
 import { formatExperimentReportMarkdown } from '../agent/core/format/experiment-report.js';
 import type { ExperimentReport } from '../agent/core/format/experiment-report.js';
 import type { ChangeReport } from '../agent/core/change/diff.js';
-import { validateRepository } from '../agent/core/validate/validate.js';
-import { fileSchemaCache } from '../agent/io/schema-cache.js';
-import { EXIT_INVALID, EXIT_OK, err, out } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, out } from './cli.js';
 import { openExperiment, parseVerbFlags } from './experiment-open.js';
 import { REPORT_OPTIONS, readReport, reportSource } from './experiment-report.js';
-import { openChangeRequest } from './pull-request.js';
+import { proposeFiles } from './pull-request.js';
 
 const USAGE =
   'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]';
@@ -60,50 +56,23 @@ export async function concludeVerb(name: string, args: string[]): Promise<number
         '(the pull request then says it was shipped without it)',
     );
   const conclusion = concludeExperiment(repo, experiment, values.ship);
-  const validation = validateRepository(conclusion.files, { environments: experiment.environments }, fileSchemaCache());
-  if (!validation.valid) {
-    err(formatText(validation.diagnostics.filter((d) => d.severity === 'error')));
-    err('the conclusion would not validate; nothing was committed');
-    return EXIT_INVALID;
-  }
-  const diff = diffRepositories(repo.files, conclusion.files, {
-    environments: experiment.environments,
-    schemaCache: fileSchemaCache(),
-  });
-  const title = values.title ?? `experiment ${name}: ship ${values.ship}`;
-  const body = concludeBody(experiment, conclusion, report, diff, agreed);
-  if (values['dry-run']) {
-    out(
-      [
-        `dry run: nothing is written, committed or pushed`,
-        '',
-        ...conclusion.written.map((f) => `would write  ${f}`),
-        ...conclusion.removed.map((f) => `would remove ${f}`),
-        '',
-        formatDiffText(diff),
-        '',
-        `pull request: ${title}`,
-        '',
-        body,
-      ].join('\n'),
-    );
-    return EXIT_OK;
-  }
-  const changes = new Map<string, string | undefined>();
-  for (const f of conclusion.written) changes.set(f, conclusion.files.get(f));
-  for (const f of conclusion.removed) changes.set(f, undefined);
-  await openChangeRequest({
+  return proposeFiles({
     root,
-    changes,
+    before: repo.files,
+    after: conclusion.files,
+    written: conclusion.written,
+    removed: conclusion.removed,
+    environments: experiment.environments,
+    what: 'the conclusion',
+    title: values.title ?? `experiment ${name}: ship ${values.ship}`,
+    body: (diff) => concludeBody(experiment, conclusion, report, diff, agreed),
     branchPrefix: `experiment/${name}-ship-${values.ship}`,
-    title,
-    body,
+    dryRun: values['dry-run'] === true,
     remote: values.remote ?? 'origin',
     base: values.base,
     repo: values.repo,
     draft: values.draft === true,
   });
-  return EXIT_OK;
 }
 
 /** `hold (no-exposures: no device reported the experiment)`. */

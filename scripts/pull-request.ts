@@ -9,7 +9,14 @@ import type { SimpleGit } from 'simple-git';
 import { GitopsError } from '../agent/core/errors.js';
 import { GitHub } from '../agent/io/github.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
-import { err, out } from './cli.js';
+import { diffRepositories } from '../agent/core/change/diff.js';
+import type { ChangeReport } from '../agent/core/change/diff.js';
+import { formatText } from '../agent/core/format/diagnostics.js';
+import { formatDiffText } from '../agent/core/format/diff.js';
+import type { RepoFiles } from '../agent/core/repo/layout.js';
+import { validateRepository } from '../agent/core/validate/validate.js';
+import { fileSchemaCache } from '../agent/io/schema-cache.js';
+import { EXIT_INVALID, EXIT_OK, err, out } from './cli.js';
 
 export interface BranchChange {
   root: string;
@@ -94,4 +101,71 @@ export async function openChangeRequest(c: BranchChange): Promise<string | null>
   );
   out(`opened ${url}`);
   return url;
+}
+
+/** A change of repository files as a command proposes it: validated, shown (dry run) or opened as a pull request. */
+export interface FileProposal {
+  root: string;
+  before: RepoFiles;
+  after: RepoFiles;
+  written: readonly string[];
+  removed?: readonly string[];
+  /** The environments validated and diffed. */
+  environments: readonly string[];
+  /** What is refused when it does not validate: 'the conclusion', 'the proposal'. */
+  what: string;
+  title: string;
+  /** The pull request's body, given the rendered diff. */
+  body: (diff: ChangeReport) => string;
+  branchPrefix: string;
+  dryRun: boolean;
+  remote: string;
+  base?: string | undefined;
+  repo?: string | undefined;
+  draft: boolean;
+}
+
+/** Validates the proposed tree, then prints it (dry run) or opens the pull request; the exit status. */
+export async function proposeFiles(p: FileProposal): Promise<number> {
+  const validation = validateRepository(p.after, { environments: p.environments }, fileSchemaCache());
+  if (!validation.valid) {
+    err(formatText(validation.diagnostics.filter((d) => d.severity === 'error')));
+    err(`${p.what} would not validate; nothing was committed`);
+    return EXIT_INVALID;
+  }
+  const diff = diffRepositories(p.before, p.after, { environments: p.environments, schemaCache: fileSchemaCache() });
+  const body = p.body(diff);
+  const removed = p.removed ?? [];
+  if (p.dryRun) {
+    out(
+      [
+        'dry run: nothing is written, committed or pushed',
+        '',
+        ...p.written.map((f) => `would write  ${f}`),
+        ...removed.map((f) => `would remove ${f}`),
+        '',
+        formatDiffText(diff),
+        '',
+        `pull request: ${p.title}`,
+        '',
+        body,
+      ].join('\n'),
+    );
+    return EXIT_OK;
+  }
+  const changes = new Map<string, string | undefined>();
+  for (const f of p.written) changes.set(f, p.after.get(f));
+  for (const f of removed) changes.set(f, undefined);
+  await openChangeRequest({
+    root: p.root,
+    changes,
+    branchPrefix: p.branchPrefix,
+    title: p.title,
+    body,
+    remote: p.remote,
+    base: p.base,
+    repo: p.repo,
+    draft: p.draft,
+  });
+  return EXIT_OK;
 }

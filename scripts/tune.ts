@@ -10,10 +10,9 @@
 //     evidence table as its body; refused (tuning-no-best) without a pooled best unless --candidate;
 //     the result must validate; --dry-run prints the change and the body and touches nothing.
 
-import { diffRepositories } from '../agent/core/change/diff.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { formatText } from '../agent/core/format/diagnostics.js';
-import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
+import { formatDiffMarkdown } from '../agent/core/format/diff.js';
 import { closest } from '../agent/core/format/suggest.js';
 import type { Repository } from '../agent/core/repo/repository.js';
 import { poolTrials } from '../agent/core/tuning/pool.js';
@@ -21,14 +20,13 @@ import type { PooledModel } from '../agent/core/tuning/pool.js';
 import { modelTargets, parseCandidate, proposeTuning, tuningProposalBody } from '../agent/core/tuning/propose.js';
 import { listTuningFiles, parseTuningFile, TUNING_SCHEMA_FILE, tuningFile } from '../agent/core/tuning/spec.js';
 import type { Tuning } from '../agent/core/tuning/types.js';
-import { validateOpened, validateRepository } from '../agent/core/validate/validate.js';
+import { validateOpened } from '../agent/core/validate/validate.js';
 import { prometheusQuery, readPrometheusToken } from '../agent/io/prometheus-query.js';
 import type { PrometheusQuery } from '../agent/io/prometheus-query.js';
-import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { readTrialSummaries } from '../agent/io/tune-report.js';
 import type { Options } from './cli.js';
 import { EXIT_INVALID, EXIT_OK, err, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
-import { openChangeRequest } from './pull-request.js';
+import { proposeFiles } from './pull-request.js';
 
 const USAGE = {
   report:
@@ -290,42 +288,20 @@ async function proposeVerb(name: string, args: string[]): Promise<number> {
     out(`every ${model} device of tuning ${name} has ${candidate} already: nothing to propose`);
     return EXIT_OK;
   }
-  const environments = tuning.environments ?? repo.environments();
-  const validation = validateRepository(proposal.files, { environments }, fileSchemaCache());
-  if (!validation.valid) {
-    err(formatText(validation.diagnostics.filter((d) => d.severity === 'error')));
-    err('the proposal would not validate; nothing was committed');
-    return EXIT_INVALID;
-  }
-  const diff = diffRepositories(repo.files, proposal.files, { environments, schemaCache: fileSchemaCache() });
-  const title = values.title ?? `tuning ${name}: ${candidate} for ${model}`;
-  const body = tuningProposalBody(tuning, proposal, pooled, formatDiffMarkdown(diff));
-  if (values['dry-run']) {
-    out(
-      [
-        'dry run: nothing is written, committed or pushed',
-        '',
-        ...proposal.written.map((f) => `would write  ${f}`),
-        '',
-        formatDiffText(diff),
-        '',
-        `pull request: ${title}`,
-        '',
-        body,
-      ].join('\n'),
-    );
-    return EXIT_OK;
-  }
-  await openChangeRequest({
+  return proposeFiles({
     root,
-    changes: new Map(proposal.written.map((f) => [f, proposal.files.get(f)])),
+    before: repo.files,
+    after: proposal.files,
+    written: proposal.written,
+    environments: tuning.environments ?? repo.environments(),
+    what: 'the proposal',
+    title: values.title ?? `tuning ${name}: ${candidate} for ${model}`,
+    body: (diff) => tuningProposalBody(tuning, proposal, pooled, formatDiffMarkdown(diff)),
     branchPrefix: `tuning/${name}-${model}`,
-    title,
-    body,
+    dryRun: values['dry-run'] === true,
     remote: values.remote ?? 'origin',
     base: values.base,
     repo: values.repo,
     draft: values.draft === true,
   });
-  return EXIT_OK;
 }
