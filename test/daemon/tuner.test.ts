@@ -12,6 +12,7 @@ import { makeMethod } from '../../agent/core/tuning/method.js';
 import { seededRandom } from '../../agent/core/tuning/random.js';
 import type { Space } from '../../agent/core/tuning/space.js';
 import type { Tuning } from '../../agent/core/tuning/types.js';
+import { applyRequests } from '../helpers/leases.js';
 import type { LeaseRequest } from '../../agent/daemon/leases.js';
 import { registerTunerMetrics, Tuner } from '../../agent/daemon/tuner.js';
 
@@ -64,22 +65,9 @@ function rig(overrides: Partial<Tuning> = {}) {
     async change(requests: readonly LeaseRequest[], trigger: string) {
       calls.push({ trigger, requests: [...requests] });
       for (const r of requests) {
-        leases = leases.filter((l) => !(l.path === r.path && l.owner === r.owner));
-        if (r.kind === 'set') {
-          const spec = space.dims.find((d) => d.path === r.path)!;
-          expect(spec.values).toContain(r.value);
-          leases.push({
-            path: r.path,
-            owner: r.owner,
-            actor: r.actor,
-            reason: r.reason,
-            value: r.value,
-            start: new Date(ms).toISOString(),
-            expires: new Date(ms + (r.ttlSeconds ?? 900) * 1000).toISOString(),
-            commit: 'a'.repeat(40),
-          });
-        }
+        if (r.kind === 'set') expect(space.dims.find((d) => d.path === r.path)!.values).toContain(r.value);
       }
+      applyRequests(leases, requests, ms, 'a'.repeat(40));
       return [];
     },
   };
