@@ -47,7 +47,7 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
 
   beforeAll(async () => {
     // the governor on, moved by the detector's latency and drops with a dwell of a second each way; the
-    // machine's signals (a busy test machine's CPU) would need an hour to turn hot
+    // machine's signals can never enter: a busy test machine's CPU would hold the governor where it is
     const file = join(dir, 'environments/development/overrides.yaml');
     const doc = parseDocument(readFileSync(file, 'utf8'));
     doc.set('load_governor', {
@@ -57,10 +57,16 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
       restore_interval_seconds: 0,
       signals: Object.fromEntries(
         ['soc_temp', 'cpu', 'inference_latency', 'dropped_frames', 'gpu_throttled', 'pi_throttled', 'memory'].map(
-          (n) => [
-            n,
-            { enter_for_seconds: n === 'inference_latency' || n === 'dropped_frames' ? 1 : 3600, exit_for_seconds: 1 },
-          ],
+          (n) => {
+            const detector = n === 'inference_latency' || n === 'dropped_frames';
+            const never =
+              n === 'memory'
+                ? { enter_below: -2, exit_above: -1 }
+                : detector
+                  ? {}
+                  : { enter_above: 1e9, exit_below: 1e8 };
+            return [n, { ...never, enter_for_seconds: detector ? 1 : 3600, exit_for_seconds: 1 }];
+          },
         ),
       ),
     });
