@@ -100,6 +100,23 @@ describe('the gate of a wave', () => {
     expect(gateOf('early', C(1), LIMITS, 0, t)).toMatchObject({ verdict: 'pass' });
   });
 
+  it('holds while a reporting device has not taken the commit (it may be in its own bake of it), then judges', () => {
+    // 1 of 6 runs the new commit, 5 still run the old one: not judged yet
+    const early: Telemetry = { canary: { running: { [C(0)]: 5, [C(1)]: 1 }, refused: {}, rolledBack: {} } };
+    expect(gateOf('canary', C(1), LIMITS, 6, early)).toMatchObject({
+      verdict: 'hold',
+      reason: `5 devices of canary have not taken ${C(1).slice(0, 7)} yet (1 run it)`,
+    });
+    // those that rolled it back run the old one again, and say so: no longer pending, and too many
+    const judged: Telemetry = { canary: { running: { [C(0)]: 3, [C(1)]: 3 }, refused: {}, rolledBack: { [C(1)]: 3 } } };
+    expect(gateOf('canary', C(1), LIMITS, 6, judged).verdict).toBe('fail');
+    // a refusal within the limit counts as taken: the rest run it, it passes
+    const settled: Telemetry = {
+      canary: { running: { [C(0)]: 1, [C(1)]: 5 }, refused: { [C(1)]: 1 }, rolledBack: {} },
+    };
+    expect(gateOf('canary', C(1), LIMITS, 6, settled).verdict).toBe('pass');
+  });
+
   it('fails on more rollbacks or refusals than allowed, saying how many of which wave and the limit', () => {
     const t: Telemetry = { canary: { running: {}, refused: { [C(1)]: 2 }, rolledBack: { [C(1)]: 3 } } };
     const g = gateOf('canary', C(1), LIMITS, 3, t);

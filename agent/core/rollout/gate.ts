@@ -14,7 +14,8 @@
 // - a wave's gate judges the commit it follows from its devices' telemetry: more devices rolled
 //   back or refusing it than the limits allow fails it, at any time during the bake, and a failed
 //   gate halts the whole rollout; no data (no telemetry, no device of the wave running the
-//   commit) holds, and never passes;
+//   commit) holds, and never passes; nor does it pass while a reporting device of the wave has
+//   not taken the commit yet (it may be in its own bake of it, about to roll it back);
 // - a halted rollout promotes nothing until resumed; a resume accepts the gate failure that halted
 //   it (it halts no more), and that commit still goes no further than its wave.
 
@@ -193,6 +194,16 @@ export function gateOf(
     return {
       verdict: 'hold',
       reason: `no device of ${wave} runs ${short(commit)} yet (${reporting} reporting)`,
+      ...counts,
+    };
+  // every reporting device must have taken it (run it, refused it or rolled it back): a device
+  // still on an older commit may be in its own bake of this one, about to roll it back
+  const onOthers = Object.values(t?.running ?? {}).reduce((a, b) => a + b, 0) - running;
+  const pending = Math.max(0, onOthers - refused - rolledBack);
+  if (pending > 0)
+    return {
+      verdict: 'hold',
+      reason: `${devicesWord(pending)} of ${wave} ${pending === 1 ? 'has' : 'have'} not taken ${short(commit)} yet (${running} run it)`,
       ...counts,
     };
   return {
