@@ -18,21 +18,17 @@ import type { ChangeReport } from '../agent/core/change/diff.js';
 import { EXIT_INVALID, EXIT_OK, out } from './cli.js';
 import { openExperiment, parseVerbFlags } from './experiment-open.js';
 import { REPORT_OPTIONS, readReport, reportSource } from './experiment-report.js';
-import { proposeFiles } from './pull-request.js';
+import { PULL_REQUEST_OPTIONS, proposeFiles } from './pull-request.js';
 
 const USAGE =
-  'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]';
+  'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH]' +
+  ' [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]';
 
 export async function concludeVerb(name: string, args: string[]): Promise<number> {
   const values = parseVerbFlags('conclude', USAGE, args, {
     ...REPORT_OPTIONS,
+    ...PULL_REQUEST_OPTIONS,
     ship: { type: 'string' },
-    remote: { type: 'string' },
-    base: { type: 'string' },
-    repo: { type: 'string' },
-    title: { type: 'string' },
-    draft: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
     'allow-without-verdict': { type: 'boolean' },
   });
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);

@@ -35,7 +35,8 @@ const VERBS: Record<string, VerbEntry> = {
   },
   conclude: {
     usage:
-      'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]',
+      'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH]' +
+      ' [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]',
     load: async () => (await import('./experiment-conclude.js')).concludeVerb,
   },
 };

@@ -18,6 +18,16 @@ import { validateRepository } from '../agent/core/validate/validate.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { EXIT_INVALID, EXIT_OK, err, out } from './cli.js';
 
+/** The flags of a command that opens a pull request (conclude, tune propose). */
+export const PULL_REQUEST_OPTIONS = {
+  remote: { type: 'string' },
+  base: { type: 'string' },
+  repo: { type: 'string' },
+  title: { type: 'string' },
+  draft: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
 export interface BranchChange {
   root: string;
   /** Path -> its new text; undefined removes the file. */

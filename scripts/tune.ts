@@ -26,7 +26,7 @@ import type { PrometheusQuery } from '../agent/io/prometheus-query.js';
 import { readTrialSummaries } from '../agent/io/tune-report.js';
 import type { Options } from './cli.js';
 import { EXIT_INVALID, EXIT_OK, err, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
-import { proposeFiles } from './pull-request.js';
+import { PULL_REQUEST_OPTIONS, proposeFiles } from './pull-request.js';
 
 const USAGE = {
   report:
@@ -250,12 +250,7 @@ async function proposeVerb(name: string, args: string[]): Promise<number> {
     ...SOURCE_OPTIONS,
     model: { type: 'string', short: 'm' },
     candidate: { type: 'string' },
-    remote: { type: 'string' },
-    base: { type: 'string' },
-    repo: { type: 'string' },
-    title: { type: 'string' },
-    draft: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
+    ...PULL_REQUEST_OPTIONS,
   });
   if (values.help) return (out(`usage: ${USAGE.propose}\n\n${EXAMPLES}`), EXIT_OK);
   if (values.model === undefined || values.model === '')

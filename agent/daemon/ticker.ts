@@ -1,6 +1,7 @@
 // The runtime layers' heartbeat, once a second: an expired lease is removed (the layer below
 // it runs again within one tick), the load governor samples its signals and moves on its
-// ladder, the experiments' leases follow the running release and the tuners run their trials. Every change goes through the runner, one at a time with syncs and rollbacks.
+// ladder, the experiments' leases follow the running release and the tuners run their trials.
+// Every change goes through the runner, one at a time with syncs and rollbacks.
 
 import { GitopsError } from '../core/errors.js';
 import type { RuntimeLayers } from './leases.js';

@@ -189,7 +189,10 @@ describe('the tuner trial loop', () => {
     registerTunerMetrics(registry, () => [tuner]);
     const text = await registry.metrics();
     expect(text).toMatch(
-      /doorbell_tuning_trial\{tuning="person-detector",model="edge-p4-c920",candidate="detectors.person.input_size=\d+,detectors.person.frame_interval=\d"\} [\d.]+/,
+      new RegExp(
+        'doorbell_tuning_trial\\{tuning="person-detector",model="edge-p4-c920",' +
+          'candidate="detectors.person.input_size=\\d+,detectors.person.frame_interval=\\d"\\} [\\d.]+',
+      ),
     );
     expect(text).toContain('outcome="feasible"');
   });

@@ -289,7 +289,9 @@ function checkAcross(repo: Repository, experiments: readonly Experiment[]): Expe
           out.push({
             severity: 'error',
             code: 'experiment-namespace-overlap',
-            message: `experiments ${a.name} and ${b.name} both take [${Math.max(as, bs)}, ${Math.min(ae, be)}) of namespace ${b.namespace!.name} in ${envs.join(', ')}`,
+            message:
+              `experiments ${a.name} and ${b.name} both take [${Math.max(as, bs)}, ${Math.min(ae, be)})` +
+              ` of namespace ${b.namespace!.name} in ${envs.join(', ')}`,
             ...at('/namespace/range'),
             path: 'namespace.range',
             hint: `give ${b.name} a range outside [${as}, ${ae}) (${a.file}), e.g. [${ae}, 1]`,

@@ -413,7 +413,8 @@ export function checkTuning(repo: Repository, options: CheckTuningOptions = {}):
           err(
             'tuning-experiment-owned',
             toPointer(['space', d.path]),
-            `${file}: ${d.path} is set by the experiment ${x.experiment} in ${x.environments.filter((e) => runsIn.includes(e)).join(', ')}; a tuner never touches a field an experiment sets`,
+            `${file}: ${d.path} is set by the experiment ${x.experiment} in ` +
+              `${x.environments.filter((e) => runsIn.includes(e)).join(', ')}; a tuner never touches a field an experiment sets`,
             'leave the path out of the space, or narrow environments until the experiment ends',
             { path: d.path },
           );
