@@ -308,7 +308,7 @@ export class Agent {
     const result = report.targets[0]!.result;
     checkWatchMode(result.environment);
     const experiments = deviceExperiments(repo, environment, device);
-    const tuning = deviceTunings(repo, environment, device);
+    const tuning = deviceTunings(repo, environment, device, result.config);
     const context = {
       environment: result.environment!,
       device: result.device,

@@ -5,7 +5,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { openRepository } from '../../agent/core/repo/repository.js';
-import { checkTuning, parseTuningFile, resolveSpace, TUNING_SCHEMA_FILE } from '../../agent/core/tuning/spec.js';
+import { deviceTunings } from '../../agent/core/tuning/device.js';
+import {
+  checkTuning,
+  governorRulesOf,
+  parseTuningFile,
+  resolveSpace,
+  TUNING_SCHEMA_FILE,
+} from '../../agent/core/tuning/spec.js';
 import { targetTunables } from '../../agent/core/tunables/narrowing.js';
 import { readFileSync } from 'node:fs';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
@@ -52,6 +59,38 @@ describe('checkTuning', () => {
       [256, 288, 300, 320, 416, 512],
       [1, 2, 3, 4],
     ]);
+  });
+
+  it("holds back values the governor's ladder would give back where it runs (staging), and warns once for them", () => {
+    const repo = openRepository(example);
+    const parsed = parseTuningFile(FILE, example.get(FILE)!, example.get(TUNING_SCHEMA_FILE)).tuning!;
+    const target = { environment: 'staging', device: 'stg-office-01' };
+    const table = targetTunables(repo, target)!;
+    const resolved = resolveSpace(parsed, (p) => table.at(p), governorRulesOf(repo, target));
+    expect(resolved.problems).toEqual([]);
+    // the ladder's every_other_frame sets 2: a signed 3 or 4 would make it give frames back
+    expect(resolved.heldBack).toEqual([
+      { path: 'detectors.person.frame_interval', values: [3, 4], step: 'every_other_frame', limit: 2 },
+    ]);
+    expect(resolved.space!.dims.map((d) => d.values)).toEqual([
+      [256, 288, 300, 320, 416, 512],
+      [1, 2],
+    ]);
+    // the device resolves the same space; in development (governor off) nothing is held back
+    expect(deviceTunings(repo, 'staging', 'stg-office-01')[0]!.space).toEqual(resolved.space);
+    expect(deviceTunings(repo, 'development', 'dev-bench-01')[0]!.space.dims[1]!.values).toEqual([1, 2, 3, 4]);
+    const warnings = checkTuning(repo).filter((d) => d.code === 'tuning-governor-held-back');
+    expect(warnings).toEqual([
+      expect.objectContaining({ severity: 'warning', file: FILE, environment: 'staging', device: 'stg-office-01' }),
+    ]);
+    // a space where every value is past the step has nothing left: refused
+    const past = withTuning(
+      base('  detectors.person.frame_interval: { values: [3, 4] }', undefined, 'environments: [staging]').replace(
+        '[edge-p4-c920]',
+        '[rpi4-camv2]',
+      ),
+    );
+    expect(codes(past).map((d) => [d.code, d.environment])).toEqual([['tuning-space-empty', 'staging']]);
   });
 
   it('refuses what the schema refuses, located', () => {

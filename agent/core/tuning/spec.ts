@@ -7,6 +7,9 @@
 
 import type { ErrorObject } from 'ajv';
 import { closest } from '../format/suggest.js';
+import { render } from '../config/render.js';
+import { rulesOfConfig } from '../governor/rules.js';
+import type { GovernorRules } from '../governor/rules.js';
 import { toPointer } from '../json/pointer.js';
 import { isObject } from '../json/value.js';
 import type { JsonObject } from '../json/value.js';
@@ -21,6 +24,7 @@ import { tidy } from '../tunables/annotation.js';
 import type { TunableValue } from '../tunables/annotation.js';
 import { checkAssignment } from '../tunables/lease.js';
 import { targetTunables } from '../tunables/narrowing.js';
+import { atLeastAsSafe } from '../tunables/effective.js';
 import { admits, describeBounds } from '../tunables/spec.js';
 import type { TunableSpec } from '../tunables/spec.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
@@ -109,6 +113,19 @@ export function readTuning(file: string, v: JsonObject): Tuning {
 }
 
 /** A problem of one space path on one device; `value` is the listed value it concerns, if any. */
+/**
+ * Values of a space left out on one device because the load governor runs there and a step of
+ * its ladder sets the path: signed, such a value would make that step give back what it takes
+ * (CI refuses that ladder: governor-less-safe), so a finding could never be proposed there.
+ */
+export interface HeldBack {
+  path: string;
+  values: TunableValue[];
+  /** The ladder step, and the value it sets. */
+  step: string;
+  limit: TunableValue;
+}
+
 export interface SpaceProblem {
   code:
     | 'tuning-not-tunable'
@@ -148,12 +165,16 @@ const FINDING_CODE = {
  * The space of `tuning` on one device, from its specs (the signed narrowing applied): the values
  * listed that it admits (a value it does not admit is a problem and is left out), or its whole
  * grid. The space is undefined when a path is not tunable by the tuner or has no value left.
+ * With the device's governor rules, where the governor runs, values a ladder step would be less
+ * conservative than are held back (listed in heldBack, left out of the space).
  */
 export function resolveSpace(
   tuning: Pick<Tuning, 'space'>,
   specAt: (path: string) => TunableSpec | undefined,
-): { space: Space | undefined; problems: SpaceProblem[] } {
+  governor?: GovernorRules,
+): { space: Space | undefined; problems: SpaceProblem[]; heldBack: HeldBack[] } {
   const problems: SpaceProblem[] = [];
+  const heldBack: HeldBack[] = [];
   const dims: Space['dims'] = [];
   for (const d of tuning.space) {
     const spec = specAt(d.path);
@@ -187,6 +208,14 @@ export function resolveSpace(
           });
       });
     }
+    const limits = governor?.enabled ? governor.ladder.filter((step) => step.set[d.path] !== undefined) : [];
+    for (const step of limits) {
+      const limit = step.set[d.path]!;
+      const past = values.filter((v) => !atLeastAsSafe(spec, limit, v));
+      if (past.length === 0) continue;
+      heldBack.push({ path: d.path, values: past, step: step.name, limit });
+      values = values.filter((v) => !past.includes(v));
+    }
     if (values.length === 0) {
       problems.push({
         code: 'tuning-space-empty',
@@ -198,7 +227,7 @@ export function resolveSpace(
     }
     dims.push({ path: d.path, values });
   }
-  return { space: problems.some((p) => p.index === undefined) ? undefined : { dims }, problems };
+  return { space: problems.some((p) => p.index === undefined) ? undefined : { dims }, problems, heldBack };
 }
 
 let compiled: { text: string; validate: (v: unknown) => ErrorObject[] } | undefined;
@@ -276,6 +305,15 @@ export function parseTuningFile(
 export interface CheckTuningOptions {
   /** The paths experiments set, with their environments (agent/core/experiments builds them). */
   experimentPaths?: readonly ExperimentPath[];
+}
+
+/** The governor's rules on one device, from its rendered configuration (undefined where it does not render). */
+export function governorRulesOf(
+  repo: Repository,
+  target: { environment: string; device: string },
+): GovernorRules | undefined {
+  const { config, diagnostics } = render(repo, target);
+  return diagnostics.some((d) => d.severity === 'error') ? undefined : rulesOfConfig(config);
 }
 
 /** The devices a tuning run targets: of its hardware models, in its environments. */
@@ -431,7 +469,20 @@ export function checkTuning(repo: Repository, options: CheckTuningOptions = {}):
       const table = targetTunables(repo, target);
       if (!table) continue;
       const specAt = (p: string): TunableSpec | undefined => table.at(p);
-      const { problems } = resolveSpace(t, specAt);
+      const { problems, heldBack } = resolveSpace(t, specAt, governorRulesOf(repo, target));
+      for (const h of heldBack)
+        out.push({
+          severity: 'warning',
+          code: 'tuning-governor-held-back',
+          message:
+            `${file}: ${h.path} ${h.values.map((v) => JSON.stringify(v)).join(', ')} left out of the space where the load governor runs: ` +
+            `its step ${h.step} sets ${JSON.stringify(h.limit)}, and a finding signed past it would make that step give it back`,
+          ...at(toPointer(['space', h.path]), true),
+          path: h.path,
+          environment: target.environment,
+          device: target.device,
+          hint: `trials there stay within ${JSON.stringify(h.limit)}; to try further, move the ladder step first (config/load_governor.yaml)`,
+        });
       for (const p of problems)
         out.push({
           severity: 'error',
