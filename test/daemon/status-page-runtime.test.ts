@@ -4,6 +4,7 @@
 // counts down; an operator clears it with its button (a viewer sees no button); synthetic load
 // on the pipeline makes the governor step down, which the page shows (its step, the hot signal,
 // the governor's own leases, which no one clears from the page), and back up once it is gone.
+// The leases in force are drawn as bars of their remaining time.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunablesAnswer } from '../../agent/core/contracts/api.js';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
-import { browserPath, launchChromium, phonePage } from '../helpers/browser.js';
+import { browserPath, launchChromium, phonePage, saveScreenshot, seriousViolations } from '../helpers/browser.js';
 import { until } from '../helpers/fleet.js';
-import { exampleCopy, PROJECT } from '../helpers/project.js';
+import { exampleCopy } from '../helpers/project.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
 import { benchWatchArgs } from '../helpers/watch-agent.js';
 
@@ -95,6 +96,8 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
     ]);
     await page.locator('#governor-signals li[data-signal="inference_latency"][data-state="normal"]').waitFor();
     expect(await page.locator('#governor-signals li').count()).toBe(7);
+    // no lease: no bars
+    expect(await page.locator('#lease-chart').isHidden()).toBe(true);
   });
 
   it("shows an operator's lease counting down, and its Clear button clears it", async () => {
@@ -112,6 +115,17 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
       return e !== null && e.textContent !== t;
     }, first);
     expect(await item.locator('.remaining').innerText()).toMatch(/^1m5\ds left$/);
+    expect(await item.innerText()).toMatch(/ · until \d\d:\d\d:\d\d/);
+    // its bar: the part still to run of its two minutes, and the time left beside it
+    const bar = page.locator('#lease-chart g.lease-bar[data-path="motion.sensitivity"][data-owner="operator"]');
+    await bar.waitFor();
+    expect(await bar.locator('text.label').textContent()).toBe('motion.sensitivity = 0.45 (operator)');
+    expect(await bar.locator('text.value').textContent()).toMatch(/^1m5\ds left$/);
+    const whole = Number(await bar.locator('rect.track').getAttribute('width'));
+    const rest = Number(await bar.locator('rect.rest').getAttribute('width'));
+    expect(rest / whole).toBeGreaterThan(0.8);
+    expect(rest / whole).toBeLessThan(1);
+    expect(await seriousViolations(page)).toEqual([]);
 
     // a viewer sees the lease, without the button
     const viewer = await browser.newPage({ viewport: { width: 390, height: 844 } });
@@ -150,7 +164,7 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
     expect(await text('#governor-step')).toBe('step 1 of 5: face_recognition_off');
     expect(await text('#governor-ladder li.current')).toBe('face_recognition_off face_recognition.enabled=false');
     expect(await text('#governor-moves')).toMatch(
-      /^last move 0 → 1 \d+ s ago: inference_latency is hot: .* · 1 move in the last hour \(at most 10\)$/,
+      /^last move 0 → 1 \d+ s ago \(\d\d:\d\d:\d\d\): inference_latency is hot: .* · 1 move in the last hour \(at most 10\)$/,
     );
     await page
       .locator('#journal li[data-event="governor-step"]', { hasText: 'step 0 → 1 (face_recognition_off)' })
@@ -159,10 +173,12 @@ describe.runIf(browserPath)('the status page: leases and the load governor', () 
     const held = page.locator('#leases li[data-path="face_recognition.enabled"][data-owner="governor"]');
     await held.waitFor();
     expect(await held.locator('button').count()).toBe(0);
+    await page
+      .locator('#lease-chart g.lease-bar[data-path="face_recognition.enabled"][data-owner="governor"]')
+      .waitFor();
     // the panels fit a phone's screen
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    mkdirSync(join(PROJECT, 'artifacts'), { recursive: true });
-    writeFileSync(join(PROJECT, 'artifacts/status-page-runtime.png'), await page.screenshot({ fullPage: true }));
+    await saveScreenshot(page, 'status-page-runtime');
 
     rmSync(loadFile);
     await page.locator('#governor-signals li[data-signal="inference_latency"][data-state="normal"]').waitFor({
