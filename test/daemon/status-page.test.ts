@@ -239,6 +239,8 @@ describe.runIf(browserPath)('the status page in Chromium', () => {
             (document.getElementById('sync-meta')?.textContent ?? '').includes('api (oncall)'),
           before,
         );
+        // the other tab saw the sync start and end through the event stream
+        await page.locator('#message', { hasText: /^sync: / }).waitFor();
       }
       await p.close();
     }

@@ -879,6 +879,9 @@ function onEvent(type, data) {
       type + ' ' + short(data.to || data.commit) + (data.reason ? ': ' + String(data.reason).split('\n')[0] : ''),
       type !== 'applied',
     );
+  // a sync that came to nothing new (an applied, refused or rolled-back one says so above)
+  if (type === 'sync-finished' && acting === 0)
+    say('sync: ' + (data.result || 'no change') + (data.detail ? ' (' + data.detail + ')' : ''));
   if (type === 'health-changed' && data.component)
     noteHealth(data.component, data.healthy ? 'healthy' : 'unhealthy', Date.parse(data.time));
   void refresh();
