@@ -7,10 +7,17 @@
 // within a second; a lease renewed before half its time to live is gone. A variant the device
 // refused or rolled back is not tried again for that release: the device keeps the layer below,
 // and its status says why.
+//
+// A switchback experiment (core/experiments/switchback.ts) runs the arm of the current block:
+// armAt gives it from the schedule and the clock, so the same reconciliation switches the leases
+// at a block boundary (the lease of one arm is set to expire where the next switch begins, never
+// later), and the status and the exposure say the block and whether it is in its washout.
 
 import { GitopsError } from '../core/errors.js';
-import { experimentActor } from '../core/experiments/device.js';
-import type { DeviceExperiment } from '../core/experiments/device.js';
+import { armAt, experimentActor } from '../core/experiments/device.js';
+import type { ArmAt, DeviceExperiment } from '../core/experiments/device.js';
+import { DEFAULT_HORIZON_MS } from '../core/experiments/switchback.js';
+import type { SwitchbackArm, SwitchbackSchedule } from '../core/experiments/switchback.js';
 import type { ExperimentStatus } from '../core/contracts/api.js';
 import type { Lease } from '../core/tunables/lease.js';
 import { isActive, toMs } from '../core/tunables/lease.js';
@@ -30,6 +37,14 @@ export interface ExperimentDeps {
 
 const OWNER = 'experiment';
 
+/** An experiment of the release and the arm it runs now. */
+interface Running {
+  e: DeviceExperiment;
+  arm: ArmAt;
+}
+
+const actorOf = (x: Running): string => experimentActor({ experiment: x.e.experiment, variant: x.arm.variant });
+
 export class Experiments {
   /** Variants this device could not run, by `<release>:<experiment>/<variant>`: not tried again for that release. */
   private readonly failed = new Map<string, { code: string; reason: string }>();
@@ -37,20 +52,24 @@ export class Experiments {
   constructor(private readonly d: ExperimentDeps) {}
 
   /** The running release's experiments for this device, with its id. */
-  private assigned(): { release: string; experiments: DeviceExperiment[]; ttl: (path: string) => number } | undefined {
+  private assigned(): { release: string; experiments: Running[]; ttl: (path: string) => number } | undefined {
     const release = this.d.releases.current();
     if (!release) return undefined;
     const context = this.d.runtime.runtime(release)?.runtime.context;
-    const table = specTable(context?.specs ?? []);
+    const specs = context?.specs ?? [];
+    const table = specTable(specs);
+    // the next switch is looked for at least as far ahead as the longest lease may last
+    const horizon = Math.max(DEFAULT_HORIZON_MS, ...specs.map((x) => (x.max_ttl_seconds ?? 0) * 1000));
+    const now = this.d.clock.now().getTime();
     return {
       release,
-      experiments: context?.experiments ?? [],
+      experiments: (context?.experiments ?? []).map((e) => ({ e, arm: armAt(e, now, horizon) })),
       ttl: (path) => table.at(path)?.max_ttl_seconds ?? 0,
     };
   }
 
-  private key(release: string, e: DeviceExperiment): string {
-    return `${release}:${experimentActor(e)}`;
+  private key(release: string, x: Running): string {
+    return `${release}:${actorOf(x)}`;
   }
 
   private active(): Lease[] {
@@ -70,16 +89,21 @@ export class Experiments {
     const held = this.active();
     const wanted = new Set<string>();
     const batches: LeaseRequest[][] = [];
-    for (const e of a.experiments) {
-      if (e.variant === null || this.failed.has(this.key(a.release, e))) continue;
-      const actor = experimentActor(e);
+    for (const x of a.experiments) {
+      const { e, arm } = x;
+      if (arm.variant === null || this.failed.has(this.key(a.release, x))) continue;
+      const actor = actorOf(x);
+      // a switchback arm's lease ends where the next switch begins, never later
+      const untilSwitch = arm.switchback ? (arm.switchback.nextSwitchMs ?? Infinity) - now : Infinity;
       const sets: LeaseRequest[] = [];
-      for (const [path, value] of Object.entries(e.set)) {
+      for (const [path, value] of Object.entries(arm.set)) {
         wanted.add(`${path}\u0000${actor}`);
-        const ttlSeconds = a.ttl(path);
+        const ttlMs = Math.min(a.ttl(path) > 0 ? a.ttl(path) * 1000 : Infinity, untilSwitch);
         const lease = held.find((l) => l.path === path);
         const fresh =
-          lease?.actor === actor && lease.value === value && toMs(lease.expires) - now > (ttlSeconds * 1000) / 2;
+          lease?.actor === actor &&
+          lease.value === value &&
+          toMs(lease.expires) - now > (Number.isFinite(ttlMs) ? ttlMs : 0) / 2;
         if (!fresh)
           sets.push({
             kind: 'set',
@@ -87,8 +111,8 @@ export class Experiments {
             value,
             owner: OWNER,
             actor,
-            reason: `experiment ${e.experiment}, variant ${e.variant}`,
-            ...(ttlSeconds > 0 ? { ttlSeconds } : {}),
+            reason: `experiment ${e.experiment}, variant ${arm.variant}${arm.switchback ? `, block ${arm.switchback.block}` : ''}`,
+            ...(Number.isFinite(ttlMs) ? { ttlSeconds: ttlMs / 1000 } : {}),
           });
       }
       if (sets.length > 0) batches.push(sets);
@@ -116,7 +140,7 @@ export class Experiments {
       const code = e instanceof GitopsError ? e.code : 'internal';
       const reason = e instanceof Error ? e.message : String(e);
       const a = this.assigned();
-      const experiment = a?.experiments.find((x) => experimentActor(x) === actor);
+      const experiment = a?.experiments.find((x) => actorOf(x) === actor);
       if (a && experiment && batch[0]!.kind === 'set')
         this.failed.set(this.key(a.release, experiment), { code, reason });
       this.d.log(`experiment ${actor.slice('experiment:'.length)}: ${code}: ${reason}`);
@@ -128,16 +152,37 @@ export class Experiments {
     const a = this.assigned();
     if (!a) return [];
     const held = this.active();
-    return a.experiments.map((e) => {
-      const base = { experiment: e.experiment, variant: e.variant, bucket: e.bucket, set: e.set };
-      if (e.variant === null) return { ...base, state: 'not-in' as const };
-      const failed = this.failed.get(this.key(a.release, e));
+    return a.experiments.map((x) => {
+      const { e, arm } = x;
+      const base = {
+        experiment: e.experiment,
+        variant: arm.variant,
+        bucket: e.bucket,
+        set: arm.set,
+        ...(e.switchback && arm.switchback ? { switchback: switchbackView(e.switchback, arm.switchback) } : {}),
+      };
+      if (arm.variant === null) return { ...base, state: 'not-in' as const };
+      const failed = this.failed.get(this.key(a.release, x));
       if (failed) return { ...base, state: 'refused' as const, ...failed };
-      const actor = experimentActor(e);
-      const all = Object.entries(e.set).every(([path, value]) =>
+      const actor = actorOf(x);
+      const all = Object.entries(arm.set).every(([path, value]) =>
         held.some((l) => l.path === path && l.actor === actor && l.value === value),
       );
       return { ...base, state: all ? ('applied' as const) : ('pending' as const) };
     });
   }
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function switchbackView(s: SwitchbackSchedule, arm: SwitchbackArm): NonNullable<ExperimentStatus['switchback']> {
+  return {
+    block_hours: s.block_hours,
+    washout_minutes: s.washout_minutes,
+    block: arm.block,
+    phase: arm.washout ? 'washout' : 'measure',
+    block_end: iso(arm.blockEndMs)!,
+    ...(arm.washout ? { washout_end: iso(arm.washoutEndMs)! } : {}),
+    next_switch: iso(arm.nextSwitchMs),
+  };
 }

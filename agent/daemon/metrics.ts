@@ -296,14 +296,22 @@ export class AgentMetrics {
       name: 'doorbell_experiment_exposure',
       help:
         'Each experiment this device runs a variant of (value 1), by experiment and variant: the arm the report counts it in. ' +
-        'A variant the device refused, or one not yet in force, is not an exposure.',
-      labelNames: ['experiment', 'variant'],
+        'A variant the device refused, or one not yet in force, is not an exposure. ' +
+        'A switchback experiment adds phase: washout in the first minutes after a switch (the report leaves it out), else measure.',
+      labelNames: ['experiment', 'variant', 'phase'],
       registers,
       collect() {
         this.reset();
         for (const e of experiments())
           if (e.variant !== null && e.state === 'applied')
-            this.set({ experiment: e.experiment, variant: e.variant }, 1);
+            this.set(
+              {
+                experiment: e.experiment,
+                variant: e.variant,
+                ...(e.switchback ? { phase: e.switchback.phase } : {}),
+              },
+              1,
+            );
       },
     });
 

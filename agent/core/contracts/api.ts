@@ -125,6 +125,23 @@ export interface ExperimentStatus {
   state: 'applied' | 'pending' | 'refused' | 'not-in';
   code?: string;
   reason?: string;
+  /**
+   * A switchback experiment the device is in (absent for the between design): variant and set
+   * above are the current block's arm; phase washout: the arm switched at the block's start and
+   * the analysis leaves this time out. Times are ISO 8601.
+   */
+  switchback?: {
+    block_hours: number;
+    washout_minutes: number;
+    /** floor(unix ms / block length). */
+    block: number;
+    phase: 'washout' | 'measure';
+    block_end: string;
+    /** When the washout ends (phase washout only). */
+    washout_end?: string;
+    /** Where the next block with another arm starts; null when none within the look-ahead. */
+    next_switch: string | null;
+  };
 }
 
 /** GET /api/v1/config[?release=R][&path=P]: the whole (redacted) configuration, or one value of it. */
