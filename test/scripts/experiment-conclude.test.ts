@@ -11,10 +11,10 @@ import { concludeVerb } from '../../scripts/experiment-conclude.js';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
 import { withCode } from '../helpers/codes.js';
 import { EXPERIMENT, experimentRepo, pushArms } from '../helpers/experiment-fleet.js';
-import { githubApi } from '../helpers/github-api.js';
-import { makeRepo, run } from '../helpers/git.js';
+import { run } from '../helpers/git.js';
 import type { Repo } from '../helpers/git.js';
 import { tempDir } from '../helpers/project.js';
+import { committedFleet, pullRecorder } from '../helpers/pull-requests.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
 const MIN = 60_000;
@@ -23,30 +23,14 @@ const start = new Date(now - 30 * MIN);
 const FILE = `experiments/${EXPERIMENT}.yaml`;
 const OVERRIDES = 'environments/production/overrides.yaml';
 
-type Pull = { title: string; head: string; base: string; body: string; draft: boolean };
-
 describe('gitops experiment conclude', () => {
   const prom = usePrometheus();
-  const pulls: Pull[] = [];
-  const api = githubApi(({ method, url, body }) => {
-    if (method !== 'POST' || url !== '/repos/fleet/config/pulls') return { status: 404, body: {} };
-    pulls.push(JSON.parse(body) as Pull);
-    return { status: 201, body: { number: 7, html_url: `https://github.example/fleet/config/pull/${pulls.length}` } };
-  });
+  const { pulls, env } = pullRecorder(7);
   let repo: Repo;
   let origin = '';
 
   beforeAll(async () => {
-    repo = makeRepo();
-    experimentRepo(80, start, repo.dir);
-    repo.git(['add', '-A']);
-    repo.git(['-c', 'user.name=Ana', '-c', 'user.email=ana@example.test', 'commit', '-q', '-m', 'fleet']);
-    repo.git(['config', 'user.name', 'Ana']);
-    repo.git(['config', 'user.email', 'ana@example.test']);
-    origin = join(tempDir('origin-'), 'fleet.git');
-    run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    repo.git(['remote', 'add', 'upstream', origin]);
-    repo.git(['push', '-q', 'upstream', 'main']);
+    ({ repo, origin } = committedFleet((dir) => experimentRepo(80, start, dir)));
     await pushArms(repo.dir, prom(), now, { low: 0.05 });
   }, 90_000);
 
@@ -66,11 +50,6 @@ describe('gitops experiment conclude', () => {
     'fleet/config',
     ...more,
   ];
-  const env = (): Record<string, string> => ({
-    GITHUB_TOKEN: 't',
-    GITHUB_API_URL: api.url,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-  });
   /** The working tree as committed, on main, with the branches of the pull requests opened so far and no other. */
   const untouched = (): void => {
     expect(repo.git(['status', '--porcelain'])).toBe('');

@@ -13,23 +13,21 @@ import { parseDocument } from 'yaml';
 import type { HardwareProfile } from '../../agent/core/config/types.js';
 import type { Identities } from '../../agent/core/sops/keys.js';
 import { getAt } from '../../agent/core/json/value.js';
-import { buildDaemon } from '../../agent/daemon/main.js';
 import type { Daemon } from '../../agent/daemon/main.js';
 import { Experiments } from '../../agent/daemon/experiments.js';
-import { AgentMetrics, waveOf } from '../../agent/daemon/metrics.js';
-import { TelemetryPusher } from '../../agent/daemon/telemetry.js';
-import { AGENT_JOB, encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
-import { Redactor } from '../../agent/io/redactor.js';
+import { AgentMetrics } from '../../agent/daemon/metrics.js';
+import type { TelemetryPusher } from '../../agent/daemon/telemetry.js';
+import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
 import { loadIdentities } from '../../agent/io/sops-keys.js';
-import { systemClock } from '../../agent/io/clock.js';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
 import { armSeries, EXPERIMENT, exampleExperiment } from '../helpers/experiment-fleet.js';
 import type { ArmDevice } from '../helpers/experiment-fleet.js';
-import { githubApi } from '../helpers/github-api.js';
-import { makeRepo, run } from '../helpers/git.js';
+import { run } from '../helpers/git.js';
 import { commandRepository, runnerOf, testSource } from '../helpers/in-process.js';
 import { PROJECT, readText, tempDir, writeText } from '../helpers/project.js';
 import { usePrometheus } from '../helpers/prometheus.js';
+import { simDaemon, simPusher } from '../helpers/sim-device.js';
+import { committedFleet, pullRecorder } from '../helpers/pull-requests.js';
 
 const ENV = 'development';
 const NAME = EXPERIMENT;
@@ -62,16 +60,9 @@ interface SimDevice {
   pusher: TelemetryPusher;
 }
 
-type Pull = { title: string; head: string; base: string; body: string; draft: boolean };
-
 describe('an experiment across simulated devices, reported and concluded', () => {
   const prom = usePrometheus();
-  const pulls: Pull[] = [];
-  const api = githubApi(({ method, url, body }) => {
-    if (method !== 'POST' || url !== '/repos/fleet/config/pulls') return { status: 404, body: {} };
-    pulls.push(JSON.parse(body) as Pull);
-    return { status: 201, body: { number: 1, html_url: 'https://github.example/fleet/config/pull/1' } };
-  });
+  const { pulls, env } = pullRecorder();
   const files = fleetFiles();
   const devices: SimDevice[] = [];
   let identities: Identities;
@@ -94,17 +85,7 @@ describe('an experiment across simulated devices, reported and concluded', () =>
     const source = testSource();
     source.offer({ id: 'c1', files });
     for (const id of ids) {
-      const daemon = buildDaemon({
-        environment: ENV,
-        device: id,
-        stateDir: tempDir('sim-device-'),
-        identities,
-        hardwareProfile: async () => profile,
-        bakeSeconds: 0,
-        env: {},
-        redactor: new Redactor(),
-        log: () => undefined,
-      });
+      const daemon = simDaemon({ environment: ENV, id, identities, profile });
       const runner = runnerOf(daemon, source);
       await daemon.agent.recover(daemon.store);
       const answer = await runner.trigger('api');
@@ -124,19 +105,7 @@ describe('an experiment across simulated devices, reported and concluded', () =>
         () => null,
         () => experiments.view(),
       );
-      const pusher = new TelemetryPusher({
-        settings: { url: prom().writeUrl, interval_seconds: 60, timeout_seconds: 30, max_queue: 10, labels: {} },
-        registry: metrics.registry,
-        labels: () => ({
-          environment: ENV,
-          device: id,
-          wave: waveOf(daemon.state.state),
-          job: AGENT_JOB,
-          instance: id,
-        }),
-        clock: systemClock,
-        log: () => undefined,
-      });
+      const pusher = simPusher(prom().writeUrl, metrics.registry, daemon, { environment: ENV, id });
       devices.push({ id, daemon, experiments, pusher });
       await pusher.tick(); // the exposure, as the device pushes it
       expect(pusher.stats.failed, `${id} pushed`).toBe(0);
@@ -159,16 +128,9 @@ describe('an experiment across simulated devices, reported and concluded', () =>
     expect(await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 30_000 })).toMatchObject({ ok: true });
 
     // the repository the devices run, as a git repository with a remote
-    const repo = makeRepo();
-    for (const [path, text] of files) writeText(join(repo.dir, path), text);
-    repo.git(['add', '-A']);
-    repo.git(['-c', 'user.name=Ana', '-c', 'user.email=ana@example.test', 'commit', '-q', '-m', 'fleet']);
-    repo.git(['config', 'user.name', 'Ana']);
-    repo.git(['config', 'user.email', 'ana@example.test']);
-    const origin = join(tempDir('origin-'), 'fleet.git');
-    run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    repo.git(['remote', 'add', 'origin', origin]);
-    repo.git(['push', '-q', 'origin', 'main']);
+    const { repo, origin } = committedFleet((dir) => {
+      for (const [path, text] of files) writeText(join(dir, path), text);
+    }, 'origin');
     const at = new Date(Date.now() + 1000).toISOString();
     const common = ['--root', repo.dir, '--prometheus', prom().url, '--at', at];
 
@@ -187,7 +149,7 @@ describe('an experiment across simulated devices, reported and concluded', () =>
 
     const conclude = await gitopsAsync(
       ['experiment', 'conclude', NAME, '--ship', 'low', '--repo', 'fleet/config', ...common],
-      { env: { GITHUB_TOKEN: 't', GITHUB_API_URL: api.url, GIT_CONFIG_GLOBAL: '/dev/null' } },
+      { env: env() },
     );
     expect(conclude.stderr).toBe('');
     expect(conclude.status).toBe(0);

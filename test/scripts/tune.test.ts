@@ -18,10 +18,10 @@ import { readTrialSummaries } from '../../agent/io/tune-report.js';
 import { tuneCommand } from '../../scripts/tune.js';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
 import { withCode } from '../helpers/codes.js';
-import { githubApi } from '../helpers/github-api.js';
-import { makeRepo, run } from '../helpers/git.js';
+import { run } from '../helpers/git.js';
 import type { Repo } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
+import { committedFleet, pullRecorder } from '../helpers/pull-requests.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
 const TUNING = 'person-detector';
@@ -34,8 +34,6 @@ const CPU: Record<string, number> = { [BEST]: 0.3, [key(416, 2)]: 0.36, [key(512
 const SIMS = ['stg-sim-1', 'stg-sim-2', 'stg-sim-3'];
 const RPI = ['stg-office-01', ...SIMS];
 const OFFICE = 'environments/staging/devices/stg-office-01.yaml';
-
-type Pull = { title: string; head: string; base: string; body: string; draft: boolean };
 
 function series(labels: Record<string, string>, value: number, at: number): TimeSeries {
   return {
@@ -81,36 +79,17 @@ function tuneRepo(dir: string): void {
 
 describe('gitops tune', () => {
   const prom = usePrometheus();
-  const pulls: Pull[] = [];
-  const api = githubApi(({ method, url, body }) => {
-    if (method !== 'POST' || url !== '/repos/fleet/config/pulls') return { status: 404, body: {} };
-    pulls.push(JSON.parse(body) as Pull);
-    return { status: 201, body: { number: 9, html_url: `https://github.example/fleet/config/pull/${pulls.length}` } };
-  });
+  const { pulls, env } = pullRecorder(9);
   let repo: Repo;
   let origin = '';
 
   beforeAll(async () => {
-    repo = makeRepo();
-    tuneRepo(repo.dir);
-    repo.git(['add', '-A']);
-    repo.git(['-c', 'user.name=Ana', '-c', 'user.email=ana@example.test', 'commit', '-q', '-m', 'fleet']);
-    repo.git(['config', 'user.name', 'Ana']);
-    repo.git(['config', 'user.email', 'ana@example.test']);
-    origin = join(tempDir('origin-'), 'fleet.git');
-    run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-    repo.git(['remote', 'add', 'upstream', origin]);
-    repo.git(['push', '-q', 'upstream', 'main']);
+    ({ repo, origin } = committedFleet(tuneRepo));
     const body = encodeWriteRequest(trialSeries(Date.now() - 60_000));
     const r = await pushWriteRequest({ url: prom().writeUrl, body, timeoutMs: 30_000 });
     expect(r, prom().log()).toMatchObject({ ok: true });
   }, 90_000);
 
-  const env = (): Record<string, string> => ({
-    GITHUB_TOKEN: 't',
-    GITHUB_API_URL: api.url,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-  });
   const report = (...more: string[]) =>
     gitopsAsync(['tune', 'report', TUNING, '--root', repo.dir, '--prometheus', prom().url, ...more], { env: env() });
   const propose = (...more: string[]): string[] => [
