@@ -172,6 +172,14 @@ export class RemoteSource implements Source {
     });
     steps.verify = round(this.io.clock.monotonic() - t1);
     info.signer = verdict.commits.find((c) => c.oid === candidate)?.signer ?? null;
+    // the pinned anchor itself is not in the range verified from it: its own signature names its signer
+    if (info.signer === null && candidate === base && raw) {
+      const own = await verifyCommitObject(candidate, candidate, raw.bytes, this.trust, {
+        now: this.unixNow(),
+        skewSeconds: DEFAULT_SKEW_SECONDS,
+      });
+      if (own.verdict === 'trusted') info.signer = own.signer ?? null;
+    }
     // a commit dated in the future (the device's clock is behind, no RTC) is refused for now and
     // tried again at the next sync, never marked bad for ever
     if (verdict.verdict !== 'trusted')

@@ -123,6 +123,8 @@ describe('the agent following a remote', () => {
 
   it('a first sync applies the pinned anchor; the pipeline runs it', async () => {
     expect((await status()).current?.commit).toBe(good);
+    // the anchor's own signature names its signer (it is not in a range verified from itself)
+    expect((await status()).current?.signer).toBe('alice@example.test');
     expect(delivered('capture').sections.frame_capture!.fps).toBe(15);
     await agent.waitFor(/\[pipeline\] capture: now 1280x720 MJPG at 15 fps/);
   });
