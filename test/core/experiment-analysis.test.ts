@@ -2,11 +2,14 @@
 // read every day for 30 days keep false positives at or under 5 % (a fixed 1.96 read the same way
 // does not); an injected effect of the size the report says it finds with 80 % power is found that
 // often; every no-data case holds; a skewed split fails the SRM check; a guardrail regression stops.
+// The switchback analysis (each device its own control) finds an effect the spread between devices
+// hides, keeps A/A false positives under 5 %, holds without data and checks blocks against the schedule.
 
 import { describe, expect, it } from 'vitest';
 import {
   analyseExperiment,
   analyseMetric,
+  analyseSwitchback,
   chiSquaredSurvival,
   normalCdf,
   normalQuantile,
@@ -14,7 +17,12 @@ import {
   sequentialMultiplier,
   sequentialPValue,
 } from '../../agent/core/experiments/analysis.js';
-import type { ExperimentAnalysis, ExperimentInput, MetricInput } from '../../agent/core/experiments/analysis.js';
+import type {
+  ExperimentAnalysis,
+  ExperimentInput,
+  MetricInput,
+  SwitchbackInput,
+} from '../../agent/core/experiments/analysis.js';
 
 /** mulberry32: a small seeded generator, so every run simulates the same fleets. */
 function rng(seed: number): () => number {
@@ -396,5 +404,123 @@ describe('the verdicts that stop', () => {
     expect(m.comparisons[0]!.difference).toBe(1);
     expect(m.comparisons[0]!.relative).toBe(0.5);
     expect(m.cuped.applied).toBe(false);
+  });
+});
+
+// ---- the switchback design ----
+
+/**
+ * A simulated switchback: each device has its own level (sd 0.1, as above) and runs `blocks`
+ * blocks, each arm drawn by a fair coin per block (as the schedule draws it), with block noise sd
+ * 0.02; `effect` is added in the `low` blocks. Per device and arm the mean over its blocks, as the
+ * report reads it. A latency guardrail has no effect.
+ */
+function switchback(seed: number, effect: number, o: { devices?: number; blocks?: number } = {}): SwitchbackInput {
+  const random = rng(seed);
+  const normal = gaussian(random);
+  const blocks = new Map<string, Map<string, number>>();
+  const cpu = new Map<string, Map<string, number>>();
+  const lat = new Map<string, Map<string, number>>();
+  for (let i = 0; i < (o.devices ?? 100); i++) {
+    const d = `sb-${i}`;
+    const level = 0.5 + 0.1 * normal();
+    const latency = 100 + 20 * normal();
+    const sums = new Map<string, { n: number; cpu: number; lat: number }>();
+    for (let k = 0; k < (o.blocks ?? 24); k++) {
+      const arm = random() < 0.5 ? 'control' : 'low';
+      const s = sums.get(arm) ?? { n: 0, cpu: 0, lat: 0 };
+      s.n++;
+      s.cpu += level + (arm === 'low' ? effect : 0) + 0.02 * normal();
+      s.lat += latency + 2 * normal();
+      sums.set(arm, s);
+    }
+    blocks.set(d, new Map([...sums].map(([a, s]) => [a, s.n])));
+    cpu.set(d, new Map([...sums].map(([a, s]) => [a, s.cpu / s.n])));
+    lat.set(d, new Map([...sums].map(([a, s]) => [a, s.lat / s.n])));
+  }
+  return {
+    experiment: 'sb',
+    variants: VARIANTS,
+    design: { blockHours: 6, washoutMinutes: 30 },
+    blocks,
+    primary: { spec: { name: 'cpu', direction: 'lower' }, values: cpu },
+    guardrails: [{ spec: { name: 'latency', direction: 'lower', maxRegression: 0.05 }, values: lat }],
+    settings: SETTINGS,
+    stop: { maxDays: 28, minDevicesPerArm: 30, noData: 'hold' },
+    days: 6,
+  };
+}
+
+describe('the switchback analysis: each device its own control', () => {
+  it('finds a small effect that the spread between devices hides from a between comparison', () => {
+    const a = analyseSwitchback(switchback(11, -0.01));
+    expect(a.design).toMatchObject({ type: 'switchback', blockHours: 6, washoutMinutes: 30, measuredBlocks: 2400 });
+    const c = a.primary.comparisons[0]!;
+    expect(c.difference).toBeCloseTo(-0.01, 2);
+    expect(c.ci[1]).toBeLessThan(0);
+    expect(a.primary.cuped).toMatchObject({ applied: false });
+    expect(a.guardrails[0]!.comparisons[0]!.guardrail).toBe('ok');
+    expect(a.verdict).toMatchObject({ decision: 'ship', variant: 'low' });
+    expect(a.exposure.srm).toMatchObject({ expectedFrom: 'weights', failed: false });
+    expect(a.exposure.arms.map((x) => x.blocks! > 1000)).toEqual([true, true]);
+    // the same devices split between the arms (half in each, their first arm's mean) see far less
+    const arms = new Map<string, string>();
+    const values = new Map<string, number>();
+    let i = 0;
+    for (const [d, perArm] of switchback(11, -0.01).primary.values) {
+      const arm = i++ % 2 ? 'low' : 'control';
+      if (!perArm.has(arm)) continue;
+      arms.set(d, arm);
+      values.set(d, perArm.get(arm)!);
+    }
+    const between = analyseExperiment({
+      ...input(),
+      arms,
+      primary: { spec: { name: 'cpu', direction: 'lower' }, values },
+    });
+    expect(between.primary.comparisons[0]!.se).toBeGreaterThan(10 * c.se);
+  });
+
+  it('A/A: at most 5 % false positives over 400 simulated switchbacks', () => {
+    let positives = 0;
+    for (let s = 0; s < 400; s++)
+      if (analyseSwitchback(switchback(1000 + s, 0)).primary.comparisons[0]!.significance) positives++;
+    expect(positives / 400).toBeLessThanOrEqual(0.05);
+  });
+
+  it('holds without data: no blocks, devices that never ran both arms, too few paired devices', () => {
+    const none = analyseSwitchback({
+      ...switchback(3, 0),
+      blocks: new Map(),
+      primary: { ...switchback(3, 0).primary, values: new Map() },
+    });
+    expect(none.verdict).toMatchObject({ decision: 'hold', code: 'no-exposures' });
+    // every device in one arm only: nothing to pair
+    const one = switchback(3, -0.01, { blocks: 1 });
+    expect(analyseSwitchback(one).verdict).toMatchObject({ decision: 'hold', code: 'metric-empty' });
+    const few = analyseSwitchback(switchback(3, -0.01, { devices: 20 }));
+    expect(few.verdict).toMatchObject({ decision: 'hold', code: 'too-few-devices' });
+    const empty = switchback(3, -0.01);
+    expect(analyseSwitchback({ ...empty, primary: { ...empty.primary, values: new Map() } }).verdict).toMatchObject({
+      decision: 'hold',
+      code: 'metric-empty',
+    });
+  });
+
+  it('checks the blocks per arm against the schedule and names devices that ran another arm', () => {
+    const base = switchback(5, 0);
+    const arms = new Map<string, number>();
+    for (const perArm of base.blocks.values()) for (const [a, n] of perArm) arms.set(a, (arms.get(a) ?? 0) + n);
+    const ok = analyseSwitchback({ ...base, scheduled: { arms, unexpected: new Map([['sb-3', 2]]) } });
+    expect(ok.exposure.srm).toMatchObject({ expectedFrom: 'assignment', failed: false });
+    expect(ok.exposure).toMatchObject({ unexpected: 1, unexpectedDevices: ['sb-3'] });
+    // the schedule gave control three blocks in four: the observed even split is a mismatch
+    const total = [...arms.values()].reduce((x, y) => x + y, 0);
+    const skewed = new Map([
+      ['control', 0.75 * total],
+      ['low', 0.25 * total],
+    ]);
+    const srm = analyseSwitchback({ ...base, scheduled: { arms: skewed, unexpected: new Map() } });
+    expect(srm.verdict).toMatchObject({ decision: 'hold', code: 'srm' });
   });
 });

@@ -2,7 +2,8 @@
 // variance; per treatment the difference to control, absolute and relative, with an always-valid
 // confidence interval; CUPED with the pre-period value of each device; a sample-ratio-mismatch
 // check; guardrails; a stratum breakdown; and a verdict: continue, ship, stop-harm,
-// stop-inconclusive or hold. Pure: the values come in as maps of device -> number.
+// stop-inconclusive or hold. Pure: the values come in as maps of device -> number. The switchback
+// design (analyseSwitchback, at the end) compares each device with itself and shares the rest.
 //
 // The always-valid interval is the asymptotic confidence sequence of Waudby-Smith, Arbour, Sinha,
 // Kennedy and Ramdas, "Time-uniform central limit theory and asymptotic confidence sequences"
@@ -161,7 +162,10 @@ export interface SrmResult {
 export interface ExposureArm {
   variant: string;
   weight: number;
+  /** Devices that reported the arm (switchback: in at least one measured block). */
   devices: number;
+  /** Switchback: the measured blocks of the arm, over every device (the SRM counts these). */
+  blocks?: number;
   expectedShare: number;
   observedShare: number;
 }
@@ -191,8 +195,22 @@ export interface Verdict {
   reason: string;
 }
 
+/** How the arms were compared: devices against devices, or each device against itself (switchback). */
+export type AnalysisDesign =
+  | { type: 'between' }
+  | {
+      type: 'switchback';
+      blockHours: number;
+      washoutMinutes: number;
+      /** Device-blocks with one arm reported in their measured part (counted in the arms). */
+      measuredBlocks: number;
+      /** Device-blocks left out: more than one arm, or the washout, reported in the measured part. */
+      mixedBlocks: number;
+    };
+
 export interface ExperimentAnalysis {
   experiment: string;
+  design: AnalysisDesign;
   control: string;
   days: number;
   alpha: number;
@@ -384,18 +402,37 @@ function compare(
   tuning: number,
 ): Comparison | null {
   if (t.n < 2 || c.n < 2 || !Number.isFinite(t.variance) || !Number.isFinite(c.variance)) return null;
-  const difference = t.mean - c.mean;
+  // delta method for t/c - 1 (as gbstats): Var = s_t²/(n_t c²) + t² s_c²/(n_c c⁴)
+  const rse =
+    c.mean !== 0
+      ? Math.sqrt(t.variance / (t.n * c.mean ** 2) + (t.mean ** 2 * c.variance) / (c.n * c.mean ** 4))
+      : null;
   const se = Math.sqrt(t.variance / t.n + c.variance / c.n);
-  const n = t.n + c.n;
+  return comparisonOf(
+    { variant, difference: t.mean - c.mean, se, n: t.n + c.n, controlMean: c.mean, rse },
+    spec,
+    role,
+    alpha,
+    tuning,
+  );
+}
+
+/** One treatment against control from its estimate: the always-valid interval, p-value, significance, MDE, guardrail. */
+function comparisonOf(
+  e: { variant: string; difference: number; se: number; n: number; controlMean: number; rse: number | null },
+  spec: MetricSpec,
+  role: 'primary' | 'guardrail',
+  alpha: number,
+  tuning: number,
+): Comparison {
+  const { variant, difference, se, n } = e;
   const m = sequentialMultiplier(n, alpha, tuning);
   const ci: [number, number] = [difference - m * se, difference + m * se];
   let relative: number | null = null;
   let relativeCi: [number, number] | null = null;
-  if (c.mean !== 0) {
-    relative = difference / c.mean;
-    // delta method for t/c - 1 (as gbstats): Var = s_t²/(n_t c²) + t² s_c²/(n_c c⁴)
-    const rse = Math.sqrt(t.variance / (t.n * c.mean ** 2) + (t.mean ** 2 * c.variance) / (c.n * c.mean ** 4));
-    relativeCi = [relative - m * rse, relative + m * rse];
+  if (e.controlMean !== 0 && e.rse !== null) {
+    relative = difference / e.controlMean;
+    relativeCi = [relative - m * e.rse, relative + m * e.rse];
   }
   const higher = ci[0] > 0;
   const lower = ci[1] < 0;
@@ -413,11 +450,11 @@ function compare(
     pValue: se > 0 ? sequentialPValue(difference / se, n, alpha, tuning) : difference === 0 ? 1 : 0,
     significance,
     mde,
-    relativeMde: c.mean !== 0 ? mde / Math.abs(c.mean) : null,
+    relativeMde: e.controlMean !== 0 ? mde / Math.abs(e.controlMean) : null,
   };
   if (role === 'guardrail') {
     // the regression allowed, in the metric's units; worse = higher for a lower-is-better metric
-    const margin = (spec.maxRegression ?? 0) * Math.abs(c.mean);
+    const margin = (spec.maxRegression ?? 0) * Math.abs(e.controlMean);
     const [lo, hi] = spec.direction === 'lower' ? ci : [-ci[1], -ci[0]];
     out.guardrail = lo > margin ? 'harm' : hi < margin ? 'ok' : 'unclear';
   }
@@ -517,23 +554,34 @@ function analyseSamples(
 
 // ---- the experiment ----
 
-function srmOf(input: ExperimentInput, counts: readonly number[]): { srm: SrmResult | null; shares: number[] } {
-  const names = input.variants.map((v) => v.name);
+/** The arms each device should be in (the assignment), counted per variant; null when not given. */
+function assignedCounts(names: readonly string[], expected: ExperimentInput['expected']): number[] | null {
+  if (!expected) return null;
+  const assigned = names.map(() => 0);
+  for (const v of expected.values()) {
+    const i = v === null ? -1 : names.indexOf(v);
+    if (i >= 0) assigned[i]!++;
+  }
+  return assigned;
+}
+
+/** Pearson's chi-square of the observed counts per arm against the assignment's shares (when given), else the weights'. */
+function srmOf(
+  variants: readonly VariantSpec[],
+  srmAlpha: number,
+  counts: readonly number[],
+  assigned: readonly number[] | null,
+): { srm: SrmResult | null; shares: number[] } {
+  const names = variants.map((v) => v.name);
   let shares: number[];
   let expectedFrom: SrmResult['expectedFrom'] = 'weights';
-  const assigned = names.map(() => 0);
-  if (input.expected)
-    for (const v of input.expected.values()) {
-      const i = v === null ? -1 : names.indexOf(v);
-      if (i >= 0) assigned[i]!++;
-    }
-  const assignedTotal = assigned.reduce((a, b) => a + b, 0);
-  if (assignedTotal > 0) {
+  const assignedTotal = (assigned ?? []).reduce((a, b) => a + b, 0);
+  if (assigned && assignedTotal > 0) {
     shares = assigned.map((a) => a / assignedTotal);
     expectedFrom = 'assignment';
   } else {
-    const w = input.variants.reduce((s, v) => s + v.weight, 0);
-    shares = input.variants.map((v) => (w > 0 ? v.weight / w : 1 / names.length));
+    const w = variants.reduce((s, v) => s + v.weight, 0);
+    shares = variants.map((v) => (w > 0 ? v.weight / w : 1 / names.length));
   }
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0 || names.length < 2) return { srm: null, shares };
@@ -548,14 +596,7 @@ function srmOf(input: ExperimentInput, counts: readonly number[]): { srm: SrmRes
   }
   const pValue = df > 0 ? (Number.isFinite(chi2) ? chiSquaredSurvival(chi2, df) : 0) : 1;
   return {
-    srm: {
-      expectedFrom,
-      chi2,
-      df: Math.max(df, 0),
-      pValue,
-      alpha: input.settings.srmAlpha,
-      failed: pValue < input.settings.srmAlpha,
-    },
+    srm: { expectedFrom, chi2, df: Math.max(df, 0), pValue, alpha: srmAlpha, failed: pValue < srmAlpha },
     shares,
   };
 }
@@ -571,7 +612,7 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
   const byArm = new Map<string, string[]>(names.map((n) => [n, []]));
   for (const [device, arm] of input.arms) byArm.get(arm)?.push(device);
   const counts = names.map((n) => byArm.get(n)!.length);
-  const { srm, shares } = srmOf(input, counts);
+  const { srm, shares } = srmOf(input.variants, input.settings.srmAlpha, counts, assignedCounts(names, input.expected));
   const total = counts.reduce((a, b) => a + b, 0);
   const unexpectedDevices: string[] = [];
   let unexpected = 0;
@@ -617,6 +658,7 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
   for (const m of [primary, ...guardrails]) delete m.thetaUsed;
   const analysis: ExperimentAnalysis = {
     experiment: input.experiment,
+    design: { type: 'between' },
     control,
     days: input.days,
     alpha: input.settings.alpha,
@@ -645,7 +687,11 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
 
 const pOf = (p: number): string => (p < 0.0001 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
 
-function verdictOf(input: ExperimentInput, a: ExperimentAnalysis, counts: readonly number[]): Verdict {
+function verdictOf(
+  input: Pick<ExperimentInput, 'variants' | 'stop' | 'status' | 'days'>,
+  a: ExperimentAnalysis,
+  counts: readonly number[],
+): Verdict {
   const hold = (code: VerdictCode, reason: string): Verdict => ({ decision: 'hold', code, reason });
   const names = input.variants.map((v) => v.name);
   const min = Math.max(2, input.stop.minDevicesPerArm);
@@ -735,4 +781,195 @@ function verdictOf(input: ExperimentInput, a: ExperimentAnalysis, counts: readon
     code: 'not-significant',
     reason: `no significant difference on ${a.primary.name} yet (day ${fmt(input.days)} of at most ${input.stop.maxDays})`,
   };
+}
+
+// ---- the switchback design: each device its own control ----
+//
+// Per device and arm the metric's mean over the device's measured blocks of that arm (the report
+// reads it per block); per treatment the devices that ran both it and control give a paired
+// difference d = mean(treatment) - mean(control), so the spread between devices (hardware, scene)
+// leaves the comparison. The estimate is the mean of d over those n devices, its standard error
+// sd(d) / sqrt(n), and the interval, p-value, MDE, guardrails and verdict are the between design's
+// with N = n devices. CUPED has nothing left to remove (a device's pre-period value cancels in its
+// own difference) and is off. The sample ratio counts measured blocks per arm against the weights,
+// or the schedule's arms of the same device-blocks when the report knows the schedule.
+
+export interface SwitchbackMetricInput {
+  spec: MetricSpec;
+  /** Per device, per arm: the metric's mean over the device's measured blocks of that arm. */
+  values: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+export interface SwitchbackInput extends Pick<
+  ExperimentInput,
+  'experiment' | 'variants' | 'control' | 'strata' | 'settings' | 'stop' | 'days' | 'status'
+> {
+  design: { blockHours: number; washoutMinutes: number };
+  /** Per device, per arm: its measured blocks (one arm reported in the block's measured part). */
+  blocks: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Device-blocks left out: more than one arm, or the washout, reported in the measured part. */
+  mixedBlocks?: number;
+  /**
+   * From the schedule in git: the arm it gives each measured device-block, counted per arm, and
+   * per device the blocks whose reported arm is not the schedule's (a device outside counts all).
+   */
+  scheduled?: { arms: ReadonlyMap<string, number>; unexpected: ReadonlyMap<string, number> };
+  primary: SwitchbackMetricInput;
+  guardrails: readonly SwitchbackMetricInput[];
+}
+
+/** Mean, sample variance and covariance of paired values. */
+function pairedMoments(t: readonly number[], c: readonly number[]): { t: Moments; c: Moments; cov: number } {
+  const tm = moments(t);
+  const cm = moments(c);
+  let sum = 0;
+  for (let i = 0; i < t.length; i++) sum += (t[i]! - tm.mean) * (c[i]! - cm.mean);
+  return { t: tm, c: cm, cov: t.length > 1 ? sum / (t.length - 1) : NaN };
+}
+
+/** One metric of a switchback over `devices`: per-arm stats over paired devices, and each treatment's paired difference. */
+function analysePaired(
+  m: SwitchbackMetricInput,
+  role: 'primary' | 'guardrail',
+  names: readonly string[],
+  devices: readonly string[],
+  ctx: MetricContext,
+): Pick<MetricResult, 'arms' | 'comparisons'> {
+  const control = ctx.control;
+  const treatments = names.filter((n) => n !== control);
+  const alpha = ctx.alpha / Math.max(1, treatments.length);
+  const valueOf = (d: string, arm: string): number | undefined => {
+    const v = m.values.get(d)?.get(arm);
+    return v !== undefined && Number.isFinite(v) ? v : undefined;
+  };
+  const comparisons: Comparison[] = [];
+  const armsByName = new Map<string, ArmStats>();
+  const controlDevices = new Set<string>();
+  for (const t of treatments) {
+    const tv: number[] = [];
+    const cv: number[] = [];
+    for (const d of devices) {
+      const a = valueOf(d, t);
+      const b = valueOf(d, control);
+      if (a === undefined || b === undefined) continue;
+      tv.push(a);
+      cv.push(b);
+      controlDevices.add(d);
+    }
+    armsByName.set(t, armStats(t, tv, null));
+    if (tv.length < 2) continue;
+    const p = pairedMoments(tv, cv);
+    const diffs = tv.map((v, i) => v - cv[i]!);
+    const dm = moments(diffs);
+    if (!Number.isFinite(dm.variance)) continue;
+    const R = p.t.mean / p.c.mean;
+    // delta method for mean(t) / mean(c) - 1 with paired values: (s_t² + R² s_c² - 2 R s_tc) / (n c²)
+    const rse =
+      p.c.mean !== 0
+        ? Math.sqrt(Math.max(0, p.t.variance + R * R * p.c.variance - 2 * R * p.cov) / (tv.length * p.c.mean ** 2))
+        : null;
+    comparisons.push(
+      comparisonOf(
+        { variant: t, difference: dm.mean, se: Math.sqrt(dm.variance / dm.n), n: dm.n, controlMean: p.c.mean, rse },
+        m.spec,
+        role,
+        alpha,
+        ctx.tuning,
+      ),
+    );
+  }
+  const cvAll = [...controlDevices].map((d) => valueOf(d, control)!);
+  armsByName.set(control, armStats(control, cvAll, null));
+  return { arms: names.map((n) => armsByName.get(n)!), comparisons };
+}
+
+/** The whole analysis of one read of a switchback experiment. */
+export function analyseSwitchback(input: SwitchbackInput): ExperimentAnalysis {
+  const names = input.variants.map((v) => v.name);
+  const control = input.control ?? (names.includes('control') ? 'control' : names[0]!);
+  const tuning = input.settings.sequentialTuning ?? DEFAULT_SEQUENTIAL_TUNING;
+  const ctx: MetricContext = { control, alpha: input.settings.alpha, tuning, cuped: false };
+  const blocks = names.map(() => 0);
+  const devicesPerArm = names.map(() => 0);
+  for (const perArm of input.blocks.values())
+    for (const [arm, n] of perArm) {
+      const i = names.indexOf(arm);
+      if (i < 0 || !(n > 0)) continue;
+      blocks[i]! += n;
+      devicesPerArm[i]!++;
+    }
+  const assigned = input.scheduled ? names.map((n) => input.scheduled!.arms.get(n) ?? 0) : null;
+  const { srm, shares } = srmOf(input.variants, input.settings.srmAlpha, blocks, assigned);
+  const total = blocks.reduce((a, b) => a + b, 0);
+  const unexpectedDevices: string[] = [];
+  let unexpected = 0;
+  for (const [device, n] of input.scheduled?.unexpected ?? [])
+    if (n > 0) {
+      unexpected++;
+      if (unexpectedDevices.length < 20) unexpectedDevices.push(device);
+    }
+  const devices = [...input.blocks.keys()];
+  const cuped: CupedResult = {
+    applied: false,
+    theta: null,
+    devicesWithPre: 0,
+    varianceReduction: null,
+    reason: 'switchback: each device is its own control (its pre-period cancels in its own difference)',
+  };
+  const metric = (m: SwitchbackMetricInput, role: 'primary' | 'guardrail'): MetricResult => ({
+    name: m.spec.name,
+    role,
+    direction: m.spec.direction,
+    maxRegression: role === 'guardrail' ? (m.spec.maxRegression ?? 0) : null,
+    ...analysePaired(m, role, names, devices, ctx),
+    cuped,
+    strata: [],
+  });
+  const primary = metric(input.primary, 'primary');
+  if (input.strata && input.strata.size > 0)
+    for (const stratum of [...new Set(input.strata.values())].sort())
+      primary.strata.push({
+        stratum,
+        ...analysePaired(
+          input.primary,
+          'primary',
+          names,
+          devices.filter((d) => input.strata!.get(d) === stratum),
+          ctx,
+        ),
+      });
+  const analysis: ExperimentAnalysis = {
+    experiment: input.experiment,
+    design: {
+      type: 'switchback',
+      blockHours: input.design.blockHours,
+      washoutMinutes: input.design.washoutMinutes,
+      measuredBlocks: total,
+      mixedBlocks: input.mixedBlocks ?? 0,
+    },
+    control,
+    days: input.days,
+    alpha: input.settings.alpha,
+    method: 'asymptotic-confidence-sequence',
+    sequentialTuning: tuning,
+    exposure: {
+      arms: input.variants.map((v, i) => ({
+        variant: v.name,
+        weight: v.weight,
+        devices: devicesPerArm[i]!,
+        blocks: blocks[i]!,
+        expectedShare: shares[i]!,
+        observedShare: total > 0 ? blocks[i]! / total : 0,
+      })),
+      srm,
+      multipleExposures: 0,
+      unexpected,
+      unexpectedDevices,
+    },
+    primary,
+    guardrails: input.guardrails.map((g) => metric(g, 'guardrail')),
+    verdict: { decision: 'hold', code: 'no-exposures', reason: '' },
+  };
+  analysis.verdict = verdictOf(input, analysis, blocks);
+  return analysis;
 }
