@@ -86,7 +86,7 @@ describe('the agent following a remote', () => {
   const sync = async (): Promise<Result> =>
     (await (await fetch(`${api}/api/v1/sync`, { method: 'POST', headers: bearer(tokens.operator) })).json()) as Result;
   const status = async (): Promise<{
-    current: { commit: string } | null;
+    current: { commit: string; signer: string | null } | null;
     state: { last_error: { reason: string; code: string } | null; last_good: string };
   }> => (await (await fetch(`${api}/api/v1/status`)).json()) as never;
   const delivered = (component: string): { commit: string; sections: Record<string, { fps?: number }> } =>
