@@ -2,6 +2,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from './measure.js';
@@ -40,19 +41,29 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-const rows: Row[] = [
-  ...benchValidation(root, cli),
-  ...(await benchHardware(root, cli)),
-  ...benchDiff(root, cli),
-  ...(await benchSecrets(cli)),
-  ...(await benchTrust(cli)),
-  ...(await benchAgent(root, cli)),
-  ...(await benchLeases(root, cli)),
-  ...(await benchStore(root, cli)),
-  ...(await benchExperiments(root)),
-  ...(await benchExperimentReport()),
-  ...benchTuning(),
-];
+// every part, by name; `npm run bench -- --only tuning,experiments` runs some (results.json keeps the others' last rows)
+const parts: Record<string, () => Row[] | Promise<Row[]>> = {
+  validation: () => benchValidation(root, cli),
+  hardware: () => benchHardware(root, cli),
+  diff: () => benchDiff(root, cli),
+  secrets: () => benchSecrets(cli),
+  trust: () => benchTrust(cli),
+  agent: () => benchAgent(root, cli),
+  leases: () => benchLeases(root, cli),
+  store: () => benchStore(root, cli),
+  experiments: () => benchExperiments(root),
+  'experiment-report': () => benchExperimentReport(),
+  tuning: () => benchTuning(),
+};
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only?.split(',').filter(Boolean) ?? Object.keys(parts);
+const unknown = only.filter((p) => !(p in parts));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no part ${unknown.join(', ')}; parts: ${Object.keys(parts).join(', ')}\n`);
+  process.exit(2);
+}
+const rows: Row[] = [];
+for (const name of only) rows.push(...(await parts[name]!()));
 const machine = {
   node: process.version,
   cpus: cpus().length,
@@ -64,12 +75,19 @@ process.stdout.write(
 );
 // the fleet simulation's figures (npm run fleet-sim) are kept: it runs apart, for minutes
 const file = join(root, 'bench/results.json');
-const kept = existsSync(file)
-  ? (JSON.parse(readFileSync(file, 'utf8')) as { fleet_sim?: unknown }).fleet_sim
-  : undefined;
+const before = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { fleet_sim?: unknown; rows?: Row[] })
+  : {};
+const kept = before.fleet_sim;
+// with --only, the rows of the parts not run are kept from the last run
+const groups = new Set(rows.map((r) => r.group));
+const all = values.only ? [...(before.rows ?? []).filter((r) => !groups.has(r.group)), ...rows] : rows;
 writeFileSync(
   file,
-  JSON.stringify({ date: new Date().toISOString(), machine, rows, ...(kept ? { fleet_sim: kept } : {}) }, null, 2) +
-    '\n',
+  JSON.stringify(
+    { date: new Date().toISOString(), machine, rows: all, ...(kept ? { fleet_sim: kept } : {}) },
+    null,
+    2,
+  ) + '\n',
 );
 process.stdout.write('\nwritten: bench/results.json\n');
