@@ -29,6 +29,8 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** Give up waiting for readiness after this long. */
   readyTimeoutMs?: number;
+  /** Accept pushed samples this far behind the newest (e.g. `12h`): hours of a backlog, as a switchback test writes. */
+  outOfOrderWindow?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -54,7 +56,8 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
     );
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs.join('')}`,
+    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs.join('')}` +
+      (o.outOfOrderWindow ? `storage:\n  tsdb:\n    out_of_order_time_window: ${o.outOfOrderWindow}\n` : ''),
   );
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(

@@ -3,12 +3,15 @@
 // agent/core/experiments/read.ts, the repository validated), the devices' exposures and metrics
 // from Prometheus (agent/io/experiment-report.ts), the SRM check against the assignment the
 // repository gives every device (assignFleet) and the strata from the device files; prints the
-// analysis and its verdict; markdown is the evidence table of a pull request (`conclude` carries it).
+// analysis and its verdict (a switchback experiment: per block, checked against the schedule the
+// repository gives each device, agent/core/experiments/switchback.ts); markdown is the evidence table of a pull request (`conclude` carries it).
 // The verdict is printed, not the exit status: 0 whenever the report could be made (hold and stop
 // included), 1 or 2 when it could not.
 
 import { GitopsError } from '../agent/core/errors.js';
+import { switchbackSchedule } from '../agent/core/experiments/device.js';
 import { assignFleet, stratumValue } from '../agent/core/experiments/fleet.js';
+import { blockVariant } from '../agent/core/experiments/switchback.js';
 import type { Experiment } from '../agent/core/experiments/read.js';
 import {
   experimentReportJson,
@@ -66,7 +69,7 @@ export async function reportVerb(name: string, args: string[]): Promise<number> 
 
 /** Where the report reads from and when: Prometheus (an empty URL is no telemetry) and the analysis time. */
 export interface ReportSource {
-  prometheus: Pick<PrometheusQuery, 'query'>;
+  prometheus: Pick<PrometheusQuery, 'query' | 'queryRange'>;
   at: Date;
 }
 
@@ -94,7 +97,7 @@ export function reportSource(
   // an empty URL (a workflow whose secret is not set) is no telemetry: no data, the verdict holds
   if (values.prometheus === '') {
     err(`gitops experiment ${verb}: --prometheus is empty: no telemetry, the verdict holds`);
-    return { prometheus: { query: () => Promise.resolve([]) }, at };
+    return { prometheus: { query: () => Promise.resolve([]), queryRange: () => Promise.resolve([]) }, at };
   }
   const token = values['prometheus-token-file'];
   return { prometheus: prometheusQuery(values.prometheus, token ? { token: readPrometheusToken(token) } : {}), at };
@@ -114,5 +117,20 @@ export function readReport(repo: Repository, e: Experiment, source: ReportSource
     if (env === undefined) return undefined;
     return Object.fromEntries(e.strata.map((s) => [s, stratumValue(repo, env, device, s)]));
   };
-  return experimentReport(reportSpecOf(e), { prometheus: source.prometheus, at: source.at, expected, strataOf });
+  // switchback: the arm the schedule gives a device the repository has in block k (null: not in)
+  const schedules = new Map(
+    fleet.map((d) => [d.device, d.in_experiment ? switchbackSchedule(e, d.device) : undefined]),
+  );
+  const schedule = (device: string, block: number): string | null | undefined => {
+    if (!schedules.has(device)) return undefined;
+    const s = schedules.get(device);
+    return s ? s.variants[blockVariant(s, device, block)]!.name : null;
+  };
+  return experimentReport(reportSpecOf(e), {
+    prometheus: source.prometheus,
+    at: source.at,
+    expected,
+    strataOf,
+    ...(e.design.type === 'switchback' ? { schedule } : {}),
+  });
 }

@@ -5,6 +5,8 @@
 // experiment of a repository, checks the sample ratio against the assignment the repository gives
 // and the strata of its device files, prints JSON its schema accepts and a markdown evidence
 // table, and refuses an unknown experiment, one that does not validate, and a bad command line.
+// A switchback experiment read per block finds a known effect within each device, leaves the
+// washout out, checks the blocks against the schedule, and holds on no data.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +14,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readExperiment } from '../../agent/core/experiments/read.js';
+import { blockVariant, HOUR_MS } from '../../agent/core/experiments/switchback.js';
+import type { SwitchbackSchedule } from '../../agent/core/experiments/switchback.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
 import { experimentReport, exposureQuery, reportSpecOf } from '../../agent/io/experiment-report.js';
 import type { ExperimentSpec } from '../../agent/io/experiment-report.js';
 import { prometheusQuery } from '../../agent/io/prometheus-query.js';
 import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
+import type { TimeSeries } from '../../agent/io/remote-write.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
 import { gitopsAsync } from '../helpers/cli.js';
@@ -65,6 +70,7 @@ const spec = (over: Partial<ExperimentSpec> = {}): ExperimentSpec => ({
   ],
   analysis: { alpha: 0.05, cuped: true, prePeriodDays: 7, srmAlpha: 0.001 },
   stop: { maxDays: 28, minDevicesPerArm: 30, noData: 'hold' },
+  design: { type: 'between' },
   ...over,
 });
 
@@ -257,5 +263,159 @@ describe('exposureQuery', () => {
       'max by (device, environment, variant, hardware_model) (max_over_time(doorbell_experiment_exposure' +
         '{experiment="motion", environment=~"production|staging"}[60s]))',
     );
+  });
+});
+
+// A switchback experiment: 40 devices each run 8 one-hour blocks (the arm of each block by the
+// real schedule), the `low` blocks 0.02 lower in CPU; the first 15 minutes after a switch are
+// washout, where the new arm's CPU is far off (carry-over) and the report must leave it out. Pushed
+// with their own timestamps hours back (the server accepts that backlog: outOfOrderWindow).
+describe('a switchback experiment against a real Prometheus', () => {
+  const prom = usePrometheus({ outOfOrderWindow: '12h' });
+  const B = HOUR_MS;
+  const at = Math.floor(Date.now() / B) * B;
+  const sbStart = new Date(at - 8 * B);
+  const DEVICES = 40;
+  const sched = (device: string): SwitchbackSchedule => ({
+    device,
+    seed: 'sb-report-1',
+    hash_version: 2,
+    block_hours: 1,
+    washout_minutes: 15,
+    variants: [
+      { name: 'control', weight: 0.5, set: {} },
+      { name: 'low', weight: 0.5, set: {} },
+    ],
+  });
+  const sbSpec = (over: Partial<ExperimentSpec> = {}): ExperimentSpec =>
+    spec({
+      name: 'motion-sb',
+      start: sbStart,
+      strata: [],
+      design: { type: 'switchback', blockHours: 1, washoutMinutes: 15 },
+      stop: { maxDays: 28, minDevicesPerArm: 20, noData: 'hold' },
+      ...over,
+    });
+  const armOf = (device: string, k: number): string =>
+    sched(device).variants[blockVariant(sched(device), device, k)]!.name;
+
+  beforeAll(async () => {
+    const out: TimeSeries[] = [];
+    const series = (labels: Record<string, string>, samples: Array<[number, number]>): TimeSeries => ({
+      labels: Object.keys(labels)
+        .sort()
+        .map((name) => ({ name, value: labels[name]! })),
+      samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
+    });
+    for (let i = 0; i < DEVICES; i++) {
+      const device = `sb-${i}`;
+      const base = { device, environment: 'production', job: 'doorbell-agent', instance: device };
+      const exposures = new Map<string, Array<[number, number]>>();
+      const cpu: Array<[number, number]> = [];
+      const latency: Array<[number, number]> = [];
+      const level = 0.5 + 0.05 * Math.sin(i * 12.9898);
+      for (let k = sbStart.getTime() / B; k < at / B; k++) {
+        const arm = armOf(device, k);
+        const switched = armOf(device, k - 1) !== arm;
+        for (let j = 0; j < 12; j++) {
+          const t = k * B + 150_000 + j * 300_000;
+          const washout = switched && t - k * B < 15 * 60_000;
+          const key = `${arm}/${washout ? 'washout' : 'measure'}`;
+          exposures.set(key, [...(exposures.get(key) ?? []), [t, 1]]);
+          // carry-over in the washout: far off, in the direction that would hide the effect
+          const carry = washout ? 0.5 : 0;
+          cpu.push([t, level + 0.003 * Math.sin(i * 7.1 + k * 3.3 + j) - (arm === 'low' ? 0.02 : 0) + carry]);
+          latency.push([t, 100 + 10 * Math.sin(i * 3.1) + Math.sin(i + k + j)]);
+        }
+      }
+      for (const [key, samples] of exposures) {
+        const [variant, phase] = key.split('/');
+        out.push(
+          series(
+            {
+              ...base,
+              __name__: 'doorbell_experiment_exposure',
+              experiment: 'motion-sb',
+              variant: variant!,
+              phase: phase!,
+            },
+            samples,
+          ),
+        );
+      }
+      out.push(
+        series({ ...base, __name__: 'doorbell_component_figure', component: 'detector', figure: 'cpu_ratio' }, cpu),
+        series(
+          { ...base, __name__: 'doorbell_component_figure', component: 'detector', figure: 'inference_latency_p95_ms' },
+          latency,
+        ),
+      );
+    }
+    // a device that reported both arms in one block: that block is left out
+    const t = at - B / 2;
+    for (const variant of ['control', 'low'])
+      out.push(
+        series(
+          {
+            device: 'sb-mixed',
+            environment: 'production',
+            __name__: 'doorbell_experiment_exposure',
+            experiment: 'motion-sb',
+            variant,
+            phase: 'measure',
+          },
+          [[t, 1]],
+        ),
+      );
+    const r = await pushWriteRequest({ url: prom().writeUrl, body: encodeWriteRequest(out), timeoutMs: 30_000 });
+    expect(r, prom().log()).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('finds the known effect within each device, leaving the washout out, and checks the blocks against the schedule', async () => {
+    const schedule = (device: string, k: number): string | null | undefined =>
+      device.startsWith('sb-') && device !== 'sb-mixed' ? armOf(device, k) : undefined;
+    const r = await experimentReport(sbSpec(), { prometheus: prometheusQuery(prom().url), at: new Date(at), schedule });
+    const a = r.analysis;
+    expect(a.design).toEqual({
+      type: 'switchback',
+      blockHours: 1,
+      washoutMinutes: 15,
+      measuredBlocks: DEVICES * 8,
+      mixedBlocks: 1,
+    });
+    expect(a.exposure.arms.reduce((n, x) => n + x.blocks!, 0)).toBe(DEVICES * 8);
+    expect(a.exposure.srm).toMatchObject({ expectedFrom: 'assignment', failed: false });
+    expect(a.exposure.unexpected).toBe(0);
+    const c = a.primary.comparisons[0]!;
+    expect(c.difference).toBeCloseTo(-0.02, 3);
+    expect(c.ci[1]).toBeLessThan(0);
+    expect(a.primary.cuped.applied).toBe(false);
+    expect(a.guardrails[0]!.comparisons[0]!.guardrail).toBe('ok');
+    expect(a.verdict).toMatchObject({ decision: 'ship', variant: 'low' });
+    expect(r.windows.analysis).toBe(`${45 * 60_000 - 1}ms`);
+    expect(r.warnings).toEqual([
+      expect.stringContaining('1 device-block(s) reported the washout or more than one arm'),
+    ]);
+    // a device the schedule puts in another arm is named
+    const wrong = await experimentReport(sbSpec(), {
+      prometheus: prometheusQuery(prom().url),
+      at: new Date(at),
+      schedule: (device, k) =>
+        device === 'sb-3' ? (armOf(device, k) === 'low' ? 'control' : 'low') : schedule(device, k),
+    });
+    expect(wrong.analysis.exposure).toMatchObject({ unexpected: 1, unexpectedDevices: ['sb-3'] });
+  });
+
+  it('holds on no data: nobody reported, no block complete yet, a metric nobody reports', async () => {
+    const q = prometheusQuery(prom().url);
+    const none = await experimentReport(sbSpec({ name: 'nobody' }), { prometheus: q, at: new Date(at) });
+    expect(none.analysis.verdict).toMatchObject({ decision: 'hold', code: 'no-exposures' });
+    const early = await experimentReport(sbSpec(), { prometheus: q, at: new Date(sbStart.getTime() + 30 * 60_000) });
+    expect(early.analysis.verdict).toMatchObject({ decision: 'hold', code: 'no-exposures' });
+    const empty = await experimentReport(
+      sbSpec({ primary: { name: 'cpu', query: 'avg_over_time(no_such_metric[$window])', direction: 'lower' } }),
+      { prometheus: q, at: new Date(at) },
+    );
+    expect(empty.analysis.verdict).toMatchObject({ decision: 'hold', code: 'metric-empty' });
   });
 });
