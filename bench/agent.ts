@@ -18,6 +18,19 @@ import type { Row } from './measure.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds (user and system) a process has used, from /proc/PID/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per minute that each process uses over the same `ms` of idling. */
+async function idleCpuPerMinute(pids: number[], ms: number): Promise<number[]> {
+  const before = pids.map(cpuSeconds);
+  await sleep(ms);
+  return pids.map((p, i) => ((cpuSeconds(p) - before[i]!) * 60_000) / ms);
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -246,6 +259,19 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     await waitForLine(w.child, /applied tree-/);
     await sleep(1000);
     const idle = rssMb(w.child.pid!);
+    // idle CPU beside a bare node process with one timer (the runtime's floor), over the same 30 s
+    const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(bare);
+    const [watchCpu, bareCpu] = await idleCpuPerMinute([w.child.pid!, bare.pid!], 30_000);
+    bare.kill('SIGTERM');
+    rows.push({
+      group,
+      name: 'watch mode idle CPU per minute (bare node with a timer beside it)',
+      value: watchCpu! * 1000,
+      unit: 'ms',
+      target: `< 20 ms (bare: ${(bareCpu! * 1000).toFixed(0)} ms)`,
+      pass: watchCpu! < 0.02,
+    });
     const wf = join(wdir, 'config/frame_capture.yaml');
     const edits: number[] = [];
     let after100 = 0;

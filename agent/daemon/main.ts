@@ -25,7 +25,7 @@ import type { Redactor } from '../io/redactor.js';
 import { streamLogger } from '../io/logger.js';
 import { LoadSignals } from '../io/load-signals.js';
 import { ReleaseStore } from '../io/release-store.js';
-import { readUserFile, readWorkingTree } from '../io/repo-files.js';
+import { readUserFile, readWorkingTree, treeSignature } from '../io/repo-files.js';
 import type { CompiledSchemaCache } from '../core/schema/schema-set.js';
 import { fileSchemaCache } from '../io/schema-cache.js';
 import { newToken, tokenSource } from '../io/token-file.js';
@@ -312,6 +312,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
     });
     const watch = new WatchSource({
       readTree: () => readWorkingTree(m.dir),
+      signature: () => treeSignature(m.dir),
       watch: (onChange) => watchTree(m.dir, REPO_ROOTS, 40, onChange),
     });
     source = watch;

@@ -1,6 +1,8 @@
 // Watch mode (development): candidates are the working tree instead of a remote, without the
 // signature step, so that an edit is applied within a few hundred milliseconds. Every change in
-// config/, environments/ or schemas/ restarts a short debounce, then the whole tree is read.
+// config/, environments/ or schemas/ restarts a short debounce, then the whole tree is read. A
+// quiet rescan every 2 s catches what a notification missed; it compares the files' metadata
+// first (one lstat each) and reads them only when that moved.
 
 import { createHash } from 'node:crypto';
 import { compareText } from '../core/json/value.js';
@@ -18,6 +20,8 @@ export function treeId(files: ReadonlyMap<string, string>): string {
 
 export interface WatchIo {
   readTree(): RepoFiles;
+  /** The tree's metadata at a glance (treeSignature): equal means a quiet rescan need not read it. */
+  signature?(): string;
   watch(onChange: () => void): TreeWatch;
 }
 
@@ -30,12 +34,21 @@ export class WatchSource implements Source {
   readonly retriesBadAtStart = true;
   private watching: TreeWatch | undefined;
   private poll: NodeJS.Timeout | undefined;
+  /** The last tree read, with its signature taken just before the read. */
+  private last: { signature: string; id: string; files: RepoFiles } | undefined;
 
   constructor(private readonly io: WatchIo) {}
 
   async next(trigger: string): Promise<Candidate> {
-    const files = this.io.readTree();
-    const id = treeId(files);
+    const signature = this.io.signature?.();
+    let tree = this.last;
+    // a quiet rescan reads the files only when their metadata moved; an edit's notification always does
+    if (!(trigger === QUIET_TRIGGER && signature !== undefined && tree?.signature === signature)) {
+      const files = this.io.readTree();
+      tree = { signature: signature ?? '', id: treeId(files), files };
+      if (signature !== undefined) this.last = tree;
+    }
+    const { id, files } = tree!;
     return { id, open: async () => ({ files, info: { commit: id, subject: 'working tree', trigger } }) };
   }
 

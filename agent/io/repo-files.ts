@@ -13,6 +13,8 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { GitopsError } from '../core/errors.js';
 import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
@@ -26,12 +28,10 @@ const INCLUDE = /\.(ya?ml|json)$/;
 const READ_LIMIT = 8 * 1024 * 1024;
 
 /**
- * The repository's configuration files as relative path (with /) -> text. A symbolic link, a
- * FIFO or device node, a file that is not UTF-8 or one over the size cap is kept as a stand-in
- * that core reports at that path (see core/repo-file.ts): it is never silently left out.
+ * Calls `onEntry` for every configuration file (or link, or other non-directory entry with a
+ * configuration name) under the repository's roots, in listing order; whether any root exists.
  */
-export function readWorkingTree(root: string): Map<string, string> {
-  const files = new Map<string, string>();
+function walkTree(root: string, onEntry: (path: string, full: string, e: Dirent) => void): boolean {
   let any = false;
   const walk = (dir: string): void => {
     let entries;
@@ -43,16 +43,48 @@ export function readWorkingTree(root: string): Map<string, string> {
     any = true;
     for (const e of entries) {
       const full = join(dir, e.name);
-      const path = relative(root, full).split(sep).join('/');
       if (e.isDirectory()) walk(full);
-      else if (e.isSymbolicLink()) files.set(path, problemText({ code: 'symlink' }));
-      else if (INCLUDE.test(e.name)) {
-        const text = e.isFile() ? readRepoFile(full) : problemText({ code: 'not-a-file' });
-        if (text !== undefined) files.set(path, text); // undefined: removed since the listing
-      }
+      else if (e.isSymbolicLink() || INCLUDE.test(e.name)) onEntry(relative(root, full).split(sep).join('/'), full, e);
     }
   };
   for (const r of ROOTS) walk(join(root, r));
+  return any;
+}
+
+/**
+ * What the files readWorkingTree reads look like from their metadata alone (path, inode, size,
+ * modification time; no content read): a cheap check that nothing changed, for watch mode's
+ * quiet rescans. Taken before a read, an edit during the read shows at the next check.
+ */
+export function treeSignature(root: string): string {
+  const parts: string[] = [];
+  const stat = (path: string, full: string): void => {
+    try {
+      const s = lstatSync(full, { bigint: true });
+      parts.push(`${path}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}`);
+    } catch {
+      parts.push(`${path}\0-`);
+    }
+  };
+  walkTree(root, (path, full) => stat(path, full));
+  for (const f of TOP_FILES) stat(f, join(root, f));
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+/**
+ * The repository's configuration files as relative path (with /) -> text. A symbolic link, a
+ * FIFO or device node, a file that is not UTF-8 or one over the size cap is kept as a stand-in
+ * that core reports at that path (see core/repo-file.ts): it is never silently left out.
+ */
+export function readWorkingTree(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const any = walkTree(root, (path, full, e) => {
+    if (e.isSymbolicLink()) files.set(path, problemText({ code: 'symlink' }));
+    else {
+      const text = e.isFile() ? readRepoFile(full) : problemText({ code: 'not-a-file' });
+      if (text !== undefined) files.set(path, text); // undefined: removed since the listing
+    }
+  });
   for (const f of TOP_FILES) {
     const text = readRepoFile(join(root, f));
     if (text !== undefined) files.set(f, text);

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitopsError } from '../../agent/core/errors.js';
-import { readUserFile, readWorkingTree, writeFileAtomic } from '../../agent/io/repo-files.js';
+import { readUserFile, readWorkingTree, treeSignature, writeFileAtomic } from '../../agent/io/repo-files.js';
+import { WatchSource } from '../../agent/daemon/watch-source.js';
+import { QUIET_TRIGGER } from '../../agent/daemon/source.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
 import { loadSchemas } from '../../agent/core/schema/schema-set.js';
 import { edit, exampleFiles, readText, tempDir } from '../helpers/project.js';
@@ -21,6 +23,73 @@ describe('readWorkingTree', () => {
 
   it('refuses a directory that is not a configuration repository', () => {
     expect(() => readWorkingTree(tempDir())).toThrow(GitopsError);
+  });
+});
+
+describe('treeSignature', () => {
+  it('stays while nothing changes, and moves on an edit of the same size, a replacement, an added or a removed file', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'config'));
+    const file = join(dir, 'config/a.yaml');
+    writeFileSync(file, 'a: 1\n');
+    writeFileSync(join(dir, 'config/notes.txt'), 'not read');
+    const first = treeSignature(dir);
+    expect(treeSignature(dir)).toBe(first);
+    // a file readWorkingTree does not read is not part of it
+    writeFileSync(join(dir, 'config/notes.txt'), 'still not read');
+    expect(treeSignature(dir)).toBe(first);
+    const seen = new Set([first]);
+    const moved = (): void => {
+      const s = treeSignature(dir);
+      expect(seen.has(s)).toBe(false);
+      seen.add(s);
+    };
+    writeFileSync(file, 'a: 2\n'); // same size: the modification time and ctime move
+    utimesSync(file, new Date(2030, 0, 1), new Date(2030, 0, 1)); // even with an old-looking time
+    moved();
+    writeFileSync(join(dir, 'config/b.yaml.tmp'), 'a: 3\n');
+    renameSync(join(dir, 'config/b.yaml.tmp'), file); // an editor's rename: another inode
+    moved();
+    const replaced = treeSignature(dir);
+    writeFileSync(join(dir, 'config/c.yaml'), 'c: 1\n');
+    moved();
+    // removed again: the tree's metadata is what it was before the file came
+    rmSync(join(dir, 'config/c.yaml'));
+    expect(treeSignature(dir)).toBe(replaced);
+  });
+});
+
+describe('WatchSource', () => {
+  it('reads the tree on every notification, and on a quiet rescan only when its signature moved', async () => {
+    let reads = 0;
+    let signature = 's1';
+    let text = 'a: 1\n';
+    const source = new WatchSource({
+      readTree: () => (reads++, new Map([['config/a.yaml', text]])),
+      signature: () => signature,
+      watch: () => ({ stop: () => undefined }),
+    });
+    const first = await source.next('start');
+    expect(reads).toBe(1);
+    expect((await source.next(QUIET_TRIGGER)).id).toBe(first.id);
+    expect(reads).toBe(1);
+    // a notification reads even when the metadata looks the same (an edit within the clock's resolution)
+    text = 'a: 2\n';
+    const edited = await source.next('watch');
+    expect(reads).toBe(2);
+    expect(edited.id).not.toBe(first.id);
+    expect((await source.next(QUIET_TRIGGER)).id).toBe(edited.id);
+    expect(reads).toBe(2);
+    signature = 's2';
+    text = 'a: 3\n';
+    const rescanned = await source.next(QUIET_TRIGGER);
+    expect(reads).toBe(3);
+    expect(await rescanned.open()).toMatchObject({ files: new Map([['config/a.yaml', 'a: 3\n']]) });
+    // without a signature every rescan reads
+    const plain = new WatchSource({ readTree: () => (reads++, new Map()), watch: () => ({ stop: () => undefined }) });
+    await plain.next(QUIET_TRIGGER);
+    await plain.next(QUIET_TRIGGER);
+    expect(reads).toBe(5);
   });
 });
 
