@@ -14,6 +14,11 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readExperiment } from '../../agent/core/experiments/read.js';
+import {
+  experimentReportJson,
+  formatExperimentReportMarkdown,
+  formatExperimentReportText,
+} from '../../agent/core/format/experiment-report.js';
 import { blockVariant, HOUR_MS } from '../../agent/core/experiments/switchback.js';
 import type { SwitchbackSchedule } from '../../agent/core/experiments/switchback.js';
 import { openRepository } from '../../agent/core/repo/repository.js';
@@ -165,6 +170,7 @@ describe('experiment report against a real Prometheus', () => {
       );
       expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
       expect(json.verdict).toMatchObject({ decision: 'ship', variant: 'low' });
+      expect((json as unknown as { design: unknown }).design).toEqual({ type: 'between' });
       const perArm = (v: string): number => assigned.filter((d) => d.variant === v).length;
       expect(json.exposure.arms.map((a) => [a.variant, a.devices])).toEqual([
         ['control', perArm('control')],
@@ -396,6 +402,24 @@ describe('a switchback experiment against a real Prometheus', () => {
     expect(r.warnings).toEqual([
       expect.stringContaining('1 device-block(s) reported the washout or more than one arm'),
     ]);
+    // the outputs say the design: JSON its schema accepts, text and markdown
+    const json = experimentReportJson(r);
+    expect(json.design).toEqual({
+      type: 'switchback',
+      block_hours: 1,
+      washout_minutes: 15,
+      measured_blocks: DEVICES * 8,
+      mixed_blocks: 1,
+    });
+    const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(join(PROJECT, 'schemas/experiment-report.schema.json'), 'utf8')) as object,
+    );
+    expect(validate(JSON.parse(JSON.stringify(json))), JSON.stringify(validate.errors)).toBe(true);
+    expect(formatExperimentReportText(r)).toMatch(/switchback design: 1 h blocks, 15 min washout/);
+    expect(formatExperimentReportText(r)).toMatch(/^ARM\s+WEIGHT\s+DEVICES\s+BLOCKS/m);
+    expect(formatExperimentReportMarkdown(r)).toContain('| Arm | Weight | Devices | Blocks |');
     // a device the schedule puts in another arm is named
     const wrong = await experimentReport(sbSpec(), {
       prometheus: prometheusQuery(prom().url),

@@ -73,6 +73,16 @@ export function experimentReportJson(r: ExperimentReport) {
   return {
     version: 1 as const,
     experiment: a.experiment,
+    design:
+      a.design.type === 'switchback'
+        ? {
+            type: a.design.type,
+            block_hours: a.design.blockHours,
+            washout_minutes: a.design.washoutMinutes,
+            measured_blocks: a.design.measuredBlocks,
+            mixed_blocks: a.design.mixedBlocks,
+          }
+        : { type: a.design.type },
     at: r.at,
     start: r.start,
     days: num(a.days),
@@ -93,6 +103,7 @@ export function experimentReportJson(r: ExperimentReport) {
         variant: x.variant,
         weight: x.weight,
         devices: x.devices,
+        ...(x.blocks !== undefined ? { blocks: x.blocks } : {}),
         expected_share: x.expectedShare,
         observed_share: x.observedShare,
       })),
@@ -210,8 +221,17 @@ function notes(r: ExperimentReport): string[] {
   return [...out, ...r.warnings];
 }
 
+/** How the arms were compared. */
+function designLine(a: ExperimentAnalysis): string {
+  const d = a.design;
+  return d.type === 'switchback'
+    ? `switchback design: ${d.blockHours} h blocks, ${d.washoutMinutes} min washout after a switch left out; ` +
+        `each device its own control (${d.measuredBlocks} measured device-blocks${d.mixedBlocks > 0 ? `, ${d.mixedBlocks} left out` : ''})`
+    : 'between design: each device in one arm';
+}
+
 const about = (r: ExperimentReport): string =>
-  `day ${fmtNumber(r.analysis.days)} (since ${r.start}, read at ${r.at}); environments ${r.environments.join(', ') || '-'}; ` +
+  `${designLine(r.analysis)}; day ${fmtNumber(r.analysis.days)} (since ${r.start}, read at ${r.at}); environments ${r.environments.join(', ') || '-'}; ` +
   `alpha ${r.analysis.alpha}, always-valid intervals (asymptotic confidence sequence, N* ${r.analysis.sequentialTuning})`;
 
 function table(rows: string[][]): string[] {
@@ -228,13 +248,15 @@ function table(rows: string[][]): string[] {
 export function formatExperimentReportText(r: ExperimentReport): string {
   const a = r.analysis;
   const lines = [`experiment ${a.experiment}: ${headline(r)}`, `  ${a.verdict.reason}`, about(r), ''];
+  const blocks = a.design.type === 'switchback';
   lines.push(
     ...table([
-      ['ARM', 'WEIGHT', 'DEVICES', 'SHARE', 'EXPECTED'],
+      ['ARM', 'WEIGHT', 'DEVICES', ...(blocks ? ['BLOCKS'] : []), 'SHARE', 'EXPECTED'],
       ...a.exposure.arms.map((x) => [
         x.variant,
         fmtNumber(x.weight),
         String(x.devices),
+        ...(blocks ? [String(x.blocks ?? 0)] : []),
         pct(x.observedShare, false),
         pct(x.expectedShare, false),
       ]),
@@ -265,20 +287,22 @@ const mdRow = (cells: readonly string[]): string => `| ${cells.map((c) => c || '
 /** A pull request's evidence: the verdict, the exposure and SRM check, and a table per metric. */
 export function formatExperimentReportMarkdown(r: ExperimentReport): string {
   const a = r.analysis;
+  const switchback = a.design.type === 'switchback';
   const lines = [
     `### Experiment \`${a.experiment}\`: **${headline(r)}**`,
     '',
     `> ${md(a.verdict.reason)}`,
     '',
-    md(about(r).replace(/^day/, 'Day')) + '.',
+    md(about(r)[0]!.toUpperCase() + about(r).slice(1)) + '.',
     '',
-    mdRow(['Arm', 'Weight', 'Devices', 'Share', 'Expected share']),
-    mdRow(['---', '---:', '---:', '---:', '---:']),
+    mdRow(['Arm', 'Weight', 'Devices', ...(switchback ? ['Blocks'] : []), 'Share', 'Expected share']),
+    mdRow(['---', '---:', '---:', ...(switchback ? ['---:'] : []), '---:', '---:']),
     ...a.exposure.arms.map((x) =>
       mdRow([
         `\`${x.variant}\``,
         fmtNumber(x.weight),
         String(x.devices),
+        ...(switchback ? [String(x.blocks ?? 0)] : []),
         pct(x.observedShare, false),
         pct(x.expectedShare, false),
       ]),
