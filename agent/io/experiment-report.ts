@@ -172,6 +172,21 @@ function strataOfDevices(
   return strata;
 }
 
+const reportOf = (
+  analysis: ExperimentReport['analysis'],
+  spec: ExperimentSpec,
+  options: ReportOptions,
+  windows: ExperimentReport['windows'],
+  warnings: string[],
+): ExperimentReport => ({
+  analysis,
+  at: options.at.toISOString(),
+  start: spec.start.toISOString(),
+  environments: [...spec.environments],
+  windows,
+  warnings,
+});
+
 /** Reads the exposures and metrics of `spec` from Prometheus and analyses them. */
 export async function experimentReport(spec: ExperimentSpec, options: ReportOptions): Promise<ExperimentReport> {
   if (spec.design?.type === 'switchback') return switchbackReport(spec, spec.design, options);
@@ -244,14 +259,7 @@ export async function experimentReport(spec: ExperimentSpec, options: ReportOpti
     days: (at - start) / DAY_MS,
     status: spec.status,
   });
-  return {
-    analysis,
-    at: options.at.toISOString(),
-    start: spec.start.toISOString(),
-    environments: [...spec.environments],
-    windows: { analysis: window, prePeriod },
-    warnings,
-  };
+  return reportOf(analysis, spec, options, { analysis: window, prePeriod }, warnings);
 }
 
 /** Blocks per range query: an answer of about 1,000 devices x 96 points stays well under the client's size cap. */
@@ -397,12 +405,5 @@ async function switchbackReport(
     days: (at - start) / DAY_MS,
     status: spec.status,
   });
-  return {
-    analysis,
-    at: options.at.toISOString(),
-    start: spec.start.toISOString(),
-    environments: [...spec.environments],
-    windows: { analysis: window, prePeriod: 'none (switchback)' },
-    warnings,
-  };
+  return reportOf(analysis, spec, options, { analysis: window, prePeriod: 'none (switchback)' }, warnings);
 }

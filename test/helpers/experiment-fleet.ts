@@ -52,7 +52,8 @@ export function experimentRepo(count: number, start: Date, dir = tempDir('experi
   return dir;
 }
 
-const series = (labels: Record<string, string>, samples: Array<[number, number]>): TimeSeries => ({
+/** One series of a remote-write request: sorted labels, samples at their own timestamps. */
+export const series = (labels: Record<string, string>, samples: Array<[number, number]>): TimeSeries => ({
   labels: Object.keys(labels)
     .sort()
     .map((name) => ({ name, value: labels[name]! })),

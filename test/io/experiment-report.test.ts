@@ -30,7 +30,7 @@ import type { TimeSeries } from '../../agent/io/remote-write.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { fileSchemaCache } from '../../agent/io/schema-cache.js';
 import { gitopsAsync } from '../helpers/cli.js';
-import { armSeries, EXPERIMENT, experimentRepo, pushArms } from '../helpers/experiment-fleet.js';
+import { armSeries, EXPERIMENT, experimentRepo, pushArms, series } from '../helpers/experiment-fleet.js';
 import { PROJECT } from '../helpers/project.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
@@ -307,12 +307,6 @@ describe('a switchback experiment against a real Prometheus', () => {
 
   beforeAll(async () => {
     const out: TimeSeries[] = [];
-    const series = (labels: Record<string, string>, samples: Array<[number, number]>): TimeSeries => ({
-      labels: Object.keys(labels)
-        .sort()
-        .map((name) => ({ name, value: labels[name]! })),
-      samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
-    });
     for (let i = 0; i < DEVICES; i++) {
       const device = `sb-${i}`;
       const base = { device, environment: 'production', job: 'doorbell-agent', instance: device };

@@ -659,11 +659,7 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
   const analysis: ExperimentAnalysis = {
     experiment: input.experiment,
     design: { type: 'between' },
-    control,
-    days: input.days,
-    alpha: input.settings.alpha,
-    method: 'asymptotic-confidence-sequence',
-    sequentialTuning: tuning,
+    ...readOf(input, control, tuning),
     exposure: {
       arms: input.variants.map((v, i) => ({
         variant: v.name,
@@ -684,6 +680,15 @@ export function analyseExperiment(input: ExperimentInput): ExperimentAnalysis {
   analysis.verdict = verdictOf(input, analysis, counts);
   return analysis;
 }
+
+/** What every analysis says of its read: the baseline, the day, alpha and the interval's method. */
+const readOf = (input: Pick<ExperimentInput, 'days' | 'settings'>, control: string, tuning: number) => ({
+  control,
+  days: input.days,
+  alpha: input.settings.alpha,
+  method: 'asymptotic-confidence-sequence' as const,
+  sequentialTuning: tuning,
+});
 
 const pOf = (p: number): string => (p < 0.0001 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`);
 
@@ -947,11 +952,7 @@ export function analyseSwitchback(input: SwitchbackInput): ExperimentAnalysis {
       measuredBlocks: total,
       mixedBlocks: input.mixedBlocks ?? 0,
     },
-    control,
-    days: input.days,
-    alpha: input.settings.alpha,
-    method: 'asymptotic-confidence-sequence',
-    sequentialTuning: tuning,
+    ...readOf(input, control, tuning),
     exposure: {
       arms: input.variants.map((v, i) => ({
         variant: v.name,
