@@ -76,6 +76,40 @@ describe('formatStatus', () => {
     expect(formatStatus(branch, NOW).split('\n')[1]).toBe('  follows    refs/heads/main');
   });
 
+  it("names each experiment's variant and state, and a switchback experiment's block, phase and next switch", () => {
+    const inExperiments: StatusAnswer = {
+      ...status,
+      experiments: [
+        { experiment: 'motion', bucket: 0.2, variant: 'low', set: { 'motion.sensitivity': 0.45 }, state: 'applied' },
+        {
+          experiment: 'night',
+          bucket: 0.7,
+          variant: 'control',
+          set: {},
+          state: 'applied',
+          switchback: {
+            block_hours: 1,
+            washout_minutes: 15,
+            block: 493932,
+            phase: 'washout',
+            block_end: '2026-12-01T13:00:00.000Z',
+            washout_end: '2026-12-01T12:15:00.000Z',
+            next_switch: '2026-12-01T14:00:00.000Z',
+          },
+        },
+        { experiment: 'other', bucket: 0.9, variant: null, set: {}, state: 'not-in' },
+      ],
+    };
+    expect(
+      formatStatus(inExperiments, NOW)
+        .split('\n')
+        .find((l) => l.startsWith('  experiments')),
+    ).toBe(
+      '  experiments motion: low (applied), ' +
+        'night: control (applied) [switchback block 493932, washout, next switch 2026-12-01T14:00:00.000Z], other: not in',
+    );
+  });
+
   it('a sync that found nothing to do says why, after its result', () => {
     const held = {
       ...status,

@@ -61,7 +61,11 @@ export function formatStatus(s: StatusAnswer, now: number): string {
       `  experiments ${s.experiments
         .map(
           (e) =>
-            `${e.experiment}: ${e.variant === null ? 'not in' : `${e.variant} (${e.state}${e.code ? ` ${e.code}` : ''})`}`,
+            `${e.experiment}: ${e.variant === null ? 'not in' : `${e.variant} (${e.state}${e.code ? ` ${e.code}` : ''})`}` +
+            (e.switchback
+              ? ` [switchback block ${e.switchback.block}, ${e.switchback.phase}` +
+                `${e.switchback.next_switch ? `, next switch ${e.switchback.next_switch}` : ''}]`
+              : ''),
         )
         .join(', ')}`,
     );

@@ -241,9 +241,28 @@ function renderExperiments(list) {
                 .join(', '),
             )
           : null,
+        x.switchback
+          ? el('div', { class: 'meta switchback', 'data-phase': x.switchback.phase }, switchbackLine(x.switchback))
+          : null,
         x.reason ? el('div', { class: 'meta' }, (x.code ? x.code + ': ' : '') + x.reason) : null,
       ),
     ),
+  );
+}
+
+/** A switchback experiment's block: its phase (washout: not measured), when the block ends, and the next switch. */
+function switchbackLine(b) {
+  return (
+    'switchback block ' +
+    b.block +
+    ' (' +
+    b.block_hours +
+    ' h): ' +
+    (b.phase === 'washout' ? 'washout, not measured, until ' + clock(b.washout_end) : 'measured') +
+    ' · block ends ' +
+    clock(b.block_end) +
+    ' · ' +
+    (b.next_switch ? 'next switch ' + clock(b.next_switch) : 'no switch ahead')
   );
 }
 
