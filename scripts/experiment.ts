@@ -25,7 +25,8 @@ interface VerbEntry {
 
 const VERBS: Record<string, VerbEntry> = {
   assign: {
-    usage: 'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--root DIR]',
+    usage:
+      'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--at ISO] [--blocks N] [--root DIR]',
     load: async () => assignVerb,
   },
   report: {
@@ -78,8 +79,25 @@ function assignVerb(name: string, args: string[]): number {
     env: { type: 'string', multiple: true, short: 'e' },
     device: { type: 'string', multiple: true, short: 'd' },
     output: { type: 'string', short: 'o' },
+    at: { type: 'string' },
+    blocks: { type: 'string' },
   });
   if (values.help) return (out(`usage: ${VERBS.assign!.usage}`), EXIT_OK);
+  // a switchback experiment: each device's arm in the next blocks, from --at (default now)
+  const atMs = values.at === undefined ? Date.now() : Date.parse(values.at as string);
+  const count = values.blocks === undefined ? 6 : Number(values.blocks);
+  if (Number.isNaN(atMs))
+    throw new GitopsError(
+      'usage',
+      `--at ${String(values.at)} is not a time`,
+      'e.g. --at 2026-12-15T00:00:00Z (ISO 8601)',
+    );
+  if (!Number.isInteger(count) || count < 1 || count > 168)
+    throw new GitopsError(
+      'usage',
+      `--blocks ${String(values.blocks)} is not a number of blocks`,
+      'give 1 to 168 (default 6)',
+    );
   const output = oneOf(
     'experiment assign',
     'output',
@@ -93,7 +111,7 @@ function assignVerb(name: string, args: string[]): number {
   const envs = list(values.env);
   const devices = list(values.device);
   for (const env of envs) pickTarget(repo, env, undefined, VERBS.assign!.usage); // an unknown one: Did you mean
-  const fleet = assignFleet(repo, experiment, { environments: envs, devices });
+  const fleet = assignFleet(repo, experiment, { environments: envs, devices, blocks: { atMs, count } });
   for (const d of devices)
     if (!fleet.devices.some((x) => x.device === d)) {
       const candidates = (envs.length ? envs : experiment.environments).flatMap((e) => repo.devices(e));
@@ -108,16 +126,30 @@ function assignVerb(name: string, args: string[]): number {
   return EXIT_OK;
 }
 
+/** A switchback experiment's devices in and out, and the blocks listed per arm. */
+function describeBlocks(e: Experiment, fleet: FleetAssignment): string {
+  const inIt = fleet.devices.filter((d) => d.in_experiment);
+  const blocks = inIt.flatMap((d) => d.blocks ?? []);
+  const perArm = e.variants.map((v) => `${v.name} ${blocks.filter((b) => b.variant === v.name).length}`).join(', ');
+  return `${inIt.length} in, ${fleet.devices.length - inIt.length} not in; blocks listed per arm: ${perArm || '-'}`;
+}
+
 /** The table of devices, then the devices per arm (and per stratum). */
 export function formatAssignment(repo: Repository, e: Experiment, fleet: FleetAssignment): string {
+  // a switchback experiment: the arm of each coming block (* where it starts with a washout), not one variant
+  const switchback = e.design.type === 'switchback';
   const rows = [
-    ['ENVIRONMENT', 'DEVICE', 'BUCKET', 'IN', 'VARIANT'],
+    ['ENVIRONMENT', 'DEVICE', 'BUCKET', 'IN', switchback ? 'BLOCKS FROM NOW' : 'VARIANT'],
     ...fleet.devices.map((d) => [
       d.environment,
       d.device,
       d.bucket.toFixed(4),
       d.in_experiment ? 'yes' : 'no',
-      d.variant ?? '-',
+      switchback && d.blocks
+        ? d.blocks.map((b) => `${b.variant}${b.washout ? '*' : ''}`).join(' ')
+        : switchback
+          ? '-'
+          : (d.variant ?? '-'),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -136,7 +168,15 @@ export function formatAssignment(repo: Repository, e: Experiment, fleet: FleetAs
     '',
     ...lines,
     '',
-    `${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}: ${describeCounts(overall)}`,
-    ...strata.map((s) => `  ${s.stratum}: ${describeCounts(s)}`),
+    ...(switchback && e.design.type === 'switchback'
+      ? [
+          `switchback: blocks of ${e.design.block_hours} h from ${fleet.devices.find((d) => d.blocks)?.blocks?.[0]?.start ?? '-'}, ` +
+            `each device's arm drawn per block; * a block that starts with ${e.design.washout_minutes} min of washout (not measured)`,
+          '',
+        ]
+      : []),
+    `${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}: ` +
+      (switchback ? describeBlocks(e, fleet) : describeCounts(overall)),
+    ...(switchback ? [] : strata.map((s) => `  ${s.stratum}: ${describeCounts(s)}`)),
   ].join('\n');
 }

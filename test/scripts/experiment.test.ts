@@ -17,6 +17,7 @@ interface AssignJson {
     bucket: number;
     in_experiment: boolean;
     variant: string | null;
+    blocks?: Array<{ block: number; start: string; variant: string; washout: boolean }>;
   }>;
 }
 
@@ -102,6 +103,51 @@ describe('gitops experiment assign', () => {
     expect(validate.stdout).toMatch(
       /experiments\/motion-sensitivity\.yaml:\d+:\d+ error experiment-value-out-of-bounds/,
     );
+  });
+
+  it("of a switchback experiment prints each device's arm in the coming blocks, the same as the device computes", async () => {
+    const dir = exampleCopy();
+    cpSync(join(PROJECT, 'experiments'), join(dir, 'experiments'), { recursive: true });
+    const file = join(dir, 'experiments/motion-sensitivity.yaml');
+    writeText(
+      file,
+      readText(file)
+        .replace('design: { type: between }', 'design: { type: switchback, block_hours: 6, washout_minutes: 30 }')
+        .replace(/^coverage: .*$/m, 'coverage: 1'),
+    );
+    const at = '2026-12-01T07:30:00Z';
+    const args = ['experiment', 'assign', 'motion-sensitivity', '--at', at, '--blocks', '4', '--root', dir];
+    const json = gitops([...args, '--output', 'json']);
+    expect(json.stderr).toBe('');
+    const fleet = JSON.parse(json.stdout) as AssignJson;
+    const inIt = fleet.devices.filter((d) => d.in_experiment);
+    expect(inIt.length).toBeGreaterThan(0);
+    const { switchbackArm } = await import('../../agent/core/experiments/switchback.js');
+    const { switchbackSchedule } = await import('../../agent/core/experiments/device.js');
+    const { readExperiments } = await import('../../agent/core/experiments/read.js');
+    const { openRepository } = await import('../../agent/core/repo/repository.js');
+    const { readWorkingTree } = await import('../../agent/io/repo-files.js');
+    const experiment = readExperiments(openRepository(readWorkingTree(dir)))[0]!;
+    for (const d of inIt) {
+      // blocks of 6 h from the one holding --at (06:00), each the arm the device itself runs then
+      expect(d.blocks!.map((b) => b.start)).toEqual([
+        '2026-12-01T06:00:00.000Z',
+        '2026-12-01T12:00:00.000Z',
+        '2026-12-01T18:00:00.000Z',
+        '2026-12-02T00:00:00.000Z',
+      ]);
+      const schedule = switchbackSchedule(experiment, d.device)!;
+      for (const b of d.blocks!) {
+        const arm = switchbackArm(schedule, Date.parse(b.start) + 60_000);
+        expect(b.variant).toBe(schedule.variants[arm.variant]!.name);
+        expect(b.washout).toBe(arm.washout);
+      }
+    }
+    const text = gitops(args);
+    expect(text.stdout).toMatch(/^ENVIRONMENT\s+DEVICE\s+BUCKET\s+IN\s+BLOCKS FROM NOW$/m);
+    expect(text.stdout).toMatch(/^production\s+prod-\S+\s+0\.\d{4}\s+yes\s+((control|low)\*? ?){4}$/m);
+    expect(text.stdout).toMatch(/^\d devices: \d in, \d not in; blocks listed per arm: control \d, low \d$/m);
+    expect(gitops([...args.slice(0, 3), '--blocks', '0', '--root', dir]).status).toBe(2);
   });
 
   it("validate --summary counts each experiment's devices per arm", () => {

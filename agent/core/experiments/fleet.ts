@@ -6,7 +6,9 @@ import { isObject } from '../json/value.js';
 import { deviceFile } from '../repo/layout.js';
 import type { Repository } from '../repo/repository.js';
 import { assignDevice } from './assign.js';
+import { switchbackSchedule } from './device.js';
 import { planOf, readExperiments } from './read.js';
+import { blockMs, blockOf, blockVariant, switchedAt } from './switchback.js';
 import type { Experiment } from './read.js';
 
 export interface DeviceAssignment {
@@ -16,6 +18,11 @@ export interface DeviceAssignment {
   bucket: number;
   in_experiment: boolean;
   variant: string | null;
+  /**
+   * A switchback experiment (with a time to start from): the device's arm in each of the next
+   * blocks, and whether the block starts with a washout (its arm is not the block before's).
+   */
+  blocks?: Array<{ block: number; start: string; variant: string; washout: boolean }>;
 }
 
 export interface FleetAssignment {
@@ -47,7 +54,12 @@ export function stratumValue(repo: Repository, env: string, device: string, attr
 export function assignFleet(
   repo: Repository,
   e: Experiment,
-  select: { environments?: readonly string[]; devices?: readonly string[] } = {},
+  select: {
+    environments?: readonly string[];
+    devices?: readonly string[];
+    /** For a switchback experiment: list each device's arm in `count` blocks from the one holding `atMs`. */
+    blocks?: { atMs: number; count: number };
+  } = {},
 ): FleetAssignment {
   const plan = planOf(e);
   const envs = select.environments?.length ? select.environments : e.environments;
@@ -62,9 +74,28 @@ export function assignFleet(
         bucket: a.bucket,
         in_experiment: a.inExperiment,
         variant: a.variant === null ? null : e.variants[a.variant]!.name,
+        ...(a.inExperiment && select.blocks ? blocksOf(e, device, select.blocks) : {}),
       });
     }
   return { experiment: e.name, seed: e.hash.seed, devices };
+}
+
+/** A switchback device's arm in `count` blocks from the one holding `atMs` (nothing for the between design). */
+function blocksOf(e: Experiment, device: string, o: { atMs: number; count: number }): Pick<DeviceAssignment, 'blocks'> {
+  const schedule = switchbackSchedule(e, device);
+  if (!schedule) return {};
+  const first = blockOf(schedule, o.atMs);
+  return {
+    blocks: Array.from({ length: o.count }, (_, i) => {
+      const block = first + i;
+      return {
+        block,
+        start: new Date(block * blockMs(schedule)).toISOString(),
+        variant: schedule.variants[blockVariant(schedule, device, block)]!.name,
+        washout: switchedAt(schedule, device, block),
+      };
+    }),
+  };
 }
 
 /** Devices per arm (every variant, in order, then `not in`), overall or per stratum. */
