@@ -451,7 +451,7 @@ describe('the local API', () => {
       status: 1,
       stderr: expect.stringContaining('cannot reach the agent at http://127.0.0.1:9'),
     });
-  });
+  }, 180_000); // eight command-line processes, each a cold start: slow on a busy machine and under coverage
 
   it('mutating requests are rate limited per caller, with Retry-After', async () => {
     const results = await Promise.all(
