@@ -4,8 +4,11 @@
 // no inbound connection. While the endpoint cannot be reached, batches wait (at most max_queue; the
 // oldest are dropped beyond, and counted) and are retried with a jittered, capped backoff; one the
 // endpoint refuses (a 4xx other than 429: malformed, out of order, unauthorised) is dropped, counted
-// and said once. Timers and the clock are injected: tests drive it without waiting.
+// and said once. Batches still waiting are kept in the state directory (telemetry-queue.bin) when a
+// push fails and when the agent stops, and pushed first after a restart. Timers and the clock are
+// injected: tests drive it without waiting.
 
+import { join } from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import {
@@ -18,6 +21,8 @@ import {
 } from '../io/remote-write.js';
 import type { AgentLabels, PushOptions, PushResult } from '../io/remote-write.js';
 import type { Clock } from '../io/clock.js';
+import { fileSpool } from '../io/telemetry-spool.js';
+import type { SpooledBatch, TelemetrySpool } from '../io/telemetry-spool.js';
 import type { Daemon } from './main.js';
 import { AgentMetrics, waveOf } from './metrics.js';
 import type { RemoteWriteSettings } from './settings.js';
@@ -44,13 +49,12 @@ export interface TelemetryOptions {
   push?: (o: PushOptions) => Promise<PushResult>;
   /** Retry delays: from `baseMs`, doubling, at most `maxMs`, each jittered down by up to half. */
   retry?: { baseMs: number; maxMs: number };
+  /** Where waiting batches outlive the process (the state directory's telemetry-queue.bin). */
+  spool?: TelemetrySpool;
   log: (line: string) => void;
 }
 
-interface Batch {
-  body: Uint8Array;
-  samples: number;
-}
+type Batch = SpooledBatch;
 
 export const RETRY = { baseMs: 1000, maxMs: 5 * 60_000 };
 
@@ -75,6 +79,9 @@ export class TelemetryPusher {
   private readonly samples: Counter;
   /** Totals since start, for a caller that runs many agents in one process (the fleet simulation). */
   readonly stats = { pushed: 0, samples: 0, failed: 0, rejected: 0, overflowed: 0 };
+
+  /** Whether the spool holds batches (so that an empty queue removes it once). */
+  private spooled = false;
 
   constructor(private readonly o: TelemetryOptions) {
     this.timers = o.timers ?? nodeTimers;
@@ -123,6 +130,15 @@ export class TelemetryPusher {
 
   /** The first snapshot at a random point of the first interval (a fleet started at once spreads out), then every interval. */
   start(): void {
+    // what waited when the last process ended goes first, in order
+    const kept = this.o.spool?.load();
+    if (kept?.problem) this.o.log(`telemetry: ${kept.problem}`);
+    if (kept && kept.batches.length > 0) {
+      this.waiting.unshift(...kept.batches);
+      this.trim();
+      this.spooled = true;
+      this.o.log(`telemetry: ${kept.batches.length} batch(es) kept from before the restart are pushed first`);
+    }
     this.o.log(
       `telemetry: pushing to ${shownUrl(this.o.settings.url)} every ${this.o.settings.interval_seconds}s` +
         ` (at most ${this.o.settings.max_queue} batches kept while it cannot be reached)`,
@@ -186,6 +202,11 @@ export class TelemetryPusher {
   }
 
   private async drain(): Promise<void> {
+    await this.drainQueue();
+    if (!this.stopped && this.waiting.length === 0 && this.spooled) this.keep();
+  }
+
+  private async drainQueue(): Promise<void> {
     const s = this.o.settings;
     while (!this.stopped && this.waiting.length > 0) {
       const batch = (this.sending = this.waiting.shift()!);
@@ -216,9 +237,10 @@ export class TelemetryPusher {
       }
       this.pushes.inc({ result: 'failed' });
       this.stats.failed++;
-      if (this.stopped) return;
-      this.waiting.unshift(batch); // tried again first: delivered in order
+      this.waiting.unshift(batch); // tried again first: delivered in order (after a restart too)
       this.trim();
+      if (this.stopped) return; // stop() keeps what waits
+      this.keep();
       const delay = this.backoff(this.failures++);
       this.sayOnce(
         'failed',
@@ -229,6 +251,17 @@ export class TelemetryPusher {
         void this.flush();
       }, delay);
       return;
+    }
+  }
+
+  /** Writes the waiting batches to the spool (removed once none waits): a restart does not lose them. */
+  private keep(): void {
+    if (!this.o.spool || (!this.spooled && this.waiting.length === 0)) return;
+    try {
+      this.o.spool.save([...(this.sending ? [this.sending] : []), ...this.waiting]);
+      this.spooled = this.waiting.length > 0 || this.sending !== undefined;
+    } catch (e) {
+      this.sayOnce('spool', `telemetry: the waiting batches could not be kept on disk: ${(e as Error).message}`);
     }
   }
 
@@ -244,7 +277,7 @@ export class TelemetryPusher {
     this.o.log(line);
   }
 
-  /** No more snapshots or pushes; a push under way is cut short (its batch is lost with the process). */
+  /** No more snapshots or pushes; a push under way is cut short, and what waits is kept in the spool. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.tickTimer !== undefined) this.timers.clearTimeout(this.tickTimer);
@@ -252,6 +285,7 @@ export class TelemetryPusher {
     this.tickTimer = this.retryTimer = undefined;
     this.abort.abort();
     await Promise.allSettled([this.flushing, this.snapshotting]);
+    this.keep();
   }
 }
 
@@ -261,7 +295,7 @@ export class TelemetryPusher {
  */
 export function startTelemetry(
   settings: RemoteWriteSettings,
-  daemon: Pick<Daemon, 'state' | 'clock'>,
+  daemon: Pick<Daemon, 'state' | 'clock' | 'stateDir'>,
   identity: { environment: string; device: string },
   log: (line: string) => void,
 ): TelemetryPusher {
@@ -272,6 +306,7 @@ export function startTelemetry(
     registry: metrics.registry,
     labels: () => ({ ...identity, wave: waveOf(daemon.state.state), job: AGENT_JOB, instance: identity.device }),
     clock: daemon.clock,
+    spool: fileSpool(join(daemon.stateDir, 'telemetry-queue.bin'), settings.max_queue),
     log,
   });
   pusher.start();

@@ -4,7 +4,7 @@
 // real agent process pushing its metrics to a real Prometheus, queried back by device, commit and
 // wave as the rollout gate asks.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +20,8 @@ import type { RemoteWriteSettings } from '../../agent/daemon/settings.js';
 import { TelemetryPusher } from '../../agent/daemon/telemetry.js';
 import type { Timers } from '../../agent/daemon/telemetry.js';
 import { decodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
+import { fileSpool, MAX_BATCH_BYTES } from '../../agent/io/telemetry-spool.js';
+import type { TelemetrySpool } from '../../agent/io/telemetry-spool.js';
 import type { PushOptions, PushResult } from '../../agent/io/remote-write.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 import { startFollowing } from '../helpers/agent-process.js';
@@ -57,6 +59,7 @@ const AGENT = {
 function pusher(o: {
   url?: string;
   maxQueue?: number;
+  spool?: TelemetrySpool;
   push?: (o: PushOptions) => Promise<PushResult>;
   now?: () => number;
   device?: string;
@@ -81,6 +84,7 @@ function pusher(o: {
     timers,
     ...(o.push ? { push: o.push } : {}),
     retry: { baseMs: 1000, maxMs: 8000 },
+    ...(o.spool ? { spool: o.spool } : {}),
     log: (l) => log.push(l),
   });
   return { p, seq, registry, timers, log };
@@ -155,6 +159,60 @@ describe('the telemetry queue', () => {
     expect(p.stats).toMatchObject({ pushed: 3, failed: 1, overflowed: 2 });
     expect(await counter(registry, 'doorbell_agent_telemetry_samples_total')).toBe(p.stats.samples);
     await p.stop();
+  });
+
+  it('keeps what waits in the state directory across a restart, pushed first and in order, the file removed once delivered', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'spool-')), 'telemetry-queue.bin');
+    const down = async (): Promise<PushResult> => ({ ok: false, retry: true, reason: 'cannot reach it: ECONNREFUSED' });
+    const first = pusher({ maxQueue: 3, push: down, spool: fileSpool(file, 3) });
+    first.p.start();
+    for (let i = 1; i <= 4; i++) {
+      first.seq.set(i);
+      await first.p.tick();
+    }
+    // kept on the failed push (1), then at stop with all that waits (the oldest dropped beyond max_queue)
+    await first.p.stop();
+    expect(
+      fileSpool(file, 3)
+        .load()
+        .batches.map((b) => seqOf(b.body)),
+    ).toEqual([2, 3, 4]);
+    const sent: number[] = [];
+    const second = pusher({
+      maxQueue: 3,
+      push: async (o) => (sent.push(seqOf(o.body)), { ok: true, status: 204 }),
+      spool: fileSpool(file, 3),
+    });
+    second.p.start();
+    expect(second.p.queued).toBe(3);
+    expect(second.log.join('\n')).toContain('3 batch(es) kept from before the restart are pushed first');
+    second.seq.set(5);
+    await second.p.tick();
+    expect(sent).toEqual([3, 4, 5]); // max_queue 3: the restored oldest gave way to the new snapshot
+    expect(existsSync(file)).toBe(false);
+    await second.p.stop();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('sets aside a spool that is not one, truncated or too large, and loses nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const file = join(dir, 'q.bin');
+    fileSpool(file, 2).save([{ samples: 3, body: new Uint8Array([1, 2, 3]) }]);
+    expect(fileSpool(file, 2).load()).toEqual({ batches: [{ samples: 3, body: new Uint8Array([1, 2, 3]) }] });
+    const good = readFileSync(file);
+    for (const [bytes, why] of [
+      [Buffer.from('not a spool at all'), 'not a telemetry spool'],
+      [good.subarray(0, good.length - 1), 'truncated'],
+      [Buffer.concat([good.subarray(0, 8), Buffer.from([0xff, 0xff, 0xff, 0xff])]), 'truncated or oversized batch'],
+      [Buffer.alloc(2 * (8 + MAX_BATCH_BYTES) + 5), 'more than 2 batches'],
+    ] as const) {
+      writeFileSync(file, bytes);
+      const r = fileSpool(file, 2).load();
+      expect(r.batches).toEqual([]);
+      expect(r.problem).toContain(why);
+      expect(existsSync(file)).toBe(false);
+    }
+    expect(fileSpool(join(dir, 'none.bin'), 2).load()).toEqual({ batches: [] });
   });
 
   it('backs off doubling, jittered, capped', () => {
