@@ -19,11 +19,11 @@ import { formatActiveLeases, formatGovernor } from '../agent/core/format/tunable
 import { agentApi, completeReleaseName, readTokenFile } from '../agent/io/api-client.js';
 import type { AgentApi } from '../agent/io/api-client.js';
 import type { TunablesAnswer } from '../agent/core/contracts/api.js';
-import { EXIT_INVALID, EXIT_OK, out, parse } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, out, outputOf, outputOptions, parse, printData } from './cli.js';
 
 const USAGE =
   'gitops agent status | journal [--limit N] [--event E] | releases | diff [--from R] [--to R] | sync | ' +
-  'rollback [--to previous|last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--json]';
+  'rollback [--to previous|last_good|COMMIT] [--reason TEXT]   [--url URL] [--token-file F] [--output text|json|yaml]';
 
 function tokenFrom(file: string | undefined): string | undefined {
   const path = file ?? process.env.DOORBELL_AGENT_TOKEN_FILE;
@@ -53,7 +53,7 @@ export async function clientCommand(args: string[]): Promise<number> {
     {
       url: { type: 'string' },
       'token-file': { type: 'string' },
-      json: { type: 'boolean' },
+      ...outputOptions,
       limit: { type: 'string' },
       event: { type: 'string' },
       from: { type: 'string' },
@@ -64,11 +64,12 @@ export async function clientCommand(args: string[]): Promise<number> {
   );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const api = connect(values.url, values['token-file']);
-  const show = (value: unknown, text: () => string): void => out(values.json ? JSON.stringify(value, null, 2) : text());
+  const output = outputOf(`agent ${action}`, values, ['text', 'json', 'yaml'] as const, 'text');
+  const show = (value: unknown, text: () => string): void => printData(output, value, text);
   switch (action) {
     case 'status': {
       const s = await api.status();
-      const runtime = values.json ? undefined : await tunablesIfAny(api);
+      const runtime = output !== 'text' ? undefined : await tunablesIfAny(api);
       show(s, () => {
         if (!runtime) return formatStatus(s, Date.now());
         const now = Date.parse(runtime.now);

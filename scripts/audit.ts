@@ -1,4 +1,4 @@
-// gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--format text|json]
+// gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--output text|json|yaml]
 // git log as the audit trail: per commit that changed what a device runs, who wrote and
 // committed it, its signature verdict and signer, the pull request it came from, and the
 // rendered configuration paths it changed on which environments and devices.
@@ -16,10 +16,10 @@ import { firstParentLog, gitDirectory } from '../agent/io/git-revisions.js';
 import { GitHub } from '../agent/io/github.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { err, EXIT_OK, list, oneOf, openTree, out, parse, rootOption } from './cli.js';
+import { err, EXIT_OK, list, openTree, out, outputOf, outputOptions, parse, printData, rootOption } from './cli.js';
 
 const USAGE =
-  'gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--format text|json] [--root DIR]';
+  'gitops audit [--env E]... [--device D]... [--path P] [--since DATE] [--trust DIR] [--repo OWNER/NAME] [--max N] [--output text|json|yaml] [--root DIR]';
 
 export async function auditCommand(args: string[]): Promise<number> {
   const { values } = parse(
@@ -34,12 +34,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       trust: { type: 'string' },
       repo: { type: 'string' },
       max: { type: 'string' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
     },
     USAGE,
   );
   if (values.help) return (out(USAGE), EXIT_OK);
-  const format = oneOf('audit', 'format', values.format, ['text', 'json'] as const, 'text');
+  const format = outputOf('audit', values, ['text', 'json', 'yaml'] as const, 'text');
   const max = values.max === undefined ? 200 : Number(values.max);
   if (!Number.isInteger(max) || max < 1)
     throw new GitopsError('usage', '--max must be a positive whole number', 'e.g. --max 50');
@@ -112,10 +112,6 @@ export async function auditCommand(args: string[]): Promise<number> {
     err(
       `gitops audit: only the newest ${max} commits were read (--max ${max}); older history was not audited: give a larger --max, or --since DATE`,
     );
-  if (format === 'json') {
-    out(JSON.stringify(entries, null, 2));
-    return EXIT_OK;
-  }
-  for (const line of formatAuditText(entries)) out(line);
+  printData(format, entries, () => formatAuditText(entries).join('\n'));
   return EXIT_OK;
 }

@@ -1,14 +1,44 @@
-// gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--format text|markdown|json] [--exit-code]
-// Both revisions are rendered straight from git objects: no checkout, a dirty tree is fine.
+// gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--output text|markdown|json|yaml] [--exit-code]
+// With no revision, HEAD against the work tree (staged and unstaged edits, as git diff); --base REV
+// alone: REV against the work tree; --head REV alone: REV against its parent. A revision is anything
+// git accepts (HEAD~1, a tag, a short id), read straight from git objects: no checkout.
 
 import { diffRepositories } from '../agent/core/change/diff.js';
+import type { RepoFiles } from '../agent/core/repo/layout.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
-import { readRevisionPair } from '../agent/io/git-revisions.js';
-import { EXIT_INVALID, EXIT_OK, list, oneOf, out, parse, repoRoot, rootOption } from './cli.js';
+import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
+import { readCommitFiles } from '../agent/io/git-tree.js';
+import { readWorkingTree } from '../agent/io/repo-files.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  list,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  repoRoot,
+  rootOption,
+} from './cli.js';
 
 const USAGE =
-  'gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--format text|markdown|json] [--exit-code] [--root DIR]';
+  'gitops diff [--base REV] [--head REV] [--env E]... [--device D]... [--output text|markdown|json|yaml] [--exit-code] [--root DIR]';
+
+/** One side of the comparison: a commit, or the work tree (commit null). */
+interface State {
+  revision: string;
+  commit: string | null;
+  files: RepoFiles;
+}
+
+const describe = (s: State): string =>
+  s.commit === null
+    ? 'the work tree'
+    : s.revision === s.commit
+      ? s.commit.slice(0, 12)
+      : `${s.revision} (${s.commit.slice(0, 12)})`;
 
 export async function diffCommand(args: string[]): Promise<number> {
   const { values } = parse(
@@ -20,30 +50,50 @@ export async function diffCommand(args: string[]): Promise<number> {
       head: { type: 'string' },
       env: { type: 'string', multiple: true, short: 'e' },
       device: { type: 'string', multiple: true, short: 'd' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
       'exit-code': { type: 'boolean' },
     },
     USAGE,
   );
   if (values.help) return (out(USAGE), EXIT_OK);
-  const format = oneOf('diff', 'format', values.format, ['text', 'markdown', 'json'] as const, 'text');
+  const format = outputOf('diff', values, ['text', 'markdown', 'json', 'yaml'] as const, 'text');
   const root = repoRoot(values.root);
-  const { base, head, baseFiles, headFiles } = await readRevisionPair(
-    root,
-    values.base ?? 'HEAD~1',
-    values.head ?? 'HEAD',
-  );
-  const report = diffRepositories(baseFiles, headFiles, {
+  const baseRev = values.base ?? (values.head !== undefined ? `${values.head}~1` : 'HEAD');
+  const cache = {}; // objects both trees share are inflated once
+  const commitState = async (revision: string): Promise<State> => {
+    const commit = await resolveRevision(root, revision);
+    return { revision, commit, files: await readCommitFiles(await gitDirectory(root), commit, { cache }) };
+  };
+  const base = await commitState(baseRev);
+  const head: State =
+    values.head !== undefined
+      ? await commitState(values.head)
+      : { revision: 'work tree', commit: null, files: readWorkingTree(root) };
+  const report = diffRepositories(base.files, head.files, {
     environments: list(values.env),
     devices: list(values.device),
     schemaCache: fileSchemaCache(),
   });
-  if (format === 'json') out(JSON.stringify({ base, head, ...report }, null, 2));
+  const compared = `comparing ${describe(base)} with ${describe(head)}`;
+  if (format === 'json' || format === 'yaml')
+    printData(
+      format,
+      {
+        base: base.commit,
+        head: head.commit,
+        compared: {
+          base: { revision: base.revision, commit: base.commit },
+          head: { revision: head.revision, commit: head.commit, work_tree: head.commit === null },
+        },
+        ...report,
+      },
+      () => '',
+    );
   else
     out(
       format === 'markdown'
-        ? formatDiffMarkdown(report)
-        : `${base.slice(0, 12)}..${head.slice(0, 12)}\n${formatDiffText(report)}`,
+        ? `_${compared}_\n\n${formatDiffMarkdown(report)}`
+        : `${compared}\n${formatDiffText(report)}`,
     );
   const differs = report.targets.length > 0 || report.environments.length > 0;
   return values['exit-code'] && differs ? EXIT_INVALID : EXIT_OK;

@@ -1,4 +1,4 @@
-// gitops explain PATH --env E [--device D] [--format text|json]: the value, its schema and the
+// gitops explain PATH --env E [--device D] [--output text|json|yaml]: the value, its schema and the
 // chain of files that set it. With --agent URL (token from --token-file or the environment, as
 // for `gitops agent`), also every runtime layer of the field on that running agent and the one
 // that wins; the environment and device default to the agent's.
@@ -14,7 +14,18 @@ import { validateFor } from '../agent/core/validate/validate.js';
 import { targetTunables } from '../agent/core/tunables/narrowing.js';
 import { describeSpec } from '../agent/core/tunables/spec.js';
 import { closest } from '../agent/core/format/suggest.js';
-import { EXIT_INVALID, EXIT_OK, openTree, oneOf, out, parse, reportInvalid, rootOption } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  openTree,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  reportInvalid,
+  rootOption,
+} from './cli.js';
 import { pickTarget } from './target.js';
 import { connect } from './agent-client.js';
 import type { AgentApi } from '../agent/io/api-client.js';
@@ -23,7 +34,7 @@ import type { Json } from '../agent/core/json/value.js';
 import { formatRuntimeLayers } from '../agent/core/format/tunables.js';
 
 const USAGE =
-  'gitops explain PATH --env E [--device D] [--format text|json] [--root DIR] [--agent URL [--token-file F]]';
+  'gitops explain PATH --env E [--device D] [--output text|json|yaml] [--root DIR] [--agent URL [--token-file F]]';
 
 /** What the running agent has of one path: the value that runs and, when it is tunable there, its layers. */
 interface RuntimeFacts {
@@ -53,14 +64,14 @@ export async function explainCommand(args: string[]): Promise<number> {
       ...rootOption,
       env: { type: 'string', short: 'e' },
       device: { type: 'string', short: 'd' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
       agent: { type: 'string' },
       'token-file': { type: 'string' },
     },
     USAGE,
   );
   if (values.help) return (out(USAGE), EXIT_OK);
-  const format = oneOf('explain', 'format', values.format, ['text', 'json'] as const, 'text');
+  const format = outputOf('explain', values, ['text', 'json', 'yaml'] as const, 'text');
   if (positionals.length !== 1)
     throw new GitopsError('usage', 'explain takes exactly one PATH, e.g. frame_capture.fps', `usage: ${USAGE}`);
   const path = positionals[0]!;
@@ -128,7 +139,7 @@ export async function explainCommand(args: string[]): Promise<number> {
   };
   const runtime = api ? await runtimeFacts(api, path) : undefined;
   const done = (): number => (reportInvalid(report) ? EXIT_INVALID : EXIT_OK);
-  if (format === 'json') return (out(JSON.stringify({ ...facts, ...(runtime ? { runtime } : {}) }, null, 2)), done());
+  if (format !== 'text') return (printData(format, { ...facts, ...(runtime ? { runtime } : {}) }, () => ''), done());
   const lines = [
     `${path} = ${value === undefined ? '(not set)' : JSON.stringify(shown)}    ` +
       `[${target.device ? `${target.environment}/${target.device}` : target.environment}]`,

@@ -2,91 +2,85 @@
 // The `gitops` command line: a thin dispatcher. Each command lives in its own file and is
 // loaded only when used, so that a cold `gitops validate` starts fast.
 
+import { fileURLToPath } from 'node:url';
 import { GitopsError } from '../agent/core/errors.js';
-import { err, EXIT_INVALID, EXIT_USAGE, exitStatusOf, out } from './cli.js';
+import { closest } from '../agent/core/format/suggest.js';
+import { fileExists, readText } from '../agent/io/local-files.js';
+import { err, EXIT_INVALID, EXIT_OK, EXIT_USAGE, exitStatusOf, out } from './cli.js';
+import { COMMANDS, findCommand } from './commands.js';
+import type { CommandSpec } from './commands.js';
+import { commandHelp, overview } from './help.js';
 
 type Command = (args: string[]) => Promise<number> | number;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  validate: {
-    summary: 'validate every environment and device (schema, rules, policy, hardware)',
-    load: async () => (await import('./validate.js')).validateCommand,
-  },
-  render: {
-    summary: 'print the rendered configuration of an environment or device',
-    load: async () => (await import('./render.js')).renderCommand,
-  },
-  explain: {
-    summary: 'show a value, its schema and where it came from',
-    load: async () => (await import('./explain.js')).explainCommand,
-  },
-  migrate: {
-    summary: 'rewrite documents in an old format version (comments kept)',
-    load: async () => (await import('./migrate.js')).migrateCommand,
-  },
-  diff: {
-    summary: 'what each device runs differently between two revisions (semantic, from git objects)',
-    load: async () => (await import('./diff.js')).diffCommand,
-  },
-  audit: {
-    summary: 'git log as the audit trail: who changed what a device runs, signed by whom, through which PR',
-    load: async () => (await import('./audit.js')).auditCommand,
-  },
-  propose: {
-    summary: 'propose a change as a pull request: --env E [--device D] --set PATH=VALUE',
-    load: async () => (await import('./propose.js')).proposeCommand,
-  },
-  ci: {
-    summary: 'ci pr: validate, verify, diff and keep one pull request comment up to date',
-    load: async () => (await import('./ci.js')).ciCommand,
-  },
-  agent: {
-    summary: 'run the on-device agent (--config agent.yaml), or watch a working tree (--watch DIR)',
-    load: async () => (await import('./agent.js')).agentCommand,
-  },
-  secrets: {
-    summary: 'SOPS files: decrypt | encrypt | edit | set | unset | rotate | updatekeys | verify',
-    load: async () => (await import('./secrets.js')).secretsCommand,
-  },
-  verify: {
-    summary: 'verify signed commits and tags, or a whole APPLIED..CANDIDATE range',
-    load: async () => (await import('./verify.js')).verifyCommand,
-  },
-  hardware: {
-    summary: 'hardware probe | capture --model M | parse KIND FILE',
-    load: async () => (await import('./hardware.js')).hardwareCommand,
-  },
-  rollout: {
-    summary:
-      'rollout plan | status | advance | halt | resume --env E: the waves of devices, their refs and gates; promote baked waves',
-    load: async () => (await import('./rollout.js')).rolloutCommand,
-  },
-  experiment: {
-    summary: 'experiment assign NAME [--env E]... [--device D]: which variant of an experiment each device gets',
-    load: async () => (await import('./experiment.js')).experimentCommand,
-  },
-  tune: {
-    summary:
-      'tune report | propose NAME: pool the tuning trials per hardware model; propose the best as a pull request',
-    load: async () => (await import('./tune.js')).tuneCommand,
-  },
-  device: {
-    summary:
-      'device add ID --env E --model M [--template T] [--age-recipient R]: a new device file, its key in .sops.yaml, the secrets re-wrapped',
-    load: async () => (await import('./device.js')).deviceCommand,
-  },
+/** Each command's code, loaded only when it runs; what it is and takes is in COMMANDS (scripts/commands.ts). */
+const loaders: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.js')).validateCommand,
+  render: async () => (await import('./render.js')).renderCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+  migrate: async () => (await import('./migrate.js')).migrateCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
+  propose: async () => (await import('./propose.js')).proposeCommand,
+  ci: async () => (await import('./ci.js')).ciCommand,
+  agent: async () => (await import('./agent.js')).agentCommand,
+  secrets: async () => (await import('./secrets.js')).secretsCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
+  hardware: async () => (await import('./hardware.js')).hardwareCommand,
+  rollout: async () => (await import('./rollout.js')).rolloutCommand,
+  experiment: async () => (await import('./experiment.js')).experimentCommand,
+  tune: async () => (await import('./tune.js')).tuneCommand,
+  device: async () => (await import('./device.js')).deviceCommand,
+  completion: async () => (await import('./completion.js')).completionCommand,
+  help: async () => helpCommand,
 };
 
-const usage = (): string =>
-  [
-    'usage: gitops <command> [options]',
-    '',
-    'commands:',
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
-    '',
-    'Every command takes --root DIR (default: the current directory) and --help.',
-    'Exit status: 0 valid, 1 invalid, 2 usage error.',
-  ].join('\n');
+/** The version of the package this command line comes from (package.json, beside dist/ or scripts/). */
+function version(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (!fileExists(path)) continue;
+    const pkg = JSON.parse(readText(path)) as { name?: string; version?: string };
+    if (pkg.name === 'doorbell-gitops' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
+function unknownCommand(word: string, known: readonly string[], within?: string): GitopsError {
+  const guess = closest(word, known);
+  const what = within ? `${within} subcommand` : 'command';
+  return new GitopsError(
+    'usage',
+    `unknown ${what} "${word}"${guess ? `. Did you mean "${within ? `${within} ` : ''}${guess}"?` : ''}`,
+    `${within ? `${within} subcommands` : 'commands'}: ${known.join(', ')}; gitops help${within ? ` ${within}` : ''} describes them`,
+  );
+}
+
+/** gitops help [COMMAND [SUBCOMMAND]] */
+function helpCommand(args: string[]): number {
+  const words = args.filter((w) => !w.startsWith('-'));
+  if (words.length === 0) return (out(overview(version())), EXIT_OK);
+  out(commandHelp(lookup(words).spec));
+  return EXIT_OK;
+}
+
+/** The command the leading words name; a mistyped one is a usage error with "Did you mean". */
+function lookup(words: readonly string[]): { spec: CommandSpec; used: number } {
+  const found = findCommand(words);
+  if (!found)
+    throw unknownCommand(
+      words[0]!,
+      COMMANDS.map((c) => c.name),
+    );
+  const next = words[found.used];
+  if (found.used === 1 && found.spec.subcommands && next !== undefined && !next.startsWith('-'))
+    throw unknownCommand(
+      next,
+      found.spec.subcommands.map((s) => s.name.split(' ')[1]!),
+      found.spec.name,
+    );
+  return found;
+}
 
 /**
  * A reader that stops early (gitops audit | head) ends a command quietly, as other tools do,
@@ -105,35 +99,46 @@ function onBrokenPipe(daemon: boolean): void {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   onBrokenPipe(name === 'agent' && (rest[0] === undefined || rest[0].startsWith('-')));
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    out(usage());
-    return name === undefined ? EXIT_USAGE : 0;
+  if (name === undefined) return (err(overview(version())), EXIT_USAGE);
+  if (name === '--help' || name === '-h') return (out(overview(version())), EXIT_OK);
+  if (name === '--version' || name === '-V') return (out(version()), EXIT_OK);
+  try {
+    const { spec } = lookup(argv);
+    // --help anywhere before "--" describes the (sub)command named, whatever else is given
+    const end = argv.indexOf('--');
+    const words = end === -1 ? argv : argv.slice(0, end);
+    const helpOfHelp = name === 'help' && rest.every((w) => w.startsWith('-'));
+    if ((name !== 'help' || helpOfHelp) && (words.includes('--help') || words.includes('-h')))
+      return (out(commandHelp(spec)), EXIT_OK);
+  } catch (e) {
+    return reportError(COMMANDS.some((c) => c.name === name) ? `gitops ${name}` : 'gitops', e);
   }
-  const command = commands[name];
-  if (!command) {
-    err(`gitops: unknown command "${name}"\n\n${usage()}`);
-    return EXIT_USAGE;
-  }
+  const load = loaders[name]!;
   try {
     return await (
-      await command.load()
+      await load()
     )(rest);
   } catch (e) {
-    if (e instanceof GitopsError) {
-      const cause = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : undefined;
-      err(
-        `gitops ${name}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}${process.env.DOORBELL_DEBUG && cause ? `\n  cause: ${cause}` : ''}`,
-      );
-      return exitStatusOf(e);
-    }
-    err(
-      `gitops ${name}: internal error: ${(e as Error).message}` +
-        (process.env.DOORBELL_DEBUG
-          ? `\n${(e as Error).stack ?? ''}`
-          : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'),
-    );
-    return EXIT_INVALID;
+    return reportError(`gitops ${name}`, e);
   }
+}
+
+/** An error on standard error, as "gitops COMMAND: what" and its hint; its exit status. */
+function reportError(label: string, e: unknown): number {
+  if (e instanceof GitopsError) {
+    const cause = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : undefined;
+    err(
+      `${label}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}${process.env.DOORBELL_DEBUG && cause ? `\n  cause: ${cause}` : ''}`,
+    );
+    return exitStatusOf(e);
+  }
+  err(
+    `${label}: internal error: ${(e as Error).message}` +
+      (process.env.DOORBELL_DEBUG
+        ? `\n${(e as Error).stack ?? ''}`
+        : '\n  hint: set DOORBELL_DEBUG=1 for details and report it'),
+  );
+  return EXIT_INVALID;
 }
 
 main(process.argv.slice(2)).then(

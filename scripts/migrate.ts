@@ -8,15 +8,28 @@ import { CURRENT_VERSION } from '../agent/core/schema/migrate.js';
 import { isYamlFile } from '../agent/core/repo/layout.js';
 import { compareText } from '../agent/core/json/value.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
-import { EXIT_INVALID, EXIT_OK, err, loadTree, out, parse, rootOption, useColor } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  err,
+  loadTree,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  rootOption,
+  useColor,
+} from './cli.js';
 
-const USAGE = 'gitops migrate [--check] [--root DIR]';
+const USAGE = 'gitops migrate [--check] [--output text|json|yaml] [--root DIR]';
 
 export function migrateCommand(args: string[]): number {
-  const { values } = parse('migrate', args, { ...rootOption, check: { type: 'boolean' } }, USAGE);
+  const { values } = parse('migrate', args, { ...rootOption, ...outputOptions, check: { type: 'boolean' } }, USAGE);
   if (values.help) return (out(USAGE), EXIT_OK);
+  const format = outputOf('migrate', values, ['text', 'json', 'yaml'] as const, 'text');
   const { root, files } = loadTree(values.root);
-  const behind: string[] = [];
+  const behind: Array<{ file: string; from: number | null; to: number }> = [];
   let failed = false;
   for (const [file, text] of [...files].sort(([a], [b]) => compareText(a, b))) {
     if (
@@ -34,11 +47,16 @@ export function migrateCommand(args: string[]): number {
       continue;
     }
     if (d.doc === undefined || d.doc === d.source.doc) continue;
-    behind.push(file);
+    behind.push({ file, from: d.version ?? null, to: CURRENT_VERSION });
     if (!values.check) writeFileAtomic(join(root, file), d.doc.toString({ lineWidth: 0 }));
-    out(`${values.check ? 'would migrate' : 'migrated'} ${file} (version ${d.version} -> ${CURRENT_VERSION})`);
   }
-  if (behind.length === 0 && !failed) out('every document is at the current format version');
+  printData(format, { check: values.check === true, migrated: values.check ? [] : behind, behind, failed }, () =>
+    behind.length === 0 && !failed
+      ? 'every document is at the current format version'
+      : behind
+          .map((b) => `${values.check ? 'would migrate' : 'migrated'} ${b.file} (version ${b.from} -> ${b.to})`)
+          .join('\n'),
+  );
   if (failed) return EXIT_INVALID;
   return values.check && behind.length > 0 ? EXIT_INVALID : EXIT_OK;
 }

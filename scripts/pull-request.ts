@@ -133,6 +133,8 @@ export interface FileProposal {
   base?: string | undefined;
   repo?: string | undefined;
   draft: boolean;
+  /** Run after the validation, before anything is committed (not on a dry run): it may refuse. */
+  beforeCommit?: () => Promise<void>;
 }
 
 /** Validates the proposed tree, then prints it (dry run) or opens the pull request; the exit status. */
@@ -163,6 +165,7 @@ export async function proposeFiles(p: FileProposal): Promise<number> {
     );
     return EXIT_OK;
   }
+  await p.beforeCommit?.();
   const changes = new Map<string, string | undefined>();
   for (const f of p.written) changes.set(f, p.after.get(f));
   for (const f of removed) changes.set(f, undefined);

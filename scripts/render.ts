@@ -1,4 +1,4 @@
-// gitops render --env E [--device D] [--format yaml|json] [--show-origin]
+// gitops render --env E [--device D] [--output yaml|json] [--show-origin]
 
 import { renderJson, renderYaml } from '../agent/core/format/render.js';
 import { redactSecrets } from '../agent/core/config/render.js';
@@ -10,8 +10,9 @@ import {
   EXIT_OK,
   list,
   openTree,
-  oneOf,
   out,
+  outputOf,
+  outputOptions,
   parse,
   reportInvalid,
   rootOption,
@@ -20,7 +21,7 @@ import {
 import { pickTarget } from './target.js';
 
 const USAGE =
-  'gitops render --env E [--device D] [--format yaml|json] [--show-origin] [--reveal-secrets --identity F]... [--root DIR]';
+  'gitops render --env E [--device D] [--output yaml|json] [--show-origin] [--reveal-secrets --identity F]... [--root DIR]';
 
 export async function renderCommand(args: string[]): Promise<number> {
   const { values } = parse(
@@ -30,7 +31,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       ...rootOption,
       env: { type: 'string', short: 'e' },
       device: { type: 'string', short: 'd' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
       'show-origin': { type: 'boolean' },
       'reveal-secrets': { type: 'boolean' },
       identity: { type: 'string', multiple: true, short: 'i' },
@@ -38,7 +39,7 @@ export async function renderCommand(args: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) return (out(USAGE), EXIT_OK);
-  const format = oneOf('render', 'format', values.format, ['yaml', 'json'] as const, 'yaml');
+  const format = outputOf('render', values, ['yaml', 'json'] as const, 'yaml');
   const { repo } = openTree(values.root);
   const target = pickTarget(repo, values.env, values.device, USAGE);
   const reveal = values['reveal-secrets'] === true;

@@ -1,4 +1,4 @@
-// gitops rollout plan --env E [--output json|text]: which wave each device of an environment is in
+// gitops rollout plan --env E [--output text|json|yaml]: which wave each device of an environment is in
 // (its cohort, or its bucket of the environment's seed), with its bucket and the ref its wave follows.
 // gitops rollout status | advance | halt | resume: the gate (agent/io/rollout.ts decides and writes;
 // this file parses the command line and prints).
@@ -19,14 +19,27 @@ import { validateFor } from '../agent/core/validate/validate.js';
 import { readPrometheusToken } from '../agent/io/prometheus-query.js';
 import { advanceRollout, haltRollout, resumeRollout, rolloutIo, rolloutStatus } from '../agent/io/rollout.js';
 import type { RolloutIo } from '../agent/io/rollout.js';
-import { EXIT_INVALID, EXIT_OK, err, oneOf, openTree, out, parse, reportInvalid, rootOption, useColor } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  err,
+  openTree,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  reportInvalid,
+  rootOption,
+  useColor,
+} from './cli.js';
 import { pickTarget } from './target.js';
 
 const REMOTE = '[--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F]';
 const USAGE = [
-  'gitops rollout plan --env E [--output json|text] [--root DIR]',
-  `gitops rollout status --env E ${REMOTE} [--output text|json]`,
-  `gitops rollout advance --env E ${REMOTE} [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]`,
+  'gitops rollout plan --env E [--output text|json|yaml] [--root DIR]',
+  `gitops rollout status --env E ${REMOTE} [--output text|json|yaml]`,
+  `gitops rollout advance --env E ${REMOTE} [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json|yaml]`,
   'gitops rollout halt --env E --reason TEXT [--remote NAME|URL]',
   'gitops rollout resume --env E [--reason TEXT] [--remote NAME|URL]',
 ].join('\n       ');
@@ -34,7 +47,7 @@ const USAGE = [
 const OPTIONS = {
   ...rootOption,
   env: { type: 'string', short: 'e' },
-  output: { type: 'string', short: 'o' },
+  ...outputOptions,
   remote: { type: 'string' },
   branch: { type: 'string' },
   prometheus: { type: 'string' },
@@ -47,10 +60,12 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
 
+const OUTPUT = Object.keys(outputOptions);
+
 /** Flags that only some verbs take: naming one elsewhere is a usage error, not silently ignored. */
 const ONLY: Record<string, readonly string[]> = {
-  plan: ['root', 'env', 'output', 'help'],
-  status: ['root', 'env', 'output', 'remote', 'branch', 'prometheus', 'prometheus-token-file', 'help'],
+  plan: ['root', 'env', ...OUTPUT, 'help'],
+  status: ['root', 'env', ...OUTPUT, 'remote', 'branch', 'prometheus', 'prometheus-token-file', 'help'],
   advance: Object.keys(OPTIONS).concat('help'),
   halt: ['root', 'env', 'remote', 'branch', 'reason', 'help'],
   resume: ['root', 'env', 'remote', 'branch', 'reason', 'help'],
@@ -68,7 +83,7 @@ export async function rolloutCommand(args: string[]): Promise<number> {
   if (stray.length > 0)
     throw new GitopsError('usage', `rollout ${verb} does not take --${stray.join(', --')}`, `usage: ${USAGE}`);
   if (verb === 'plan') return planCommand(values);
-  const output = oneOf(`rollout ${verb}`, 'output', values.output, ['text', 'json'] as const, 'text');
+  const output = outputOf(`rollout ${verb}`, values, ['text', 'json', 'yaml'] as const, 'text');
   const { root, repo } = openTree(values.root);
   const { environment } = pickTarget(repo, values.env, undefined, USAGE);
   const io = ioOf(root, values);
@@ -86,7 +101,7 @@ export async function rolloutCommand(args: string[]): Promise<number> {
   }
   if (verb === 'status') {
     const r = await rolloutStatus(io, base);
-    out(output === 'json' ? JSON.stringify(rolloutReportJson(r), null, 2) : formatRolloutStatus(r));
+    printData(output, rolloutReportJson(r), () => formatRolloutStatus(r));
     return r.exit;
   }
   if (values.emergency && !values.reason?.trim())
@@ -105,7 +120,7 @@ export async function rolloutCommand(args: string[]): Promise<number> {
       : {}),
   });
   // JSON always on standard output; the text of a halt or a refusal on standard error
-  if (output === 'json') out(JSON.stringify(rolloutReportJson(r), null, 2));
+  if (output !== 'text') printData(output, rolloutReportJson(r), () => '');
   if (r.exit === 0 && output === 'text') out(formatRolloutAdvance(r));
   else if (r.exit !== 0) err(formatRolloutAdvance(r));
   return r.exit;
@@ -142,7 +157,7 @@ async function whoRuns(io: RolloutIo): Promise<string> {
 }
 
 function planCommand(values: Values): number {
-  const output = oneOf('rollout plan', 'output', values.output, ['text', 'json'] as const, 'text');
+  const output = outputOf('rollout plan', values, ['text', 'json', 'yaml'] as const, 'text');
   const { repo } = openTree(values.root);
   const { environment } = pickTarget(repo, values.env, undefined, USAGE);
   const { plan } = environmentPlan(repo, environment);
@@ -159,6 +174,6 @@ function planCommand(values: Values): number {
     );
     return EXIT_INVALID;
   }
-  out(output === 'json' ? JSON.stringify(rolloutPlanJson(plan), null, 2) : formatRolloutPlan(plan));
+  printData(output, rolloutPlanJson(plan), () => formatRolloutPlan(plan));
   return EXIT_OK;
 }

@@ -1,19 +1,32 @@
-// gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--format text|json|github] [--summary]
+// gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary]
 
 import { parse as parseYaml } from 'yaml';
 import type { HardwareProfile } from '../agent/core/config/types.js';
 import type { DiagnosticFormat } from '../agent/core/format/diagnostics.js';
 import { summariseTarget } from '../agent/core/format/summary.js';
+import { countSeverities } from '../agent/core/format/diagnostics.js';
 import { rolloutSummaryLine } from '../agent/core/format/rollout.js';
 import { environmentPlan } from '../agent/core/rollout/check.js';
 import { experimentSummaryLines } from '../agent/core/experiments/fleet.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
 import { readUserFile } from '../agent/io/repo-files.js';
-import { EXIT_INVALID, EXIT_OK, list, oneOf, openTree, out, parse, printDiagnostics, rootOption } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  list,
+  openTree,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  printDiagnostics,
+  rootOption,
+} from './cli.js';
 import { GitopsError } from '../agent/core/errors.js';
 
 const USAGE =
-  'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--format text|json|github] [--summary] [--root DIR]';
+  'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary] [--root DIR]';
 
 export function validateCommand(args: string[]): number {
   const { values, positionals } = parse(
@@ -24,7 +37,7 @@ export function validateCommand(args: string[]): number {
       env: { type: 'string', multiple: true, short: 'e' },
       device: { type: 'string', multiple: true, short: 'd' },
       'hardware-profile': { type: 'string' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
       summary: { type: 'boolean' },
     },
     USAGE,
@@ -32,13 +45,7 @@ export function validateCommand(args: string[]): number {
   if (values.help) return (out(USAGE), EXIT_OK);
   if (positionals.length > 0)
     throw new GitopsError('usage', `validate takes no arguments, got "${positionals.join(' ')}"`, `usage: ${USAGE}`);
-  const format = oneOf<DiagnosticFormat>(
-    'validate',
-    'format',
-    values.format as string | undefined,
-    ['text', 'json', 'github'],
-    'text',
-  );
+  const format = outputOf<DiagnosticFormat | 'yaml'>('validate', values, ['text', 'json', 'yaml', 'github'], 'text');
   const started = performance.now();
   const { repo } = openTree(values.root);
   let hardwareProfile: { profile: HardwareProfile; source: string } | undefined;
@@ -65,40 +72,45 @@ export function validateCommand(args: string[]): number {
     ...(hardwareProfile ? { hardwareProfile } : {}),
   });
   const ms = performance.now() - started;
-  if (format === 'json') {
-    out(
-      JSON.stringify(
-        {
-          valid: report.valid,
-          diagnostics: report.diagnostics,
-          targets: report.targets.map((t) => ({
-            environment: t.target.environment,
-            device: t.target.device ?? null,
-            valid: !t.diagnostics.some((d) => d.severity === 'error'),
-          })),
-        },
-        null,
-        2,
-      ),
+  const environments = [...new Set(report.targets.map((t) => t.target.environment))];
+  const devices = report.targets.filter((t) => t.target.device).length;
+  // with --summary: what each target runs, each environment's waves, each experiment's arms
+  const summary = values.summary
+    ? {
+        targets: report.targets.map(summariseTarget),
+        rollouts: environments.flatMap((env) => {
+          const { plan } = environmentPlan(repo, env);
+          return plan?.declared ? [rolloutSummaryLine(plan)] : [];
+        }),
+        experiments: experimentSummaryLines(repo, environments),
+      }
+    : undefined;
+  if (format === 'json' || format === 'yaml') {
+    printData(
+      format,
+      {
+        valid: report.valid,
+        diagnostics: report.diagnostics,
+        targets: report.targets.map((t) => ({
+          environment: t.target.environment,
+          device: t.target.device ?? null,
+          valid: !t.diagnostics.some((d) => d.severity === 'error'),
+        })),
+        counts: { environments: environments.length, devices, ...countSeverities(report.diagnostics) },
+        elapsed_ms: Math.round(ms),
+        ...(summary ? { summary } : {}),
+      },
+      () => '',
     );
   } else {
-    if (values.summary && format === 'text') {
-      for (const t of report.targets) out(summariseTarget(t));
-      // per environment with a rollout: how many of its devices each wave holds
-      for (const env of new Set(report.targets.map((t) => t.target.environment))) {
-        const { plan } = environmentPlan(repo, env);
-        if (plan?.declared) out(rolloutSummaryLine(plan));
-      }
-      for (const line of experimentSummaryLines(repo, [...new Set(report.targets.map((t) => t.target.environment))]))
-        out(line);
+    if (summary && format === 'text') {
+      for (const line of [...summary.targets, ...summary.rollouts, ...summary.experiments]) out(line);
       out('');
     }
-    const envs = new Set(report.targets.map((t) => t.target.environment)).size;
-    const devices = report.targets.filter((t) => t.target.device).length;
     printDiagnostics(
       report.diagnostics,
       format,
-      `${envs} environment${envs === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'} (${ms.toFixed(0)} ms)`,
+      `${environments.length} environment${environments.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'} (${ms.toFixed(0)} ms)`,
     );
   }
   return report.valid ? EXIT_OK : EXIT_INVALID;

@@ -1,10 +1,11 @@
-// gitops verify --repo GITDIR --trust DIR [--format json|text] OBJECT...
+// gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] OBJECT...
 // gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent]
 //
 // --now TIME is the device's clock (default: this machine's); keys must be valid then for the
 // candidate (and each OBJECT). JSON entries carry, besides verdict/signer/reason, `code` (null,
 // or "future-dated": a policy refusal of an object dated more than --skew seconds after --now)
-// and `retryable` (true only then: refuse it for now, never record it as bad for ever).
+// and `retryable` (true only then: refuse it for now, never record it as bad for ever). JSON is the
+// default output. OBJECT and the ends of --range are any revision git accepts (HEAD~1, v1.2^{}, a short id).
 
 import { GitopsError } from '../agent/core/errors.js';
 import { verifyRange } from '../agent/core/trust/history.js';
@@ -14,11 +15,40 @@ import type { ObjectVerdict } from '../agent/core/trust/verdict.js';
 import { DEFAULT_SKEW_SECONDS, verifyCommitObject, verifyTagObject } from '../agent/core/trust/verify-object.js';
 import type { TrustStore, VerifyOptions } from '../agent/core/trust/verify-object.js';
 import { gitDirOf, objectReader, resolveObject } from '../agent/io/git-objects.js';
+import type { ResolvedObject } from '../agent/io/git-objects.js';
+import { git } from '../agent/io/git-revisions.js';
+import { succeeded } from '../agent/io/process.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
-import { EXIT_INVALID, EXIT_OK, oneOf, out, parse, warnTrustProblems } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  oneOf,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  warnTrustProblems,
+} from './cli.js';
 
 const USAGE =
-  'gitops verify --repo GITDIR --trust DIR [--format json|text] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--format json|text] [--now TIME] [--skew SECONDS]';
+  'gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] [--now TIME] [--skew SECONDS]';
+
+/**
+ * A name as refs and object ids (resolveObject: a branch, a tag, an id, keeping the ref it came
+ * through), else as git itself reads it (HEAD~1, main^2, v1.2^{}, a short id).
+ */
+async function resolveAny(gitdir: string, spec: string): Promise<ResolvedObject> {
+  try {
+    return await resolveObject(gitdir, spec);
+  } catch (e) {
+    if (!(e instanceof GitopsError) || e.code !== 'unknown-object' || spec.startsWith('-')) throw e;
+    const r = await git(gitdir, ['--git-dir', gitdir, 'rev-parse', '--verify', '--quiet', '--end-of-options', spec]);
+    const oid = succeeded(r) ? r.stdout.toString('utf8').trim() : '';
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw e;
+    return resolveObject(gitdir, oid);
+  }
+}
 
 export async function verifyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -27,7 +57,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     {
       repo: { type: 'string' },
       trust: { type: 'string' },
-      format: { type: 'string', short: 'f' },
+      ...outputOptions,
       range: { type: 'string' },
       mode: { type: 'string' },
       now: { type: 'string' },
@@ -36,7 +66,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
-  const format = oneOf('verify', 'format', values.format, ['text', 'json'] as const, 'text');
+  const format = outputOf('verify', values, ['json', 'text', 'yaml'] as const, 'json');
   const mode = oneOf<HistoryMode>('verify', 'mode', values.mode, ['all', 'first-parent'], 'all');
   if (!values.repo || !values.trust)
     throw new GitopsError('usage', '--repo and --trust are required', `usage: ${USAGE}`);
@@ -57,14 +87,14 @@ export async function verifyCommand(args: string[]): Promise<number> {
   warnTrustProblems(trust);
 
   if (values.range !== undefined) {
-    const m = /^([^.]+)\.\.([^.]+)$/.exec(values.range);
+    const m = /^(.+?)\.\.(?!\.)(.+)$/.exec(values.range);
     if (!m)
       throw new GitopsError(
         'usage',
         `--range "${values.range}" is not APPLIED..CANDIDATE`,
         'e.g. --range 7b4a90cd..main',
       );
-    const [base, candidate] = await Promise.all([resolveObject(gitdir, m[1]!), resolveObject(gitdir, m[2]!)]);
+    const [base, candidate] = await Promise.all([resolveAny(gitdir, m[1]!), resolveAny(gitdir, m[2]!)]);
     for (const r of [base, candidate])
       if (r.type !== 'commit')
         throw new GitopsError(
@@ -73,31 +103,23 @@ export async function verifyCommand(args: string[]): Promise<number> {
           'a range runs between two commits',
         );
     const result = await verifyRange(objectReader(gitdir), base.oid, candidate.oid, trust, { ...opts, mode });
-    if (format === 'json')
-      out(
-        JSON.stringify(
-          {
-            verdict: result.verdict,
-            code: result.code,
-            retryable: result.retryable,
-            reason: result.reason,
-            applied: base.oid,
-            candidate: candidate.oid,
-            mode,
-            commits: result.commits,
-          },
-          null,
-          2,
-        ),
-      );
-    else out([`${result.verdict}: ${result.reason}`, ...result.commits.map(line)].join('\n'));
+    const data = {
+      verdict: result.verdict,
+      code: result.code,
+      retryable: result.retryable,
+      reason: result.reason,
+      applied: base.oid,
+      candidate: candidate.oid,
+      mode,
+      commits: result.commits,
+    };
+    printData(format, data, () => [`${result.verdict}: ${result.reason}`, ...result.commits.map(line)].join('\n'));
     return result.verdict === 'trusted' ? EXIT_OK : EXIT_INVALID;
   }
 
   const verdicts: ObjectVerdict[] = [];
   for (const spec of positionals) verdicts.push(await verifyOne(gitdir, spec, trust, opts));
-  if (format === 'json') out(JSON.stringify(verdicts, null, 2));
-  else out(verdicts.map(line).join('\n'));
+  printData(format, verdicts, () => verdicts.map(line).join('\n'));
   return verdicts.every((v) => v.verdict === 'trusted') ? EXIT_OK : EXIT_INVALID;
 }
 
@@ -108,7 +130,7 @@ function line(v: ObjectVerdict): string {
 async function verifyOne(gitdir: string, spec: string, trust: TrustStore, opts: VerifyOptions): Promise<ObjectVerdict> {
   let resolved;
   try {
-    resolved = await resolveObject(gitdir, spec);
+    resolved = await resolveAny(gitdir, spec);
   } catch (e) {
     if (e instanceof GitopsError) return verdictOf(spec, null, null, 'malformed', e.message);
     throw e;

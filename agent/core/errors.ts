@@ -75,6 +75,12 @@ export const ERROR_CODES = {
   'schemas-invalid': { exit: 1, http: 500, meaning: "the repository's schemas do not compile" },
   'component-cycle': { exit: 1, http: 500, meaning: "the components' depends_on form a cycle" },
   'dirty-file': { exit: 1, http: 500, meaning: 'a file to change has uncommitted changes' },
+  'unsigned-proposal': {
+    exit: 1,
+    http: 500,
+    meaning:
+      'a proposal for an environment that requires signed commits would not be signed (gitops propose --allow-unsigned)',
+  },
 
   // git: the local repository and its objects
   'not-a-repository': { exit: 1, http: 500, meaning: 'the directory is not a git repository' },

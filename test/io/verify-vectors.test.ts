@@ -113,7 +113,19 @@ describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () =
 
   it('no jump onto a merged side branch, no rollback', async () => {
     const a05 = manifest.entries.find((e) => e.oid.startsWith('353ef8e6'))!.oid;
-    const r = gitops(['verify', '--repo', repo, '--trust', SIGNATURE_VECTORS, '--now', NOW, '--range', `main..${a05}`]);
+    const r = gitops([
+      'verify',
+      '--repo',
+      repo,
+      '--trust',
+      SIGNATURE_VECTORS,
+      '--now',
+      NOW,
+      '--output',
+      'text',
+      '--range',
+      `main..${a05}`,
+    ]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(
       /^policy: the candidate 353ef8e6bb68 is an ancestor of the applied commit 4eb7604bc8e9: a rollback/,
@@ -131,6 +143,8 @@ describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () =
       `${a05}..main`,
       '--mode',
       'first-parent',
+      '--output',
+      'text',
     ]);
     expect(fp.stdout).toMatch(
       /^policy: the applied commit 353ef8e6bb68 is not on the first-parent history of 4eb7604bc8e9/,

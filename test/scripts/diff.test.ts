@@ -39,8 +39,10 @@ type Report = {
   valid: boolean;
   risk: { production: boolean; devicesAffected: number; level: string; sensitive: string[] };
 };
+/** The last commit against its parent (with no revision, gitops diff compares HEAD with the work tree). */
+const LAST = ['--base', 'HEAD~1', '--head', 'HEAD'];
 const json = (r: ReturnType<typeof fleet>, ...args: string[]): Report =>
-  JSON.parse(gitops(['diff', '--format', 'json', '--root', r.dir, ...args]).stdout) as Report;
+  JSON.parse(gitops(['diff', ...LAST, '--format', 'json', '--root', r.dir, ...args]).stdout) as Report;
 
 describe('gitops diff', () => {
   it('a base value change shows per device with old -> new and the file that caused it', () => {
@@ -77,10 +79,10 @@ describe('gitops diff', () => {
     );
     commitAll(r, 'restate the default clip length');
     expect(json(r).targets).toEqual([]);
-    expect(gitops(['diff', '--exit-code', '--root', r.dir]).status).toBe(0);
+    expect(gitops(['diff', ...LAST, '--exit-code', '--root', r.dir]).status).toBe(0);
     r.edit('config/storage.yaml', 'clip_seconds: 20', 'clip_seconds: 25');
     commitAll(r, 'longer clips elsewhere');
-    expect(gitops(['diff', '--exit-code', '--root', r.dir]).status).toBe(1);
+    expect(gitops(['diff', ...LAST, '--exit-code', '--root', r.dir]).status).toBe(1);
   });
 
   it('secret changes at key level with no key, and no value anywhere in the output', () => {
@@ -99,7 +101,7 @@ describe('gitops diff', () => {
       ).status,
     ).toBe(0);
     commitAll(r, 'rotate the bot token');
-    const res = gitops(['diff', '--format', 'json', '--root', r.dir], { env: { HOME: tempDir('home-') } });
+    const res = gitops(['diff', ...LAST, '--format', 'json', '--root', r.dir], { env: { HOME: tempDir('home-') } });
     expect(res.stdout).not.toContain('rotated-token-value');
     const d = JSON.parse(res.stdout) as Report;
     expect(d.environments).toEqual([
@@ -124,7 +126,7 @@ describe('gitops diff', () => {
     r.edit('config/frame_capture.yaml', '  fps: 15', '  fps: 500');
     commitAll(r, 'second office door, and a typo');
     writeFileSync(join(r.dir, 'config/motion.yaml'), 'not: [valid'); // uncommitted: not part of the diff
-    const text = gitops(['diff', '--root', r.dir]);
+    const text = gitops(['diff', ...LAST, '--root', r.dir]);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain('staging/stg-office-02 (added):');
     const fps = examplePosition('config/frame_capture.yaml', '  fps: 15', '  fps: '.length);
@@ -132,7 +134,7 @@ describe('gitops diff', () => {
     expect(text.stdout).toContain('head is INVALID');
     expect(text.stdout).toContain(`config/frame_capture.yaml:${fps.line}:${fps.column} schema-range`);
     expect(text.stdout).toMatch(/risk high: production not touched/);
-    const markdown = gitops(['diff', '--format', 'markdown', '--root', r.dir]).stdout;
+    const markdown = gitops(['diff', ...LAST, '--format', 'markdown', '--root', r.dir]).stdout;
     expect(markdown).toContain('**❌ invalid**');
     expect(markdown).toContain('<summary><b>staging/stg-office-02</b> (staging, added)');
   });

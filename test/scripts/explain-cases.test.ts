@@ -26,9 +26,9 @@ describe('gitops explain: usage', () => {
     expect(explain('frame_capture..fps', '--env', 'development').stderr).toContain(
       '"frame_capture..fps" is not a configuration path',
     );
-    const format = explain('frame_capture.fps', '--env', 'development', '--format', 'yaml');
+    const format = explain('frame_capture.fps', '--env', 'development', '--format', 'xml');
     expect(format.status).toBe(2);
-    expect(format.stderr).toContain('--format must be one of text, json, not "yaml"');
+    expect(format.stderr).toContain('--format must be one of text, json, yaml, not "xml"');
   });
 
   it('an unknown section gets the nearest one and the list of sections; a path below a leaf gets neither', () => {

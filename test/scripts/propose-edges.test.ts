@@ -28,9 +28,12 @@ function fleet(origin: boolean): ReturnType<typeof makeRepo> {
   return repo;
 }
 const propose = (repo: ReturnType<typeof makeRepo>, ...args: string[]) =>
-  gitopsAsync(['propose', '--env', 'production', '--device', 'prod-berlin-001', ...args, '--root', repo.dir], {
-    env: IDENTITY,
-  });
+  gitopsAsync(
+    ['propose', '--env', 'production', '--device', 'prod-berlin-001', '--allow-unsigned', ...args, '--root', repo.dir],
+    {
+      env: IDENTITY,
+    },
+  );
 
 describe('gitops propose: where it stops', () => {
   it('--help prints the usage; no --set is a usage error', async () => {

@@ -176,7 +176,7 @@ describe('gitops rollout plan', () => {
       [],
       ['promote'],
       ['plan'],
-      ['plan', '--env', 'production', '--output', 'yaml'],
+      ['plan', '--env', 'production', '--output', 'xml'],
       ['plan', 'extra', '--env', 'production'],
     ]) {
       const r = gitops(['rollout', ...args], { cwd: PROJECT });

@@ -93,7 +93,7 @@ describe('gitops validate', () => {
   it('usage errors exit 2 with a hint', () => {
     const r = gitops(['validate', '--format', 'xml'], { cwd: PROJECT });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--format must be one of text, json, github, not "xml"');
+    expect(r.stderr).toContain('--format must be one of text, json, yaml, github, not "xml"');
     expect(gitops(['validate', '--bogus'], { cwd: PROJECT }).status).toBe(2);
     expect(gitops(['frobnicate'], { cwd: PROJECT }).status).toBe(2);
   });

@@ -67,7 +67,7 @@ describe('gitops verify: the command line', () => {
     expect(verdicts[0]!.oid).toBe(head);
     expect(verdicts[1]!.reason).toContain('a lightweight tag');
     expect(verdicts[2]!.reason).toContain('is a tree, not a commit or a tag');
-    const text = verify('--now', '2026-03-02T00:00:00Z', 'main', 'light');
+    const text = verify('--output', 'text', '--now', '2026-03-02T00:00:00Z', 'main', 'light');
     expect(text.status).toBe(1);
     expect(text.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^main +trusted +alice@example\.test/),
