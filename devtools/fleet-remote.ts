@@ -21,10 +21,26 @@ export interface FleetRemote {
   edit(file: string, from: string | RegExp, to: string): void;
 }
 
-/** Copies the configuration of the example repository (config, environments, schemas, .sops.yaml). */
+const EXAMPLE = ['config', 'environments', 'schemas', '.sops.yaml'];
+
+/**
+ * Copies the configuration of the example repository (config, environments, schemas, .sops.yaml)
+ * as committed at HEAD when `root` is a git checkout, so that an edit in progress (the README's
+ * suggested one, a broken file) never reaches the demo's or the bench's fleet; from the files on
+ * disk otherwise (an installed package).
+ */
 export function copyExample(root: string, into: string): void {
-  for (const sub of ['config', 'environments', 'schemas', '.sops.yaml'])
-    cpSync(join(root, sub), join(into, sub), { recursive: true, dereference: true }); // links copied as files: the copy never writes through one
+  let archive: Buffer | undefined;
+  try {
+    archive = execFileSync('git', ['-C', root, 'archive', '--format=tar', 'HEAD', '--', ...EXAMPLE], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
+  } catch {
+    archive = undefined; // not a git checkout, or nothing committed: the files on disk
+  }
+  if (archive) return void execFileSync('tar', ['-x', '-C', into], { input: archive });
+  for (const sub of EXAMPLE) cpSync(join(root, sub), join(into, sub), { recursive: true, dereference: true }); // links copied as files: the copy never writes through one
 }
 
 export function fleetRemote(
