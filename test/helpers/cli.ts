@@ -43,6 +43,7 @@ export function gitopsAsync(
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
     child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    // 'close', not 'exit': the output pipes may still hold data when the process has exited (seen under load)
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
