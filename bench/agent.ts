@@ -168,7 +168,9 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     if (load.errors > 0) throw new Error(`bench API: ${load.errors} failed requests`);
     rows.push({
       group,
-      name: `API: GET /api/v1/status with a token, 16 keep-alive connections (${load.requests} requests in ${load.seconds.toFixed(1)} s; p50 ${load.p50ms.toFixed(1)} ms, p99 ${load.p99ms.toFixed(1)} ms)`,
+      name:
+        `API: GET /api/v1/status with a token, 16 keep-alive connections (${load.requests} requests in ` +
+        `${load.seconds.toFixed(1)} s; p50 ${load.p50ms.toFixed(1)} ms, p99 ${load.p99ms.toFixed(1)} ms)`,
       value: load.perSecond,
       unit: 'req/s',
       target: '> 2000 req/s',
@@ -325,7 +327,9 @@ export async function benchAgent(root: string, cli: string): Promise<Row[]> {
     if (spawnSync('ansible-pull', ['--version']).status === 0) {
       writeFileSync(
         join(work, 'local.yml'),
-        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - name: deliver the capture configuration\n      copy:\n        src: config/frame_capture.yaml\n        dest: \"{{ lookup('env', 'ANSIBLE_DEST') }}/frame_capture.yaml\"\n",
+        '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n' +
+          '    - name: deliver the capture configuration\n      copy:\n        src: config/frame_capture.yaml\n' +
+          `        dest: "{{ lookup('env', 'ANSIBLE_DEST') }}/frame_capture.yaml"\n`,
       );
       commit('ansible playbook');
       const dest = join(dir, 'ansible-dest');

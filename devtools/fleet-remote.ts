@@ -40,7 +40,8 @@ export function copyExample(root: string, into: string): void {
     archive = undefined; // not a git checkout, or nothing committed: the files on disk
   }
   if (archive) return void execFileSync('tar', ['-x', '-C', into], { input: archive });
-  for (const sub of EXAMPLE) cpSync(join(root, sub), join(into, sub), { recursive: true, dereference: true }); // links copied as files: the copy never writes through one
+  // links copied as files: the copy never writes through one
+  for (const sub of EXAMPLE) cpSync(join(root, sub), join(into, sub), { recursive: true, dereference: true });
 }
 
 export function fleetRemote(

@@ -369,7 +369,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       '(and so your signing), pushes it and opens the pull request with the diff as its body. A change to an ' +
       'environment that requires signed commits is refused when the commit would not be signed, unless --allow-unsigned.',
     usage: [
-      'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--dry-run] [--allow-unsigned] [--base BRANCH] [--repo OWNER/NAME] [--root DIR]',
+      'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--dry-run] [--allow-unsigned] ' +
+        '[--base BRANCH] [--repo OWNER/NAME] [--root DIR]',
     ],
     flags: [
       ROOT,
@@ -415,7 +416,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'The subcommands talk to a running agent through its API, or manage its tokens and backups.',
     usage: [
       'gitops agent --config agent.yaml',
-      'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... [--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
+      'gitops agent --watch DIR --env E --device D [--state DIR] [--identity F]... ' +
+        '[--hardware-profile FILE|recorded] [--listen HOST:PORT] [--tokens-file F] [--no-loopback-reads] [--bake SECONDS] [--with-example-pipeline]',
     ],
     flags: [
       { name: 'config', short: 'c', type: 'string', arg: 'FILE', help: 'the agent settings (follow a remote)' },
@@ -630,7 +632,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: [
       'gitops rollout plan --env E [--output json|text] [--root DIR]',
       'gitops rollout status --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--output text|json]',
-      'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
+      'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] ' +
+        '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
       'gitops rollout halt --env E --reason TEXT [--remote NAME|URL]',
       'gitops rollout resume --env E [--reason TEXT] [--remote NAME|URL]',
     ],
@@ -660,7 +663,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'rollout advance',
         summary: 'promote the waves that have baked and whose gates hold',
         usage: [
-          'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
+          'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] ' +
+            '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
         ],
         flags: [
           ROOT,
@@ -746,7 +750,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'experiment conclude',
         summary: 'the pull request that ships a variant',
         usage: [
-          'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]',
+          'gitops experiment conclude NAME --ship VARIANT --prometheus URL [--prometheus-token-file F] [--remote R] ' +
+            '[--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--allow-without-verdict] [--at ISO] [--root DIR]',
         ],
         flags: [
           ...EXPERIMENT_REPORT_FLAGS,
@@ -781,7 +786,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'tune propose',
         summary: 'propose the best candidate for a model as a pull request',
         usage: [
-          'gitops tune propose NAME --model M --prometheus URL [--candidate C] [--remote R] [--base BRANCH] [--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--window D] [--prometheus-token-file F] [--root DIR]',
+          'gitops tune propose NAME --model M --prometheus URL [--candidate C] [--remote R] [--base BRANCH] ' +
+            '[--repo OWNER/NAME] [--title T] [--draft] [--dry-run] [--window D] [--prometheus-token-file F] [--root DIR]',
         ],
         flags: [
           ...TUNE_SOURCE,

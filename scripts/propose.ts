@@ -16,7 +16,8 @@ import { pickTarget } from './target.js';
 import { proposeFiles } from './pull-request.js';
 
 const USAGE =
-  'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--dry-run] [--allow-unsigned] [--base BRANCH] [--repo OWNER/NAME] [--root DIR]';
+  'gitops propose --env E [--device D] --set PATH=VALUE... [--title T] [--draft] [--dry-run] [--allow-unsigned] ' +
+  '[--base BRANCH] [--repo OWNER/NAME] [--root DIR]';
 
 /** Whether the user's git would sign a commit made in ROOT (commit.gpgsign, and a key where the format needs one). */
 async function commitsAreSigned(root: string): Promise<boolean> {

@@ -32,7 +32,9 @@ import {
 } from './cli.js';
 
 const USAGE =
-  'gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...\n       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] [--now TIME] [--skew SECONDS]';
+  'gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...\n' +
+  '       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] ' +
+  '[--output json|text|yaml] [--now TIME] [--skew SECONDS]';
 
 /**
  * A name as refs and object ids (resolveObject: a branch, a tag, an id, keeping the ref it came

@@ -25,6 +25,8 @@ const NOW = '2026-11-27T12:00:00Z';
 
 describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () => {
   let repo = '';
+  /** gitops verify on the vectors' repository and trust, at their time. */
+  const verifyVectors = (): string[] => ['verify', '--repo', repo, '--trust', SIGNATURE_VECTORS, '--now', NOW];
   const manifest = hasSignatureVectors
     ? (JSON.parse(readFileSync(join(SIGNATURE_VECTORS, 'manifest.json'), 'utf8')) as {
         ranges: Range[];
@@ -51,18 +53,7 @@ describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () =
     const refs = manifest.entries.flatMap((e) =>
       e.refs.filter((ref) => ref.startsWith('refs/heads/') || ref.startsWith('refs/tags/')).map((ref) => ({ ref, e })),
     );
-    const r = gitops([
-      'verify',
-      '--repo',
-      repo,
-      '--trust',
-      SIGNATURE_VECTORS,
-      '--now',
-      NOW,
-      '--format',
-      'json',
-      ...refs.map((x) => x.ref),
-    ]);
+    const r = gitops([...verifyVectors(), '--format', 'json', ...refs.map((x) => x.ref)]);
     expect(r.status).toBe(1);
     const got = JSON.parse(r.stdout) as Array<{
       object: string;
@@ -83,26 +74,11 @@ describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () =
   });
 
   it('exits 0 only when everything is trusted', () => {
-    expect(
-      gitops(['verify', '--repo', repo, '--trust', SIGNATURE_VECTORS, '--now', NOW, 'main', 'v1.0-ssh', 'v1.0-gpg'])
-        .status,
-    ).toBe(0);
+    expect(gitops([...verifyVectors(), 'main', 'v1.0-ssh', 'v1.0-gpg']).status).toBe(0);
   });
 
   it('--range prints the verdict and every new commit', () => {
-    const r = gitops([
-      'verify',
-      '--repo',
-      repo,
-      '--trust',
-      SIGNATURE_VECTORS,
-      '--now',
-      NOW,
-      '--range',
-      '7b4a90cd56db..main',
-      '--format',
-      'json',
-    ]);
+    const r = gitops([...verifyVectors(), '--range', '7b4a90cd56db..main', '--format', 'json']);
     expect(r.status).toBe(0);
     const parsed = JSON.parse(r.stdout) as { verdict: string; commits: Array<{ signer: string }> };
     expect(parsed.verdict).toBe('trusted');
@@ -113,57 +89,17 @@ describe.skipIf(!hasSignatureVectors)('vector ranges and the command line', () =
 
   it('no jump onto a merged side branch, no rollback', async () => {
     const a05 = manifest.entries.find((e) => e.oid.startsWith('353ef8e6'))!.oid;
-    const r = gitops([
-      'verify',
-      '--repo',
-      repo,
-      '--trust',
-      SIGNATURE_VECTORS,
-      '--now',
-      NOW,
-      '--output',
-      'text',
-      '--range',
-      `main..${a05}`,
-    ]);
+    const r = gitops([...verifyVectors(), '--output', 'text', '--range', `main..${a05}`]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(
       /^policy: the candidate 353ef8e6bb68 is an ancestor of the applied commit 4eb7604bc8e9: a rollback/,
     );
     const a06 = manifest.entries.find((e) => e.oid.startsWith('cd982fda'))!.oid;
-    const fp = gitops([
-      'verify',
-      '--repo',
-      repo,
-      '--trust',
-      SIGNATURE_VECTORS,
-      '--now',
-      NOW,
-      '--range',
-      `${a05}..main`,
-      '--mode',
-      'first-parent',
-      '--output',
-      'text',
-    ]);
+    const fp = gitops([...verifyVectors(), '--range', `${a05}..main`, '--mode', 'first-parent', '--output', 'text']);
     expect(fp.stdout).toMatch(
       /^policy: the applied commit 353ef8e6bb68 is not on the first-parent history of 4eb7604bc8e9/,
     );
-    const ok = gitops([
-      'verify',
-      '--repo',
-      repo,
-      '--trust',
-      SIGNATURE_VECTORS,
-      '--now',
-      NOW,
-      '--range',
-      `${a06}..main`,
-      '--mode',
-      'first-parent',
-      '--format',
-      'json',
-    ]);
+    const ok = gitops([...verifyVectors(), '--range', `${a06}..main`, '--mode', 'first-parent', '--format', 'json']);
     expect(JSON.parse(ok.stdout).commits.map((c: { oid: string }) => c.oid.slice(0, 12))).toEqual(['4eb7604bc8e9']);
   });
 

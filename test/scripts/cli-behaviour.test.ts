@@ -194,7 +194,9 @@ describe('gitops completion', () => {
     const script = gitops(['completion', 'bash']).stdout;
     const complete = (line: string): string[] => {
       const words = line.split(' ');
-      const program = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _gitops; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const program =
+        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; ` +
+        `_gitops; printf '%s\\n' "\${COMPREPLY[@]}"`;
       return spawnSync('bash', ['-c', program], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     };
     expect(complete('gitops val')).toEqual(['validate']);

@@ -54,7 +54,9 @@ describe('gitops validate', () => {
     expect(r.status).toBe(1);
     const { line, column } = examplePosition('config/frame_capture.yaml', '  fps: 15', 2);
     expect(r.stdout.split('\n')).toContain(
-      `::error file=config/frame_capture.yaml,line=${line},col=${column},title=unknown-key::"fsp" is not allowed in frame_capture. Did you mean "fps"?%0Ahint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames`,
+      `::error file=config/frame_capture.yaml,line=${line},col=${column},title=unknown-key::` +
+        '"fsp" is not allowed in frame_capture. Did you mean "fps"?%0A' +
+        'hint: allowed keys: source, device, url, username, password, pixel_format, width, height, fps, rotation, buffer_frames',
     );
   });
 
