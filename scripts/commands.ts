@@ -561,14 +561,27 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'verify signed commits and tags, or a whole APPLIED..CANDIDATE range',
     description:
       'Checks signatures against a trust directory as a device would. OBJECT and the ends of --range are any ' +
-      'revision git accepts (HEAD~1, a tag, a short id). Prints JSON by default; exit 0 only when everything is trusted.',
+      'revision git accepts (HEAD~1, a tag, a short id). Inside a checkout, gitops verify HEAD needs no --repo, ' +
+      'and no --trust where the checkout has .github/trust/. Prints JSON by default; exit 0 only when everything is trusted.',
     usage: [
-      'gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...',
-      'gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] [--now TIME] [--skew SECONDS]',
+      'gitops verify [--repo GITDIR] [--trust DIR] [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...',
+      'gitops verify [--repo GITDIR] [--trust DIR] --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] [--now TIME] [--skew SECONDS]',
     ],
     flags: [
-      { name: 'repo', type: 'string', arg: 'GITDIR', help: 'the git repository (a work tree or a .git directory)' },
-      { name: 'trust', type: 'string', arg: 'DIR', help: 'the trust directory (allowed signers)' },
+      {
+        name: 'repo',
+        type: 'string',
+        arg: 'GITDIR',
+        help: 'the git repository (a work tree or a .git directory)',
+        default: 'the checkout the current directory is in (its root found as for --root)',
+      },
+      {
+        name: 'trust',
+        type: 'string',
+        arg: 'DIR',
+        help: 'the trust directory (allowed signers)',
+        default: "the work tree's .github/trust/ when it has one (else required)",
+      },
       ...output(['json', 'text', 'yaml']),
       { name: 'range', type: 'string', arg: 'APPLIED..CANDIDATE', help: 'verify every commit between two revisions' },
       {
@@ -589,6 +602,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     examples: [
+      'gitops verify HEAD~1 HEAD   # inside a checkout with .github/trust/',
       'gitops verify --repo . --trust trust/ HEAD v1.4.0',
       'gitops verify --repo . --trust trust/ --range HEAD~5..HEAD --output text',
     ],

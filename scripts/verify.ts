@@ -6,7 +6,11 @@
 // or "future-dated": a policy refusal of an object dated more than --skew seconds after --now)
 // and `retryable` (true only then: refuse it for now, never record it as bad for ever). JSON is the
 // default output. OBJECT and the ends of --range are any revision git accepts (HEAD~1, v1.2^{}, a short id).
+// Without --repo, the git repository of the configuration repository the current directory is in
+// (found as every command finds its root); without --trust, that work tree's .github/trust/ when
+// it has one (the trust directory the pull-request workflow verifies against).
 
+import { join } from 'node:path';
 import { GitopsError } from '../agent/core/errors.js';
 import { verifyRange } from '../agent/core/trust/history.js';
 import type { HistoryMode } from '../agent/core/trust/history.js';
@@ -18,6 +22,7 @@ import { gitDirOf, objectReader, resolveObject } from '../agent/io/git-objects.j
 import type { ResolvedObject } from '../agent/io/git-objects.js';
 import { git } from '../agent/io/git-revisions.js';
 import { succeeded } from '../agent/io/process.js';
+import { fileExists } from '../agent/io/local-files.js';
 import { loadTrustStore } from '../agent/io/trust-store.js';
 import {
   EXIT_INVALID,
@@ -28,13 +33,50 @@ import {
   outputOptions,
   parse,
   printData,
+  repoRoot,
   warnTrustProblems,
 } from './cli.js';
 
 const USAGE =
-  'gitops verify --repo GITDIR --trust DIR [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...\n' +
-  '       gitops verify --repo GITDIR --trust DIR --range APPLIED..CANDIDATE [--mode all|first-parent] ' +
+  'gitops verify [--repo GITDIR] [--trust DIR] [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...\n' +
+  '       gitops verify [--repo GITDIR] [--trust DIR] --range APPLIED..CANDIDATE [--mode all|first-parent] ' +
   '[--output json|text|yaml] [--now TIME] [--skew SECONDS]';
+
+/** The conventional trust directory of a work tree: the one the pull-request workflow verifies against. */
+export const TRUST_DIR = '.github/trust';
+
+/**
+ * The git directory to read and the work tree it belongs to (undefined for a bare repository):
+ * --repo, else the repository of the configuration repository found from the current directory.
+ */
+async function repositoryOf(repo: string | undefined): Promise<{ gitdir: string; workTree: string | undefined }> {
+  if (repo !== undefined) {
+    const gitdir = gitDirOf(repo);
+    return { gitdir, workTree: gitdir === repo ? undefined : repo };
+  }
+  const root = repoRoot(undefined);
+  const r = await git(root, ['rev-parse', '--absolute-git-dir', '--show-toplevel']);
+  const [gitdir, workTree] = succeeded(r) ? r.stdout.toString('utf8').trim().split('\n') : [];
+  if (!gitdir || !workTree)
+    throw new GitopsError(
+      'usage',
+      `${root} is not inside a git work tree, and --repo is not given`,
+      `run it inside a checkout, or give --repo GITDIR; usage: ${USAGE}`,
+    );
+  return { gitdir, workTree };
+}
+
+/** --trust, else the work tree's .github/trust/ when it has one. */
+function trustOf(trust: string | undefined, workTree: string | undefined): string {
+  if (trust !== undefined) return trust;
+  const conventional = workTree === undefined ? undefined : join(workTree, TRUST_DIR);
+  if (conventional !== undefined && fileExists(conventional)) return conventional;
+  throw new GitopsError(
+    'usage',
+    `--trust DIR is required: ${workTree === undefined ? 'a bare repository has' : `${workTree} has`} no ${TRUST_DIR}/`,
+    `give the trust directory (allowed signers); usage: ${USAGE}`,
+  );
+}
 
 /**
  * A name as refs and object ids (resolveObject: a branch, a tag, an id, keeping the ref it came
@@ -70,8 +112,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
   if (values.help) return (out(`usage: ${USAGE}`), EXIT_OK);
   const format = outputOf('verify', values, ['json', 'text', 'yaml'] as const, 'json');
   const mode = oneOf<HistoryMode>('verify', 'mode', values.mode, ['all', 'first-parent'], 'all');
-  if (!values.repo || !values.trust)
-    throw new GitopsError('usage', '--repo and --trust are required', `usage: ${USAGE}`);
+  if (values.repo === '' || values.trust === '')
+    throw new GitopsError('usage', '--repo and --trust take a directory, not an empty value', `usage: ${USAGE}`);
   if (values.range === undefined && positionals.length === 0)
     throw new GitopsError('usage', 'name at least one OBJECT, or --range APPLIED..CANDIDATE', `usage: ${USAGE}`);
   if (values.range !== undefined && positionals.length > 0)
@@ -84,8 +126,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
     throw new GitopsError('usage', '--skew must be a whole number of seconds', 'e.g. --skew 300');
   const opts: VerifyOptions = { now: Math.floor(nowMs / 1000), skewSeconds: skew };
 
-  const gitdir = gitDirOf(values.repo);
-  const trust = await loadTrustStore(values.trust);
+  const { gitdir, workTree } = await repositoryOf(values.repo);
+  const trust = await loadTrustStore(trustOf(values.trust, workTree));
   warnTrustProblems(trust);
 
   if (values.range !== undefined) {
