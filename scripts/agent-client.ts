@@ -3,7 +3,7 @@
 // http://127.0.0.1:8420); the token from --token-file, $DOORBELL_AGENT_TOKEN_FILE or
 // $DOORBELL_AGENT_TOKEN (reads on loopback may need none). `status` also shows the leases in
 // force and the load governor when the agent reports them (GET /api/v1/tunables; an older agent
-// answers 404 and nothing more is shown).
+// answers 404 and nothing more is shown); its JSON has them as `runtime` (null when not reported).
 
 import { GitopsError } from '../agent/core/errors.js';
 import {
@@ -69,8 +69,15 @@ export async function clientCommand(args: string[]): Promise<number> {
   switch (action) {
     case 'status': {
       const s = await api.status();
-      const runtime = output !== 'text' ? undefined : await tunablesIfAny(api);
-      show(s, () => {
+      const runtime = await tunablesIfAny(api);
+      // the JSON carries what the text shows: the status answer, and the runtime layers beside it
+      const data = {
+        ...s,
+        runtime: runtime
+          ? { now: runtime.now, leases: runtime.leases ?? [], governor: runtime.governor ?? null }
+          : null,
+      };
+      show(data, () => {
         if (!runtime) return formatStatus(s, Date.now());
         const now = Date.parse(runtime.now);
         return [

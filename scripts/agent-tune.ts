@@ -3,7 +3,8 @@
 // found as for the other `gitops agent` commands (--url, --token-file, the environment); set and
 // clear need an operator token. Exit status: 0 applied (or nothing to change), 1 refused by the
 // agent (out of bounds, policy, budget, failed health: the error answer's code), 2 usage.
-// --output json prints the API's answer, the error answer of a refusal included.
+// --output json (or yaml) prints the API's answer, the error answer of a refusal included; --format
+// and --json are aliases of --output (scripts/cli.ts outputOf).
 
 import { GitopsError } from '../agent/core/errors.js';
 import { parseDuration } from '../agent/core/format/duration.js';
@@ -11,10 +12,10 @@ import { fieldPath, parseLeaseAssignment } from '../agent/core/format/tune-args.
 import { formatLeaseAnswer, formatTunables } from '../agent/core/format/tunables.js';
 import { AgentRefusal } from '../agent/io/api-client.js';
 import { connect } from './agent-client.js';
-import { EXIT_OK, exitStatusOf, oneOf, out, parse } from './cli.js';
+import { EXIT_OK, exitStatusOf, out, outputOf, outputOptions, parse, printData } from './cli.js';
 
 const USAGE =
-  'gitops agent tune list | set PATH=VALUE [--ttl D] --reason TEXT | clear PATH   [--url URL] [--token-file F] [--output text|json]';
+  'gitops agent tune list | set PATH=VALUE [--ttl D] --reason TEXT | clear PATH   [--url URL] [--token-file F] [--output text|json|yaml]';
 const EXAMPLES = [
   'gitops agent tune list',
   'gitops agent tune set frame_capture.fps=10 --ttl 30m --reason "hot afternoon"',
@@ -29,9 +30,7 @@ export async function tuneCommand(args: string[]): Promise<number> {
     {
       url: { type: 'string' },
       'token-file': { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      format: { type: 'string' },
-      json: { type: 'boolean' },
+      ...outputOptions,
       ttl: { type: 'string' },
       reason: { type: 'string' },
     },
@@ -39,23 +38,21 @@ export async function tuneCommand(args: string[]): Promise<number> {
   );
   const [action, ...positionals] = words;
   if (values.help) return (out(`usage: ${USAGE}\n\nexamples:\n  ${EXAMPLES}`), EXIT_OK);
-  const output = values.json
-    ? 'json'
-    : oneOf('agent tune', 'output', values.output ?? values.format, ['text', 'json'] as const, 'text');
+  const output = outputOf('agent tune', values, ['text', 'json', 'yaml'] as const, 'text');
   const wants = (n: number, what: string): void => {
     if (positionals.length !== n)
       throw new GitopsError('usage', `agent tune ${action} takes ${what}`, `usage: ${USAGE}\n  ${EXAMPLES}`);
   };
   const api = (): ReturnType<typeof connect> => connect(values.url, values['token-file']);
-  /** The answer, or the agent's refusal: printed as the API sent it with --output json, else raised for the usual message. */
+  /** The answer, or the agent's refusal: printed as the API sent it with --output json|yaml, else raised for the usual message. */
   const answer = async <T>(call: () => Promise<T>, text: (a: T) => string): Promise<number> => {
     try {
       const a = await call();
-      out(output === 'json' ? JSON.stringify(a, null, 2) : text(a));
+      printData(output, a, () => text(a));
       return EXIT_OK;
     } catch (e) {
       if (!(e instanceof AgentRefusal)) throw e;
-      if (output !== 'json')
+      if (output === 'text')
         throw new GitopsError(
           e.code,
           `the agent refused (${e.code}): ${e.answer.message ?? `HTTP ${e.status}`}`,
@@ -64,7 +61,7 @@ export async function tuneCommand(args: string[]): Promise<number> {
             cause: e,
           },
         );
-      out(JSON.stringify(e.answer, null, 2));
+      printData(output, e.answer, () => '');
       return exitStatusOf(e);
     }
   };

@@ -486,11 +486,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'agent tune',
         summary: 'operator leases on a running agent: list | set PATH=VALUE | clear PATH',
         usage: [
-          'gitops agent tune list | set PATH=VALUE [--ttl D] --reason TEXT | clear PATH   [--url URL] [--token-file F] [--output text|json]',
+          'gitops agent tune list | set PATH=VALUE [--ttl D] --reason TEXT | clear PATH   [--url URL] [--token-file F] [--output text|json|yaml]',
         ],
         flags: [
           ...AGENT_API,
-          ...output(['text', 'json']),
+          ...output(['text', 'json', 'yaml']),
           { name: 'ttl', type: 'string', arg: 'D', help: 'set: how long the lease lasts', default: "the field's" },
           { name: 'reason', type: 'string', arg: 'TEXT', help: 'set: why, for the journal' },
         ],
@@ -565,7 +565,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'and no --trust where the checkout has .github/trust/. Prints JSON by default; exit 0 only when everything is trusted.',
     usage: [
       'gitops verify [--repo GITDIR] [--trust DIR] [--output json|text|yaml] [--now TIME] [--skew SECONDS] OBJECT...',
-      'gitops verify [--repo GITDIR] [--trust DIR] --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] [--now TIME] [--skew SECONDS]',
+      'gitops verify [--repo GITDIR] [--trust DIR] --range APPLIED..CANDIDATE [--mode all|first-parent] [--output json|text|yaml] ' +
+        '[--now TIME] [--skew SECONDS]',
     ],
     flags: [
       {
@@ -644,10 +645,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'rollout',
     summary: 'rollout plan | status | advance | halt | resume --env E: the waves of devices, their refs and gates',
     usage: [
-      'gitops rollout plan --env E [--output json|text] [--root DIR]',
-      'gitops rollout status --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--output text|json]',
+      'gitops rollout plan --env E [--output text|json|yaml] [--root DIR]',
+      'gitops rollout status --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--output text|json|yaml]',
       'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] ' +
-        '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
+        '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json|yaml]',
       'gitops rollout halt --env E --reason TEXT [--remote NAME|URL]',
       'gitops rollout resume --env E [--reason TEXT] [--remote NAME|URL]',
     ],
@@ -660,7 +661,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       {
         name: 'rollout plan',
         summary: 'the waves of an environment and the devices in each',
-        usage: ['gitops rollout plan --env E [--output json|text] [--root DIR]'],
+        usage: ['gitops rollout plan --env E [--output text|json|yaml] [--root DIR]'],
         flags: [ROOT, env(false), ...ROLLOUT_OUTPUT],
         examples: ['gitops rollout plan --env production'],
       },
@@ -668,7 +669,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'rollout status',
         summary: 'which commit each wave runs and whether its gates hold',
         usage: [
-          'gitops rollout status --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--output text|json]',
+          'gitops rollout status --env E [--remote NAME|URL] [--branch main] [--prometheus URL] [--prometheus-token-file F] [--output text|json|yaml]',
         ],
         flags: [ROOT, env(false), ...ROLLOUT_OUTPUT, ...ROLLOUT_REMOTE, ...PROMETHEUS],
         examples: ['gitops rollout status --env production --prometheus https://prometheus.example'],
@@ -678,7 +679,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         summary: 'promote the waves that have baked and whose gates hold',
         usage: [
           'gitops rollout advance --env E [--remote NAME|URL] [--branch main] [--prometheus URL] ' +
-            '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json]',
+            '[--prometheus-token-file F] [--dry-run] [--emergency --reason TEXT [--commit REV]] [--output text|json|yaml]',
         ],
         flags: [
           ROOT,
@@ -739,13 +740,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'experiment assign',
         summary: 'which variant of an experiment each device gets',
         usage: [
-          'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--at ISO] [--blocks N] [--root DIR]',
+          'gitops experiment assign NAME [--env E]... [--device D]... [--output text|json|yaml] [--at ISO] [--blocks N] [--root DIR]',
         ],
         flags: [
           ROOT,
           env(true),
           device(true),
-          { ...output(['text', 'json'])[0]! },
+          ...output(['text', 'json', 'yaml']),
           { name: 'at', type: 'string', arg: 'ISO', help: 'switchback: the blocks from this time', default: 'now' },
           { name: 'blocks', type: 'string', arg: 'N', help: 'switchback: how many coming blocks to show' },
         ],
@@ -755,10 +756,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'experiment report',
         summary: 'per-arm estimates and the verdict, from the telemetry',
         usage: [
-          'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]',
+          'gitops experiment report NAME --prometheus URL [--output text|markdown|json|yaml] [--prometheus-token-file F] [--root DIR] [--at ISO]',
         ],
-        flags: [...EXPERIMENT_REPORT_FLAGS, ...output(['text', 'markdown', 'json']).slice(0, 2)],
-        examples: ['gitops experiment report motion-sensitivity --prometheus https://prometheus.example'],
+        flags: [...EXPERIMENT_REPORT_FLAGS, ...output(['text', 'markdown', 'json', 'yaml'])],
+        examples: [
+          'gitops experiment report motion-sensitivity --prometheus https://prometheus.example',
+          'gitops experiment report motion-sensitivity --prometheus https://prometheus.example --output json',
+        ],
       },
       {
         name: 'experiment conclude',
@@ -791,9 +795,9 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: 'tune report',
         summary: 'the trials pooled per hardware model and the best candidate',
         usage: [
-          'gitops tune report NAME --prometheus URL [--output text|json|markdown (alias --format)] [--window D] [--prometheus-token-file F] [--root DIR]',
+          'gitops tune report NAME --prometheus URL [--output text|json|yaml|markdown] [--window D] [--prometheus-token-file F] [--root DIR]',
         ],
-        flags: [...TUNE_SOURCE, ...output(['text', 'json', 'markdown']).slice(0, 2)],
+        flags: [...TUNE_SOURCE, ...output(['text', 'json', 'yaml', 'markdown'])],
         examples: ['gitops tune report person-detector --prometheus https://prometheus.example --output markdown'],
       },
       {

@@ -1,4 +1,4 @@
-// gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F]
+// gitops experiment report NAME --prometheus URL [--output text|markdown|json|yaml] [--prometheus-token-file F]
 //   [--root DIR] [--at ISO]: the experiment of the working tree (read and schema-checked by
 // agent/core/experiments/read.ts, the repository validated), the devices' exposures and metrics
 // from Prometheus (agent/io/experiment-report.ts), the SRM check against the assignment the
@@ -23,11 +23,11 @@ import type { Repository } from '../agent/core/repo/repository.js';
 import { experimentReport, reportSpecOf } from '../agent/io/experiment-report.js';
 import { prometheusQuery, readPrometheusToken } from '../agent/io/prometheus-query.js';
 import type { PrometheusQuery } from '../agent/io/prometheus-query.js';
-import { EXIT_INVALID, EXIT_OK, err, oneOf, out, rootOption } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, err, out, outputOf, outputOptions, printData, rootOption } from './cli.js';
 import { openExperiment, parseVerbFlags } from './experiment-open.js';
 
 export const REPORT_USAGE =
-  'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]';
+  'gitops experiment report NAME --prometheus URL [--output text|markdown|json|yaml] [--prometheus-token-file F] [--root DIR] [--at ISO]';
 
 /** The flags of every verb that reads the report (report, conclude). */
 export const REPORT_OPTIONS = {
@@ -37,32 +37,18 @@ export const REPORT_OPTIONS = {
   at: { type: 'string' },
 } as const;
 
-const FORMATS = ['text', 'markdown', 'json'] as const;
+const FORMATS = ['text', 'markdown', 'json', 'yaml'] as const;
 
 export async function reportVerb(name: string, args: string[]): Promise<number> {
-  const values = parseVerbFlags('report', REPORT_USAGE, args, {
-    ...REPORT_OPTIONS,
-    format: { type: 'string', short: 'f' },
-    output: { type: 'string', short: 'o' },
-  });
+  const values = parseVerbFlags('report', REPORT_USAGE, args, { ...REPORT_OPTIONS, ...outputOptions });
   if (values.help) return (out(`usage: ${REPORT_USAGE}`), EXIT_OK);
-  if (values.format !== undefined && values.output !== undefined && values.format !== values.output)
-    throw new GitopsError(
-      'usage',
-      `--format ${values.format} and --output ${values.output} disagree`,
-      'give one of them',
-    );
-  const format = oneOf('experiment report', 'format', values.format ?? values.output, FORMATS, 'text');
+  const format = outputOf('experiment report', values, FORMATS, 'text');
   const source = reportSource('report', values, REPORT_USAGE);
   const opened = openExperiment(values.root, name);
   if (!opened) return EXIT_INVALID;
   const report = await readReport(opened.repo, opened.experiment, source);
-  out(
-    format === 'json'
-      ? JSON.stringify(experimentReportJson(report), null, 2)
-      : format === 'markdown'
-        ? formatExperimentReportMarkdown(report)
-        : formatExperimentReportText(report),
+  printData(format, experimentReportJson(report), () =>
+    format === 'markdown' ? formatExperimentReportMarkdown(report) : formatExperimentReportText(report),
   );
   return EXIT_OK;
 }

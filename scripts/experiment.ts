@@ -1,6 +1,7 @@
 // gitops experiment VERB NAME ...: the experiments of the repository (experiments/<name>.yaml).
-//   assign NAME [--env E]... [--device D]... [--output json|text]: who gets which variant
-//   report NAME --prometheus URL [--format text|markdown|json]: per-arm estimates and the verdict (experiment-report.ts)
+//   assign NAME [--env E]... [--device D]... [--output text|json|yaml]: who gets which variant
+//   report NAME --prometheus URL [--output text|markdown|json|yaml]: per-arm estimates and the verdict (experiment-report.ts)
+// --format and --json are aliases of --output (scripts/cli.ts outputOf).
 //   conclude NAME --ship VARIANT --prometheus URL: the pull request that ships it (experiment-conclude.ts)
 // Each verb is one entry of VERBS (its usage, the flags it takes, and its loader), so that a new
 // verb is one line here and a file of its own.
@@ -8,11 +9,11 @@
 import { GitopsError } from '../agent/core/errors.js';
 import { closest } from '../agent/core/format/suggest.js';
 import { armCounts, assignFleet, describeCounts } from '../agent/core/experiments/fleet.js';
-import type { FleetAssignment } from '../agent/core/experiments/fleet.js';
+import type { ArmCounts, FleetAssignment } from '../agent/core/experiments/fleet.js';
 import type { Experiment } from '../agent/core/experiments/read.js';
 import type { Repository } from '../agent/core/repo/repository.js';
 import type { Options } from './cli.js';
-import { EXIT_INVALID, EXIT_OK, list, oneOf, out, rootOption } from './cli.js';
+import { EXIT_INVALID, EXIT_OK, list, out, outputOf, outputOptions, printData, rootOption } from './cli.js';
 import { openExperiment, parseVerbFlags } from './experiment-open.js';
 import { pickTarget } from './target.js';
 
@@ -26,12 +27,12 @@ interface VerbEntry {
 const VERBS: Record<string, VerbEntry> = {
   assign: {
     usage:
-      'gitops experiment assign NAME [--env E]... [--device D]... [--output json|text] [--at ISO] [--blocks N] [--root DIR]',
+      'gitops experiment assign NAME [--env E]... [--device D]... [--output text|json|yaml] [--at ISO] [--blocks N] [--root DIR]',
     load: async () => assignVerb,
   },
   report: {
     usage:
-      'gitops experiment report NAME [--format text|markdown|json] --prometheus URL [--prometheus-token-file F] [--root DIR] [--at ISO]',
+      'gitops experiment report NAME --prometheus URL [--output text|markdown|json|yaml] [--prometheus-token-file F] [--root DIR] [--at ISO]',
     load: async () => (await import('./experiment-report.js')).reportVerb,
   },
   conclude: {
@@ -78,7 +79,7 @@ function assignVerb(name: string, args: string[]): number {
     ...rootOption,
     env: { type: 'string', multiple: true, short: 'e' },
     device: { type: 'string', multiple: true, short: 'd' },
-    output: { type: 'string', short: 'o' },
+    ...outputOptions,
     at: { type: 'string' },
     blocks: { type: 'string' },
   });
@@ -98,13 +99,7 @@ function assignVerb(name: string, args: string[]): number {
       `--blocks ${String(values.blocks)} is not a number of blocks`,
       'give 1 to 168 (default 6)',
     );
-  const output = oneOf(
-    'experiment assign',
-    'output',
-    values.output as string | undefined,
-    ['text', 'json'] as const,
-    'text',
-  );
+  const output = outputOf('experiment assign', values, ['text', 'json', 'yaml'] as const, 'text');
   const opened = openExperiment(values.root, name);
   if (!opened) return EXIT_INVALID;
   const { repo, experiment } = opened;
@@ -122,8 +117,28 @@ function assignVerb(name: string, args: string[]): number {
         `devices: ${candidates.join(', ') || '(none)'}`,
       );
     }
-  out(output === 'json' ? JSON.stringify(fleet, null, 2) : formatAssignment(repo, experiment, fleet));
+  printData(output, assignmentJson(repo, experiment, fleet), () => formatAssignment(repo, experiment, fleet));
   return EXIT_OK;
+}
+
+/** What `experiment assign --output json` prints (schemas/cli/experiment-assign.output.json): what the table shows. */
+export function assignmentJson(repo: Repository, e: Experiment, fleet: FleetAssignment): Record<string, unknown> {
+  const { overall, strata } = armCounts(repo, e, fleet);
+  const counts = (c: ArmCounts) => ({
+    ...(c.stratum !== undefined ? { stratum: c.stratum } : {}),
+    arms: c.arms,
+    not_in: c.notIn,
+  });
+  return {
+    experiment: fleet.experiment,
+    seed: fleet.seed,
+    status: e.status,
+    coverage: e.coverage,
+    namespace: e.namespace ? { name: e.namespace.name, range: e.namespace.range } : null,
+    design: e.design,
+    devices: fleet.devices,
+    counts: { overall: counts(overall), strata: strata.map(counts) },
+  };
 }
 
 /** A switchback experiment's devices in and out, and the blocks listed per arm. */

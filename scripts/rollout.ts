@@ -15,6 +15,7 @@ import {
   rolloutReportJson,
 } from '../agent/core/format/rollout.js';
 import { checkRollout, environmentPlan } from '../agent/core/rollout/check.js';
+import type { RolloutPlan } from '../agent/core/rollout/waves.js';
 import { validateFor } from '../agent/core/validate/validate.js';
 import { readPrometheusToken } from '../agent/io/prometheus-query.js';
 import { advanceRollout, haltRollout, resumeRollout, rolloutIo, rolloutStatus } from '../agent/io/rollout.js';
@@ -174,6 +175,20 @@ function planCommand(values: Values): number {
     );
     return EXIT_INVALID;
   }
-  printData(output, rolloutPlanJson(plan), () => formatRolloutPlan(plan));
+  printData(output, planJson(plan), () => formatRolloutPlan(plan));
   return EXIT_OK;
+}
+
+/**
+ * What `rollout plan --output json` prints (schemas/cli/rollout-plan.output.json): the plan, and what
+ * the table says besides: whether the environment declares a rollout, and what put each device in its wave.
+ */
+function planJson(plan: RolloutPlan): Record<string, unknown> {
+  const { environment, waves, devices } = rolloutPlanJson(plan);
+  return {
+    environment,
+    declared: plan.declared,
+    waves,
+    devices: devices.map((d, i) => ({ ...d, by: plan.devices[i]!.by })),
+  };
 }

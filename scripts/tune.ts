@@ -1,8 +1,9 @@
 // gitops tune VERB NAME ...: the tuning runs of the repository (tuning/<name>.yaml, issue 16 item 5).
-//   report NAME --prometheus URL [--output text|json|markdown] [--window D] [--prometheus-token-file F] [--root DIR]:
+//   report NAME --prometheus URL [--output text|json|yaml|markdown] [--window D] [--prometheus-token-file F] [--root DIR]:
 //     the devices' trial summaries (agent/io/tune-report.ts) pooled per hardware model
 //     (agent/core/tuning/pool.ts): each candidate's device-adjusted estimate, its interval, the best
 //     where enough devices tried it. Exit 0 whenever the report could be made (no best included).
+//     --format and --json are aliases of --output (scripts/cli.ts outputOf).
 //   propose NAME --model M --prometheus URL [--candidate C] [--remote R] [--base BRANCH] [--repo OWNER/NAME]
 //     [--title T] [--draft] [--dry-run] [--window D] [--prometheus-token-file F] [--root DIR]:
 //     the pull request that writes the model's pooled best (or --candidate) into the device files of
@@ -25,12 +26,24 @@ import { prometheusQuery, readPrometheusToken } from '../agent/io/prometheus-que
 import type { PrometheusQuery } from '../agent/io/prometheus-query.js';
 import { readTrialSummaries } from '../agent/io/tune-report.js';
 import type { Options } from './cli.js';
-import { EXIT_INVALID, EXIT_OK, err, oneOf, openTree, out, parse, rootOption, useColor } from './cli.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  err,
+  openTree,
+  out,
+  outputOf,
+  outputOptions,
+  parse,
+  printData,
+  rootOption,
+  useColor,
+} from './cli.js';
 import { PULL_REQUEST_OPTIONS, proposeFiles } from './pull-request.js';
 
 const USAGE = {
   report:
-    'gitops tune report NAME --prometheus URL [--output text|json|markdown (alias --format)] [--window D] [--prometheus-token-file F] [--root DIR]',
+    'gitops tune report NAME --prometheus URL [--output text|json|yaml|markdown] [--window D] [--prometheus-token-file F] [--root DIR]',
   propose:
     'gitops tune propose NAME --model M --prometheus URL [--candidate C] [--remote R] [--base BRANCH] [--repo OWNER/NAME] ' +
     '[--title T] [--draft] [--dry-run] [--window D] [--prometheus-token-file F] [--root DIR]',
@@ -167,24 +180,24 @@ async function readReport(
 
 const NO_TRIALS = 'no trials reported: hold';
 
-function formatReport(r: TuneReport, format: 'text' | 'markdown' | 'json'): string {
+/** What `tune report --output json` prints (schemas/cli/tune-report.output.json): what the text shows. */
+function tuneReportJson(r: TuneReport): Record<string, unknown> {
   const { tuning } = r;
-  if (format === 'json')
-    return JSON.stringify(
-      {
-        tuning: tuning.name,
-        objective: { metric: tuning.objective.metric, direction: tuning.objective.direction },
-        models: r.models.map(({ model, pooled }) => ({
-          model,
-          best: pooled?.best?.candidate ?? null,
-          verdict: pooled?.verdict ?? NO_TRIALS,
-          candidates: pooled?.candidates ?? [],
-        })),
-        warnings: r.warnings,
-      },
-      null,
-      2,
-    );
+  return {
+    tuning: tuning.name,
+    objective: { metric: tuning.objective.metric, direction: tuning.objective.direction },
+    models: r.models.map(({ model, pooled }) => ({
+      model,
+      best: pooled?.best?.candidate ?? null,
+      verdict: pooled?.verdict ?? NO_TRIALS,
+      candidates: pooled?.candidates ?? [],
+    })),
+    warnings: r.warnings,
+  };
+}
+
+function formatReport(r: TuneReport, format: 'text' | 'markdown'): string {
+  const { tuning } = r;
   const head = `tuning ${tuning.name}: ${tuning.objective.direction} ${tuning.objective.metric}`;
   const lines = format === 'markdown' ? [`### ${head}`, ''] : [head, ''];
   for (const { model, pooled } of r.models) {
@@ -219,29 +232,14 @@ function textTable(p: PooledModel): string {
 }
 
 async function reportVerb(name: string, args: string[]): Promise<number> {
-  const values = parseVerb('report', args, {
-    ...SOURCE_OPTIONS,
-    output: { type: 'string', short: 'o' },
-    format: { type: 'string', short: 'f' },
-  });
+  const values = parseVerb('report', args, { ...SOURCE_OPTIONS, ...outputOptions });
   if (values.help) return (out(`usage: ${USAGE.report}\n\n${EXAMPLES}`), EXIT_OK);
-  if (values.format !== undefined && values.output !== undefined && values.format !== values.output)
-    throw new GitopsError(
-      'usage',
-      `--format ${values.format} and --output ${values.output} disagree`,
-      'give one of them',
-    );
-  const format = oneOf(
-    'tune report',
-    'output',
-    values.output ?? values.format,
-    ['text', 'json', 'markdown'] as const,
-    'text',
-  );
+  const format = outputOf('tune report', values, ['text', 'json', 'yaml', 'markdown'] as const, 'text');
   const prometheus = prometheusOf('report', values);
   const opened = openTuning(values.root, name);
   if (!opened) return EXIT_INVALID;
-  out(formatReport(await readReport(opened.tuning, prometheus, values.window), format));
+  const report = await readReport(opened.tuning, prometheus, values.window);
+  printData(format, tuneReportJson(report), () => formatReport(report, format === 'markdown' ? 'markdown' : 'text'));
   return EXIT_OK;
 }
 

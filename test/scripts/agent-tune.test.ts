@@ -220,7 +220,8 @@ describe('gitops agent tune against a running agent', () => {
     [['set', 'frame_capture.fps={"a":1}', '--reason', 'x'], 'takes a number, true, false or a string'],
     [['set', 'a=1', 'b=2', '--reason', 'x'], 'takes one PATH=VALUE'],
     [['clear'], 'takes one PATH'],
-    [['list', '--output', 'yaml'], '--output must be one of text, json'],
+    [['list', '--output', 'xml'], '--output must be one of text, json, yaml'],
+    [['list', '--json', '--format', 'text'], '--output, --format and --json say different things'],
     [['frobnicate'], 'unknown action "frobnicate"'],
     [[], 'say list, set or clear'],
   ])('%j is a usage error (exit 2)', async (args, text) => {

@@ -19,6 +19,13 @@ interface AssignJson {
     variant: string | null;
     blocks?: Array<{ block: number; start: string; variant: string; washout: boolean }>;
   }>;
+  status: string;
+  namespace: { name: string; range: [number, number] } | null;
+  design: { type: string };
+  counts: {
+    overall: { arms: Array<{ variant: string; devices: number }>; not_in: number };
+    strata: Array<{ stratum: string; arms: Array<{ variant: string; devices: number }>; not_in: number }>;
+  };
 }
 
 describe('gitops experiment assign', () => {
@@ -27,7 +34,22 @@ describe('gitops experiment assign', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout) as AssignJson;
-    expect(Object.keys(json)).toEqual(['experiment', 'seed', 'devices']);
+    expect(Object.keys(json)).toEqual([
+      'experiment',
+      'seed',
+      'status',
+      'coverage',
+      'namespace',
+      'design',
+      'devices',
+      'counts',
+    ]);
+    // what the table's head and counts say
+    expect(json).toMatchObject({ status: 'running', namespace: { name: 'motion', range: [0, 0.5] } });
+    expect(json.design).toEqual({ type: 'between' });
+    const inArms = json.counts.overall.arms.reduce((n, a) => n + a.devices, 0);
+    expect(inArms + json.counts.overall.not_in).toBe(json.devices.length);
+    expect(json.counts.strata.map((s) => s.stratum)).toContain('hardware_model=rpi4-camv2');
     expect(json.experiment).toBe('motion-sensitivity');
     expect(json.seed).toBe('motion-sensitivity-1');
     expect(json.devices.map((d) => d.device)).toEqual(['prod-berlin-001', 'prod-hamburg-002']);
@@ -86,7 +108,8 @@ describe('gitops experiment assign', () => {
       [],
       ['frobnicate', 'x'],
       ['assign'],
-      ['assign', 'motion-sensitivity', '--output', 'yaml'],
+      ['assign', 'motion-sensitivity', '--output', 'xml'],
+      ['assign', 'motion-sensitivity', '--output', 'json', '--format', 'text'],
       ['assign', 'a', 'b'],
     ])
       expect(gitops(['experiment', ...args, '--root', PROJECT]).status, args.join(' ')).toBe(2);

@@ -15,8 +15,9 @@ const HAMBURG = 'environments/production/devices/prod-hamburg-002.yaml';
 
 interface PlanJson {
   environment: string;
+  declared: boolean;
   waves: Array<{ name: string; share: number; bake: number }>;
-  devices: Array<{ device: string; wave: string; bucket: number | null; ref: string | null }>;
+  devices: Array<{ device: string; wave: string; bucket: number | null; ref: string | null; by: string | null }>;
 }
 
 const planOf = (args: string[], cwd = PROJECT): PlanJson => {
@@ -38,7 +39,8 @@ const copyWith = (file: string, from: string, to: string, dir = exampleCopy()): 
 describe('gitops rollout plan', () => {
   it('--output json on the example: exactly environment, waves and devices, each device in its cohort wave', () => {
     const plan = planOf(['--env', 'production']);
-    expect(Object.keys(plan)).toEqual(['environment', 'waves', 'devices']);
+    expect(Object.keys(plan)).toEqual(['environment', 'declared', 'waves', 'devices']);
+    expect(plan.declared).toBe(true);
     expect(plan.environment).toBe('production');
     expect(plan.waves).toEqual([
       { name: 'canary', share: 2, bake: 7200 },
@@ -46,8 +48,8 @@ describe('gitops rollout plan', () => {
       { name: 'stable', share: 78, bake: 0 },
     ]);
     expect(plan.devices.map((d) => Object.keys(d))).toEqual([
-      ['device', 'wave', 'bucket', 'ref'],
-      ['device', 'wave', 'bucket', 'ref'],
+      ['device', 'wave', 'bucket', 'ref', 'by'],
+      ['device', 'wave', 'bucket', 'ref', 'by'],
     ]);
     expect(plan.devices).toEqual([
       {
@@ -55,12 +57,14 @@ describe('gitops rollout plan', () => {
         wave: 'canary',
         bucket: bucketOf('production-1', 'prod-berlin-001'),
         ref: 'refs/heads/rollout/production/canary',
+        by: 'cohort',
       },
       {
         device: 'prod-hamburg-002',
         wave: 'stable',
         bucket: bucketOf('production-1', 'prod-hamburg-002'),
         ref: 'refs/heads/rollout/production/stable',
+        by: 'cohort',
       },
     ]);
   });
@@ -80,8 +84,9 @@ describe('gitops rollout plan', () => {
     const plan = planOf(['--env', 'development']);
     expect(plan).toEqual({
       environment: 'development',
+      declared: false,
       waves: [{ name: 'all', share: 100, bake: 0 }],
-      devices: [{ device: 'dev-bench-01', wave: 'all', bucket: null, ref: null }],
+      devices: [{ device: 'dev-bench-01', wave: 'all', bucket: null, ref: null, by: null }],
     });
     const r = gitops(['rollout', 'plan', '--env', 'development'], { cwd: PROJECT });
     expect(r.status).toBe(0);
@@ -111,6 +116,7 @@ describe('gitops rollout plan', () => {
     for (const d of plan.devices) {
       expect(d.wave).toBe(expected('production-1', d.device));
       expect(d.ref).toBe(`refs/heads/rollout/production/${d.wave}`);
+      expect(d.by).toBe(d.device === 'prod-berlin-001' ? 'cohort' : 'bucket');
     }
     const text = gitops(['rollout', 'plan', '--env', 'production', '--root', dir]).stdout;
     expect(text).toMatch(/^prod-berlin-001\s+canary\s+0\.\d{6}\s+cohort$/m);
