@@ -12,8 +12,10 @@ import type { Json, JsonObject } from '../json/value.js';
 import { configSectionFiles, deviceFile, environmentFile, overridesFile, secretsFile } from '../repo/layout.js';
 import type { Repository } from '../repo/repository.js';
 import { matchesSegments } from '../schema/schema-set.js';
+import type { SchemaSet } from '../schema/schema-set.js';
 import { closest } from '../format/suggest.js';
 import { locate } from '../repo/yaml-source.js';
+import type { ParsedDocument } from '../repo/documents.js';
 
 export const REDACTED = '<redacted>';
 
@@ -70,40 +72,70 @@ const layerRank: Record<Layer, number> = {
   runtime: 6,
 };
 
-export function render(repo: Repository, target: RenderTarget, options: RenderOptions = {}): RenderResult {
+/**
+ * What every target of an environment shares: the schema defaults, the base section files and the
+ * environment's overrides, merged once per repository and environment (a repository is never
+ * changed once opened). A device then adds its own file, its secrets and its environment variables.
+ */
+interface SharedLayers {
+  state: Rendered;
+  docs: ReadonlyMap<string, ParsedDocument>;
+  diagnostics: readonly Diagnostic[];
+  environment: EnvironmentInfo | undefined;
+}
+
+const sharedMemo = new WeakMap<Repository, Map<string, SharedLayers>>();
+
+function sharedLayers(repo: Repository, env: string): SharedLayers {
+  let byEnv = sharedMemo.get(repo);
+  if (!byEnv) sharedMemo.set(repo, (byEnv = new Map()));
+  let hit = byEnv.get(env);
+  if (!hit) byEnv.set(env, (hit = mergeShared(repo, env)));
+  return hit;
+}
+
+type LayerMerge = (state: Rendered, file: string, layer: Layer, value: JsonObject) => Rendered;
+
+/** Reads documents for one render (each parse problem reported once) and merges their layers with located provenance. */
+function layerReader(
+  repo: Repository,
+  docs: Map<string, ParsedDocument>,
+  diagnostics: Diagnostic[],
+): { docOf: (file: string) => ParsedDocument | undefined; layerFrom: LayerMerge } {
+  return {
+    // A document that does not parse is an error for every target that reads it: its layer is
+    // never silently left out (a missing policy is never "no policy").
+    docOf: (file) => {
+      const d = repo.document(file);
+      if (d) docs.set(file, d);
+      if (d) diagnostics.push(...d.diagnostics);
+      return d;
+    },
+    layerFrom: (state, file, layer, value) => {
+      const d = docs.get(file);
+      return mergeLayer(state, value, (pointer) => {
+        const pos = d ? locate(d.positions, pointer) : undefined;
+        const origin: Origin = { layer, file };
+        if (pos) Object.assign(origin, pos);
+        return origin;
+      });
+    },
+  };
+}
+
+function mergeShared(repo: Repository, env: string): SharedLayers {
   const diagnostics: Diagnostic[] = [];
   const schemas = repo.schemas;
-  const { environment: env } = target;
-  const empty: Rendered = { value: {}, provenance: new Map() };
-  const docs = new Map<string, ReturnType<Repository['document']>>();
-
-  // A document that does not parse is an error for every target that reads it: its layer is
-  // never silently left out (a missing policy is never "no policy").
-  const docOf = (file: string) => {
-    const d = repo.document(file);
-    docs.set(file, d);
-    if (d) diagnostics.push(...d.diagnostics);
-    return d;
-  };
-  const layerFrom = (state: Rendered, file: string, layer: Layer, value: JsonObject): Rendered => {
-    const d = docs.get(file);
-    return mergeLayer(state, value, (pointer) => {
-      const pos = d ? locate(d.positions, pointer) : undefined;
-      const origin: Origin = { layer, file };
-      if (pos) Object.assign(origin, pos);
-      return origin;
-    });
-  };
+  const docs = new Map<string, ParsedDocument>();
+  const { docOf, layerFrom } = layerReader(repo, docs, diagnostics);
 
   // 1. schema defaults
-  let state = empty;
+  let state: Rendered = { value: {}, provenance: new Map() };
   if (schemas) {
-    const defaults = schemas.defaults();
-    const d = mergeLayer(empty, defaults, (pointer) => ({
+    state = mergeLayer(state, schemas.defaults(), (pointer) => ({
       layer: 'default',
       file: schemas.fileOf(fromPointer(pointer)),
     }));
-    state = d;
   }
 
   // 2. base: config/<section>.yaml, each holding the section of its own name
@@ -158,6 +190,18 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
   // 3. environments/<env>/overrides.yaml (its tunables: narrow runtime bounds, agent/core/tunables, and are not rendered)
   const over = docOf(overridesFile(env));
   if (over?.value) state = layerFrom(state, over.file, 'environment', withoutKeys(over.value, ['version', 'tunables']));
+  return { state, docs, diagnostics, environment };
+}
+
+export function render(repo: Repository, target: RenderTarget, options: RenderOptions = {}): RenderResult {
+  const schemas = repo.schemas;
+  const { environment: env } = target;
+  const shared = sharedLayers(repo, env);
+  const diagnostics: Diagnostic[] = [...shared.diagnostics];
+  const docs = new Map(shared.docs);
+  const { docOf, layerFrom } = layerReader(repo, docs, diagnostics);
+  let state = shared.state;
+  const environment = shared.environment;
 
   // 4. environments/<env>/devices/<id>.yaml
   let device: DeviceInfo | undefined;
@@ -323,15 +367,28 @@ export function redactSecrets(repo: Repository, config: JsonObject): JsonObject 
   return walk(config, []) as JsonObject;
 }
 
+/** Whether a configuration pointer is an `x-secret` field, per schema set (the pointers repeat for every target). */
+const secretPointers = new WeakMap<SchemaSet, Map<string, boolean>>();
+
 /** x-secret values written anywhere but the secrets file, in any layer (even when overridden). */
 export function plaintextSecrets(
   repo: Repository,
   result: RenderResult,
 ): Array<{ pointer: string; entry: ProvenanceEntry }> {
-  const secrets = repo.schemas?.annotated('x-secret') ?? [];
+  const schemas = repo.schemas;
+  if (!schemas) return [];
+  let memo = secretPointers.get(schemas);
+  if (!memo) secretPointers.set(schemas, (memo = new Map()));
+  const secrets = schemas.annotated('x-secret');
+  const isSecret = (pointer: string): boolean => {
+    let hit = memo.get(pointer);
+    if (hit === undefined)
+      memo.set(pointer, (hit = secrets.some((s) => matchesSegments(s.segments, fromPointer(pointer)))));
+    return hit;
+  };
   const out: Array<{ pointer: string; entry: ProvenanceEntry }> = [];
   for (const [pointer, leaf] of result.provenance) {
-    if (!secrets.some((s) => matchesSegments(s.segments, fromPointer(pointer)))) continue;
+    if (!isSecret(pointer)) continue;
     for (let e: ProvenanceEntry | undefined = leaf; e; e = e.overrode)
       if (e.layer !== 'secrets' && e.layer !== 'default') out.push({ pointer, entry: e });
   }

@@ -274,8 +274,11 @@ function nearbyPaths(schemas: SchemaSet, config: JsonObject, segments: readonly 
 }
 
 /** The signed configuration with the governor's values of `step` in place (the input is not changed). */
-export function configAtStep(config: JsonObject, step: number): JsonObject {
-  const rules = governorRules(sectionOf(config), config);
+export function configAtStep(
+  config: JsonObject,
+  step: number,
+  rules = governorRules(sectionOf(config), config),
+): JsonObject {
   const out = structuredClone(config);
   for (const [path, value] of Object.entries(wantedValues(rules, step))) {
     const segments = keySegments(path);
@@ -284,6 +287,14 @@ export function configAtStep(config: JsonObject, step: number): JsonObject {
   }
   return out;
 }
+
+/** What step `step` changes in `config`, as one key: two steps with the same key make the same configuration. */
+const stepKey = (config: JsonObject, rules: ReturnType<typeof governorRules>, step: number): string =>
+  JSON.stringify(
+    Object.entries(wantedValues(rules, step)).filter(
+      ([path, value]) => JSON.stringify(getAt(config, keySegments(path))) !== JSON.stringify(value),
+    ),
+  );
 
 /**
  * Where the governor is on, every step of the ladder applied must pass what the signed configuration passes: an error
@@ -301,8 +312,15 @@ export function checkLadderSteps(config: JsonObject, check: (config: JsonObject)
       .map(key),
   );
   const out: Finding[] = [];
+  const rules = governorRules(section, config);
+  // a step that sets what the configuration (or the step before) already has makes the same
+  // configuration again: its findings are already known
+  const checked = new Set([stepKey(config, rules, 0)]);
   steps.forEach((step, i) => {
-    for (const f of check(configAtStep(config, i + 1))) {
+    const made = stepKey(config, rules, i + 1);
+    if (checked.has(made)) return;
+    checked.add(made);
+    for (const f of check(configAtStep(config, i + 1, rules))) {
       if (f.severity !== 'error' || seen.has(key(f))) continue;
       seen.add(key(f));
       out.push({

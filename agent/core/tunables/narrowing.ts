@@ -31,8 +31,18 @@ export function narrowingLayers(repo: Repository, target: RenderTarget): Narrowi
 
 /** The tunable specs of one environment or device, after every signed narrowing. */
 export function targetTunables(repo: Repository, target: RenderTarget): TunableTable | undefined {
-  return repo.schemas ? tunableTable(repo.schemas, narrowingLayers(repo, target)) : undefined;
+  if (!repo.schemas) return undefined;
+  const layers = narrowingLayers(repo, target);
+  // targets narrowed by the same files (most devices: their environment's alone) share one table
+  const key = layers.map((l) => l.file).join('\0');
+  let byLayers = tables.get(repo);
+  if (!byLayers) tables.set(repo, (byLayers = new Map()));
+  let table = byLayers.get(key);
+  if (!table) byLayers.set(key, (table = tunableTable(repo.schemas, layers)));
+  return table;
 }
+
+const tables = new WeakMap<Repository, Map<string, TunableTable>>();
 
 /**
  * Checks the `tunables:` of an environment's overrides (against the schema) and of each of its

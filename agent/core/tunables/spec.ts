@@ -166,8 +166,16 @@ export interface TunableTable {
 
 export function tunableTable(schemas: SchemaSet, layers: readonly NarrowingLayer[] = []): TunableTable {
   const base = schemas.annotated('x-tunable');
+  // every target asks for the same few paths again and again (validation, the governor, the tuner)
+  const memo = new Map<string, TunableSpec | undefined>();
   const at = (path: string | readonly Segment[]): TunableSpec | undefined => {
-    const segments = typeof path === 'string' ? keySegments(path) : [...path];
+    const key = typeof path === 'string' ? path : path.join('.');
+    if (memo.has(key)) return memo.get(key);
+    const spec = specAt(typeof path === 'string' ? keySegments(path) : [...path]);
+    memo.set(key, spec);
+    return spec;
+  };
+  const specAt = (segments: Segment[]): TunableSpec | undefined => {
     const hit = base.find((a) => matchesSegments(a.segments, segments));
     let spec = hit ? specOfAnnotation(toDotted(segments), hit.schema) : undefined;
     if (!spec) return undefined;
