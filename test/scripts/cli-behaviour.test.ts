@@ -4,27 +4,14 @@
 // and the refusal of an unsigned proposal; the completion scripts parsed by their shells.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { gitops } from '../helpers/cli.js';
+import { expectValid } from '../helpers/output-schemas.js';
 import { makeRepo, signerLine, sshKey, trustDir } from '../helpers/git.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
-
-const SCHEMAS = join(PROJECT, 'schemas/cli');
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-for (const f of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object);
-const schemaOf = (name: string) => ajv.getSchema(`https://doorbell-gitops.local/schemas/cli/${name}.output.json`)!;
-
-function expectValid(name: string, stdout: string): unknown {
-  const data: unknown = JSON.parse(stdout);
-  const check = schemaOf(name);
-  expect(check, name).toBeDefined();
-  expect(check(data), `${name}: ${JSON.stringify(check.errors, null, 2)}`).toBe(true);
-  return data;
-}
 
 const alice = sshKey('ed25519', 'alice');
 

@@ -1,11 +1,13 @@
-// gitops experiment assign, as a real process on the example repository: its JSON exactly, its
-// table and counts, and its refusals; validate --summary's experiment lines.
+// gitops experiment assign, as a real process on the example repository: its JSON exactly (and
+// against schemas/cli/experiment-assign.output.json), its table and counts, and its refusals;
+// validate --summary's experiment lines.
 
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gbHash } from '../../agent/core/experiments/hash.js';
 import { gitops } from '../helpers/cli.js';
+import { expectValid } from '../helpers/output-schemas.js';
 import { exampleCopy, PROJECT, readText, writeText } from '../helpers/project.js';
 
 interface AssignJson {
@@ -33,7 +35,7 @@ describe('gitops experiment assign', () => {
     const r = gitops(['experiment', 'assign', 'motion-sensitivity', '--output', 'json', '--root', PROJECT]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const json = JSON.parse(r.stdout) as AssignJson;
+    const json = expectValid('experiment assign', r.stdout) as AssignJson;
     expect(Object.keys(json)).toEqual([
       'experiment',
       'seed',
@@ -142,7 +144,8 @@ describe('gitops experiment assign', () => {
     const args = ['experiment', 'assign', 'motion-sensitivity', '--at', at, '--blocks', '4', '--root', dir];
     const json = gitops([...args, '--output', 'json']);
     expect(json.stderr).toBe('');
-    const fleet = JSON.parse(json.stdout) as AssignJson;
+    const fleet = expectValid('experiment assign', json.stdout) as AssignJson;
+    expect(fleet.design).toEqual({ type: 'switchback', block_hours: 6, washout_minutes: 30 });
     const inIt = fleet.devices.filter((d) => d.in_experiment);
     expect(inIt.length).toBeGreaterThan(0);
     const { switchbackArm } = await import('../../agent/core/experiments/switchback.js');
