@@ -7,12 +7,12 @@ import type { Diagnostic } from '../validate/diagnostics.js';
 import { provenanceFor } from '../config/merge.js';
 import { isObject, leafChanges } from '../json/value.js';
 import type { Json, JsonObject } from '../json/value.js';
-import { environmentFile, secretsFile } from '../repo/layout.js';
+import { environmentFile, SCHEMA_DIR, secretsFile } from '../repo/layout.js';
 import type { RepoFiles } from '../repo/layout.js';
 import { openRepository } from '../repo/repository.js';
 import type { Repository } from '../repo/repository.js';
 import type { CompiledSchemaCache } from '../schema/schema-set.js';
-import { redactSecrets, render } from '../config/render.js';
+import { redactSecrets, render, renderInputs } from '../config/render.js';
 import type { RenderResult } from '../config/render.js';
 import { secretChanges } from '../sops/edit.js';
 import type { SecretChange } from '../sops/edit.js';
@@ -68,30 +68,47 @@ const SENSITIVE = [
   /^logging\.level$/,
 ];
 
-interface Side {
-  repo: Repository;
-  targets: Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>;
+interface Rendered {
+  result: RenderResult;
+  config: JsonObject;
 }
 
-function side(
-  files: RepoFiles,
+interface TargetKey {
+  key: string;
+  env: string;
+  device: string | null;
+}
+
+/** The targets of one side (each environment's devices, or the environment itself when it has none), unrendered. */
+function targetKeys(
+  repo: Repository,
   envs: readonly string[] | undefined,
   devices: readonly string[] | undefined,
-  cache: CompiledSchemaCache | undefined,
-): Side {
-  const repo = openRepository(files, cache);
-  const targets = new Map<string, { env: string; device: string | null; result: RenderResult; config: JsonObject }>();
-  if (!repo.schemas) return { repo, targets };
+): TargetKey[] {
+  const out: TargetKey[] = [];
+  if (!repo.schemas) return out;
   for (const env of repo.environments()) {
     if (envs?.length && !envs.includes(env)) continue;
     const list = repo.devices(env);
     for (const device of list.length > 0 ? list : [null]) {
       if (devices?.length && (device === null || !devices.includes(device))) continue;
-      const result = render(repo, device === null ? { environment: env } : { environment: env, device });
-      targets.set(`${env}/${device ?? ''}`, { env, device, result, config: redactSecrets(repo, result.config) });
+      out.push({ key: `${env}/${device ?? ''}`, env, device });
     }
   }
-  return { repo, targets };
+  return out;
+}
+
+function renderTarget(repo: Repository, t: TargetKey): Rendered {
+  const result = render(repo, t.device === null ? { environment: t.env } : { environment: t.env, device: t.device });
+  return { result, config: redactSecrets(repo, result.config) };
+}
+
+/** The paths whose text differs between the two sides (added and removed files included). */
+function changedFiles(base: RepoFiles, head: RepoFiles): Set<string> {
+  const changed = new Set<string>();
+  for (const [file, text] of head) if (base.get(file) !== text) changed.add(file);
+  for (const file of base.keys()) if (!head.has(file)) changed.add(file);
+  return changed;
 }
 
 function changesBetween(
@@ -130,22 +147,41 @@ function policyOf(repo: Repository, env: string): JsonObject {
 export function diffRepositories(
   baseFiles: RepoFiles,
   headFiles: RepoFiles,
-  options: { environments?: readonly string[]; devices?: readonly string[]; schemaCache?: CompiledSchemaCache } = {},
+  options: {
+    environments?: readonly string[];
+    devices?: readonly string[];
+    schemaCache?: CompiledSchemaCache;
+    /** Render every target on both sides, changed inputs or not (the reference the pruned path is tested against). */
+    everyTarget?: boolean;
+  } = {},
 ): ChangeReport {
-  const base = side(baseFiles, options.environments, options.devices, options.schemaCache);
-  const head = side(headFiles, options.environments, options.devices, options.schemaCache);
+  const base = { repo: openRepository(baseFiles, options.schemaCache) };
+  const head = { repo: openRepository(headFiles, options.schemaCache) };
   const tierOf = (env: string): string =>
     String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
+  // Target by target, so that neither revision of the fleet is held whole; a target whose inputs
+  // did not change renders the same on both sides and is not rendered at all.
+  const changed = changedFiles(baseFiles, headFiles);
+  const everything = options.everyTarget === true || [...changed].some((f) => f.startsWith(`${SCHEMA_DIR}/`));
+  const touched = (repo: Repository, t: TargetKey): boolean =>
+    renderInputs(repo, t.device === null ? { environment: t.env } : { environment: t.env, device: t.device }).some(
+      (f) => changed.has(f),
+    );
+  const baseKeys = new Map(targetKeys(base.repo, options.environments, options.devices).map((t) => [t.key, t]));
+  const headKeys = new Map(targetKeys(head.repo, options.environments, options.devices).map((t) => [t.key, t]));
   const targets: TargetDiff[] = [];
-  for (const key of [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort()) {
-    const b = base.targets.get(key);
-    const h = head.targets.get(key);
+  for (const key of [...new Set([...baseKeys.keys(), ...headKeys.keys()])].sort()) {
+    const bk = baseKeys.get(key);
+    const hk = headKeys.get(key);
+    if (bk && hk && !everything && !touched(base.repo, bk) && !touched(head.repo, hk)) continue;
+    const b = bk && renderTarget(base.repo, bk);
+    const h = hk && renderTarget(head.repo, hk);
     const changes = changesBetween(b?.config, h?.config, h?.result, b?.result);
     if (changes.length === 0) continue;
-    const env = (h ?? b)!.env;
+    const { env, device } = (hk ?? bk)!;
     targets.push({
       environment: env,
-      device: (h ?? b)!.device,
+      device,
       status: !b ? 'added' : !h ? 'removed' : 'changed',
       tier: tierOf(env),
       changes,

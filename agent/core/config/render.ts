@@ -193,6 +193,17 @@ function mergeShared(repo: Repository, env: string): SharedLayers {
   return { state, docs, diagnostics, environment };
 }
 
+/**
+ * The files a target's render reads (besides the schemas): its environment's shared layers, its
+ * device file and its secrets file. A change that touches none of them (nor a schema) leaves the
+ * rendered configuration as it was.
+ */
+export function renderInputs(repo: Repository, target: RenderTarget): string[] {
+  const files = [...sharedLayers(repo, target.environment).docs.keys(), secretsFile(target.environment)];
+  if (target.device !== undefined) files.push(deviceFile(target.environment, target.device));
+  return files;
+}
+
 export function render(repo: Repository, target: RenderTarget, options: RenderOptions = {}): RenderResult {
   const schemas = repo.schemas;
   const { environment: env } = target;

@@ -279,11 +279,22 @@ export function configAtStep(
   step: number,
   rules = governorRules(sectionOf(config), config),
 ): JsonObject {
-  const out = structuredClone(config);
+  // copied along the paths the step sets only; the rest is shared with `config` (never mutated)
+  const out: JsonObject = { ...config };
+  const fresh = new Set<JsonObject>([out]);
   for (const [path, value] of Object.entries(wantedValues(rules, step))) {
     const segments = keySegments(path);
-    const parent = getAt(out, segments.slice(0, -1));
-    if (isObject(parent)) parent[segments.at(-1)!] = value;
+    let parent: JsonObject | undefined = out;
+    for (const key of segments.slice(0, -1)) {
+      const child: Json | undefined = parent[key];
+      if (!isObject(child)) {
+        parent = undefined;
+        break;
+      }
+      if (!fresh.has(child)) fresh.add((parent[key] = { ...child }));
+      parent = parent[key] as JsonObject;
+    }
+    if (parent) parent[segments.at(-1)!] = value;
   }
   return out;
 }
