@@ -10,18 +10,20 @@
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { prometheusQuery } from '../../agent/io/prometheus-query.js';
 import { encodeWriteRequest, pushWriteRequest } from '../../agent/io/remote-write.js';
 import type { TimeSeries } from '../../agent/io/remote-write.js';
 import { readTrialSummaries } from '../../agent/io/tune-report.js';
 import { tuneCommand } from '../../scripts/tune.js';
+import { parse as parseYaml } from 'yaml';
 import { gitops, gitopsAsync } from '../helpers/cli.js';
 import { withCode } from '../helpers/codes.js';
 import { run } from '../helpers/git.js';
 import type { Repo } from '../helpers/git.js';
-import { PROJECT, tempDir } from '../helpers/project.js';
+import { exampleCopy, PROJECT, tempDir } from '../helpers/project.js';
 import { committedFleet, pullRecorder } from '../helpers/pull-requests.js';
+import { expectValid } from '../helpers/output-schemas.js';
 import { usePrometheus } from '../helpers/prometheus.js';
 
 const TUNING = 'person-detector';
@@ -142,7 +144,7 @@ describe('gitops tune', () => {
     const r = await report('--output', 'json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const json = JSON.parse(r.stdout) as {
+    const json = expectValid('tune report', r.stdout) as {
       models: Array<{
         model: string;
         best: string | null;
@@ -161,6 +163,24 @@ describe('gitops tune', () => {
     const text = await report();
     expect(text.stdout).toMatch(new RegExp(`${MODEL}: best: ${BEST.replace(/[.]/g, '\\.')}`));
     expect(text.stdout).toContain('edge-p4-c920: no candidate has 3 devices');
+    // the same data as YAML and through the aliases
+    const yaml = await report('--output', 'yaml');
+    expect(parseYaml(yaml.stdout)).toEqual(json);
+    expect(JSON.parse((await report('--json')).stdout)).toEqual(json);
+    expect(JSON.parse((await report('-f', 'json')).stdout)).toEqual(json);
+  });
+
+  it('experiment report reads the same Prometheus: its JSON matches its schema, YAML is the same data', async () => {
+    const args = ['experiment', 'report', 'motion-sensitivity', '--root', repo.dir, '--prometheus', prom().url];
+    const json = await gitopsAsync([...args, '--output', 'json']);
+    expect(json.stderr).toBe('');
+    expect(json.status).toBe(0);
+    const data = expectValid('experiment report', json.stdout) as { experiment: string; at: string };
+    expect(data.experiment).toBe('motion-sensitivity');
+    const at = ['--at', data.at];
+    const again = JSON.parse((await gitopsAsync([...args, ...at, '--json'])).stdout) as unknown;
+    expect(parseYaml((await gitopsAsync([...args, ...at, '--output', 'yaml'])).stdout)).toEqual(again);
+    expect((await gitopsAsync([...args, '--format', 'json', '--output', 'markdown'])).status).toBe(2);
   });
 
   it('propose --dry-run shows the change and the evidence, and touches nothing', async () => {
@@ -218,7 +238,7 @@ describe('gitops tune', () => {
     ]);
     expect(empty.status).toBe(0);
     expect(empty.stderr).toContain('no telemetry');
-    const json = JSON.parse(empty.stdout) as { models: Array<{ best: null; verdict: string }> };
+    const json = expectValid('tune report', empty.stdout) as { models: Array<{ best: null; verdict: string }> };
     expect(json.models.map((m) => [m.best, m.verdict])).toEqual([
       [null, 'no trials reported: hold'],
       [null, 'no trials reported: hold'],
@@ -268,5 +288,105 @@ describe('gitops tune', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('the proposal would not validate');
     untouched();
+  });
+
+  it('the command line: help, usage errors (exit 2, code usage) and a repository that does not validate (exit 1)', async () => {
+    const cli = (...args: string[]) => gitopsAsync(['tune', ...args]);
+    const source = ['--root', repo.dir, '--prometheus', prom().url];
+    // the dispatcher answers --help itself (scripts/help.ts); the command's own help, in process
+    const printed = async (...args: string[]): Promise<{ code: number; text: string }> => {
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        const code = await tuneCommand(args);
+        return { code, text: write.mock.calls.map((c) => String(c[0])).join('') };
+      } finally {
+        write.mockRestore();
+      }
+    };
+    for (const args of [
+      ['--help'],
+      ['report', '--help'],
+      ['report', TUNING, '--help', ...source],
+      ['propose', TUNING, '-h'],
+    ]) {
+      const h = await printed(...args);
+      expect(h.code, args.join(' ')).toBe(0);
+      expect(h.text).toMatch(/^usage: gitops tune /);
+      expect(h.text).toContain('examples:');
+    }
+    expect((await gitopsAsync(['tune', 'report', '--help'])).stdout).toContain('gitops tune report: ');
+    const usage: Array<[string[], string]> = [
+      [[], 'tune needs a subcommand'],
+      [['frobnicate', TUNING], 'unknown tune subcommand "frobnicate"'],
+      [['report'], "tune report needs the tuning run's NAME"],
+      [['report', '--output', 'json'], "tune report needs the tuning run's NAME"],
+      [['report', TUNING, 'extra', ...source], 'takes one NAME, got also "extra"'],
+      [['report', TUNING, ...source, '--output', 'xml'], '--output must be one of text, json, yaml, markdown'],
+      [['report', TUNING, ...source, '--format', 'html'], '--format must be one of'],
+      [['report', TUNING, ...source, '--output', 'json', '--format', 'markdown'], 'say different things'],
+      [['report', TUNING, ...source, '--json', '--output', 'text'], 'say different things'],
+      [['report', TUNING, '--root', repo.dir, '--prometheus', 'prometheus.example'], 'is not an http(s) URL'],
+      [['report', TUNING, ...source, '--window', '30 days'], '--window 30 days is not a duration'],
+      [['report', TUNING, ...source, '--windw', '30d'], 'unknown flag --windw. Did you mean --window?'],
+      [['propose', TUNING, ...source, '--model', ''], 'tune propose needs --model M'],
+      [['propose', TUNING, ...source, '--model', MODEL, '--repo', 'fleet'], '--repo fleet is not OWNER/NAME'],
+    ];
+    const results = await Promise.all(usage.map(([args]) => cli(...args)));
+    usage.forEach(([args, message], i) => {
+      expect(results[i]!.status, args.join(' ')).toBe(2);
+      expect(results[i]!.stderr, args.join(' ')).toContain(message);
+      expect(results[i]!.stdout, args.join(' ')).toBe('');
+    });
+    // in process: the same refusals carry their code
+    await expect(tuneCommand([])).rejects.toThrow(withCode('usage'));
+    await expect(tuneCommand(['report', TUNING, ...source, '--output', 'json', '-f', 'text'])).rejects.toThrow(
+      withCode('usage', 'say different things'),
+    );
+    await expect(tuneCommand(['propose', TUNING, ...source])).rejects.toThrow(withCode('usage', 'needs --model M'));
+    // a repository without the run, or without any: the hint lists them or says where to create one
+    const bare = exampleCopy();
+    await expect(tuneCommand(['report', TUNING, '--root', bare, '--prometheus', ''])).rejects.toThrow(
+      withCode('unknown-tuning', `there is no tuning run "${TUNING}"`),
+    );
+    const unknown = await cli('report', 'zzz', ...source);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain(`tuning runs: ${TUNING}`);
+    const none = await cli('report', TUNING, '--root', bare, '--prometheus', '');
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain(`create tuning/${TUNING}.yaml`);
+    // a run that does not pass its schema: its errors, exit 1, nothing printed on standard output
+    const broken = tempDir('tune-broken-');
+    cpSync(repo.dir, broken, { recursive: true });
+    const file = join(broken, `tuning/${TUNING}.yaml`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('direction: minimize', 'direction: sideways'));
+    for (const verb of [['report'], ['propose', '--model', MODEL]]) {
+      const r = await cli(verb[0]!, TUNING, '--root', broken, '--prometheus', '', ...verb.slice(1));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('the repository does not validate');
+    }
+  });
+
+  it('propose says so and exits 0 when every device of the model has the candidate already; markdown without trials holds', async () => {
+    const current = key(300, 1);
+    const dir = tempDir('tune-current-');
+    cpSync(repo.dir, dir, { recursive: true });
+    const bench = join(dir, 'environments/development/devices/dev-bench-01.yaml');
+    const text = readFileSync(bench, 'utf8');
+    expect(text).toContain('\n  person:\n');
+    writeFileSync(bench, text.replace('\n  person:\n', '\n  person:\n    input_size: 300\n    frame_interval: 1\n'));
+    const r = await gitopsAsync(
+      ['tune', 'propose', TUNING, '--root', dir, '--prometheus', '', '--model', 'edge-p4-c920', '--candidate', current],
+      { env: env() },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `every edge-p4-c920 device of tuning ${TUNING} has ${current} already: nothing to propose`,
+    );
+    untouched();
+    const md = await gitopsAsync(['tune', 'report', TUNING, '--root', repo.dir, '--prometheus', '', '-o', 'markdown']);
+    expect(md.status).toBe(0);
+    expect(md.stdout).toMatch(/^### tuning person-detector: minimize detector\.cpu_ratio\n/);
+    expect(md.stdout).toContain('#### rpi4-camv2\n\nno trials reported: hold');
   });
 });
