@@ -33,6 +33,12 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       { cause: e },
     );
   }
+  // trees first, then the blobs, a few at a time; a blob another commit read with the same cache is not read again
+  const blobs: Array<{ path: string; oid: string }> = [];
+  const read = (path: string, oid: string): void => {
+    files.set(path, ''); // its place in the walk's order; the text comes below
+    blobs.push({ path, oid });
+  };
   const walk = async (oid: string, prefix: string): Promise<void> => {
     const tree = await git.readTree({ fs, gitdir, oid, cache });
     for (const entry of tree.tree) {
@@ -41,20 +47,37 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       else if (entry.mode === '120000') files.set(path, problemText({ code: 'symlink' }));
       else if (entry.type === 'commit')
         files.set(path, problemText({ code: 'not-a-file' })); // a submodule
-      else if (entry.type === 'blob' && INCLUDE.test(entry.path))
-        files.set(path, await blobText(gitdir, entry.oid, max, cache));
+      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) read(path, entry.oid);
     }
   };
   for (const entry of root.tree) {
     if (entry.type === 'tree' && ROOTS.has(entry.path)) await walk(entry.oid, `${entry.path}/`);
-    else if (entry.type === 'blob' && TOP_FILES.has(entry.path))
-      files.set(
-        entry.path,
-        entry.mode === '120000' ? problemText({ code: 'symlink' }) : await blobText(gitdir, entry.oid, max, cache),
-      );
+    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) {
+      if (entry.mode === '120000') files.set(entry.path, problemText({ code: 'symlink' }));
+      else read(entry.path, entry.oid);
+    }
   }
+  let texts = blobTexts.get(cache);
+  if (!texts) blobTexts.set(cache, (texts = new Map()));
+  const known = texts;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < blobs.length) {
+      const { path, oid } = blobs[next++]!;
+      const key = `${oid}\0${max}`;
+      let text = known.get(key);
+      if (text === undefined) known.set(key, (text = await blobText(gitdir, oid, max, cache)));
+      files.set(path, text);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BLOB_READS, blobs.length) }, worker));
   return files;
 }
+
+/** Blob texts by object id (and size cap), per isomorphic-git cache: the commits of one diff or audit share most blobs. */
+const blobTexts = new WeakMap<object, Map<string, string>>();
+/** How many blobs are read at once. */
+const BLOB_READS = 16;
 
 /** A blob as core sees it: strict UTF-8 text, or a stand-in core reports (too large, not UTF-8). */
 async function blobText(gitdir: string, oid: string, max: number, cache: object): Promise<string> {
