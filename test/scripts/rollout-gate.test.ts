@@ -24,6 +24,7 @@ import { advanceRollout, haltedRollouts, rolloutIo } from '../../agent/io/rollou
 import { gitopsAsync } from '../helpers/cli.js';
 import { withCode } from '../helpers/codes.js';
 import { makeRepo, run } from '../helpers/git.js';
+import { expectValid } from '../helpers/output-schemas.js';
 import { exampleCopy, PROJECT, readText, writeText } from '../helpers/project.js';
 
 const ENV = 'production';
@@ -91,10 +92,12 @@ interface ReportJson {
     devices: Record<string, number> | null;
   }>;
   promotions: Array<{ wave: string; commit: string; from: string | null; moves: boolean; emergency: boolean }>;
+  emergency?: { commit: string; reason: string };
   notes: Array<{ wave: string; kind: string; reason: string }>;
   exit: number;
 }
-const json = (stdout: string): ReportJson => JSON.parse(stdout) as ReportJson;
+/** The report a command printed, checked against its schema (schemas/cli/rollout-*.output.json). */
+const json = (stdout: string, command = 'rollout advance'): ReportJson => expectValid(command, stdout) as ReportJson;
 
 /** The agents' series as the fleet's devices would report them. */
 interface Device {
@@ -176,7 +179,7 @@ describe('gitops rollout advance and status', () => {
 
     const status = await cli(f, ['status', '--output', 'json']);
     expect(status.status).toBe(0);
-    const s = json(status.stdout);
+    const s = json(status.stdout, 'rollout status');
     expect(s.halted).toBeNull();
     expect(s.waves.map((w) => [w.name, w.commit, w.gate?.verdict ?? null])).toEqual([
       ['canary', head, 'hold'],
@@ -318,6 +321,9 @@ describe('gitops rollout advance and status', () => {
     const f = fleet();
     expect((await cli(f, ['advance'])).status).toBe(0);
     const fix = f.change('revert the bad threshold');
+    const dry = await cli(f, ['advance', '--emergency', '--reason', 'doorbells crash on boot', '--dry-run', '--json']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(json(dry.stdout)).toMatchObject({ emergency: { commit: fix }, dryRun: true, stateCommit: null });
     const r = await cli(f, ['advance', '--emergency', '--reason', 'doorbells crash on boot']);
     expect(r.status, r.stderr).toBe(0);
     const refs = f.refs();
