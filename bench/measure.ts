@@ -8,7 +8,7 @@ export interface Row {
   group: string;
   name: string;
   value: number;
-  unit: 'ms' | 'µs' | 'MB' | 'req/s' | 'bytes' | 'count';
+  unit: 'ms' | 'µs' | 'MB' | 'req/s' | 'bytes' | 'count' | 'ratio';
   target?: string;
   pass?: boolean;
   note?: string;

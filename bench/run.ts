@@ -15,6 +15,7 @@ import { benchStore } from './store.js';
 import { benchTrust } from './trust.js';
 import { benchValidation } from './validation.js';
 import { benchExperiments } from './experiments.js';
+import { benchFleetScale } from './fleet-scale.js';
 import { benchExperimentReport } from './experiment-report.js';
 import { benchTuning } from './tuning.js';
 
@@ -29,13 +30,17 @@ function table(rows: Row[]): string {
     const v =
       r.unit === 'req/s' || r.unit === 'bytes' || r.unit === 'count'
         ? r.value.toFixed(0)
-        : r.value < 10
+        : r.value < 10 || r.unit === 'ratio'
           ? r.value.toFixed(2)
           : r.value.toFixed(1);
     lines.push(
-      [r.group, r.name, `${v} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED'].join(
-        ' | ',
-      ),
+      [
+        r.group,
+        r.name,
+        r.unit === 'ratio' ? v : `${v} ${r.unit}`,
+        r.target ?? r.note ?? '',
+        r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED',
+      ].join(' | '),
     );
   }
   return lines.join('\n');
@@ -46,6 +51,7 @@ const parts: Record<string, () => Row[] | Promise<Row[]>> = {
   validation: () => benchValidation(root, cli),
   hardware: () => benchHardware(root, cli),
   diff: () => benchDiff(root, cli),
+  'fleet-size': () => benchFleetScale(root, cli),
   secrets: () => benchSecrets(cli),
   trust: () => benchTrust(cli),
   agent: () => benchAgent(root, cli),
