@@ -3,18 +3,22 @@
 // turns unhealthy at 9 fps): an operator lease is applied live, shown with its owner, actor,
 // reason and remaining time, cleared back to the signed value, and expires back on its own;
 // refusals exit 1 with the agent's code (out of bounds, TTL, role, failed health rolled back,
-// policy), usage errors exit 2; --output json prints the API's answer, a refusal's included.
+// policy), usage errors exit 2; --output json prints the API's answer, a refusal's included. The
+// JSON of agent tune, status, journal, releases, diff, sync and rollback is checked against its schema
+// (schemas/cli/agent-*.output.json).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorAnswer, JournalEntry, LeaseAnswer, TunablesAnswer } from '../../agent/core/contracts/api.js';
+import type { Lease } from '../../agent/core/tunables/lease.js';
 import { startAgent } from '../helpers/agent-process.js';
 import type { AgentProcess } from '../helpers/agent-process.js';
 import { gitopsAsync } from '../helpers/cli.js';
+import { expectValid } from '../helpers/output-schemas.js';
 import { until } from '../helpers/fleet.js';
 import { exampleCopy, tempDir } from '../helpers/project.js';
 import { apiTokens, bearer } from '../helpers/tokens.js';
@@ -84,7 +88,9 @@ describe('gitops agent tune against a running agent', () => {
     expect(text.stdout).toContain('\nlogging.level = "debug"  (signed; one of debug, info, warn, applies hot)\n');
     const json = await tune(['list', '--output', 'json'], 'viewer');
     expect(json.status).toBe(0);
-    const answer = JSON.parse(json.stdout) as TunablesAnswer;
+    const answer = expectValid('agent tune', json.stdout) as TunablesAnswer;
+    const yaml = parseYaml((await tune(['list', '--output', 'yaml'], 'viewer')).stdout) as TunablesAnswer;
+    expect({ ...yaml, now: answer.now }).toEqual(answer); // the same data, read a moment later
     expect(answer.leases).toEqual([]);
     expect(answer.tunables.find((t) => t.path === 'frame_capture.fps')).toMatchObject({ value: 15, winner: 'signed' });
   });
@@ -114,6 +120,13 @@ describe('gitops agent tune against a running agent', () => {
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(
       /\n {2}leases {5}frame_capture\.fps: operator 10 by oncall "hot afternoon", 29m\d+s left/,
+    );
+    // the JSON carries the leases the text shows
+    const statusJson = await run(['agent', 'status', '--output', 'json']);
+    expect(statusJson.status, statusJson.stderr).toBe(0);
+    const withLeases = expectValid('agent status', statusJson.stdout) as { runtime: { leases: Lease[] } };
+    expect(withLeases.runtime.leases).toContainEqual(
+      expect.objectContaining({ path: 'frame_capture.fps', owner: 'operator', value: 10, reason: 'hot afternoon' }),
     );
 
     const explain = await gitopsAsync(['explain', 'frame_capture.fps', '--agent', url, '--root', dir], {
@@ -153,7 +166,7 @@ describe('gitops agent tune against a running agent', () => {
 
     const clear = await tune(['clear', 'frame_capture.fps', '--output', 'json']);
     expect(clear.status).toBe(0);
-    expect(JSON.parse(clear.stdout)).toMatchObject({
+    expect(expectValid('agent tune', clear.stdout)).toMatchObject({
       outcome: 'applied',
       value: 15,
       winner: 'signed',
@@ -189,7 +202,7 @@ describe('gitops agent tune against a running agent', () => {
     expect(text.stderr).toContain(`the agent refused (${code}): `);
     const json = await tune(['set', ...args, '--output', 'json']);
     expect(json.status).toBe(1);
-    expect((JSON.parse(json.stdout) as ErrorAnswer).code).toBe(code);
+    expect((expectValid('agent tune', json.stdout) as ErrorAnswer).code).toBe(code);
   });
 
   it('a viewer may not set a lease', async () => {
@@ -251,6 +264,31 @@ describe('gitops agent tune against a running agent', () => {
     const r = await tune(['set', 'frame_capture.fps=12', '--reason', 'x']);
     expect(r.stderr).toContain('the agent refused (lease-policy)');
     expect(r.status).toBe(1);
+  }, 60_000);
+
+  it('status, journal, releases, diff, sync and rollback print JSON that matches their schemas, and YAML of the same data', async () => {
+    const json = async (...args: string[]): Promise<unknown> => {
+      const r = await run(['agent', ...args, '--output', 'json'], 'operator');
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.status, args.join(' ')).toBe(0);
+      return expectValid(`agent ${args[0]!}`, r.stdout);
+    };
+    const status = (await json('status')) as { current: { commit: string }; runtime: unknown };
+    expect(status.runtime).toMatchObject({ leases: [], governor: { step: 0, signals: expect.any(Array) } });
+    const journal = (await json('journal', '--limit', '50')) as Array<{ event: string }>;
+    expect(journal.map((e) => e.event)).toContain('lease-rolled-back');
+    const releases = (await json('releases')) as Array<{ commit: string; current: boolean }>;
+    expect(releases.length).toBeGreaterThanOrEqual(2); // the policy edit made a second release
+    expect(releases.find((r) => r.current)?.commit).toBe(status.current.commit);
+    const diff = (await json('diff')) as { to: { commit: string }; changes: Array<{ path: string }> };
+    expect(diff.to.commit).toBe(status.current.commit);
+    expect(diff.changes.map((c) => c.path)).toContain('frame_capture.fps');
+    expect(await json('sync')).toMatchObject({ outcome: expect.any(String) });
+    const yaml = await run(['agent', 'releases', '--output', 'yaml']);
+    expect(parseYaml(yaml.stdout)).toEqual(releases);
+    // last: it changes the release that runs
+    const rollback = (await json('rollback', '--to', 'previous', '--reason', 'schema check')) as { outcome: string };
+    expect(rollback.outcome).toBe('rolled-back');
   }, 60_000);
 });
 
