@@ -104,7 +104,8 @@ function fish(): string {
     '    set -l w (commandline -opc)',
     '    test (count $w) -eq (math (count $argv) + 1); or return 1',
     '    for i in (seq (count $argv))',
-    '        test "$w[(math $i + 1)]" = "$argv[$i]"; or return 1',
+    '        set -l j (math $i + 1)', // fish expands no command substitution inside double quotes
+    '        test "$w[$j]" = "$argv[$i]"; or return 1',
     '    end',
     'end',
     'function __gitops_in',
@@ -112,7 +113,8 @@ function fish(): string {
     '    set -l w (commandline -opc)',
     '    test (count $w) -gt (count $argv); or return 1',
     '    for i in (seq (count $argv))',
-    '        test "$w[(math $i + 1)]" = "$argv[$i]"; or return 1',
+    '        set -l j (math $i + 1)', // fish expands no command substitution inside double quotes
+    '        test "$w[$j]" = "$argv[$i]"; or return 1',
     '    end',
     'end',
     'complete -c gitops -f',

@@ -157,25 +157,77 @@ describe('gitops completion', () => {
   const shells: Array<[string, string[]]> = [
     ['bash', ['-n']],
     ['zsh', ['-n']],
-    ['fish', ['--no-execute']],
+    ['fish', ['-n']],
   ];
+  /** The shell's path, or undefined (with a note in the test's name and its output) where it is not installed. */
+  const installed = (shell: string): string | undefined =>
+    spawnSync('sh', ['-c', `command -v ${shell}`], { encoding: 'utf8' }).stdout.trim() || undefined;
+  const notInstalled = (shell: string, what: string): void =>
+    console.warn(`gitops completion ${shell}: ${shell} is not installed here: ${what} NOT CHECKED`);
+  const scriptFile = (shell: string): string => {
+    const file = join(tempDir('completion-'), `gitops.${shell}`);
+    writeFileSync(file, gitops(['completion', shell]).stdout);
+    return file;
+  };
   for (const [shell, check] of shells) {
-    const binary = spawnSync('sh', ['-c', `command -v ${shell}`], { encoding: 'utf8' }).stdout.trim();
+    const binary = installed(shell);
     it(`${shell}: the script parses${binary ? '' : ` (NOT CHECKED: ${shell} is not installed here)`}`, () => {
       const r = gitops(['completion', shell]);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('validate');
       expect(r.stdout).toContain('hardware-profile');
-      if (!binary) {
-        console.warn(`gitops completion ${shell}: ${shell} is not installed, the script was not parsed`);
-        return;
-      }
-      const file = join(tempDir('completion-'), `gitops.${shell}`);
-      writeFileSync(file, r.stdout);
-      const parsed = spawnSync(binary, [...check, file], { encoding: 'utf8' });
+      if (!binary) return notInstalled(shell, `${shell} ${check.join(' ')}`);
+      const parsed = spawnSync(binary, [...check, scriptFile(shell)], { encoding: 'utf8' });
       expect(parsed.status, parsed.stderr).toBe(0);
     });
   }
+
+  const zsh = installed('zsh');
+  it(`zsh: compinit registers it, and it completes commands, subcommands, flags and flag values${zsh ? '' : ' (NOT CHECKED: zsh is not installed here)'}`, () => {
+    if (!zsh) return notInstalled('zsh', 'completing');
+    const file = scriptFile('zsh');
+    // outside a completion widget compadd cannot run: a stand-in prints the candidates it is given, and
+    // the prefix is matched here as zsh's compadd would
+    const complete = (line: string): string[] => {
+      const words = line.split(' ');
+      const program =
+        `autoload -Uz compinit && compinit -u -D && source ${file} && [[ \${_comps[gitops]} == _gitops ]] || exit 3\n` +
+        'compadd() { shift ${@[(i)--]}; print -rl -- "$@"; }\n_files() { print -r -- "(files)"; }\n' +
+        `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _gitops`;
+      const r = spawnSync(zsh, ['-f', '-c', program], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: tempDir('zsh-home-') },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter((c) => c !== '' && c.startsWith(words.at(-1)!));
+    };
+    expect(complete('gitops val')).toEqual(['validate']);
+    expect(complete('gitops rollout adv')).toEqual(['advance']);
+    expect(complete('gitops validate --sum')).toEqual(['--summary']);
+    expect(complete('gitops tune report x --js')).toEqual(['--json']);
+  });
+
+  const fish = installed('fish');
+  it(`fish: it completes commands, subcommands, flags and flag values${fish ? '' : ' (NOT CHECKED: fish is not installed here)'}`, () => {
+    if (!fish) return notInstalled('fish', 'completing');
+    const file = scriptFile('fish');
+    const complete = (line: string): string[] => {
+      const r = spawnSync(fish, ['--no-config', '-c', `source ${file}; complete -C '${line}'`], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: tempDir('fish-home-') },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]!);
+    };
+    expect(complete('gitops val')).toEqual(['validate']);
+    expect(complete('gitops rollout adv')).toEqual(['advance']);
+    expect(complete('gitops validate --sum')).toEqual(['--summary']);
+    expect(complete('gitops validate --output ').sort()).toEqual(['github', 'json', 'text', 'yaml']);
+  });
 
   it('bash completes commands, subcommands, flags and flag values', () => {
     const script = gitops(['completion', 'bash']).stdout;
