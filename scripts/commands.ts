@@ -212,7 +212,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'the rules, the environment policy and, with --hardware-profile, what the hardware can run. ' +
       'Exit 0 when everything is valid, 1 when something is not.',
     usage: [
-      'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary] [--root DIR]',
+      'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary] [--jobs N] [--root DIR]',
     ],
     flags: [
       ROOT,
@@ -221,6 +221,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'hardware-profile', type: 'string', arg: 'FILE', help: 'also check against this hardware profile' },
       ...output(['text', 'json', 'yaml', 'github']),
       { name: 'summary', type: 'boolean', help: 'also print what each target runs, its rollout waves and experiments' },
+      {
+        name: 'jobs',
+        type: 'string',
+        arg: 'N',
+        default: 'one per core',
+        help: 'worker threads for 200 targets or more (1: validate in this thread; --summary always does)',
+      },
     ],
     examples: [
       'gitops validate',

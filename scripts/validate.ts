@@ -8,7 +8,9 @@ import { countSeverities } from '../agent/core/format/diagnostics.js';
 import { rolloutSummaryLine } from '../agent/core/format/rollout.js';
 import { environmentPlan } from '../agent/core/rollout/check.js';
 import { experimentSummaryLines } from '../agent/core/experiments/fleet.js';
-import { validateOpened } from '../agent/core/validate/validate.js';
+import { countTargets, validateOpened } from '../agent/core/validate/validate.js';
+import type { ValidationReport } from '../agent/core/validate/validate.js';
+import { defaultJobs, POOL_MIN_TARGETS, validateInPool } from '../agent/io/validate-pool.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import {
   EXIT_INVALID,
@@ -26,9 +28,9 @@ import {
 import { GitopsError } from '../agent/core/errors.js';
 
 const USAGE =
-  'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary] [--root DIR]';
+  'gitops validate [--env E]... [--device D]... [--hardware-profile FILE] [--output text|json|yaml|github] [--summary] [--jobs N] [--root DIR]';
 
-export function validateCommand(args: string[]): number {
+export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     'validate',
     args,
@@ -39,6 +41,7 @@ export function validateCommand(args: string[]): number {
       'hardware-profile': { type: 'string' },
       ...outputOptions,
       summary: { type: 'boolean' },
+      jobs: { type: 'string', short: 'j' },
     },
     USAGE,
   );
@@ -47,7 +50,7 @@ export function validateCommand(args: string[]): number {
     throw new GitopsError('usage', `validate takes no arguments, got "${positionals.join(' ')}"`, `usage: ${USAGE}`);
   const format = outputOf<DiagnosticFormat | 'yaml'>('validate', values, ['text', 'json', 'yaml', 'github'], 'text');
   const started = performance.now();
-  const { repo } = openTree(values.root);
+  const { repo, files } = openTree(values.root);
   let hardwareProfile: { profile: HardwareProfile; source: string } | undefined;
   if (typeof values['hardware-profile'] === 'string') {
     const path = values['hardware-profile'];
@@ -65,19 +68,24 @@ export function validateCommand(args: string[]): number {
     }
     hardwareProfile = { profile: profile as HardwareProfile, source: path };
   }
-  const report = validateOpened(repo, {
+  const options = {
     environments: list(values.env),
     devices: list(values.device),
-    env: process.env,
+    env: { ...process.env },
     ...(hardwareProfile ? { hardwareProfile } : {}),
-  });
+  };
+  const jobs = jobsOf(values.jobs);
+  const targetCount = countTargets(repo, options);
+  // --summary reads what each target renders, which stays in the thread that rendered it
+  const pooled = !values.summary && jobs > 1 && targetCount >= POOL_MIN_TARGETS;
+  const report = pooled ? await validateInPool(files, options, jobs) : validateOpened(repo, options);
   const ms = performance.now() - started;
   const environments = [...new Set(report.targets.map((t) => t.target.environment))];
   const devices = report.targets.filter((t) => t.target.device).length;
   // with --summary: what each target runs, each environment's waves, each experiment's arms
   const summary = values.summary
     ? {
-        targets: report.targets.map(summariseTarget),
+        targets: (report as ValidationReport).targets.map(summariseTarget),
         rollouts: environments.flatMap((env) => {
           const { plan } = environmentPlan(repo, env);
           return plan?.declared ? [rolloutSummaryLine(plan)] : [];
@@ -114,4 +122,15 @@ export function validateCommand(args: string[]): number {
     );
   }
   return report.valid ? EXIT_OK : EXIT_INVALID;
+}
+
+function jobsOf(value: string | undefined): number {
+  if (value === undefined) return defaultJobs();
+  if (!/^[1-9]\d{0,2}$/.test(value))
+    throw new GitopsError(
+      'usage',
+      `validate: --jobs must be a whole number from 1 to 999, not "${value}"`,
+      'e.g. --jobs 4',
+    );
+  return Number(value);
 }

@@ -49,6 +49,12 @@ export interface ValidateOptions extends RenderOptions {
   wholeEnvironment?: boolean;
   /** Validate every device against this profile instead of its model's recorded one (a live probe). */
   hardwareProfile?: { profile: HardwareProfile; source: string };
+  /**
+   * One part of the work, for a pool of workers: the targets whose place in the list is `index`
+   * modulo `count`, and (part 0 alone) the checks of the repository as a whole. The parts'
+   * diagnostics together, passed to mergeParts, are the report of the whole.
+   */
+  part?: { index: number; count: number };
 }
 
 export interface TargetReport {
@@ -72,50 +78,67 @@ export function validateRepository(
 }
 
 export function validateOpened(repo: Repository, options: ValidateOptions = {}): ValidationReport {
-  const diagnostics: Diagnostic[] = [...repo.schemaDiagnostics];
-  if (!repo.schemas) return finish(diagnostics, []);
+  const { diagnostics, targets } = validatePart(repo, options);
+  return finish([...diagnostics, ...targets.flatMap((t) => t.diagnostics)], targets);
+}
+
+/**
+ * One part of validateOpened (all of it without `options.part`): the findings about the
+ * repository as a whole (part 0 only), and the targets of the part with their own findings,
+ * neither sorted nor merged yet (mergeParts does that for the parts together).
+ */
+export function validatePart(
+  repo: Repository,
+  options: ValidateOptions = {},
+): { diagnostics: Diagnostic[]; targets: TargetReport[] } {
+  const whole = (options.part?.index ?? 0) === 0;
+  const mine = (i: number): boolean => !options.part || i % options.part.count === options.part.index;
+  const diagnostics: Diagnostic[] = whole ? [...repo.schemaDiagnostics] : [];
+  const targets: TargetReport[] = [];
+  if (!repo.schemas) return { diagnostics, targets };
   const known = repo.environments();
   const envs = options.environments?.length ? [...options.environments] : known;
-  const targets: TargetReport[] = [];
-
-  for (const env of envs)
-    if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
   const selected = envs.filter((e) => known.includes(e));
-  const candidates = selected.flatMap((e) => repo.devices(e));
-  for (const d of options.devices ?? [])
-    if (!candidates.includes(d))
-      diagnostics.push(
-        unknownName(
-          'device',
-          d,
-          candidates,
-          selected.length === 1 ? `environments/${selected[0]}/devices/` : 'environments/*/devices/',
-        ),
-      );
+  if (whole) {
+    for (const env of envs)
+      if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
+    const candidates = selected.flatMap((e) => repo.devices(e));
+    for (const d of options.devices ?? [])
+      if (!candidates.includes(d))
+        diagnostics.push(
+          unknownName(
+            'device',
+            d,
+            candidates,
+            selected.length === 1 ? `environments/${selected[0]}/devices/` : 'environments/*/devices/',
+          ),
+        );
+    diagnostics.push(...checkDocuments(repo, selected));
+  }
+  validationTargets(repo, selected, options).forEach((target, i) => {
+    if (mine(i)) targets.push(validateTarget(repo, target, options));
+  });
+  return { diagnostics, targets };
+}
 
-  diagnostics.push(...checkDocuments(repo, selected));
-  for (const env of selected) {
+/** What validateOpened checks target by target: each device of the environments, or an environment without devices as a whole. */
+function validationTargets(repo: Repository, envs: readonly string[], options: ValidateOptions): RenderTarget[] {
+  const out: RenderTarget[] = [];
+  for (const env of envs) {
     const all = repo.devices(env);
     const devices = options.devices?.length ? all.filter((d) => options.devices!.includes(d)) : all;
     // An environment without devices is still rendered and checked as a whole.
-    const list: Array<string | undefined> = options.wholeEnvironment
-      ? [undefined]
-      : devices.length > 0
-        ? devices
-        : options.devices?.length
-          ? []
-          : [undefined];
-    for (const device of list) {
-      const report = validateTarget(
-        repo,
-        device === undefined ? { environment: env } : { environment: env, device },
-        options,
-      );
-      targets.push(report);
-      diagnostics.push(...report.diagnostics);
-    }
+    if (options.wholeEnvironment || (devices.length === 0 && !options.devices?.length)) out.push({ environment: env });
+    else for (const device of devices) out.push({ environment: env, device });
   }
-  return finish(diagnostics, targets);
+  return out;
+}
+
+/** How many targets validateOpened would check (to choose between one thread and a pool). */
+export function countTargets(repo: Repository, options: ValidateOptions = {}): number {
+  const known = repo.environments();
+  const envs = options.environments?.length ? options.environments.filter((e) => known.includes(e)) : known;
+  return repo.schemas ? validationTargets(repo, envs, options).length : 0;
 }
 
 /**
@@ -131,7 +154,25 @@ export function validateFor(repo: Repository, target: RenderTarget, options: Val
   });
 }
 
-function finish(diagnostics: Diagnostic[], targets: TargetReport[]): ValidationReport {
+/** The report of the whole from its parts (validatePart with ValidateOptions.part, in the order of their index). */
+export function mergeParts<T extends { diagnostics: Diagnostic[] }>(
+  parts: ReadonlyArray<{ diagnostics: Diagnostic[]; targets: T[] }>,
+): { valid: boolean; diagnostics: Diagnostic[]; targets: T[] } {
+  const targets: T[] = [];
+  // target i of the whole is target floor(i / count) of part i % count
+  for (let i = 0; ; i++) {
+    const t = parts[i % parts.length]!.targets[Math.floor(i / parts.length)];
+    if (!t) break;
+    targets.push(t);
+  }
+  // the findings in the order one thread makes them, so that merging and sorting give the same report
+  return finish([...parts.flatMap((p) => p.diagnostics), ...targets.flatMap((t) => t.diagnostics)], targets);
+}
+
+function finish<T>(
+  diagnostics: Diagnostic[],
+  targets: T[],
+): { valid: boolean; diagnostics: Diagnostic[]; targets: T[] } {
   // a finding about a file as a whole (no key to point at: the file is empty, or does not parse)
   // is at its start, so that every diagnostic about a file reads file:line:col
   const located = diagnostics.map((d) =>

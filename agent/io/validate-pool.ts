@@ -1,0 +1,66 @@
+// `gitops validate` over many targets on every core: a pool of worker threads (piscina), each
+// validating one part of the targets (ValidateOptions.part) in a repository of its own, the
+// first part also checking the repository as a whole. The parts merge into the report the
+// single-threaded path gives (a test compares the two).
+
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { RepoFiles } from '../core/repo/layout.js';
+import type { RenderTarget } from '../core/config/render.js';
+import type { Diagnostic } from '../core/validate/diagnostics.js';
+import { mergeParts } from '../core/validate/validate.js';
+import type { ValidateOptions } from '../core/validate/validate.js';
+import { openRepository } from '../core/repo/repository.js';
+import { validatePart } from '../core/validate/validate.js';
+import { fileSchemaCache } from './schema-cache.js';
+
+/** What a worker sends back: plain data (a rendered result holds functions and stays in the worker). */
+export interface PartReport {
+  diagnostics: Diagnostic[];
+  targets: Array<{ target: RenderTarget; diagnostics: Diagnostic[] }>;
+}
+
+export interface PartTask {
+  files: RepoFiles;
+  options: Omit<ValidateOptions, 'part'>;
+  part: { index: number; count: number };
+}
+
+/** Below this many targets one thread is quicker than starting workers. */
+export const POOL_MIN_TARGETS = 200;
+
+/** How many threads validate by default: one per core. */
+export const defaultJobs = (): number => availableParallelism();
+
+/** The worker's task: one part of the validation. */
+export function validateInWorker(task: PartTask): PartReport {
+  const report = validatePart(openRepository(task.files, fileSchemaCache()), { ...task.options, part: task.part });
+  return {
+    diagnostics: report.diagnostics,
+    targets: report.targets.map((t) => ({ target: t.target, diagnostics: t.diagnostics })),
+  };
+}
+
+export default validateInWorker;
+
+/** Validates in `jobs` worker threads; the report is the single-threaded one's, without the rendered results. */
+export async function validateInPool(
+  files: RepoFiles,
+  options: Omit<ValidateOptions, 'part'>,
+  jobs: number,
+): Promise<{ valid: boolean; diagnostics: Diagnostic[]; targets: PartReport['targets'] }> {
+  const pool = new Piscina<PartTask, PartReport>({
+    filename: new URL(import.meta.url).href,
+    minThreads: jobs,
+    maxThreads: jobs,
+    idleTimeout: 0,
+  });
+  try {
+    const parts = await Promise.all(
+      Array.from({ length: jobs }, (_, index) => pool.run({ files, options, part: { index, count: jobs } })),
+    );
+    return mergeParts(parts);
+  } finally {
+    await pool.destroy();
+  }
+}

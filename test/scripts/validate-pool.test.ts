@@ -1,0 +1,57 @@
+// `gitops validate` on a pool of worker threads (--jobs) reports what one thread reports, on a
+// generated fleet large enough for the pool (200 targets or more): valid, and with errors in
+// devices that fall to different workers and in a file of the repository as a whole.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateFleet } from '../../devtools/fleet-gen.js';
+import { gitops } from '../helpers/cli.js';
+import { PROJECT, tempDir } from '../helpers/project.js';
+
+describe('gitops validate --jobs', () => {
+  const fleet = generateFleet(PROJECT, join(tempDir('pool-'), 'fleet'), 240);
+  const run = (jobs: number, ...args: string[]) => {
+    const r = gitops(['validate', '--jobs', String(jobs), ...args], { cwd: fleet.repo });
+    return { ...r, json: args.includes('json') ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined };
+  };
+  const same = (output: string): void => {
+    const one = run(1, '--output', output);
+    const pool = run(2, '--output', output);
+    expect(pool.status).toBe(one.status);
+    if (one.json) {
+      delete one.json.elapsed_ms;
+      delete pool.json!.elapsed_ms;
+      expect(pool.json).toEqual(one.json);
+    } else expect(pool.stdout.replace(/\(\d+ ms\)/, '')).toBe(one.stdout.replace(/\(\d+ ms\)/, ''));
+  };
+
+  it('a valid fleet: the same report from two threads as from one', () => {
+    const one = run(1, '--output', 'json');
+    expect(one.status).toBe(0);
+    expect((one.json!.targets as unknown[]).length).toBe(244);
+    same('json');
+    same('text');
+  });
+
+  it('errors in devices of different workers and in a base file: the same diagnostics, exit 1', () => {
+    const devices = fleet.devices.production!;
+    for (const id of devices.slice(10, 13)) {
+      const file = join(fleet.repo, 'environments/production/devices', `${id}.yaml`);
+      writeFileSync(file, `version: 2\ndevice:\n  id: ${id}\n  model: edge-p4-c920\nframe_capture:\n  fps: 500\n`);
+    }
+    writeFileSync(join(fleet.repo, 'config/logging.yaml'), 'version: 2\nlogging:\n  level: loud\n');
+    const one = run(1, '--output', 'json');
+    expect(one.status).toBe(1);
+    const codes = new Set((one.json!.diagnostics as Array<{ code: string }>).map((d) => d.code));
+    expect(codes.has('schema-enum')).toBe(true);
+    same('json');
+    same('github');
+  });
+
+  it('--jobs takes a whole number', () => {
+    const r = gitops(['validate', '--jobs', '0'], { cwd: fleet.repo });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--jobs');
+  });
+});
