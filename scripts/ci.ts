@@ -5,6 +5,7 @@
 // decides the exit code; GitHub API failures are reported, not fatal.
 
 import { diffRepositories } from '../agent/core/change/diff.js';
+import { pooledValidation } from '../agent/io/validate-pool.js';
 import { GitopsError } from '../agent/core/errors.js';
 import { formatDiffText } from '../agent/core/format/diff.js';
 import { formatGithub } from '../agent/core/format/diagnostics.js';
@@ -45,7 +46,11 @@ export async function ciCommand(args: string[]): Promise<number> {
   const [owner, repo] = env.GITHUB_REPOSITORY!.split('/') as [string, string];
   const root = repoRoot(values.root);
   const { gitdir, base, head, baseFiles, headFiles } = await readRevisionPair(root, pr.base.sha, pr.head.sha);
-  const report = diffRepositories(baseFiles, headFiles, { schemaCache: fileSchemaCache() });
+  const validation = await pooledValidation(headFiles, {});
+  const report = diffRepositories(baseFiles, headFiles, {
+    schemaCache: fileSchemaCache(),
+    ...(validation ? { validation } : {}),
+  });
   if (report.diagnostics.length > 0) out(formatGithub(report.diagnostics));
 
   // Signed commits, when an environment asks for them.

@@ -4,6 +4,7 @@
 // git accepts (HEAD~1, a tag, a short id), read straight from git objects: no checkout.
 
 import { diffRepositories } from '../agent/core/change/diff.js';
+import { pooledValidation } from '../agent/io/validate-pool.js';
 import type { RepoFiles } from '../agent/core/repo/layout.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
@@ -69,10 +70,12 @@ export async function diffCommand(args: string[]): Promise<number> {
     values.head !== undefined
       ? await commitState(values.head)
       : { revision: 'work tree', commit: null, files: readWorkingTree(root) };
+  const scope = { environments: list(values.env), devices: list(values.device) };
+  const validation = await pooledValidation(head.files, scope);
   const report = diffRepositories(base.files, head.files, {
-    environments: list(values.env),
-    devices: list(values.device),
+    ...scope,
     schemaCache: fileSchemaCache(),
+    ...(validation ? { validation } : {}),
   });
   const compared = `comparing ${describe(base)} with ${describe(head)}`;
   if (format === 'json' || format === 'yaml')

@@ -8,9 +8,9 @@ import { countSeverities } from '../agent/core/format/diagnostics.js';
 import { rolloutSummaryLine } from '../agent/core/format/rollout.js';
 import { environmentPlan } from '../agent/core/rollout/check.js';
 import { experimentSummaryLines } from '../agent/core/experiments/fleet.js';
-import { countTargets, validateOpened } from '../agent/core/validate/validate.js';
+import { validateOpened } from '../agent/core/validate/validate.js';
 import type { ValidationReport } from '../agent/core/validate/validate.js';
-import { defaultJobs, POOL_MIN_TARGETS, validateInPool } from '../agent/io/validate-pool.js';
+import { defaultJobs, pooledValidation } from '../agent/io/validate-pool.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import {
   EXIT_INVALID,
@@ -74,11 +74,9 @@ export async function validateCommand(args: string[]): Promise<number> {
     env: { ...process.env },
     ...(hardwareProfile ? { hardwareProfile } : {}),
   };
-  const jobs = jobsOf(values.jobs);
-  const targetCount = countTargets(repo, options);
   // --summary reads what each target renders, which stays in the thread that rendered it
-  const pooled = !values.summary && jobs > 1 && targetCount >= POOL_MIN_TARGETS;
-  const report = pooled ? await validateInPool(files, options, jobs) : validateOpened(repo, options);
+  const pooled = values.summary ? undefined : await pooledValidation(files, options, jobsOf(values.jobs));
+  const report = pooled ?? validateOpened(repo, options);
   const ms = performance.now() - started;
   const environments = [...new Set(report.targets.map((t) => t.target.environment))];
   const devices = report.targets.filter((t) => t.target.device).length;

@@ -11,7 +11,7 @@ import type { Diagnostic } from '../core/validate/diagnostics.js';
 import { mergeParts } from '../core/validate/validate.js';
 import type { ValidateOptions } from '../core/validate/validate.js';
 import { openRepository } from '../core/repo/repository.js';
-import { validatePart } from '../core/validate/validate.js';
+import { countTargets, validatePart } from '../core/validate/validate.js';
 import { fileSchemaCache } from './schema-cache.js';
 
 /** What a worker sends back: plain data (a rendered result holds functions and stays in the worker). */
@@ -63,4 +63,17 @@ export async function validateInPool(
   } finally {
     await pool.destroy();
   }
+}
+
+/**
+ * The validation of `files` in a pool when it is large enough and there is more than one core
+ * (`jobs`), else undefined: the caller validates in its own thread.
+ */
+export async function pooledValidation(
+  files: RepoFiles,
+  options: Omit<ValidateOptions, 'part'>,
+  jobs = defaultJobs(),
+): Promise<{ valid: boolean; diagnostics: Diagnostic[]; targets: PartReport['targets'] } | undefined> {
+  if (jobs < 2 || countTargets(openRepository(files), options) < POOL_MIN_TARGETS) return undefined;
+  return validateInPool(files, options, jobs);
 }

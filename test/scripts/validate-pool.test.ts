@@ -1,16 +1,20 @@
 // `gitops validate` on a pool of worker threads (--jobs) reports what one thread reports, on a
 // generated fleet large enough for the pool (200 targets or more): valid, and with errors in
-// devices that fall to different workers and in a file of the repository as a whole.
+// devices that fall to different workers and in a file of the repository as a whole; and
+// `gitops diff`, which validates its head the same way.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleet } from '../../devtools/fleet-gen.js';
+import { diffRepositories } from '../../agent/core/change/diff.js';
+import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { gitops } from '../helpers/cli.js';
 import { PROJECT, tempDir } from '../helpers/project.js';
 
 describe('gitops validate --jobs', () => {
   const fleet = generateFleet(PROJECT, join(tempDir('pool-'), 'fleet'), 240);
+  const committed = readWorkingTree(fleet.repo);
   const run = (jobs: number, ...args: string[]) => {
     const r = gitops(['validate', '--jobs', String(jobs), ...args], { cwd: fleet.repo });
     return { ...r, json: args.includes('json') ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined };
@@ -47,6 +51,11 @@ describe('gitops validate --jobs', () => {
     expect(codes.has('schema-enum')).toBe(true);
     same('json');
     same('github');
+    // gitops diff validates the head in the pool too (where there are cores for it): the report is the in-process one
+    const diff = gitops(['diff', '--output', 'json'], { cwd: fleet.repo });
+    const { base: _b, head: _h, compared: _c, ...report } = JSON.parse(diff.stdout) as Record<string, unknown>;
+    expect(report).toEqual(diffRepositories(committed, readWorkingTree(fleet.repo)));
+    expect(report.valid).toBe(false);
   });
 
   it('--jobs takes a whole number', () => {

@@ -153,6 +153,8 @@ export function diffRepositories(
     schemaCache?: CompiledSchemaCache;
     /** Render every target on both sides, changed inputs or not (the reference the pruned path is tested against). */
     everyTarget?: boolean;
+    /** The head's validation when the caller has it (a worker pool: validateInPool); else validated here. */
+    validation?: { valid: boolean; diagnostics: Diagnostic[] };
   } = {},
 ): ChangeReport {
   const base = { repo: openRepository(baseFiles, options.schemaCache) };
@@ -199,10 +201,12 @@ export function diffRepositories(
     if (secrets.length > 0 || policy.length > 0)
       environments.push({ environment: env, tier: tierOf(env), secrets, policy });
   }
-  const report = validateOpened(head.repo, {
-    ...(options.environments ? { environments: options.environments } : {}),
-    ...(options.devices ? { devices: options.devices } : {}),
-  });
+  const report =
+    options.validation ??
+    validateOpened(head.repo, {
+      ...(options.environments ? { environments: options.environments } : {}),
+      ...(options.devices ? { devices: options.devices } : {}),
+    });
   const sensitive = [
     ...new Set([
       ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
