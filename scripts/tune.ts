@@ -19,7 +19,7 @@ import type { Repository } from '../agent/core/repo/repository.js';
 import { poolTrials } from '../agent/core/tuning/pool.js';
 import type { PooledModel } from '../agent/core/tuning/pool.js';
 import { modelTargets, parseCandidate, proposeTuning, tuningProposalBody } from '../agent/core/tuning/propose.js';
-import { listTuningFiles, parseTuningFile, TUNING_SCHEMA_FILE, tuningFile } from '../agent/core/tuning/spec.js';
+import { listTuningFiles, parseTuningFile, tuningFile, tuningValidator } from '../agent/core/tuning/spec.js';
 import type { Tuning } from '../agent/core/tuning/types.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
 import { prometheusQuery, readPrometheusToken } from '../agent/io/prometheus-query.js';
@@ -146,7 +146,7 @@ function openTuning(root: unknown, name: string): { root: string; repo: Reposito
       names.length > 0 ? `tuning runs: ${names.join(', ')}` : `create ${tuningFile(name)}`,
     );
   }
-  const parsed = parseTuningFile(file, repo.files.get(file)!, repo.files.get(TUNING_SCHEMA_FILE));
+  const parsed = parseTuningFile(file, repo.files.get(file)!, tuningValidator(repo));
   const report = validateOpened(repo, parsed.tuning?.environments ? { environments: parsed.tuning.environments } : {});
   const errors = [...parsed.diagnostics, ...report.diagnostics].filter((d) => d.severity === 'error');
   if (!parsed.tuning || errors.length > 0) {

@@ -13,7 +13,7 @@ import { makeMethod } from '../../agent/core/tuning/method.js';
 import { normalDraw, seededRandom } from '../../agent/core/tuning/random.js';
 import { allPoints, assignment } from '../../agent/core/tuning/space.js';
 import type { Observation, Point, Space } from '../../agent/core/tuning/space.js';
-import { parseTuningFile, resolveSpace, TUNING_SCHEMA_FILE } from '../../agent/core/tuning/spec.js';
+import { parseTuningFile, resolveSpace, tuningValidator } from '../../agent/core/tuning/spec.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { detectionFigures, expectedDetection, frameCost, REFERENCE } from '../../examples/pipeline/load-model.js';
 import type { LoadSections } from '../../examples/pipeline/load-model.js';
@@ -21,7 +21,7 @@ import type { LoadSections } from '../../examples/pipeline/load-model.js';
 const root = new URL('../..', import.meta.url).pathname;
 const FILE = 'tuning/person-detector.yaml';
 const files = readWorkingTree(root).set(FILE, readFileSync(root + FILE, 'utf8'));
-const tuning = parseTuningFile(FILE, files.get(FILE)!, files.get(TUNING_SCHEMA_FILE)).tuning!;
+const tuning = parseTuningFile(FILE, files.get(FILE)!, tuningValidator(openRepository(files))).tuning!;
 const table = targetTunables(openRepository(files), { environment: 'development', device: 'dev-bench-01' })!;
 const space: Space = resolveSpace(tuning, (p) => table.at(p)).space!;
 

@@ -11,7 +11,7 @@ import {
   governorRulesOf,
   parseTuningFile,
   resolveSpace,
-  TUNING_SCHEMA_FILE,
+  tuningValidator,
 } from '../../agent/core/tuning/spec.js';
 import { targetTunables } from '../../agent/core/tunables/narrowing.js';
 import { readFileSync } from 'node:fs';
@@ -51,7 +51,7 @@ describe('checkTuning', () => {
     const repo = openRepository(example);
     expect(repo.schemaDiagnostics).toEqual([]);
     expect(checkTuning(repo).filter((d) => d.severity === 'error')).toEqual([]);
-    const parsed = parseTuningFile(FILE, example.get(FILE)!, example.get(TUNING_SCHEMA_FILE));
+    const parsed = parseTuningFile(FILE, example.get(FILE)!, tuningValidator(repo));
     const table = targetTunables(repo, { environment: 'development', device: 'dev-bench-01' })!;
     const { space, problems } = resolveSpace(parsed.tuning!, (p) => table.at(p));
     expect(problems).toEqual([]);
@@ -63,7 +63,7 @@ describe('checkTuning', () => {
 
   it("holds back values the governor's ladder would give back where it runs (staging), and warns once for them", () => {
     const repo = openRepository(example);
-    const parsed = parseTuningFile(FILE, example.get(FILE)!, example.get(TUNING_SCHEMA_FILE)).tuning!;
+    const parsed = parseTuningFile(FILE, example.get(FILE)!, tuningValidator(repo)).tuning!;
     const target = { environment: 'staging', device: 'stg-office-01' };
     const table = targetTunables(repo, target)!;
     const resolved = resolveSpace(parsed, (p) => table.at(p), governorRulesOf(repo, target));

@@ -63,7 +63,11 @@ export const SCHEMA_NAMES = {
   hardwareProfile: 'hardware-profile.schema.json',
   agent: 'agent.schema.json',
   experiment: 'experiment.schema.json',
+  tuning: 'tuning.schema.json',
 } as const;
+
+/** Schemas a repository may lack: the tuning check reports tuning.schema.json missing where a tuning file needs it. */
+const OPTIONAL_SCHEMAS: ReadonlySet<string> = new Set(['tuning']);
 
 export type SchemaName = keyof typeof SCHEMA_NAMES;
 
@@ -77,6 +81,8 @@ export interface Annotated {
 
 export interface SchemaSet {
   validate(name: SchemaName, value: unknown): ErrorObject[];
+  /** The validator of one schema, or undefined when the repository has no such schema. */
+  validator(name: SchemaName): ((value: unknown) => ErrorObject[]) | undefined;
   /** The schema node for a configuration path, following $ref, items and map values. */
   nodeAt(segments: readonly Segment[]): SchemaNode | undefined;
   /** Schema defaults as a configuration document. */
@@ -105,7 +111,12 @@ export function loadSchemas(files: RepoFiles, cache?: CompiledSchemaCache): Load
   const loaded = compile(
     entries,
     cache,
-    createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(key).digest('hex').slice(0, 32),
+    createHash('sha256')
+      .update(JSON.stringify(AJV_OPTIONS))
+      .update(JSON.stringify(SCHEMA_NAMES))
+      .update(key)
+      .digest('hex')
+      .slice(0, 32),
   );
   memo = { key, loaded };
   return loaded;
@@ -221,6 +232,7 @@ function compile(
   for (const [name, fileName] of Object.entries(SCHEMA_NAMES) as Array<[SchemaName, string]>) {
     const id = SCHEMA_BASE + fileName;
     if (!byId.has(id)) {
+      if (OPTIONAL_SCHEMAS.has(name)) continue;
       diagnostics.push({
         severity: 'error',
         code: 'schema-missing',
@@ -235,7 +247,11 @@ function compile(
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { set: undefined, diagnostics };
   if (cache && ajv) {
-    const refs = Object.fromEntries(Object.entries(SCHEMA_NAMES).map(([name, f]) => [name, SCHEMA_BASE + f]));
+    const refs = Object.fromEntries(
+      Object.entries(SCHEMA_NAMES)
+        .filter(([, f]) => byId.has(SCHEMA_BASE + f))
+        .map(([name, f]) => [name, SCHEMA_BASE + f]),
+    );
     cache.store(digest, standaloneCode(ajv, refs));
   }
   return { set: makeSet(validators, byId, fileById), diagnostics };
@@ -319,6 +335,10 @@ function makeSet(
       const fn = validators.get(name);
       if (!fn) return [];
       return fn(value) ? [] : [...(fn.errors ?? [])];
+    },
+    validator(name) {
+      const fn = validators.get(name);
+      return fn && ((value) => (fn(value) ? [] : [...(fn.errors ?? [])]));
     },
     nodeAt(segments) {
       return walkTo(segments)?.node;

@@ -14,8 +14,8 @@ import {
   governorRulesOf,
   listTuningFiles,
   parseTuningFile,
+  tuningValidator,
   resolveSpace,
-  TUNING_SCHEMA_FILE,
   tuningTargets,
 } from './spec.js';
 import type { Tuning } from './types.js';
@@ -35,9 +35,9 @@ export function deviceTunings(
   signed?: JsonObject,
 ): DeviceTuning[] {
   const out: DeviceTuning[] = [];
-  const schemaText = repo.files.get(TUNING_SCHEMA_FILE);
+  const validate = tuningValidator(repo);
   for (const file of listTuningFiles(repo.files)) {
-    const tuning = parseTuningFile(file, repo.files.get(file)!, schemaText).tuning;
+    const tuning = parseTuningFile(file, repo.files.get(file)!, validate).tuning;
     if (!tuning) continue;
     const target = tuningTargets(repo, tuning).find((t) => t.environment === environment && t.device === device);
     if (!target) continue;

@@ -19,7 +19,6 @@ import type { Repository } from '../repo/repository.js';
 import { indexPositions, locate, parseSource, toJson } from '../repo/yaml-source.js';
 import type { PositionIndex } from '../repo/yaml-source.js';
 import { schemaDiagnostics } from '../schema/diagnostics.js';
-import { newAjv } from '../schema/schema-set.js';
 import { tidy } from '../tunables/annotation.js';
 import type { TunableValue } from '../tunables/annotation.js';
 import { checkAssignment } from '../tunables/lease.js';
@@ -230,22 +229,15 @@ export function resolveSpace(
   return { space: problems.some((p) => p.index === undefined) ? undefined : { dims }, problems, heldBack };
 }
 
-let compiled: { text: string; validate: (v: unknown) => ErrorObject[] } | undefined;
-
-/** The tuning schema's validator (compiled once per schema text). */
-function validatorOf(text: string): (v: unknown) => ErrorObject[] {
-  if (compiled?.text !== text) {
-    const fn = newAjv().compile(JSON.parse(text) as object);
-    compiled = { text, validate: (v) => (fn(v) ? [] : [...(fn.errors ?? [])]) };
-  }
-  return compiled.validate;
-}
+/** The tuning schema's validator, compiled with the repository's schemas (and their cache); undefined when the schema is missing. */
+export const tuningValidator = (repo: Repository): ((value: unknown) => ErrorObject[]) | undefined =>
+  repo.schemas?.validator('tuning');
 
 /** A tuning file read and checked against the schema: its value, or the diagnostics. */
 export function parseTuningFile(
   file: string,
   text: string,
-  schemaText: string | undefined,
+  validate: ((value: unknown) => ErrorObject[]) | undefined,
 ): { tuning: Tuning | undefined; positions: PositionIndex | undefined; diagnostics: Diagnostic[] } {
   const source = parseSource(file, text);
   const raw = toJson(source);
@@ -280,7 +272,7 @@ export function parseTuningFile(
       column: 1,
       hint: 'rename the file, e.g. tuning/person-detector-p4.yaml',
     });
-  if (schemaText === undefined) {
+  if (validate === undefined) {
     diagnostics.push({
       severity: 'error',
       code: 'schema-missing',
@@ -290,7 +282,7 @@ export function parseTuningFile(
     });
     return { tuning: undefined, positions, diagnostics };
   }
-  const errors = validatorOf(schemaText)(value);
+  const errors = validate(value);
   if (errors.length > 0) {
     const at = (pointer: string, preferKey?: boolean) => ({
       file,
@@ -340,11 +332,11 @@ export function tuningTargets(
  */
 export function checkTuning(repo: Repository, options: CheckTuningOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const schemaText = repo.files.get(TUNING_SCHEMA_FILE);
+  const validate = tuningValidator(repo);
   const models = listHardwareModels(repo.files);
   const envs = repo.environments();
   for (const file of listTuningFiles(repo.files)) {
-    const parsed = parseTuningFile(file, repo.files.get(file)!, schemaText);
+    const parsed = parseTuningFile(file, repo.files.get(file)!, validate);
     out.push(...parsed.diagnostics);
     const t = parsed.tuning;
     if (!t) continue;
