@@ -183,7 +183,10 @@ describe('gitops completion', () => {
   }
 
   const zsh = installed('zsh');
-  it(`zsh: compinit registers it, and it completes commands, subcommands, flags and flag values${zsh ? '' : ' (NOT CHECKED: zsh is not installed here)'}`, () => {
+  const zshName =
+    'zsh: compinit registers it, and it completes commands, subcommands, flags and flag values' +
+    (zsh ? '' : ' (NOT CHECKED: zsh is not installed here)');
+  it(zshName, () => {
     if (!zsh) return notInstalled('zsh', 'completing');
     const file = scriptFile('zsh');
     // outside a completion widget compadd cannot run: a stand-in prints the candidates it is given, and
