@@ -367,7 +367,7 @@ describe('the local API', () => {
       expect(r.stderr + r.stdout).toBe('');
       expect(r.status).toBe(0);
     }
-  });
+  }, 120_000);
 
   it('an operator rolls back to an earlier good release; the release it replaces is never applied again', async () => {
     const before = (await call('GET', '/api/v1/status', tokens.viewer)).json.current as { commit: string };
@@ -479,7 +479,7 @@ describe('the local API', () => {
   });
 });
 
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${check.toString()}`);
