@@ -215,6 +215,12 @@ export interface GovernorSignalView {
   exit_below: number;
   /** above: high is bad (temperature, latency); below: low is bad (available memory). */
   direction?: 'above' | 'below';
+  /** Where the samples come from (`cpu_percent`, `component.metric`); absent from older agents. */
+  source?: string;
+  /** How long the signal must stay beyond its enter threshold to be hot; absent from older agents. */
+  enter_for_seconds?: number;
+  /** How long it must stay back within its exit threshold to be normal again; absent from older agents. */
+  exit_for_seconds?: number;
 }
 
 /** The load governor of the running release. */

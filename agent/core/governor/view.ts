@@ -4,23 +4,10 @@
 import type { GovernorSignalView, GovernorView } from '../contracts/api.js';
 import { initialSignal, movesInHour } from './governor.js';
 import type { GovernorState } from './governor.js';
-import type { Direction, GovernorRules } from './rules.js';
+import type { GovernorRules } from './rules.js';
 
-/**
- * One signal as shown, with what GovernorSignalView leaves out. `enter_above` and `exit_below`
- * hold the enter and the exit threshold; for a `below` signal (low is bad) the signal enters
- * below `enter_above` and leaves above `exit_below`, as `direction` says.
- */
-export interface GovernorSignalDetail extends GovernorSignalView {
-  source: string;
-  direction: Direction;
-  enter_for_seconds: number;
-  exit_for_seconds: number;
-}
-
-export interface GovernorViewDetail extends GovernorView {
-  signals: GovernorSignalDetail[];
-}
+/** An agent always sends what GovernorSignalView marks optional for older agents. */
+type SignalDetail = Required<GovernorSignalView>;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -28,14 +15,14 @@ export function governorView(
   rules: GovernorRules,
   state: GovernorState | undefined,
   nowMs: number,
-): GovernorViewDetail {
+): GovernorView & { signals: SignalDetail[] } {
   const signals = state?.signals ?? {};
   const last = state?.last_move ?? null;
   return {
     enabled: rules.enabled,
     step: Math.min(state?.step ?? 0, rules.ladder.length),
     steps: rules.ladder.map((s) => ({ name: s.name, set: { ...s.set } })),
-    signals: rules.signals.map((r) => {
+    signals: rules.signals.map((r): SignalDetail => {
       const s = signals[r.name] ?? initialSignal();
       return {
         name: r.name,
