@@ -7,7 +7,7 @@
 // BENCH_FLEET_SIZES=10,100 picks other sizes.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -74,10 +74,7 @@ export function benchFleetScale(root: string, cli: string): Row[] {
       fleet.commit('one base value, every device');
       const all = measured([cli, 'diff', '--head', 'HEAD', '--output', 'json'], fleet.repo, preload, runs);
       const one = join('environments/production/devices', `${fleet.devices.production![0]!}.yaml`);
-      writeFileSync(
-        join(fleet.repo, one),
-        `${readFileSync(join(fleet.repo, one), 'utf8')}storage:\n  retention_days: 9\n`,
-      );
+      fleet.edit(one, /\n$/, '\nstorage:\n  retention_days: 9\n');
       fleet.commit('one device file');
       const single = measured([cli, 'diff', '--head', 'HEAD', '--output', 'json'], fleet.repo, preload, runs);
       const at = `${devices} devices`;

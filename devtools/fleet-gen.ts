@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyExample } from './fleet-remote.js';
+import { copyExample, editFile, gitEnv } from './fleet-remote.js';
 
 export interface GeneratedFleet {
   repo: string;
@@ -18,7 +18,7 @@ export interface GeneratedFleet {
   /** Commits everything in the work tree; returns the commit id. */
   commit(message: string): string;
   /** Replaces `from` with `to` in a file of the work tree; throws when `from` is not there. */
-  edit(file: string, from: string, to: string): void;
+  edit(file: string, from: string | RegExp, to: string): void;
 }
 
 const SHARE: Array<[string, number]> = [
@@ -28,15 +28,7 @@ const SHARE: Array<[string, number]> = [
 ];
 
 export function generateFleet(root: string, repo: string, count: number): GeneratedFleet {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: 'fleet',
-    GIT_AUTHOR_EMAIL: 'fleet@example.invalid',
-    GIT_COMMITTER_NAME: 'fleet',
-    GIT_COMMITTER_EMAIL: 'fleet@example.invalid',
-  };
+  const env = gitEnv({ name: 'fleet', email: 'fleet@example.invalid' });
   const git = (...args: string[]): string =>
     execFileSync('git', ['-C', repo, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
   mkdirSync(repo, { recursive: true });
@@ -71,12 +63,7 @@ export function generateFleet(root: string, repo: string, count: number): Genera
       git('commit', '-q', '--no-verify', '-m', message);
       return git('rev-parse', 'HEAD');
     },
-    edit(file, from, to) {
-      const path = join(repo, file);
-      const text = readFileSync(path, 'utf8');
-      if (!text.includes(from)) throw new Error(`${file} has no "${from}"`);
-      writeFileSync(path, text.replace(from, to));
-    },
+    edit: (file, from, to) => editFile(repo, file, from, to),
   };
   fleet.commit(`a generated fleet of ${count} devices`);
   return fleet;

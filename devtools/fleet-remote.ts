@@ -50,15 +50,7 @@ export function fleetRemote(
   who: { name: string; email: string },
   clockStart: number,
 ): FleetRemote {
-  const env = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: who.name,
-    GIT_AUTHOR_EMAIL: who.email,
-    GIT_COMMITTER_NAME: who.name,
-    GIT_COMMITTER_EMAIL: who.email,
-  };
+  const env = gitEnv(who);
   const work = join(dir, 'work');
   const bare = join(dir, 'srv/fleet.git');
   const key = join(dir, 'signing-key');
@@ -103,12 +95,28 @@ export function fleetRemote(
     push(rev = 'HEAD') {
       git(['push', '-q', '--force', bare, `${rev}:main`]);
     },
-    edit(file, from, to) {
-      const path = join(work, file);
-      const text = readFileSync(path, 'utf8');
-      if (typeof from === 'string' ? !text.includes(from) : !from.test(text))
-        throw new Error(`${file} has no ${String(from)}`);
-      writeFileSync(path, text.replace(from, to));
-    },
+    edit: (file, from, to) => editFile(work, file, from, to),
   };
+}
+
+/** The environment git runs with for a generated repository: no user or system configuration, the author set. */
+export function gitEnv(who: { name: string; email: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: who.name,
+    GIT_AUTHOR_EMAIL: who.email,
+    GIT_COMMITTER_NAME: who.name,
+    GIT_COMMITTER_EMAIL: who.email,
+  };
+}
+
+/** Replaces `from` with `to` in a file under `dir`; throws when `from` is not there. */
+export function editFile(dir: string, file: string, from: string | RegExp, to: string): void {
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  if (typeof from === 'string' ? !text.includes(from) : !from.test(text))
+    throw new Error(`${file} has no ${String(from)}`);
+  writeFileSync(path, text.replace(from, to));
 }

@@ -63,11 +63,11 @@ export async function auditCommand(args: string[]): Promise<number> {
   const log = read.slice(0, max);
   const trust: TrustStore | undefined = values.trust ? await loadTrustStore(values.trust) : undefined;
   const reader = objectReader(gitdir);
-  const cache = {};
+  const shared = { cache: {}, blobs: new Map<string, string>() }; // what the commits share is read once
   const trees = new Map<string, Promise<RepoFiles>>();
   const filesAt = (oid: string): Promise<RepoFiles> => {
     let hit = trees.get(oid);
-    if (!hit) trees.set(oid, (hit = readCommitFiles(gitdir, oid, { cache }).catch(() => new Map<string, string>())));
+    if (!hit) trees.set(oid, (hit = readCommitFiles(gitdir, oid, shared).catch(() => new Map<string, string>())));
     return hit;
   };
   // Squash and merge subjects name their PR; other commits are looked up when a token is set.

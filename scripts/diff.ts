@@ -60,10 +60,10 @@ export async function diffCommand(args: string[]): Promise<number> {
   const format = outputOf('diff', values, ['text', 'markdown', 'json', 'yaml'] as const, 'text');
   const root = repoRoot(values.root);
   const baseRev = values.base ?? (values.head !== undefined ? `${values.head}~1` : 'HEAD');
-  const cache = {}; // objects both trees share are inflated once
+  const shared = { cache: {}, blobs: new Map<string, string>() }; // what both trees share is read once
   const commitState = async (revision: string): Promise<State> => {
     const commit = await resolveRevision(root, revision);
-    return { revision, commit, files: await readCommitFiles(await gitDirectory(root), commit, { cache }) };
+    return { revision, commit, files: await readCommitFiles(await gitDirectory(root), commit, shared) };
   };
   const base = await commitState(baseRev);
   const head: State =

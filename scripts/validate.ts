@@ -10,7 +10,7 @@ import { environmentPlan } from '../agent/core/rollout/check.js';
 import { experimentSummaryLines } from '../agent/core/experiments/fleet.js';
 import { validateOpened } from '../agent/core/validate/validate.js';
 import type { ValidationReport } from '../agent/core/validate/validate.js';
-import { defaultJobs, pooledValidation } from '../agent/io/validate-pool.js';
+import { pooledValidation } from '../agent/io/validate-pool.js';
 import { readUserFile } from '../agent/io/repo-files.js';
 import {
   EXIT_INVALID,
@@ -122,8 +122,8 @@ export async function validateCommand(args: string[]): Promise<number> {
   return report.valid ? EXIT_OK : EXIT_INVALID;
 }
 
-function jobsOf(value: string | undefined): number {
-  if (value === undefined) return defaultJobs();
+function jobsOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined; // one per core
   if (!/^[1-9]\d{0,2}$/.test(value))
     throw new GitopsError(
       'usage',

@@ -98,10 +98,10 @@ export async function readRevisionPair(
   const base = await resolveRevision(root, baseRev, processes);
   const head = await resolveRevision(root, headRev, processes);
   const gitdir = await gitDirectory(root, processes);
-  const cache = {}; // objects both trees share are inflated once
+  const shared = { cache: {}, blobs: new Map<string, string>() }; // what both trees share is read once
   const [baseFiles, headFiles] = await Promise.all([
-    readCommitFiles(gitdir, base, { cache }),
-    readCommitFiles(gitdir, head, { cache }),
+    readCommitFiles(gitdir, base, shared),
+    readCommitFiles(gitdir, head, shared),
   ]);
   return { gitdir, base, head, baseFiles, headFiles };
 }

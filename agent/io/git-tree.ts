@@ -16,6 +16,11 @@ export interface TreeOptions {
   /** A larger configuration file is kept as a file-too-large stand-in (default: core's cap). */
   maxFileBytes?: number;
   cache?: object;
+  /**
+   * Blob texts by object id, which the commits read together (a diff's two sides, an audit's
+   * commits) share so that a blob is read once; the caller owns it and lets it go with them.
+   */
+  blobs?: Map<string, string>;
 }
 
 export async function readCommitFiles(gitdir: string, commit: string, options: TreeOptions = {}): Promise<RepoFiles> {
@@ -33,7 +38,7 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       { cause: e },
     );
   }
-  // trees first, then the blobs, a few at a time; a blob another commit read with the same cache is not read again
+  // trees first, then the blobs, a few at a time; a blob already in `blobs` is not read again
   const blobs: Array<{ path: string; oid: string }> = [];
   const read = (path: string, oid: string): void => {
     files.set(path, ''); // its place in the walk's order; the text comes below
@@ -57,16 +62,13 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       else read(entry.path, entry.oid);
     }
   }
-  let texts = blobTexts.get(cache);
-  if (!texts) blobTexts.set(cache, (texts = new Map()));
-  const known = texts;
+  const known = options.blobs ?? new Map<string, string>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < blobs.length) {
       const { path, oid } = blobs[next++]!;
-      const key = `${oid}\0${max}`;
-      let text = known.get(key);
-      if (text === undefined) known.set(key, (text = await blobText(gitdir, oid, max, cache)));
+      let text = known.get(oid);
+      if (text === undefined) known.set(oid, (text = await blobText(gitdir, oid, max, cache)));
       files.set(path, text);
     }
   };
@@ -74,8 +76,6 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
   return files;
 }
 
-/** Blob texts by object id (and size cap), per isomorphic-git cache: the commits of one diff or audit share most blobs. */
-const blobTexts = new WeakMap<object, Map<string, string>>();
 /** How many blobs are read at once. */
 const BLOB_READS = 16;
 

@@ -8,10 +8,9 @@ import { Piscina } from 'piscina';
 import type { RepoFiles } from '../core/repo/layout.js';
 import type { RenderTarget } from '../core/config/render.js';
 import type { Diagnostic } from '../core/validate/diagnostics.js';
-import { mergeParts } from '../core/validate/validate.js';
+import { countTargets, mergeParts, validatePart } from '../core/validate/validate.js';
 import type { ValidateOptions } from '../core/validate/validate.js';
 import { openRepository } from '../core/repo/repository.js';
-import { countTargets, validatePart } from '../core/validate/validate.js';
 import { fileSchemaCache } from './schema-cache.js';
 
 /** What a worker sends back: plain data (a rendered result holds functions and stays in the worker). */
@@ -27,10 +26,7 @@ export interface PartTask {
 }
 
 /** Below this many targets one thread is quicker than starting workers. */
-export const POOL_MIN_TARGETS = 200;
-
-/** How many threads validate by default: one per core. */
-export const defaultJobs = (): number => availableParallelism();
+const POOL_MIN_TARGETS = 200;
 
 /** The worker's task: one part of the validation. */
 export function validateInWorker(task: PartTask): PartReport {
@@ -44,7 +40,7 @@ export function validateInWorker(task: PartTask): PartReport {
 export default validateInWorker;
 
 /** Validates in `jobs` worker threads; the report is the single-threaded one's, without the rendered results. */
-export async function validateInPool(
+async function validateInPool(
   files: RepoFiles,
   options: Omit<ValidateOptions, 'part'>,
   jobs: number,
@@ -66,14 +62,15 @@ export async function validateInPool(
 }
 
 /**
- * The validation of `files` in a pool when it is large enough and there is more than one core
- * (`jobs`), else undefined: the caller validates in its own thread.
+ * The validation of `files` in a pool of `jobs` threads (default: one per core) when it is large
+ * enough and there is more than one, else undefined: the caller validates in its own thread.
  */
 export async function pooledValidation(
   files: RepoFiles,
   options: Omit<ValidateOptions, 'part'>,
-  jobs = defaultJobs(),
+  jobs = availableParallelism(),
 ): Promise<{ valid: boolean; diagnostics: Diagnostic[]; targets: PartReport['targets'] } | undefined> {
-  if (jobs < 2 || countTargets(openRepository(files), options) < POOL_MIN_TARGETS) return undefined;
+  // counted with the compiled schemas of the on-disk cache, as the workers open them
+  if (jobs < 2 || countTargets(openRepository(files, fileSchemaCache()), options) < POOL_MIN_TARGETS) return undefined;
   return validateInPool(files, options, jobs);
 }

@@ -96,9 +96,7 @@ export function validatePart(
   const diagnostics: Diagnostic[] = whole ? [...repo.schemaDiagnostics] : [];
   const targets: TargetReport[] = [];
   if (!repo.schemas) return { diagnostics, targets };
-  const known = repo.environments();
-  const envs = options.environments?.length ? [...options.environments] : known;
-  const selected = envs.filter((e) => known.includes(e));
+  const { known, envs, selected } = environmentsOf(repo, options);
   if (whole) {
     for (const env of envs)
       if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
@@ -136,9 +134,17 @@ function validationTargets(repo: Repository, envs: readonly string[], options: V
 
 /** How many targets validateOpened would check (to choose between one thread and a pool). */
 export function countTargets(repo: Repository, options: ValidateOptions = {}): number {
+  return repo.schemas ? validationTargets(repo, environmentsOf(repo, options).selected, options).length : 0;
+}
+
+/** The environments asked for (all by default), those the repository has, and those of both. */
+function environmentsOf(
+  repo: Repository,
+  options: ValidateOptions,
+): { known: string[]; envs: string[]; selected: string[] } {
   const known = repo.environments();
-  const envs = options.environments?.length ? options.environments.filter((e) => known.includes(e)) : known;
-  return repo.schemas ? validationTargets(repo, envs, options).length : 0;
+  const envs = options.environments?.length ? [...options.environments] : known;
+  return { known, envs, selected: envs.filter((e) => known.includes(e)) };
 }
 
 /**
