@@ -169,6 +169,11 @@ export const ERROR_CODES = {
   'component-unavailable': { exit: 1, http: 500, meaning: 'a component did not judge the proposal: tried again later' },
   health: { exit: 1, http: 500, meaning: 'a component was not healthy during the bake: rolled back' },
   'crash-loop': { exit: 1, http: 500, meaning: 'the agent died each time it applied the candidate' },
+  'cycle-limit': {
+    exit: 1,
+    http: 500,
+    meaning: "the candidate's cycle ran out of the memory its worker may use (or the worker stopped)",
+  },
 
   // the agent's releases
   'bad-release-id': { exit: 1, http: 500, meaning: 'not a release id (a commit id)' },

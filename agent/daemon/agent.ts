@@ -7,37 +7,23 @@
 
 import { planChanges } from '../core/change/plan.js';
 import type { HardwareProfile } from '../core/config/types.js';
-import { redactSecrets } from '../core/config/render.js';
-import type { EnvironmentInfo } from '../core/config/render.js';
 import type { LocatedFinding } from '../core/contracts/agent-state.js';
 import type { CycleAnswer } from '../core/contracts/api.js';
 import { GitopsError } from '../core/errors.js';
-import type { ErrorCode } from '../core/errors.js';
 import { commitLabel } from '../core/format/agent-answers.js';
-import { formatText } from '../core/format/diagnostics.js';
-import { isObject } from '../core/json/value.js';
-import type { JsonObject } from '../core/json/value.js';
-import { environmentFile } from '../core/repo/layout.js';
-import { targetTunables } from '../core/tunables/narrowing.js';
 import type { RepoFiles } from '../core/repo/layout.js';
-import { openRepository } from '../core/repo/repository.js';
 import type { CompiledSchemaCache } from '../core/schema/schema-set.js';
 import type { Identities } from '../core/sops/keys.js';
 import type { Diagnostic } from '../core/validate/diagnostics.js';
-import { policyOf } from '../core/validate/policy.js';
-import { validateFor } from '../core/validate/validate.js';
-import type { ValidationReport } from '../core/validate/validate.js';
 import type { Clock } from '../io/clock.js';
 import type { Delivery } from '../io/delivery.js';
-import { decryptEnvironmentSecrets } from '../io/environment-secrets.js';
 import type { Redactor } from '../io/redactor.js';
 import type { Journal } from './journal.js';
-import { releaseRuntime } from './leases.js';
 import type { RuntimeLayers } from './leases.js';
 import { REDACTED_VIEW, RUNTIME_VIEW } from './releases.js';
-import type { ReleaseRuntime, Releases } from './releases.js';
-import { deviceExperiments } from '../core/experiments/device.js';
-import { deviceTunings } from '../core/tuning/device.js';
+import type { Releases } from './releases.js';
+import type { Prepared, Preparer, Step } from './prepare.js';
+import { refusal } from './refusal.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Source } from './source.js';
 import type { StateKeeper } from './state.js';
@@ -75,6 +61,8 @@ export interface AgentDeps {
   /** The leases above the signed configuration: every delivery carries them. */
   runtime: RuntimeLayers;
   schemaCache: CompiledSchemaCache;
+  /** Where candidates are prepared (the cycle worker); unset: in this process. */
+  preparer?: Preparer;
   clock: Clock;
   redact: (text: string) => string;
   log: (line: string) => void;
@@ -104,10 +92,6 @@ const described = (info: CandidateInfo) => ({
   subject: info.subject ?? null,
   trigger: info.trigger,
 });
-
-/** A refusal of the candidate itself: marked bad (never retried) unless `retryable`. */
-const refusal = (code: ErrorCode, message: string, diagnostics?: readonly Diagnostic[], retryable = false) =>
-  new GitopsError(code, message, undefined, { retryable, ...(diagnostics ? { diagnostics } : {}) });
 
 export class Agent {
   constructor(readonly deps: AgentDeps) {}
@@ -253,82 +237,14 @@ export class Agent {
     return result;
   }
 
-  /**
-   * Renders this device's configuration from `files`, decrypts it and validates it against the
-   * hardware with the same entry point as `gitops validate` (every document of the environment
-   * and the base is checked, not only what this device reads); throws a refusal.
-   */
-  private async prepare(
-    files: RepoFiles,
-    step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
-  ): Promise<{ config: JsonObject; redacted: JsonObject; runtime: ReleaseRuntime }> {
-    const { environment, device } = this.deps;
-    const repo = openRepository(files, this.deps.schemaCache);
-    const scope = { env: this.deps.env };
-    const invalid = (report: ValidationReport): GitopsError => {
-      const errors = report.diagnostics.filter((d) => d.severity === 'error');
-      return refusal(
-        errors.some((d) => d.code.startsWith('hardware')) ? 'hardware' : 'invalid',
-        `the configuration is not valid for ${device}:\n${formatText(errors.slice(0, 5))}`,
-        errors,
-      );
-    };
-    // watch mode's policy is checked before anything is decrypted, and again once validated; an
-    // environment file that does not parse is no permission: validation refuses it where it is wrong
-    const envDoc = repo.document(environmentFile(environment))?.value;
-    const early = envDoc && {
-      name: environment,
-      tier: String(envDoc.tier),
-      policy: isObject(envDoc.policy) ? envDoc.policy : {},
-    };
-    const checkWatchMode = (env: EnvironmentInfo | undefined): void => {
-      if (this.deps.watchMode === true && policyOf(env).allow_watch_mode !== true)
-        throw refusal('policy', `the ${environment} policy does not allow watch mode (policy.allow_watch_mode)`);
-    };
-    if (early) checkWatchMode(early);
-    const secrets = await step('decrypt', async () => {
-      try {
-        return await decryptEnvironmentSecrets(files, environment, this.deps.identities, this.deps.redactor);
-      } catch (e) {
-        // a secrets file that does not even parse is refused as CI refuses it
-        const report = validateFor(repo, { environment, device }, scope);
-        if (!report.valid) throw invalid(report);
-        throw refusal('secrets', e instanceof GitopsError ? e.message : String(e));
-      }
-    });
-    const profile = await step('probe', () => this.deps.hardwareProfile());
-    const report = await step('validate', () =>
-      validateFor(
-        repo,
-        { environment, device },
-        { ...scope, ...(secrets ? { secrets } : {}), hardwareProfile: { profile, source: 'this device' } },
-      ),
-    );
-    if (!report.valid) throw invalid(report);
-    const result = report.targets[0]!.result;
-    checkWatchMode(result.environment);
-    const experiments = deviceExperiments(repo, environment, device);
-    const tuning = deviceTunings(repo, environment, device, result.config);
-    const context = {
-      environment: result.environment!,
-      device: result.device,
-      specs: targetTunables(repo, { environment, device })?.concrete(result.config) ?? [],
-      ...(experiments.length > 0 ? { experiments } : {}),
-      ...(tuning.length > 0 ? { tuning } : {}),
-    };
-    return {
-      config: result.config,
-      redacted: redactSecrets(repo, result.config),
-      runtime: releaseRuntime(context, files),
-    };
+  /** The candidate's configuration prepared by the cycle's preparer, or here (prepare.ts loaded only then). */
+  private async prepare(files: RepoFiles, step: Step): Promise<Prepared> {
+    if (this.deps.preparer) return this.deps.preparer(files, step);
+    const { prepareRelease } = await import('./prepare.js');
+    return prepareRelease(files, this.deps, step);
   }
 
-  private writeRelease(
-    info: CandidateInfo,
-    prepared: { config: JsonObject; redacted: JsonObject; runtime: ReleaseRuntime },
-    plan: object,
-    leases: readonly object[] = [],
-  ): void {
+  private writeRelease(info: CandidateInfo, prepared: Prepared, plan: object, leases: readonly object[] = []): void {
     this.deps.releases.write(
       {
         commit: info.commit,
@@ -359,7 +275,7 @@ export class Agent {
     exported: { bad: string[]; generation: number },
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    const step = async <T>(_name: string, fn: () => Promise<T> | T): Promise<T> => fn();
+    const step: Step = async (_name, fn) => fn();
     let prepared;
     try {
       prepared = await this.prepare(files, step);
@@ -397,7 +313,7 @@ export class Agent {
     const { clock, releases, switchover, journal, delivery } = this.deps;
     const started = clock.monotonic();
     const steps: Record<string, number> = { ...(info.steps ?? {}) };
-    const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    const step: Step = async (name, fn) => {
       const t0 = clock.monotonic();
       try {
         return await fn();
@@ -407,6 +323,7 @@ export class Agent {
     };
     try {
       const prepared = await this.prepare(files, step);
+      Object.assign(steps, prepared.steps);
       // what runs is the signed configuration with the leases that still fit the new commit
       const layered = this.deps.runtime.layered(prepared.config, prepared.runtime.context);
       const config = layered.effective.config;

@@ -8,7 +8,6 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkState } from '../core/contracts/agent-state.js';
-import { GitopsError } from '../core/errors.js';
 import type { AgentState } from '../core/contracts/agent-state.js';
 import type { HardwareProfile } from '../core/config/types.js';
 import { hashToken } from '../core/contracts/tokens.js';
@@ -19,7 +18,6 @@ import type { TrustStore } from '../core/trust/verify-object.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
 import { Delivery } from '../io/delivery.js';
-import { readRegularFile } from '../io/safe-read.js';
 import { nodeProcessRunner } from '../io/process.js';
 import type { Redactor } from '../io/redactor.js';
 import { streamLogger } from '../io/logger.js';
@@ -53,6 +51,11 @@ import { AgentMetrics } from './metrics.js';
 import { registerTunerMetrics, Tuners } from './tuner.js';
 import { REPO_ROOTS } from '../core/repo/layout.js';
 import { WatchSource } from './watch-source.js';
+import type { CycleWorkerData } from './cycle-worker.js';
+import { cycleWorker, IsolatedRemoteSource, isolatedPreparer } from './isolated.js';
+import type { Preparer } from './prepare.js';
+import { plainIdentities } from '../core/sops/identities.js';
+import { readRemoteToken } from './remote-token.js';
 
 export interface DaemonConfig {
   environment: string;
@@ -69,6 +72,8 @@ export interface DaemonConfig {
   clock?: Clock;
   /** Compiled validators (default: kept in the state directory); many agents in one process share one. */
   schemaCache?: CompiledSchemaCache;
+  /** Where candidates are prepared (runAgent: the cycle worker); unset: in this process. */
+  preparer?: Preparer;
 }
 
 /** Everything a running agent is made of, built once. */
@@ -181,6 +186,7 @@ export function buildDaemon(c: DaemonConfig): Daemon {
     delivery,
     runtime,
     schemaCache,
+    ...(c.preparer ? { preparer: c.preparer } : {}),
     clock,
     redact,
     log,
@@ -250,19 +256,21 @@ function recordedProfile(dir: string, env: string, device: string): () => Promis
     parseYaml(readUserFile(join(dir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
 }
 
-/** A remote's access token is a line; a file named by mistake (a FIFO, a disk image) is not read whole. */
-const MAX_TOKEN_BYTES = 64 * 1024;
-
-/** The remote's token from remote.token_file, read at each sync (it may be rotated). */
-export function readRemoteToken(file: string): string {
-  const read = readRegularFile(file, MAX_TOKEN_BYTES, { followLinks: true });
-  if (!read.ok)
-    throw new GitopsError(
-      read.code === 'file-too-large' ? 'file-too-large' : 'file-not-readable',
-      `remote.token_file ${file} cannot be read (${read.errno ?? read.code})`,
-      'point remote.token_file at the file holding the deploy token',
-    );
-  return read.bytes.toString('utf8').trim();
+/** What every cycle worker is told: the device, its identities, the environment, the validators' cache. */
+function workerData(
+  environment: string,
+  device: string,
+  identities: Identities,
+  env: Readonly<Record<string, string | undefined>>,
+  stateDir: string,
+): Omit<CycleWorkerData, 'watchMode'> {
+  return {
+    environment,
+    device,
+    identities: plainIdentities(identities),
+    env: { ...env },
+    schemaCacheDir: join(stateDir, 'cache'),
+  };
 }
 
 /** Runs the agent until SIGTERM or SIGINT. */
@@ -298,12 +306,22 @@ export async function runAgent(o: RunOptions): Promise<void> {
       stoppers.push(() => h.stop());
       profile = () => h.profile();
     }
+    // the worker stays warm between edits: an edit is applied without starting one
+    const worker = cycleWorker(
+      {
+        ...workerData(m.environment, m.device, m.identities, o.env, m.stateDir),
+        watchMode: true,
+      },
+      log,
+    );
+    stoppers.push(() => void worker.end());
     daemon = buildDaemon({
       environment: m.environment,
       device: m.device,
       stateDir: m.stateDir,
       identities: m.identities,
       hardwareProfile: profile,
+      preparer: isolatedPreparer(worker, o.redactor, profile),
       watchMode: true,
       bakeSeconds: o.bakeSeconds ?? 0,
       env: o.env,
@@ -330,29 +348,34 @@ export async function runAgent(o: RunOptions): Promise<void> {
       tokens = () => [entry];
     }
   } else {
-    // remote mode only: the git client and the signature verifiers are not loaded in watch mode
-    const { RemoteSource } = await import('./remote-source.js');
+    // the git client, the signature verifiers and the decrypter are loaded in the cycle worker only
     const s = m.settings;
     const h = (hardware = new Hardware(s.hardware_profile_file, log));
     starters.push(() => h.watchDevices());
     stoppers.push(() => h.stop());
+    const worker = cycleWorker(
+      {
+        ...workerData(s.environment, s.device_id, m.identities, o.env, s.state_dir),
+        watchMode: false,
+        settings: s,
+      },
+      log,
+    );
+    stoppers.push(() => void worker.end());
     daemon = buildDaemon({
       environment: s.environment,
       device: s.device_id,
       stateDir: s.state_dir,
       identities: m.identities,
       hardwareProfile: () => h.profile(),
+      preparer: isolatedPreparer(worker, o.redactor, () => h.profile()),
       ...(o.bakeSeconds !== undefined ? { bakeSeconds: o.bakeSeconds } : {}),
       env: o.env,
       redactor: o.redactor,
       log,
     });
     const d = daemon;
-    const remote = new RemoteSource(() => d.state.state, s, m.trust, {
-      readToken: readRemoteToken,
-      clock: d.clock,
-      log,
-    });
+    const remote = new IsolatedRemoteSource(worker, () => d.state.state, s, readRemoteToken);
     source = remote;
     pollSeconds = s.poll_interval_seconds;
     listen = m.listen ?? s.api.listen;
@@ -469,7 +492,14 @@ export async function runAgent(o: RunOptions): Promise<void> {
     governor: () => governor.tick(),
     experiments: () => experiments.tick(),
     tuner: () => tuners.tick(),
+    quiet: () =>
+      daemon.runtime.leases.length === 0 &&
+      !governor.active() &&
+      experiments.view().length === 0 &&
+      tuners.tuners.length === 0,
   });
+  // a lease set, a release applied or rolled back: the next beat comes within a second
+  events.subscribe(() => ticker.poke());
   ticker.start();
   stoppers.push(() => ticker.stop());
   await new Promise<void>((done) => {

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { GitopsError, verdictErrorCode } from '../core/errors.js';
 import { deviceFile, environmentFile } from '../core/repo/layout.js';
 import { followedRef, needsDeclaration } from '../core/rollout/follow.js';
-import type { FollowSettings, Following } from '../core/rollout/follow.js';
+import type { Following } from '../core/rollout/follow.js';
 import { IMPLICIT_WAVE } from '../core/rollout/waves.js';
 import { GitStore } from '../io/git-store.js';
 import type { FetchResult } from '../io/git-sync.js';
@@ -19,7 +19,9 @@ import { readCommitFile, readCommitFiles } from '../io/git-tree.js';
 import type { Clock } from '../io/clock.js';
 import type { CandidateInfo } from './agent.js';
 import type { AgentSettings } from './settings.js';
+import { followSettings } from './settings.js';
 import type { Candidate, Opened, Source } from './source.js';
+import { waveNotReached } from './source.js';
 import type { RepoFiles } from '../core/repo/layout.js';
 import type { StateView } from './state.js';
 
@@ -74,14 +76,7 @@ export class RemoteSource implements Source {
     } catch (e) {
       // a wave the rollout has not reached yet: nothing to try, and nothing wrong with the remote
       if (!(e instanceof GitopsError && e.code === 'ref-missing' && following.wave !== IMPLICIT_WAVE)) throw e;
-      return {
-        id: state.applied ?? '',
-        following,
-        held:
-          `the remote has no ${following.ref} yet: the rollout of ${s.environment} has not reached wave ${following.wave}` +
-          ` (gitops rollout status --env ${s.environment})`,
-        open: () => Promise.reject(new Error('nothing to open')),
-      };
+      return waveNotReached(state.applied, following, s.environment);
     }
     const steps = { fetch: round(this.io.clock.monotonic() - t0) };
     return {
@@ -114,15 +109,9 @@ export class RemoteSource implements Source {
    * runs (read once per release); before the first apply, from the branch's head (follow.ts says
    * why that head need not be verified first).
    */
-  private async following(applied: string | null): Promise<Following> {
+  async following(applied: string | null): Promise<Following> {
     const s = this.settings;
-    const settings: FollowSettings = {
-      environment: s.environment,
-      device: s.device_id,
-      branch: s.remote.branch,
-      follow: s.remote.follow,
-      wave: s.remote.wave,
-    };
+    const settings = followSettings(s);
     if (!needsDeclaration(settings)) return followedRef(settings);
     const from = applied ?? (await this.fetch(s.remote.branch)).commit;
     if (this.derived?.commit !== from) {

@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GitopsError } from '../core/errors.js';
+import type { FollowSettings } from '../core/rollout/follow.js';
 import { formatText } from '../core/format/diagnostics.js';
 import { schemaDiagnostics } from '../core/schema/diagnostics.js';
 import { loadSchemas } from '../core/schema/schema-set.js';
@@ -124,3 +125,12 @@ function remoteWrite(w: Partial<RemoteWriteSettings> & { url: string }): RemoteW
     labels: w.labels ?? {},
   };
 }
+
+/** What the device's settings say about the ref it follows (core/rollout/follow.ts). */
+export const followSettings = (s: AgentSettings): FollowSettings => ({
+  environment: s.environment,
+  device: s.device_id,
+  branch: s.remote.branch,
+  follow: s.remote.follow,
+  wave: s.remote.wave,
+});

@@ -4,6 +4,7 @@
 
 import type { RepoFiles } from '../core/repo/layout.js';
 import type { ErrorCode } from '../core/errors.js';
+import type { Following } from '../core/rollout/follow.js';
 import type { CandidateInfo } from './agent.js';
 
 export type Opened =
@@ -31,3 +32,13 @@ export interface Source {
 
 /** Watch mode's safety-net rescan every few seconds: not announced and not recorded unless it applies something. */
 export const QUIET_TRIGGER = 'rescan';
+
+/** The ref of a wave the rollout has not reached yet: nothing to try, and nothing wrong with the remote. */
+export const waveNotReached = (applied: string | null, following: Following, environment: string): Candidate => ({
+  id: applied ?? '',
+  following,
+  held:
+    `the remote has no ${following.ref} yet: the rollout of ${environment} has not reached wave ${following.wave}` +
+    ` (gitops rollout status --env ${environment})`,
+  open: () => Promise.reject(new Error('nothing to open')),
+});

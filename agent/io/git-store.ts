@@ -11,7 +11,8 @@ import git from 'isomorphic-git';
 import type { ObjectReader } from '../core/trust/history.js';
 import { objectReader } from './git-objects.js';
 import { fetchBranch } from './git-sync.js';
-import type { FetchResult, RemoteSession, SyncOptions } from './git-sync.js';
+import type { FetchResult, SyncOptions } from './git-sync.js';
+import type { RemoteSession } from './git-http.js';
 
 /** Packs beyond this many are compacted into one. */
 export const MAX_PACKS = 8;

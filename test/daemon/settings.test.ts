@@ -4,7 +4,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRemoteToken } from '../../agent/daemon/main.js';
+import { readRemoteToken } from '../../agent/daemon/remote-token.js';
 import { loadSettings } from '../../agent/daemon/settings.js';
 import { tempDir } from '../helpers/project.js';
 import { withCode } from '../helpers/codes.js';

@@ -44,3 +44,28 @@ export async function addIdentityText(ids: Identities, text: string, source: str
   ids.age.push(...found);
   ids.sources.push(source);
 }
+
+/** Identities as plain data (age lines, armored OpenPGP keys), to hand them to another thread. */
+export interface PlainIdentities {
+  age: string[];
+  pgp: string[];
+  sources: string[];
+}
+
+export const plainIdentities = (ids: Identities): PlainIdentities => ({
+  age: [...ids.age],
+  pgp: ids.pgp.map((k) => k.armor()),
+  sources: [...ids.sources],
+});
+
+/** The identities `plainIdentities` described, read again. */
+export async function identitiesOf(plain: PlainIdentities): Promise<Identities> {
+  const ids = emptyIdentities();
+  ids.age.push(...plain.age);
+  ids.sources.push(...plain.sources);
+  if (plain.pgp.length > 0) {
+    const { readPrivateKey } = await import('openpgp');
+    for (const armoredKey of plain.pgp) ids.pgp.push(await readPrivateKey({ armoredKey }));
+  }
+  return ids;
+}
