@@ -75,6 +75,14 @@ export class Governor {
     return { ...(await this.d.sampleMachine()), ...(await this.figures()) };
   }
 
+  /** Whether the running release's governor samples (on, or stepped down, or holding leases): it needs the 1 s beat. */
+  active(): boolean {
+    const release = this.d.releases.current();
+    if (!release) return false;
+    const { rules } = this.rulesOf(release);
+    return rules.enabled || (this.state?.step ?? 0) > 0 || this.d.runtime.leases.some((l) => l.owner === 'governor');
+  }
+
   async tick(): Promise<void> {
     const release = this.d.releases.current();
     if (!release) return;

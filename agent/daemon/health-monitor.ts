@@ -1,5 +1,7 @@
-// Component health while nothing is being applied: every few seconds, and right after each
-// apply or rollback. A change (healthy to unhealthy, silent, back) is journaled and streamed.
+// Component health while nothing is being applied: right after each apply or rollback, then
+// every 5 s for a minute and while a component is unhealthy, and every 30 s once everything has
+// been healthy that long (an idle agent wakes twice a minute for it, not twelve times). A change
+// (healthy to unhealthy, silent, back) is journaled and streamed.
 
 import type { Delivery } from '../io/delivery.js';
 import type { Clock } from '../io/clock.js';
@@ -18,12 +20,17 @@ export interface ComponentHealth {
 /** A component whose last report is older than this has stopped reporting. */
 export const MAX_REPORT_AGE_MS = 15_000;
 const EVERY_MS = 5000;
+/** The period once every component has been healthy for SETTLE_MS since the last apply. */
+export const STEADY_EVERY_MS = 30_000;
+/** Checks at the 5 s period after a start, an apply or a rollback: a minute of them. */
+const SETTLE_CHECKS = 12;
 
 export class HealthMonitor {
   /** Each running component's health as last checked, and since when. */
   readonly health = new Map<string, ComponentHealth>();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     private readonly delivery: Delivery,
@@ -66,20 +73,35 @@ export class HealthMonitor {
     }
   }
 
-  /** Checks every few seconds while `busy()` is false, and right after an apply or a rollback. */
+  /** Checks on the schedule above while `busy()` is false, and right after an apply or a rollback. */
   start(events: AgentEvents, busy: () => boolean, log: (line: string) => void): void {
-    const check = (): void => void this.check().catch((e: Error) => log(`health check failed: ${e.message}`));
-    this.timer = setInterval(() => {
-      if (!busy()) check();
-    }, EVERY_MS);
-    this.timer.unref();
+    let fast = SETTLE_CHECKS;
+    const check = (): Promise<void> => this.check().catch((e: Error) => log(`health check failed: ${e.message}`));
+    const schedule = (): void => {
+      if (this.stopped) return;
+      const steady = fast <= 0 && [...this.health.values()].every((h) => h.healthy);
+      fast--;
+      this.timer = setTimeout(
+        () => void (busy() ? Promise.resolve() : check()).then(schedule),
+        steady ? STEADY_EVERY_MS : EVERY_MS,
+      );
+      this.timer.unref();
+    };
+    schedule();
     this.unsubscribe = events.subscribe((e) => {
-      if (e.type === 'applied' || e.type === 'rolled-back') setImmediate(check);
+      if (e.type === 'applied' || e.type === 'rolled-back') {
+        fast = SETTLE_CHECKS;
+        setImmediate(() => void check());
+        // back to the 5 s period from now on
+        clearTimeout(this.timer);
+        schedule();
+      }
     });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.unsubscribe?.();
   }
 }

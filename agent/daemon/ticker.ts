@@ -1,7 +1,10 @@
 // The runtime layers' heartbeat, once a second: an expired lease is removed (the layer below
 // it runs again within one tick), the load governor samples its signals and moves on its
 // ladder, the experiments' leases follow the running release and the tuners run their trials.
-// Every change goes through the runner, one at a time with syncs and rollbacks.
+// Every change goes through the runner, one at a time with syncs and rollbacks. When nothing
+// needs it (`quiet`: no lease, no governor, experiment or tuner at work) it beats every 15 s,
+// and the agent's events (a lease set, a release applied) bring the next beat forward: an idle
+// agent does not wake sixty times a minute for nothing.
 
 import { GitopsError } from '../core/errors.js';
 import type { RuntimeLayers } from './leases.js';
@@ -17,11 +20,20 @@ export interface TickerDeps {
   experiments?: () => Promise<void>;
   /** The tuners' trials (tuner.ts), after the governor has had its say in the same tick. */
   tuner?: () => Promise<void>;
+  /** True when no tick has anything to do until an event says otherwise. */
+  quiet?: () => boolean;
 }
+
+/** The beat when nothing needs one every second. */
+export const QUIET_TICK_MS = 15_000;
 
 export class Ticker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private beatMs = 1000;
+  /** The beat now scheduled is the quiet one. */
+  private slow = false;
+  private stopped = false;
 
   constructor(private readonly d: TickerDeps) {}
 
@@ -43,11 +55,28 @@ export class Ticker {
   }
 
   start(ms = 1000): void {
-    this.timer = setInterval(() => void this.tick(), ms);
+    this.beatMs = ms;
+    this.schedule(ms);
+  }
+
+  /** Something happened: a quiet beat is brought forward to within a second (or the beat's period). */
+  poke(): void {
+    if (this.slow) this.schedule(this.beatMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.slow = ms > this.beatMs;
+    this.timer = setTimeout(() => {
+      this.slow = false;
+      void this.tick().then(() => this.schedule(this.d.quiet?.() ? Math.max(QUIET_TICK_MS, this.beatMs) : this.beatMs));
+    }, ms);
     this.timer.unref?.();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 }

@@ -1,8 +1,10 @@
 // Watch mode (development): candidates are the working tree instead of a remote, without the
 // signature step, so that an edit is applied within a few hundred milliseconds. Every change in
-// config/, environments/ or schemas/ restarts a short debounce, then the whole tree is read. A
-// quiet rescan every 2 s catches what a notification missed; it compares the files' metadata
-// first (one lstat each) and reads them only when that moved.
+// config/, environments/ or schemas/ restarts a short debounce, then the whole tree is read.
+// Edits are seen by their notifications; a quiet rescan every 30 s catches what a notification
+// missed (a file system without inotify, a watch limit reached); it compares the files'
+// metadata first (one lstat each) and reads them only when that moved. An idle agent wakes for
+// it twice a minute, not thirty times.
 
 import { createHash } from 'node:crypto';
 import { compareText } from '../core/json/value.js';
@@ -10,6 +12,9 @@ import type { RepoFiles } from '../core/repo/layout.js';
 import type { TreeWatch } from '../io/tree-watcher.js';
 import { QUIET_TRIGGER } from './source.js';
 import type { Candidate, Source } from './source.js';
+
+/** The safety net's period. */
+export const RESCAN_MS = 30_000;
 
 export function treeId(files: ReadonlyMap<string, string>): string {
   const h = createHash('sha256');
@@ -52,10 +57,10 @@ export class WatchSource implements Source {
     return { id, open: async () => ({ files, info: { commit: id, subject: 'working tree', trigger } }) };
   }
 
-  /** Calls `onChange` after edits, and every 2 s as a quiet rescan that catches what a watch missed. */
+  /** Calls `onChange` after edits, and every 30 s as a quiet rescan that catches what a watch missed. */
   start(onChange: (trigger: string) => void): void {
     this.watching = this.io.watch(() => onChange('watch'));
-    this.poll = setInterval(() => onChange(QUIET_TRIGGER), 2000);
+    this.poll = setInterval(() => onChange(QUIET_TRIGGER), RESCAN_MS);
     this.poll.unref();
   }
 
