@@ -44,7 +44,6 @@ import { PACKAGE_ROOT } from './settings.js';
 import type { Source } from './source.js';
 import { StateKeeper } from './state.js';
 import { Switchover } from './switchover.js';
-import { startTelemetry } from './telemetry.js';
 import { Ticker } from './ticker.js';
 import { Experiments } from './experiments.js';
 import { AgentMetrics } from './metrics.js';
@@ -469,6 +468,8 @@ export async function runAgent(o: RunOptions): Promise<void> {
     // fleet telemetry: pushed, so that a device behind NAT needs no inbound connection
     const pushTo = m.kind === 'remote' ? m.settings.telemetry?.remote_write : undefined;
     if (pushTo) {
+      // the remote-write encoder (protobuf, snappy) is loaded only where telemetry is pushed
+      const { startTelemetry } = await import('./telemetry.js');
       const pusher = startTelemetry(pushTo, daemon, { environment, device }, log);
       stoppers.push(() => void pusher.stop());
     }

@@ -92,6 +92,9 @@ export const waveOf = (state: StateView): string => state.following?.wave ?? 'al
 /** Each daemon's metrics, for what pushes them (the API builds them). */
 const built = new WeakMap<object, AgentMetrics>();
 
+/** How often the event loop's lag is sampled (nodejs_eventloop_lag_*). */
+export const EVENT_LOOP_SAMPLE_MS = 10_000;
+
 export class AgentMetrics {
   readonly registry = new Registry();
 
@@ -112,7 +115,9 @@ export class AgentMetrics {
   ) {
     built.set(daemon, this);
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    // the event loop's lag sampled every 10 s, not prom-client's default of every 10 ms: an idle agent
+    // would otherwise wake a hundred times a second for its own monitoring
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // gauges that prom-client names like counters (promtool's lint refuses them)
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       this.registry.removeSingleMetric(name);

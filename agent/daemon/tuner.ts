@@ -25,7 +25,6 @@ import { toMs } from '../core/tunables/lease.js';
 import { assignment, candidateKey } from '../core/tuning/space.js';
 import type { Best, Method, Observation, Point, Space } from '../core/tuning/space.js';
 import type { Tuning } from '../core/tuning/types.js';
-import { makeMethod } from '../core/tuning/method.js';
 import { seededRandom } from '../core/tuning/random.js';
 import type { Clock } from '../io/clock.js';
 import type { LeaseRequest, RuntimeLayers } from './leases.js';
@@ -425,10 +424,14 @@ export class Tuners {
     return this.built.tuners;
   }
 
-  private build(release: string): Tuner[] {
+  /** The release's tuners; the search methods (and their matrix library) are loaded only for a release that tunes. */
+  private async build(release: string): Promise<Tuner[]> {
     const context = this.d.runtime.runtime(release)?.runtime.context;
+    const runs = context?.tuning ?? [];
+    if (runs.length === 0) return [];
+    const { makeMethod } = await import('../core/tuning/method.js');
     const table = specTable(context?.specs ?? []);
-    return (context?.tuning ?? []).map(
+    return runs.map(
       ({ tuning, model, space }) =>
         new Tuner({
           ...this.d,
@@ -449,7 +452,7 @@ export class Tuners {
     const release = this.d.releases.current();
     if (release !== this.built.release) {
       const old = this.built.tuners;
-      this.built = { release, tuners: release ? this.build(release) : [] };
+      this.built = { release, tuners: release ? await this.build(release) : [] };
       for (const t of old) await t.stop('another release runs');
     }
     for (const t of this.built.tuners) await t.tick();

@@ -4,7 +4,6 @@
 // single-threaded path gives (a test compares the two).
 
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import type { RepoFiles } from '../core/repo/layout.js';
 import type { RenderTarget } from '../core/config/render.js';
 import type { Diagnostic } from '../core/validate/diagnostics.js';
@@ -45,6 +44,8 @@ async function validateInPool(
   options: Omit<ValidateOptions, 'part'>,
   jobs: number,
 ): Promise<{ valid: boolean; diagnostics: Diagnostic[]; targets: PartReport['targets'] }> {
+  // loaded only for a pool: a small repository's validation never pays for it
+  const { Piscina } = await import('piscina');
   const pool = new Piscina<PartTask, PartReport>({
     filename: new URL(import.meta.url).href,
     minThreads: jobs,
