@@ -71,6 +71,8 @@ export async function validateCommand(args: string[]): Promise<number> {
   const options = {
     environments: list(values.env),
     devices: list(values.device),
+    // --device D checks that device's files, not its environment's thousands
+    onlyNamedDevices: true,
     env: { ...process.env },
     ...(hardwareProfile ? { hardwareProfile } : {}),
   };

@@ -73,3 +73,32 @@ describe('validation and diff at scale give what the plain paths give', () => {
       expect(pruned.targets.length).toBe(expected);
     });
 });
+
+describe('validate --device D checks that device, not its environment', () => {
+  const fleet = generateFleet(PROJECT, join(tempDir('scoped-'), 'fleet'), 30);
+  const files = new Map(readWorkingTree(fleet.repo));
+  // another production device's file is broken; prod-berlin-001 is fine
+  const other = 'environments/production/devices/prod-gen-00004.yaml';
+  files.set(other, `${files.get(other)!}storage:\n  retention_days: -3\n`);
+  const options = { environments: ['production'], devices: ['prod-berlin-001'] };
+
+  it("without the scope, the other device's broken file is reported; with it, not", () => {
+    const whole = validateOpened(openRepository(files), options);
+    expect(whole.diagnostics.some((d) => d.file === other && d.severity === 'error')).toBe(true);
+    const scoped = validateOpened(openRepository(files), { ...options, onlyNamedDevices: true });
+    expect(scoped.valid).toBe(true);
+    expect(scoped.diagnostics.some((d) => d.file === other)).toBe(false);
+    // what concerns the device and the rest of the repository is the same either way
+    expect(scoped.targets.map((t) => t.diagnostics)).toEqual(whole.targets.map((t) => t.diagnostics));
+    expect(scoped.diagnostics).toEqual(whole.diagnostics.filter((d) => d.file !== other));
+  });
+
+  it("the device's own broken file is reported with the scope", () => {
+    const own = 'environments/production/devices/prod-berlin-001.yaml';
+    const mine = new Map(files);
+    mine.set(own, `${files.get(own)!}storage:\n  retention_days: -3\n`);
+    const scoped = validateOpened(openRepository(mine), { ...options, onlyNamedDevices: true });
+    expect(scoped.valid).toBe(false);
+    expect(scoped.diagnostics.some((d) => d.file === own && d.severity === 'error')).toBe(true);
+  });
+});

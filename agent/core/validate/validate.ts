@@ -47,6 +47,12 @@ export interface ValidateOptions extends RenderOptions {
   devices?: readonly string[];
   /** Check the environment itself, without its devices (validateFor an environment). */
   wholeEnvironment?: boolean;
+  /**
+   * With `devices`: of their environments' device files, check only theirs (`gitops validate
+   * --device D`: the work is that device's, not its environment's thousands). The checks of the
+   * repository and of the environments still run, over the named devices alone.
+   */
+  onlyNamedDevices?: boolean;
   /** Validate every device against this profile instead of its model's recorded one (a live probe). */
   hardwareProfile?: { profile: HardwareProfile; source: string };
   /**
@@ -97,6 +103,7 @@ export function validatePart(
   const targets: TargetReport[] = [];
   if (!repo.schemas) return { diagnostics, targets };
   const { known, envs, selected } = environmentsOf(repo, options);
+  const scoped = options.onlyNamedDevices && options.devices?.length ? namedDevicesOf(repo, options.devices) : repo;
   if (whole) {
     for (const env of envs)
       if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
@@ -111,12 +118,18 @@ export function validatePart(
             selected.length === 1 ? `environments/${selected[0]}/devices/` : 'environments/*/devices/',
           ),
         );
-    diagnostics.push(...checkDocuments(repo, selected));
+    diagnostics.push(...checkDocuments(scoped, selected, scoped !== repo));
   }
   validationTargets(repo, selected, options).forEach((target, i) => {
     if (mine(i)) targets.push(validateTarget(repo, target, options));
   });
   return { diagnostics, targets };
+}
+
+/** The repository as if the environments had only the named devices (the files stay all there). */
+function namedDevicesOf(repo: Repository, named: readonly string[]): Repository {
+  const wanted = new Set(named);
+  return { ...repo, devices: (env) => repo.devices(env).filter((d) => wanted.has(d)) };
 }
 
 /** What validateOpened checks target by target: each device of the environments, or an environment without devices as a whole. */
@@ -217,10 +230,17 @@ const layerErrors = (e: ErrorObject): boolean =>
   e.keyword !== 'required' || isAtOrBelow(e.instancePath, '/device') || e.instancePath === '';
 
 /** Checks each document on its own: YAML, version, and the schema of documents that are not merged. */
-function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[] {
+function checkDocuments(repo: Repository, envs: readonly string[], onlyListedDevices = false): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // a device file of another device than those listed, when only theirs are checked
+  const listed = onlyListedDevices
+    ? new Set(envs.flatMap((e) => repo.devices(e).map((d) => deviceFile(e, d))))
+    : undefined;
+  const unlisted = (file: string): boolean =>
+    listed !== undefined && /^environments\/[^/]+\/devices\//.test(file) && !listed.has(file);
   // files that cannot be configuration at all (links, not UTF-8, too large), whatever their name
   for (const [file, text] of repo.files) {
+    if (unlisted(file)) continue;
     const problem = fileProblem(text);
     const inScope = !file.startsWith('environments/') || envs.some((e) => file.startsWith(`environments/${e}/`));
     if (!problem || !inScope) continue;
@@ -306,6 +326,7 @@ function checkDocuments(repo: Repository, envs: readonly string[]): Diagnostic[]
       .filter((f) => f.startsWith(`environments/${env}/`) && isYamlFile(f))
       .sort()) {
       if (file === envFile) continue;
+      if (unlisted(file)) continue;
       if (file.startsWith(`environments/${env}/devices/`)) schemaCheck(file, 'device', layerErrors);
       else if (file === overridesFile(env)) schemaCheck(file, 'config', layerErrors);
       else if (file === secretsFile(env)) {
