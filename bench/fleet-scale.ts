@@ -70,10 +70,17 @@ export function benchFleetScale(root: string, cli: string): Row[] {
         runs,
       );
       const validate = measured([cli, 'validate', '--output', 'json'], fleet.repo, preload, runs);
+      const first = fleet.devices.production![0]!;
+      const oneDevice = measured(
+        [cli, 'validate', '--env', 'production', '--device', first, '--output', 'json'],
+        fleet.repo,
+        preload,
+        runs,
+      );
       fleet.edit('config/motion.yaml', 'sensitivity: 0.6', 'sensitivity: 0.7');
       fleet.commit('one base value, every device');
       const all = measured([cli, 'diff', '--head', 'HEAD', '--output', 'json'], fleet.repo, preload, runs);
-      const one = join('environments/production/devices', `${fleet.devices.production![0]!}.yaml`);
+      const one = join('environments/production/devices', `${first}.yaml`);
       fleet.edit(one, /\n$/, '\nstorage:\n  retention_days: 9\n');
       fleet.commit('one device file');
       const single = measured([cli, 'diff', '--head', 'HEAD', '--output', 'json'], fleet.repo, preload, runs);
@@ -81,6 +88,7 @@ export function benchFleetScale(root: string, cli: string): Row[] {
       row(`${at}: parse every YAML file (the floor), wall`, floor.ms, 'ms');
       row(`${at}: gitops validate, wall`, validate.ms, 'ms', `${(validate.ms / floor.ms).toFixed(1)}x the parse floor`);
       row(`${at}: gitops validate, peak RSS`, validate.mb, 'MB');
+      row(`${at}: gitops validate --device D (one production device), wall`, oneDevice.ms, 'ms');
       row(`${at}: gitops diff, one base value (every device), wall`, all.ms, 'ms');
       row(`${at}: gitops diff, one base value, peak RSS`, all.mb, 'MB');
       row(
@@ -92,6 +100,7 @@ export function benchFleetScale(root: string, cli: string): Row[] {
       row(`${at}: gitops diff, one device file, peak RSS`, single.mb, 'MB');
       add('parse floor', devices, floor.ms);
       add('validate', devices, validate.ms);
+      add('validate --device D', devices, oneDevice.ms);
       add('diff, every device', devices, all.ms);
       add('diff, one device', devices, single.ms);
       rmSync(fleet.repo, { recursive: true, force: true });
