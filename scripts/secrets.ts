@@ -23,7 +23,7 @@ import { DEFAULT_RULE } from '../agent/core/sops/walk.js';
 import { editInPrivateFile } from '../agent/io/editor.js';
 import { fileAtRevision } from '../agent/io/git-show.js';
 import { writeFileAtomic } from '../agent/io/repo-files.js';
-import { registerValues } from '../agent/io/environment-secrets.js';
+import { registerValues } from '../agent/io/redactor.js';
 import { readStdinText } from '../agent/io/local-files.js';
 import { creationRuleFor, loadIdentities, readSecretsFile as readFile } from '../agent/io/sops-keys.js';
 import { secretsProblems } from './secrets-validate.js';

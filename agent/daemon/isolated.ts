@@ -2,15 +2,15 @@
 // do their heavy work there, so that the long-lived process never loads the git client, the
 // signature verifiers, the parser's and validators' working sets or the decrypter. A remote
 // poll asks the branch's commit with one small request here (io/git-http.ts) and starts the
-// worker only when that commit is new; the worker ends with the cycle (remote mode) or stays
-// warm between edits (watch mode).
+// worker only when that commit is new; the worker ends 15 s after its last call (remote mode:
+// a burst of commits shares one) or stays warm between edits for 10 minutes (watch mode).
 
 import type { HardwareProfile } from '../core/config/types.js';
 import { GitopsError } from '../core/errors.js';
 import { followedRef, needsDeclaration } from '../core/rollout/follow.js';
 import type { Following } from '../core/rollout/follow.js';
 import { IMPLICIT_WAVE } from '../core/rollout/waves.js';
-import { registerValues } from '../io/environment-secrets.js';
+import { registerValues } from '../io/redactor.js';
 import { branchHead } from '../io/git-http.js';
 import type { RemoteSession } from '../io/git-http.js';
 import { Isolate } from '../io/isolate.js';

@@ -8,15 +8,8 @@ import type { RepoFiles } from '../core/repo/layout.js';
 import type { Identities } from '../core/sops/keys.js';
 import { decryptFile } from '../core/sops/sops-file.js';
 import { toPlain } from '../core/sops/tree.js';
+import { registerValues } from './redactor.js';
 import type { Redactor } from './redactor.js';
-
-/** Registers every string and number in `v` (a decrypted tree) with `redactor`. */
-export function registerValues(redactor: Redactor, v: unknown): void {
-  if (typeof v === 'string') redactor.register(v);
-  else if (typeof v === 'number') redactor.register(String(v));
-  else if (Array.isArray(v)) for (const x of v) registerValues(redactor, x);
-  else if (isObject(v)) for (const x of Object.values(v)) registerValues(redactor, x);
-}
 
 /**
  * The decrypted secrets of `env`, or undefined when the environment has no secrets file; every

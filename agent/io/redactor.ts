@@ -12,6 +12,8 @@
 // One instance is made at the composition root and passed down (decryption registers into the
 // instance it is given; the logger and the CLI's output redact with it).
 
+import { isObject } from '../core/json/value.js';
+
 const MIN_ANYWHERE = 4;
 
 const jsonEscaped = (value: string): string => JSON.stringify(value).slice(1, -1);
@@ -49,4 +51,12 @@ export class Redactor {
   count(): number {
     return this.anywhere.length + this.quoted.size;
   }
+}
+
+/** Registers every string and number in `v` (a decrypted tree) with `redactor`. */
+export function registerValues(redactor: Redactor, v: unknown): void {
+  if (typeof v === 'string') redactor.register(v);
+  else if (typeof v === 'number') redactor.register(String(v));
+  else if (Array.isArray(v)) for (const x of v) registerValues(redactor, x);
+  else if (isObject(v)) for (const x of Object.values(v)) registerValues(redactor, x);
 }
