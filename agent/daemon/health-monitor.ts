@@ -1,7 +1,8 @@
 // Component health while nothing is being applied: right after each apply or rollback, then
 // every 5 s for a minute and while a component is unhealthy, and every 30 s once everything has
 // been healthy that long (an idle agent wakes twice a minute for it, not twelve times). A change
-// (healthy to unhealthy, silent, back) is journaled and streamed.
+// (healthy to unhealthy, silent, back) is journaled and streamed; a component first known healthy
+// is streamed only (the status page learns it without polling).
 
 import type { Delivery } from '../io/delivery.js';
 import type { Clock } from '../io/clock.js';
@@ -31,6 +32,8 @@ export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
+  /** Where a component's first known health is told (set by start). */
+  private events: AgentEvents | undefined;
 
   constructor(
     private readonly delivery: Delivery,
@@ -70,11 +73,14 @@ export class HealthMonitor {
           ...(code ? { code } : {}),
           reason: reason ?? null,
         });
+      // first known, and healthy: no change to journal, but a page that shows health is told
+      else this.events?.emit('health-changed', { commit: running, component: t.name, healthy: true });
     }
   }
 
   /** Checks on the schedule above while `busy()` is false, and right after an apply or a rollback. */
   start(events: AgentEvents, busy: () => boolean, log: (line: string) => void): void {
+    this.events = events;
     let fast = SETTLE_CHECKS;
     const check = (): Promise<void> => this.check().catch((e: Error) => log(`health check failed: ${e.message}`));
     const schedule = (): void => {

@@ -33,6 +33,8 @@ export class Ticker {
   private beatMs = 1000;
   /** The beat now scheduled is the quiet one. */
   private slow = false;
+  /** An event came during a tick. */
+  private poked = false;
   private stopped = false;
 
   constructor(private readonly d: TickerDeps) {}
@@ -61,7 +63,9 @@ export class Ticker {
 
   /** Something happened: a quiet beat is brought forward to within a second (or the beat's period). */
   poke(): void {
-    if (this.slow) this.schedule(this.beatMs);
+    // during a tick the next beat is not chosen yet: it is the fast one
+    if (this.running) this.poked = true;
+    else if (this.slow) this.schedule(this.beatMs);
   }
 
   private schedule(ms: number): void {
@@ -70,7 +74,11 @@ export class Ticker {
     this.slow = ms > this.beatMs;
     this.timer = setTimeout(() => {
       this.slow = false;
-      void this.tick().then(() => this.schedule(this.d.quiet?.() ? Math.max(QUIET_TICK_MS, this.beatMs) : this.beatMs));
+      void this.tick().then(() => {
+        const quiet = !this.poked && this.d.quiet?.() === true;
+        this.poked = false;
+        this.schedule(quiet ? Math.max(QUIET_TICK_MS, this.beatMs) : this.beatMs);
+      });
     }, ms);
     this.timer.unref?.();
   }

@@ -5,13 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { QUIET_TICK_MS, Ticker } from '../../agent/daemon/ticker.js';
 import { until } from '../helpers/fleet.js';
 
-function ticker(quiet: () => boolean): { t: Ticker; ticks: () => number } {
+function ticker(quiet: () => boolean, during?: () => Promise<void>): { t: Ticker; ticks: () => number } {
   let n = 0;
   const t = new Ticker({
     runtime: { due: () => false, change: async () => [] },
     runner: { exclusive: (work) => work() },
     log: () => undefined,
-    governor: async () => void n++,
+    governor: async () => {
+      n++;
+      await during?.();
+    },
     quiet,
   });
   return { t, ticks: () => n };
@@ -36,5 +39,27 @@ describe('Ticker', () => {
     t.stop();
     t.poke();
     expect(ticks()).toBe(2);
+  });
+
+  it('an event during a tick is not lost: the next beat is the fast one', async () => {
+    let release: (() => void) | undefined;
+    const { t, ticks } = ticker(
+      () => true,
+      () => new Promise<void>((r) => (release = r)),
+    );
+    t.start(10);
+    await until(
+      'a tick in progress',
+      () => release,
+      (r) => r !== undefined,
+      20_000,
+    );
+    t.poke();
+    const first = release!;
+    release = undefined;
+    first();
+    await until('the beat after it', ticks, (n) => n >= 2, QUIET_TICK_MS - 1000);
+    (release as (() => void) | undefined)?.();
+    t.stop();
   });
 });
