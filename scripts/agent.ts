@@ -105,15 +105,15 @@ export async function agentCommand(args: string[]): Promise<number> {
     });
   } else {
     const settings = loadSettings(values.config!);
-    const trust = await (await import('../agent/io/trust-store.js')).loadTrustStore(settings.trust.dir);
-    warnTrustProblems(trust);
+    // checked here, at start (a trust directory without a usable key stops the agent); the cycle
+    // worker reads it again where signatures are verified
+    warnTrustProblems(await (await import('../agent/io/trust-store.js')).loadTrustStore(settings.trust.dir));
     await runAgent({
       ...common,
       mode: {
         kind: 'remote',
         settings,
         identities: await loadIdentities(settings.age_identity_file ? [settings.age_identity_file] : []),
-        trust,
         listen: values.listen,
         tokensFile: values['tokens-file'],
       },

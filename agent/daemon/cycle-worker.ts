@@ -12,6 +12,7 @@ import type { JsonObject } from '../core/json/value.js';
 import type { RepoFiles } from '../core/repo/layout.js';
 import { identitiesOf } from '../core/sops/identities.js';
 import type { PlainIdentities } from '../core/sops/identities.js';
+import type { Identities } from '../core/sops/keys.js';
 import { systemClock } from '../io/clock.js';
 import { errorAnswer } from '../io/isolate.js';
 import { Redactor } from '../io/redactor.js';
@@ -59,6 +60,9 @@ const redactor = new Redactor();
 let remote: Promise<RemoteSource> | undefined;
 let state: StateView | undefined;
 let settle: (() => void) | undefined;
+/** Read once per worker: a warm worker (watch mode) does not parse the keys again at each edit. */
+let identities: Promise<Identities> | undefined;
+const schemaCache = fileSchemaCache(data.schemaCacheDir);
 const log = (line: string): void => parentPort!.postMessage({ log: redactor.redact(line) });
 
 function remoteSource(): Promise<RemoteSource> {
@@ -85,13 +89,13 @@ const methods: Record<string, (input: never) => Promise<unknown>> = {
       {
         environment: data.environment,
         device: data.device,
-        identities: await identitiesOf(data.identities),
+        identities: await (identities ??= identitiesOf(data.identities)),
         // registered with this thread's redactor (for what it answers) and answered, for the agent's
         redactor,
         hardwareProfile: async () => input.profile,
         watchMode: data.watchMode,
         env: data.env,
-        schemaCache: fileSchemaCache(data.schemaCacheDir),
+        schemaCache,
       },
       async (name, fn) => {
         const t0 = systemClock.monotonic();

@@ -21,7 +21,7 @@ export interface ComponentHealth {
 /** A component whose last report is older than this has stopped reporting. */
 export const MAX_REPORT_AGE_MS = 15_000;
 const EVERY_MS = 5000;
-/** The period once every component has been healthy for SETTLE_MS since the last apply. */
+/** The period once the SETTLE_CHECKS after the last apply are done and every component is healthy. */
 export const STEADY_EVERY_MS = 30_000;
 /** Checks at the 5 s period after a start, an apply or a rollback: a minute of them. */
 const SETTLE_CHECKS = 12;

@@ -11,7 +11,7 @@ import { followedRef, needsDeclaration } from '../core/rollout/follow.js';
 import type { Following } from '../core/rollout/follow.js';
 import { IMPLICIT_WAVE } from '../core/rollout/waves.js';
 import { registerValues } from '../io/redactor.js';
-import { branchHead } from '../io/git-http.js';
+import { branchHead, refMissing } from '../io/git-http.js';
 import type { RemoteSession } from '../io/git-http.js';
 import { Isolate } from '../io/isolate.js';
 import type { Redactor } from '../io/redactor.js';
@@ -101,12 +101,7 @@ export class IsolatedRemoteSource implements Source {
       session: this.session,
     });
     if (head === undefined) {
-      if (following.wave === IMPLICIT_WAVE)
-        throw new GitopsError(
-          'ref-missing',
-          `the remote has no branch ${following.branch}`,
-          'check remote.branch in the agent settings',
-        );
+      if (following.wave === IMPLICIT_WAVE) throw refMissing(following.branch);
       // a wave the rollout has not reached yet: nothing to try, and nothing wrong with the remote
       return waveNotReached(state.applied, following, s.environment);
     }

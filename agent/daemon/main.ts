@@ -14,7 +14,6 @@ import { hashToken } from '../core/contracts/tokens.js';
 import type { TokenEntry } from '../core/contracts/tokens.js';
 import { deviceFile, hardwareProfileFile } from '../core/repo/layout.js';
 import type { Identities } from '../core/sops/keys.js';
-import type { TrustStore } from '../core/trust/verify-object.js';
 import { systemClock } from '../io/clock.js';
 import type { Clock } from '../io/clock.js';
 import { Delivery } from '../io/delivery.js';
@@ -50,7 +49,7 @@ import { AgentMetrics } from './metrics.js';
 import { registerTunerMetrics, Tuners } from './tuner.js';
 import { REPO_ROOTS } from '../core/repo/layout.js';
 import { WatchSource } from './watch-source.js';
-import type { CycleWorkerData } from './cycle-worker.js';
+import type { Isolate } from '../io/isolate.js';
 import { cycleWorker, IsolatedRemoteSource, isolatedPreparer } from './isolated.js';
 import type { Preparer } from './prepare.js';
 import { plainIdentities } from '../core/sops/identities.js';
@@ -229,7 +228,6 @@ export type AgentMode =
       kind: 'remote';
       settings: AgentSettings;
       identities: Identities;
-      trust: TrustStore;
       listen: string | undefined;
       tokensFile: string | undefined;
     };
@@ -255,21 +253,24 @@ function recordedProfile(dir: string, env: string, device: string): () => Promis
     parseYaml(readUserFile(join(dir, hardwareProfileFile(model())), 'hardware profile')) as HardwareProfile;
 }
 
-/** What every cycle worker is told: the device, its identities, the environment, the validators' cache. */
-function workerData(
-  environment: string,
-  device: string,
-  identities: Identities,
+/** The agent's cycle worker: told the device, its identities, the environment, the validators' cache and, in remote mode, the settings. */
+function agentWorker(
+  d: { environment: string; device: string; identities: Identities; stateDir: string; settings?: AgentSettings },
   env: Readonly<Record<string, string | undefined>>,
-  stateDir: string,
-): Omit<CycleWorkerData, 'watchMode'> {
-  return {
-    environment,
-    device,
-    identities: plainIdentities(identities),
-    env: { ...env },
-    schemaCacheDir: join(stateDir, 'cache'),
-  };
+  log: (line: string) => void,
+): Isolate {
+  return cycleWorker(
+    {
+      environment: d.environment,
+      device: d.device,
+      identities: plainIdentities(d.identities),
+      env: { ...env },
+      watchMode: d.settings === undefined,
+      schemaCacheDir: join(d.stateDir, 'cache'),
+      ...(d.settings ? { settings: d.settings } : {}),
+    },
+    log,
+  );
 }
 
 /** Runs the agent until SIGTERM or SIGINT. */
@@ -306,13 +307,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
       profile = () => h.profile();
     }
     // the worker stays warm between edits: an edit is applied without starting one
-    const worker = cycleWorker(
-      {
-        ...workerData(m.environment, m.device, m.identities, o.env, m.stateDir),
-        watchMode: true,
-      },
-      log,
-    );
+    const worker = agentWorker(m, o.env, log);
     stoppers.push(() => void worker.end());
     daemon = buildDaemon({
       environment: m.environment,
@@ -352,12 +347,9 @@ export async function runAgent(o: RunOptions): Promise<void> {
     const h = (hardware = new Hardware(s.hardware_profile_file, log));
     starters.push(() => h.watchDevices());
     stoppers.push(() => h.stop());
-    const worker = cycleWorker(
-      {
-        ...workerData(s.environment, s.device_id, m.identities, o.env, s.state_dir),
-        watchMode: false,
-        settings: s,
-      },
+    const worker = agentWorker(
+      { environment: s.environment, device: s.device_id, identities: m.identities, stateDir: s.state_dir, settings: s },
+      o.env,
       log,
     );
     stoppers.push(() => void worker.end());

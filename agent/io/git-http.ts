@@ -25,6 +25,10 @@ export interface RemoteSession {
   v2?: boolean;
 }
 
+/** The remote has no such branch (a wave's ref may not exist yet: the caller decides). */
+export const refMissing = (branch: string): GitopsError =>
+  new GitopsError('ref-missing', `the remote has no branch ${branch}`, 'check remote.branch in the agent settings');
+
 export const tooLarge = (maxBytes: number): GitopsError =>
   new GitopsError(
     'sync-too-large',

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
 import { objectReader } from './git-objects.js';
-import { cappedHttp, fetchFailure, tooLarge } from './git-http.js';
+import { cappedHttp, fetchFailure, refMissing, tooLarge } from './git-http.js';
 import type { RemoteSession } from './git-http.js';
 import type { WireLimits } from './git-wire.js';
 
@@ -78,12 +78,7 @@ export async function fetchBranch(gitdir: string, o: SyncOptions): Promise<Fetch
   } catch (e) {
     throw fail(e);
   }
-  if (!commit)
-    throw new GitopsError(
-      'ref-missing',
-      `the remote has no branch ${o.branch}`,
-      'check remote.branch in the agent settings',
-    );
+  if (!commit) throw refMissing(o.branch);
   const reader = objectReader(gitdir, cache);
   if (new Set(o.known ?? []).has(commit) || (await reader.read(commit))?.type === 'commit')
     return { commit, pack: null, bytes: http.received() };

@@ -29,16 +29,7 @@ export interface IsolateOptions {
 /** The worker-side answer to an error: a GitopsError keeps its code, anything else is `internal`. */
 export function errorAnswer(id: number, e: unknown): IsolateAnswer {
   if (e instanceof GitopsError)
-    return {
-      id,
-      error: {
-        code: e.code,
-        message: e.message,
-        ...(e.hint !== undefined ? { hint: e.hint } : {}),
-        ...(e.retryable !== undefined ? { retryable: e.retryable } : {}),
-        ...(e.diagnostics !== undefined ? { diagnostics: e.diagnostics } : {}),
-      },
-    };
+    return { id, error: { ...e.toJSON(), ...(e.retryable !== undefined ? { retryable: e.retryable } : {}) } };
   return { id, error: { code: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}` } };
 }
 
