@@ -118,13 +118,30 @@ export function validatePart(
             selected.length === 1 ? `environments/${selected[0]}/devices/` : 'environments/*/devices/',
           ),
         );
-    diagnostics.push(...checkDocuments(scoped, selected, scoped !== repo));
   }
-  validationTargets(repo, selected, options).forEach((target, i) => {
+  const all = validationTargets(repo, selected, options);
+  // each part checks the device files of its own targets (the parse is most of a large fleet's work)
+  const owner = new Map<string, number>();
+  all.forEach((t, i) => {
+    if (t.device !== undefined)
+      for (const file of deviceFiles(t.environment, t.device)) if (repo.files.has(file)) owner.set(file, i);
+  });
+  const othersFile = (file: string): boolean => owner.has(file) && !mine(owner.get(file)!);
+  if (whole) diagnostics.push(...checkDocuments(scoped, selected, scoped !== repo, othersFile));
+  else
+    for (const [file, i] of owner)
+      if (mine(i)) diagnostics.push(...documentDiagnostics(repo, file, 'device', layerErrors));
+  all.forEach((target, i) => {
     if (mine(i)) targets.push(validateTarget(repo, target, options));
   });
   return { diagnostics, targets };
 }
+
+/** The names a device's file may have. */
+const deviceFiles = (env: string, device: string): string[] => {
+  const file = deviceFile(env, device);
+  return [file, file.replace(/\.yaml$/, '.yml')];
+};
 
 /** The repository as if the environments had only the named devices (the files stay all there). */
 function namedDevicesOf(repo: Repository, named: readonly string[]): Repository {
@@ -229,8 +246,34 @@ function unknownName(
 const layerErrors = (e: ErrorObject): boolean =>
   e.keyword !== 'required' || isAtOrBelow(e.instancePath, '/device') || e.instancePath === '';
 
+/** A document's own findings (YAML, version) and those of its schema, each at its place in the file. */
+function documentDiagnostics(
+  repo: Repository,
+  file: string,
+  name: SchemaName,
+  keep: (error: ErrorObject) => boolean = () => true,
+): Diagnostic[] {
+  const d = repo.document(file);
+  if (!d) return [];
+  if (!d.value) return d.diagnostics;
+  const errors = repo.schemas!.validate(name, d.value).filter(keep);
+  return [
+    ...d.diagnostics,
+    ...schemaDiagnostics(
+      errors,
+      (pointer, preferKey) => ({ file, ...(locate(d.positions, pointer, preferKey) ?? {}) }),
+      { scope: file },
+    ),
+  ];
+}
+
 /** Checks each document on its own: YAML, version, and the schema of documents that are not merged. */
-function checkDocuments(repo: Repository, envs: readonly string[], onlyListedDevices = false): Diagnostic[] {
+function checkDocuments(
+  repo: Repository,
+  envs: readonly string[],
+  onlyListedDevices = false,
+  otherPart: (file: string) => boolean = () => false,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   // a device file of another device than those listed, when only theirs are checked
   const listed = onlyListedDevices
@@ -253,20 +296,8 @@ function checkDocuments(repo: Repository, envs: readonly string[], onlyListedDev
       column: problem.column ?? 1,
     });
   }
-  const schemaCheck = (file: string, name: SchemaName, keep: (error: ErrorObject) => boolean = () => true): void => {
-    const d = repo.document(file);
-    if (!d) return;
-    out.push(...d.diagnostics);
-    if (!d.value) return;
-    const errors = repo.schemas!.validate(name, d.value).filter(keep);
-    out.push(
-      ...schemaDiagnostics(
-        errors,
-        (pointer, preferKey) => ({ file, ...(locate(d.positions, pointer, preferKey) ?? {}) }),
-        { scope: file },
-      ),
-    );
-  };
+  const schemaCheck = (file: string, name: SchemaName, keep?: (error: ErrorObject) => boolean): void =>
+    void out.push(...documentDiagnostics(repo, file, name, keep));
   for (const file of [...repo.files.keys()].filter((f) => f.startsWith('config/') && isYamlFile(f)).sort()) {
     if (file.startsWith('config/hardware/')) {
       schemaCheck(file, 'hardwareProfile');
@@ -327,8 +358,9 @@ function checkDocuments(repo: Repository, envs: readonly string[], onlyListedDev
       .sort()) {
       if (file === envFile) continue;
       if (unlisted(file)) continue;
-      if (file.startsWith(`environments/${env}/devices/`)) schemaCheck(file, 'device', layerErrors);
-      else if (file === overridesFile(env)) schemaCheck(file, 'config', layerErrors);
+      if (file.startsWith(`environments/${env}/devices/`)) {
+        if (!otherPart(file)) schemaCheck(file, 'device', layerErrors);
+      } else if (file === overridesFile(env)) schemaCheck(file, 'config', layerErrors);
       else if (file === secretsFile(env)) {
         const d = repo.document(file);
         out.push(...(d?.diagnostics ?? []));
