@@ -120,12 +120,13 @@ export function validatePart(
         );
   }
   const all = validationTargets(repo, selected, options);
-  // each part checks the device files of its own targets (the parse is most of a large fleet's work)
+  // each part of a pool checks the device files of its own targets (the parse is most of a large fleet's work)
   const owner = new Map<string, number>();
-  all.forEach((t, i) => {
-    if (t.device !== undefined)
-      for (const file of deviceFiles(t.environment, t.device)) if (repo.files.has(file)) owner.set(file, i);
-  });
+  if (options.part)
+    all.forEach((t, i) => {
+      if (t.device !== undefined)
+        for (const file of deviceFiles(t.environment, t.device)) if (repo.files.has(file)) owner.set(file, i);
+    });
   const othersFile = (file: string): boolean => owner.has(file) && !mine(owner.get(file)!);
   if (whole) diagnostics.push(...checkDocuments(scoped, selected, scoped !== repo, othersFile));
   else
