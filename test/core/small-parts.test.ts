@@ -71,6 +71,19 @@ describe('interpolation', () => {
     expect(value.a).toBe('${device.floor}');
     expect(problems).toEqual([{ pointer: '/a', variable: 'device.floor', known: ['environment', 'device.id'] }]);
   });
+  it('shares what holds no variable with its input, which it never changes, for every device', () => {
+    const shared = { plain: { list: [1, { s: 'x' }], n: null }, other: ['y'] };
+    const input = { a: shared, b: { topic: 'door/${device.id}', keep: { z: 1 } } };
+    const copy = structuredClone(input);
+    for (const id of ['d1', 'd2']) {
+      const { value } = interpolate(input, { environment: 'e', device: { id, labels: {} } });
+      expect(value.a).toBe(shared);
+      expect(value.b).not.toBe(input.b);
+      expect((value.b as Record<string, unknown>).keep).toBe(input.b.keep);
+      expect((value.b as Record<string, unknown>).topic).toBe(`door/${id}`);
+    }
+    expect(input).toEqual(copy);
+  });
   it('never builds a string longer than the cap, nor more than the total budget (a big label used many times)', () => {
     const label = 'x'.repeat(4000);
     const ctx = { environment: 'e', device: { id: 'd', labels: { big: label } } };

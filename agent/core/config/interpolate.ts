@@ -2,7 +2,6 @@
 // interpolated. `$${` writes a literal `${`.
 
 import { toPointer } from '../json/pointer.js';
-import { isObject } from '../json/value.js';
 import type { Json, JsonObject } from '../json/value.js';
 
 export interface InterpolationContext {
@@ -23,6 +22,17 @@ export const MAX_INTERPOLATED_LENGTH = 16 * 1024;
 /** What all the interpolated strings of one configuration may add up to. */
 export const MAX_INTERPOLATED_TOTAL = 1024 * 1024;
 
+/**
+ * Objects and arrays that hold no `${` anywhere below (whatever the context): returned as they
+ * are. The layers a device shares with its environment are merged once, so a fleet's devices
+ * share those subtrees and each one walks only what its own file changed.
+ */
+const templateFree = new WeakSet<object>();
+
+/**
+ * Interpolates every string of `value`. The input is never changed; what holds no variable is
+ * shared with it (the rendered configuration is never mutated).
+ */
 export function interpolate(
   value: JsonObject,
   ctx: InterpolationContext,
@@ -34,36 +44,52 @@ export function interpolate(
     for (const [k, v] of Object.entries(ctx.device.labels)) vars.set(`device.${k}`, v);
   }
   let total = 0;
-  const walk = (v: Json, segments: string[]): Json => {
-    if (typeof v === 'string') {
-      if (!v.includes('${')) return v;
-      // the length is counted before any text is built
-      let length = v.length;
-      let over: string | undefined;
-      const out = v.replace(/\$?\$\{([^}]*)\}/g, (match, name: string) => {
-        if (match.startsWith('$$')) return match.slice(1);
-        const hit = vars.get(name.trim());
-        if (hit === undefined) {
-          problems.push({ pointer: toPointer(segments), variable: name, known: [...vars.keys()] });
-          return match;
-        }
-        length += hit.length - match.length;
-        if (over !== undefined || length > MAX_INTERPOLATED_LENGTH || total + length > MAX_INTERPOLATED_TOTAL) {
-          over ??= name;
-          return '';
-        }
-        return hit;
-      });
-      if (over === undefined) {
-        total += out.length;
-        return out;
+  let templated = 0;
+  const text = (v: string, segments: readonly string[]): string => {
+    if (!v.includes('${')) return v;
+    templated++;
+    // the length is counted before any text is built
+    let length = v.length;
+    let over: string | undefined;
+    const out = v.replace(/\$?\$\{([^}]*)\}/g, (match, name: string) => {
+      if (match.startsWith('$$')) return match.slice(1);
+      const hit = vars.get(name.trim());
+      if (hit === undefined) {
+        problems.push({ pointer: toPointer(segments), variable: name, known: [...vars.keys()] });
+        return match;
       }
-      problems.push({ pointer: toPointer(segments), variable: over, known: [...vars.keys()], tooLong: true });
-      return v;
+      length += hit.length - match.length;
+      if (over !== undefined || length > MAX_INTERPOLATED_LENGTH || total + length > MAX_INTERPOLATED_TOTAL) {
+        over ??= name;
+        return '';
+      }
+      return hit;
+    });
+    if (over === undefined) {
+      total += out.length;
+      return out;
     }
-    if (Array.isArray(v)) return v.map((item, i) => walk(item, [...segments, String(i)]));
-    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, [...segments, k])]));
+    problems.push({ pointer: toPointer(segments), variable: over, known: [...vars.keys()], tooLong: true });
     return v;
+  };
+  const walk = (v: Json, segments: string[]): Json => {
+    if (typeof v === 'string') return text(v, segments);
+    if (v === null || typeof v !== 'object' || templateFree.has(v)) return v;
+    const before = templated;
+    let out: Json;
+    if (Array.isArray(v)) {
+      const items = v.map((item, i) => walk(item, [...segments, String(i)]));
+      out = items.some((item, i) => item !== v[i]) ? items : v;
+    } else {
+      let copy: JsonObject | undefined;
+      for (const [k, item] of Object.entries(v)) {
+        const next = walk(item, [...segments, k]);
+        if (next !== item) (copy ??= { ...v })[k] = next;
+      }
+      out = copy ?? v;
+    }
+    if (templated === before) templateFree.add(v);
+    return out;
   };
   return { value: walk(value, []) as JsonObject, problems };
 }
