@@ -3,7 +3,7 @@
 // devices that fall to different workers and in a file of the repository as a whole; and
 // `gitops diff`, which validates its head the same way.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleet } from '../../devtools/fleet-gen.js';
@@ -45,10 +45,22 @@ describe('gitops validate --jobs', () => {
       writeFileSync(file, `version: 2\ndevice:\n  id: ${id}\n  model: edge-p4-c920\nframe_capture:\n  fps: 500\n`);
     }
     writeFileSync(join(fleet.repo, 'config/logging.yaml'), 'version: 2\nlogging:\n  level: loud\n');
+    // what the environment's checks find in a device file (its cohort, its key, its narrowing), on both workers
+    const stranger = 'age1' + 'q'.repeat(58);
+    for (const id of devices.slice(20, 24)) {
+      const file = join(fleet.repo, 'environments/production/devices', `${id}.yaml`);
+      const text = readFileSync(file, 'utf8')
+        .replace(/cohort: \S+/, 'cohort: stabel')
+        .replace(/age_recipient: \S+/, `age_recipient: ${stranger}`);
+      writeFileSync(file, `${text}tunables:\n  frame_capture.fps:\n    minimum: 1\n`);
+    }
     const one = run(1, '--output', 'json');
     expect(one.status).toBe(1);
-    const codes = new Set((one.json!.diagnostics as Array<{ code: string }>).map((d) => d.code));
+    const found = one.json!.diagnostics as Array<{ code: string; file?: string }>;
+    const codes = new Set(found.map((d) => d.code));
     expect(codes.has('schema-enum')).toBe(true);
+    for (const code of ['rollout-unknown-cohort', 'secrets-recipients', 'tunable-widened'])
+      expect(found.filter((d) => d.code === code && d.file?.includes('/devices/')).length, code).toBe(4);
     same('json');
     same('github');
     // gitops diff validates the head in the pool too (where there are cores for it): the report is the in-process one

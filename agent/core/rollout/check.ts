@@ -168,13 +168,21 @@ export function readRollout(repo: Repository, env: string): RolloutRead {
 
 const round = (n: number): number => Math.round(n * 1e6) / 1e6;
 
-/** The rollout's diagnostics for `gitops validate`: its own problems, then each device whose cohort names no wave. */
-export function checkRollout(repo: Repository, env: string): Diagnostic[] {
+/**
+ * The rollout's diagnostics for `gitops validate`: its own problems (unless `devicesOnly`), then
+ * each of `devices` (all of the environment's by default) whose cohort names no wave.
+ */
+export function checkRollout(
+  repo: Repository,
+  env: string,
+  devices: readonly string[] = repo.devices(env),
+  devicesOnly = false,
+): Diagnostic[] {
   const read = readRollout(repo, env);
   if (read.kind !== 'declared') return [];
-  const out = [...read.problems];
+  const out = devicesOnly ? [] : [...read.problems];
   const names = read.rollout.waves.map((w) => w.name);
-  for (const device of repo.devices(env)) {
+  for (const device of devices) {
     const cohort = cohortOf(repo, env, device);
     if (cohort === undefined || names.includes(cohort)) continue;
     const file = deviceFile(env, device);

@@ -45,10 +45,16 @@ export function targetTunables(repo: Repository, target: RenderTarget): TunableT
 const tables = new WeakMap<Repository, Map<string, TunableTable>>();
 
 /**
- * Checks the `tunables:` of an environment's overrides (against the schema) and of each of its
- * device files (against the schema narrowed by the environment). Located diagnostics.
+ * Checks the `tunables:` of an environment's overrides (against the schema, unless `devicesOnly`)
+ * and of the device files of `devices` (against the schema narrowed by the environment; all of
+ * the environment's by default). Located diagnostics.
  */
-export function checkNarrowings(repo: Repository, env: string): Diagnostic[] {
+export function checkNarrowings(
+  repo: Repository,
+  env: string,
+  devices: readonly string[] = repo.devices(env),
+  devicesOnly = false,
+): Diagnostic[] {
   const schemas = repo.schemas;
   if (!schemas) return [];
   const envLayer = layerOf(repo, overridesFile(env));
@@ -97,8 +103,8 @@ export function checkNarrowings(repo: Repository, env: string): Diagnostic[] {
         });
     }
   };
-  if (envLayer) check(envLayer, [], 'config');
-  for (const device of repo.devices(env)) {
+  if (envLayer && !devicesOnly) check(envLayer, [], 'config');
+  for (const device of devices) {
     const layer = layerOf(repo, deviceFile(env, device));
     if (layer) check(layer, envLayer ? [envLayer] : [], 'device');
   }

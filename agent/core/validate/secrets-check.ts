@@ -15,7 +15,15 @@ import { locate } from '../repo/yaml-source.js';
 
 export const SOPS_CONFIG = '.sops.yaml';
 
-export function checkSecretsFile(repo: Repository, env: string): Diagnostic[] {
+/**
+ * The secrets file of `env` and whether `devices` (all of the environment's by default; a pool's
+ * part checks its own, checkDeviceRecipients) can decrypt it.
+ */
+export function checkSecretsFile(
+  repo: Repository,
+  env: string,
+  devices: readonly string[] = repo.devices(env),
+): Diagnostic[] {
   const file = secretsFile(env);
   const text = repo.files.get(file);
   if (text === undefined) return [];
@@ -62,7 +70,7 @@ export function checkSecretsFile(repo: Repository, env: string): Diagnostic[] {
       hint: 'a file without a valid MAC cannot be shown to be unaltered; re-encrypt it',
     });
 
-  const recipients = new Set(parsed.metadata.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
+  const recipients = recipientsOf(parsed);
   const configText = repo.files.get(SOPS_CONFIG);
   if (configText === undefined) {
     out.push({
@@ -107,7 +115,36 @@ export function checkSecretsFile(repo: Repository, env: string): Diagnostic[] {
       });
     }
   }
-  for (const device of repo.devices(env)) {
+  out.push(...deviceRecipients(repo, env, recipients, devices));
+  return out;
+}
+
+/** Whether each of `devices` can decrypt the secrets file of `env` (none when it has none, or it cannot be read). */
+export function checkDeviceRecipients(repo: Repository, env: string, devices: readonly string[]): Diagnostic[] {
+  const text = repo.files.get(secretsFile(env));
+  if (text === undefined || devices.length === 0) return [];
+  let recipients: Set<string>;
+  try {
+    recipients = recipientsOf(readEncrypted(Buffer.from(text, 'utf8'), secretsFile(env)));
+  } catch (e) {
+    if (!(e instanceof GitopsError)) throw e;
+    return [];
+  }
+  return deviceRecipients(repo, env, recipients, devices);
+}
+
+const recipientsOf = (parsed: ReturnType<typeof readEncrypted>): Set<string> =>
+  new Set(parsed.metadata.keyGroups.flatMap((g) => g.age.map((a) => a.recipient)));
+
+function deviceRecipients(
+  repo: Repository,
+  env: string,
+  recipients: ReadonlySet<string>,
+  devices: readonly string[],
+): Diagnostic[] {
+  const file = secretsFile(env);
+  const out: Diagnostic[] = [];
+  for (const device of devices) {
     const d = repo.document(deviceFile(env, device));
     const meta = d?.value && isObject(d.value.device) ? d.value.device : undefined;
     const recipient = typeof meta?.age_recipient === 'string' ? meta.age_recipient : undefined;

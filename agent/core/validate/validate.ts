@@ -30,7 +30,7 @@ import { missingEnvironmentFile, plaintextSecrets, REDACTED, render } from '../c
 import type { RenderOptions, RenderResult, RenderTarget } from '../config/render.js';
 import { describeProblem, fileProblem } from '../repo/file.js';
 import { checkRules } from './rules.js';
-import { checkSecretsFile } from './secrets-check.js';
+import { checkDeviceRecipients, checkSecretsFile } from './secrets-check.js';
 import { checkNarrowings, checkSignedValues, targetTunables } from '../tunables/narrowing.js';
 import { checkGovernor, checkLadderSteps } from '../governor/check.js';
 import { checkRollout } from '../rollout/check.js';
@@ -129,14 +129,26 @@ export function validatePart(
     });
   const othersFile = (file: string): boolean => owner.has(file) && !mine(owner.get(file)!);
   if (whole) diagnostics.push(...checkDocuments(scoped, selected, scoped !== repo, othersFile));
-  else
+  else {
     for (const [file, i] of owner)
       if (mine(i)) diagnostics.push(...documentDiagnostics(repo, file, 'device', layerErrors));
+    // the checks of the environments that read each device file, for this part's own
+    const ownFile = (file: string): boolean => owner.has(file) && mine(owner.get(file)!);
+    for (const env of selected) {
+      const own = ownDevices(scoped, env, (file) => !ownFile(file));
+      if (repo.document(secretsFile(env))?.value) diagnostics.push(...checkDeviceRecipients(repo, env, own));
+      diagnostics.push(...checkNarrowings(repo, env, own, true), ...checkRollout(repo, env, own, true));
+    }
+  }
   all.forEach((target, i) => {
     if (mine(i)) targets.push(validateTarget(repo, target, options));
   });
   return { diagnostics, targets };
 }
+
+/** The devices of `env` whose file is not `other`'s. */
+const ownDevices = (repo: Repository, env: string, other: (file: string) => boolean): string[] =>
+  repo.devices(env).filter((d) => !other(deviceFile(env, d)));
 
 /** The names a device's file may have. */
 const deviceFiles = (env: string, device: string): string[] => {
@@ -365,11 +377,11 @@ function checkDocuments(
       else if (file === secretsFile(env)) {
         const d = repo.document(file);
         out.push(...(d?.diagnostics ?? []));
-        if (d?.value) out.push(...checkSecretsFile(repo, env));
+        if (d?.value) out.push(...checkSecretsFile(repo, env, ownDevices(repo, env, otherPart)));
       } else out.push(...(repo.document(file)?.diagnostics ?? []));
     }
-    out.push(...checkNarrowings(repo, env));
-    out.push(...checkRollout(repo, env));
+    out.push(...checkNarrowings(repo, env, ownDevices(repo, env, otherPart)));
+    out.push(...checkRollout(repo, env, ownDevices(repo, env, otherPart)));
   }
   return out;
 }
