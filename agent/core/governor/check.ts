@@ -279,10 +279,14 @@ export function configAtStep(
   step: number,
   rules = governorRules(sectionOf(config), config),
 ): JsonObject {
-  // copied along the paths the step sets only; the rest is shared with `config` (never mutated)
+  return withValues(config, Object.entries(wantedValues(rules, step)));
+}
+
+/** `config` with each path of `values` set; copied along those paths only, the rest shared with `config` (never mutated). */
+function withValues(config: JsonObject, values: ReadonlyArray<readonly [string, Json]>): JsonObject {
   const out: JsonObject = { ...config };
   const fresh = new Set<JsonObject>([out]);
-  for (const [path, value] of Object.entries(wantedValues(rules, step))) {
+  for (const [path, value] of values) {
     const segments = keySegments(path);
     let parent: JsonObject | undefined = out;
     for (const key of segments.slice(0, -1)) {
@@ -299,39 +303,36 @@ export function configAtStep(
   return out;
 }
 
-/** What step `step` changes in `config`, as one key: two steps with the same key make the same configuration. */
-const stepKey = (config: JsonObject, rules: ReturnType<typeof governorRules>, step: number): string =>
-  JSON.stringify(
-    Object.entries(wantedValues(rules, step)).filter(
-      ([path, value]) => JSON.stringify(getAt(config, keySegments(path))) !== JSON.stringify(value),
-    ),
-  );
-
 /**
  * Where the governor is on, every step of the ladder applied must pass what the signed configuration passes: an error
  * that `check` finds at step n and not in the signed configuration (nor at a milder step) is
- * reported once, at step n.
+ * reported once, at step n. `signed`: what `check` finds in the signed configuration, when the caller has it.
  */
-export function checkLadderSteps(config: JsonObject, check: (config: JsonObject) => Finding[]): Finding[] {
+export function checkLadderSteps(
+  config: JsonObject,
+  check: (config: JsonObject) => Finding[],
+  signed: readonly Finding[] = check(config),
+): Finding[] {
   const section = sectionOf(config);
   const steps = section?.ladder ?? [];
   if (steps.length === 0 || section?.enabled !== true) return [];
   const key = (f: Finding): string => `${f.code}\0${f.pointer}`;
-  const seen = new Set(
-    check(config)
-      .filter((f) => f.severity === 'error')
-      .map(key),
-  );
+  const seen = new Set(signed.filter((f) => f.severity === 'error').map(key));
   const out: Finding[] = [];
   const rules = governorRules(section, config);
   // a step that sets what the configuration (or the step before) already has makes the same
-  // configuration again: its findings are already known
-  const checked = new Set([stepKey(config, rules, 0)]);
+  // configuration again: its findings are already known. A step's key is what it changes.
+  const changes = (step: number): Array<[string, Json]> =>
+    Object.entries(wantedValues(rules, step)).filter(
+      ([path, value]) => JSON.stringify(getAt(config, keySegments(path))) !== JSON.stringify(value),
+    );
+  const checked = new Set([JSON.stringify(changes(0))]);
   steps.forEach((step, i) => {
-    const made = stepKey(config, rules, i + 1);
+    const changed = changes(i + 1);
+    const made = JSON.stringify(changed);
     if (checked.has(made)) return;
     checked.add(made);
-    for (const f of check(configAtStep(config, i + 1, rules))) {
+    for (const f of check(withValues(config, changed))) {
       if (f.severity !== 'error' || seen.has(key(f))) continue;
       seen.add(key(f));
       out.push({

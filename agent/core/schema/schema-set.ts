@@ -314,6 +314,7 @@ function makeSet(
   };
 
   const annotatedCache = new Map<string, Annotated[]>();
+  const nodes = new Map<string, SchemaNode | undefined>();
   const collect = (keyword: string): Annotated[] => {
     const out: Annotated[] = [];
     const visit = (node: SchemaNode, id: string, segments: Segment[], depth: number): void => {
@@ -341,7 +342,13 @@ function makeSet(
       return fn && ((value) => (fn(value) ? [] : [...(fn.errors ?? [])]));
     },
     nodeAt(segments) {
-      return walkTo(segments)?.node;
+      // asked again for the same paths by every target (the governor's ladder, tunables, secrets)
+      const key = segments.join('\0');
+      if (nodes.has(key)) return nodes.get(key);
+      const node = walkTo(segments)?.node;
+      if (nodes.size >= 10_000) nodes.clear();
+      nodes.set(key, node);
+      return node;
     },
     defaults() {
       const d = buildDefaults(root, rootId, 0);

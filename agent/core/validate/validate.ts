@@ -444,40 +444,39 @@ export function validateTarget(repo: Repository, target: RenderTarget, options: 
   diagnostics.push(...schemaDiagnostics(schemaErrors, result.locate));
   if (schemaErrors.length === 0 && !hasErrors(result.diagnostics)) {
     const config = result.config as unknown as Config;
-    diagnostics.push(
-      ...checkRules(config, { environment: target.environment, sections: schemas.sections() }).map(fromFinding),
-    );
-    if (result.environment) diagnostics.push(...checkPolicy(config, result.environment).map(fromFinding));
-    diagnostics.push(...checkSignedValues(repo, target, result.config).map(fromFinding));
     const hardware = result.device ? hardwareProfileFor(repo, result, options) : undefined;
     const subject = result.device && {
       environment: target.environment,
       device: result.device.id,
       model: result.device.model,
     };
-    const checkHardwareOf = (c: Config): Finding[] =>
-      hardware?.profile && subject ? checkHardware(c, hardware.profile, subject) : [];
-    if (hardware) diagnostics.push(...hardware.diagnostics, ...checkHardwareOf(config).map(fromFinding));
-    diagnostics.push(
-      ...governorDiagnostics(repo, target, result, (c) => [
-        ...checkRules(c, { environment: target.environment, sections: schemas.sections() }),
-        ...(result.environment ? checkPolicy(c, result.environment) : []),
-        ...checkHardwareOf(c),
-      ]).map(fromFinding),
-    );
+    // what a configuration of this target must pass: its signed one, and the one at each step of its ladder
+    const check = (c: Config): { rules: Finding[]; policy: Finding[]; hardware: Finding[] } => ({
+      rules: checkRules(c, { environment: target.environment, sections: schemas.sections() }),
+      policy: result.environment ? checkPolicy(c, result.environment) : [],
+      hardware: hardware?.profile && subject ? checkHardware(c, hardware.profile, subject) : [],
+    });
+    const signed = check(config);
+    diagnostics.push(...signed.rules.map(fromFinding), ...signed.policy.map(fromFinding));
+    diagnostics.push(...checkSignedValues(repo, target, result.config).map(fromFinding));
+    if (hardware) diagnostics.push(...hardware.diagnostics, ...signed.hardware.map(fromFinding));
+    const all = (f: ReturnType<typeof check>): Finding[] => [...f.rules, ...f.policy, ...f.hardware];
+    diagnostics.push(...governorDiagnostics(repo, target, result, (c) => all(check(c)), all(signed)).map(fromFinding));
   }
   return { target, result, diagnostics: diagnostics.map(tag) };
 }
 
 /**
  * The load governor's rules for this target (agent/core/governor/check.ts) and, where it is on,
- * the configuration at every step of its ladder: the schema, then `check` (rules, policy, hardware).
+ * the configuration at every step of its ladder: the schema, then `check` (rules, policy, hardware),
+ * against what `check` found in the signed configuration.
  */
 function governorDiagnostics(
   repo: Repository,
   target: RenderTarget,
   result: RenderResult,
   check: (config: Config) => Finding[],
+  signed: readonly Finding[],
 ): Finding[] {
   const table = targetTunables(repo, target);
   if (!table || !repo.schemas) return [];
@@ -498,7 +497,7 @@ function governorDiagnostics(
       }));
     return check(c as unknown as Config);
   };
-  return [...findings, ...checkLadderSteps(result.config, stepFindings)];
+  return [...findings, ...checkLadderSteps(result.config, stepFindings, signed)];
 }
 
 /** The hardware profile a device is validated against (a live probe's, or its model's recorded one), or why there is none. */
