@@ -365,17 +365,38 @@ function redactLeaves(value: JsonObject): JsonObject {
   return walk(value) as JsonObject;
 }
 
-/** Replaces every `x-secret` value with `<redacted>`. */
+/**
+ * Replaces every `x-secret` value with `<redacted>`. Only the paths that lead to a secret are
+ * walked and copied; the rest is shared with `config` (never mutated).
+ */
 export function redactSecrets(repo: Repository, config: JsonObject): JsonObject {
   const secrets = repo.schemas?.annotated('x-secret') ?? [];
   if (secrets.length === 0) return config;
-  const walk = (v: Json, segments: string[]): Json => {
-    if (secrets.some((s) => matchesSegments(s.segments, segments))) return REDACTED;
-    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...segments, k])]));
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...segments, String(i)]));
-    return v;
+  // `patterns`: the secrets' paths whose first `depth` segments match the way to `v`
+  const walk = (v: Json, patterns: ReadonlyArray<readonly string[]>, depth: number): Json => {
+    if (patterns.some((p) => p.length === depth)) return REDACTED;
+    const entries: Array<[string, Json]> | undefined = isObject(v)
+      ? Object.entries(v)
+      : Array.isArray(v)
+        ? v.map((x, i) => [String(i), x])
+        : undefined;
+    if (!entries) return v;
+    let copy: Json[] | JsonObject | undefined;
+    for (const [k, x] of entries) {
+      const next = patterns.filter((p) => p[depth] === '*' || p[depth] === k);
+      if (next.length === 0) continue;
+      const redacted = walk(x, next, depth + 1);
+      if (redacted === x) continue;
+      copy ??= Array.isArray(v) ? [...v] : { ...(v as JsonObject) };
+      (copy as Record<string, Json>)[k] = redacted;
+    }
+    return copy ?? v;
   };
-  return walk(config, []) as JsonObject;
+  return walk(
+    config,
+    secrets.map((s) => s.segments),
+    0,
+  ) as JsonObject;
 }
 
 /** Whether a configuration pointer is an `x-secret` field, per schema set (the pointers repeat for every target). */

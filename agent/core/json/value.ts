@@ -40,17 +40,31 @@ export interface LeafChange {
   new?: Json;
 }
 
-/** The leaves added, removed or changed from `before` to `after`, in the order of their dotted paths. */
+/**
+ * The leaves added, removed or changed from `before` to `after`, in the order of their dotted
+ * paths. Both are walked together: a subtree they share (the same object) is not walked.
+ */
 export function leafChanges(before: JsonObject, after: JsonObject): LeafChange[] {
-  const a = new Map(leaves(before));
-  const b = new Map(leaves(after));
   const out: LeafChange[] = [];
-  for (const [p, v] of b) {
-    if (!a.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'added', new: v });
-    else if (JSON.stringify(a.get(p)) !== JSON.stringify(v))
-      out.push({ pointer: p, path: pointerToDotted(p), change: 'changed', old: a.get(p)!, new: v });
-  }
-  for (const [p, v] of a) if (!b.has(p)) out.push({ pointer: p, path: pointerToDotted(p), change: 'removed', old: v });
+  const push = (pointer: string, change: LeafChange['change'], values: { old?: Json; new?: Json }): void =>
+    void out.push({ pointer, path: pointerToDotted(pointer), change, ...values });
+  const filled = (v: Json | undefined): v is JsonObject => isObject(v) && Object.keys(v).length > 0;
+  const walk = (a: Json | undefined, b: Json | undefined, pointer: string): void => {
+    if (a === b) return;
+    if (filled(a) && filled(b)) {
+      for (const k of Object.keys(b)) walk(Object.hasOwn(a, k) ? a[k] : undefined, b[k], pointer + toPointer([k]));
+      for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) walk(a[k], undefined, pointer + toPointer([k]));
+    } else if (filled(a)) {
+      for (const [p, v] of leaves(a, pointer)) push(p, 'removed', { old: v });
+      if (b !== undefined) push(pointer, 'added', { new: b });
+    } else if (filled(b)) {
+      if (a !== undefined) push(pointer, 'removed', { old: a });
+      for (const [p, v] of leaves(b, pointer)) push(p, 'added', { new: v });
+    } else if (a === undefined) push(pointer, 'added', { new: b! });
+    else if (b === undefined) push(pointer, 'removed', { old: a });
+    else if (JSON.stringify(a) !== JSON.stringify(b)) push(pointer, 'changed', { old: a, new: b });
+  };
+  walk(before, after, '');
   return out.sort((x, y) => compareText(x.path, y.path));
 }
 

@@ -42,16 +42,19 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 
 /** Merges identical diagnostics reported for several targets into one listing every target. */
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const byKey = new Map<string, Diagnostic>();
+  // the targets of each as a set too: a finding of every device of a fleet is merged in linear time
+  const byKey = new Map<string, { merged: Diagnostic; targets: Set<string> }>();
   for (const d of diagnostics) {
     const key = [d.severity, d.code, d.file, d.line, d.column, d.message].join('\0');
     const target = d.environment ? (d.device ? `${d.environment}/${d.device}` : d.environment) : undefined;
     const prior = byKey.get(key);
     if (!prior) {
-      byKey.set(key, { ...d, ...(target ? { targets: [target] } : {}) });
-    } else if (target && !prior.targets?.includes(target)) {
-      prior.targets = [...(prior.targets ?? []), target];
+      const merged: Diagnostic = { ...d, ...(target ? { targets: [target] } : {}) };
+      byKey.set(key, { merged, targets: new Set(merged.targets) });
+    } else if (target && !prior.targets.has(target)) {
+      prior.targets.add(target);
+      (prior.merged.targets ??= []).push(target);
     }
   }
-  return [...byKey.values()];
+  return [...byKey.values()].map((e) => e.merged);
 }

@@ -108,8 +108,9 @@ export function validatePart(
     for (const env of envs)
       if (!known.includes(env)) diagnostics.push(unknownName('environment', env, known, 'environments/'));
     const candidates = selected.flatMap((e) => repo.devices(e));
+    const present = new Set(candidates);
     for (const d of options.devices ?? [])
-      if (!candidates.includes(d))
+      if (!present.has(d))
         diagnostics.push(
           unknownName(
             'device',
@@ -165,9 +166,10 @@ function namedDevicesOf(repo: Repository, named: readonly string[]): Repository 
 /** What validateOpened checks target by target: each device of the environments, or an environment without devices as a whole. */
 function validationTargets(repo: Repository, envs: readonly string[], options: ValidateOptions): RenderTarget[] {
   const out: RenderTarget[] = [];
+  const named = options.devices?.length ? new Set(options.devices) : undefined;
   for (const env of envs) {
     const all = repo.devices(env);
-    const devices = options.devices?.length ? all.filter((d) => options.devices!.includes(d)) : all;
+    const devices = named ? all.filter((d) => named.has(d)) : all;
     // An environment without devices is still rendered and checked as a whole.
     if (options.wholeEnvironment || (devices.length === 0 && !options.devices?.length)) out.push({ environment: env });
     else for (const device of devices) out.push({ environment: env, device });
