@@ -3,13 +3,13 @@
 // alone: REV against the work tree; --head REV alone: REV against its parent. A revision is anything
 // git accepts (HEAD~1, a tag, a short id), read straight from git objects: no checkout.
 
-import { diffRepositories } from '../agent/core/change/diff.js';
+import { diffRepositories, diffValidation, validatedDevices } from '../agent/core/change/diff.js';
 import { pooledValidation } from '../agent/io/validate-pool.js';
 import type { RepoFiles } from '../agent/core/repo/layout.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
 import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
-import { readCommitFiles } from '../agent/io/git-tree.js';
+import { addBlobTexts, readCommitFiles } from '../agent/io/git-tree.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import {
   EXIT_INVALID,
@@ -65,17 +65,18 @@ export async function diffCommand(args: string[]): Promise<number> {
     const commit = await resolveRevision(root, revision);
     return { revision, commit, files: await readCommitFiles(await gitDirectory(root), commit, shared) };
   };
+  // the work tree first: the base reads only the blobs it changed
+  const tree = values.head === undefined ? readWorkingTree(root) : undefined;
+  if (tree) addBlobTexts(tree, shared.blobs);
   const base = await commitState(baseRev);
-  const head: State =
-    values.head !== undefined
-      ? await commitState(values.head)
-      : { revision: 'work tree', commit: null, files: readWorkingTree(root) };
+  const head: State = tree ? { revision: 'work tree', commit: null, files: tree } : await commitState(values.head!);
   const scope = { environments: list(values.env), devices: list(values.device) };
-  const validation = await pooledValidation(head.files, scope);
+  const checks = diffValidation(base.files, head.files, scope);
+  const validation = await pooledValidation(head.files, checks);
   const report = diffRepositories(base.files, head.files, {
     ...scope,
     schemaCache: fileSchemaCache(),
-    ...(validation ? { validation } : {}),
+    ...(validation ? { validation: { ...validation, ...validatedDevices(checks) } } : {}),
   });
   const compared = `comparing ${describe(base)} with ${describe(head)}`;
   if (format === 'json' || format === 'yaml')

@@ -1,6 +1,7 @@
 // A commit's configuration files read straight from git objects (no checkout, no working tree):
 // config/, environments/, schemas/, experiments/ (REPO_ROOTS) and .sops.yaml, with a cap on every file's size.
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { GitopsError } from '../core/errors.js';
@@ -74,6 +75,21 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
   };
   await Promise.all(Array.from({ length: Math.min(BLOB_READS, blobs.length) }, worker));
   return files;
+}
+
+/**
+ * Adds each text of `files` (a work tree's) to `blobs` under the id git gives its bytes, so that a
+ * commit read after it (readCommitFiles with the same `blobs`) reads only the blobs the work tree
+ * changed. A stand-in, or a text that reading its bytes would not give back, is left out.
+ */
+export function addBlobTexts(files: RepoFiles, blobs: Map<string, string>, maxBytes = MAX_FILE_BYTES): void {
+  for (const text of files.values()) {
+    if (fileProblem(text) || text.startsWith('\ufeff')) continue;
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length > maxBytes) continue;
+    const id = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    blobs.set(id, text);
+  }
 }
 
 /** How many blobs are read at once. */

@@ -75,3 +75,35 @@ describe('diffRepositories', () => {
     expect(markdown).toContain('<b>production/prod-berlin-001</b> (production, removed)');
   });
 });
+
+describe('the head validation of a diff', () => {
+  const OTHER = 'environments/production/devices/prod-hamburg-002.yaml';
+  // a fault the base already has, in a device the change does not touch
+  const broken = (): Map<string, string> => withFiles({ [OTHER]: 'version: 2\ndevice:\n  model: [\n' });
+
+  it('a change confined to device files checks those devices (and says so): what it breaks, not an older fault elsewhere', () => {
+    const base = broken();
+    const r = diffRepositories(base, edit(base, DEVICE, '  fps: 20', '  fps: 18'));
+    expect(r.checked).toEqual({ devices: ['prod-berlin-001'] });
+    expect(r.valid).toBe(true);
+    expect(formatDiffText(r)).toContain('head is valid (the 1 changed device(s) checked;');
+    const bad = diffRepositories(base, edit(base, DEVICE, '  fps: 20', '  fps: 500'));
+    expect(bad.valid).toBe(false);
+    expect(new Set(bad.diagnostics.map((d) => d.file))).toEqual(new Set([DEVICE]));
+  });
+
+  it('any other file in the change: the whole head is checked, the older fault included', () => {
+    const base = broken();
+    const head = edit(
+      edit(base, DEVICE, '  fps: 20', '  fps: 18'),
+      'config/motion.yaml',
+      'sensitivity: 0.6',
+      'sensitivity: 0.5',
+    );
+    const r = diffRepositories(base, head);
+    expect(r.checked).toBeUndefined();
+    expect(r.valid).toBe(false);
+    expect(r.diagnostics.some((d) => d.file === OTHER)).toBe(true);
+    expect(formatDiffText(r)).not.toContain('changed device(s) checked');
+  });
+});

@@ -4,11 +4,34 @@ import { describe, expect, it } from 'vitest';
 import { fileProblem } from '../../agent/core/repo/file.js';
 import { REPO_ROOTS } from '../../agent/core/repo/layout.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
-import { readCommitFiles } from '../../agent/io/git-tree.js';
+import { addBlobTexts, readCommitFiles } from '../../agent/io/git-tree.js';
+import { readWorkingTree } from '../../agent/io/repo-files.js';
 import { makeRepo } from '../helpers/git.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';
 
 describe("reading a commit's configuration from git objects", () => {
+  it("a work tree's texts stand under the ids git gives them, so a commit read after it reads only what changed", async () => {
+    const repo = makeRepo();
+    repo.commit('logging', { file: 'config/logging.yaml', content: 'version: 2\n' });
+    const oid = repo.commit('one', {
+      file: 'config/motion.yaml',
+      content: 'version: 2\nmotion:\n  sensitivity: 0.5\n',
+    });
+    writeFileSync(join(repo.dir, 'config/motion.yaml'), 'version: 2\nmotion:\n  sensitivity: 0.7\n');
+    writeFileSync(join(repo.dir, 'config/storage.yaml'), '\ufeffversion: 2\n');
+    const tree = readWorkingTree(repo.dir);
+    const blobs = new Map<string, string>();
+    addBlobTexts(tree, blobs);
+    const ids = (file: string): string => repo.git(['hash-object', file]);
+    expect(blobs.get(ids('config/motion.yaml'))).toBe(tree.get('config/motion.yaml'));
+    expect(blobs.get(ids('config/logging.yaml'))).toBe(tree.get('config/logging.yaml'));
+    // a text that its bytes would not give back (the mark is dropped when read) is left out
+    expect(blobs.has(ids('config/storage.yaml'))).toBe(false);
+    const files = await readCommitFiles(join(repo.dir, '.git'), oid, { blobs });
+    expect(files.get('config/motion.yaml')).toBe('version: 2\nmotion:\n  sensitivity: 0.5\n');
+    expect(files.get('config/logging.yaml')).toBe('version: 2\n');
+  });
+
   it('gives the same files as the working tree, and validates the same', async () => {
     const repo = makeRepo();
     for (const sub of [...REPO_ROOTS, '.sops.yaml'])

@@ -18,6 +18,7 @@ import { secretChanges } from '../sops/edit.js';
 import type { SecretChange } from '../sops/edit.js';
 import { readEncrypted } from '../sops/sops-file.js';
 import { validateOpened } from '../validate/validate.js';
+import type { ValidateOptions } from '../validate/validate.js';
 
 export interface PathChange {
   path: string;
@@ -54,8 +55,11 @@ export interface Risk {
 export interface ChangeReport {
   targets: TargetDiff[];
   environments: EnvironmentDiff[];
+  /** Whether the head is valid: as a whole, or where `checked` says, the devices the change touches. */
   valid: boolean;
   diagnostics: Diagnostic[];
+  /** Present when only the changed device files were validated (every change is to a device file). */
+  checked?: { devices: string[] };
   risk: Risk;
 }
 
@@ -144,6 +148,46 @@ function policyOf(repo: Repository, env: string): JsonObject {
     : {};
 }
 
+/** A device file of an environment: its device in the first group. */
+const DEVICE_FILE = /^environments\/[^/]+\/devices\/([^/]+)\.ya?ml$/;
+
+/**
+ * What the head's validation covers for a diff: everything, unless every file the change touches
+ * is a device file and the head still has one of them. Then those devices alone, with the checks
+ * of the repository and of their environments over them (as `gitops validate --device`): what a
+ * device file sets reaches no other target, and no check of one device reads another's file.
+ */
+export function diffValidation(
+  baseFiles: RepoFiles,
+  headFiles: RepoFiles,
+  scope: { environments?: readonly string[]; devices?: readonly string[] } = {},
+): ValidateOptions {
+  const all: ValidateOptions = {
+    ...(scope.environments ? { environments: scope.environments } : {}),
+    ...(scope.devices ? { devices: scope.devices } : {}),
+  };
+  if (scope.devices?.length) return all;
+  const devices = new Set<string>();
+  for (const file of changedFiles(baseFiles, headFiles)) {
+    const device = DEVICE_FILE.exec(file)?.[1];
+    if (device === undefined) return all;
+    if (headFiles.has(file)) devices.add(device);
+  }
+  return devices.size > 0 ? { ...all, devices: [...devices].sort(), onlyNamedDevices: true } : all;
+}
+
+/** Which devices `options` limits a validation to (diffValidation), when it does. */
+export const validatedDevices = (options: ValidateOptions): { checked: { devices: string[] } } | undefined =>
+  options.onlyNamedDevices && options.devices?.length ? { checked: { devices: [...options.devices] } } : undefined;
+
+function validated(
+  repo: Repository,
+  options: ValidateOptions,
+): { valid: boolean; diagnostics: Diagnostic[]; checked?: { devices: string[] } } {
+  const { valid, diagnostics } = validateOpened(repo, options);
+  return { valid, diagnostics, ...validatedDevices(options) };
+}
+
 export function diffRepositories(
   baseFiles: RepoFiles,
   headFiles: RepoFiles,
@@ -153,12 +197,20 @@ export function diffRepositories(
     schemaCache?: CompiledSchemaCache;
     /** Render every target on both sides, changed inputs or not (the reference the pruned path is tested against). */
     everyTarget?: boolean;
-    /** The head's validation when the caller has it (a worker pool: validateInPool); else validated here. */
-    validation?: { valid: boolean; diagnostics: Diagnostic[] };
+    /**
+     * The head's validation when the caller has it (a worker pool: validateInPool), with what it
+     * covered when that was not the whole (validatedDevices); else validated here as diffValidation says.
+     */
+    validation?: { valid: boolean; diagnostics: Diagnostic[]; checked?: { devices: string[] } };
   } = {},
 ): ChangeReport {
-  const base = { repo: openRepository(baseFiles, options.schemaCache) };
   const head = { repo: openRepository(headFiles, options.schemaCache) };
+  const opened = openRepository(baseFiles, options.schemaCache);
+  // a file the change did not touch is parsed once, for both sides (parsed documents are never changed)
+  const same = (file: string): boolean => baseFiles.has(file) && baseFiles.get(file) === headFiles.get(file);
+  const base = {
+    repo: { ...opened, document: (file: string) => (same(file) ? head.repo : opened).document(file) },
+  };
   const tierOf = (env: string): string =>
     String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
   // Target by target, so that neither revision of the fleet is held whole; a target whose inputs
@@ -201,12 +253,7 @@ export function diffRepositories(
     if (secrets.length > 0 || policy.length > 0)
       environments.push({ environment: env, tier: tierOf(env), secrets, policy });
   }
-  const report =
-    options.validation ??
-    validateOpened(head.repo, {
-      ...(options.environments ? { environments: options.environments } : {}),
-      ...(options.devices ? { devices: options.devices } : {}),
-    });
+  const report = options.validation ?? validated(head.repo, diffValidation(baseFiles, headFiles, options));
   const sensitive = [
     ...new Set([
       ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
@@ -226,6 +273,7 @@ export function diffRepositories(
     environments,
     valid: report.valid,
     diagnostics: report.diagnostics.filter((d) => d.severity === 'error'),
+    ...(report.checked ? { checked: report.checked } : {}),
     risk: { production, sensitive, devicesAffected, level },
   };
 }

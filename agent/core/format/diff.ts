@@ -29,18 +29,24 @@ export function formatDiffText(r: ChangeReport): string {
     for (const c of e.policy) out.push(`  ${line(c)}    (${c.file})`);
     for (const s of e.secrets) out.push(`  secret ${s.path} ${s.change}`);
   }
-  out.push('', `head ${r.valid ? 'is valid' : `is INVALID (${r.diagnostics.length} error(s))`}`);
+  out.push('', `head ${r.valid ? 'is valid' : `is INVALID (${r.diagnostics.length} error(s))`}${checkedNote(r)}`);
   for (const d of r.diagnostics.slice(0, 20)) out.push(`  ${location(d)} ${d.code} ${d.message}`);
   out.push(riskLine(r));
   return out.join('\n');
 }
+
+/** Where only the changed device files were validated, what was: the verdict is about them. */
+const checkedNote = (r: ChangeReport): string =>
+  r.checked
+    ? ` (the ${r.checked.devices.length} changed device(s) checked; gitops validate checks the whole repository)`
+    : '';
 
 const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function formatDiffMarkdown(r: ChangeReport): string {
   const out: string[] = [];
   out.push(
-    `**${r.valid ? '✅ valid' : '❌ invalid'}** · risk **${r.risk.level}** · ${r.risk.production ? 'production touched' : 'production not touched'} · ${r.risk.devicesAffected} device(s) affected`,
+    `**${r.valid ? '✅ valid' : '❌ invalid'}**${checkedNote(r)} · risk **${r.risk.level}** · ${r.risk.production ? 'production touched' : 'production not touched'} · ${r.risk.devicesAffected} device(s) affected`,
   );
   if (r.risk.sensitive.length) out.push('', `Sensitive: ${r.risk.sensitive.map((s) => `\`${s}\``).join(', ')}`);
   if (!r.valid) {
