@@ -29,11 +29,11 @@ const POOL_MIN_TARGETS = 200;
 
 /** The worker's task: one part of the validation. */
 export function validateInWorker(task: PartTask): PartReport {
-  const report = validatePart(openRepository(task.files, fileSchemaCache()), { ...task.options, part: task.part });
-  return {
-    diagnostics: report.diagnostics,
-    targets: report.targets.map((t) => ({ target: t.target, diagnostics: t.diagnostics })),
-  };
+  // each target's render is let go as soon as it is checked
+  return validatePart(openRepository(task.files, fileSchemaCache()), { ...task.options, part: task.part }, (t) => ({
+    target: t.target,
+    diagnostics: t.diagnostics,
+  }));
 }
 
 export default validateInWorker;

@@ -95,12 +95,23 @@ export function validateOpened(repo: Repository, options: ValidateOptions = {}):
  */
 export function validatePart(
   repo: Repository,
+  options?: ValidateOptions,
+): { diagnostics: Diagnostic[]; targets: TargetReport[] };
+/** `keep`: what of each target's report is kept (a pool's worker keeps its findings, not its render). */
+export function validatePart<T>(
+  repo: Repository,
+  options: ValidateOptions,
+  keep: (report: TargetReport) => T,
+): { diagnostics: Diagnostic[]; targets: T[] };
+export function validatePart(
+  repo: Repository,
   options: ValidateOptions = {},
-): { diagnostics: Diagnostic[]; targets: TargetReport[] } {
+  keep: (report: TargetReport) => unknown = (report) => report,
+): { diagnostics: Diagnostic[]; targets: unknown[] } {
   const whole = (options.part?.index ?? 0) === 0;
   const mine = (i: number): boolean => !options.part || i % options.part.count === options.part.index;
   const diagnostics: Diagnostic[] = whole ? [...repo.schemaDiagnostics] : [];
-  const targets: TargetReport[] = [];
+  const targets: unknown[] = [];
   if (!repo.schemas) return { diagnostics, targets };
   const { known, envs, selected } = environmentsOf(repo, options);
   const scoped = options.onlyNamedDevices && options.devices?.length ? namedDevicesOf(repo, options.devices) : repo;
@@ -142,7 +153,7 @@ export function validatePart(
     }
   }
   all.forEach((target, i) => {
-    if (mine(i)) targets.push(validateTarget(repo, target, options));
+    if (mine(i)) targets.push(keep(validateTarget(repo, target, options)));
   });
   return { diagnostics, targets };
 }
