@@ -46,9 +46,9 @@ export function migrateCommand(args: string[]): number {
       failed = true;
       continue;
     }
-    if (d.doc === undefined || d.doc === d.source.doc) continue;
+    if (!d.migrated) continue;
     behind.push({ file, from: d.version ?? null, to: CURRENT_VERSION });
-    if (!values.check) writeFileAtomic(join(root, file), d.doc.toString({ lineWidth: 0 }));
+    if (!values.check) writeFileAtomic(join(root, file), d.migrated.toString({ lineWidth: 0 }));
   }
   printData(format, { check: values.check === true, migrated: values.check ? [] : behind, behind, failed }, () =>
     behind.length === 0 && !failed

@@ -7,13 +7,16 @@ import { CURRENT_VERSION, documentVersion, migrateDocument } from '../schema/mig
 import { isObject } from '../json/value.js';
 import type { JsonObject } from '../json/value.js';
 import { indexPositions, parseSource, toJson } from './yaml-source.js';
-import type { PositionIndex, SourceDocument } from './yaml-source.js';
+import type { PositionIndex } from './yaml-source.js';
 
 export interface ParsedDocument {
   file: string;
-  source: SourceDocument;
-  /** The document after migration to the current version (the source document when current). */
-  doc: Document | undefined;
+  /**
+   * The document migrated in memory to the current version, when the file is at an older one
+   * (`gitops migrate` writes it). The syntax tree of a current document is not kept: a fleet's
+   * thousands of device files are held as values and positions alone.
+   */
+  migrated?: Document;
   /** Plain value of the migrated document; undefined when it could not be read. */
   value: JsonObject | undefined;
   positions: PositionIndex;
@@ -58,10 +61,8 @@ export function clearDocumentMemo(): void {
 function parseDocumentFresh(file: string, text: string): ParsedDocument {
   const source = parseSource(file, text);
   const diagnostics = [...source.diagnostics];
-  const empty = {
+  const empty: ParsedDocument = {
     file,
-    source,
-    doc: undefined,
     value: undefined,
     positions: indexPositions(undefined, source.lineCounter),
     version: undefined,
@@ -98,7 +99,7 @@ function parseDocumentFresh(file: string, text: string): ParsedDocument {
   const at = indexPositions(source.doc, source.lineCounter);
   // SOPS files carry their version inside the sops block and are never migrated.
   if (file.endsWith('.sops.yaml'))
-    return { file, source, doc: source.doc, value: raw.value, positions: at, version: undefined, diagnostics };
+    return { file, value: raw.value, positions: at, version: undefined, diagnostics };
   const version = documentVersion(source.doc);
   const versionPos = at.values.get('/version') ?? { line: 1, column: 1 };
   if (version === undefined) {
@@ -136,7 +137,7 @@ function parseDocumentFresh(file: string, text: string): ParsedDocument {
     return { ...empty, value: raw.value, positions: at, version };
   }
   if (version === CURRENT_VERSION)
-    return { file, source, doc: source.doc, value: raw.value, positions: at, version, diagnostics };
+    return { file, value: raw.value, positions: at, version, diagnostics };
   const migrated = migrateDocument(source.doc, version, file);
   diagnostics.push({
     severity: 'warning',
@@ -159,8 +160,7 @@ function parseDocumentFresh(file: string, text: string): ParsedDocument {
   const value = toJson(source, migrated.doc).value;
   return {
     file,
-    source,
-    doc: migrated.doc,
+    ...(migrated.doc !== source.doc ? { migrated: migrated.doc } : {}),
     value: isObject(value) ? value : raw.value,
     positions: indexPositions(migrated.doc, source.lineCounter),
     version,
