@@ -46,10 +46,12 @@ export async function ciCommand(args: string[]): Promise<number> {
   const [owner, repo] = env.GITHUB_REPOSITORY!.split('/') as [string, string];
   const root = repoRoot(values.root);
   const { gitdir, base, head, baseFiles, headFiles } = await readRevisionPair(root, pr.base.sha, pr.head.sha);
-  const validation = await pooledValidation(headFiles, {});
+  // the whole head is validated; a large one is validated and diffed by a pool of workers
+  const pooled = await pooledValidation(headFiles, {}, undefined, { base: baseFiles, scope: {} });
   const report = diffRepositories(baseFiles, headFiles, {
     schemaCache: fileSchemaCache(),
-    ...(validation ? { validation } : {}),
+    validateWhole: true,
+    ...(pooled ? { validation: pooled, targets: pooled.diffs! } : {}),
   });
   if (report.diagnostics.length > 0) out(formatGithub(report.diagnostics));
 

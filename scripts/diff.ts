@@ -72,11 +72,12 @@ export async function diffCommand(args: string[]): Promise<number> {
   const head: State = tree ? { revision: 'work tree', commit: null, files: tree } : await commitState(values.head!);
   const scope = { environments: list(values.env), devices: list(values.device) };
   const checks = diffValidation(base.files, head.files, scope);
-  const validation = await pooledValidation(head.files, checks);
+  // a large head is validated and diffed by a pool of workers, target by target
+  const pooled = await pooledValidation(head.files, checks, undefined, { base: base.files, scope });
   const report = diffRepositories(base.files, head.files, {
     ...scope,
     schemaCache: fileSchemaCache(),
-    ...(validation ? { validation: { ...validation, ...validatedDevices(checks) } } : {}),
+    ...(pooled ? { validation: { ...pooled, ...validatedDevices(checks) }, targets: pooled.diffs! } : {}),
   });
   const compared = `comparing ${describe(base)} with ${describe(head)}`;
   if (format === 'json' || format === 'yaml')

@@ -92,6 +92,14 @@ describe('the head validation of a diff', () => {
     expect(new Set(bad.diagnostics.map((d) => d.file))).toEqual(new Set([DEVICE]));
   });
 
+  it('gitops ci pr asks for the whole head whatever the change', () => {
+    const base = broken();
+    const r = diffRepositories(base, edit(base, DEVICE, '  fps: 20', '  fps: 18'), { validateWhole: true });
+    expect(r.checked).toBeUndefined();
+    expect(r.valid).toBe(false);
+    expect(r.diagnostics.some((d) => d.file === OTHER)).toBe(true);
+  });
+
   it('any other file in the change: the whole head is checked, the older fault included', () => {
     const base = broken();
     const head = edit(

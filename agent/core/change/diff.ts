@@ -5,7 +5,7 @@
 
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { provenanceFor } from '../config/merge.js';
-import { isObject, leafChanges } from '../json/value.js';
+import { compareText, isObject, leafChanges } from '../json/value.js';
 import type { Json, JsonObject } from '../json/value.js';
 import { environmentFile, SCHEMA_DIR, secretsFile } from '../repo/layout.js';
 import type { RepoFiles } from '../repo/layout.js';
@@ -156,17 +156,18 @@ const DEVICE_FILE = /^environments\/[^/]+\/devices\/([^/]+)\.ya?ml$/;
  * is a device file and the head still has one of them. Then those devices alone, with the checks
  * of the repository and of their environments over them (as `gitops validate --device`): what a
  * device file sets reaches no other target, and no check of one device reads another's file.
+ * `whole`: everything whatever the change.
  */
 export function diffValidation(
   baseFiles: RepoFiles,
   headFiles: RepoFiles,
-  scope: { environments?: readonly string[]; devices?: readonly string[] } = {},
+  scope: { environments?: readonly string[]; devices?: readonly string[]; whole?: boolean } = {},
 ): ValidateOptions {
   const all: ValidateOptions = {
     ...(scope.environments ? { environments: scope.environments } : {}),
     ...(scope.devices ? { devices: scope.devices } : {}),
   };
-  if (scope.devices?.length) return all;
+  if (scope.devices?.length || scope.whole) return all;
   const devices = new Set<string>();
   for (const file of changedFiles(baseFiles, headFiles)) {
     const device = DEVICE_FILE.exec(file)?.[1];
@@ -188,72 +189,117 @@ function validated(
   return { valid, diagnostics, ...validatedDevices(options) };
 }
 
-export function diffRepositories(
-  baseFiles: RepoFiles,
-  headFiles: RepoFiles,
-  options: {
-    environments?: readonly string[];
-    devices?: readonly string[];
-    schemaCache?: CompiledSchemaCache;
-    /** Render every target on both sides, changed inputs or not (the reference the pruned path is tested against). */
-    everyTarget?: boolean;
-    /**
-     * The head's validation when the caller has it (a worker pool: validateInPool), with what it
-     * covered when that was not the whole (validatedDevices); else validated here as diffValidation says.
-     */
-    validation?: { valid: boolean; diagnostics: Diagnostic[]; checked?: { devices: string[] } };
-  } = {},
-): ChangeReport {
-  const head = { repo: openRepository(headFiles, options.schemaCache) };
-  const opened = openRepository(baseFiles, options.schemaCache);
-  // a file the change did not touch is parsed once, for both sides (parsed documents are never changed)
+/** The two revisions of a diff, opened; a file the change did not touch is parsed once, for both. */
+export interface DiffSides {
+  base: Repository;
+  head: Repository;
+  /** The paths whose text differs (added and removed files included). */
+  changed: ReadonlySet<string>;
+}
+
+export function openSides(baseFiles: RepoFiles, headFiles: RepoFiles, schemaCache?: CompiledSchemaCache): DiffSides {
+  const head = openRepository(headFiles, schemaCache);
+  const opened = openRepository(baseFiles, schemaCache);
+  // parsed documents are never changed: the base's unchanged ones are the head's
   const same = (file: string): boolean => baseFiles.has(file) && baseFiles.get(file) === headFiles.get(file);
-  const base = {
-    repo: { ...opened, document: (file: string) => (same(file) ? head.repo : opened).document(file) },
-  };
-  const tierOf = (env: string): string =>
-    String((policyOf(head.repo, env).tier ?? policyOf(base.repo, env).tier) || 'development');
+  const base = { ...opened, document: (file: string) => (same(file) ? head : opened).document(file) };
+  return { base, head, changed: changedFiles(baseFiles, headFiles) };
+}
+
+export interface DiffScope {
+  environments?: readonly string[];
+  devices?: readonly string[];
+  /** Render every target on both sides, changed inputs or not (the reference the pruned path is tested against). */
+  everyTarget?: boolean;
+}
+
+/**
+ * The targets whose rendered configuration differs, in the order of their keys; with `part`, of
+ * the targets whose place in that order is `index` modulo `count` (a pool's worker: the parts'
+ * targets, sorted by sortTargetDiffs, are the whole's).
+ */
+export function diffTargets(
+  { base, head, changed }: DiffSides,
+  options: DiffScope = {},
+  part?: { index: number; count: number },
+): TargetDiff[] {
   // Target by target, so that neither revision of the fleet is held whole; a target whose inputs
   // did not change renders the same on both sides and is not rendered at all.
-  const changed = changedFiles(baseFiles, headFiles);
   const everything = options.everyTarget === true || [...changed].some((f) => f.startsWith(`${SCHEMA_DIR}/`));
   const touched = (repo: Repository, t: TargetKey): boolean =>
     renderInputs(repo, t.device === null ? { environment: t.env } : { environment: t.env, device: t.device }).some(
       (f) => changed.has(f),
     );
-  const baseKeys = new Map(targetKeys(base.repo, options.environments, options.devices).map((t) => [t.key, t]));
-  const headKeys = new Map(targetKeys(head.repo, options.environments, options.devices).map((t) => [t.key, t]));
+  const baseKeys = new Map(targetKeys(base, options.environments, options.devices).map((t) => [t.key, t]));
+  const headKeys = new Map(targetKeys(head, options.environments, options.devices).map((t) => [t.key, t]));
   const targets: TargetDiff[] = [];
-  for (const key of [...new Set([...baseKeys.keys(), ...headKeys.keys()])].sort()) {
+  const keys = [...new Set([...baseKeys.keys(), ...headKeys.keys()])].sort();
+  keys.forEach((key, i) => {
+    if (part && i % part.count !== part.index) return;
     const bk = baseKeys.get(key);
     const hk = headKeys.get(key);
-    if (bk && hk && !everything && !touched(base.repo, bk) && !touched(head.repo, hk)) continue;
-    const b = bk && renderTarget(base.repo, bk);
-    const h = hk && renderTarget(head.repo, hk);
+    if (bk && hk && !everything && !touched(base, bk) && !touched(head, hk)) return;
+    const b = bk && renderTarget(base, bk);
+    const h = hk && renderTarget(head, hk);
     const changes = changesBetween(b?.config, h?.config, h?.result, b?.result);
-    if (changes.length === 0) continue;
+    if (changes.length === 0) return;
     const { env, device } = (hk ?? bk)!;
     targets.push({
       environment: env,
       device,
       status: !b ? 'added' : !h ? 'removed' : 'changed',
-      tier: tierOf(env),
+      tier: tierOf({ base, head }, env),
       changes,
     });
-  }
+  });
+  return targets;
+}
+
+/** The parts' target diffs in the order of the whole (diffTargets). */
+export const sortTargetDiffs = (targets: TargetDiff[]): TargetDiff[] =>
+  targets.sort((a, b) => compareText(`${a.environment}/${a.device ?? ''}`, `${b.environment}/${b.device ?? ''}`));
+
+const tierOf = ({ base, head }: Pick<DiffSides, 'base' | 'head'>, env: string): string =>
+  String((policyOf(head, env).tier ?? policyOf(base, env).tier) || 'development');
+
+export function diffRepositories(
+  baseFiles: RepoFiles,
+  headFiles: RepoFiles,
+  options: DiffScope & {
+    schemaCache?: CompiledSchemaCache;
+    /**
+     * The head's validation when the caller has it (a worker pool: validateInPool), with what it
+     * covered when that was not the whole (validatedDevices); else validated here as diffValidation says.
+     */
+    validation?: { valid: boolean; diagnostics: Diagnostic[]; checked?: { devices: string[] } };
+    /** The target diffs when the caller has them (a worker pool: pooledValidation); else diffed here. */
+    targets?: TargetDiff[];
+    /** Validate the whole head whatever the change (`gitops ci pr`), not only the devices it touches. */
+    validateWhole?: boolean;
+  } = {},
+): ChangeReport {
+  const sides = openSides(baseFiles, headFiles, options.schemaCache);
+  const { base, head } = sides;
+  const targets = options.targets ?? diffTargets(sides, options);
   const environments: EnvironmentDiff[] = [];
-  const envNames = [...new Set([...base.repo.environments(), ...head.repo.environments()])]
+  const envNames = [...new Set([...base.environments(), ...head.environments()])]
     .filter((e) => !options.environments?.length || options.environments.includes(e))
     .sort();
   for (const env of envNames) {
     const secrets = secretChanges(secretTrees(baseFiles, env), secretTrees(headFiles, env));
-    const policy = changesBetween(policyOf(base.repo, env), policyOf(head.repo, env), undefined, undefined).map(
-      (c) => ({ ...c, file: environmentFile(env) }),
-    );
+    const policy = changesBetween(policyOf(base, env), policyOf(head, env), undefined, undefined).map((c) => ({
+      ...c,
+      file: environmentFile(env),
+    }));
     if (secrets.length > 0 || policy.length > 0)
-      environments.push({ environment: env, tier: tierOf(env), secrets, policy });
+      environments.push({ environment: env, tier: tierOf(sides, env), secrets, policy });
   }
-  const report = options.validation ?? validated(head.repo, diffValidation(baseFiles, headFiles, options));
+  const report =
+    options.validation ??
+    validated(
+      head,
+      diffValidation(baseFiles, headFiles, options.validateWhole ? { ...options, whole: true } : options),
+    );
   const sensitive = [
     ...new Set([
       ...targets.flatMap((t) => t.changes.map((c) => c.path).filter((p) => SENSITIVE.some((re) => re.test(p)))),
