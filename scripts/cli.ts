@@ -102,14 +102,20 @@ export function repoRoot(value: unknown): string {
   }
 }
 
-export function loadTree(value: unknown): { root: string; files: Map<string, string> } {
+export function loadTree(
+  value: unknown,
+  options: { lazy?: boolean } = {},
+): { root: string; files: Map<string, string> } {
   const root = repoRoot(value);
-  return { root, files: readWorkingTree(root) };
+  return { root, files: readWorkingTree(root, options) };
 }
 
 /** The working tree at --root (or the current directory), with the on-disk schema cache. */
-export function openTree(value: unknown): { root: string; files: Map<string, string>; repo: Repository } {
-  const { root, files } = loadTree(value);
+export function openTree(
+  value: unknown,
+  options: { lazy?: boolean } = {},
+): { root: string; files: Map<string, string>; repo: Repository } {
+  const { root, files } = loadTree(value, options);
   return { root, files, repo: openRepository(files, fileSchemaCache()) };
 }
 

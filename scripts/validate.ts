@@ -50,7 +50,8 @@ export async function validateCommand(args: string[]): Promise<number> {
     throw new GitopsError('usage', `validate takes no arguments, got "${positionals.join(' ')}"`, `usage: ${USAGE}`);
   const format = outputOf<DiagnosticFormat | 'yaml'>('validate', values, ['text', 'json', 'yaml', 'github'], 'text');
   const started = performance.now();
-  const { repo, files } = openTree(values.root);
+  // with --device D, a file is read when the check of D asks for it
+  const { repo, files } = openTree(values.root, { lazy: list(values.device).length > 0 });
   let hardwareProfile: { profile: HardwareProfile; source: string } | undefined;
   if (typeof values['hardware-profile'] === 'string') {
     const path = values['hardware-profile'];

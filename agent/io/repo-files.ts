@@ -76,12 +76,14 @@ export function treeSignature(root: string): string {
  * FIFO or device node, a file that is not UTF-8 or one over the size cap is kept as a stand-in
  * that core reports at that path (see core/repo-file.ts): it is never silently left out.
  */
-export function readWorkingTree(root: string): Map<string, string> {
-  const files = new Map<string, string>();
+export function readWorkingTree(root: string, options: { lazy?: boolean } = {}): Map<string, string> {
+  const files = options.lazy ? new LazyFiles() : new Map<string, string>();
   const any = walkTree(root, (path, full, e) => {
     if (e.isSymbolicLink()) files.set(path, problemText({ code: 'symlink' }));
+    else if (!e.isFile()) files.set(path, problemText({ code: 'not-a-file' }));
+    else if (files instanceof LazyFiles) files.later(path, full);
     else {
-      const text = e.isFile() ? readRepoFile(full) : problemText({ code: 'not-a-file' });
+      const text = readRepoFile(full);
       if (text !== undefined) files.set(path, text); // undefined: removed since the listing
     }
   });
@@ -96,6 +98,66 @@ export function readWorkingTree(root: string): Map<string, string> {
       'run the command from the root of the configuration repository, or pass --root DIR',
     );
   return files;
+}
+
+/**
+ * The files of a tree, each read when it is first asked for (a command that reads a few files of
+ * a fleet's thousands: `validate --device D`). Listing, `has` and `keys` need no read; walking
+ * the texts reads them all, in listing order, as readWorkingTree does.
+ */
+class LazyFiles extends Map<string, string> {
+  readonly #pending = new Map<string, string>();
+
+  /** `path` is read from `full` when asked for; its place in the order is now. */
+  later(path: string, full: string): void {
+    this.#pending.set(path, full);
+    super.set(path, '');
+  }
+
+  override get(path: string): string | undefined {
+    const full = this.#pending.get(path);
+    if (full !== undefined) {
+      this.#pending.delete(path);
+      // removed since the listing: as if it had not been listed
+      const text = readRepoFile(full);
+      if (text === undefined) super.delete(path);
+      else super.set(path, text);
+    }
+    return super.get(path);
+  }
+
+  override set(path: string, text: string): this {
+    this.#pending.delete(path);
+    return super.set(path, text);
+  }
+
+  override delete(path: string): boolean {
+    this.#pending.delete(path);
+    return super.delete(path);
+  }
+
+  #all(): void {
+    for (const path of [...this.#pending.keys()]) this.get(path);
+  }
+
+  override entries(): MapIterator<[string, string]> {
+    this.#all();
+    return super.entries();
+  }
+
+  override values(): MapIterator<string> {
+    this.#all();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  override forEach(fn: (text: string, path: string, map: Map<string, string>) => void, self?: unknown): void {
+    this.#all();
+    super.forEach(fn, self);
+  }
 }
 
 /** One file of the tree as core sees it; undefined when it is not there. */

@@ -71,10 +71,12 @@ async function validateInPool(
     maxThreads: jobs,
     idleTimeout: 0,
   });
+  // a plain Map of every text: a tree read lazily is read whole before it is copied to the workers
+  const copy = new Map(files);
   try {
     const parts = await Promise.all(
       Array.from({ length: jobs }, (_, index) =>
-        pool.run({ files, options, part: { index, count: jobs }, ...(diff ? { diff } : {}) }),
+        pool.run({ files: copy, options, part: { index, count: jobs }, ...(diff ? { diff } : {}) }),
       ),
     );
     return { ...mergeParts(parts), ...(diff ? { diffs: sortTargetDiffs(parts.flatMap((p) => p.diffs!)) } : {}) };

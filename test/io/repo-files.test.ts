@@ -21,6 +21,26 @@ describe('readWorkingTree', () => {
     expect([...readWorkingTree(dir).keys()].sort()).toEqual(['.sops.yaml', 'config/hardware/m.yaml']);
   });
 
+  it('read lazily: a file is read when asked for, and walking the texts gives what the whole read gives', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'config'));
+    writeFileSync(join(dir, 'config/a.yaml'), 'version: 2\n');
+    writeFileSync(join(dir, 'config/b.yaml'), 'version: 1\n');
+    writeFileSync(join(dir, 'config/gone.yaml'), 'version: 2\n');
+    writeFileSync(join(dir, '.sops.yaml'), 'creation_rules: []\n');
+    const lazy = readWorkingTree(dir, { lazy: true });
+    expect([...lazy.keys()]).toEqual([...readWorkingTree(dir).keys()]);
+    // not read until asked for: an edit after the listing is what it gives
+    writeFileSync(join(dir, 'config/a.yaml'), 'version: 2\nlogging: {}\n');
+    expect(lazy.get('config/a.yaml')).toBe('version: 2\nlogging: {}\n');
+    // removed after the listing: as if it had not been listed once asked for
+    rmSync(join(dir, 'config/gone.yaml'));
+    expect(lazy.get('config/gone.yaml')).toBeUndefined();
+    expect(lazy.has('config/gone.yaml')).toBe(false);
+    expect([...lazy]).toEqual([...readWorkingTree(dir)]);
+    expect(new Map(lazy)).toEqual(readWorkingTree(dir));
+  });
+
   it('refuses a directory that is not a configuration repository', () => {
     expect(() => readWorkingTree(tempDir())).toThrow(GitopsError);
   });

@@ -103,9 +103,10 @@ let memo: { key: string; loaded: LoadedSchemas } | undefined;
 
 /** Loads and compiles the repository's schemas; the last compiled set is reused when the texts are unchanged. */
 export function loadSchemas(files: RepoFiles, cache?: CompiledSchemaCache): LoadedSchemas {
-  const entries = [...files]
-    .filter(([f]) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json'))
-    .sort(([a], [b]) => compareText(a, b));
+  const entries = [...files.keys()]
+    .filter((f) => f.startsWith(SCHEMA_DIR + '/') && f.endsWith('.schema.json'))
+    .sort(compareText)
+    .map((f): [string, string] => [f, files.get(f)!]);
   const key = entries.map(([f, t]) => `${f}\0${t}`).join('\0\0');
   if (memo?.key === key) return memo.loaded;
   const loaded = compile(

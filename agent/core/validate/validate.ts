@@ -308,11 +308,11 @@ function checkDocuments(
   const unlisted = (file: string): boolean =>
     listed !== undefined && /^environments\/[^/]+\/devices\//.test(file) && !listed.has(file);
   // files that cannot be configuration at all (links, not UTF-8, too large), whatever their name
-  for (const [file, text] of repo.files) {
+  for (const file of repo.files.keys()) {
     if (unlisted(file)) continue;
-    const problem = fileProblem(text);
     const inScope = !file.startsWith('environments/') || envs.some((e) => file.startsWith(`environments/${e}/`));
-    if (!problem || !inScope) continue;
+    const problem = inScope ? fileProblem(repo.files.get(file) ?? '') : undefined;
+    if (!problem) continue;
     out.push({
       severity: 'error',
       code: problem.code,
