@@ -30,9 +30,18 @@ export interface Rendered {
   provenance: Provenance;
 }
 
-/** Applies `patch` over `target` without mutating either; `origin` says where each pointer came from. */
-export function mergeLayer(target: Rendered, patch: JsonObject, origin: (pointer: string) => Origin): Rendered {
-  const provenance: Provenance = new Map(target.provenance);
+/**
+ * Applies `patch` over `target` without mutating either; `origin` says where each pointer came
+ * from. `owned`: the caller owns `target`'s provenance (made by an earlier merge of its own and
+ * shared with nobody), which is then updated in place instead of copied.
+ */
+export function mergeLayer(
+  target: Rendered,
+  patch: JsonObject,
+  origin: (pointer: string) => Origin,
+  owned = false,
+): Rendered {
+  const provenance: Provenance = owned ? target.provenance : new Map(target.provenance);
   const value = mergeObject(target.value, patch, '', provenance, origin);
   return { value, provenance };
 }

@@ -94,7 +94,8 @@ function sharedLayers(repo: Repository, env: string): SharedLayers {
   return hit;
 }
 
-type LayerMerge = (state: Rendered, file: string, layer: Layer, value: JsonObject) => Rendered;
+/** `owned`: `state` was made by this render alone (mergeLayer may update its provenance in place). */
+type LayerMerge = (state: Rendered, file: string, layer: Layer, value: JsonObject, owned?: boolean) => Rendered;
 
 /** Reads documents for one render (each parse problem reported once) and merges their layers with located provenance. */
 function layerReader(
@@ -111,14 +112,15 @@ function layerReader(
       if (d) diagnostics.push(...d.diagnostics);
       return d;
     },
-    layerFrom: (state, file, layer, value) => {
+    layerFrom: (state, file, layer, value, owned = false) => {
       const d = docs.get(file);
-      return mergeLayer(state, value, (pointer) => {
+      const origin = (pointer: string): Origin => {
         const pos = d ? locate(d.positions, pointer) : undefined;
-        const origin: Origin = { layer, file };
-        if (pos) Object.assign(origin, pos);
-        return origin;
-      });
+        const o: Origin = { layer, file };
+        if (pos) Object.assign(o, pos);
+        return o;
+      };
+      return mergeLayer(state, value, origin, owned);
     },
   };
 }
@@ -254,13 +256,15 @@ export function render(repo: Repository, target: RenderTarget, options: RenderOp
 
   // 5. secrets: decrypted on the device; elsewhere the keys of the SOPS file with redacted values
   const secretsPath = secretsFile(env);
+  // the device's layer made a provenance of this render's own: the secrets update it in place
+  const owned = state !== shared.state;
   if (options.secrets) {
     docOf(secretsPath);
-    state = layerFrom(state, secretsPath, 'secrets', options.secrets);
+    state = layerFrom(state, secretsPath, 'secrets', options.secrets, owned);
   } else {
     const s = repo.files.has(secretsPath) ? docOf(secretsPath) : undefined;
     if (s?.value)
-      state = layerFrom(state, secretsPath, 'secrets', redactLeaves(withoutKeys(s.value, ['sops', 'version'])));
+      state = layerFrom(state, secretsPath, 'secrets', redactLeaves(withoutKeys(s.value, ['sops', 'version'])), owned);
   }
 
   // 6. environment variables allowed by x-env and the policy
