@@ -8,8 +8,8 @@ import { pooledValidation } from '../agent/io/validate-pool.js';
 import type { RepoFiles } from '../agent/core/repo/layout.js';
 import { formatDiffMarkdown, formatDiffText } from '../agent/core/format/diff.js';
 import { fileSchemaCache } from '../agent/io/schema-cache.js';
-import { gitDirectory, resolveRevision } from '../agent/io/git-revisions.js';
-import { addBlobTexts, readCommitFiles } from '../agent/io/git-tree.js';
+import { readCommitFilesWithGit, resolveRevision } from '../agent/io/git-revisions.js';
+import { addBlobTexts } from '../agent/io/git-tree.js';
 import { readWorkingTree } from '../agent/io/repo-files.js';
 import {
   EXIT_INVALID,
@@ -60,10 +60,10 @@ export async function diffCommand(args: string[]): Promise<number> {
   const format = outputOf('diff', values, ['text', 'markdown', 'json', 'yaml'] as const, 'text');
   const root = repoRoot(values.root);
   const baseRev = values.base ?? (values.head !== undefined ? `${values.head}~1` : 'HEAD');
-  const shared = { cache: {}, blobs: new Map<string, string>() }; // what both trees share is read once
+  const shared = { blobs: new Map<string, string>() }; // what both trees share is read once
   const commitState = async (revision: string): Promise<State> => {
     const commit = await resolveRevision(root, revision);
-    return { revision, commit, files: await readCommitFiles(await gitDirectory(root), commit, shared) };
+    return { revision, commit, files: await readCommitFilesWithGit(root, commit, shared) };
   };
   // the work tree first: the base reads only the blobs it changed
   const tree = values.head === undefined ? readWorkingTree(root) : undefined;

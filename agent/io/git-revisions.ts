@@ -1,8 +1,10 @@
 // Revisions named the way people name them (HEAD~1, origin/main, a tag), resolved with git.
 
 import { GitopsError } from '../core/errors.js';
+import { decodeFile, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
+import { REPO_ROOTS } from '../core/repo/layout.js';
 import type { RepoFiles } from '../core/repo/layout.js';
-import { readCommitFiles } from './git-tree.js';
+import { CONFIG_FILE_NAME, TOP_FILES } from './git-tree.js';
 import { failure, nodeProcessRunner, succeeded } from './process.js';
 import type { ProcessResult, ProcessRunner } from './process.js';
 
@@ -10,11 +12,12 @@ import type { ProcessResult, ProcessRunner } from './process.js';
 export function git(
   cwd: string,
   args: readonly string[],
-  options: { maxOutputBytes?: number; processes?: ProcessRunner } = {},
+  options: { maxOutputBytes?: number; processes?: ProcessRunner; input?: string } = {},
 ): Promise<ProcessResult> {
   return (options.processes ?? nodeProcessRunner).run('git', args, {
     cwd,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    ...(options.input !== undefined ? { input: options.input } : {}),
   });
 }
 
@@ -88,6 +91,85 @@ export async function gitDirectory(root: string, processes?: ProcessRunner): Pro
   return (await gitText(root, ['rev-parse', '--absolute-git-dir'], { processes })).trim();
 }
 
+/**
+ * A commit's configuration files read with the operator's git: the same files, texts and
+ * stand-ins as readCommitFiles (which the agent uses, with no git binary), in git's order of tree entries,
+ * in two git processes (ls-tree, then cat-file --batch for the blobs not yet in `blobs`) instead
+ * of one read per object. A blob over `maxFileBytes` is never read.
+ */
+export async function readCommitFilesWithGit(
+  root: string,
+  commit: string,
+  options: { blobs?: Map<string, string>; maxFileBytes?: number; processes?: ProcessRunner } = {},
+): Promise<RepoFiles> {
+  const max = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const listing = await git(
+    root,
+    ['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', ...REPO_ROOTS, ...TOP_FILES],
+    {
+      maxOutputBytes: 256 * 1024 * 1024,
+      processes: options.processes,
+    },
+  );
+  if (!succeeded(listing))
+    throw new GitopsError(
+      'commit-unreadable',
+      `cannot read the tree of ${commit}: ${failure('git', listing)}`,
+      'the commit or one of its objects is missing (a shallow or interrupted fetch)',
+    );
+  const files = new Map<string, string>();
+  const known = options.blobs ?? new Map<string, string>();
+  const wanted: Array<{ path: string; oid: string; size: number }> = [];
+  for (const entry of listing.stdout.toString('utf8').split('\0')) {
+    // <mode> SP <type> SP <oid> SP+ <size> TAB <path>
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t(.+)$/s.exec(entry);
+    if (!m) continue;
+    const [, mode, type, oid, size, path] = m as unknown as [string, string, string, string, string, string];
+    const top = !path.includes('/');
+    if (mode === '120000') files.set(path, problemText({ code: 'symlink' }));
+    else if (type === 'commit')
+      files.set(path, problemText({ code: 'not-a-file' })); // a submodule
+    else if (type !== 'blob' || (!top && !CONFIG_FILE_NAME.test(path))) continue;
+    else if (Number(size) > max) files.set(path, problemText({ code: 'file-too-large', size: Number(size) }));
+    else {
+      files.set(path, known.get(oid) ?? ''); // its place in the listing's order; the text comes below
+      if (!known.has(oid)) wanted.push({ path, oid, size: Number(size) });
+    }
+  }
+  if (wanted.length > 0) {
+    const total = wanted.reduce((n, w) => n + w.size + w.oid.length + 32, 0);
+    const batch = await git(root, ['cat-file', '--batch'], {
+      maxOutputBytes: total + 1024,
+      processes: options.processes,
+      input: [...new Set(wanted.map((w) => w.oid))].join('\n') + '\n',
+    });
+    if (!succeeded(batch))
+      throw new GitopsError(
+        'commit-unreadable',
+        `cannot read the files of ${commit}: ${failure('git', batch)}`,
+        'the commit or one of its objects is missing (a shallow or interrupted fetch)',
+      );
+    // <oid> SP <type> SP <size> LF <contents> LF, for each object asked for
+    const out = batch.stdout;
+    for (let at = 0; at < out.length;) {
+      const eol = out.indexOf(10, at);
+      const [oid, type, size] = out.subarray(at, eol).toString('utf8').split(' ');
+      if (type !== 'blob' || eol < 0)
+        throw new GitopsError(
+          'commit-unreadable',
+          `cannot read the files of ${commit}: git has no blob ${oid ?? '?'}`,
+          'the commit or one of its objects is missing (a shallow or interrupted fetch)',
+        );
+      const start = eol + 1;
+      const end = start + Number(size);
+      known.set(oid!, decodeFile(out.subarray(start, end), max));
+      at = end + 1;
+    }
+    for (const w of wanted) files.set(w.path, known.get(w.oid)!);
+  }
+  return files;
+}
+
 /** Two revisions resolved to commits, and the files of each read from git objects (no checkout). */
 export async function readRevisionPair(
   root: string,
@@ -98,11 +180,9 @@ export async function readRevisionPair(
   const base = await resolveRevision(root, baseRev, processes);
   const head = await resolveRevision(root, headRev, processes);
   const gitdir = await gitDirectory(root, processes);
-  const shared = { cache: {}, blobs: new Map<string, string>() }; // what both trees share is read once
-  const [baseFiles, headFiles] = await Promise.all([
-    readCommitFiles(gitdir, base, shared),
-    readCommitFiles(gitdir, head, shared),
-  ]);
+  const shared = { blobs: new Map<string, string>(), processes }; // what both trees share is read once
+  const headFiles = await readCommitFilesWithGit(root, head, shared);
+  const baseFiles = await readCommitFilesWithGit(root, base, shared);
   return { gitdir, base, head, baseFiles, headFiles };
 }
 

@@ -10,8 +10,11 @@ import type { RepoFiles } from '../core/repo/layout.js';
 import { decodeFile, fileProblem, MAX_FILE_BYTES, problemText } from '../core/repo/file.js';
 
 const ROOTS = new Set(REPO_ROOTS);
-const TOP_FILES = new Set(['.sops.yaml']);
-const INCLUDE = /\.(ya?ml|json)$/;
+/** The files of the repository's top that are configuration. */
+export const TOP_FILES: readonly string[] = ['.sops.yaml'];
+const TOP = new Set(TOP_FILES);
+/** The names of configuration files under the roots. */
+export const CONFIG_FILE_NAME = /\.(ya?ml|json)$/;
 
 export interface TreeOptions {
   /** A larger configuration file is kept as a file-too-large stand-in (default: core's cap). */
@@ -53,12 +56,12 @@ export async function readCommitFiles(gitdir: string, commit: string, options: T
       else if (entry.mode === '120000') files.set(path, problemText({ code: 'symlink' }));
       else if (entry.type === 'commit')
         files.set(path, problemText({ code: 'not-a-file' })); // a submodule
-      else if (entry.type === 'blob' && INCLUDE.test(entry.path)) read(path, entry.oid);
+      else if (entry.type === 'blob' && CONFIG_FILE_NAME.test(entry.path)) read(path, entry.oid);
     }
   };
   for (const entry of root.tree) {
     if (entry.type === 'tree' && ROOTS.has(entry.path)) await walk(entry.oid, `${entry.path}/`);
-    else if (entry.type === 'blob' && TOP_FILES.has(entry.path)) {
+    else if (entry.type === 'blob' && TOP.has(entry.path)) {
       if (entry.mode === '120000') files.set(entry.path, problemText({ code: 'symlink' }));
       else read(entry.path, entry.oid);
     }

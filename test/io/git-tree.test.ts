@@ -6,6 +6,7 @@ import { REPO_ROOTS } from '../../agent/core/repo/layout.js';
 import { validateRepository } from '../../agent/core/validate/validate.js';
 import { addBlobTexts, readCommitFiles } from '../../agent/io/git-tree.js';
 import { readWorkingTree } from '../../agent/io/repo-files.js';
+import { readCommitFilesWithGit } from '../../agent/io/git-revisions.js';
 import { makeRepo } from '../helpers/git.js';
 import { exampleFiles, PROJECT } from '../helpers/project.js';
 
@@ -62,5 +63,39 @@ describe("reading a commit's configuration from git objects", () => {
     await expect(readCommitFiles(join(repo.dir, '.git'), 'f'.repeat(40))).rejects.toMatchObject({
       code: 'commit-unreadable',
     });
+  });
+
+  it("the operator's git reads the same files, texts and stand-ins (a submodule and a packed history too)", async () => {
+    const repo = makeRepo();
+    for (const sub of [...REPO_ROOTS, '.sops.yaml'])
+      cpSync(join(PROJECT, sub), join(repo.dir, sub), { recursive: true });
+    writeFileSync(join(repo.dir, 'config/big.yaml'), 'x'.repeat(2048));
+    writeFileSync(join(repo.dir, 'config/latin1.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+    writeFileSync(join(repo.dir, 'config/notes.txt'), 'not configuration');
+    symlinkSync('/etc/hostname', join(repo.dir, 'config/link.txt'));
+    repo.commit('example and odd files', { file: 'README.md', content: 'readme' });
+    // a submodule: a gitlink in the index, committed without a work tree for it
+    repo.git(['update-index', '--add', '--cacheinfo', `160000,${'a'.repeat(40)},environments/vendored`]);
+    repo.git(['commit', '-q', '-m', 'a submodule']);
+    const first = repo.git(['rev-parse', 'HEAD']);
+    repo.git(['rm', '-q', '--cached', 'environments/vendored']);
+    const second = repo.commit('one more', { file: 'config/motion.yaml', content: 'version: 2\n' });
+    const same = async (oid: string): Promise<void> => {
+      const objects = await readCommitFiles(join(repo.dir, '.git'), oid, { maxFileBytes: 1024 });
+      const blobs = new Map<string, string>();
+      const withGit = await readCommitFilesWithGit(repo.dir, oid, { maxFileBytes: 1024, blobs });
+      // (in git's order of tree entries: hardware.yaml before hardware/; isomorphic-git lists the folder first)
+      expect(new Map(withGit)).toEqual(new Map(objects));
+      // a second read of the same commit finds every text among the blobs already read
+      expect(await readCommitFilesWithGit(repo.dir, oid, { maxFileBytes: 1024, blobs })).toEqual(withGit);
+    };
+    await same(first);
+    await same(second);
+    expect(fileProblem((await readCommitFilesWithGit(repo.dir, first)).get('environments/vendored')!)).toEqual({
+      code: 'not-a-file',
+    });
+    repo.git(['gc', '-q']);
+    await same(second);
+    await expect(readCommitFilesWithGit(repo.dir, 'f'.repeat(40))).rejects.toMatchObject({ code: 'commit-unreadable' });
   });
 });
