@@ -147,7 +147,7 @@ export function validatePart(
     // the checks of the environments that read each device file, for this part's own
     const ownFile = (file: string): boolean => owner.has(file) && mine(owner.get(file)!);
     for (const env of selected) {
-      const own = ownDevices(scoped, env, (file) => !ownFile(file));
+      const own = scoped.devices(env).filter((d) => ownFile(deviceFile(env, d)));
       if (repo.document(secretsFile(env))?.value) diagnostics.push(...checkDeviceRecipients(repo, env, own));
       diagnostics.push(...checkNarrowings(repo, env, own, true), ...checkRollout(repo, env, own, true));
     }
