@@ -98,8 +98,7 @@ function parseDocumentFresh(file: string, text: string): ParsedDocument {
   }
   const at = indexPositions(source.doc, source.lineCounter);
   // SOPS files carry their version inside the sops block and are never migrated.
-  if (file.endsWith('.sops.yaml'))
-    return { file, value: raw.value, positions: at, version: undefined, diagnostics };
+  if (file.endsWith('.sops.yaml')) return { file, value: raw.value, positions: at, version: undefined, diagnostics };
   const version = documentVersion(source.doc);
   const versionPos = at.values.get('/version') ?? { line: 1, column: 1 };
   if (version === undefined) {
@@ -136,8 +135,7 @@ function parseDocumentFresh(file: string, text: string): ParsedDocument {
     });
     return { ...empty, value: raw.value, positions: at, version };
   }
-  if (version === CURRENT_VERSION)
-    return { file, value: raw.value, positions: at, version, diagnostics };
+  if (version === CURRENT_VERSION) return { file, value: raw.value, positions: at, version, diagnostics };
   const migrated = migrateDocument(source.doc, version, file);
   diagnostics.push({
     severity: 'warning',
